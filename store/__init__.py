@@ -1,0 +1,6 @@
+"""The shared job store (SQLite through `dataset`). Imports nothing else of the product."""
+from . import states
+from .states import IllegalTransition
+from .store import Store
+
+__all__ = ["Store", "IllegalTransition", "states"]

@@ -1,0 +1,101 @@
+"""Schema of the shared database (SQLite). All DDL of the project lives here."""
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    # A lost "sent" mark becomes a duplicate message: fsync every commit.
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA foreign_keys=ON",
+)
+
+SCHEMA_VERSION = 1
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        template TEXT NOT NULL,
+        attachment TEXT,
+        source_file TEXT,
+        created_at REAL NOT NULL,
+        start_at REAL,
+        started_at REAL,
+        finished_at REAL,
+        total INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE IF NOT EXISTS messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        phone TEXT NOT NULL,
+        name TEXT,
+        columns TEXT,
+        text TEXT NOT NULL,
+        attachment TEXT,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        last_error TEXT,
+        claimed_by TEXT,
+        claimed_at REAL,
+        sent_at REAL,
+        updated_at REAL,
+        UNIQUE (job_id, phone)
+    )""",
+    # The queue: only claimable rows, in claim order. Keeps a claim O(log n) at 1M rows.
+    """CREATE INDEX IF NOT EXISTS ix_messages_queue ON messages(job_id, id)
+        WHERE status IN ('pending', 'retrying')""",
+    # Filtering one job's messages by status, paged by id (dashboard, export).
+    "CREATE INDEX IF NOT EXISTS ix_messages_job_status ON messages(job_id, status, id)",
+    # Messages whose fate must be verified after a crash.
+    """CREATE INDEX IF NOT EXISTS ix_messages_in_flight ON messages(status, claimed_by)
+        WHERE status IN ('sending', 'unknown')""",
+    # Daily cap: messages sent since local midnight.
+    "CREATE INDEX IF NOT EXISTS ix_messages_sent_at ON messages(sent_at) WHERE sent_at IS NOT NULL",
+    # Per-job counts by status, kept by triggers so reading them never touches messages.
+    """CREATE TABLE IF NOT EXISTS job_counts (
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        n INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (job_id, status)
+    ) WITHOUT ROWID""",
+    """CREATE TRIGGER IF NOT EXISTS trg_messages_status AFTER UPDATE OF status ON messages
+        WHEN OLD.status <> NEW.status
+        BEGIN
+            UPDATE job_counts SET n = n - 1 WHERE job_id = OLD.job_id AND status = OLD.status;
+            UPDATE job_counts SET n = n + 1 WHERE job_id = NEW.job_id AND status = NEW.status;
+        END""",
+    """CREATE TABLE IF NOT EXISTS events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        level TEXT NOT NULL DEFAULT 'info',
+        kind TEXT NOT NULL,
+        job_id INTEGER,
+        message_id INTEGER,
+        text TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS ix_events_job ON events(job_id, id)",
+    """CREATE TABLE IF NOT EXISTS workers (
+        id TEXT PRIMARY KEY,
+        pid INTEGER NOT NULL,
+        started_at REAL NOT NULL,
+        heartbeat_at REAL,
+        state TEXT NOT NULL,
+        current_message_id INTEGER,
+        qr TEXT,
+        browser_pids TEXT,
+        info TEXT,
+        stopped_at REAL
+    )""",
+    """CREATE TABLE IF NOT EXISTS optouts (
+        phone TEXT PRIMARY KEY,
+        added_at REAL NOT NULL,
+        reason TEXT
+    )""",
+    # Small named documents (the supervisor's published state, schema version).
+    """CREATE TABLE IF NOT EXISTS kv (
+        name TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+)

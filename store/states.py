@@ -1,0 +1,78 @@
+"""Job and message states and the only legal moves between them.
+
+Every status change in the project goes through `check_message` / `check_job` (the
+store calls them), so an illegal move raises instead of silently corrupting a job.
+"""
+from __future__ import annotations
+
+
+class IllegalTransition(Exception):
+    """A status change that the state machine forbids."""
+
+
+# Message states (DESIGN.md, "Data").
+PENDING = "pending"
+SENDING = "sending"      # claimed and committed; the send click may happen any moment
+SENT = "sent"
+RETRYING = "retrying"    # failed before the click; will be tried again
+FAILED = "failed"        # out of attempts
+INVALID = "invalid"      # number not on WhatsApp
+SKIPPED = "skipped"      # opted out
+UNKNOWN = "unknown"      # the click happened but no tick confirmed it
+
+MESSAGE_STATES = (PENDING, SENDING, SENT, RETRYING, FAILED, INVALID, SKIPPED, UNKNOWN)
+QUEUED = (PENDING, RETRYING)
+IN_FLIGHT = (SENDING, UNKNOWN)
+OPEN = (PENDING, RETRYING, SENDING, UNKNOWN)  # a job with any of these is not finished
+
+MESSAGE_MOVES: dict[str, frozenset[str]] = {
+    PENDING: frozenset({SENDING, SKIPPED}),
+    RETRYING: frozenset({SENDING, SKIPPED}),
+    # PENDING/RETRYING from SENDING: released before the click (pause, logout, shutdown)
+    # or verified as not sent after a crash.
+    SENDING: frozenset({SENT, RETRYING, FAILED, INVALID, UNKNOWN, PENDING}),
+    # UNKNOWN is settled only by verification: found in the chat or queued again.
+    UNKNOWN: frozenset({SENT, PENDING}),
+    FAILED: frozenset({PENDING}),   # retried by hand
+    SENT: frozenset(),
+    INVALID: frozenset(),
+    SKIPPED: frozenset(),
+}
+
+# Job states (DESIGN.md).
+JOB_PENDING = "pending"
+JOB_RUNNING = "running"
+JOB_PAUSED = "paused"
+JOB_WAITING = "waiting_for_login"
+JOB_COMPLETED = "completed"
+JOB_STOPPED = "stopped"
+JOB_FAILED = "failed"
+
+JOB_STATES = (JOB_PENDING, JOB_RUNNING, JOB_PAUSED, JOB_WAITING, JOB_COMPLETED, JOB_STOPPED, JOB_FAILED)
+JOB_ACTIVE = (JOB_PENDING, JOB_RUNNING, JOB_WAITING)
+
+JOB_MOVES: dict[str, frozenset[str]] = {
+    JOB_PENDING: frozenset({JOB_RUNNING, JOB_PAUSED, JOB_STOPPED}),
+    JOB_RUNNING: frozenset({JOB_PAUSED, JOB_WAITING, JOB_COMPLETED, JOB_STOPPED, JOB_FAILED}),
+    JOB_PAUSED: frozenset({JOB_RUNNING, JOB_STOPPED}),
+    JOB_WAITING: frozenset({JOB_RUNNING, JOB_PAUSED, JOB_STOPPED}),
+    # A finished job runs again when messages are put back in its queue (retry failed).
+    JOB_COMPLETED: frozenset({JOB_RUNNING}),
+    JOB_FAILED: frozenset({JOB_RUNNING, JOB_STOPPED}),
+    JOB_STOPPED: frozenset(),
+}
+
+
+def sources_of(target: str, moves: dict[str, frozenset[str]]) -> tuple[str, ...]:
+    """Every state from which `target` may be reached."""
+    return tuple(src for src, targets in moves.items() if target in targets)
+
+
+def check_message(current: str, new: str) -> None:
+    if new not in MESSAGE_MOVES.get(current, ()):
+        raise IllegalTransition(f"message cannot go from {current!r} to {new!r}")
+
+
+def check_job(current: str, new: str) -> None:
+    if new not in JOB_MOVES.get(current, ()):
+        raise IllegalTransition(f"job cannot go from {current!r} to {new!r}")

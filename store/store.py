@@ -1,0 +1,554 @@
+"""The job store: jobs, messages, events, workers and opt-outs in one SQLite database.
+
+All SQL of the project lives in this package. Writes run inside `BEGIN IMMEDIATE`
+(the connection is in autocommit mode, so pysqlite never opens a deferred
+transaction behind our back), which makes a claim one atomic step across processes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+import dataset
+
+from . import states as S
+from .schema import DDL, PRAGMAS, SCHEMA_VERSION
+
+Row = dict[str, Any]
+
+CLAIM_SQL = """
+UPDATE messages
+   SET status = 'sending', claimed_by = :worker, claimed_at = :now,
+       attempts = attempts + 1, updated_at = :now
+ WHERE id = (
+       SELECT m.id
+         FROM jobs AS j CROSS JOIN messages AS m
+        WHERE j.status = 'running'
+          AND (j.start_at IS NULL OR j.start_at <= :now)
+          AND m.job_id = j.id
+          AND m.status IN ('pending', 'retrying')
+          AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= :now)
+        ORDER BY j.id, m.id
+        LIMIT 1)
+   AND status IN ('pending', 'retrying')
+RETURNING id, job_id, phone, name, text, attachment, attempts, claimed_at
+"""
+
+
+def _url(target: str | os.PathLike[str]) -> str:
+    s = str(target)
+    if "://" in s:
+        return s
+    return f"sqlite:///{Path(s).resolve()}"
+
+
+def _loads(value: str | None) -> Any:
+    return json.loads(value) if value else None
+
+
+class Store:
+    """One handle per process (thread-safe: each thread gets its own connection)."""
+
+    def __init__(self, target: str | os.PathLike[str], *, create: bool = True) -> None:
+        url = _url(target)
+        if url.startswith("sqlite:///"):
+            path = Path(url[len("sqlite:///"):])
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif not path.exists():
+                raise FileNotFoundError(f"{path}: database not found")
+        self.url = url
+        self.db = dataset.connect(
+            url,
+            ensure_schema=False,
+            engine_kwargs={
+                # We issue BEGIN IMMEDIATE / COMMIT ourselves.
+                "isolation_level": "AUTOCOMMIT",
+                "connect_args": {"timeout": 30, "check_same_thread": False},
+            },
+            sqlite_wal_mode=False,  # set below, with the other pragmas
+            on_connect_statements=list(PRAGMAS),
+        )
+        self._local = threading.local()
+        if create:
+            self._create_schema()
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def _raw(self) -> sqlite3.Connection:
+        """This thread's DB-API connection (dataset keeps one per thread).
+
+        Statements go to the driver directly: SQLAlchemy's per-statement overhead was
+        more than half of a claim's time.
+        """
+        raw = getattr(self._local, "raw", None)
+        if raw is None:
+            raw = self.db.executable.connection.dbapi_connection
+            self._local.raw = raw
+        return raw
+
+    def _q(self, sql: str, **params: Any) -> list[Row]:
+        cur = self._raw.execute(sql, params)
+        if cur.description is None:
+            return []
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def _one(self, sql: str, **params: Any) -> Row | None:
+        rows = self._q(sql, **params)
+        return rows[0] if rows else None
+
+    @contextmanager
+    def write(self) -> Iterator["Store"]:
+        """A write transaction that holds SQLite's write lock from its first statement."""
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield self
+            finally:
+                self._local.depth -= 1
+            return
+        self._raw.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._local.depth = 0
+            self._raw.execute("ROLLBACK")
+            raise
+        self._local.depth = 0
+        self._raw.execute("COMMIT")
+
+    def _create_schema(self) -> None:
+        with self.write():
+            for statement in DDL:
+                self._q(statement)
+            self._q(
+                "INSERT INTO kv(name, data, updated_at) VALUES ('schema_version', :v, :t) "
+                "ON CONFLICT(name) DO NOTHING",
+                v=str(SCHEMA_VERSION), t=time.time(),
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------------ events
+    def log_event(self, kind: str, text_: str, *, job_id: int | None = None,
+                  message_id: int | None = None, level: str = "info", at: float | None = None) -> None:
+        self._q(
+            "INSERT INTO events(at, level, kind, job_id, message_id, text) "
+            "VALUES (:at, :level, :kind, :job, :msg, :text)",
+            at=at or time.time(), level=level, kind=kind, job=job_id, msg=message_id, text=text_,
+        )
+
+    def events(self, *, limit: int = 50, job_id: int | None = None, after_id: int = 0) -> list[Row]:
+        """Newest first."""
+        if job_id is None:
+            return self._q("SELECT * FROM events WHERE id > :after ORDER BY id DESC LIMIT :lim",
+                           after=after_id, lim=limit)
+        return self._q("SELECT * FROM events WHERE job_id = :job AND id > :after ORDER BY id DESC LIMIT :lim",
+                       job=job_id, after=after_id, lim=limit)
+
+    # ------------------------------------------------------------------ jobs
+    def create_job(self, name: str, template: str, messages: Iterable[Mapping[str, Any]], *,
+                   attachment: str | None = None, source_file: str | None = None,
+                   start_at: float | None = None, status: str = S.JOB_RUNNING,
+                   now: float | None = None) -> int:
+        """Create a job and all its messages in one transaction (a crash leaves no job).
+
+        Each message mapping has phone (E.164), text, and optionally name, columns (dict)
+        and status (only 'pending' or 'skipped' at creation).
+        """
+        if status not in (S.JOB_PENDING, S.JOB_RUNNING, S.JOB_PAUSED):
+            raise S.IllegalTransition(f"a new job cannot start as {status!r}")
+        now = now or time.time()
+        with self.write():
+            row = self._one(
+                "INSERT INTO jobs(name, status, template, attachment, source_file, created_at, start_at) "
+                "VALUES (:name, :status, :tpl, :att, :src, :now, :start) RETURNING id",
+                name=name, status=status, tpl=template, att=attachment, src=source_file,
+                now=now, start=start_at,
+            )
+            assert row is not None
+            job_id = int(row["id"])
+            # The raw driver's executemany: SQLAlchemy's per-row overhead would triple import time.
+            insert = ("INSERT INTO messages(job_id, phone, name, columns, text, attachment, status, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            batch: list[tuple[Any, ...]] = []
+            for m in messages:
+                st = m.get("status", S.PENDING)
+                if st not in (S.PENDING, S.SKIPPED):
+                    raise S.IllegalTransition(f"a new message cannot start as {st!r}")
+                cols = m.get("columns")
+                batch.append((job_id, m["phone"], m.get("name") or "",
+                              json.dumps(cols, ensure_ascii=False) if cols is not None else None,
+                              m["text"], m.get("attachment", attachment), st, now))
+                if len(batch) >= 5000:
+                    self._raw.executemany(insert, batch)
+                    batch = []
+            if batch:
+                self._raw.executemany(insert, batch)
+            self._q(
+                "INSERT INTO job_counts(job_id, status, n) VALUES " +
+                ", ".join(f"(:job, '{st}', 0)" for st in S.MESSAGE_STATES), job=job_id,
+            )
+            self._q(
+                "UPDATE job_counts SET n = (SELECT count(*) FROM messages "
+                "  WHERE messages.job_id = job_counts.job_id AND messages.status = job_counts.status) "
+                "WHERE job_id = :job", job=job_id,
+            )
+            self._q("UPDATE jobs SET total = (SELECT count(*) FROM messages WHERE job_id = :job) WHERE id = :job",
+                    job=job_id)
+            self.log_event("job_created", f"job {job_id} {name!r} created", job_id=job_id, at=now)
+        return job_id
+
+    def get_job(self, job_id: int) -> Row | None:
+        job = self._one("SELECT * FROM jobs WHERE id = :id", id=job_id)
+        if job is not None:
+            job["counts"] = self.counts(job_id)
+        return job
+
+    def jobs(self) -> list[Row]:
+        """Every job with its counts, newest first."""
+        jobs = self._q("SELECT * FROM jobs ORDER BY id DESC")
+        counts: dict[int, dict[str, int]] = {}
+        for r in self._q("SELECT job_id, status, n FROM job_counts"):
+            counts.setdefault(r["job_id"], {})[r["status"]] = r["n"]
+        for job in jobs:
+            job["counts"] = {st: counts.get(job["id"], {}).get(st, 0) for st in S.MESSAGE_STATES}
+        return jobs
+
+    def counts(self, job_id: int) -> dict[str, int]:
+        """Messages of a job by status, read from the trigger-kept counter table."""
+        found = {r["status"]: r["n"] for r in
+                 self._q("SELECT status, n FROM job_counts WHERE job_id = :job", job=job_id)}
+        return {st: found.get(st, 0) for st in S.MESSAGE_STATES}
+
+    def set_job_status(self, job_id: int, new: str, *, now: float | None = None) -> str:
+        """Move a job to `new`; returns the old status. Illegal moves raise."""
+        now = now or time.time()
+        with self.write():
+            job = self._one("SELECT status, started_at FROM jobs WHERE id = :id", id=job_id)
+            if job is None:
+                raise KeyError(f"no job {job_id}")
+            old = job["status"]
+            if old == new:
+                return old
+            S.check_job(old, new)
+            finished = now if new in (S.JOB_COMPLETED, S.JOB_STOPPED, S.JOB_FAILED) else None
+            started = job["started_at"] or (now if new == S.JOB_RUNNING else None)
+            self._q("UPDATE jobs SET status = :new, started_at = :started, finished_at = :fin WHERE id = :id",
+                    new=new, started=started, fin=finished, id=job_id)
+            self.log_event("job_status", f"job {job_id}: {old} -> {new}", job_id=job_id, at=now)
+            return old
+
+    def set_jobs_waiting(self, waiting: bool, *, now: float | None = None) -> list[int]:
+        """Logged out: running jobs wait for login. Logged in again: they run."""
+        src, dst = (S.JOB_RUNNING, S.JOB_WAITING) if waiting else (S.JOB_WAITING, S.JOB_RUNNING)
+        with self.write():
+            ids = [r["id"] for r in self._q("SELECT id FROM jobs WHERE status = :s", s=src)]
+            for job_id in ids:
+                self.set_job_status(job_id, dst, now=now)
+            return ids
+
+    def finish_jobs(self, *, now: float | None = None) -> list[int]:
+        """Running jobs with nothing left to send or verify become completed."""
+        placeholders = ", ".join(f"'{s}'" for s in S.OPEN)
+        with self.write():
+            ids = [r["id"] for r in self._q(
+                "SELECT j.id FROM jobs j WHERE j.status = 'running' AND NOT EXISTS ("
+                f" SELECT 1 FROM job_counts c WHERE c.job_id = j.id AND c.status IN ({placeholders}) AND c.n > 0)"
+            )]
+            for job_id in ids:
+                self.set_job_status(job_id, S.JOB_COMPLETED, now=now)
+            return ids
+
+    def has_runnable_jobs(self) -> bool:
+        return self._one("SELECT 1 AS x FROM jobs WHERE status IN ('running', 'waiting_for_login') LIMIT 1") is not None
+
+    def next_start_at(self, now: float | None = None) -> float | None:
+        """The earliest future start time of a running job (None if a job can run now)."""
+        now = now or time.time()
+        row = self._one("SELECT min(start_at) AS t FROM jobs WHERE status = 'running' AND start_at > :now", now=now)
+        return row["t"] if row else None
+
+    # ------------------------------------------------------------------ the queue
+    def claim(self, worker_id: str, *, now: float | None = None) -> Row | None:
+        """Atomically take the next due message of a running job and mark it `sending`."""
+        now = now or time.time()
+        with self.write():
+            row = self._one(CLAIM_SQL, worker=worker_id, now=now)
+            if row is not None:
+                self._q("UPDATE workers SET current_message_id = :m WHERE id = :w", m=row["id"], w=worker_id)
+        return row
+
+    def message(self, message_id: int) -> Row | None:
+        row = self._one("SELECT * FROM messages WHERE id = :id", id=message_id)
+        if row is not None:
+            row["columns"] = _loads(row["columns"])
+        return row
+
+    def _move(self, message_id: int, new: str, now: float, *, worker_id: str | None = None,
+              **fields: Any) -> Row:
+        """The single place where a message changes status."""
+        with self.write():
+            row = self._one("SELECT id, job_id, status, claimed_by, attempts FROM messages WHERE id = :id",
+                            id=message_id)
+            if row is None:
+                raise KeyError(f"no message {message_id}")
+            S.check_message(row["status"], new)
+            if worker_id is not None and row["status"] == S.SENDING and row["claimed_by"] != worker_id:
+                raise S.IllegalTransition(
+                    f"message {message_id} is claimed by {row['claimed_by']!r}, not {worker_id!r}")
+            sets = ", ".join(f"{k} = :{k}" for k in fields)
+            self._q(
+                f"UPDATE messages SET status = :new, updated_at = :now{', ' + sets if sets else ''} WHERE id = :id",
+                new=new, now=now, id=message_id, **fields,
+            )
+            row["old_status"] = row["status"]
+            row["status"] = new
+            return row
+
+    def mark_sent(self, message_id: int, *, worker_id: str | None = None, now: float | None = None,
+                  note: str | None = None) -> None:
+        now = now or time.time()
+        with self.write():
+            row = self._move(message_id, S.SENT, now, worker_id=worker_id, sent_at=now, last_error=note)
+            self.log_event("sent", f"message {message_id} sent" + (f" ({note})" if note else ""),
+                           job_id=row["job_id"], message_id=message_id, at=now)
+
+    def mark_unknown(self, message_id: int, reason: str, *, worker_id: str | None = None,
+                     now: float | None = None) -> None:
+        now = now or time.time()
+        with self.write():
+            row = self._move(message_id, S.UNKNOWN, now, worker_id=worker_id, last_error=reason)
+            self.log_event("unknown", f"message {message_id}: {reason}", job_id=row["job_id"],
+                           message_id=message_id, level="warning", at=now)
+
+    def mark_invalid(self, message_id: int, reason: str, *, worker_id: str | None = None,
+                     now: float | None = None) -> None:
+        now = now or time.time()
+        with self.write():
+            row = self._move(message_id, S.INVALID, now, worker_id=worker_id, last_error=reason)
+            self.log_event("invalid", f"message {message_id}: {reason}", job_id=row["job_id"],
+                           message_id=message_id, level="warning", at=now)
+
+    def mark_failed_attempt(self, message_id: int, error: str, *, max_attempts: int, backoff: float,
+                            worker_id: str | None = None, now: float | None = None) -> str:
+        """A failure before the send click: retry later with backoff, or fail when out of attempts."""
+        now = now or time.time()
+        with self.write():
+            current = self._one("SELECT attempts FROM messages WHERE id = :id", id=message_id)
+            if current is None:
+                raise KeyError(f"no message {message_id}")
+            attempts = current["attempts"]
+            if attempts >= max_attempts:
+                row = self._move(message_id, S.FAILED, now, worker_id=worker_id, last_error=error)
+                self.log_event("failed", f"message {message_id} failed after {attempts} attempts: {error}",
+                               job_id=row["job_id"], message_id=message_id, level="error", at=now)
+                return S.FAILED
+            delay = backoff * (2 ** max(attempts - 1, 0))
+            row = self._move(message_id, S.RETRYING, now, worker_id=worker_id, last_error=error,
+                             next_attempt_at=now + delay)
+            self.log_event("retrying", f"message {message_id} attempt {attempts} failed: {error}; "
+                           f"retry in {delay:.0f}s", job_id=row["job_id"], message_id=message_id,
+                           level="warning", at=now)
+            return S.RETRYING
+
+    def release(self, message_id: int, *, worker_id: str | None = None, reason: str = "released",
+                now: float | None = None) -> None:
+        """Give a claimed message back before its send click; the attempt is not counted."""
+        now = now or time.time()
+        with self.write():
+            row = self._move(message_id, S.PENDING, now, worker_id=worker_id,
+                             claimed_by=None, claimed_at=None)
+            self._q("UPDATE messages SET attempts = max(attempts - 1, 0) WHERE id = :id", id=message_id)
+            self.log_event("released", f"message {message_id} back in the queue: {reason}",
+                           job_id=row["job_id"], message_id=message_id, at=now)
+
+    def requeue_unsent(self, message_id: int, reason: str, *, now: float | None = None) -> None:
+        """Verification found no trace of the message: it goes back to the queue."""
+        now = now or time.time()
+        with self.write():
+            row = self._move(message_id, S.PENDING, now, claimed_by=None, claimed_at=None,
+                             last_error=reason, next_attempt_at=None)
+            self._reopen_job(row["job_id"], now)
+            self.log_event("requeued", f"message {message_id} not found in its chat, queued again: {reason}",
+                           job_id=row["job_id"], message_id=message_id, level="warning", at=now)
+
+    def retry_failed(self, job_id: int, *, now: float | None = None) -> int:
+        """Put a job's failed messages back in the queue (by hand, from the dashboard or CLI)."""
+        now = now or time.time()
+        with self.write():
+            ids = [r["id"] for r in self._q("SELECT id FROM messages WHERE job_id = :j AND status = 'failed'",
+                                             j=job_id)]
+            for mid in ids:
+                self._move(mid, S.PENDING, now, attempts=0, next_attempt_at=None)
+            if ids:
+                self._reopen_job(job_id, now)
+            return len(ids)
+
+    def _reopen_job(self, job_id: int, now: float) -> None:
+        job = self._one("SELECT status FROM jobs WHERE id = :id", id=job_id)
+        if job and job["status"] in (S.JOB_COMPLETED, S.JOB_FAILED):
+            self.set_job_status(job_id, S.JOB_RUNNING, now=now)
+
+    def in_flight(self, *, exclude_workers: Iterable[str] = ()) -> list[Row]:
+        """Messages in `sending`/`unknown` whose claimer is not among `exclude_workers`."""
+        rows = self._q("SELECT id, job_id, phone, text, attachment, status, claimed_by, claimed_at, attempts "
+                       "FROM messages WHERE status IN ('sending', 'unknown') ORDER BY id")
+        skip = set(exclude_workers)
+        return [r for r in rows if r["claimed_by"] not in skip]
+
+    def skip_optouts(self, *, now: float | None = None) -> int:
+        """Queued messages to opted-out numbers are skipped (an opt-out added after import)."""
+        now = now or time.time()
+        with self.write():
+            ids = [r["id"] for r in self._q(
+                "SELECT m.id FROM messages m JOIN optouts o ON o.phone = m.phone "
+                "WHERE m.status IN ('pending', 'retrying')")]
+            for mid in ids:
+                self._move(mid, S.SKIPPED, now, last_error="opted out")
+            return len(ids)
+
+    def sent_since(self, since: float) -> int:
+        """Messages sent at or after `since` (for the daily cap)."""
+        row = self._one("SELECT count(*) AS n FROM messages WHERE sent_at >= :t", t=since)
+        return int(row["n"]) if row else 0
+
+    def last_sent_at(self, job_id: int | None = None) -> float | None:
+        if job_id is None:
+            row = self._one("SELECT max(sent_at) AS t FROM messages WHERE sent_at IS NOT NULL")
+        else:
+            row = self._one("SELECT max(sent_at) AS t FROM messages WHERE job_id = :j AND sent_at IS NOT NULL",
+                            j=job_id)
+        return row["t"] if row else None
+
+    def sent_times(self, job_id: int, limit: int = 50) -> list[float]:
+        """The newest send times of a job (for the pace and the ETA)."""
+        rows = self._q("SELECT sent_at FROM messages WHERE job_id = :j AND status = 'sent' "
+                       "AND sent_at IS NOT NULL ORDER BY sent_at DESC LIMIT :lim", j=job_id, lim=limit)
+        return [r["sent_at"] for r in rows]
+
+    # ------------------------------------------------------------------ reading messages
+    def page_messages(self, job_id: int, *, after_id: int | None = None, before_id: int | None = None,
+                      limit: int = 50, status: str | None = None, search: str | None = None) -> list[Row]:
+        """One page of a job's messages in id order (keyset pagination: never OFFSET)."""
+        where = ["job_id = :job"]
+        params: dict[str, Any] = {"job": job_id, "lim": limit}
+        if status:
+            where.append("status = :status")
+            params["status"] = status
+        if search:
+            where.append("(phone LIKE :q ESCAPE '\\' OR name LIKE :q ESCAPE '\\')")
+            params["q"] = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        order = "ASC"
+        if after_id is not None:
+            where.append("id > :after")
+            params["after"] = after_id
+        if before_id is not None:
+            where.append("id < :before")
+            params["before"] = before_id
+            order = "DESC"
+        rows = self._q(
+            "SELECT id, job_id, phone, name, status, attempts, sent_at, last_error, claimed_at "
+            f"FROM messages WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT :lim", **params)
+        if order == "DESC":
+            rows.reverse()
+        return rows
+
+    def iter_messages(self, job_id: int, batch: int = 2000) -> Iterator[Row]:
+        last = 0
+        while True:
+            rows = self._q("SELECT * FROM messages WHERE job_id = :j AND id > :last ORDER BY id LIMIT :lim",
+                           j=job_id, last=last, lim=batch)
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1]["id"]
+
+    # ------------------------------------------------------------------ workers
+    def register_worker(self, worker_id: str, pid: int, *, now: float | None = None) -> None:
+        now = now or time.time()
+        self._q(
+            "INSERT INTO workers(id, pid, started_at, heartbeat_at, state) VALUES (:id, :pid, :now, :now, 'starting') "
+            "ON CONFLICT(id) DO UPDATE SET pid = :pid, started_at = :now, heartbeat_at = :now, "
+            "state = 'starting', stopped_at = NULL",
+            id=worker_id, pid=pid, now=now,
+        )
+
+    def heartbeat(self, worker_id: str, *, state: str | None = None, current_message_id: Any = ...,
+                  qr: Any = ..., browser_pids: list[int] | None = None, info: dict | None = None,
+                  now: float | None = None) -> None:
+        now = now or time.time()
+        sets = ["heartbeat_at = :now"]
+        params: dict[str, Any] = {"id": worker_id, "now": now}
+        if state is not None:
+            sets.append("state = :state")
+            params["state"] = state
+        if current_message_id is not ...:
+            sets.append("current_message_id = :cur")
+            params["cur"] = current_message_id
+        if qr is not ...:
+            sets.append("qr = :qr")
+            params["qr"] = qr
+        if browser_pids is not None:
+            sets.append("browser_pids = :bp")
+            params["bp"] = json.dumps(browser_pids)
+        if info is not None:
+            sets.append("info = :info")
+            params["info"] = json.dumps(info)
+        self._q(f"UPDATE workers SET {', '.join(sets)} WHERE id = :id", **params)
+
+    def worker_stopped(self, worker_id: str, *, now: float | None = None) -> None:
+        now = now or time.time()
+        self._q("UPDATE workers SET state = 'stopped', stopped_at = :now, current_message_id = NULL, qr = NULL "
+                "WHERE id = :id", id=worker_id, now=now)
+
+    def workers(self) -> list[Row]:
+        rows = self._q("SELECT * FROM workers ORDER BY started_at DESC")
+        for r in rows:
+            r["browser_pids"] = _loads(r["browser_pids"]) or []
+            r["info"] = _loads(r["info"]) or {}
+        return rows
+
+    def latest_worker(self) -> Row | None:
+        rows = self.workers()
+        return rows[0] if rows else None
+
+    # ------------------------------------------------------------------ opt-outs
+    def add_optout(self, phone: str, reason: str | None = None, *, now: float | None = None) -> bool:
+        """True when the number was not opted out before. Queued messages to it are skipped."""
+        now = now or time.time()
+        with self.write():
+            rows = self._q("INSERT INTO optouts(phone, added_at, reason) VALUES (:p, :t, :r) "
+                           "ON CONFLICT(phone) DO NOTHING RETURNING phone", p=phone, t=now, r=reason)
+            self.skip_optouts(now=now)
+            return bool(rows)
+
+    def remove_optout(self, phone: str) -> bool:
+        with self.write():
+            return bool(self._q("DELETE FROM optouts WHERE phone = :p RETURNING phone", p=phone))
+
+    def optouts(self) -> list[Row]:
+        return self._q("SELECT phone, added_at, reason FROM optouts ORDER BY phone")
+
+    def optout_set(self) -> frozenset[str]:
+        return frozenset(r["phone"] for r in self._q("SELECT phone FROM optouts"))
+
+    # ------------------------------------------------------------------ small documents
+    def put_doc(self, name: str, data: Any, *, now: float | None = None) -> None:
+        self._q("INSERT INTO kv(name, data, updated_at) VALUES (:n, :d, :t) "
+                "ON CONFLICT(name) DO UPDATE SET data = :d, updated_at = :t",
+                n=name, d=json.dumps(data), t=now or time.time())
+
+    def get_doc(self, name: str) -> Any:
+        row = self._one("SELECT data, updated_at FROM kv WHERE name = :n", n=name)
+        return json.loads(row["data"]) if row else None

@@ -1,0 +1,277 @@
+"""The job store: states, atomic claims across processes, atomic job creation, counts."""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from store import IllegalTransition, Store
+from store import states as S
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def msgs(n: int, prefix: str = "+1202555") -> list[dict]:
+    return [{"phone": f"{prefix}{i:04d}", "text": f"hello {i}", "name": f"C{i}"} for i in range(n)]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "t.db")
+    yield s
+    s.close()
+
+
+def test_pragmas_are_wal_full_and_busy_timeout(store: Store) -> None:
+    assert store._one("PRAGMA journal_mode")["journal_mode"] == "wal"
+    assert store._one("PRAGMA synchronous")["synchronous"] == 2  # FULL
+    assert store._one("PRAGMA busy_timeout")["timeout"] == 30000
+
+
+def test_claim_marks_sending_and_records_the_claimer(store: Store) -> None:
+    job = store.create_job("j", "t", msgs(3))
+    m = store.claim("worker-a", now=100.0)
+    row = store.message(m["id"])
+    assert row["status"] == "sending"
+    assert row["claimed_by"] == "worker-a"
+    assert row["claimed_at"] == 100.0
+    assert row["attempts"] == 1
+    assert store.counts(job)["sending"] == 1
+    assert store.counts(job)["pending"] == 2
+
+
+def test_claim_only_from_running_jobs_in_order(store: Store) -> None:
+    paused = store.create_job("paused", "t", msgs(2, "+1202666"))
+    store.set_job_status(paused, S.JOB_PAUSED)
+    running = store.create_job("running", "t", msgs(2))
+    got = [store.claim("w")["job_id"] for _ in range(2)]
+    assert got == [running, running]
+    assert store.claim("w") is None
+    store.set_job_status(paused, S.JOB_RUNNING)
+    assert store.claim("w")["job_id"] == paused
+
+
+def test_claim_respects_job_start_time_and_next_attempt(store: Store) -> None:
+    job = store.create_job("later", "t", msgs(1), start_at=1000.0)
+    assert store.claim("w", now=999.0) is None
+    m = store.claim("w", now=1000.0)
+    assert m is not None
+    assert store.mark_failed_attempt(m["id"], "boom", max_attempts=3, backoff=10, now=1000.0) == "retrying"
+    assert store.claim("w", now=1009.0) is None
+    again = store.claim("w", now=1010.0)
+    assert again["id"] == m["id"] and again["attempts"] == 2
+    assert store.mark_failed_attempt(m["id"], "boom", max_attempts=3, backoff=10, now=1010.0) == "retrying"
+    # second retry waits twice as long
+    assert store.claim("w", now=1029.0) is None
+    third = store.claim("w", now=1030.0)
+    assert store.mark_failed_attempt(third["id"], "boom", max_attempts=3, backoff=10, now=1030.0) == "failed"
+    row = store.message(m["id"])
+    assert row["status"] == "failed" and row["last_error"] == "boom" and row["attempts"] == 3
+    assert store.counts(job)["failed"] == 1
+
+
+def test_illegal_transitions_raise(store: Store) -> None:
+    store.create_job("j", "t", msgs(2))
+    m = store.claim("w")
+    store.mark_sent(m["id"], worker_id="w")
+    with pytest.raises(IllegalTransition):
+        store.mark_sent(m["id"], worker_id="w")
+    with pytest.raises(IllegalTransition):
+        store.release(m["id"])
+    pending = store.page_messages(1, status="pending")[0]
+    with pytest.raises(IllegalTransition):  # never claimed, so never sent
+        store.mark_sent(pending["id"])
+    with pytest.raises(IllegalTransition):
+        S.check_job(S.JOB_STOPPED, S.JOB_RUNNING)
+
+
+def test_only_the_claimer_may_finish_a_sending_message(store: Store) -> None:
+    store.create_job("j", "t", msgs(1))
+    m = store.claim("w1")
+    with pytest.raises(IllegalTransition):
+        store.mark_sent(m["id"], worker_id="w2")
+    store.mark_sent(m["id"], worker_id="w1")
+
+
+def test_release_does_not_count_the_attempt(store: Store) -> None:
+    store.create_job("j", "t", msgs(1))
+    m = store.claim("w")
+    store.release(m["id"], worker_id="w", reason="paused")
+    row = store.message(m["id"])
+    assert row["status"] == "pending" and row["attempts"] == 0 and row["claimed_by"] is None
+
+
+def test_unknown_is_settled_only_by_verification(store: Store) -> None:
+    job = store.create_job("j", "t", msgs(2))
+    a = store.claim("w")
+    store.mark_unknown(a["id"], "clock never turned", worker_id="w")
+    with pytest.raises(IllegalTransition):
+        store.mark_failed_attempt(a["id"], "x", max_attempts=3, backoff=1)
+    assert [r["id"] for r in store.in_flight()] == [a["id"]]
+    assert store.in_flight(exclude_workers=["w"]) == []
+    store.requeue_unsent(a["id"], "not in chat")
+    assert store.message(a["id"])["status"] == "pending"
+    assert store.counts(job)["unknown"] == 0
+
+
+def test_create_job_is_one_transaction(store: Store) -> None:
+    rows = msgs(100)
+    rows.append({"phone": rows[0]["phone"], "text": "dup"})  # violates UNIQUE(job, phone) at the end
+    with pytest.raises(sqlite3.IntegrityError):
+        store.create_job("broken", "t", rows)
+    assert store.jobs() == []
+    assert store._one("SELECT count(*) AS n FROM messages")["n"] == 0
+
+
+CREATE_AND_DIE = """
+import os, sys
+sys.path.insert(0, {root!r})
+from store import Store
+s = Store({db!r})
+def rows():
+    for i in range(200000):
+        if i == 150000:
+            os.kill(os.getpid(), 9)   # die half-way through the insert
+        yield {{"phone": f"+9198{{i:08d}}", "text": "x"}}
+s.create_job("dies", "t", rows())
+"""
+
+
+def test_a_crash_half_way_through_create_leaves_no_job(tmp_path: Path) -> None:
+    db = tmp_path / "crash.db"
+    Store(db).close()
+    proc = subprocess.run([sys.executable, "-c", CREATE_AND_DIE.format(root=str(ROOT), db=str(db))])
+    assert proc.returncode == -signal.SIGKILL
+    s = Store(db)
+    assert s.jobs() == []
+    assert s._one("SELECT count(*) AS n FROM messages")["n"] == 0
+
+
+def test_counts_follow_every_status_change(store: Store) -> None:
+    job = store.create_job("j", "t", msgs(10) + [{"phone": "+12025559999", "text": "x", "status": "skipped"}])
+    assert store.counts(job)["pending"] == 10 and store.counts(job)["skipped"] == 1
+    for _ in range(4):
+        store.mark_sent(store.claim("w")["id"], worker_id="w")
+    store.mark_invalid(store.claim("w")["id"], "not on WhatsApp", worker_id="w")
+    c = store.counts(job)
+    real = {r["status"]: r["n"] for r in store._q(
+        "SELECT status, count(*) AS n FROM messages WHERE job_id = :j GROUP BY status", j=job)}
+    assert {k: v for k, v in c.items() if v} == real == {"sent": 4, "invalid": 1, "pending": 5, "skipped": 1}
+    assert store.get_job(job)["total"] == 11
+
+
+def test_counts_are_read_without_touching_messages(store: Store) -> None:
+    job = store.create_job("j", "t", msgs(5))
+    plan = " ".join(r["detail"] for r in store._q(
+        "EXPLAIN QUERY PLAN SELECT status, n FROM job_counts WHERE job_id = :job", job=job))
+    assert "messages" not in plan and "job_counts" in plan
+
+
+def test_claim_uses_the_queue_index(store: Store) -> None:
+    from store.store import CLAIM_SQL
+    store.create_job("j", "t", msgs(5))
+    select = CLAIM_SQL[CLAIM_SQL.index("SELECT"):CLAIM_SQL.index("LIMIT 1") + 7]
+    plan = " ".join(r["detail"] for r in store._q("EXPLAIN QUERY PLAN " + select, now=0.0))
+    assert "ix_messages_queue" in plan
+    assert "TEMP B-TREE" not in plan  # no sort of the whole queue per claim
+
+
+def test_finish_jobs_completes_only_when_nothing_is_open(store: Store) -> None:
+    job = store.create_job("j", "t", msgs(2))
+    a = store.claim("w")
+    store.mark_sent(a["id"], worker_id="w")
+    b = store.claim("w")
+    store.mark_unknown(b["id"], "no tick", worker_id="w")
+    assert store.finish_jobs() == []
+    store.mark_sent(b["id"], note="verified")  # verification found it
+    assert store.finish_jobs() == [job]
+    assert store.get_job(job)["status"] == "completed"
+    assert store.get_job(job)["finished_at"] is not None
+
+
+def test_logout_moves_running_jobs_to_waiting_and_back(store: Store) -> None:
+    a = store.create_job("a", "t", msgs(1))
+    b = store.create_job("b", "t", msgs(1, "+1202777"))
+    store.set_job_status(b, S.JOB_PAUSED)
+    assert store.set_jobs_waiting(True) == [a]
+    assert store.claim("w") is None
+    assert store.set_jobs_waiting(False) == [a]
+    assert store.get_job(b)["status"] == "paused"
+
+
+def test_optout_skips_queued_messages(store: Store) -> None:
+    job = store.create_job("j", "t", msgs(3))
+    assert store.add_optout("+12025550001", "asked")
+    assert not store.add_optout("+12025550001")
+    assert store.counts(job)["skipped"] == 1
+    assert store.optout_set() == {"+12025550001"}
+    assert store.remove_optout("+12025550001")
+    assert store.optouts() == []
+
+
+def test_keyset_pages_filter_and_search(store: Store) -> None:
+    job = store.create_job("j", "t", msgs(120))
+    first = store.page_messages(job, limit=50)
+    second = store.page_messages(job, after_id=first[-1]["id"], limit=50)
+    assert len(first) == 50 and second[0]["id"] == first[-1]["id"] + 1
+    back = store.page_messages(job, before_id=second[0]["id"], limit=50)
+    assert [r["id"] for r in back] == [r["id"] for r in first]
+    store.mark_sent(store.claim("w")["id"], worker_id="w")
+    assert [r["phone"] for r in store.page_messages(job, status="sent")] == ["+12025550000"]
+    assert [r["name"] for r in store.page_messages(job, search="C11")] == ["C11"] + [f"C11{i}" for i in range(10)]
+    assert store.page_messages(job, search="%") == []  # LIKE wildcards are literal
+
+
+def test_daily_count(store: Store) -> None:
+    store.create_job("j", "t", msgs(3))
+    for t in (100.0, 200.0, 300.0):
+        store.mark_sent(store.claim("w", now=t)["id"], worker_id="w", now=t)
+    assert store.sent_since(150.0) == 2
+
+
+# --- several processes claiming from one queue -------------------------------------
+
+def _claimer(db: str, worker: str, out: "mp.Queue[list[int]]", start: "mp.Event") -> None:
+    s = Store(db)
+    start.wait()
+    got: list[int] = []
+    while True:
+        m = s.claim(worker)
+        if m is None:
+            break
+        got.append(m["id"])
+        s.mark_sent(m["id"], worker_id=worker)
+    out.put(got)
+
+
+def test_four_processes_claim_2000_messages_each_exactly_once(tmp_path: Path) -> None:
+    db = str(tmp_path / "q.db")
+    s = Store(db)
+    job = s.create_job("q", "t", msgs(2000))
+    ctx = mp.get_context("spawn")
+    out: mp.Queue = ctx.Queue()
+    start = ctx.Event()
+    procs = [ctx.Process(target=_claimer, args=(db, f"w{i}", out, start)) for i in range(4)]
+    for p in procs:
+        p.start()
+    start.set()
+    results = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+        assert p.exitcode == 0
+    claimed = [i for r in results for i in r]
+    print(f"claims per process: {[len(r) for r in results]}")
+    assert len(claimed) == 2000
+    assert len(set(claimed)) == 2000  # no message claimed twice
+    assert sum(1 for r in results if r) >= 2  # they really competed
+    counts = s.counts(job)
+    assert counts["sent"] == 2000 and counts["pending"] == 0 and counts["sending"] == 0
+    rows = s._q("SELECT claimed_by, count(*) AS n FROM messages GROUP BY claimed_by")
+    assert sum(r["n"] for r in rows) == 2000
