@@ -1,0 +1,9 @@
+"""The one exception type of the contacts package."""
+
+
+class ContactsError(Exception):
+    """Bad input (file, column, template, region).
+
+    ``str(err)`` is one human line naming the file (and row/column where it
+    matters); callers print it and exit with status 2, never a traceback.
+    """

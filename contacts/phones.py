@@ -1,0 +1,366 @@
+"""Normalising phone numbers to E.164 with `phonenumbers`.
+
+``normalise_phone(raw, region)`` is the reference: it cleans what people type
+(spaces, dashes, dots, brackets, a leading ``'``, Excel's ``="..."``, ``00``
+instead of ``+``) and asks phonenumbers.
+
+``normalise_many(raws, region)`` gives the same answers for a whole column, fast:
+identical cleaned numbers are looked up once, clean digit strings go through a
+shortcut that calls phonenumbers' own metadata and helpers without its generic
+string handling (any case the shortcut is not sure about goes the full way), and
+above a threshold the work is split with one forked worker process.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import sys
+from typing import Callable, Iterable, Sequence
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
+from phonenumbers import phonenumberutil as _pnu
+
+from .errors import ContactsError
+
+Result = tuple  # (e164 | None, reason | None)
+
+# Characters people put between digits. Removed before parsing.
+_SEPARATORS = " \t\u00a0\u2007\u202f-\u2010\u2011\u2012\u2013\u2014\u2212.()[]/\\\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff"
+_STRIP_TABLE = str.maketrans("", "", _SEPARATORS)
+_SCIENTIFIC = re.compile(r"^[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+$")
+_HAS_DIGIT = re.compile(r"\d")
+
+PARALLEL_THRESHOLD = 20_000  # distinct numbers before a worker process is worth it
+
+
+def check_region(region: str | None) -> str | None:
+    """Upper-cased region, or ContactsError if phonenumbers doesn't know it."""
+    if region is None or region == "":
+        return None
+    reg = str(region).strip().upper()
+    if reg not in phonenumbers.SUPPORTED_REGIONS:
+        raise ContactsError(
+            f"unknown default region {region!r}: use a two-letter country code such as US, IN, GB, DE"
+        )
+    return reg
+
+
+def clean_key(raw: str) -> tuple[str | None, Result | None]:
+    """Turn a raw cell into the string handed to phonenumbers.
+
+    Returns (key, None) or (None, (None, reason)) when the cell can be judged
+    without phonenumbers. A key is '+digits' or 'digits' when the cell held
+    only digits and separators, otherwise the trimmed cell itself.
+    """
+    s = raw.strip()
+    if s[:1] == "'":  # Excel users type '0987... to keep the leading zero
+        s = s[1:].strip()
+    if s[:2] == '="' and s[-1:] == '"':  # ="0987..." as some exports write it
+        s = s[2:-1].strip()
+    if s[:4].lower() == "tel:":
+        s = s[4:].strip()
+    if not s:
+        return None, (None, "no phone number")
+    k = s.translate(_STRIP_TABLE)
+    if k.isascii():
+        if k.isdigit():
+            if k[:2] == "00":
+                return "+" + k[2:], None
+            return k, None
+        if k[:1] == "+" and k[1:].isdigit():
+            return k, None
+        if _SCIENTIFIC.match(s):
+            return None, (None, "number in scientific notation (Excel dropped its digits): "
+                                "format the column as text or number and export again")
+    if not _HAS_DIGIT.search(s):
+        return None, (None, "no digits")
+    return s, None
+
+
+def _region_name(cc: int, fallback: str | None) -> str:
+    reg = phonenumbers.region_code_for_country_code(cc)
+    if reg in (None, "ZZ"):
+        return fallback or f"+{cc}"
+    if reg == "001":
+        return f"+{cc}"
+    return reg
+
+
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+    NumberParseException.NOT_A_NUMBER: "not a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+    NumberParseException.TOO_SHORT_NSN: "too short",
+    NumberParseException.TOO_LONG: "too long",
+}
+
+
+def _slow(key: str, region: str | None) -> Result:
+    """The full phonenumbers path; also the source of every reason string."""
+    try:
+        num = phonenumbers.parse(key, region)
+    except NumberParseException as e:
+        if (e.error_type == NumberParseException.INVALID_COUNTRY_CODE
+                and region is None and not key.startswith("+")):
+            return None, "no country code: write it as +<country code> or set a default region"
+        return None, _PARSE_REASONS.get(e.error_type, "not a phone number")
+    if phonenumbers.is_valid_number(num):
+        return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164), None
+    reg = _region_name(num.country_code, region)
+    why = phonenumbers.is_possible_number_with_reason(num)
+    if why == ValidationResult.TOO_SHORT:
+        return None, "too short"
+    if why == ValidationResult.TOO_LONG:
+        return None, "too long"
+    if why == ValidationResult.INVALID_COUNTRY_CODE:
+        return None, "unknown country code"
+    if why == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+        return None, f"too short for region {reg} (area code missing?)"
+    if why == ValidationResult.INVALID_LENGTH:
+        return None, f"wrong number of digits for region {reg}"
+    return None, f"not a valid number for region {reg}"
+
+
+# ---------------------------------------------------------------------------
+# Shortcut for clean digit strings. It mirrors phonenumbers.parse() followed by
+# is_valid_number() step by step (same metadata, same helper functions), and
+# only ever answers "valid, here is the E.164"; anything else returns None and
+# the caller takes the full path, which also writes the reason. A test compares
+# it with the full path on many generated numbers of many regions.
+
+_BAD_LENGTH = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+               ValidationResult.INVALID_LENGTH)
+_CC_TO_REGIONS = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+_meta_for = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code
+_match_nn = _pnu._match_national_number
+_strip_prefix = _pnu._maybe_strip_national_prefix_carrier_code
+_test_len = _pnu._test_number_length
+_matches_desc = _pnu._is_number_matching_desc
+_idd_cache: dict[str, re.Pattern | None] = {}
+
+
+def _idd_pattern(region: str, meta) -> re.Pattern | None:
+    try:
+        return _idd_cache[region]
+    except KeyError:
+        pat = re.compile(meta.international_prefix) if meta.international_prefix else None
+        _idd_cache[region] = pat
+        return pat
+
+
+def _is_valid_single_region(nn: str, meta) -> bool:
+    # _number_type_helper(...) != UNKNOWN is: general desc matches and any type
+    # desc matches. Mobile and fixed line are tried first (the usual answers).
+    if not _matches_desc(nn, meta.general_desc):
+        return False
+    for desc in (meta.mobile, meta.fixed_line, meta.toll_free, meta.premium_rate,
+                 meta.shared_cost, meta.voip, meta.personal_number, meta.pager,
+                 meta.uan, meta.voicemail):
+        if _matches_desc(nn, desc):
+            return True
+    return False
+
+
+def _fast(key: str, region: str | None) -> str | None:
+    if key[0] == "+":
+        digits = key[1:]
+        if len(digits) <= 2 or digits[0] == "0":
+            return None
+        cc = 0
+        for i in (1, 2, 3):
+            if int(digits[:i]) in _CC_TO_REGIONS:
+                cc = int(digits[:i])
+                nn = digits[i:]
+                break
+        if not cc:
+            return None
+        reg_of_cc = phonenumbers.region_code_for_country_code(cc)
+        meta = _meta_for(cc, reg_of_cc)
+    else:
+        if region is None or len(key) < 2:
+            return None
+        meta = _meta_for(0, region)
+        if meta is None:
+            return None
+        idd = _idd_pattern(region, meta)
+        if idd is not None and idd.match(key):
+            return None
+        ccs = str(meta.country_code)
+        nn = key
+        cc = meta.country_code
+        if key.startswith(ccs):
+            pot = key[len(ccs):]
+            _, pot, _ = _strip_prefix(pot, meta)
+            gd = meta.general_desc
+            if ((not _match_nn(key, gd, False) and _match_nn(pot, gd, False))
+                    or _test_len(key, meta) == ValidationResult.TOO_LONG):
+                nn = pot
+                reg_of_cc = phonenumbers.region_code_for_country_code(cc)
+                if reg_of_cc != region:
+                    meta = _meta_for(cc, reg_of_cc)
+    if len(nn) < 2 or meta is None:
+        return None
+    _, pot, _ = _strip_prefix(nn, meta)
+    if _test_len(pot, meta) not in _BAD_LENGTH:
+        nn = pot
+    if len(nn) < 2 or len(nn) > 17 or nn[0] == "0":
+        return None
+    regions = _CC_TO_REGIONS[cc]
+    if len(regions) == 1:
+        vmeta = _meta_for(cc, regions[0])
+        if vmeta is None or not _is_valid_single_region(nn, vmeta):
+            return None
+    elif not phonenumbers.is_valid_number(PhoneNumber(country_code=cc, national_number=int(nn))):
+        return None
+    return f"+{cc}{nn}"
+
+
+def _judge(key: str, region: str | None) -> Result:
+    if key.isascii() and (key.isdigit() or key[1:].isdigit()):
+        try:
+            e164 = _fast(key, region)
+        except Exception:  # pragma: no cover - a phonenumbers internals change
+            e164 = None
+        if e164 is not None:
+            return e164, None
+    res = _slow(key, region)
+    if (res[0] is None and key.isdigit() and len(key) >= 11 and key[0] != "0"):
+        # Digits with the country code but no '+' (the wa.me form, or Excel
+        # dropped the '+'): accept it when it is a valid international number.
+        alt = _slow("+" + key, None)
+        if alt[0] is not None:
+            return alt
+    return res
+
+
+def normalise_phone(raw: str | None, region: str | None) -> Result:
+    """('+919876543210', None) or (None, 'too short').
+
+    region is the default region (ISO code such as 'IN') used for numbers
+    written without a country code; None accepts only international numbers.
+    Raises ContactsError for an unknown region.
+    """
+    region = check_region(region)
+    if raw is None:
+        return None, "no phone number"
+    key, early = clean_key(str(raw))
+    if early is not None:
+        return early
+    return _judge(key, region)
+
+
+def _judge_all(keys: Sequence[str], region: str | None,
+               tick: Callable[[int], None] | None = None) -> list[Result]:
+    out = []
+    append = out.append
+    for i, key in enumerate(keys):
+        append(_judge(key, region))
+        if tick is not None and (i & 4095) == 4095:
+            tick(i + 1)
+    return out
+
+
+def _child(conn, keys, region):  # runs in the forked process
+    try:
+        conn.send(_judge_all(keys, region))
+    except BaseException as e:  # pragma: no cover
+        try:
+            conn.send(e)
+        except Exception:
+            pass
+    finally:
+        conn.close()
+
+
+def _can_fork() -> bool:
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def normalise_many(raws: Iterable[str], region: str | None, workers: int | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> list[Result]:
+    """normalise_phone() for every value, in order; same answers, much faster.
+
+    workers: None = automatic (a second, forked process above
+    PARALLEL_THRESHOLD distinct numbers when the machine has 2+ CPUs on Linux),
+    1 = this process only. progress(done, total) is called now and then.
+    """
+    region = check_region(region)
+    raws = list(raws)
+    total = len(raws)
+    keys: list[str | None] = []
+    early: dict[int, Result] = {}
+    uniq: dict[str, int] = {}
+    for i, raw in enumerate(raws):
+        if not raw:
+            keys.append(None)
+            early[i] = (None, "no phone number")
+            continue
+        key, res = clean_key(raw)
+        if res is not None:
+            keys.append(None)
+            early[i] = res
+        else:
+            keys.append(key)
+            if key not in uniq:
+                uniq[key] = len(uniq)
+    ukeys = list(uniq)
+    n = len(ukeys)
+    if workers is None:
+        workers = 2 if (n >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) >= 2 and _can_fork()) else 1
+    scale = total / n if n else 1.0
+
+    def tick(done: int, factor: float) -> None:
+        if progress is not None:
+            progress(min(total, int(done * factor * scale)), total)
+
+    results: list[Result] | None = None
+    if workers >= 2 and n >= 2 and _can_fork():
+        results = _judge_split(ukeys, region, lambda d: tick(d, 2.0))
+    if results is None:
+        results = _judge_all(ukeys, region, lambda d: tick(d, 1.0))
+    out: list[Result] = []
+    append = out.append
+    for i, key in enumerate(keys):
+        if key is None:
+            append(early[i])
+        else:
+            append(results[uniq[key]])
+    if progress is not None:
+        progress(total, total)
+    return out
+
+
+def _judge_split(ukeys: list[str], region: str | None,
+                 tick: Callable[[int], None]) -> list[Result] | None:
+    """Second half in a forked child, first half here. None if that failed."""
+    half = len(ukeys) // 2
+    first, second = ukeys[:half], ukeys[half:]
+    _judge("+14155550100", None)  # load common metadata before forking (shared pages)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        recv_conn, send_conn = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(send_conn, second, region), daemon=True)
+        proc.start()
+    except Exception:
+        return None
+    send_conn.close()
+    try:
+        mine = _judge_all(first, region, tick)
+        theirs = None
+        try:
+            # the child needs about as long as we did; be generous, then give up on it
+            if recv_conn.poll(300):
+                theirs = recv_conn.recv()
+        except (EOFError, OSError):
+            theirs = None
+        if not isinstance(theirs, list) or len(theirs) != len(second):
+            theirs = _judge_all(second, region)
+        return mine + theirs
+    finally:
+        recv_conn.close()
+        proc.join(timeout=5)
+        if proc.is_alive():  # pragma: no cover
+            proc.kill()
+            proc.join()

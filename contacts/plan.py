@@ -1,0 +1,197 @@
+"""plan_import: read a file, normalise, de-duplicate, drop opt-outs, render.
+
+Every data row ends up in exactly one place: ``messages`` (to be queued),
+``invalid``, ``duplicates``, ``opted_out`` or ``blank``.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .errors import ContactsError
+from .phones import check_region, normalise_many, normalise_phone
+from .readers import ContactTable, read_contacts
+from .template import Template
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int        # spreadsheet row (header = 1) or vCard card number
+    raw: str        # the phone cell as written
+    reason: str     # for humans: 'too short', 'duplicate of row 5', 'opted out', ...
+    name: str = ""
+
+    def to_dict(self) -> dict:
+        return {"row": self.row, "raw": self.raw, "reason": self.reason, "name": self.name}
+
+
+@dataclass
+class ImportPlan:
+    table: ContactTable
+    template: str
+    region: str | None
+    messages: list[dict] = field(default_factory=list)
+    invalid: list[RowProblem] = field(default_factory=list)
+    duplicates: list[RowProblem] = field(default_factory=list)
+    opted_out: list[RowProblem] = field(default_factory=list)
+    blank: list[RowProblem] = field(default_factory=list)
+    total_rows: int = 0
+
+    @property
+    def path(self) -> Path:
+        return self.table.path
+
+    @property
+    def format(self) -> str:
+        return self.table.format
+
+    @property
+    def columns(self) -> list[str]:
+        return self.table.columns
+
+    @property
+    def phone_column(self) -> str:
+        return self.table.phone_column
+
+    @property
+    def name_columns(self) -> list[str]:
+        return self.table.name_columns
+
+    def summary(self) -> dict:
+        return {"total_rows": self.total_rows, "queued": len(self.messages),
+                "invalid": len(self.invalid), "duplicates": len(self.duplicates),
+                "opted_out": len(self.opted_out), "blank": len(self.blank)}
+
+    def to_dict(self, messages: bool = True) -> dict:
+        t = self.table
+        d = {
+            "file": str(t.path), "format": t.format, "columns": t.columns,
+            "phone_column": t.phone_column, "name_columns": t.name_columns,
+            "encoding": t.encoding, "delimiter": t.delimiter, "sheet": t.sheet,
+            "region": self.region, "template": self.template,
+            "summary": self.summary(),
+            "invalid": [p.to_dict() for p in self.invalid],
+            "duplicates": [p.to_dict() for p in self.duplicates],
+            "opted_out": [p.to_dict() for p in self.opted_out],
+            "blank": [p.to_dict() for p in self.blank],
+        }
+        if messages:
+            d["messages"] = self.messages
+        return d
+
+
+def _expand_multi(table: ContactTable) -> None:
+    """Google Contacts puts several numbers in one cell as 'a ::: b': one row each."""
+    col = table.phone_column
+    if not any(" ::: " in r.get(col, "") for r in table.rows):
+        return
+    rows, nums = [], []
+    for r, n in zip(table.rows, table.row_numbers):
+        v = r.get(col, "")
+        if " ::: " in v:
+            for part in v.split(" ::: "):
+                r2 = dict(r)
+                r2[col] = part.strip()
+                rows.append(r2)
+                nums.append(n)
+        else:
+            rows.append(r)
+            nums.append(n)
+    table.rows, table.row_numbers = rows, nums
+
+
+def plan_import(path, template_text: str, region: str | None = "US",
+                optouts=frozenset(), phone_column: str | None = None,
+                seed: int | None = None,
+                progress: Callable[[int, int], None] | None = None,
+                workers: int | None = None) -> ImportPlan:
+    """Everything an import needs, computed before anything is written.
+
+    Raises ContactsError (bad file, template, column or region) before any
+    work is done on rows. progress(done_rows, total_rows) is called now and
+    then. workers=1 keeps the number parsing in this process (default: a
+    forked helper for big files on Linux).
+    """
+    region = check_region(region)
+    template = Template(template_text)
+    table = read_contacts(path, phone_column=phone_column)
+    render = template.bind(table.columns)  # unknown placeholder -> error, before any row work
+    _expand_multi(table)
+
+    rows, numbers = table.rows, table.row_numbers
+    total = len(rows)
+    pcol = table.phone_column
+    where = "card" if table.format == "vcf" else "row"
+    plan = ImportPlan(table=table, template=template.text, region=region, total_rows=total)
+    if progress is not None:
+        progress(0, total)
+
+    blank_idx = set()
+    raws = []
+    for i, r in enumerate(rows):
+        v = r.get(pcol, "")
+        if not v and not any(r.values()):
+            blank_idx.add(i)
+        raws.append(v)
+
+    norm_progress = None
+    if progress is not None:
+        # number parsing is most of the time: report it as 0..90 %
+        def norm_progress(done, _total):
+            progress(int(done * 0.9), total)
+
+    results = normalise_many(raws, region, workers=workers, progress=norm_progress)
+
+    opt = _normalise_optouts(optouts, region)
+    rng = random.Random(seed)
+    first_row: dict[str, int] = {}
+    name_of = table.name_of
+    messages, invalid, dups, opted, blank = (plan.messages, plan.invalid, plan.duplicates,
+                                             plan.opted_out, plan.blank)
+    step = max(1, total // 20)
+    for i, r in enumerate(rows):
+        num = numbers[i]
+        raw = raws[i]
+        if i in blank_idx:
+            blank.append(RowProblem(num, "", "empty row"))
+            continue
+        e164, reason = results[i]
+        if e164 is None:
+            invalid.append(RowProblem(num, raw, reason, name_of(r)))
+            continue
+        if e164 in opt:
+            opted.append(RowProblem(num, raw, "opted out", name_of(r)))
+            continue
+        first = first_row.get(e164)
+        if first is not None:
+            dups.append(RowProblem(num, raw, f"duplicate of {where} {first}", name_of(r)))
+            continue
+        first_row[e164] = num
+        name = name_of(r)
+        text = render(r, name, e164, rng).strip()
+        if not text:
+            invalid.append(RowProblem(num, raw, "the message is empty for this row "
+                                      "(the template's columns are empty)", name))
+            del first_row[e164]
+            continue
+        messages.append({"phone": e164, "name": name, "columns": r, "text": text, "row": num})
+        if progress is not None and i % step == 0:
+            progress(int(total * 0.9 + i * 0.1), total)
+    if progress is not None:
+        progress(total, total)
+    return plan
+
+
+def _normalise_optouts(optouts, region) -> frozenset:
+    out = set()
+    for o in optouts or ():
+        o = str(o).strip()
+        if o.startswith("+") and o[1:].isdigit():
+            out.add(o)
+        else:
+            e164, _ = normalise_phone(o, region)
+            if e164:
+                out.add(e164)
+    return frozenset(out)

@@ -1,0 +1,465 @@
+"""Reading contact files: CSV (any usual delimiter and encoding), XLSX, vCard."""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import quopri
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .columns import find_name_columns, find_phone_column, norm_name
+from .errors import ContactsError
+
+# -- the table -----------------------------------------------------------------
+
+
+@dataclass
+class ContactTable:
+    """What a contact file holds, as strings.
+
+    rows[i] maps every column to a stripped str ('' when empty); row_numbers[i]
+    is where the user finds that row: the spreadsheet row (header is row 1) for
+    CSV/XLSX, the card number (1 = first card) for vCard. Blank rows are kept.
+    """
+    path: Path
+    format: str                     # 'csv' | 'xlsx' | 'vcf'
+    columns: list[str]
+    rows: list[dict[str, str]]
+    row_numbers: list[int]
+    phone_column: str = ""
+    name_columns: list[str] = field(default_factory=list)   # joined with ' '
+    name_fallback: list[str] = field(default_factory=list)  # used when those are empty
+    encoding: str | None = None     # text formats
+    delimiter: str | None = None    # csv
+    sheet: str | None = None        # xlsx
+    has_header: bool = True
+
+    @property
+    def name_column(self) -> str | None:
+        """The single display-name column, if the name is one column."""
+        return self.name_columns[0] if len(self.name_columns) == 1 else None
+
+    def name_of(self, row: dict[str, str]) -> str:
+        """Display name of a row: Name / FN, or First (+Middle) + Last, or ''."""
+        for cols in (self.name_columns, self.name_fallback):
+            if cols:
+                name = " ".join(v for v in (row.get(c, "") for c in cols) if v)
+                if name:
+                    return name
+        return ""
+
+    def where(self, row_number: int) -> str:
+        return f"card {row_number}" if self.format == "vcf" else f"row {row_number}"
+
+
+# -- entry point ------------------------------------------------------------------
+
+_MAGIC = [
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"), (b"\x1f\x8b", "a gzip archive"), (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"), (b"\x7fELF", "a program"), (b"MZ", "a Windows program"),
+    (b"BM", None), (b"RIFF", "a media file"), (b"\x00\x00\x01\x00", "an icon"),
+    (b"{\\rtf", "an RTF document (save it as CSV)"), (b"SQLite format 3", "an SQLite database"),
+]
+_TEXT_EXT = {".csv", ".txt", ".tsv", ".tab", ".psv", ""}
+_XLSX_EXT = {".xlsx", ".xlsm", ".xltx", ".xltm"}
+_VCF_EXT = {".vcf", ".vcard"}
+
+
+def read_contacts(path, phone_column: str | None = None) -> ContactTable:
+    """Read a CSV / XLSX / vCard file and pick its phone and name columns.
+
+    Raises ContactsError (one line naming the file) for anything the user must fix.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise ContactsError(f"{p}: file not found") from None
+    except IsADirectoryError:
+        raise ContactsError(f"{p}: is a directory, not a contact file") from None
+    except PermissionError:
+        raise ContactsError(f"{p}: permission denied") from None
+    except OSError as e:
+        raise ContactsError(f"{p}: cannot read ({e.strerror or e})") from None
+    if not data:
+        raise ContactsError(f"{p}: file is empty (0 bytes)")
+    ext = p.suffix.lower()
+
+    if data[:4] == b"PK\x03\x04" or ext in _XLSX_EXT:
+        if data[:4] != b"PK\x03\x04":
+            hint = ("an old Excel .xls file: save it as .xlsx or CSV"
+                    if data[:4] == b"\xd0\xcf\x11\xe0" else "not a zip archive")
+            raise ContactsError(f"{p}: not a valid .xlsx file ({hint})")
+        table = _read_xlsx(p, data)
+    elif data[:4] == b"\xd0\xcf\x11\xe0":
+        raise ContactsError(f"{p}: this is an old Excel .xls (or other Office) file; "
+                            "save it as .xlsx or CSV and import that")
+    else:
+        for magic, what in _MAGIC:
+            if data.startswith(magic) and (what or ext not in _TEXT_EXT | _VCF_EXT):
+                raise ContactsError(f"{p}: not a contact file (looks like {what or 'a binary file'}); "
+                                    "use CSV, XLSX or vCard (.vcf)")
+        text, encoding = decode_text(p, data)
+        head = text.lstrip("\ufeff \t\r\n")[:11].upper()
+        if head.startswith("BEGIN:VCARD"):
+            table = _read_vcf(p, text)
+        elif ext in _VCF_EXT:
+            raise ContactsError(f"{p}: not a vCard file (no BEGIN:VCARD at the start)")
+        elif ext not in _TEXT_EXT:
+            raise ContactsError(f"{p}: unknown file type {ext!r}; use CSV, XLSX or vCard (.vcf)")
+        else:
+            table = _read_csv(p, text)
+        table.encoding = encoding
+
+    if not any(any(r.values()) for r in table.rows):
+        what = "no contact cards" if table.format == "vcf" else "a header row but no data rows"
+        raise ContactsError(f"{p}: {what}")
+    table.phone_column = find_phone_column(table, phone_column)
+    table.name_columns, table.name_fallback = find_name_columns(table.columns, table.phone_column)
+    return table
+
+
+# -- text decoding ----------------------------------------------------------------
+
+
+def decode_text(p: Path, data: bytes) -> tuple[str, str]:
+    """Bytes → str: BOMs, UTF-16 without BOM, strict UTF-8, then charset-normalizer."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        enc = "utf-8-sig"
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        enc = "utf-16"
+    else:
+        enc = None
+        sample = data[:4096]
+        if b"\x00" in sample:
+            even, odd = sample[0::2], sample[1::2]
+            if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+                enc = "utf-16-le"
+            elif even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+                enc = "utf-16-be"
+            else:
+                raise ContactsError(f"{p}: not a contact file (binary data); use CSV, XLSX or vCard (.vcf)")
+    if enc is not None:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            raise ContactsError(f"{p}: cannot read the text: broken {enc.upper()} encoding") from None
+        return _check_text(p, text), enc
+    try:
+        return _check_text(p, data.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(data[:200_000] if len(data) > 200_000 else data)
+    candidates = [m.encoding for m in matches]
+    # Spreadsheets on Windows write cp1252; among Western single-byte guesses prefer it.
+    western = {"cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "mac_roman", "cp850", "iso8859_9", "cp1254"}
+    if candidates and candidates[0] in western:
+        candidates.insert(0, "cp1252")
+    for enc in candidates:
+        try:
+            text = data.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        return _check_text(p, text), enc
+    raise ContactsError(f"{p}: cannot tell the text encoding; save the file as UTF-8 CSV and try again")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+
+
+def _check_text(p: Path, text: str) -> str:
+    sample = text[:20000]
+    if sample and len(_CONTROL.findall(sample)) > max(2, len(sample) // 200):
+        raise ContactsError(f"{p}: not a contact file (binary data); use CSV, XLSX or vCard (.vcf)")
+    return text
+
+
+# -- header / rows -------------------------------------------------------------------
+
+_PHONEISH = re.compile(r"^[+'(]?[\d][\d \-.()/]{5,}$")
+
+
+def _make_columns(header: list[str]) -> list[str]:
+    cols: list[str] = []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header):
+        name = " ".join(str(h).replace("\ufeff", "").split()) or f"Column {i + 1}"
+        key = norm_name(name)
+        if key in seen:
+            seen[key] += 1
+            name = f"{name} ({seen[key]})"
+            key = norm_name(name)
+        seen[key] = 1
+        cols.append(name)
+    return cols
+
+
+def _looks_headerless(cells: list[str]) -> bool:
+    """A first row with no letters and a phone-like cell is data, not a header."""
+    filled = [c for c in cells if c]
+    return bool(filled) and not any(ch.isalpha() for c in filled for ch in c) \
+        and any(_PHONEISH.match(c) and sum(ch.isdigit() for ch in c) >= 7 for c in filled)
+
+
+def _build(p: Path, fmt: str, records, first_number: int = 1) -> ContactTable:
+    """records: iterable of (row_number, list_of_str_cells) in file order."""
+    it = iter(records)
+    header = None
+    for num, cells in it:
+        if any(cells):
+            header = (num, cells)
+            break
+    if header is None:
+        raise ContactsError(f"{p}: no data (only empty rows)")
+    hnum, hcells = header
+    rows: list[dict[str, str]] = []
+    numbers: list[int] = []
+    headerless = _looks_headerless(hcells)
+    if headerless:
+        columns = [f"Column {i + 1}" for i in range(len(hcells))]
+        pending = [(hnum, hcells)]
+    else:
+        columns = _make_columns(hcells)
+        pending = []
+    ncol = len(columns)
+    empty = [""] * ncol
+
+    def add(num, cells):
+        if len(cells) < ncol:
+            cells = cells + empty[len(cells):]
+        rows.append(dict(zip(columns, cells)))
+        numbers.append(num)
+
+    for num, cells in pending:
+        add(num, cells)
+    for num, cells in it:
+        add(num, cells)
+    if not rows:
+        raise ContactsError(f"{p}: header only, no data rows (header: {', '.join(columns)})")
+    t = ContactTable(path=p, format=fmt, columns=columns, rows=rows, row_numbers=numbers)
+    t.has_header = not headerless
+    return t
+
+
+# -- CSV ----------------------------------------------------------------------------
+
+_DELIMS = [",", ";", "\t", "|"]
+
+
+def sniff_delimiter(text: str) -> str:
+    lines = []
+    pos = 0
+    for _ in range(60):
+        nl = text.find("\n", pos)
+        if nl < 0:
+            lines.append(text[pos:])
+            break
+        lines.append(text[pos:nl + 1])
+        pos = nl + 1
+    sample = "".join(lines)
+    best, best_score = ",", None
+    for d in _DELIMS:
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO(sample, newline=""), delimiter=d) if any(r)]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        head = counts[0]
+        same = sum(1 for c in counts if c == head) / len(counts)
+        score = (head > 1, same >= 0.8, same, head)
+        if best_score is None or score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _read_csv(p: Path, text: str) -> ContactTable:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    delim = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+
+    def records():
+        num = 0
+        try:
+            for cells in reader:
+                num += 1
+                yield num, [c.strip() for c in cells]
+        except csv.Error as e:
+            raise ContactsError(f"{p}: row {num + 1}: cannot read the CSV ({e})") from None
+
+    t = _build(p, "csv", records())
+    t.delimiter = delim
+    return t
+
+
+# -- XLSX ---------------------------------------------------------------------------
+
+
+def cell_text(v) -> str:
+    """A cell value as the user sees it; integral floats lose their '.0'."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e17:
+            return str(int(v))
+        return repr(v)
+    if isinstance(v, _dt.datetime):
+        return v.date().isoformat() if v.time() == _dt.time() else v.isoformat(sep=" ")
+    if isinstance(v, (_dt.date, _dt.time)):
+        return v.isoformat()
+    return str(v).strip()
+
+
+def _read_xlsx(p: Path, data: bytes) -> ContactTable:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as e:
+        raise ContactsError(f"{p}: broken or unsupported Excel file ({type(e).__name__}: {e})") from None
+    except Exception as e:  # openpyxl raises many types for damaged parts
+        raise ContactsError(f"{p}: broken or unsupported Excel file ({type(e).__name__})") from None
+    try:
+        sheets = [ws for ws in wb.worksheets if hasattr(ws, "iter_rows")]
+        active = wb.active if hasattr(wb.active, "iter_rows") else None
+        order = ([active] if active is not None else []) + [s for s in sheets if s is not active]
+        for ws in order:
+            try:
+                ws.reset_dimensions()  # some writers store a wrong sheet size
+            except AttributeError:
+                pass
+            try:
+                records = [(i, [cell_text(v) for v in row])
+                           for i, row in enumerate(ws.iter_rows(values_only=True), start=1)]
+            except Exception as e:
+                raise ContactsError(f"{p}: broken Excel sheet {ws.title!r} ({type(e).__name__})") from None
+            while records and not any(records[-1][1]):
+                records.pop()  # trailing formatted-but-empty rows are not data
+            if records:
+                # drop trailing empty columns
+                width = max((max((j + 1 for j, c in enumerate(cells) if c), default=0)
+                             for _, cells in records), default=0)
+                records = [(i, cells[:width]) for i, cells in records]
+                t = _build(p, "xlsx", records)
+                t.sheet = ws.title
+                return t
+        raise ContactsError(f"{p}: the workbook has no data (all sheets are empty)")
+    finally:
+        wb.close()
+
+
+# -- vCard --------------------------------------------------------------------------
+
+VCF_COLUMNS = ["Name", "Phone", "Type", "Organization", "Email"]
+_VCF_ESC = re.compile(r"\\(.)")
+
+
+def _vcf_unescape(v: str) -> str:
+    return _VCF_ESC.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), v)
+
+
+def _vcf_lines(text: str):
+    """Unfolded content lines (RFC 6350 folding and quoted-printable soft breaks)."""
+    raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[str] = []
+    for line in raw:
+        if line[:1] in (" ", "\t") and out:
+            out[-1] += line[1:]
+        elif out and out[-1].endswith("=") and "QUOTED-PRINTABLE" in out[-1].split(":", 1)[0].upper():
+            out[-1] = out[-1][:-1] + line
+        else:
+            out.append(line)
+    return out
+
+
+def _vcf_prop(line: str):
+    if ":" not in line:
+        return None
+    head, value = line.split(":", 1)
+    parts = head.split(";")
+    name = parts[0].split(".")[-1].strip().upper()  # item1.TEL → TEL
+    params: dict[str, list[str]] = {}
+    for prm in parts[1:]:
+        if "=" in prm:
+            k, v = prm.split("=", 1)
+            params.setdefault(k.strip().upper(), []).extend(x.strip('"').lower() for x in v.split(","))
+        elif prm.strip():
+            params.setdefault("TYPE", []).append(prm.strip().lower())  # vCard 2.1: TEL;CELL:
+    if "QUOTED-PRINTABLE" in [x.upper() for x in params.get("ENCODING", [])] or "quoted-printable" in params.get("TYPE", []):
+        charset = (params.get("CHARSET") or ["utf-8"])[0]
+        try:
+            value = quopri.decodestring(value.encode("latin-1", "replace")).decode(charset, "replace")
+        except LookupError:
+            value = quopri.decodestring(value.encode("latin-1", "replace")).decode("utf-8", "replace")
+    return name, params, value
+
+
+def _read_vcf(p: Path, text: str) -> ContactTable:
+    rows: list[dict[str, str]] = []
+    numbers: list[int] = []
+    card = 0
+    cur = None
+    for line in _vcf_lines(text.lstrip("\ufeff")):
+        if not line.strip():
+            continue
+        prop = _vcf_prop(line)
+        if prop is None:
+            continue
+        name, params, value = prop
+        if name == "BEGIN" and value.strip().upper() == "VCARD":
+            card += 1
+            cur = {"fn": "", "n": "", "org": "", "email": "", "tels": []}
+        elif cur is None:
+            continue
+        elif name == "END" and value.strip().upper() == "VCARD":
+            _emit_card(cur, card, rows, numbers)
+            cur = None
+        elif name == "FN":
+            cur["fn"] = _vcf_unescape(value).strip()
+        elif name == "N":
+            parts = [_vcf_unescape(x).strip() for x in re.split(r"(?<!\\);", value)]
+            parts += [""] * (5 - len(parts))
+            family, given, middle, prefix, suffix = parts[:5]
+            cur["n"] = " ".join(x for x in (prefix, given, middle, family, suffix) if x)
+        elif name == "ORG":
+            cur["org"] = " ".join(x.strip() for x in re.split(r"(?<!\\);", _vcf_unescape_keep(value)) if x.strip())
+        elif name == "EMAIL" and not cur["email"]:
+            cur["email"] = _vcf_unescape(value).strip()
+        elif name == "TEL":
+            v = value.strip()
+            if v.lower().startswith("tel:"):
+                v = v[4:]
+            types = [t for t in params.get("TYPE", []) if t not in ("voice", "pref", "internet")]
+            cur["tels"].append((v.strip(), ",".join(types)))
+    if cur is not None:  # file ends without END:VCARD
+        _emit_card(cur, card, rows, numbers)
+    if not rows:
+        raise ContactsError(f"{p}: no contact cards (BEGIN:VCARD … END:VCARD) found")
+    return ContactTable(path=p, format="vcf", columns=list(VCF_COLUMNS), rows=rows,
+                        row_numbers=numbers, phone_column="Phone")
+
+
+def _vcf_unescape_keep(v: str) -> str:
+    return v.replace("\\,", ",").replace("\\n", " ").replace("\\N", " ")
+
+
+def _emit_card(cur, card: int, rows, numbers) -> None:
+    name = cur["fn"] or cur["n"]
+    tels = cur["tels"] or [("", "")]
+    for tel, typ in tels:
+        rows.append({"Name": name, "Phone": tel, "Type": typ,
+                     "Organization": cur["org"], "Email": cur["email"]})
+        numbers.append(card)

@@ -1,0 +1,248 @@
+"""Message templates: {column} placeholders and {a|b|c} spintax.
+
+A small parser of its own; nothing here ever calls str.format or evaluates
+what is between the braces.
+
+    Hi {First Name}, {see you|talk} soon. {{not a placeholder}}
+
+- ``{name}``: a column of the file, matched case-insensitively, '_' = ' ',
+  spaces collapsed. ``{name}`` falls back to the detected display name when no
+  column is called name; ``{phone}`` is always the E.164 number.
+- ``{a|b|c}``: one option chosen at random per message; options may be empty
+  and may contain placeholders and nested spintax: ``{Hi {name}|Hello}``.
+- ``{{`` and ``}}`` are literal braces (``{{`` also inside an option; a ``}``
+  inside braces always closes them).
+- A placeholder name cannot contain ``. [ ] ! :`` or a line break, so
+  ``{0.__class__}`` or ``{name[0]}`` are errors, not lookups.
+"""
+from __future__ import annotations
+
+import random as _random
+from typing import Callable
+
+from .columns import norm_name
+from .errors import ContactsError
+
+_FORBIDDEN = set(".[]!:\n\r\t{}")
+
+NAME = "name"
+PHONE = "phone"
+
+
+class _Ph:
+    __slots__ = ("name", "key")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.key = norm_name(name)
+
+
+class _Spin:
+    __slots__ = ("options",)
+
+    def __init__(self, options: list[list]):
+        self.options = options
+
+
+class Template:
+    """A parsed template. Raises ContactsError on a syntax error."""
+
+    def __init__(self, text: str, source: str = "template"):
+        if text is None or not str(text).strip():
+            raise ContactsError(f"{source}: the message template is empty")
+        self.text = str(text)
+        self.source = source
+        self._nodes = self._parse()
+        seen: dict[str, str] = {}
+        self.has_spintax = False
+        self._walk(self._nodes, seen)
+        self._keys = seen  # key -> first spelling
+
+    # -- parsing ------------------------------------------------------------------
+
+    def _where(self, i: int) -> str:
+        line = self.text.count("\n", 0, i) + 1
+        col = i - (self.text.rfind("\n", 0, i) + 1) + 1
+        return f"line {line}, column {col}"
+
+    def _err(self, i: int, what: str) -> ContactsError:
+        return ContactsError(f"{self.source}: {what} at {self._where(i)} "
+                             "(write {{ and }} for literal braces)")
+
+    def _parse(self) -> list:
+        nodes, i = self._seq(0, top=True)
+        return nodes
+
+    def _seq(self, i: int, top: bool) -> tuple[list, int]:
+        text, n = self.text, len(self.text)
+        nodes: list = []
+        buf: list[str] = []
+        while i < n:
+            c = text[i]
+            if c == "{":
+                if text.startswith("{{", i):
+                    buf.append("{")
+                    i += 2
+                    continue
+                if buf:
+                    nodes.append("".join(buf))
+                    buf = []
+                node, i = self._group(i)
+                nodes.append(node)
+                continue
+            if c == "}":
+                if not top:
+                    break
+                if text.startswith("}}", i):
+                    buf.append("}")
+                    i += 2
+                    continue
+                raise self._err(i, "a '}' without its '{'")
+            if c == "|" and not top:
+                break
+            buf.append(c)
+            i += 1
+        if buf:
+            nodes.append("".join(buf))
+        return nodes, i
+
+    def _group(self, start: int):
+        text, n = self.text, len(self.text)
+        i = start + 1
+        options: list[list] = []
+        while True:
+            nodes, i = self._seq(i, top=False)
+            options.append(nodes)
+            if i >= n:
+                raise self._err(start, "a '{' that is never closed")
+            if text[i] == "|":
+                i += 1
+                continue
+            i += 1  # '}'
+            break
+        if len(options) > 1:
+            return _Spin(options), i
+        opt = options[0]
+        raw = text[start:i]
+        if not opt or (len(opt) == 1 and isinstance(opt[0], str) and not opt[0].strip()):
+            raise self._err(start, "an empty placeholder {}")
+        if len(opt) != 1 or not isinstance(opt[0], str):
+            raise self._err(start, f"{_short(raw)} is not a placeholder name "
+                                   "(spintax needs '|' between options)")
+        name = opt[0].strip()
+        bad = sorted(set(name) & _FORBIDDEN)
+        if bad or not any(ch.isalnum() for ch in name):
+            shown = " ".join(repr(b) for b in bad) if bad else "no letters"
+            raise self._err(start, f"{_short(raw)} is not a placeholder name ({shown})")
+        return _Ph(name), i
+
+    def _walk(self, nodes, seen) -> None:
+        for nd in nodes:
+            if isinstance(nd, _Ph):
+                seen.setdefault(nd.key, nd.name)
+            elif isinstance(nd, _Spin):
+                self.has_spintax = True
+                for opt in nd.options:
+                    self._walk(opt, seen)
+
+    # -- API ----------------------------------------------------------------------
+
+    @property
+    def placeholders(self) -> list[str]:
+        """Placeholder names as first written, in order, without repeats."""
+        return list(self._keys.values())
+
+    def check(self, columns, where: str | None = None) -> dict[str, str]:
+        """Map each placeholder key to a column, 'name' or 'phone'.
+
+        Raises ContactsError naming the first placeholder that has no column,
+        and the columns that exist.
+        """
+        by_key: dict[str, str] = {}
+        for c in columns:
+            by_key.setdefault(norm_name(c), c)
+        mapping: dict[str, str] = {}
+        for key, spelled in self._keys.items():
+            if key == PHONE:
+                mapping[key] = "\0phone"
+            elif key in by_key:
+                mapping[key] = by_key[key]
+            elif key == NAME:
+                mapping[key] = "\0name"
+            else:
+                listing = ", ".join(repr(c) for c in columns) or "(none)"
+                raise ContactsError(
+                    f"{where or self.source}: the template uses {{{spelled}}} but the file has no such "
+                    f"column; the columns are: {listing} (plus {{name}} and {{phone}})")
+        return mapping
+
+    def render(self, values: dict, rng: _random.Random | None = None) -> str:
+        """Fill in placeholders from values (keys matched case-insensitively,
+        no special names: put 'name'/'phone' in values if the template uses
+        them) and choose spintax options with rng (random module if None)."""
+        keymap: dict[str, str] = {}
+        for k in values:
+            keymap.setdefault(norm_name(str(k)), k)
+        mapping: dict[str, str] = {}
+        for key, spelled in self._keys.items():
+            if key not in keymap:
+                listing = ", ".join(repr(str(k)) for k in values) or "(none)"
+                raise ContactsError(f"{self.source}: no value for {{{spelled}}}; the values are: {listing}")
+            mapping[key] = keymap[key]
+        row = {k: ("" if v is None else str(v)) for k, v in values.items()}
+        return self.bind_mapping(mapping)(row, "", "", rng or _random)
+
+    def bind(self, columns) -> Callable[[dict, str, str, _random.Random], str]:
+        """A fast renderer for rows of a table: fn(row, name, phone, rng) -> str."""
+        return self.bind_mapping(self.check(columns))
+
+    def bind_mapping(self, mapping: dict[str, str]):
+        bound = _bind(self._nodes, mapping)
+        if not self.has_spintax:
+            def render(row, name, phone, rng, _b=bound):
+                return "".join([p if c == 0 else row[p] if c == 1 else name if c == 2 else phone
+                                for c, p in _b])
+            return render
+
+        def render(row, name, phone, rng, _b=bound):
+            out: list[str] = []
+            _emit(_b, row, name, phone, rng.choice, out)
+            return "".join(out)
+        return render
+
+
+def _short(s: str) -> str:
+    return repr(s if len(s) <= 40 else s[:37] + "...")
+
+
+def _bind(nodes, mapping) -> list[tuple]:
+    """(0, text) | (1, column) | (2, None)=name | (3, None)=phone | (4, [options])"""
+    out = []
+    for nd in nodes:
+        if isinstance(nd, str):
+            out.append((0, nd))
+        elif isinstance(nd, _Ph):
+            src = mapping[nd.key]
+            if src == "\0name":
+                out.append((2, None))
+            elif src == "\0phone":
+                out.append((3, None))
+            else:
+                out.append((1, src))
+        else:
+            out.append((4, [_bind(o, mapping) for o in nd.options]))
+    return out
+
+
+def _emit(bound, row, name, phone, choice, out) -> None:
+    for c, p in bound:
+        if c == 0:
+            out.append(p)
+        elif c == 1:
+            out.append(row[p])
+        elif c == 2:
+            out.append(name)
+        elif c == 3:
+            out.append(phone)
+        else:
+            _emit(choice(p), row, name, phone, choice, out)
