@@ -1,0 +1,60 @@
+# `make run` and `make test` do all the set-up on a fresh Debian/Ubuntu machine:
+# a virtualenv with requirements.txt, and Chromium + ChromeDriver (+ tmux for the
+# terminal test) from apt-get when they are missing.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
+
+.PHONY: run test demo worker simulator setup system-packages bench clean
+
+run: setup
+	$(PY) tui.py
+
+test: setup
+	$(PY) -m pytest
+
+demo: setup
+	$(PY) tui.py demo
+
+worker: setup
+	$(PY) tui.py worker
+
+simulator: setup
+	$(PY) tui.py simulator
+
+bench: setup
+	$(PY) bench/bench_store.py
+	$(PY) bench/bench_import.py
+	$(PY) bench/bench_worker.py
+	$(PY) bench/bench_dashboard.py
+
+setup: system-packages $(STAMP)
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { $(APT) update -qq && $(APT) install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# Debian's packages: `chromium` and `chromium-driver` (browser tests and the worker),
+# `tmux` (the terminal test). Other systems: see the README.
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing:$$missing"; \
+	    $(APT) update -qq && $(APT) install -y -qq $$missing; \
+	  else \
+	    echo "missing:$$missing; install Chromium, ChromeDriver and tmux by hand (see README)"; exit 1; \
+	  fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,404 @@
+"""Command line of the WhatsApp bulk sender (`python tui.py --help`).
+
+Every user error ends here as one line on stderr and exit status 2; nothing is
+written before the input has been checked.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import config as configmod
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user error: shown as one line, exit status 2."""
+
+
+# ---------------------------------------------------------------------- helpers
+def _load_config(args: argparse.Namespace) -> configmod.Config:
+    cfg = configmod.load(args.config)
+    if args.db:
+        cfg = cfg.with_database(args.db)
+    return cfg
+
+
+def _open_store(cfg: configmod.Config, *, must_exist: bool = True):
+    from store import Store
+
+    db = cfg.paths.database
+    if must_exist and not db.exists():
+        raise CliError(f"{db}: no database yet (import a contact file first)")
+    return Store(db)
+
+
+def _job(store, job_id: int) -> dict[str, Any]:
+    job = store.get_job(job_id)
+    if job is None:
+        raise CliError(f"no job {job_id} (see `python tui.py jobs`)")
+    return job
+
+
+def _fmt_time(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+
+
+def _progress(job: dict[str, Any]) -> str:
+    c = job["counts"]
+    total = job["total"] or 1
+    done = total - c["pending"] - c["retrying"] - c["sending"] - c["unknown"]
+    return f"{100 * done / total:.0f}%"
+
+
+def _eta(store, job: dict[str, Any]) -> float | None:
+    """Seconds left at the pace of the last sends (None when there is no pace yet)."""
+    c = job["counts"]
+    left = c["pending"] + c["retrying"] + c["sending"] + c["unknown"]
+    if not left or job["status"] not in ("running", "waiting_for_login"):
+        return None
+    times = store.sent_times(job["id"], 50)
+    if len(times) < 2 or times[0] <= times[-1]:
+        return None
+    per_message = (times[0] - times[-1]) / (len(times) - 1)
+    return left * per_message
+
+
+def _parse_start(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--start-at: {value!r} is not a date and time like 2026-12-01T09:30") from None
+    return when.astimezone().timestamp() if when.tzinfo is None else when.timestamp()
+
+
+def _phone(raw: str, region: str) -> str:
+    from contacts import normalise_phone
+
+    e164, reason = normalise_phone(raw, region)
+    if e164 is None:
+        raise CliError(f"{raw!r} is not a phone number: {reason}")
+    return e164
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_import(args: argparse.Namespace) -> int:
+    from contacts import plan_import
+
+    cfg = _load_config(args)
+    if args.template_file:
+        try:
+            template = Path(args.template_file).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CliError(f"{args.template_file}: template file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"{args.template_file}: cannot read template: {exc}") from None
+    else:
+        template = args.template
+    if not template.strip():
+        raise CliError("the template is empty")
+    attachment = None
+    if args.attach:
+        attachment = Path(args.attach)
+        if not attachment.is_file():
+            raise CliError(f"{attachment}: attachment not found")
+    start_at = _parse_start(args.start_at)
+    region = (args.region or cfg.sending.default_region).upper()
+    import phonenumbers
+
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise CliError(f"--region: unknown region {region!r} (use a code such as US, IN, GB)")
+    db_exists = cfg.paths.database.exists()
+    optouts: frozenset[str] = frozenset()
+    if db_exists:
+        store = _open_store(cfg)
+        optouts = store.optout_set()
+    plan = plan_import(args.file, template, region=region, optouts=optouts, phone_column=args.phone_column)
+    name = args.name or Path(args.file).stem
+    result: dict[str, Any] = {"dry_run": bool(args.dry_run), "name": name, **plan.to_dict()}
+    job_id = None
+    if not args.dry_run:
+        if not plan.messages:
+            raise CliError(f"{args.file}: no row has a valid number; nothing to send")
+        from importer import create_job_from_plan
+
+        store = _open_store(cfg, must_exist=False)
+        job_id = create_job_from_plan(store, plan, name=name, template=template, attachment=attachment,
+                                      start_at=start_at, source_file=Path(args.file).resolve())
+    result["job_id"] = job_id
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    s = plan.summary()
+    if job_id is None:
+        print(f"Dry run: nothing was created. {args.file} would make job {name!r}:")
+    else:
+        print(f"Job {job_id} {name!r} created from {args.file}:")
+    print(f"  format {plan.format}, phone column {plan.phone_column!r}, {s['total_rows']} rows")
+    print(f"  queued      {s['queued']}")
+    print(f"  invalid     {s['invalid']}")
+    print(f"  duplicates  {s['duplicates']}")
+    print(f"  opted out   {s['opted_out']}")
+    problems = [("invalid", p) for p in plan.invalid] + [("duplicate", p) for p in plan.duplicates] + \
+               [("opted out", p) for p in plan.opted_out]
+    if args.dry_run:
+        print("First messages:")
+        for m in plan.messages[:5]:
+            shown = m["text"].replace("\n", "\n      ")
+            print(f"  {m['phone']}  {shown}")
+        if problems:
+            print("Problem rows:")
+            for kind, p in sorted(problems, key=lambda kp: kp[1].row):
+                print(f"  row {p.row}: {kind}: {p.raw!r}: {p.reason}")
+    elif problems:
+        shown_problems = sorted(problems, key=lambda kp: kp[1].row)
+        print("Problem rows:")
+        for kind, p in shown_problems[:20]:
+            print(f"  row {p.row}: {kind}: {p.raw!r}: {p.reason}")
+        if len(shown_problems) > 20:
+            print(f"  ... and {len(shown_problems) - 20} more (see --dry-run or --json)")
+    if start_at and job_id is not None:
+        print(f"  starts at {_fmt_time(start_at)}")
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    cfg = _load_config(args)
+    if not cfg.paths.database.exists():
+        jobs: list[dict[str, Any]] = []
+    else:
+        jobs = _open_store(cfg).jobs()
+    if args.json:
+        print(json.dumps(jobs, ensure_ascii=False, indent=2))
+        return 0
+    if not jobs:
+        print("No jobs yet. Create one with: python tui.py import FILE --template TEXT")
+        return 0
+    print(f"{'ID':>4}  {'NAME':<24} {'STATUS':<18} {'DONE':>5} {'SENT':>7} {'FAILED':>7} {'INVALID':>7} {'PENDING':>7}")
+    for j in jobs:
+        c = j["counts"]
+        print(f"{j['id']:>4}  {j['name'][:24]:<24} {j['status']:<18} {_progress(j):>5} {c['sent']:>7} "
+              f"{c['failed']:>7} {c['invalid']:>7} {c['pending'] + c['retrying']:>7}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    cfg = _load_config(args)
+    store = _open_store(cfg)
+    job = _job(store, args.job)
+    eta = _eta(store, job)
+    job["eta_seconds"] = eta
+    if args.json:
+        print(json.dumps(job, ensure_ascii=False, indent=2))
+        return 0
+    print(f"Job {job['id']} {job['name']!r}: {job['status']} ({_progress(job)} of {job['total']})")
+    print(f"  created {_fmt_time(job['created_at'])}, started {_fmt_time(job['started_at'])}, "
+          f"finished {_fmt_time(job['finished_at'])}")
+    if job["start_at"]:
+        print(f"  starts at {_fmt_time(job['start_at'])}")
+    for status, n in job["counts"].items():
+        if n:
+            print(f"  {status:<10} {n}")
+    if eta is not None:
+        print(f"  ETA       {int(eta // 3600)}h{int(eta % 3600 // 60):02d}m at the current pace")
+    return 0
+
+
+def _set_status(args: argparse.Namespace, new: str, verb: str) -> int:
+    from store import IllegalTransition
+
+    cfg = _load_config(args)
+    store = _open_store(cfg)
+    job = _job(store, args.job)
+    try:
+        old = store.set_job_status(args.job, new)
+    except IllegalTransition:
+        raise CliError(f"job {args.job} is {job['status']}: it cannot be {verb}") from None
+    print(f"Job {args.job}: {old} -> {new}")
+    return 0
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    return _set_status(args, "paused", "paused")
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    return _set_status(args, "running", "resumed")
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    return _set_status(args, "stopped", "stopped")
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    cfg = _load_config(args)
+    store = _open_store(cfg)
+    _job(store, args.job)
+    n = store.retry_failed(args.job)
+    print(f"Job {args.job}: {n} failed message(s) queued again")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from exporting import export_job_csv
+
+    cfg = _load_config(args)
+    store = _open_store(cfg)
+    _job(store, args.job)
+    out = Path(args.output)
+    if not out.parent.exists():
+        raise CliError(f"{out.parent}: directory not found")
+    n = export_job_csv(store, args.job, out)
+    print(f"Wrote {n} rows to {out}")
+    return 0
+
+
+def cmd_optout(args: argparse.Namespace) -> int:
+    cfg = _load_config(args)
+    region = (args.region or cfg.sending.default_region).upper()
+    if args.action == "list":
+        if not cfg.paths.database.exists():
+            rows: list[dict[str, Any]] = []
+        else:
+            rows = _open_store(cfg).optouts()
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            for r in rows:
+                print(f"{r['phone']}  {_fmt_time(r['added_at'])}  {r['reason'] or ''}")
+            if not rows:
+                print("No opted-out numbers.")
+        return 0
+    if not args.phones:
+        raise CliError(f"optout {args.action}: give at least one phone number")
+    phones = [_phone(p, region) for p in args.phones]  # check them all before writing
+    store = _open_store(cfg, must_exist=False)
+    for phone in phones:
+        if args.action == "add":
+            changed = store.add_optout(phone, args.reason)
+            print(f"{phone}: {'opted out' if changed else 'already opted out'}")
+        else:
+            changed = store.remove_optout(phone)
+            print(f"{phone}: {'removed' if changed else 'was not opted out'}")
+    return 0
+
+
+def cmd_simulator(args: argparse.Namespace) -> int:
+    from simulator.cli import main as simulator_main
+
+    return simulator_main(args.rest)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import supervisor
+
+    configmod.load(args.config)  # a bad config is a user error before anything starts
+    return supervisor.run_foreground(configmod.config_path(args.config), db=args.db)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from dashboard.demo import run_demo
+
+    return run_demo()
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import dashboard
+
+    configmod.load(args.config)
+    return dashboard.run(configmod.config_path(args.config), db=args.db)
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help=f"config file (default: ${configmod.ENV_VAR} or config.toml)")
+    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                        help="database file (overrides [paths] database)")
+
+    parser = argparse.ArgumentParser(
+        prog="python tui.py", parents=[common],
+        description="Send one WhatsApp message to every contact of a list, through your own "
+                    "WhatsApp Web session, at a human pace. Without a command: the dashboard.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("import", cmd_import, "create a job from a contact file (CSV, XLSX, VCF) and a template")
+    p.add_argument("file", help="contact file: .csv, .txt, .tsv, .xlsx or .vcf")
+    tpl = p.add_mutually_exclusive_group(required=True)
+    tpl.add_argument("--template", metavar="TEXT", help="message text with {column} and {Hi|Hello} spintax")
+    tpl.add_argument("--template-file", metavar="F", help="read the message template from a file")
+    p.add_argument("--name", metavar="N", help="job name (default: the file name)")
+    p.add_argument("--attach", metavar="PATH", help="file sent with every message (the text is its caption)")
+    p.add_argument("--phone-column", metavar="COL", help="column holding the phone numbers")
+    p.add_argument("--region", metavar="CC", help="region for numbers without country code, e.g. IN")
+    p.add_argument("--start-at", metavar="ISO", help="do not send before this local time, e.g. 2026-12-01T09:00")
+    p.add_argument("--dry-run", action="store_true", help="create nothing; show messages and problem rows")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+    p = add("jobs", cmd_jobs, "list jobs with their progress")
+    p.add_argument("--json", action="store_true")
+    p = add("status", cmd_status, "show one job's counts and ETA")
+    p.add_argument("job", type=int)
+    p.add_argument("--json", action="store_true")
+    for name, func, help_ in (("pause", cmd_pause, "pause a job"), ("resume", cmd_resume, "resume a paused job"),
+                              ("stop", cmd_stop, "stop a job for good"),
+                              ("retry", cmd_retry, "queue a job's failed messages again")):
+        add(name, func, help_).add_argument("job", type=int)
+    p = add("export", cmd_export, "write a job's results to CSV (phone, name, status, attempts, sent_at, error)")
+    p.add_argument("job", type=int)
+    p.add_argument("-o", "--output", required=True, metavar="FILE.csv")
+    p = add("optout", cmd_optout, "numbers that must never be messaged: add, remove, list")
+    p.add_argument("action", choices=("add", "remove", "list"))
+    p.add_argument("phones", nargs="*", metavar="PHONE")
+    p.add_argument("--reason", help="why (kept with the number)")
+    p.add_argument("--region", metavar="CC", help="region for numbers without country code")
+    p.add_argument("--json", action="store_true")
+    p = add("worker", cmd_worker, "run the supervised worker in the foreground (headless; Ctrl-C stops)")
+    p = add("simulator", cmd_simulator, "run the local WhatsApp Web simulator (see `simulator --help`)")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    add("demo", cmd_demo, "try everything against the simulator with a throw-away database")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `simulator` passes everything after it to the simulator's own parser.
+    if "simulator" in argv:
+        i = argv.index("simulator")
+        if all(a.startswith("-") for a in argv[:i]):
+            args = parser.parse_args(argv[:i + 1])
+            args.rest = argv[i + 1:]
+            return _run(args)
+    args = parser.parse_args(argv)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    args.config = getattr(args, "config", None)
+    args.db = getattr(args, "db", None)
+    func = getattr(args, "func", cmd_dashboard)
+    from contacts import ContactsError
+
+    try:
+        return func(args)
+    except (CliError, configmod.ConfigError, ContactsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

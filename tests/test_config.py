@@ -1,0 +1,103 @@
+"""config.toml: defaults, validation, error messages that name the key and line."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+import config
+from config import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_config_equals_the_built_in_defaults() -> None:
+    shipped = config.load(ROOT / "config.toml")
+    defaults = config.parse("", ROOT / "config.toml")
+    for section in ("paths", "browser", "sending", "worker", "supervisor"):
+        assert getattr(shipped, section) == getattr(defaults, section), section
+    assert shipped.selectors == defaults.selectors
+
+
+def test_original_design_defaults() -> None:
+    cfg = config.load(ROOT / "config.toml")
+    assert (cfg.sending.delay_min, cfg.sending.delay_max) == (4.0, 8.0)
+    assert cfg.sending.long_pause_every == 10
+    assert (cfg.sending.long_pause_min, cfg.sending.long_pause_max) == (20.0, 40.0)
+    assert cfg.sending.max_attempts == 3
+    assert "HeadlessChrome" not in cfg.browser.user_agent
+
+
+def test_every_setting_has_a_comment() -> None:
+    lines = (ROOT / "config.toml").read_text().splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if "=" in stripped and not stripped.startswith(("#", "[", '"')) and not lines[i - 1].startswith("[selectors"):
+            section_comment = any(lines[j].startswith("#") for j in range(max(0, i - 3), i))
+            in_selectors = any(l.startswith("[selectors]") for l in lines[:i])
+            assert section_comment or in_selectors, f"config.toml line {i + 1} has no comment: {line}"
+
+
+def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text('[paths]\ndatabase = "x/y.db"\n')
+    cfg = config.load(p)
+    assert cfg.paths.database == (tmp_path / "x/y.db").resolve()
+    assert cfg.paths.run_dir == (tmp_path / "run").resolve()
+
+
+@pytest.mark.parametrize("body, needle", [
+    ("[sending]\ndelay_min = \"fast\"\n", "sending.delay_min: must be a number"),
+    ("[sending]\ndelay_mni = 3\n", "sending.delay_mni: unknown key"),
+    ("[sendign]\n", "[sendign]: unknown section"),
+    ("[sending]\ndelay_min = 9\ndelay_max = 3\n", "sending.delay_max: must be at least delay_min"),
+    ("[sending]\nmax_attempts = 0\n", "sending.max_attempts: must be greater than 0"),
+    ("[sending]\nmax_attempts = 2.5\n", "sending.max_attempts: must be a whole number"),
+    ("[sending]\nwindow_start = \"25:00\"\n", "sending.window_start: must be a time"),
+    ("[sending]\ndefault_region = \"XX\"\n", "sending.default_region: unknown region"),
+    ("[browser]\nheadless = \"yes\"\n", "browser.headless: must be true or false"),
+    ("[browser]\nnavigation = \"teleport\"\n", "browser.navigation: must be"),
+    ("[browser]\nuser_agent = \"Mozilla HeadlessChrome/1\"\n", "browser.user_agent"),
+    ("[worker]\nheartbeat_interval = 30\n", "worker.heartbeat_interval"),
+    ("[selectors]\ncompose = [\"x\"]\n", "selectors.compose: unknown selector key"),
+    ("[selectors]\ncompose_box = []\n", "selectors.compose_box: must be a non-empty list"),
+    ("[sending\n", "not valid TOML"),
+])
+def test_bad_values_name_the_key_and_line(tmp_path: Path, body: str, needle: str) -> None:
+    p = tmp_path / "bad.toml"
+    p.write_text("# comment\n" + body)
+    with pytest.raises(ConfigError) as info:
+        config.load(p)
+    msg = str(info.value)
+    assert needle in msg
+    assert str(p) in msg
+    assert "\n" not in msg
+    if "unknown section" not in needle and "TOML" not in needle:
+        assert ", line " in msg
+
+
+def test_line_number_points_at_the_key(tmp_path: Path) -> None:
+    p = tmp_path / "bad.toml"
+    p.write_text("[paths]\n\n[sending]\n# x\ndelay_min = -1\n")
+    with pytest.raises(ConfigError, match=r"line 5: sending\.delay_min"):
+        config.load(p)
+
+
+def test_environment_variable_chooses_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "env.toml"
+    p.write_text("[sending]\ndaily_cap = 7\n")
+    monkeypatch.setenv(config.ENV_VAR, str(p))
+    assert config.load().sending.daily_cap == 7
+    assert config.load(ROOT / "config.toml").sending.daily_cap == 0  # --config wins
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        config.load(tmp_path / "nope.toml")
+
+
+def test_config_is_frozen() -> None:
+    cfg = config.parse("")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.sending.delay_min = 1  # type: ignore[misc]
