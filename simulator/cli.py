@@ -1,0 +1,172 @@
+"""Command line of the simulator: ``python tui.py simulator [flags]``.
+
+Serves on 127.0.0.1 until Ctrl-C (or SIGTERM), then exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any
+
+from simulator.server import ConfigError, Simulator
+
+DEFAULT_PORT = 8377
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = _seconds(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {text!r}")
+    return value
+
+
+def _digits(text: str) -> str:
+    text = text.strip()
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected digits such as 13, got {text!r}")
+    return text
+
+
+def _numbers(text: str) -> list[str]:
+    numbers = [n.strip() for n in text.split(",") if n.strip()]
+    for n in numbers:
+        if not n.lstrip("+").replace(" ", "").replace("-", "").isdigit():
+            raise argparse.ArgumentTypeError(f"not a phone number: {n!r}")
+    return numbers
+
+
+def build_parser(prog: str = "tui.py simulator") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="Local WhatsApp Web simulator on 127.0.0.1 (never contacts WhatsApp). "
+        "Control API under /__sim__/ (see docs/simulator.md).",
+    )
+    p.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                   help=f"TCP port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
+    p.add_argument("--boot-time", type=_seconds, default=3.0, metavar="SECONDS",
+                   help="app boot time of every page load (default 3)")
+    p.add_argument("--ack-delay", type=_seconds, default=0.3, metavar="SECONDS",
+                   help="time a sent message shows the clock before its tick (default 0.3)")
+    p.add_argument("--invalid", type=_numbers, default=[], metavar="NUMBERS",
+                   help="comma-separated numbers that are not on WhatsApp")
+    p.add_argument("--invalid-suffix", type=_digits, default=None, metavar="DIGITS",
+                   help="numbers ending in these digits are not on WhatsApp (e.g. 13)")
+    p.add_argument("--stuck-clock", action="store_true",
+                   help="accept messages but never turn the clock into a tick")
+    p.add_argument("--lose-clicks", type=_count, default=0, metavar="N",
+                   help="silently lose the next N send clicks")
+    p.add_argument("--failure-rate", type=_rate, default=0.0, metavar="P",
+                   help="probability (0..1) that opening a chat fails")
+    p.add_argument("--phone-disconnected", action="store_true",
+                   help='start with "Phone not connected" (messages wait on the clock)')
+    p.add_argument("--auto-login", type=_seconds, default=None, metavar="SECONDS",
+                   help="demo mode: log in by itself after SECONDS on the QR page, or on any key press")
+    p.add_argument("--logged-in", action="store_true", help="start logged in")
+    p.add_argument("--qr-rotate", type=_positive_seconds, default=20.0, metavar="SECONDS",
+                   help="seconds between QR code changes (default 20)")
+    p.add_argument("--qr-rotations", type=_count, default=5, metavar="N",
+                   help="QR code changes before it expires (default 5)")
+    p.add_argument("--seed", type=int, default=None, help="random seed for --failure-rate")
+    return p
+
+
+def simulator_from_args(args: argparse.Namespace) -> Simulator:
+    settings: dict[str, Any] = {
+        "ack_delay": args.ack_delay,
+        "invalid_numbers": args.invalid,
+        "invalid_suffix": args.invalid_suffix,
+        "stuck_clock": args.stuck_clock,
+        "lose_clicks": args.lose_clicks,
+        "failure_rate": args.failure_rate,
+        "phone_connected": not args.phone_disconnected,
+    }
+    return Simulator(
+        port=args.port,
+        boot_time=args.boot_time,
+        qr_rotate_seconds=args.qr_rotate,
+        qr_max_rotations=args.qr_rotations,
+        auto_login=args.auto_login,
+        logged_in=args.logged_in,
+        seed=args.seed,
+        **settings,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        sim = simulator_from_args(args)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    try:
+        sim.start()
+    except OSError as exc:
+        print(f"simulator: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"WhatsApp simulator running at {sim.url}/  (control API: {sim.url}/__sim__/state)", flush=True)
+    if args.auto_login is not None:
+        print(f"Demo mode: logs in {args.auto_login:g} s after the QR page shows, or on any key.", flush=True)
+    elif not args.logged_in:
+        print(f"Log in with: curl -X POST {sim.url}/__sim__/login", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    print("Simulator stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

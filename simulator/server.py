@@ -1,0 +1,710 @@
+"""The WhatsApp Web simulator: global state, ledger and HTTP server.
+
+Everything the simulator knows lives in one :class:`SimState` guarded by a lock.
+The browser page is a small single-page app (``simulator/static/``) that asks the
+server for everything (chat history, sends, login state) through JSON endpoints
+under ``/__sim__/app/``; tests and people steer it through the control API under
+``/__sim__/`` (see docs/simulator.md). Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import random
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+log = logging.getLogger("simulator")
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+HOST = "127.0.0.1"
+
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+}
+
+_MSG_ID_RE = re.compile(r"^[A-Za-z0-9]{4,40}$")
+
+
+class ConfigError(ValueError):
+    """A bad setting given to :meth:`SimState.configure` (HTTP 400)."""
+
+
+def digits_of(phone: Any) -> str:
+    """The digits of a phone number ("+1 (555) 010-99" -> "155501099")."""
+    return re.sub(r"\D", "", str(phone or ""))
+
+
+def pre_plain_text(ts: float) -> str:
+    """WhatsApp's bubble meta string, local time, e.g. "[14:03, 3/7/2025] You: "."""
+    t = time.localtime(ts)
+    return f"[{t.tm_hour:02d}:{t.tm_min:02d}, {t.tm_mon}/{t.tm_mday}/{t.tm_year}] You: "
+
+
+def _b64(n: int) -> str:
+    return base64.b64encode(secrets.token_bytes(n)).decode("ascii")
+
+
+# ----------------------------------------------------------------------------- settings
+
+@dataclass
+class Settings:
+    """Fault injection and timing. Changed with ``configure(**kwargs)``."""
+
+    boot_time: float = 3.0
+    ack_delay: float = 0.3
+    dblcheck_delay: float = 1.0
+    invalid_numbers: list[str] = field(default_factory=list)
+    invalid_suffix: str | None = None
+    stuck_clock: bool = False
+    lose_clicks: int = 0
+    failure_rate: float = 0.0
+    phone_connected: bool = True
+    auto_login: float | None = None
+    qr_rotate_seconds: float = 20.0
+    qr_max_rotations: int = 5
+    poll_interval: float = 0.3
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "boot_time": self.boot_time,
+            "ack_delay": self.ack_delay,
+            "dblcheck_delay": self.dblcheck_delay,
+            "invalid_numbers": list(self.invalid_numbers),
+            "invalid_suffix": self.invalid_suffix,
+            "stuck_clock": self.stuck_clock,
+            "lose_clicks": self.lose_clicks,
+            "failure_rate": self.failure_rate,
+            "phone_connected": self.phone_connected,
+            "auto_login": self.auto_login,
+            "qr_rotate_seconds": self.qr_rotate_seconds,
+            "qr_max_rotations": self.qr_max_rotations,
+            "poll_interval": self.poll_interval,
+        }
+
+    def copy(self) -> "Settings":
+        return Settings(**self.as_dict())
+
+
+def _seconds(key: str, value: Any, *, allow_none: bool = False, positive: bool = False) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{key}: expected a number of seconds, got {value!r}")
+    value = float(value)
+    if value < 0 or (positive and value == 0) or value != value:
+        raise ConfigError(f"{key}: must be {'> 0' if positive else '>= 0'}, got {value!r}")
+    return value
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    return value
+
+
+def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
+    """Validate every change first, then apply them all (nothing half-applied)."""
+    new = settings.copy()
+    for key, value in changes.items():
+        if key in ("boot_time", "ack_delay", "dblcheck_delay"):
+            setattr(new, key, _seconds(key, value))
+        elif key == "auto_login":
+            new.auto_login = _seconds(key, value, allow_none=True)
+        elif key in ("qr_rotate_seconds", "poll_interval"):
+            setattr(new, key, _seconds(key, value, positive=True))
+        elif key == "qr_max_rotations":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{key}: expected an integer >= 0, got {value!r}")
+            new.qr_max_rotations = value
+        elif key == "invalid_numbers":
+            if isinstance(value, str):
+                value = [v for v in value.split(",") if v.strip()]
+            if not isinstance(value, (list, tuple, set)):
+                raise ConfigError(f"{key}: expected a list of phone numbers, got {value!r}")
+            numbers = []
+            for v in value:
+                d = digits_of(v)
+                if not d:
+                    raise ConfigError(f"{key}: {v!r} is not a phone number")
+                numbers.append(d)
+            new.invalid_numbers = numbers
+        elif key == "invalid_suffix":
+            if value in (None, ""):
+                new.invalid_suffix = None
+            else:
+                d = digits_of(value)
+                if not d or d != str(value).strip():
+                    raise ConfigError(f"{key}: expected digits such as \"13\", got {value!r}")
+                new.invalid_suffix = d
+        elif key in ("stuck_clock", "phone_connected"):
+            setattr(new, key, _bool(key, value))
+        elif key == "lose_clicks":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{key}: expected an integer >= 0, got {value!r}")
+            new.lose_clicks = value
+        elif key == "failure_rate":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ConfigError(f"{key}: expected a number from 0 to 1, got {value!r}")
+            new.failure_rate = float(value)
+        else:
+            raise ConfigError(f"unknown setting {key!r} (known: {', '.join(sorted(Settings().as_dict()))})")
+    for key, value in new.as_dict().items():
+        setattr(settings, key, value)
+
+
+# ----------------------------------------------------------------------------- state
+
+@dataclass
+class Message:
+    id: str
+    phone: str  # "+DIGITS"
+    text: str
+    caption: str | None
+    attachment: dict[str, Any] | None
+    sent_at: float  # when the send click reached the server
+    accepted_at: float | None = None  # None while queued (phone not connected)
+    stuck: bool = False
+    check_at: float | None = None
+    dbl_at: float | None = None
+    seq: int | None = None
+
+    def ack_view(self, now: float) -> dict[str, Any]:
+        """What the page needs to draw this bubble's ack icon and meta."""
+        if self.accepted_at is None:
+            status, check_in, dbl_in = "queued", None, None
+        elif self.stuck or self.check_at is None:
+            status, check_in, dbl_in = "stuck", None, None
+        else:
+            status = "accepted"
+            check_in = max(0.0, self.check_at - now)
+            dbl_in = max(0.0, (self.dbl_at or self.check_at) - now)
+        return {
+            "id": self.id,
+            "status": status,
+            "check_in": check_in,
+            "dbl_in": dbl_in,
+            "pre": pre_plain_text(self.accepted_at or self.sent_at),
+        }
+
+    def history_view(self, now: float) -> dict[str, Any]:
+        view = self.ack_view(now)
+        view.update(text=self.text, attachment=self.attachment, phone=self.phone)
+        return view
+
+
+class SimState:
+    """The one global state of the simulator (single user)."""
+
+    def __init__(self, settings: Settings, *, logged_in: bool = False, seed: int | None = None) -> None:
+        self.lock = threading.RLock()
+        self.initial_settings = settings.copy()
+        self.settings = settings
+        self.rng = random.Random(seed)
+        self.logged_in = logged_in
+        self.use_here = False
+        self._reset_data()
+        self._qr_start: float | None = None
+        self._qr_refs: list[str] = []
+        self._qr_keys = ""
+
+    def _reset_data(self) -> None:
+        self.ledger_messages: list[Message] = []
+        self.queued: list[Message] = []
+        self.chats: dict[str, list[Message]] = {}
+        self.by_id: dict[str, Message] = {}
+        self.counters = {
+            "page_loads": 0,
+            "chat_opens": 0,
+            "in_app_opens": 0,
+            "url_opens": 0,
+            "invalid_opens": 0,
+            "failed_opens": 0,
+            "lost_clicks": 0,
+        }
+        self.chats_version = 0
+
+    # --- control -------------------------------------------------------------
+
+    def login(self) -> None:
+        with self.lock:
+            self.logged_in = True
+            self._qr_start = None
+
+    def logout(self) -> None:
+        with self.lock:
+            self.logged_in = False
+            self.use_here = False
+            self._qr_start = None
+
+    def show_use_here(self, show: bool = True) -> None:
+        with self.lock:
+            self.use_here = show
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        with self.lock:
+            was_connected = self.settings.phone_connected
+            apply_settings(self.settings, changes)
+            if not was_connected and self.settings.phone_connected:
+                self._flush_queue()
+            return self.settings.as_dict()
+
+    def reset(self) -> None:
+        """Forget ledger, chats and counters; restore the settings given at start.
+
+        The login state is kept.
+        """
+        with self.lock:
+            self._reset_data()
+            self.settings.__dict__.update(self.initial_settings.copy().__dict__)
+            self.use_here = False
+
+    # --- QR -------------------------------------------------------------------
+
+    def qr_start(self) -> None:
+        with self.lock:
+            self._qr_start = time.time()
+            self._qr_refs = []
+            self._qr_keys = ",".join([_b64(32), _b64(32), _b64(16)])
+
+    def _qr_view(self, now: float) -> dict[str, Any] | None:
+        if self.logged_in:
+            return None
+        if self._qr_start is None:
+            self.qr_start()
+        assert self._qr_start is not None
+        s = self.settings
+        elapsed = now - self._qr_start
+        if s.auto_login is not None and elapsed >= s.auto_login:
+            self.login()
+            return None
+        index = int(elapsed / s.qr_rotate_seconds)
+        expired = index > s.qr_max_rotations
+        index = min(index, s.qr_max_rotations)
+        while len(self._qr_refs) <= index:
+            self._qr_refs.append(f"2@{_b64(66)},{self._qr_keys}")
+        return {"ref": self._qr_refs[index], "rotation": index, "expired": expired}
+
+    # --- reading ----------------------------------------------------------------
+
+    def state(self, watch: list[str] | None = None) -> dict[str, Any]:
+        with self.lock:
+            now = time.time()
+            qr = self._qr_view(now)
+            out: dict[str, Any] = {
+                "logged_in": self.logged_in,
+                "phone_connected": self.settings.phone_connected,
+                "use_here": self.use_here and self.logged_in,
+                "qr": qr,
+                "demo": self.settings.auto_login is not None,
+                "chats_version": self.chats_version,
+                "queued": len(self.queued),
+                "settings": self.settings.as_dict(),
+            }
+            if watch:
+                out["watched"] = {
+                    mid: self.by_id[mid].ack_view(now) for mid in watch if mid in self.by_id
+                }
+            return out
+
+    def ledger(self) -> dict[str, Any]:
+        with self.lock:
+            msgs = [
+                {
+                    "seq": m.seq,
+                    "id": m.id,
+                    "phone": m.phone,
+                    "text": m.text,
+                    "caption": m.caption,
+                    "attachment": dict(m.attachment) if m.attachment else None,
+                    "accepted_at": m.accepted_at,
+                }
+                for m in self.ledger_messages
+            ]
+            return {"messages": msgs, **self.counters}
+
+    def chat_list(self) -> dict[str, Any]:
+        with self.lock:
+            items = []
+            for phone, msgs in self.chats.items():
+                if not msgs:
+                    continue
+                last = msgs[-1]
+                items.append({
+                    "phone": phone,
+                    "last_text": last.text if last.text else (last.attachment or {}).get("name", ""),
+                    "last_at": last.accepted_at or last.sent_at,
+                    "count": len(msgs),
+                })
+            items.sort(key=lambda c: c["last_at"], reverse=True)
+            return {"version": self.chats_version, "chats": items[:200]}
+
+    # --- the app ------------------------------------------------------------------
+
+    def count_page_load(self) -> None:
+        with self.lock:
+            self.counters["page_loads"] += 1
+
+    def is_invalid(self, digits: str) -> bool:
+        s = self.settings
+        if not 7 <= len(digits) <= 15:
+            return True
+        if digits in s.invalid_numbers:
+            return True
+        return bool(s.invalid_suffix) and digits.endswith(s.invalid_suffix or "")
+
+    def open_chat(self, phone: Any, via: str) -> dict[str, Any]:
+        with self.lock:
+            if not self.logged_in:
+                return {"error": "not logged in"}
+            digits = digits_of(phone)
+            if self.settings.failure_rate and self.rng.random() < self.settings.failure_rate:
+                self.counters["failed_opens"] += 1
+                return {"failed": True, "error": "Couldn't open the chat. Check your connection and try again."}
+            if self.is_invalid(digits):
+                self.counters["invalid_opens"] += 1
+                return {"invalid": True}
+            self.counters["chat_opens"] += 1
+            self.counters["url_opens" if via == "url" else "in_app_opens"] += 1
+            now = time.time()
+            e164 = "+" + digits
+            return {
+                "phone": e164,
+                "history": [m.history_view(now) for m in self.chats.get(e164, [])],
+            }
+
+    def send(
+        self,
+        phone: Any,
+        msg_id: str,
+        text: str,
+        *,
+        attachment: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A send click reached the server. Returns what the page should show."""
+        with self.lock:
+            if not self.logged_in:
+                return {"id": msg_id, "status": "lost", "error": "not logged in"}
+            digits = digits_of(phone)
+            if not digits or self.is_invalid(digits):
+                return {"id": msg_id, "status": "lost", "error": "invalid number"}
+            if not _MSG_ID_RE.match(msg_id or "") or msg_id in self.by_id:
+                msg_id = "3EB0" + secrets.token_hex(8).upper()
+            if self.settings.lose_clicks > 0:
+                self.settings.lose_clicks -= 1
+                self.counters["lost_clicks"] += 1
+                return {"id": msg_id, "status": "lost"}
+            now = time.time()
+            msg = Message(
+                id=msg_id,
+                phone="+" + digits,
+                text=text,
+                caption=text if attachment is not None else None,
+                attachment=attachment,
+                sent_at=now,
+            )
+            self.by_id[msg_id] = msg
+            self.chats.setdefault(msg.phone, []).append(msg)
+            self.chats_version += 1
+            if self.settings.phone_connected:
+                self._accept(msg, now)
+            else:
+                self.queued.append(msg)
+            return msg.ack_view(now)
+
+    def _accept(self, msg: Message, now: float) -> None:
+        msg.accepted_at = now
+        msg.seq = len(self.ledger_messages) + 1
+        if self.settings.stuck_clock:
+            msg.stuck = True
+        else:
+            msg.check_at = now + self.settings.ack_delay
+            msg.dbl_at = msg.check_at + self.settings.dblcheck_delay
+        self.ledger_messages.append(msg)
+
+    def _flush_queue(self) -> None:
+        now = time.time()
+        for msg in self.queued:
+            self._accept(msg, now)
+        self.queued = []
+
+
+# ----------------------------------------------------------------------------- HTTP
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, addr: tuple[str, int], state: SimState) -> None:
+        self.state = state
+        self.static: dict[str, bytes] = {
+            p.name: p.read_bytes() for p in STATIC_DIR.iterdir() if p.suffix in _CONTENT_TYPES
+        }
+        super().__init__(addr, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "WhatsAppSimulator/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("%s %s", self.address_string(), format % args)
+
+    # --- helpers ---
+
+    def _send(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, obj: Any, status: int = 200) -> None:
+        self._send(status, json.dumps(obj).encode("utf-8"), "application/json; charset=utf-8")
+
+    def _error(self, status: int, message: str) -> None:
+        self._json({"error": message}, status)
+
+    def _body(self) -> bytes:
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    def _json_body(self) -> dict[str, Any]:
+        raw = self._body()
+        if not raw.strip():
+            return {}
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict):
+            raise ConfigError("expected a JSON object")
+        return data
+
+    # --- routing ---
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        try:
+            self._get()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def do_POST(self) -> None:
+        try:
+            self._post()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except (ValueError, ConfigError) as exc:  # bad JSON or bad settings
+            self._error(400, str(exc))
+
+    def _get(self) -> None:
+        url = urlsplit(self.path)
+        path, query = url.path, parse_qs(url.query)
+        st = self.server.state
+        if path in ("/", "/send", "/index.html"):
+            st.count_page_load()
+            html = self.server.static["app.html"].decode("utf-8")
+            boot = {"boot_time": st.settings.boot_time, "poll_interval": st.settings.poll_interval}
+            html = html.replace("/*SIM_CONFIG*/{}", json.dumps(boot))
+            self._send(200, html.encode("utf-8"), _CONTENT_TYPES[".html"])
+        elif path.startswith("/__sim__/static/"):
+            name = path.rsplit("/", 1)[-1]
+            body = self.server.static.get(name)
+            if body is None:
+                self._error(404, "no such file")
+            else:
+                self._send(200, body, _CONTENT_TYPES[Path(name).suffix])
+        elif path == "/__sim__/state":
+            watch = [w for w in ",".join(query.get("watch", [])).split(",") if w]
+            self._json(st.state(watch))
+        elif path == "/__sim__/ledger":
+            self._json(st.ledger())
+        elif path == "/__sim__/config":
+            with st.lock:
+                self._json(st.settings.as_dict())
+        elif path == "/__sim__/app/chats":
+            self._json(st.chat_list())
+        elif path == "/favicon.ico":
+            self._send(204, b"", "image/x-icon")
+        else:
+            self._error(404, f"no such page: {path}")
+
+    def _post(self) -> None:
+        url = urlsplit(self.path)
+        path, query = url.path, parse_qs(url.query)
+        st = self.server.state
+        if path == "/__sim__/login":
+            self._body()
+            st.login()
+            self._json(st.state())
+        elif path == "/__sim__/logout":
+            self._body()
+            st.logout()
+            self._json(st.state())
+        elif path == "/__sim__/config":
+            self._json(st.configure(**self._json_body()))
+        elif path == "/__sim__/reset":
+            self._body()
+            st.reset()
+            self._json(st.state())
+        elif path == "/__sim__/use_here":
+            body = self._json_body()
+            st.show_use_here(bool(body.get("show", True)))
+            self._json(st.state())
+        elif path == "/__sim__/app/use_here":  # the page's "Use here" button
+            self._body()
+            st.show_use_here(False)
+            self._json(st.state())
+        elif path == "/__sim__/app/qr/start":
+            self._body()
+            st.qr_start()
+            self._json(st.state())
+        elif path == "/__sim__/app/open":
+            body = self._json_body()
+            self._json(st.open_chat(body.get("phone"), str(body.get("via") or "in_app")))
+        elif path == "/__sim__/app/send":
+            body = self._json_body()
+            text = body.get("text")
+            if not isinstance(text, str) or not text:
+                raise ValueError("text: expected a non-empty string")
+            self._json(st.send(body.get("phone"), str(body.get("id") or ""), text))
+        elif path == "/__sim__/app/send_file":
+            data = self._body()
+            q = {k: v[0] for k, v in query.items()}
+            attachment = {
+                "name": q.get("name") or "file",
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+            if q.get("type"):
+                attachment["type"] = q["type"]
+            self._json(st.send(q.get("phone"), q.get("id") or "", q.get("caption", ""), attachment=attachment))
+        else:
+            self._body()
+            self._error(404, f"no such endpoint: {path}")
+
+
+# ----------------------------------------------------------------------------- facade
+
+class Simulator:
+    """A WhatsApp Web stand-in on 127.0.0.1, for tests, demos and manual use.
+
+    >>> with Simulator(port=0, boot_time=0.2) as sim:
+    ...     sim.login()
+    ...     # point a browser at sim.url
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        boot_time: float = 3.0,
+        qr_rotate_seconds: float = 20.0,
+        qr_max_rotations: int = 5,
+        auto_login: float | None = None,
+        *,
+        logged_in: bool = False,
+        seed: int | None = None,
+        **settings: Any,
+    ) -> None:
+        s = Settings()
+        apply_settings(s, {
+            "boot_time": boot_time,
+            "qr_rotate_seconds": qr_rotate_seconds,
+            "qr_max_rotations": qr_max_rotations,
+            "auto_login": auto_login,
+            **settings,
+        })
+        self.port = port
+        self.state = SimState(s, logged_in=logged_in, seed=seed)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---
+
+    def start(self) -> "Simulator":
+        if self._server is not None:
+            return self
+        self._server = _Server((HOST, self.port), self.state)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+            name=f"simulator:{self.port}", daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> "Simulator":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    # --- control (mirrors the HTTP API) ---
+
+    def login(self) -> None:
+        self.state.login()
+
+    def logout(self) -> None:
+        self.state.logout()
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        return self.state.configure(**settings)
+
+    def show_use_here(self, show: bool = True) -> None:
+        self.state.show_use_here(show)
+
+    def reset(self) -> None:
+        self.state.reset()
+
+    def ledger(self) -> dict[str, Any]:
+        return self.state.ledger()
+
+    def get_state(self) -> dict[str, Any]:
+        return self.state.state()
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        with self.state.lock:
+            return self.state.settings.as_dict()
+
+    def wait_for_messages(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until the ledger holds at least ``count`` messages; return them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            msgs = self.ledger()["messages"]
+            if len(msgs) >= count or time.monotonic() >= deadline:
+                return msgs
+            time.sleep(0.02)
