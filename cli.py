@@ -123,7 +123,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         optouts = store.optout_set()
     plan = plan_import(args.file, template, region=region, optouts=optouts, phone_column=args.phone_column)
     name = args.name or Path(args.file).stem
-    result: dict[str, Any] = {"dry_run": bool(args.dry_run), "name": name, **plan.to_dict()}
+    result: dict[str, Any] = {"dry_run": bool(args.dry_run), "name": name, **plan.to_dict(messages=False),
+                              "preview": plan.messages[:5]}
     job_id = None
     if not args.dry_run:
         if not plan.messages:
@@ -142,13 +143,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"Dry run: nothing was created. {args.file} would make job {name!r}:")
     else:
         print(f"Job {job_id} {name!r} created from {args.file}:")
-    print(f"  format {plan.format}, phone column {plan.phone_column!r}, {s['total_rows']} rows")
+    print(f"  format {plan.table.format}, phone column {plan.table.phone_column!r}, {s['total_rows']} rows")
     print(f"  queued      {s['queued']}")
     print(f"  invalid     {s['invalid']}")
     print(f"  duplicates  {s['duplicates']}")
     print(f"  opted out   {s['opted_out']}")
+    if s.get("blank"):
+        print(f"  blank rows  {s['blank']}")
     problems = [("invalid", p) for p in plan.invalid] + [("duplicate", p) for p in plan.duplicates] + \
-               [("opted out", p) for p in plan.opted_out]
+               [("opted out", p) for p in plan.opted_out] + \
+               [("blank", p) for p in getattr(plan, "blank", [])]
     if args.dry_run:
         print("First messages:")
         for m in plan.messages[:5]:
