@@ -1,0 +1,233 @@
+"""The scriptable CLI, run as a user runs it: `python tui.py ...` in a subprocess."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tui(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "tui.py"), *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=120)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "db" / "jobs.db"
+
+
+@pytest.fixture
+def contacts_csv(tmp_path: Path) -> Path:
+    p = tmp_path / "contacts.csv"
+    p.write_text(
+        "Name,Phone,City\n"
+        "Ana,+91 98765 43210,Pune\n"
+        "Bob,12345,Goa\n"
+        "Ana again,+919876543210,Pune\n"
+        "Cy,0091-98765-43211,Delhi\n"
+        "=cmd,+1 (202) 555-0147,\"=HYPERLINK(\"\"x\"\")\"\n",
+        encoding="utf-8",
+    )
+    return p
+
+
+def assert_user_error(proc: subprocess.CompletedProcess, needle: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert needle in lines[0], lines[0]
+
+
+def test_help_lists_every_subcommand() -> None:
+    out = tui("--help").stdout
+    for cmd in ("import", "jobs", "status", "pause", "resume", "stop", "export", "optout",
+                "worker", "simulator", "demo"):
+        assert cmd in out
+
+
+def test_import_reports_counts_and_creates_the_job(db: Path, contacts_csv: Path) -> None:
+    proc = tui("--db", str(db), "import", str(contacts_csv), "--template", "Hello {name} from {City}",
+               "--name", "launch", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["job_id"] == 1
+    assert result["summary"]["queued"] == 3
+    assert result["summary"]["invalid"] == 1
+    assert result["summary"]["duplicates"] == 1
+    assert result["invalid"][0]["row"] == 3 and result["invalid"][0]["raw"] == "12345"
+    assert result["duplicates"][0]["row"] == 4
+    jobs = json.loads(tui("--db", str(db), "jobs", "--json").stdout)
+    assert [(j["name"], j["status"], j["total"]) for j in jobs] == [("launch", "running", 3)]
+    status = json.loads(tui("--db", str(db), "status", "1", "--json").stdout)
+    assert status["counts"]["pending"] == 3
+
+
+def test_dry_run_creates_nothing_and_shows_problem_rows(db: Path, contacts_csv: Path) -> None:
+    proc = tui("--db", str(db), "import", str(contacts_csv), "--template", "Hi {name}\nline two 😀", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing was created" in proc.stdout
+    assert "Hi Ana" in proc.stdout and "line two 😀" in proc.stdout
+    assert "row 3" in proc.stdout and "row 4" in proc.stdout
+    assert not db.exists()
+
+
+def test_template_file_and_rendered_text_is_stored(db: Path, contacts_csv: Path, tmp_path: Path) -> None:
+    tpl = tmp_path / "t.txt"
+    tpl.write_text("Dear {Name},\nsee you in {City} ✨", encoding="utf-8")
+    assert tui("--db", str(db), "import", str(contacts_csv), "--template-file", str(tpl)).returncode == 0
+    sys.path.insert(0, str(ROOT))
+    from store import Store
+
+    rows = list(Store(db).iter_messages(1))
+    assert rows[0]["text"] == "Dear Ana,\nsee you in Pune ✨"
+
+
+def test_optout_is_skipped_at_import(db: Path, contacts_csv: Path) -> None:
+    assert tui("--db", str(db), "optout", "add", "+91 98765 43211", "--reason", "asked").returncode == 0
+    listed = tui("--db", str(db), "optout", "list").stdout
+    assert "+919876543211" in listed and "asked" in listed
+    result = json.loads(tui("--db", str(db), "import", str(contacts_csv), "--template", "x", "--json").stdout)
+    assert result["summary"]["opted_out"] == 1 and result["summary"]["queued"] == 2
+    assert tui("--db", str(db), "optout", "remove", "+919876543211").returncode == 0
+    assert "No opted-out numbers" in tui("--db", str(db), "optout", "list").stdout
+
+
+def test_pause_resume_stop(db: Path, contacts_csv: Path) -> None:
+    tui("--db", str(db), "import", str(contacts_csv), "--template", "x")
+    assert "running -> paused" in tui("--db", str(db), "pause", "1").stdout
+    assert "paused -> running" in tui("--db", str(db), "resume", "1").stdout
+    assert "running -> stopped" in tui("--db", str(db), "stop", "1").stdout
+    assert_user_error(tui("--db", str(db), "resume", "1"), "job 1 is stopped")
+    assert_user_error(tui("--db", str(db), "pause", "9"), "no job 9")
+
+
+def test_start_at(db: Path, contacts_csv: Path) -> None:
+    proc = tui("--db", str(db), "import", str(contacts_csv), "--template", "x", "--start-at", "2030-01-02T09:30")
+    assert proc.returncode == 0
+    job = json.loads(tui("--db", str(db), "status", "1", "--json").stdout)
+    from datetime import datetime
+
+    assert job["start_at"] == datetime(2030, 1, 2, 9, 30).timestamp()
+    assert_user_error(tui("--db", str(db), "import", str(contacts_csv), "--template", "x", "--start-at", "soon"),
+                      "--start-at")
+
+
+def test_export_escapes_formula_cells(db: Path, contacts_csv: Path, tmp_path: Path) -> None:
+    tui("--db", str(db), "import", str(contacts_csv), "--template", "x")
+    out = tmp_path / "out.csv"
+    proc = tui("--db", str(db), "export", "1", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["phone", "name", "status", "attempts", "sent_at", "error"]
+    by_name = {r[1]: r for r in rows[1:]}
+    assert by_name["'=cmd"][0] == "'+12025550147"
+    assert by_name["Ana"][2] == "pending"
+    assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows[1:] for cell in r)
+
+
+# ---- bad input: one line, exit 2, nothing written --------------------------------
+
+def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    header = tmp_path / "header.csv"
+    header.write_text("Name,Phone\n")
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    unknown = tmp_path / "notes.pdf"
+    unknown.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+    nophone = tmp_path / "nophone.csv"
+    nophone.write_text("Name,City\nAna,Pune\nBob,Goa\n")
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 this is not really a zip file")
+    bad_enc = tmp_path / "garbage.csv"
+    bad_enc.write_bytes(b"Name,Phone\n" + bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D, 0xFE, 0xFF, 0x00]) * 40 + b"\n")
+    return {
+        "missing": (tmp_path / "nope.csv", "not found"),
+        "empty": (empty, "empty"),
+        "header only": (header, "no data rows"),
+        "binary": (binary, "photo.csv"),
+        "unknown format": (unknown, "notes.pdf"),
+        "no phone column": (nophone, "phone"),
+        "broken xlsx": (broken, "broken.xlsx"),
+        "bad encoding": (bad_enc, "garbage.csv"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "header only", "binary", "unknown format",
+                                  "no phone column", "broken xlsx", "bad encoding"])
+def test_bad_contact_files(tmp_path: Path, db: Path, case: str) -> None:
+    path, needle = _bad_files(tmp_path)[case]
+    proc = tui("--db", str(db), "import", str(path), "--template", "Hi {name}")
+    assert_user_error(proc, needle)
+    assert not db.exists()
+
+
+def test_missing_attachment(tmp_path: Path, db: Path, contacts_csv: Path) -> None:
+    assert_user_error(tui("--db", str(db), "import", str(contacts_csv), "--template", "x",
+                          "--attach", str(tmp_path / "nope.jpg")), "attachment not found")
+    assert not db.exists()
+
+
+def test_unknown_placeholder_names_the_columns(db: Path, contacts_csv: Path) -> None:
+    proc = tui("--db", str(db), "import", str(contacts_csv), "--template", "Hi {Frist}")
+    assert_user_error(proc, "{Frist}")
+    assert "'City'" in proc.stderr
+    assert not db.exists()
+
+
+def test_unsafe_placeholder_is_never_evaluated(db: Path, contacts_csv: Path) -> None:
+    for tpl in ("{0.__class__}", "{name.__init__}", "{name[0]}"):
+        proc = tui("--db", str(db), "import", str(contacts_csv), "--template", tpl)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert "class" not in proc.stdout
+    assert not db.exists()
+
+
+def test_bad_config(tmp_path: Path, contacts_csv: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[sending]\ndelay_min = 'soon'\n")
+    proc = tui("--config", str(cfg), "import", str(contacts_csv), "--template", "x")
+    assert_user_error(proc, "sending.delay_min")
+    assert "line 2" in proc.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_config_from_environment(tmp_path: Path, contacts_csv: Path) -> None:
+    import os
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[paths]\ndatabase = "env.db"\n')
+    env = dict(os.environ, WA_SENDER_CONFIG=str(cfg))
+    assert tui("import", str(contacts_csv), "--template", "x", env=env).returncode == 0
+    assert (tmp_path / "env.db").exists()
+
+
+def test_bad_arguments(db: Path, contacts_csv: Path) -> None:
+    proc = tui("--db", str(db), "import", str(contacts_csv))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert_user_error(tui("--db", str(db), "import", str(contacts_csv), "--template", "x", "--region", "ZZ"),
+                      "--region")
+    assert_user_error(tui("--db", str(db), "optout", "add", "12"), "not a phone number")
+    assert_user_error(tui("--db", str(db), "status", "1"), "no database")
+
+
+def test_xlsx_float_numbers_import(tmp_path: Path, db: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Name", "Mobile"])
+    ws.append(["Ana", 919876543210.0])
+    ws.append(["Bob", 919876543211])
+    path = tmp_path / "c.xlsx"
+    wb.save(path)
+    result = json.loads(tui("--db", str(db), "import", str(path), "--template", "Hi {name}", "--json").stdout)
+    assert [m["phone"] for m in result["preview"]] == ["+919876543210", "+919876543211"]
