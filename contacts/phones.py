@@ -47,23 +47,18 @@ def check_region(region: str | None) -> str | None:
     return reg
 
 
+_STRIP_TABLE_X = str.maketrans("", "", _SEPARATORS + "'\"=")
+
+
 def clean_key(raw: str) -> tuple[str | None, Result | None]:
     """Turn a raw cell into the string handed to phonenumbers.
 
     Returns (key, None) or (None, (None, reason)) when the cell can be judged
     without phonenumbers. A key is '+digits' or 'digits' when the cell held
-    only digits and separators, otherwise the trimmed cell itself.
+    only digits and separators (plus a leading ' or Excel's ="..."), otherwise
+    the trimmed cell itself.
     """
-    s = raw.strip()
-    if s[:1] == "'":  # Excel users type '0987... to keep the leading zero
-        s = s[1:].strip()
-    if s[:2] == '="' and s[-1:] == '"':  # ="0987..." as some exports write it
-        s = s[2:-1].strip()
-    if s[:4].lower() == "tel:":
-        s = s[4:].strip()
-    if not s:
-        return None, (None, "no phone number")
-    k = s.translate(_STRIP_TABLE)
+    k = raw.translate(_STRIP_TABLE_X)
     if k.isascii():
         if k.isdigit():
             if k[:2] == "00":
@@ -71,9 +66,18 @@ def clean_key(raw: str) -> tuple[str | None, Result | None]:
             return k, None
         if k[:1] == "+" and k[1:].isdigit():
             return k, None
-        if _SCIENTIFIC.match(s):
-            return None, (None, "number in scientific notation (Excel dropped its digits): "
-                                "format the column as text or number and export again")
+    s = raw.strip()
+    if s[:1] == "'":  # Excel users type '0987... to keep the leading zero
+        s = s[1:].strip()
+    if s[:2] == '="' and s[-1:] == '"':  # ="0987..." as some exports write it
+        s = s[2:-1].strip()
+    if s[:4].lower() == "tel:":
+        return clean_key(s[4:]) if s[4:].strip() else (None, (None, "no phone number"))
+    if not s:
+        return None, (None, "no phone number")
+    if _SCIENTIFIC.match(s):
+        return None, (None, "number in scientific notation (Excel dropped its digits): "
+                            "format the column as text or number and export again")
     if not _HAS_DIGIT.search(s):
         return None, (None, "no digits")
     return s, None
@@ -139,6 +143,17 @@ _strip_prefix = _pnu._maybe_strip_national_prefix_carrier_code
 _test_len = _pnu._test_number_length
 _matches_desc = _pnu._is_number_matching_desc
 _idd_cache: dict[str, re.Pattern | None] = {}
+_CC_STR = {str(cc): cc for cc in _CC_TO_REGIONS}
+_cc_meta_cache: dict[int, object] = {}
+
+
+def _cc_meta(cc: int):
+    try:
+        return _cc_meta_cache[cc]
+    except KeyError:
+        meta = _meta_for(cc, phonenumbers.region_code_for_country_code(cc))
+        _cc_meta_cache[cc] = meta
+        return meta
 
 
 def _idd_pattern(region: str, meta) -> re.Pattern | None:
@@ -150,15 +165,46 @@ def _idd_pattern(region: str, meta) -> re.Pattern | None:
         return pat
 
 
+_desc_cache: dict[int, tuple] = {}
+
+
+def _desc_matcher(desc):
+    """(desc, possible lengths, fullmatch) for a PhoneNumberDesc, compiled once.
+    Same test as phonenumbers' _is_number_matching_desc."""
+    try:
+        return _desc_cache[id(desc)]
+    except KeyError:
+        pass
+    if desc is None or not desc.national_number_pattern:
+        entry = (desc, None, None)
+    else:
+        entry = (desc, frozenset(desc.possible_length or ()),
+                 re.compile(desc.national_number_pattern).fullmatch)
+    _desc_cache[id(desc)] = entry
+    return entry
+
+
+_valid_cache: dict[int, tuple] = {}
+
+
 def _is_valid_single_region(nn: str, meta) -> bool:
     # _number_type_helper(...) != UNKNOWN is: general desc matches and any type
     # desc matches. Mobile and fixed line are tried first (the usual answers).
-    if not _matches_desc(nn, meta.general_desc):
+    try:
+        general, types = _valid_cache[id(meta)][1:]
+    except KeyError:
+        general = _desc_matcher(meta.general_desc)
+        types = [_desc_matcher(d) for d in (
+            meta.mobile, meta.fixed_line, meta.toll_free, meta.premium_rate, meta.shared_cost,
+            meta.voip, meta.personal_number, meta.pager, meta.uan, meta.voicemail)]
+        types = [t for t in types if t[2] is not None]
+        _valid_cache[id(meta)] = (meta, general, types)
+    n = len(nn)
+    _, lengths, fullmatch = general
+    if fullmatch is None or (lengths and n not in lengths) or fullmatch(nn) is None:
         return False
-    for desc in (meta.mobile, meta.fixed_line, meta.toll_free, meta.premium_rate,
-                 meta.shared_cost, meta.voip, meta.personal_number, meta.pager,
-                 meta.uan, meta.voicemail):
-        if _matches_desc(nn, desc):
+    for _, lengths, fullmatch in types:
+        if (not lengths or n in lengths) and fullmatch(nn) is not None:
             return True
     return False
 
@@ -168,16 +214,14 @@ def _fast(key: str, region: str | None) -> str | None:
         digits = key[1:]
         if len(digits) <= 2 or digits[0] == "0":
             return None
-        cc = 0
         for i in (1, 2, 3):
-            if int(digits[:i]) in _CC_TO_REGIONS:
-                cc = int(digits[:i])
+            cc = _CC_STR.get(digits[:i])
+            if cc:
                 nn = digits[i:]
                 break
-        if not cc:
+        else:
             return None
-        reg_of_cc = phonenumbers.region_code_for_country_code(cc)
-        meta = _meta_for(cc, reg_of_cc)
+        meta = _cc_meta(cc)
     else:
         if region is None or len(key) < 2:
             return None
@@ -197,9 +241,8 @@ def _fast(key: str, region: str | None) -> str | None:
             if ((not _match_nn(key, gd, False) and _match_nn(pot, gd, False))
                     or _test_len(key, meta) == ValidationResult.TOO_LONG):
                 nn = pot
-                reg_of_cc = phonenumbers.region_code_for_country_code(cc)
-                if reg_of_cc != region:
-                    meta = _meta_for(cc, reg_of_cc)
+                if phonenumbers.region_code_for_country_code(cc) != region:
+                    meta = _cc_meta(cc)
     if len(nn) < 2 or meta is None:
         return None
     _, pot, _ = _strip_prefix(nn, meta)
@@ -209,7 +252,7 @@ def _fast(key: str, region: str | None) -> str | None:
         return None
     regions = _CC_TO_REGIONS[cc]
     if len(regions) == 1:
-        vmeta = _meta_for(cc, regions[0])
+        vmeta = _cc_meta(cc)
         if vmeta is None or not _is_valid_single_region(nn, vmeta):
             return None
     elif not phonenumbers.is_valid_number(PhoneNumber(country_code=cc, national_number=int(nn))):

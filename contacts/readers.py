@@ -45,10 +45,14 @@ class ContactTable:
     def name_of(self, row: dict[str, str]) -> str:
         """Display name of a row: Name / FN, or First (+Middle) + Last, or ''."""
         for cols in (self.name_columns, self.name_fallback):
-            if cols:
-                name = " ".join(v for v in (row.get(c, "") for c in cols) if v)
-                if name:
-                    return name
+            if len(cols) == 1:
+                name = row.get(cols[0], "")
+            elif cols:
+                name = " ".join([v for v in [row.get(c, "") for c in cols] if v])
+            else:
+                continue
+            if name:
+                return name
         return ""
 
     def where(self, row_number: int) -> str:
@@ -230,16 +234,14 @@ def _build(p: Path, fmt: str, records, first_number: int = 1) -> ContactTable:
     ncol = len(columns)
     empty = [""] * ncol
 
-    def add(num, cells):
+    for num, cells in pending:
+        rows.append(dict(zip(columns, cells + empty[len(cells):])))
+        numbers.append(num)
+    for num, cells in it:
         if len(cells) < ncol:
             cells = cells + empty[len(cells):]
         rows.append(dict(zip(columns, cells)))
         numbers.append(num)
-
-    for num, cells in pending:
-        add(num, cells)
-    for num, cells in it:
-        add(num, cells)
     if not rows:
         raise ContactsError(f"{p}: header only, no data rows (header: {', '.join(columns)})")
     t = ContactTable(path=p, format=fmt, columns=columns, rows=rows, row_numbers=numbers)

@@ -206,7 +206,7 @@ class Template:
 
         def render(row, name, phone, rng, _b=bound):
             out: list[str] = []
-            _emit(_b, row, name, phone, rng.choice, out)
+            _emit(_b, row, name, phone, rng.random, out)
             return "".join(out)
         return render
 
@@ -216,7 +216,10 @@ def _short(s: str) -> str:
 
 
 def _bind(nodes, mapping) -> list[tuple]:
-    """(0, text) | (1, column) | (2, None)=name | (3, None)=phone | (4, [options])"""
+    """(0, text) | (1, column) | (2, None)=name | (3, None)=phone | (4, options)
+
+    An option made of text only is kept as a plain str, others as bound lists.
+    """
     out = []
     for nd in nodes:
         if isinstance(nd, str):
@@ -230,19 +233,31 @@ def _bind(nodes, mapping) -> list[tuple]:
             else:
                 out.append((1, src))
         else:
-            out.append((4, [_bind(o, mapping) for o in nd.options]))
+            opts = []
+            for o in nd.options:
+                b = _bind(o, mapping)
+                if all(c == 0 for c, _ in b):
+                    opts.append("".join(p for _, p in b))
+                else:
+                    opts.append(b)
+            out.append((4, opts))
     return out
 
 
-def _emit(bound, row, name, phone, choice, out) -> None:
+def _emit(bound, row, name, phone, rnd, out) -> None:
+    append = out.append
     for c, p in bound:
         if c == 0:
-            out.append(p)
+            append(p)
         elif c == 1:
-            out.append(row[p])
+            append(row[p])
+        elif c == 4:
+            alt = p[int(rnd() * len(p))]
+            if alt.__class__ is str:
+                append(alt)
+            else:
+                _emit(alt, row, name, phone, rnd, out)
         elif c == 2:
-            out.append(name)
-        elif c == 3:
-            out.append(phone)
+            append(name)
         else:
-            _emit(choice(p), row, name, phone, choice, out)
+            append(phone)
