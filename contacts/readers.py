@@ -6,6 +6,7 @@ import datetime as _dt
 import io
 import quopri
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,25 +162,49 @@ def decode_text(p: Path, data: bytes) -> tuple[str, str]:
 
     matches = from_bytes(data[:200_000] if len(data) > 200_000 else data)
     candidates = [m.encoding for m in matches]
-    # Spreadsheets on Windows write cp1252; among Western single-byte guesses prefer it.
-    western = {"cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "mac_roman", "cp850", "iso8859_9", "cp1254"}
-    if candidates and candidates[0] in western:
-        candidates.insert(0, "cp1252")
+    # Spreadsheets on Windows write cp1252. Short files fool the detector into
+    # cp775, cp1250, mac_roman...: when its guess reads as Latin letters and
+    # cp1252 decodes the bytes too, take cp1252.
+    if "cp1252" not in candidates[:1]:
+        try:
+            data.decode("cp1252")
+            cp1252_ok = True
+        except UnicodeDecodeError:
+            cp1252_ok = False
+        if cp1252_ok and (not candidates or _latin_only(data, candidates[0])):
+            candidates.insert(0, "cp1252")
     for enc in candidates:
         try:
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
-        return _check_text(p, text), enc
+        if _too_many_controls(text):
+            continue
+        return text, enc
     raise ContactsError(f"{p}: cannot tell the text encoding; save the file as UTF-8 CSV and try again")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+def _latin_only(data: bytes, enc: str) -> bool:
+    try:
+        text = data.decode(enc)
+    except (UnicodeDecodeError, LookupError):
+        return True
+    for ch in set(text):
+        if ord(ch) > 127 and ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN"):
+            return False
+    return True
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
+
+
+def _too_many_controls(text: str) -> bool:
+    sample = text[:20000]
+    return bool(sample) and len(_CONTROL.findall(sample)) > max(2, len(sample) // 200)
 
 
 def _check_text(p: Path, text: str) -> str:
-    sample = text[:20000]
-    if sample and len(_CONTROL.findall(sample)) > max(2, len(sample) // 200):
+    if _too_many_controls(text):
         raise ContactsError(f"{p}: not a contact file (binary data); use CSV, XLSX or vCard (.vcf)")
     return text
 
