@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -38,9 +39,15 @@ def make_browser(profile_dir: str):
         f"--user-data-dir={profile_dir}", f"--user-agent={USER_AGENT}",
     ):
         opts.add_argument(arg)
-    # Keep "Leave site?" prompts visible to the test instead of auto-dismissing them.
-    opts.set_capability("unhandledPromptBehavior", "ignore")
-    return webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
+    # A busy machine sometimes drops chromedriver's first connection: try twice.
+    for attempt in (1, 2):
+        try:
+            return webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
+        except Exception:  # noqa: BLE001 - WebDriverException, urllib3 ProtocolError
+            if attempt == 2:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture
