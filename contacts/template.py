@@ -192,9 +192,12 @@ class Template:
         row = {k: ("" if v is None else str(v)) for k, v in values.items()}
         return self.bind_mapping(mapping)(row, "", "", rng or _random)
 
-    def bind(self, columns) -> Callable[[dict, str, str, _random.Random], str]:
-        """A fast renderer for rows of a table: fn(row, name, phone, rng) -> str."""
-        return self.bind_mapping(self.check(columns))
+    def bind(self, columns, where: str | None = None) -> Callable[[dict, str, str, _random.Random], str]:
+        """A fast renderer for rows of a table: fn(row, name, phone, rng) -> str.
+
+        Raises ContactsError like check() (where names the file in the message).
+        """
+        return self.bind_mapping(self.check(columns, where=where))
 
     def bind_mapping(self, mapping: dict[str, str]):
         bound = _bind(self._nodes, mapping)
