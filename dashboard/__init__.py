@@ -1,0 +1,30 @@
+"""The Textual dashboard (`python tui.py`).
+
+Nothing imports this package; it imports store, supervisor, contacts, config.
+Entry points: `run()` (the dashboard) and `dashboard.demo.run_demo()` (`python tui.py demo`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def run(config_path: str | Path, *, db: str | Path | None = None, demo: object | None = None) -> int:
+    """Run the dashboard until the user quits; returns the exit status."""
+    import config as configmod
+    from store import Store
+
+    from .app import WaSenderApp
+
+    path = Path(config_path)
+    cfg = configmod.load(path)
+    if db:
+        cfg = cfg.with_database(db)
+    store = Store(cfg.paths.database)
+    app = WaSenderApp(cfg, path, store=store, demo=demo)
+    app.run()
+    if app.exit_note:
+        print(app.exit_note)
+    return int(app.return_code or 0)
+
+
+__all__ = ["run"]

@@ -1,0 +1,486 @@
+"""The dashboard application: the main screen, its keys and the background poller."""
+from __future__ import annotations
+
+import threading
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from .components.confirm import ConfirmScreen
+from .components.events_log import EventsLog
+from .components.export_modal import ExportScreen
+from .components.help_screen import HelpScreen
+from .components.jobs_table import JobsTable
+from .components.log_screen import LogScreen
+from .components.messages_table import MessagesPanel
+from .components.qr_modal import QRScreen
+from .components.worker_panel import WorkerPanel
+from .messages import ActionDone, FilterChanged, JobCreated, JobSelected, PageRequest, SnapshotReady
+from .snapshot import Snapshot, SnapshotReader, View
+
+QR_STALE = 60.0  # a worker row whose heartbeat is older than this is not waiting for anything
+
+
+class WaSenderApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "WhatsApp bulk sender"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("n", "new_job", "New"),
+        Binding("p", "pause_job", "Pause"),
+        Binding("s", "stop_job", "Stop"),
+        Binding("w", "worker", "Worker"),
+        Binding("P", "pause_all", "All", tooltip="Pause or resume all sending"),
+        Binding("e", "export", "Export"),
+        Binding("c", "config", "Config"),
+        Binding("l", "log", "Log"),
+        Binding("slash", "filter", "Find", tooltip="Filter the messages"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        Binding("r", "retry", "Retry failed", show=False),
+        Binding("f", "cycle_status", "Status filter", show=False),
+        Binding("L", "show_qr", "Login QR", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self, cfg: Any, config_path: str | Path | None = None, *, store: Any = None,
+                 demo: Any = None, db: str | Path | None = None, poll_interval: float = 1.0,
+                 clock: Callable[[], float] = time.time, live: bool = True) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.config_path = Path(config_path) if config_path else (cfg.path or None)
+        if store is None:
+            from store import Store
+
+            store = Store(cfg.paths.database)
+        self.store = store
+        self.demo = demo
+        self.db_override = db
+        self.poll_interval = poll_interval
+        self.clock = clock
+        self.live = live
+        self.view = View()
+        self._wake = threading.Event()
+        self._stopping = False
+        self.snapshot: Snapshot | None = None
+        self.refreshes = 0
+        self.first_paint_at: float | None = None
+        self.apply_ms: float = 0.0
+        self.exit_note = ""
+        self.keep_worker = True
+        self._qr_screen: QRScreen | None = None
+        self._qr_hidden = False
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield JobsTable()
+        yield MessagesPanel()
+        with Horizontal(id="bottom"):
+            yield WorkerPanel()
+            yield EventsLog()
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.jobs.border_title = f"{self.title} · Jobs"
+        self.jobs.focus()
+        self._size_classes()
+        self.poll_loop()
+
+    def on_resize(self) -> None:
+        self._size_classes()
+
+    def _size_classes(self) -> None:
+        w, h = self.size
+        self.screen.set_class(h >= 36, "tall")
+        self.screen.set_class(w >= 110, "wide")
+
+    @property
+    def jobs(self) -> JobsTable:
+        return self.query_one(JobsTable)
+
+    @property
+    def messages_panel(self) -> MessagesPanel:
+        return self.query_one(MessagesPanel)
+
+    @property
+    def worker_panel(self) -> WorkerPanel:
+        return self.query_one(WorkerPanel)
+
+    # ------------------------------------------------------------------ the poller
+    @work(thread=True, exclusive=True, group="poller", name="poller", exit_on_error=False)
+    def poll_loop(self) -> None:
+        """Read a snapshot of what is on screen every poll_interval (or at once when woken)."""
+        me = get_current_worker()
+        reader = SnapshotReader(self.store, run_dir=self.cfg.paths.run_dir, clock=self.clock)
+        failures = 0
+        while not me.is_cancelled and not self._stopping:
+            self._wake.clear()
+            try:
+                snap = reader.read(self.view)
+                failures = 0
+            except Exception as exc:  # a locked or missing database must not kill the screen
+                failures += 1
+                if failures in (1, 10) and not self._stopping:
+                    self.call_from_thread(self.notify, f"cannot read the database: {exc}",
+                                          severity="error", timeout=6)
+                self._wake.wait(min(5.0, self.poll_interval * failures))
+                continue
+            if me.is_cancelled or self._stopping:
+                return
+            try:
+                self.call_from_thread(self.post_message, SnapshotReady(snap))
+            except RuntimeError:
+                return  # the app is shutting down
+            if not self.live:
+                self._wake.wait()
+            else:
+                self._wake.wait(self.poll_interval)
+
+    def refresh_now(self) -> None:
+        self._wake.set()
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        t0 = time.perf_counter()
+        snap = message.snapshot
+        self.snapshot = snap
+        page = snap.page
+        current_view = (self.view.job_id, self.view.status, self.view.search)
+        with self.batch_update():
+            self.jobs.apply(snap)
+            if (page.job_id, page.status, page.search) == current_view:
+                self.messages_panel.apply(snap)
+            self.worker_panel.apply(snap)
+            self.query_one(EventsLog).add(snap.events, snap.at)
+        self._check_qr(snap)
+        self.refreshes += 1
+        self.apply_ms = (time.perf_counter() - t0) * 1000
+        if self.first_paint_at is None:
+            self.first_paint_at = time.perf_counter()
+
+    # ------------------------------------------------------------------ selection and paging
+    @on(JobSelected)
+    def _job_selected(self, message: JobSelected) -> None:
+        with self.view.lock:
+            if self.view.job_id == message.job_id:
+                return
+            self.view.job_id = message.job_id
+            self.view.nav.clear()
+        self.refresh_now()
+
+    @on(PageRequest)
+    def _page(self, message: PageRequest) -> None:
+        with self.view.lock:
+            self.view.nav.append(message.direction)
+        self.refresh_now()
+
+    @on(FilterChanged)
+    def _filter(self, message: FilterChanged) -> None:
+        with self.view.lock:
+            self.view.status = message.status
+            self.view.search = message.search
+            self.view.nav.clear()
+            self.view.nav.append("first")
+        self.refresh_now()
+
+    @on(JobCreated)
+    def _created(self, message: JobCreated) -> None:
+        self.refresh_now()
+        self.set_timer(0.3, partial(self._select_job, message.job_id))
+
+    def _select_job(self, job_id: int, tries: int = 10) -> None:
+        if str(job_id) in self.jobs.keys:
+            self.jobs.select_job(job_id)
+        elif tries:
+            self.set_timer(0.2, partial(self._select_job, job_id, tries - 1))
+
+    # ------------------------------------------------------------------ QR login
+    def _check_qr(self, snap: Snapshot) -> None:
+        w = snap.worker or {}
+        fresh = (snap.at - (w.get("heartbeat_at") or 0)) < QR_STALE
+        data = w.get("qr") if w and w.get("state") != "stopped" and fresh else None
+        if data:
+            if self._qr_screen is not None:
+                self._qr_screen.set_data(data)
+            elif not self._qr_hidden:
+                self._open_qr(data)
+        else:
+            self._qr_hidden = False
+            if self._qr_screen is not None:
+                screen, self._qr_screen = self._qr_screen, None
+                screen.dismiss(None)
+                self.notify("Logged in to WhatsApp", timeout=4)
+
+    def _open_qr(self, data: str) -> None:
+        on_scan = getattr(self.demo, "login", None)
+        screen = QRScreen(data, on_scan=(lambda: self._demo_login()) if on_scan else None)
+        self._qr_screen = screen
+
+        def closed(_: Any) -> None:
+            if self._qr_screen is screen:  # closed by the user, not by a login
+                self._qr_screen = None
+                self._qr_hidden = True
+
+        self.push_screen(screen, closed)
+
+    @work(thread=True, group="actions", name="demo login", exit_on_error=False)
+    def _demo_login(self) -> None:
+        self.demo.login()
+        self.refresh_now()
+
+    def action_show_qr(self) -> None:
+        w = (self.snapshot.worker if self.snapshot else None) or {}
+        if w.get("qr") and self._qr_screen is None:
+            self._qr_hidden = False
+            self._open_qr(w["qr"])
+        elif self._qr_screen is None:
+            self.notify("The worker is not waiting for a login.", timeout=3)
+
+    # ------------------------------------------------------------------ background actions
+    def run_bg(self, name: str, fn: Callable[[], str | None]) -> Worker:
+        """Run `fn` (store or file I/O) in a thread; its returned text is shown when done."""
+        return self.run_worker(fn, name=name, group="actions", thread=True, exit_on_error=False)
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.ERROR:
+            error = worker.error
+            from store import IllegalTransition
+
+            text = str(error) if isinstance(error, (IllegalTransition, OSError, KeyError, ValueError)) \
+                else f"{type(error).__name__}: {error}"
+            self.notify(f"{worker.name}: {text}", severity="error", timeout=8)
+            self.refresh_now()
+        elif event.state == WorkerState.SUCCESS and worker.group == "actions":
+            if isinstance(worker.result, str) and worker.result:
+                self.notify(worker.result, timeout=5)
+            self.refresh_now()
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.notify(message.text, severity=message.severity)  # type: ignore[arg-type]
+        self.refresh_now()
+
+    def selected_job(self) -> dict[str, Any] | None:
+        job_id = self.jobs.selected_job_id()
+        if job_id is None or self.snapshot is None:
+            return None
+        return next((j for j in self.snapshot.jobs if j["id"] == job_id), None)
+
+    def _need_job(self) -> dict[str, Any] | None:
+        job = self.selected_job()
+        if job is None:
+            self.notify("No job selected: press n to create one.", severity="warning", timeout=3)
+        return job
+
+    # ------------------------------------------------------------------ keys
+    def action_new_job(self) -> None:
+        from .components.new_job import NewJobScreen
+
+        def done(job_id: int | None) -> None:
+            if job_id:
+                self.post_message(JobCreated(job_id))
+
+        self.push_screen(NewJobScreen(self.cfg, self.store), done)
+
+    def action_pause_job(self) -> None:
+        job = self._need_job()
+        if job is None:
+            return
+        if job["status"] == "paused":
+            new, verb = "running", "resumed"
+        elif job["status"] in ("running", "pending", "waiting_for_login"):
+            new, verb = "paused", "paused"
+        else:
+            self.notify(f"Job {job['id']} is {job['status']}: nothing to pause or resume.",
+                        severity="warning", timeout=4)
+            return
+
+        def do() -> str:
+            self.store.set_job_status(job["id"], new)
+            return f"Job {job['id']} {verb}"
+
+        self.run_bg(f"{verb[:-1]} job {job['id']}", do)
+
+    def action_stop_job(self) -> None:
+        job = self._need_job()
+        if job is None:
+            return
+        if job["status"] in ("stopped", "completed"):
+            self.notify(f"Job {job['id']} is already {job['status']}.", severity="warning", timeout=4)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def do() -> str:
+                self.store.set_job_status(job["id"], "stopped")
+                return f"Job {job['id']} stopped"
+
+            self.run_bg(f"stop job {job['id']}", do)
+
+        self.push_screen(ConfirmScreen(f"Stop job {job['id']} {job['name']!r} for good?",
+                                       "Its unsent messages will never be sent. Pause (p) can be undone; "
+                                       "stop cannot."), answered)
+
+    def action_retry(self) -> None:
+        job = self._need_job()
+        if job is None:
+            return
+
+        def do() -> str:
+            n = self.store.retry_failed(job["id"])
+            return f"Job {job['id']}: {n} failed message(s) queued again"
+
+        self.run_bg(f"retry job {job['id']}", do)
+
+    def supervisor_running(self) -> bool:
+        return bool(self.snapshot and self.snapshot.supervisor_alive)
+
+    def action_worker(self) -> None:
+        if self.supervisor_running():
+            pid = self.worker_panel.supervisor_pid
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.run_bg("stop worker", self._stop_worker)
+
+            self.push_screen(ConfirmScreen(f"Stop the worker (supervisor pid {pid})?",
+                                           "Sending stops after the current message; "
+                                           "w starts it again."), answered)
+        else:
+            self.run_bg("start worker", self._start_worker)
+
+    def _start_worker(self) -> str:
+        import supervisor
+
+        path = self.config_path or self.cfg.path
+        pid = supervisor.start_detached(path, db=self.db_override)
+        return f"Worker started (supervisor pid {pid})"
+
+    def _stop_worker(self) -> str:
+        import supervisor
+
+        stopped = supervisor.stop(self.cfg, timeout=self.cfg.supervisor.stop_timeout + 5)
+        return "Worker stopped" if stopped else "The worker did not stop in time"
+
+    def action_pause_all(self) -> None:
+        def do() -> str:
+            run_dir = Path(self.cfg.paths.run_dir)
+            flag = run_dir / "pause"
+            if flag.exists():
+                flag.unlink(missing_ok=True)
+                return "Sending resumed (run/pause removed)"
+            run_dir.mkdir(parents=True, exist_ok=True)
+            flag.touch()
+            return "All sending paused (run/pause); P resumes"
+
+        self.run_bg("pause all", do)
+
+    def action_export(self) -> None:
+        job = self._need_job()
+        if job is None:
+            return
+
+        def chosen(path: Path | None) -> None:
+            if path is None:
+                return
+
+            def do() -> str:
+                from exporting import export_job_csv
+
+                n = export_job_csv(self.store, job["id"], path)
+                return f"Wrote {n:,} rows to {path}"
+
+            self.run_bg(f"export job {job['id']}", do)
+
+        self.push_screen(ExportScreen(job), chosen)
+
+    def action_config(self) -> None:
+        from .components.config_editor import ConfigScreen
+
+        path = self.config_path or self.cfg.path
+        if path is None:
+            self.notify("No config file to edit.", severity="warning")
+            return
+        self.push_screen(ConfigScreen(Path(path), run_dir=Path(self.cfg.paths.run_dir)))
+
+    def action_log(self) -> None:
+        self.push_screen(LogScreen(self.store, Path(self.cfg.paths.log_dir)))
+
+    def action_filter(self) -> None:
+        self.messages_panel.open_filter()
+
+    def action_cycle_status(self) -> None:
+        self.messages_panel.cycle_status()
+
+    def action_clear_filter(self) -> None:
+        panel = self.messages_panel
+        if panel.status or panel.search or panel.query_one("#filter").has_class("shown"):
+            panel.clear_filter()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        if self.demo is not None:
+            def answered(stop_all: bool | None) -> None:
+                self.keep_worker = not stop_all
+                self._finish()
+
+            self.push_screen(ConfirmScreen("Quit the demo: stop its worker and simulator too?",
+                                           "y/Enter: stop everything and delete the demo files.  "
+                                           "n: leave the worker running in the background."), answered)
+            return
+        self._finish()
+
+    def _finish(self) -> None:
+        running = self.supervisor_running()
+        pid = self.worker_panel.supervisor_pid
+        if self.demo is not None and not self.keep_worker:
+            self.exit_note = "Demo stopped."
+        elif running:
+            self.exit_note = (f"Dashboard closed. The worker keeps running in the background (supervisor pid "
+                              f"{pid}); run `python tui.py` to watch it, press w there to stop it.")
+        else:
+            self.exit_note = "Dashboard closed. The worker is not running."
+        self._stopping = True
+        self._wake.set()
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    # ------------------------------------------------------------------ command palette
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not self.screen_stack or screen is not self.screen_stack[0]:
+            return
+        for title, help_, action in COMMANDS:
+            yield SystemCommand(title, help_, getattr(self, f"action_{action}"))
+
+
+COMMANDS: list[tuple[str, str, str]] = [
+    ("New job", "n: import a contact file and create a job", "new_job"),
+    ("Pause / resume job", "p: pause or resume the selected job", "pause_job"),
+    ("Stop job", "s: stop the selected job for good (asks first)", "stop_job"),
+    ("Retry failed messages", "r: queue the selected job's failed messages again", "retry"),
+    ("Start / stop worker", "w: start the supervised worker, or stop it", "worker"),
+    ("Pause / resume all sending", "P: the run/pause signal file", "pause_all"),
+    ("Export results", "e: write the selected job's results to CSV", "export"),
+    ("Edit config", "c: edit config.toml; saving restarts the worker", "config"),
+    ("Full log", "l: every recent event and the log file", "log"),
+    ("Filter messages", "/: search by phone or name, or a status word", "filter"),
+    ("Show login QR", "L: the QR code when the worker waits for login", "show_qr"),
+    ("Keys", "?: every key of the dashboard", "help"),
+]

@@ -1,0 +1,1 @@
+"""One file per panel or screen of the dashboard."""

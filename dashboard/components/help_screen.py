@@ -1,0 +1,51 @@
+"""The help screen (`?`): every key of the dashboard."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: list[tuple[str, str]] = [
+    ("n", "new job: file → columns → template → attachment → summary → create"),
+    ("p", "pause / resume the selected job"),
+    ("s", "stop the selected job for good (asks first)"),
+    ("r", "retry the selected job's failed messages"),
+    ("w", "start the worker, or stop it (asks first)"),
+    ("P", "pause / resume ALL sending (the run/pause signal file)"),
+    ("e", "export the selected job's results to CSV"),
+    ("c", "edit config.toml (Ctrl+S saves, validates, restarts the worker)"),
+    ("l", "full event log"),
+    ("L", "show the login QR code (when the worker waits for login)"),
+    ("/", "filter messages: search phone or name; a status word filters by status"),
+    ("f", "cycle the messages' status filter"),
+    ("Esc", "clear the filter / close a screen"),
+    ("Tab", "next panel (jobs → messages → events)"),
+    ("↑ ↓ PgUp PgDn", "move; past the edge of a page loads the next/previous page"),
+    ("Home End / g G", "first / last page of messages"),
+    ("Ctrl+P", "command palette"),
+    ("?", "this help"),
+    ("q", "quit the dashboard (the worker keeps running)"),
+]
+
+
+def help_text() -> str:
+    rows = "\n".join(f"  [b]{k:<15}[/b] {v}" for k, v in KEYS)
+    return ("[b]WhatsApp bulk sender — keys[/b]\n\n" + rows +
+            "\n\nThe worker runs apart from this screen: quitting the dashboard or losing the SSH "
+            "connection stops nothing. Esc or ? closes this help.")
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog-screen")
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide", id="help"):
+            yield Static(help_text(), markup=True)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

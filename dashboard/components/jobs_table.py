@@ -1,0 +1,71 @@
+"""The jobs table: id, name, status, progress, counts and ETA of every job."""
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.widgets import DataTable
+
+from ..fmt import STATUS_STYLE, SHORT_STATUS, bar, duration, number, one_line, progress_fraction
+from ..messages import JobSelected
+from ..snapshot import Snapshot
+from .difftable import DiffTable, styled
+
+COLUMNS = [
+    ("ID", "id", 3), ("Name", "name", 12), ("Status", "status", 8), ("Progress", "progress", 11),
+    ("Sent", "sent", 6), ("Fail", "failed", 4), ("Inv", "invalid", 4), ("Pend", "pending", 6),
+    ("ETA", "eta", 6),
+]
+
+
+def job_cells(job: dict[str, Any], eta: float | None) -> tuple:
+    c = job["counts"]
+    status = job["status"]
+    return (
+        str(job["id"]),
+        one_line(job["name"], 40),
+        styled(SHORT_STATUS.get(status, status), STATUS_STYLE.get(status)),
+        bar(progress_fraction(job), 6),
+        number(c.get("sent", 0)),
+        styled(number(c.get("failed", 0)), "red" if c.get("failed") else None),
+        number(c.get("invalid", 0)),
+        number(c.get("pending", 0) + c.get("retrying", 0)),
+        duration(eta) if eta is not None else "-",
+    )
+
+
+class JobsTable(DiffTable):
+    """Posts JobSelected when the cursor moves to another job."""
+
+    BORDER_TITLE = "Jobs"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(COLUMNS, id="jobs", **kwargs)
+        self._last_selected: int | None = None
+
+    def apply(self, snap: Snapshot) -> None:
+        rows = [(str(j["id"]), job_cells(j, snap.etas.get(j["id"]))) for j in snap.jobs]
+        self.sync(rows)
+        self.border_subtitle = f"{len(snap.jobs)} job{'s' if len(snap.jobs) != 1 else ''}"
+        self._announce()
+
+    def select_job(self, job_id: int) -> None:
+        key = str(job_id)
+        if key in self.keys:
+            self.move_cursor(row=self.keys.index(key), animate=False)
+            self._announce()
+
+    def selected_job_id(self) -> int | None:
+        key = self.selected_key()
+        return int(key) if key is not None else None
+
+    def _announce(self) -> None:
+        job_id = self.selected_job_id()
+        if job_id != self._last_selected:
+            self._last_selected = job_id
+            self.post_message(JobSelected(job_id))
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._announce()

@@ -1,0 +1,188 @@
+"""The selected job's messages, one keyset page at a time, with a status filter and search.
+
+The table holds at most one page (100 rows). Moving the cursor past the last row asks
+for the next page, past the first row for the previous one; Home/End (g/G) jump to the
+first/last page. The poller reads the page: this widget never touches the database.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input
+
+from ..fmt import STATUS_STYLE, clock, number, one_line
+from ..messages import FilterChanged, PageRequest
+from ..snapshot import Snapshot
+from .difftable import DiffTable, styled
+
+STATUSES = ("pending", "sending", "sent", "retrying", "failed", "invalid", "skipped", "unknown")
+
+COLUMNS = [
+    ("Phone", "phone", 15), ("Name", "name", 14), ("Status", "status", 8), ("Try", "attempts", 3),
+    ("Sent at", "sent_at", 8), ("Last error", "error", None),
+]
+
+
+def parse_filter(text: str) -> tuple[str | None, str]:
+    """'failed alice' -> ('failed', 'alice'); 'status:sent' and 'is:sent' work too."""
+    status = None
+    words = []
+    for word in text.split():
+        w = word.lower()
+        for prefix in ("status:", "is:"):
+            if w.startswith(prefix):
+                w = w[len(prefix):]
+        if w in STATUSES and status is None:
+            status = w
+        else:
+            words.append(word)
+    return status, " ".join(words)
+
+
+class MessagesTable(DiffTable):
+    BINDINGS = [
+        Binding("down", "down_or_next", "Down", show=False),
+        Binding("up", "up_or_prev", "Up", show=False),
+        Binding("j", "down_or_next", "Down", show=False),
+        Binding("k", "up_or_prev", "Up", show=False),
+        Binding("pagedown", "page_next", "Next page", show=False),
+        Binding("pageup", "page_prev", "Previous page", show=False),
+        Binding("home,g", "page_first", "First page", show=False),
+        Binding("end,G", "page_last", "Last page", show=False),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(COLUMNS, id="messages", **kwargs)
+
+    def action_down_or_next(self) -> None:
+        if self.row_count and self.cursor_row >= self.row_count - 1:
+            self.post_message(PageRequest("next"))
+        else:
+            self.action_cursor_down()
+
+    def action_up_or_prev(self) -> None:
+        if self.cursor_row <= 0:
+            self.post_message(PageRequest("prev"))
+        else:
+            self.action_cursor_up()
+
+    def action_page_next(self) -> None:
+        self.post_message(PageRequest("next"))
+
+    def action_page_prev(self) -> None:
+        self.post_message(PageRequest("prev"))
+
+    def action_page_first(self) -> None:
+        self.post_message(PageRequest("first"))
+
+    def action_page_last(self) -> None:
+        self.post_message(PageRequest("last"))
+
+
+def message_cells(m: dict[str, Any], now: float | None) -> tuple:
+    return (
+        m["phone"],
+        one_line(m.get("name"), 30),
+        styled(m["status"], STATUS_STYLE.get(m["status"])),
+        str(m.get("attempts") or 0),
+        clock(m.get("sent_at"), now),
+        one_line(m.get("last_error"), 200),
+    )
+
+
+class MessagesPanel(Vertical):
+    """A filter line (shown by `/`) above the messages table."""
+
+    BORDER_TITLE = "Messages"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(id="messages-panel", **kwargs)
+        self.status: str | None = None
+        self.search = ""
+        self._page_key: tuple | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="search phone or name; a status word (sent, failed…) filters; Esc clears",
+                    id="filter")
+        yield MessagesTable()
+
+    @property
+    def table(self) -> MessagesTable:
+        return self.query_one(MessagesTable)
+
+    def open_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("shown")
+        box.focus()
+
+    def cycle_status(self) -> None:
+        order = (None, *STATUSES)
+        self.status = order[(order.index(self.status) + 1) % len(order)]
+        self._changed()
+
+    def _changed(self) -> None:
+        self._update_title(None)
+        self.post_message(FilterChanged(self.status, self.search))
+
+    @on(Input.Submitted, "#filter")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.status, self.search = parse_filter(event.value)
+        if not event.value.strip():
+            event.input.remove_class("shown")
+        self._changed()
+        self.table.focus()
+
+    @on(Input.Changed, "#filter")
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        status, search = parse_filter(event.value)
+        if (status, search) != (self.status, self.search):
+            self.status, self.search = status, search
+            self._changed()
+
+    def clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("shown")
+        self.status, self.search = None, ""
+        self._changed()
+        self.table.focus()
+
+    def _update_title(self, snap: Snapshot | None) -> None:
+        parts = []
+        if self.status:
+            parts.append(f"status={self.status}")
+        if self.search:
+            parts.append(f"search={self.search!r}")
+        self.border_title = "Messages" + (f" [{' '.join(parts)}]" if parts else "")
+
+    def apply(self, snap: Snapshot) -> None:
+        page = snap.page
+        rows = [(str(m["id"]), message_cells(m, snap.at)) for m in page.rows]
+        cursor: int | None = None
+        if page.moved in ("next", "first"):
+            cursor = 0
+        elif page.moved in ("prev", "last"):
+            cursor = -1
+        elif page.key != self._page_key and page.job_id != (self._page_key or (None,))[0]:
+            cursor = 0
+        self._page_key = page.key
+        self.table.sync(rows, cursor=cursor)
+        self._update_title(snap)
+        if page.job_id is None:
+            self.border_subtitle = "no job selected"
+        elif page.rows:
+            job = next((j for j in snap.jobs if j["id"] == page.job_id), None)
+            total = job["total"] if job else 0
+            if self.status and job:
+                total = job["counts"].get(self.status, 0)
+            of = f" of {number(total)}" if not self.search else ""
+            self.border_subtitle = (f"job {page.job_id} · ids {page.rows[0]['id']}–{page.rows[-1]['id']}"
+                                    f"{of} · PgUp/PgDn")
+        else:
+            self.border_subtitle = f"job {page.job_id} · no messages match"

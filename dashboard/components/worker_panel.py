@@ -1,0 +1,91 @@
+"""Supervisor and worker state: pids, uptime, restarts, CPU and memory sparklines,
+login state, the message being sent and the next send time."""
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from ..fmt import STATUS_STYLE, duration, one_line, sparkline
+from ..snapshot import Snapshot
+
+HISTORY = 60
+
+
+class WorkerPanel(Static):
+    BORDER_TITLE = "Worker"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(id="worker-panel", **kwargs)
+        self.cpu: deque[float] = deque(maxlen=HISTORY)
+        self.mem: deque[float] = deque(maxlen=HISTORY)
+        self._last_doc: Any = None
+        self.running = False
+        self.supervisor_pid: int | None = None
+
+    def apply(self, snap: Snapshot) -> None:
+        sup = snap.supervisor or {}
+        if sup and sup != self._last_doc and snap.supervisor_alive:
+            self.cpu.append(float(sup.get("cpu_percent") or 0.0))
+            self.mem.append(float(sup.get("memory_mb") or 0.0))
+        self._last_doc = sup
+        self.running = snap.supervisor_alive
+        self.supervisor_pid = sup.get("pid") if snap.supervisor_alive else None
+        self.update(self.render_table(snap))
+
+    def render_table(self, snap: Snapshot) -> Table:
+        sup = snap.supervisor or {}
+        w = snap.worker or {}
+        info = w.get("info") or {}
+        t = Table.grid(padding=(0, 1))
+        t.add_column(style="bold", no_wrap=True)
+        t.add_column(no_wrap=True, overflow="ellipsis")
+
+        def st(value: str | None) -> Text:
+            value = value or "-"
+            return Text(value, style=STATUS_STYLE.get(value, ""))
+
+        if snap.supervisor_alive:
+            state = st(sup.get("state"))
+            state.append(f"  pid {sup.get('pid')}", style="dim")
+        elif sup.get("state") == "fatal":
+            state = st("fatal")
+        else:
+            state = Text("not running", style="dim")
+        t.add_row("Supervisor", state)
+        if sup.get("state") == "fatal" and sup.get("fatal_reason"):
+            t.add_row("", Text(one_line(sup["fatal_reason"], 60), style="red"))
+        wstate = st(w.get("state") if w else None)
+        if w and w.get("state") != "stopped":
+            pid = sup.get("worker_pid") or w.get("pid")
+            if pid:
+                wstate.append(f"  pid {pid}", style="dim")
+        t.add_row("Worker", wstate)
+        if snap.supervisor_alive:
+            t.add_row("Uptime", Text(f"{duration(sup.get('uptime'))}  restarts {sup.get('restarts', 0)}"))
+            cpu = sup.get("cpu_percent")
+            mem = sup.get("memory_mb")
+            t.add_row("CPU", Text(f"{cpu or 0:5.1f}% ").append(sparkline(self.cpu), style="cyan"))
+            t.add_row("Memory", Text(f"{mem or 0:5.0f}M ").append(sparkline(self.mem), style="magenta"))
+            if sup.get("browser_processes") is not None:
+                t.add_row("Browser", Text(f"{sup.get('browser_processes')} processes"))
+        login = info.get("login") or ("waiting for QR scan" if w.get("qr") else None)
+        if w and w.get("state") != "stopped":
+            style = "green" if login in ("logged_in", "logged in") else "bold yellow"
+            t.add_row("Login", Text(str(login or "-").replace("_", " "), style=style))
+        cur = snap.current
+        if cur:
+            t.add_row("Sending", Text(f"{cur['phone']} {one_line(cur.get('name'), 20)}"))
+        nxt = info.get("next_send_at")
+        if nxt and w.get("state") != "stopped":
+            t.add_row("Next send", Text(f"in {duration(nxt - snap.at)}"))
+        if info.get("detail") and w.get("state") != "stopped":
+            t.add_row("", Text(one_line(info["detail"], 80), style="dim"))
+        if snap.paused_all:
+            t.add_row("Sending", Text("PAUSED (all) — P resumes", style="bold yellow"))
+        if not snap.supervisor_alive:
+            t.add_row("", Text("w starts the worker", style="dim"))
+        return t

@@ -1,0 +1,176 @@
+"""What the poller reads from the store once per refresh: only what is on screen.
+
+`SnapshotReader.read(view)` runs in the poller thread. It reads the jobs with their
+trigger-kept counts, one page (at most `page_size` rows) of the selected job's
+messages by keyset pagination, the newest worker row, the supervisor's published
+document and the events newer than the last one seen. It never reads every message.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .fmt import eta_from_times, left
+
+ETA_EVERY = 5.0  # seconds between two reads of a job's send times (pace)
+PID_MAX = 2**62
+
+
+@dataclass
+class View:
+    """What the screen shows; written by the UI thread, read by the poller (under `lock`)."""
+
+    job_id: int | None = None
+    status: str | None = None
+    search: str = ""
+    page_size: int = 100
+    nav: deque = field(default_factory=deque)  # "next", "prev", "first", "last"
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def copy(self) -> tuple[int | None, str | None, str, int, list[str]]:
+        with self.lock:
+            navs = list(self.nav)
+            self.nav.clear()
+            return self.job_id, self.status, self.search, self.page_size, navs
+
+
+@dataclass(frozen=True)
+class Page:
+    job_id: int | None
+    status: str | None
+    search: str
+    after_id: int
+    rows: tuple[dict[str, Any], ...]
+    moved: str | None = None  # the last navigation applied ("next", "prev", "first", "last")
+
+    @property
+    def key(self) -> tuple:
+        return (self.job_id, self.status, self.search, self.after_id)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    at: float
+    jobs: tuple[dict[str, Any], ...]
+    etas: dict[int, float | None]
+    page: Page
+    worker: dict[str, Any] | None
+    current: dict[str, Any] | None
+    supervisor: dict[str, Any] | None
+    supervisor_alive: bool
+    events: tuple[dict[str, Any], ...]  # new since the previous snapshot, oldest first
+    paused_all: bool
+    read_ms: float = 0.0
+
+
+def pid_alive(pid: Any) -> bool:
+    try:
+        import psutil
+
+        p = psutil.Process(int(pid))
+        return p.status() != psutil.STATUS_ZOMBIE
+    except Exception:
+        return False
+
+
+class SnapshotReader:
+    def __init__(self, store: Any, *, run_dir: Any = None, clock: Callable[[], float] = time.time,
+                 events_backlog: int = 200) -> None:
+        self.store = store
+        self.run_dir = run_dir
+        self.clock = clock
+        self.last_event_id = 0
+        self.events_backlog = events_backlog
+        self._anchor: dict[tuple, int] = {}
+        self._eta: dict[int, tuple[float, list[float]]] = {}
+
+    # ---------------------------------------------------------------- messages page
+    def _page(self, job_id: int | None, status: str | None, search: str, size: int,
+              navs: list[str]) -> Page:
+        if job_id is None:
+            return Page(None, status, search, 0, ())
+        fkey = (job_id, status, search)
+        after = self._anchor.get(fkey, 0)
+        q = dict(limit=size, status=status or None, search=search or None)
+        moved = None
+        rows: list[dict[str, Any]] | None = None
+        for nav in navs:
+            if nav == "first":
+                after, rows, moved = 0, None, nav
+            elif nav == "next":
+                cur = rows if rows is not None else self.store.page_messages(job_id, after_id=after, **q)
+                if cur:
+                    nxt = self.store.page_messages(job_id, after_id=cur[-1]["id"], **q)
+                    if nxt:
+                        after, rows, moved = cur[-1]["id"], nxt, nav
+            elif nav == "prev":
+                if after > 0:
+                    cur = rows if rows is not None else self.store.page_messages(job_id, after_id=after, **q)
+                    first = cur[0]["id"] if cur else after + 1
+                    before = self.store.page_messages(job_id, before_id=first, **q)
+                    if before:
+                        after, rows, moved = before[0]["id"] - 1, None, nav
+                    else:
+                        after, rows, moved = 0, None, nav
+            elif nav == "last":
+                last = self.store.page_messages(job_id, before_id=PID_MAX, **q)
+                if last:
+                    after, rows, moved = last[0]["id"] - 1, None, nav
+        if rows is None or len(rows) < size:
+            rows = self.store.page_messages(job_id, after_id=after, **q)
+        if not rows and after > 0:  # the page emptied (filter): show the last page instead
+            last = self.store.page_messages(job_id, before_id=PID_MAX, **q)
+            after = last[0]["id"] - 1 if last else 0
+            rows = last
+        self._anchor = {fkey: after}
+        return Page(job_id, status, search, after, tuple(rows), moved)
+
+    # ---------------------------------------------------------------- ETA
+    def _etas(self, jobs: list[dict[str, Any]], now: float) -> dict[int, float | None]:
+        out: dict[int, float | None] = {}
+        for job in jobs:
+            remaining = left(job["counts"])
+            if job["status"] not in ("running", "waiting_for_login") or not remaining:
+                out[job["id"]] = None
+                continue
+            cached = self._eta.get(job["id"])
+            if cached is None or now - cached[0] >= ETA_EVERY:
+                times = self.store.sent_times(job["id"], 30)
+                cached = (now, times)
+                self._eta[job["id"]] = cached
+            out[job["id"]] = eta_from_times(cached[1], remaining)
+        return out
+
+    # ---------------------------------------------------------------- all of it
+    def read(self, view: View) -> Snapshot:
+        t0 = time.perf_counter()
+        job_id, status, search, size, navs = view.copy()
+        jobs = self.store.jobs()
+        if job_id is not None and not any(j["id"] == job_id for j in jobs):
+            job_id = None
+        now = self.clock()
+        page = self._page(job_id, status, search, size, navs)
+        worker = self.store.latest_worker()
+        current = None
+        if worker and worker.get("current_message_id") and worker.get("state") != "stopped":
+            current = self.store.message(worker["current_message_id"])
+            if current is not None:
+                current.pop("columns", None)
+        sup = self.store.get_doc("supervisor")
+        alive = bool(sup and sup.get("pid") and sup.get("state") not in ("stopped",) and pid_alive(sup["pid"]))
+        if self.last_event_id == 0:
+            events = self.store.events(limit=self.events_backlog)
+        else:
+            events = self.store.events(limit=self.events_backlog, after_id=self.last_event_id)
+        events.reverse()
+        if events:
+            self.last_event_id = events[-1]["id"]
+        paused_all = bool(self.run_dir) and (self.run_dir / "pause").exists()
+        return Snapshot(
+            at=now, jobs=tuple(jobs), etas=self._etas(jobs, now), page=page, worker=worker,
+            current=current, supervisor=sup, supervisor_alive=alive, events=tuple(events),
+            paused_all=paused_all, read_ms=(time.perf_counter() - t0) * 1000,
+        )
