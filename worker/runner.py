@@ -363,6 +363,14 @@ class Worker:
                 if self.control() == "stop":
                     raise StopNow() from None
                 raise BrowserDied(f"the browser died while sending message {mid}: {exc}") from exc
+            try:
+                login = self.page.session()["login"] if self.page is not None else "logged_in"
+            except WebDriverException:
+                login = "logged_in"
+            if login != "logged_in":
+                # The session changed under us (logout, "Use here", phone): not the message's fault.
+                store.release(mid, worker_id=self.id, reason=f"{login} while preparing the message")
+                return
             error = _short(exc)
             outcome = store.mark_failed_attempt(mid, error, max_attempts=cfg.sending.max_attempts,
                                                 backoff=cfg.sending.retry_backoff, worker_id=self.id,
@@ -595,6 +603,8 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO) -> None:
         logger.removeHandler(h)
     err = logging.StreamHandler(sys.stderr)
     err.setFormatter(logging.Formatter("worker: %(message)s"))
+    # stderr carries what a person must see (the log file has everything).
+    err.setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
     logger.addHandler(err)
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
