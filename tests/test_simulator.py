@@ -494,7 +494,10 @@ def test_logout_and_use_here_rerender_without_reload(simulator: Simulator, brows
 
 
 def test_manual_use_new_chat_field_and_chat_list(simulator: Simulator, browser) -> None:
-    boot_logged_in(browser, simulator)
+    browser.get(simulator.url)
+    find(browser, QR)
+    browser.find_element(By.XPATH, "//button[contains(., 'Simulate scanning')]").click()  # a person logs in
+    find(browser, LOGGED_IN)
     field = browser.find_element(By.CSS_SELECTOR, "#new-chat")
     field.send_keys("+1 555 000 1111", Keys.ENTER)
     box = find(browser, COMPOSE)

@@ -242,7 +242,9 @@
             h('li', { text: 'Point your phone to this screen to capture the QR code' })),
           h('p', { class: 'sim-note', text: demo
             ? 'Simulator (demo): press any key to log in, or wait a few seconds.'
-            : 'Simulator: log in with POST /__sim__/login.' })),
+            : 'Simulator: log in with POST /__sim__/login, or:' }),
+          h('button', { class: 'sim-login', type: 'button', text: 'Simulate scanning the QR code (log in)',
+            onclick: async () => apply(await postJSON('/__sim__/login')) })),
         h('div', { class: 'qr-box' },
           h('div', { class: 'qr', 'data-ref': '' },
             h('canvas', { 'aria-label': 'Scan me!', role: 'img', width: 264, height: 264 }))))));
