@@ -184,6 +184,71 @@ def _desc_matcher(desc):
     return entry
 
 
+_info_cache: dict[int, tuple] = {}
+
+
+def _info(meta):
+    """Per-metadata compiled pieces for _strip_np / _len_check, built once."""
+    try:
+        return _info_cache[id(meta)]
+    except KeyError:
+        pass
+    gd = meta.general_desc
+    gfull = re.compile(gd.national_number_pattern).fullmatch if gd is not None and gd.national_number_pattern else None
+    lengths = tuple(gd.possible_length) if gd is not None else ()
+    local = frozenset(gd.possible_length_local_only or ()) if gd is not None else frozenset()
+    npp = meta.national_prefix_for_parsing
+    info = (meta, gfull, lengths, local,
+            re.compile(npp) if npp else None, meta.national_prefix_transform_rule or None)
+    _info_cache[id(meta)] = info
+    return info
+
+
+def _gmatch(gfull, number: str) -> bool:
+    # phonenumbers' _match_national_number(number, general_desc, False)
+    return gfull is not None and gfull(number) is not None
+
+
+def _strip_np(number: str, info) -> str:
+    """phonenumbers' _maybe_strip_national_prefix_carrier_code(number)[1]."""
+    _, gfull, _, _, pat, transform = info
+    if not number or pat is None:
+        return number
+    m = pat.match(number)
+    if not m:
+        return number
+    viable = _gmatch(gfull, number)
+    groups = m.groups()
+    if transform is None or groups[len(groups) - 1] is None:
+        after = number[m.end():]
+    else:
+        after = pat.sub(transform, number, count=1)
+    if viable and not _gmatch(gfull, after):
+        return number
+    return after
+
+
+_TOO_SHORT, _LOCAL_ONLY, _INVALID_LENGTH, _TOO_LONG, _POSSIBLE = (
+    ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+    ValidationResult.INVALID_LENGTH, ValidationResult.TOO_LONG, ValidationResult.IS_POSSIBLE)
+
+
+def _len_check(number: str, info):
+    """phonenumbers' _test_number_length(number, metadata) for the UNKNOWN type."""
+    lengths, local = info[2], info[3]
+    n = len(number)
+    if n in local:
+        return _LOCAL_ONLY
+    mn = lengths[0]
+    if mn == n:
+        return _POSSIBLE
+    if mn > n:
+        return _TOO_SHORT
+    if lengths[-1] < n:
+        return _TOO_LONG
+    return _POSSIBLE if n in lengths[1:] else _INVALID_LENGTH
+
+
 _valid_cache: dict[int, tuple] = {}
 
 
@@ -222,6 +287,9 @@ def _fast(key: str, region: str | None) -> str | None:
         else:
             return None
         meta = _cc_meta(cc)
+        if meta is None:
+            return None
+        info = _info(meta)
     else:
         if region is None or len(key) < 2:
             return None
@@ -231,29 +299,33 @@ def _fast(key: str, region: str | None) -> str | None:
         idd = _idd_pattern(region, meta)
         if idd is not None and idd.match(key):
             return None
+        info = _info(meta)
+        if not info[2]:
+            return None
         ccs = str(meta.country_code)
         nn = key
         cc = meta.country_code
         if key.startswith(ccs):
-            pot = key[len(ccs):]
-            _, pot, _ = _strip_prefix(pot, meta)
-            gd = meta.general_desc
-            if ((not _match_nn(key, gd, False) and _match_nn(pot, gd, False))
-                    or _test_len(key, meta) == ValidationResult.TOO_LONG):
+            pot = _strip_np(key[len(ccs):], info)
+            gfull = info[1]
+            if ((not _gmatch(gfull, key) and _gmatch(gfull, pot))
+                    or _len_check(key, info) == _TOO_LONG):
                 nn = pot
                 if phonenumbers.region_code_for_country_code(cc) != region:
                     meta = _cc_meta(cc)
-    if len(nn) < 2 or meta is None:
+                    if meta is None:
+                        return None
+                    info = _info(meta)
+    if len(nn) < 2 or not info[2]:
         return None
-    _, pot, _ = _strip_prefix(nn, meta)
-    if _test_len(pot, meta) not in _BAD_LENGTH:
+    pot = _strip_np(nn, info)
+    if _len_check(pot, info) not in _BAD_LENGTH:
         nn = pot
     if len(nn) < 2 or len(nn) > 17 or nn[0] == "0":
         return None
     regions = _CC_TO_REGIONS[cc]
     if len(regions) == 1:
-        vmeta = _cc_meta(cc)
-        if vmeta is None or not _is_valid_single_region(nn, vmeta):
+        if not _is_valid_single_region(nn, _cc_meta(cc)):
             return None
     elif not phonenumbers.is_valid_number(PhoneNumber(country_code=cc, national_number=int(nn))):
         return None
