@@ -230,10 +230,9 @@ def _make_columns(header: list[str]) -> list[str]:
 
 
 def _looks_headerless(cells: list[str]) -> bool:
-    """A first row with no letters and a phone-like cell is data, not a header."""
-    filled = [c for c in cells if c]
-    return bool(filled) and not any(ch.isalpha() for c in filled for ch in c) \
-        and any(_PHONEISH.match(c) and sum(ch.isdigit() for ch in c) >= 7 for c in filled)
+    """A first row holding a phone number is data, not a header: column names
+    never look like phone numbers."""
+    return any(_PHONEISH.match(c) and sum(ch.isdigit() for ch in c) >= 7 for c in cells if c)
 
 
 def _build(p: Path, fmt: str, records, first_number: int = 1) -> ContactTable:
@@ -309,11 +308,17 @@ def sniff_delimiter(text: str) -> str:
 def _read_csv(p: Path, text: str) -> ContactTable:
     if text.startswith("\ufeff"):
         text = text[1:]
-    delim = sniff_delimiter(text)
+    skip = 0
+    m = re.match(r"sep=(.)[ \t]*(\r\n|\n|\r)", text[:10], re.IGNORECASE)
+    if m:  # Excel's "sep=;" hint line; Excel doesn't show it as a row
+        delim = m.group(1)
+        text = text[m.end():]
+    else:
+        delim = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
 
     def records():
-        num = 0
+        num = skip
         try:
             for cells in reader:
                 num += 1

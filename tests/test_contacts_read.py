@@ -103,6 +103,24 @@ def test_headerless_single_column(tmp_path):
     assert t.row_numbers == [1, 2]
 
 
+def test_headerless_with_names(tmp_path):
+    # no header: the first row is a contact, not column names, and is not lost
+    t = read_contacts(write(tmp_path / "n.csv", "John,+1 415 555 0100\nAmy,+1 415 555 0101\n"))
+    assert not t.has_header
+    assert t.columns == ["Column 1", "Column 2"]
+    assert t.phone_column == "Column 2"
+    assert [r["Column 1"] for r in t.rows] == ["John", "Amy"]
+    assert t.row_numbers == [1, 2]
+
+
+def test_excel_sep_hint_line(tmp_path):
+    t = read_contacts(write(tmp_path / "c.csv", "sep=;\r\nName;Phone\r\nA, B;+14155550100\r\n"))
+    assert t.delimiter == ";"
+    assert t.columns == ["Name", "Phone"]
+    assert t.rows[0]["Name"] == "A, B"
+    assert t.row_numbers == [2]
+
+
 def test_header_row_after_empty_lines(tmp_path):
     t = read_contacts(write(tmp_path / "c.csv", "\n\nName,Phone\nAnn,+14155550100\n"))
     assert t.columns == ["Name", "Phone"]
