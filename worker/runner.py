@@ -90,6 +90,7 @@ class Worker:
         self.next_send_at = 0.0
         self.jobs_waiting = True      # until the first login is seen, waiting jobs are resumed on login
         self.booting_since: float | None = None
+        self._waiting_checked = 0.0
         self.clicked = False
         self.rng = random.Random()
         # Messages to verify: id -> (row, not-before monotonic time). Others' at start, own unknowns later.
@@ -302,8 +303,9 @@ class Worker:
             if s["qr_expired"]:
                 log.info("QR code expired: reloading it")
                 self.page.click("qr_reload")
-            else:
+            elif time.monotonic() - self._waiting_checked > 2.0:
                 self.store.set_jobs_waiting(True)  # jobs started while logged out wait too
+                self._waiting_checked = time.monotonic()
             self.set_state("waiting_for_login", current_message_id=None, qr=s["qr"], login="logged_out")
             return False
         if self.jobs_waiting:
@@ -313,9 +315,11 @@ class Worker:
         if login == "phone_disconnected":
             self.set_state("phone_disconnected", current_message_id=None, qr=None, login="phone_disconnected")
             return False
-        self._hb["info"]["login"] = "logged_in"
-        if self._hb.get("qr") is not None:
-            self.set_state(self._hb["state"], qr=None, login="logged_in")
+        with self._hb_lock:
+            stale = self._hb["qr"] is not None or self._hb["info"].get("login") != "logged_in"
+            state = self._hb["state"]
+        if stale:
+            self.set_state(state, qr=None, login="logged_in")
         return True
 
     # ------------------------------------------------------------------ one message
