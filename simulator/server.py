@@ -16,6 +16,8 @@ import logging
 import random
 import re
 import secrets
+import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -454,7 +456,36 @@ class _Server(ThreadingHTTPServer):
         self.static: dict[str, bytes] = {
             p.name: p.read_bytes() for p in STATIC_DIR.iterdir() if p.suffix in _CONTENT_TYPES
         }
+        self.connections: set[socket.socket] = set()
+        self.conn_lock = threading.Lock()
         super().__init__(addr, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.conn_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.conn_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):  # a connection cut by stop() or by the browser
+            log.debug("connection error with %s: %s", client_address, exc)
+        else:
+            log.exception("simulator: error while serving %s", client_address)
+
+    def close_connections(self) -> None:
+        """Cut open keep-alive connections, so a stopped simulator answers nothing."""
+        with self.conn_lock:
+            conns = list(self.connections)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -657,6 +688,7 @@ class Simulator:
             return
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None

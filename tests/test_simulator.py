@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from simulator import Simulator
+from tests.sim_fixtures import make_browser
 
 # The selectors of docs/whatsapp-dom.md (first fallback of config.toml).
 STARTUP = "#startup"
@@ -42,6 +45,27 @@ MEDIA_SEND = "span[data-icon='wds-ic-send-filled']"
 
 PHONE = "15550001111"
 OTHER = "15550002222"
+
+
+# ----------------------------------------------------------------------------- one browser
+
+@pytest.fixture(scope="module")
+def _module_browser():
+    profile = tempfile.mkdtemp(prefix="sim-chrome-")
+    driver = make_browser(profile)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def browser(_module_browser):
+    """This module reuses one Chromium (starting one per test doubles the runtime);
+    every test starts from about:blank and each has its own simulator."""
+    _module_browser.get("about:blank")
+    yield _module_browser
+    _module_browser.get("about:blank")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -156,6 +180,20 @@ def test_http_control_api_and_ledger_shape(simulator: Simulator) -> None:
     assert call("POST", "/__sim__/logout")["logged_in"] is False
     call("POST", "/__sim__/reset")
     assert simulator.settings["invalid_suffix"] is None and simulator.settings["lose_clicks"] == 0
+
+
+def test_stop_closes_kept_alive_connections() -> None:
+    import http.client
+
+    sim = Simulator(port=0).start()
+    conn = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=5)
+    conn.request("GET", "/__sim__/state")
+    assert conn.getresponse().read()
+    sim.stop()
+    with pytest.raises((OSError, http.client.HTTPException)):
+        conn.request("GET", "/__sim__/state")
+        conn.getresponse().read()
+    conn.close()
 
 
 def test_configure_validates(simulator: Simulator) -> None:
