@@ -152,9 +152,12 @@ class Template:
         """Placeholder names as first written, in order, without repeats."""
         return list(self._keys.values())
 
-    def check(self, columns, where: str | None = None) -> dict[str, str]:
+    def check(self, columns, where: str | None = None,
+              name_column: str | None = None) -> dict[str, str]:
         """Map each placeholder key to a column, 'name' or 'phone'.
 
+        name_column: the table's display-name column; {name} naming it gives
+        the display name (which falls back to First + Last when it is empty).
         Raises ContactsError naming the first placeholder that has no column,
         and the columns that exist.
         """
@@ -165,6 +168,8 @@ class Template:
         for key, spelled in self._keys.items():
             if key == PHONE:
                 mapping[key] = "\0phone"
+            elif key == NAME and name_column is not None and by_key.get(key) == name_column:
+                mapping[key] = "\0name"
             elif key in by_key:
                 mapping[key] = by_key[key]
             elif key == NAME:
@@ -192,12 +197,13 @@ class Template:
         row = {k: ("" if v is None else str(v)) for k, v in values.items()}
         return self.bind_mapping(mapping)(row, "", "", rng or _random)
 
-    def bind(self, columns, where: str | None = None) -> Callable[[dict, str, str, _random.Random], str]:
+    def bind(self, columns, where: str | None = None, name_column: str | None = None
+             ) -> Callable[[dict, str, str, _random.Random], str]:
         """A fast renderer for rows of a table: fn(row, name, phone, rng) -> str.
 
         Raises ContactsError like check() (where names the file in the message).
         """
-        return self.bind_mapping(self.check(columns, where=where))
+        return self.bind_mapping(self.check(columns, where=where, name_column=name_column))
 
     def bind_mapping(self, mapping: dict[str, str]):
         bound = _bind(self._nodes, mapping)

@@ -88,6 +88,12 @@ def test_phone_placeholder_is_e164_and_name_is_display_name(tmp_path):
     assert plan.messages[0]["text"] == "Asha Rao|+919876543210|Asha"
 
 
+def test_name_placeholder_falls_back_to_first_last_when_name_cell_empty(tmp_path):
+    text = "Name,Given Name,Family Name,Phone\nAsha Rao,Asha,Rao,+14155550100\n,Ravi,K,+14155550101\n"
+    plan = plan_of(tmp_path, text, "Hi {name}", region="US")
+    assert [m["text"] for m in plan.messages] == ["Hi Asha Rao", "Hi Ravi K"]
+
+
 def test_empty_rendered_message_is_an_invalid_row(tmp_path):
     text = "Name,Phone,Msg\nA,+14155550100,hello\nB,+14155550101,\n"
     plan = plan_of(tmp_path, text, "{Msg}", region="US")
