@@ -54,7 +54,8 @@ class WaSenderApp(App[int]):
 
     def __init__(self, cfg: Any, config_path: str | Path | None = None, *, store: Any = None,
                  demo: Any = None, db: str | Path | None = None, poll_interval: float = 1.0,
-                 clock: Callable[[], float] = time.time, live: bool = True) -> None:
+                 clock: Callable[[], float] = time.time, live: bool = True,
+                 supervisor_status: Callable[[], dict[str, Any] | None] | None = None) -> None:
         super().__init__()
         self.cfg = cfg
         self.config_path = Path(config_path) if config_path else (cfg.path or None)
@@ -68,6 +69,7 @@ class WaSenderApp(App[int]):
         self.poll_interval = poll_interval
         self.clock = clock
         self.live = live
+        self.supervisor_status = supervisor_status or self._supervisor_status
         self.view = View()
         self._wake = threading.Event()
         self._stopping = False
@@ -91,6 +93,7 @@ class WaSenderApp(App[int]):
 
     def on_mount(self) -> None:
         self.jobs.border_title = f"{self.title} · Jobs"
+        self.messages_panel.border_title = "Messages"
         self.jobs.focus()
         self._size_classes()
         self.poll_loop()
@@ -120,7 +123,8 @@ class WaSenderApp(App[int]):
     def poll_loop(self) -> None:
         """Read a snapshot of what is on screen every poll_interval (or at once when woken)."""
         me = get_current_worker()
-        reader = SnapshotReader(self.store, run_dir=self.cfg.paths.run_dir, clock=self.clock)
+        reader = SnapshotReader(self.store, run_dir=self.cfg.paths.run_dir, clock=self.clock,
+                                supervisor_status=self.supervisor_status)
         failures = 0
         while not me.is_cancelled and not self._stopping:
             self._wake.clear()
@@ -144,6 +148,11 @@ class WaSenderApp(App[int]):
                 self._wake.wait()
             else:
                 self._wake.wait(self.poll_interval)
+
+    def _supervisor_status(self) -> dict[str, Any] | None:
+        import supervisor
+
+        return supervisor.status(self.cfg, store=self.store)
 
     def refresh_now(self) -> None:
         self._wake.set()
@@ -347,7 +356,10 @@ class WaSenderApp(App[int]):
         return bool(self.snapshot and self.snapshot.supervisor_alive)
 
     def action_worker(self) -> None:
-        if self.supervisor_running():
+        sup = (self.snapshot.supervisor if self.snapshot else None) or {}
+        if self.supervisor_running() and sup.get("state") == "fatal":
+            self.run_bg("restart worker", self._start_worker)  # a manual start clears fatal
+        elif self.supervisor_running():
             pid = self.worker_panel.supervisor_pid
 
             def answered(yes: bool | None) -> None:
@@ -364,7 +376,10 @@ class WaSenderApp(App[int]):
         import supervisor
 
         path = self.config_path or self.cfg.path
-        pid = supervisor.start_detached(path, db=self.db_override)
+        try:
+            pid = supervisor.start_detached(path, db=self.db_override)
+        except supervisor.AlreadyRunning as exc:
+            return str(exc)
         return f"Worker started (supervisor pid {pid})"
 
     def _stop_worker(self) -> str:

@@ -78,8 +78,10 @@ def pid_alive(pid: Any) -> bool:
 
 class SnapshotReader:
     def __init__(self, store: Any, *, run_dir: Any = None, clock: Callable[[], float] = time.time,
-                 events_backlog: int = 200) -> None:
+                 events_backlog: int = 200,
+                 supervisor_status: Callable[[], dict[str, Any] | None] | None = None) -> None:
         self.store = store
+        self.supervisor_status = supervisor_status
         self.run_dir = run_dir
         self.clock = clock
         self.last_event_id = 0
@@ -144,6 +146,19 @@ class SnapshotReader:
             out[job["id"]] = eta_from_times(cached[1], remaining)
         return out
 
+    # ---------------------------------------------------------------- supervisor
+    def _supervisor(self) -> tuple[dict[str, Any] | None, bool]:
+        """The supervisor's published state and whether its process really runs."""
+        if self.supervisor_status is not None:
+            try:
+                sup = self.supervisor_status()
+                return sup, bool(sup and sup.get("alive"))
+            except Exception:
+                pass
+        sup = self.store.get_doc("supervisor")
+        alive = bool(sup and sup.get("pid") and sup.get("state") != "stopped" and pid_alive(sup["pid"]))
+        return sup, alive
+
     # ---------------------------------------------------------------- all of it
     def read(self, view: View) -> Snapshot:
         t0 = time.perf_counter()
@@ -159,8 +174,7 @@ class SnapshotReader:
             current = self.store.message(worker["current_message_id"])
             if current is not None:
                 current.pop("columns", None)
-        sup = self.store.get_doc("supervisor")
-        alive = bool(sup and sup.get("pid") and sup.get("state") not in ("stopped",) and pid_alive(sup["pid"]))
+        sup, alive = self._supervisor()
         if self.last_event_id == 0:
             events = self.store.events(limit=self.events_backlog)
         else:

@@ -46,7 +46,8 @@ class JobsTable(DiffTable):
     def apply(self, snap: Snapshot) -> None:
         rows = [(str(j["id"]), job_cells(j, snap.etas.get(j["id"]))) for j in snap.jobs]
         self.sync(rows)
-        self.border_subtitle = f"{len(snap.jobs)} job{'s' if len(snap.jobs) != 1 else ''}"
+        n = len(snap.jobs)
+        self.border_title = f"{self.app.title} · {n} job{'s' if n != 1 else ''}"
         self._announce()
 
     def select_job(self, job_id: int) -> None:

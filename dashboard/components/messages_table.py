@@ -104,6 +104,7 @@ class MessagesPanel(Vertical):
         self.status: str | None = None
         self.search = ""
         self._page_key: tuple | None = None
+        self._title_tail: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="search phone or name; a status word (sent, failed…) filters; Esc clears",
@@ -154,12 +155,31 @@ class MessagesPanel(Vertical):
         self.table.focus()
 
     def _update_title(self, snap: Snapshot | None) -> None:
-        parts = []
+        parts = ["Messages"]
+        page = snap.page if snap is not None else None
+        if page is not None:
+            if page.job_id is None:
+                parts.append("no job selected")
+            else:
+                parts.append(f"job {page.job_id}")
+                if page.rows:
+                    job = next((j for j in snap.jobs if j["id"] == page.job_id), None)
+                    span = f"ids {page.rows[0]['id']}–{page.rows[-1]['id']}"
+                    if job and not self.search:
+                        total = job["counts"].get(self.status, 0) if self.status else job["total"]
+                        span += f" of {number(total)}"
+                    parts.append(span)
+                else:
+                    parts.append("no messages match")
+        elif self._title_tail:
+            parts.extend(self._title_tail)
         if self.status:
             parts.append(f"status={self.status}")
         if self.search:
             parts.append(f"search={self.search!r}")
-        self.border_title = "Messages" + (f" [{' '.join(parts)}]" if parts else "")
+        if page is not None:
+            self._title_tail = parts[1:3] if page.job_id is not None else parts[1:2]
+        self.border_title = " · ".join(parts).replace("[", "\\[")
 
     def apply(self, snap: Snapshot) -> None:
         page = snap.page
@@ -174,15 +194,3 @@ class MessagesPanel(Vertical):
         self._page_key = page.key
         self.table.sync(rows, cursor=cursor)
         self._update_title(snap)
-        if page.job_id is None:
-            self.border_subtitle = "no job selected"
-        elif page.rows:
-            job = next((j for j in snap.jobs if j["id"] == page.job_id), None)
-            total = job["total"] if job else 0
-            if self.status and job:
-                total = job["counts"].get(self.status, 0)
-            of = f" of {number(total)}" if not self.search else ""
-            self.border_subtitle = (f"job {page.job_id} · ids {page.rows[0]['id']}–{page.rows[-1]['id']}"
-                                    f"{of} · PgUp/PgDn")
-        else:
-            self.border_subtitle = f"job {page.job_id} · no messages match"

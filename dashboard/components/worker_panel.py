@@ -56,6 +56,8 @@ class WorkerPanel(Static):
         else:
             state = Text("not running", style="dim")
         t.add_row("Supervisor", state)
+        if snap.paused_all:
+            t.add_row("Sending", Text("PAUSED (all) — P resumes", style="bold yellow"))
         if sup.get("state") == "fatal" and sup.get("fatal_reason"):
             t.add_row("", Text(one_line(sup["fatal_reason"], 60), style="red"))
         wstate = st(w.get("state") if w else None)
@@ -78,14 +80,12 @@ class WorkerPanel(Static):
             t.add_row("Login", Text(str(login or "-").replace("_", " "), style=style))
         cur = snap.current
         if cur:
-            t.add_row("Sending", Text(f"{cur['phone']} {one_line(cur.get('name'), 20)}"))
+            t.add_row("Now", Text(f"{cur['phone']} {one_line(cur.get('name'), 20)}"))
         nxt = info.get("next_send_at")
         if nxt and w.get("state") != "stopped":
             t.add_row("Next send", Text(f"in {duration(nxt - snap.at)}"))
         if info.get("detail") and w.get("state") != "stopped":
             t.add_row("", Text(one_line(info["detail"], 80), style="dim"))
-        if snap.paused_all:
-            t.add_row("Sending", Text("PAUSED (all) — P resumes", style="bold yellow"))
         if not snap.supervisor_alive:
             t.add_row("", Text("w starts the worker", style="dim"))
         return t

@@ -1,0 +1,124 @@
+"""Shared set-up of the dashboard tests (fixtures are imported by the test_dashboard_* modules).
+
+Everything is deterministic: a fixed clock, fixed timestamps in the database, TZ=UTC,
+and a fake supervisor status, so screens and snapshots never depend on the machine.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import config as configmod
+from store import Store
+
+T0 = 1_780_000_000.0  # 2026-05-28 20:26:40 UTC
+NOW = T0 + 60
+SUP_RUNNING = {"pid": 4242, "worker_pid": 4243, "state": "running", "restarts": 1, "uptime": 3723.0,
+               "cpu_percent": 12.5, "memory_mb": 312.0, "browser_processes": 5, "alive": True}
+SUP_STOPPED = {"pid": 4242, "state": "stopped", "alive": False}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def utc() -> Any:
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+def make_cfg(tmp: Path) -> configmod.Config:
+    text = (Path(configmod.DEFAULT_PATH).read_text(encoding="utf-8"))
+    path = tmp / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    cfg = configmod.load(path)
+    return dataclasses.replace(cfg, paths=dataclasses.replace(
+        cfg.paths, database=tmp / "data" / "t.db", run_dir=tmp / "run", log_dir=tmp / "logs"))
+
+
+def fill(store: Store, *, jobs: int = 3, per_job: int = 300, sent: int = 19) -> None:
+    for j in range(jobs):
+        store.create_job(f"campaign {j}", "Hi {name}",
+                         ({"phone": f"+1555{j}{i:06d}", "name": f"Person {i}", "text": f"Hi Person {i}"}
+                          for i in range(per_job)), now=T0 + j)
+    if jobs >= 1:
+        store.set_job_status(1, "paused", now=T0 + 5)
+    for i in range(sent):
+        m = store.claim("w1", now=T0 + 10 + i)
+        if m is None:
+            break
+        if i == 3:
+            store.mark_failed_attempt(m["id"], "chat did not open", max_attempts=1, backoff=1, now=T0 + 11 + i)
+        else:
+            store.mark_sent(m["id"], now=T0 + 11 + i)
+    store.register_worker("w1", 4243, now=T0)
+    store.heartbeat("w1", state="sending", info={"login": "logged_in", "next_send_at": NOW + 40},
+                    now=NOW - 1)
+
+
+class Env:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.cfg = make_cfg(tmp)
+        self.store = Store(self.cfg.paths.database)
+        self.sup: dict[str, Any] | None = dict(SUP_RUNNING)
+        self.demo_logins = 0
+
+    def app(self, **kw: Any):
+        from dashboard.app import WaSenderApp
+
+        kw.setdefault("clock", lambda: NOW)
+        kw.setdefault("poll_interval", 0.2)
+        return WaSenderApp(self.cfg, self.cfg.path, store=self.store,
+                           supervisor_status=lambda: self.sup, **kw)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Env:
+    e = Env(tmp_path)
+    fill(e.store)
+    return e
+
+
+@pytest.fixture
+def empty_env(tmp_path: Path) -> Env:
+    return Env(tmp_path)
+
+
+async def settle(pilot, app, refreshes: int = 1, timeout: float = 5.0) -> None:
+    """Wait until the app applied `refreshes` more snapshots (and Textual idled)."""
+    target = app.refreshes + refreshes
+    deadline = time.monotonic() + timeout
+    while app.refreshes < target and time.monotonic() < deadline:
+        await pilot.pause(0.02)
+    await pilot.pause()
+    assert app.refreshes >= target, "the poller never delivered a snapshot"
+
+
+async def wait_for(pilot, cond, timeout: float = 5.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def aio(fn):
+    """Run an async test with asyncio.run (no pytest-asyncio in requirements)."""
+    import asyncio
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return wrapper
