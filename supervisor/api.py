@@ -1,0 +1,255 @@
+"""What the command line and the dashboard call: run, start detached, stop, status."""
+from __future__ import annotations
+
+import faulthandler
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import psutil
+
+import config as configmod
+
+from . import pidfile
+from .core import FATAL, PROJECT_DIR, STARTING, STOPPED, Supervisor
+from .pidfile import AlreadyRunning
+from .proctree import RUN_DIR_VAR, tagged, wait_gone
+
+log = logging.getLogger("supervisor")
+
+DETACHED_VAR = "WA_SENDER_DETACHED"      # set for a detached supervisor: no logging to stdout
+WORKER_CMD_VAR = "WA_SENDER_WORKER_CMD"  # JSON list: another worker command (tests, debugging)
+LOG_NAME = "supervisor.log"
+STDERR_LOG_NAME = "supervisor.stderr.log"
+
+
+class SupervisorError(Exception):
+    """A clear, one-line problem starting or stopping the supervisor."""
+
+
+def _cfg(target: Any = None) -> Any:
+    if target is not None and hasattr(target, "supervisor") and hasattr(target, "paths"):
+        return target
+    return configmod.load(target)
+
+
+def _setup_logging(log_dir: Path, *, to_stdout: bool) -> list[logging.Handler]:
+    logger = logging.getLogger("supervisor")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%d %H:%M:%S")
+    handlers: list[logging.Handler] = []
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_dir / LOG_NAME, encoding="utf-8"))
+    except OSError as exc:
+        print(f"warning: cannot write the log file in {log_dir}: {exc}", file=sys.stderr)
+    if to_stdout:
+        handlers.append(logging.StreamHandler(sys.stdout))
+    for h in handlers:
+        h.setFormatter(fmt)
+        logger.addHandler(h)
+    # Losing the terminal (SSH dropped) must not turn every log line into a traceback.
+    logging.raiseExceptions = False
+    return handlers
+
+
+def _install_signals(sup: Supervisor) -> dict[int, Any]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    old: dict[int, Any] = {}
+
+    def stop(signum: int, _frame: Any) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        sup.request_stop()
+
+    def clear(_signum: int, _frame: Any) -> None:
+        sup.request_clear_fatal()
+
+    wanted: list[tuple[int, Any]] = [(signal.SIGINT, stop), (signal.SIGTERM, stop), (signal.SIGUSR1, clear)]
+    # A plain SSH shell going away sends SIGHUP: stop gracefully (unless run under nohup).
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        wanted.append((signal.SIGHUP, stop))
+    for signum, handler in wanted:
+        old[signum] = signal.signal(signum, handler)
+    return old
+
+
+def run_foreground(config_path: str | Path | None = None, *, db: str | Path | None = None,
+                   worker_cmd: Sequence[str] | None = None) -> int:
+    """Supervise the worker until SIGINT/SIGTERM/SIGHUP or the stop file; returns the exit status.
+
+    0 after a stop; 2 with one clear line on stderr when the config is bad or another
+    supervisor runs on the same run directory.
+    """
+    try:
+        cfg = configmod.load(config_path)
+        if db is not None:
+            cfg = cfg.with_database(db)
+    except configmod.ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if worker_cmd is None and os.environ.get(WORKER_CMD_VAR):
+        worker_cmd = json.loads(os.environ[WORKER_CMD_VAR])
+    handlers = _setup_logging(Path(cfg.paths.log_dir), to_stdout=not os.environ.get(DETACHED_VAR))
+    sup = Supervisor(cfg, config_path=configmod.config_path(config_path), db=db, worker_cmd=worker_cmd,
+                     subreaper=True)
+    old = _install_signals(sup)
+    if threading.current_thread() is threading.main_thread():
+        faulthandler.register(signal.SIGUSR2, all_threads=True)  # `kill -USR2 PID`: where is it stuck?
+    try:
+        return sup.run()
+    except AlreadyRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
+        logger = logging.getLogger("supervisor")
+        for h in handlers:
+            logger.removeHandler(h)
+            h.close()
+
+
+def _read_state(cfg: Any, store: Any = None) -> dict[str, Any] | None:
+    doc = pidfile.read_json(Path(cfg.paths.run_dir) / pidfile.STATE_FILE)
+    if doc is None and store is not None:
+        try:
+            doc = store.get_doc("supervisor")
+        except Exception:
+            doc = None
+    return doc if isinstance(doc, dict) else None
+
+
+def status(target: Any = None, *, store: Any = None) -> dict[str, Any] | None:
+    """The supervisor's published state, with its liveness checked through the pid file.
+
+    ``target`` is a Config or a config path. Returns None when no supervisor ever ran
+    on this run directory. ``alive`` says whether the supervisor process really runs;
+    when it does not, ``state`` is ``stopped`` and ``stale`` tells whether it died
+    without saying so (the published state still named another state).
+    """
+    cfg = _cfg(target)
+    run_dir = Path(cfg.paths.run_dir)
+    doc = _read_state(cfg, store)
+    live = pidfile.live_supervisor(run_dir)
+    if doc is None and live is None:
+        return None
+    doc = dict(doc or {})
+    if live is not None:
+        proc, info = live
+        if doc.get("pid") != proc.pid:  # alive, has not published yet
+            doc = {"pid": proc.pid, "state": STARTING, "worker_pid": None, "started_at": info.get("started_at")}
+        doc.update(alive=True, stale=False)
+    else:
+        doc.update(stale=doc.get("state") not in (None, STOPPED), state=STOPPED, alive=False,
+                   worker_pid=None, browser_processes=0, memory_mb=0.0, cpu_percent=0.0, uptime=0.0)
+    doc["age"] = round(time.time() - doc["updated_at"], 1) if doc.get("updated_at") else None
+    return doc
+
+
+def clear_fatal(target: Any = None) -> bool:
+    """Ask a supervisor in the ``fatal`` state to start the worker again (a manual start)."""
+    cfg = _cfg(target)
+    live = pidfile.live_supervisor(Path(cfg.paths.run_dir))
+    if live is None:
+        return False
+    try:
+        live[0].send_signal(signal.SIGUSR1)
+    except psutil.AccessDenied:  # another user's supervisor: the file works for everyone
+        (Path(cfg.paths.run_dir) / "restart").touch()
+    except psutil.NoSuchProcess:
+        return False
+    return True
+
+
+def start_detached(config_path: str | Path | None = None, *, db: str | Path | None = None,
+                   wait: float = 10.0) -> int:
+    """Start ``python tui.py worker`` in a new session (survives the dashboard and SSH).
+
+    Returns the supervisor's pid. A manual start clears ``fatal``: when the running
+    supervisor is fatal it is told to start the worker again and its pid is returned.
+    Raises AlreadyRunning when one already runs, SupervisorError when it fails to start.
+    """
+    path = configmod.config_path(config_path)
+    cfg = configmod.load(path)
+    run_dir = Path(cfg.paths.run_dir)
+    live = pidfile.live_supervisor(run_dir)
+    if live is not None:
+        state = (status(cfg) or {}).get("state")
+        if state == FATAL and clear_fatal(cfg):
+            return live[0].pid
+        raise AlreadyRunning(f"a supervisor is already running on {run_dir} (pid {live[0].pid}, state {state})")
+    cmd = [sys.executable, str(PROJECT_DIR / "tui.py"), "worker", "--config", str(Path(path).resolve())]
+    if db is not None:
+        cmd += ["--db", str(Path(db).resolve())]
+    log_dir = Path(cfg.paths.log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    err_path = log_dir / STDERR_LOG_NAME
+    with open(err_path, "ab") as err:
+        start = err.tell()
+        proc = subprocess.Popen(
+            cmd, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+            start_new_session=True, close_fds=True, env=dict(os.environ, **{DETACHED_VAR: "1"}),
+        )
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        rc = proc.poll()
+        if rc is not None:
+            try:
+                with open(err_path, "rb") as fh:
+                    fh.seek(start)
+                    lines = fh.read().decode("utf-8", "replace").strip().splitlines()
+            except OSError:
+                lines = []
+            why = lines[-1] if lines else f"see {log_dir / LOG_NAME}"
+            if rc == 2 and "already running" in why:
+                raise AlreadyRunning(why.removeprefix("error: "))
+            raise SupervisorError(f"the supervisor exited at once (status {rc}): {why}")
+        live = pidfile.live_supervisor(run_dir)
+        if live is not None and live[0].pid == proc.pid:
+            break
+        time.sleep(0.05)
+    return proc.pid
+
+
+def stop(target: Any = None, *, timeout: float | None = None) -> bool:
+    """Stop the supervisor of this run directory (it stops the worker first); wait for it.
+
+    True when no supervisor runs any more (or none ran), False when it is still alive
+    after ``timeout`` seconds (default: twice stop_timeout plus 10 s).
+    """
+    cfg = _cfg(target)
+    run_dir = Path(cfg.paths.run_dir)
+    if timeout is None:
+        timeout = 2 * cfg.supervisor.stop_timeout + 10
+    live = pidfile.live_supervisor(run_dir)
+    if live is None:
+        # No supervisor: anything still carrying this run dir's tag is an orphan.
+        left = tagged(RUN_DIR_VAR, str(run_dir))
+        for p in left:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
+        wait_gone(left, 5.0)
+        return True
+    proc = live[0]
+    try:
+        proc.send_signal(signal.SIGTERM)
+    except psutil.AccessDenied:
+        (run_dir / "stop").touch()
+    except psutil.NoSuchProcess:
+        return True
+    try:
+        proc.wait(timeout)  # reaps it if it is our child (started detached by us)
+    except psutil.TimeoutExpired:
+        return False
+    return True
