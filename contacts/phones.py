@@ -20,7 +20,6 @@ from typing import Callable, Iterable, Sequence
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
-from phonenumbers import phonenumberutil as _pnu
 
 from .errors import ContactsError
 
@@ -136,108 +135,104 @@ def _slow(key: str, region: str | None) -> Result:
 
 _BAD_LENGTH = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
                ValidationResult.INVALID_LENGTH)
+_TOO_SHORT, _LOCAL_ONLY, _INVALID_LENGTH, _TOO_LONG, _POSSIBLE = (
+    ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+    ValidationResult.INVALID_LENGTH, ValidationResult.TOO_LONG, ValidationResult.IS_POSSIBLE)
 _CC_TO_REGIONS = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
-_meta_for = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code
-_match_nn = _pnu._match_national_number
-_strip_prefix = _pnu._maybe_strip_national_prefix_carrier_code
-_test_len = _pnu._test_number_length
-_matches_desc = _pnu._is_number_matching_desc
-_idd_cache: dict[str, re.Pattern | None] = {}
 _CC_STR = {str(cc): cc for cc in _CC_TO_REGIONS}
-_cc_meta_cache: dict[int, object] = {}
+_meta_for = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code
 
 
-def _cc_meta(cc: int):
+def _never(_s):
+    return None
+
+
+class _Ctx:
+    """What the shortcut needs of one PhoneMetadata, compiled once."""
+    __slots__ = ("cc", "ccs", "main_region", "gfull", "lengths", "local", "npp", "transform",
+                 "single", "types")
+
+    def __init__(self, meta):
+        gd = meta.general_desc
+        self.cc = meta.country_code
+        self.ccs = str(meta.country_code)
+        self.main_region = phonenumbers.region_code_for_country_code(meta.country_code)
+        self.gfull = (re.compile(gd.national_number_pattern).fullmatch
+                      if gd is not None and gd.national_number_pattern else _never)
+        self.lengths = tuple(gd.possible_length) if gd is not None else ()
+        self.local = frozenset(gd.possible_length_local_only or ()) if gd is not None else frozenset()
+        npp = meta.national_prefix_for_parsing
+        self.npp = re.compile(npp) if npp else None
+        self.transform = meta.national_prefix_transform_rule or None
+        self.single = len(_CC_TO_REGIONS.get(meta.country_code, ())) == 1
+        # _number_type_helper(...) != UNKNOWN is: general desc matches and any
+        # type desc matches. Mobile and fixed line first (the usual answers).
+        types = []
+        for desc in (meta.mobile, meta.fixed_line, meta.toll_free, meta.premium_rate,
+                     meta.shared_cost, meta.voip, meta.personal_number, meta.pager, meta.uan,
+                     meta.voicemail):
+            if desc is not None and desc.national_number_pattern:
+                types.append((frozenset(desc.possible_length or ()),
+                              re.compile(desc.national_number_pattern).fullmatch))
+        self.types = tuple(types)
+
+
+_cc_ctx_cache: dict[int, _Ctx | None] = {}
+_reg_ctx_cache: dict[str, tuple | None] = {}
+
+
+def _cc_ctx(cc: int) -> _Ctx | None:
     try:
-        return _cc_meta_cache[cc]
+        return _cc_ctx_cache[cc]
     except KeyError:
         meta = _meta_for(cc, phonenumbers.region_code_for_country_code(cc))
-        _cc_meta_cache[cc] = meta
-        return meta
+        ctx = _Ctx(meta) if meta is not None else None
+        if ctx is not None and not ctx.lengths:
+            ctx = None
+        _cc_ctx_cache[cc] = ctx
+        return ctx
 
 
-def _idd_pattern(region: str, meta) -> re.Pattern | None:
+def _reg_ctx(region: str):
     try:
-        return _idd_cache[region]
+        return _reg_ctx_cache[region]
     except KeyError:
-        pat = re.compile(meta.international_prefix) if meta.international_prefix else None
-        _idd_cache[region] = pat
-        return pat
+        meta = _meta_for(0, region)
+        entry = None
+        if meta is not None:
+            ctx = _Ctx(meta)
+            if ctx.lengths:
+                idd = re.compile(meta.international_prefix) if meta.international_prefix else None
+                entry = (ctx, idd)
+        _reg_ctx_cache[region] = entry
+        return entry
 
 
-_desc_cache: dict[int, tuple] = {}
-
-
-def _desc_matcher(desc):
-    """(desc, possible lengths, fullmatch) for a PhoneNumberDesc, compiled once.
-    Same test as phonenumbers' _is_number_matching_desc."""
-    try:
-        return _desc_cache[id(desc)]
-    except KeyError:
-        pass
-    if desc is None or not desc.national_number_pattern:
-        entry = (desc, None, None)
-    else:
-        entry = (desc, frozenset(desc.possible_length or ()),
-                 re.compile(desc.national_number_pattern).fullmatch)
-    _desc_cache[id(desc)] = entry
-    return entry
-
-
-_info_cache: dict[int, tuple] = {}
-
-
-def _info(meta):
-    """Per-metadata compiled pieces for _strip_np / _len_check, built once."""
-    try:
-        return _info_cache[id(meta)]
-    except KeyError:
-        pass
-    gd = meta.general_desc
-    gfull = re.compile(gd.national_number_pattern).fullmatch if gd is not None and gd.national_number_pattern else None
-    lengths = tuple(gd.possible_length) if gd is not None else ()
-    local = frozenset(gd.possible_length_local_only or ()) if gd is not None else frozenset()
-    npp = meta.national_prefix_for_parsing
-    info = (meta, gfull, lengths, local,
-            re.compile(npp) if npp else None, meta.national_prefix_transform_rule or None)
-    _info_cache[id(meta)] = info
-    return info
-
-
-def _gmatch(gfull, number: str) -> bool:
-    # phonenumbers' _match_national_number(number, general_desc, False)
-    return gfull is not None and gfull(number) is not None
-
-
-def _strip_np(number: str, info) -> str:
-    """phonenumbers' _maybe_strip_national_prefix_carrier_code(number)[1]."""
-    _, gfull, _, _, pat, transform = info
-    if not number or pat is None:
+def _strip_np(number: str, ctx: _Ctx) -> str:
+    """phonenumbers' _maybe_strip_national_prefix_carrier_code(number, meta)[1]."""
+    pat = ctx.npp
+    if pat is None or not number:
         return number
     m = pat.match(number)
     if not m:
         return number
-    viable = _gmatch(gfull, number)
+    gfull = ctx.gfull
+    viable = gfull(number) is not None
     groups = m.groups()
-    if transform is None or groups[len(groups) - 1] is None:
+    if ctx.transform is None or groups[len(groups) - 1] is None:
         after = number[m.end():]
     else:
-        after = pat.sub(transform, number, count=1)
-    if viable and not _gmatch(gfull, after):
+        after = pat.sub(ctx.transform, number, count=1)
+    if viable and gfull(after) is None:
         return number
     return after
 
 
-_TOO_SHORT, _LOCAL_ONLY, _INVALID_LENGTH, _TOO_LONG, _POSSIBLE = (
-    ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
-    ValidationResult.INVALID_LENGTH, ValidationResult.TOO_LONG, ValidationResult.IS_POSSIBLE)
-
-
-def _len_check(number: str, info):
-    """phonenumbers' _test_number_length(number, metadata) for the UNKNOWN type."""
-    lengths, local = info[2], info[3]
+def _len_check(number: str, ctx: _Ctx):
+    """phonenumbers' _test_number_length(number, meta) for the UNKNOWN type."""
+    lengths = ctx.lengths
     n = len(number)
-    if n in local:
+    if n in ctx.local:
         return _LOCAL_ONLY
     mn = lengths[0]
     if mn == n:
@@ -249,87 +244,62 @@ def _len_check(number: str, info):
     return _POSSIBLE if n in lengths[1:] else _INVALID_LENGTH
 
 
-_valid_cache: dict[int, tuple] = {}
-
-
-def _is_valid_single_region(nn: str, meta) -> bool:
-    # _number_type_helper(...) != UNKNOWN is: general desc matches and any type
-    # desc matches. Mobile and fixed line are tried first (the usual answers).
-    try:
-        general, types = _valid_cache[id(meta)][1:]
-    except KeyError:
-        general = _desc_matcher(meta.general_desc)
-        types = [_desc_matcher(d) for d in (
-            meta.mobile, meta.fixed_line, meta.toll_free, meta.premium_rate, meta.shared_cost,
-            meta.voip, meta.personal_number, meta.pager, meta.uan, meta.voicemail)]
-        types = [t for t in types if t[2] is not None]
-        _valid_cache[id(meta)] = (meta, general, types)
-    n = len(nn)
-    _, lengths, fullmatch = general
-    if fullmatch is None or (lengths and n not in lengths) or fullmatch(nn) is None:
-        return False
-    for _, lengths, fullmatch in types:
-        if (not lengths or n in lengths) and fullmatch(nn) is not None:
-            return True
-    return False
-
-
 def _fast(key: str, region: str | None) -> str | None:
     if key[0] == "+":
-        digits = key[1:]
-        if len(digits) <= 2 or digits[0] == "0":
+        d = key[1:]
+        if len(d) <= 2 or d[0] == "0":
             return None
-        for i in (1, 2, 3):
-            cc = _CC_STR.get(digits[:i])
-            if cc:
-                nn = digits[i:]
-                break
-        else:
+        cc = _CC_STR.get(d[:1]) or _CC_STR.get(d[:2]) or _CC_STR.get(d[:3])
+        if not cc:
             return None
-        meta = _cc_meta(cc)
-        if meta is None:
+        ctx = _cc_ctx(cc)
+        if ctx is None:
             return None
-        info = _info(meta)
+        nn = d[len(ctx.ccs):]
     else:
         if region is None or len(key) < 2:
             return None
-        meta = _meta_for(0, region)
-        if meta is None:
+        entry = _reg_ctx(region)
+        if entry is None:
             return None
-        idd = _idd_pattern(region, meta)
+        ctx, idd = entry
         if idd is not None and idd.match(key):
             return None
-        info = _info(meta)
-        if not info[2]:
-            return None
-        ccs = str(meta.country_code)
         nn = key
-        cc = meta.country_code
+        ccs = ctx.ccs
         if key.startswith(ccs):
-            pot = _strip_np(key[len(ccs):], info)
-            gfull = info[1]
-            if ((not _gmatch(gfull, key) and _gmatch(gfull, pot))
-                    or _len_check(key, info) == _TOO_LONG):
+            pot = _strip_np(key[len(ccs):], ctx)
+            gfull = ctx.gfull
+            if ((gfull(key) is None and gfull(pot) is not None)
+                    or _len_check(key, ctx) == _TOO_LONG):
                 nn = pot
-                if phonenumbers.region_code_for_country_code(cc) != region:
-                    meta = _cc_meta(cc)
-                    if meta is None:
+                if ctx.main_region != region:
+                    ctx = _cc_ctx(ctx.cc)
+                    if ctx is None:
                         return None
-                    info = _info(meta)
-    if len(nn) < 2 or not info[2]:
+        cc = ctx.cc
+    if len(nn) < 2:
         return None
-    pot = _strip_np(nn, info)
-    if _len_check(pot, info) not in _BAD_LENGTH:
+    pot = _strip_np(nn, ctx)
+    if _len_check(pot, ctx) not in _BAD_LENGTH:
         nn = pot
-    if len(nn) < 2 or len(nn) > 17 or nn[0] == "0":
+    n = len(nn)
+    if n < 2 or n > 17 or nn[0] == "0":
         return None
-    regions = _CC_TO_REGIONS[cc]
-    if len(regions) == 1:
-        if not _is_valid_single_region(nn, _cc_meta(cc)):
+    vctx = _cc_ctx(cc)
+    if vctx is None:
+        return None
+    if vctx.single:
+        gfull = vctx.gfull
+        if (n not in vctx.lengths) or gfull(nn) is None:
             return None
-    elif not phonenumbers.is_valid_number(PhoneNumber(country_code=cc, national_number=int(nn))):
+        for lengths, fullmatch in vctx.types:
+            if (not lengths or n in lengths) and fullmatch(nn) is not None:
+                return "+" + vctx.ccs + nn
         return None
-    return f"+{cc}{nn}"
+    if phonenumbers.is_valid_number(PhoneNumber(country_code=cc, national_number=int(nn))):
+        return "+" + vctx.ccs + nn
+    return None
 
 
 def _judge(key: str, region: str | None) -> Result:
