@@ -30,6 +30,7 @@ _SEPARATORS = " \t\u00a0\u2007\u202f-\u2010\u2011\u2012\u2013\u2014\u2212.()[]/\
 _STRIP_TABLE = str.maketrans("", "", _SEPARATORS)
 _SCIENTIFIC = re.compile(r"^[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+$")
 _HAS_DIGIT = re.compile(r"\d")
+_LABEL = re.compile(r"\([^()]*[^\W\d_][^()]*\)")  # a bracketed word such as (home)
 
 PARALLEL_THRESHOLD = 20_000  # distinct numbers before a worker process is worth it
 
@@ -66,6 +67,10 @@ def clean_key(raw: str) -> tuple[str | None, Result | None]:
         if k[:1] == "+" and k[1:].isdigit():
             return k, None
     s = raw.strip()
+    if "(" in s and _LABEL.search(s):  # "+91 98765 43210 (mobile)"
+        s2 = _LABEL.sub(" ", s).strip()
+        if s2 and s2 != s:
+            return clean_key(s2)
     if s[:1] == "'":  # Excel users type '0987... to keep the leading zero
         s = s[1:].strip()
     if s[:2] == '="' and s[-1:] == '"':  # ="0987..." as some exports write it
@@ -303,7 +308,7 @@ def _fast(key: str, region: str | None) -> str | None:
 
 
 def _judge(key: str, region: str | None) -> Result:
-    if key.isascii() and (key.isdigit() or key[1:].isdigit()):
+    if key.isascii() and (key.isdigit() or (key[:1] == "+" and key[1:].isdigit())):
         try:
             e164 = _fast(key, region)
         except Exception:  # pragma: no cover - a phonenumbers internals change

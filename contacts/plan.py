@@ -6,6 +6,7 @@ Every data row ends up in exactly one place: ``messages`` (to be queued),
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -82,24 +83,45 @@ class ImportPlan:
         return d
 
 
+_MULTI_SEP = re.compile(r"\s*(?: ::: |[,;/\n]|\bor\b)\s*")
+_DIGIT = re.compile(r"\d")
+_MAYBE_MULTI = re.compile(r"[:,;/\n]|or")
+
+
+def split_numbers(cell: str) -> list[str]:
+    """Several numbers in one cell: Google's 'a ::: b', or 'a / b', 'a, b',
+    'a; b', 'a or b', one per line. Split only when every part has 7+ digits
+    ('0221/123456' is one German number)."""
+    if " ::: " in cell:
+        return [p.strip() for p in cell.split(" ::: ") if p.strip()] or [cell]
+    parts = [p for p in _MULTI_SEP.split(cell) if p]
+    if len(parts) > 1 and all(len(_DIGIT.findall(p)) >= 7 for p in parts):
+        return parts
+    return [cell]
+
+
 def _expand_multi(table: ContactTable) -> None:
-    """Google Contacts puts several numbers in one cell as 'a ::: b': one row each."""
+    """A cell with several numbers becomes one row per number (same row number)."""
     col = table.phone_column
-    if not any(" ::: " in r.get(col, "") for r in table.rows):
+    rows, nums = table.rows, table.row_numbers
+    maybe = _MAYBE_MULTI.search
+    hits = [i for i, r in enumerate(rows)
+            if maybe(r.get(col, "")) and len(split_numbers(r.get(col, ""))) > 1]
+    if not hits:
         return
-    rows, nums = [], []
-    for r, n in zip(table.rows, table.row_numbers):
-        v = r.get(col, "")
-        if " ::: " in v:
-            for part in v.split(" ::: "):
+    out_rows, out_nums = [], []
+    hit = set(hits)
+    for i, (r, n) in enumerate(zip(rows, nums)):
+        if i in hit:
+            for part in split_numbers(r[col]):
                 r2 = dict(r)
-                r2[col] = part.strip()
-                rows.append(r2)
-                nums.append(n)
+                r2[col] = part
+                out_rows.append(r2)
+                out_nums.append(n)
         else:
-            rows.append(r)
-            nums.append(n)
-    table.rows, table.row_numbers = rows, nums
+            out_rows.append(r)
+            out_nums.append(n)
+    table.rows, table.row_numbers = out_rows, out_nums
 
 
 def plan_import(path, template_text: str, region: str | None = "US",

@@ -31,6 +31,7 @@ from contacts import phones
     ("447911123456", "US", "+447911123456"),        # wa.me form: valid only as international
     ("  +55 11 91234-5678 ", "BR", "+5511912345678"),
     ("+٩١ ٩٨٧٦٥ ٤٣٢١٠", "IN", "+919876543210"),        # Arabic-Indic digits
+    ("+91 98765 43210 (mobile)", "US", "+919876543210"),  # a label in brackets
 ])
 def test_valid(raw, region, want):
     assert normalise_phone(raw, region) == (want, None)

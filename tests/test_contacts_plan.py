@@ -156,6 +156,17 @@ def test_google_multi_value_cell_expands(tmp_path):
     assert [(m["row"], m["phone"]) for m in plan.messages] == [(2, "+919876543210"), (2, "+919876543211")]
 
 
+def test_several_numbers_in_one_cell(tmp_path):
+    text = ('Name,Phone\nA,9876543210 / 9876543211\nB,"9876543212, 9876543213"\n'
+            'C,"9876543214\n9876543215"\nD,0221/123456\n')
+    plan = plan_of(tmp_path, text, "Hi {name}")
+    assert [(m["row"], m["phone"]) for m in plan.messages] == [
+        (2, "+919876543210"), (2, "+919876543211"), (3, "+919876543212"), (3, "+919876543213"),
+        (4, "+919876543214"), (4, "+919876543215")]
+    assert [(p.row, p.raw) for p in plan.invalid] == [(5, "0221/123456")]  # one number, not split
+    assert plan.total_rows == 7
+
+
 def test_to_dict_is_json(tmp_path):
     plan = plan_of(tmp_path, seed=1)
     d = json.loads(json.dumps(plan.to_dict(), ensure_ascii=False))
