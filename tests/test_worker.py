@@ -235,9 +235,6 @@ def test_bad_config_exits_2(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- browser tests
 
-pytestmark_browser = pytest.mark.browser
-
-
 @pytest.mark.browser
 def test_user_agent_is_desktop_chrome(sim: Simulator, tmp_path: Path, no_leftover_browsers: None) -> None:
     cfg = config.load(write_config(tmp_path, sim))

@@ -6,7 +6,6 @@ once, which keeps a message's automation time well under a second.
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time

@@ -580,9 +580,11 @@ def _alive(pid: int) -> bool:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{exc.__class__.__name__}: {text}"[:300] if not isinstance(exc, (SelectorNotFound, SendFailure)) \
-        else str(exc)[:500]
+    """A one-line reason for last_error."""
+    if isinstance(exc, (SelectorNotFound, SendFailure)):
+        return str(exc)[:500]
+    lines = str(exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {lines[0] if lines else ''}"[:300]
 
 
 def run_worker(cfg: Any, *, store: Store | None = None, clock: Clock | None = None,
