@@ -122,3 +122,15 @@ def test_normalise_many_progress_reaches_total():
     assert len(res) == 10000
     assert calls[-1] == (10000, 10000)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_forked_helper_dying_falls_back_to_this_process(monkeypatch):
+    import os
+
+    def dying_child(conn, keys, region):
+        os._exit(3)
+
+    monkeypatch.setattr(phones, "_child", dying_child)
+    raws = [f"+1415555{i:04d}" for i in range(50)] + ["12", "n/a"]
+    want = [normalise_phone(r, "US") for r in raws]
+    assert normalise_many(raws, "US", workers=2) == want
