@@ -91,6 +91,7 @@ DEFAULT_SELECTORS: dict[str, tuple[str, ...]] = {
         "xpath://div[@data-animate-modal-popup='true']//button[normalize-space()='Use here']",
     ),
     "chat_open": ("#main header span[title]", "#main header"),
+    "chat_error": ("div[data-testid='toast']",),
     "compose_box": (
         "#main footer div[contenteditable='true'][role='textbox'][data-tab='10']",
         "#main footer div[contenteditable='true'][data-tab='10']",

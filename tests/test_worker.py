@@ -520,3 +520,28 @@ def test_daily_cap_window_start_time_and_restart_file(sim: Simulator, tmp_path: 
     finally:
         w.stop()
     store.close()
+
+
+@pytest.mark.browser
+def test_chat_that_cannot_open_is_retried_then_failed_without_waiting_for_timeouts(
+        sim: Simulator, tmp_path: Path, no_leftover_browsers: None) -> None:
+    sim.configure(failure_rate=1.0)
+    # chat_timeout is long: the error toast, not the timeout, must end each attempt.
+    cfg = config.load(write_config(tmp_path, sim, browser__chat_timeout=60, sending__max_attempts=3))
+    store = Store(cfg.paths.database)
+    job = store.create_job("flaky", "t", [{"phone": "+12025550121", "text": "never opens"}])
+    [mid] = ids_of(store, job)
+    w = WorkerThread(cfg).start()
+    started = time.monotonic()
+    try:
+        wait_until(lambda: status_of(store, mid) == "failed", 40, "failed")
+        elapsed = time.monotonic() - started
+    finally:
+        assert w.stop() == 0
+    row = store.message(mid)
+    assert row["attempts"] == 3
+    assert "could not open the chat" in row["last_error"]
+    assert elapsed < 30, f"each attempt waited for the timeout ({elapsed:.1f}s)"
+    assert sim.ledger()["messages"] == []
+    assert sim.ledger()["failed_opens"] == 3
+    store.close()

@@ -86,6 +86,8 @@ return {
   compose: !!F('compose_box', null, true),
   invalid: !!F('invalid_popup', null, true),
   popup_ok: !!F('popup_ok', null, true),
+  // Only an error shown after this chat was asked for counts (see _OPEN_LINK_JS).
+  chat_error: FA('chat_error', null).some((e) => vis(e) && !e.hasAttribute('data-wa-sender-seen')),
 };
 """
 
@@ -97,6 +99,11 @@ return true;
 """
 
 _FIND_JS = _PRELUDE + "return F(arguments[1], null, arguments[2]);"
+
+_MARK_ERRORS_JS = _PRELUDE + r"""
+for (const e of FA('chat_error', null)) e.setAttribute('data-wa-sender-seen', '1');
+return true;
+"""
 
 _OPEN_LINK_JS = r"""
 const a = document.createElement('a');
@@ -338,7 +345,7 @@ class WhatsAppPage:
             # The page boots again: the chat opens when the app is up.
             timeout = self.cfg.browser.boot_timeout + self.cfg.browser.chat_timeout
         else:
-            self.js("return 0;")  # fail fast if the browser is gone
+            self.js(_MARK_ERRORS_JS)  # an error toast still showing from an earlier chat doesn't count
             self.driver.execute_script(_OPEN_LINK_JS, f"https://wa.me/{digits}")
             timeout = self.cfg.browser.chat_timeout
         deadline = time.monotonic() + timeout
@@ -354,6 +361,8 @@ class WhatsAppPage:
                 return ChatResult(ok=False, invalid=True)
             if s["compose"] and s["chat_title"] is not None and re.sub(r"\D", "", s["chat_title"]) == digits:
                 return ChatResult(ok=True)
+            if s["chat_error"]:
+                raise SendFailure("WhatsApp could not open the chat")
             if s["popup_ok"]:  # some other popup ("couldn't open the chat", ...)
                 self.click("popup_ok")
                 raise SendFailure("WhatsApp showed a popup while opening the chat")
