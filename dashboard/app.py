@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -160,6 +161,12 @@ class WaSenderApp(App[int]):
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         t0 = time.perf_counter()
         snap = message.snapshot
+        if self._stopping or not self.screen_stack:
+            return
+        try:
+            self.query_one(JobsTable)
+        except NoMatches:  # shutting down: the main screen is gone
+            return
         self.snapshot = snap
         page = snap.page
         current_view = (self.view.job_id, self.view.status, self.view.search)

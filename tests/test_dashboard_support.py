@@ -36,8 +36,27 @@ def utc() -> Any:
     time.tzset()
 
 
+CONFIG_TEXT = """\
+# Test configuration of the dashboard (its own text: the project's config.toml may change).
+[paths]
+# SQLite database.
+database = "data/t.db"
+run_dir = "run"
+log_dir = "logs"
+
+[sending]
+default_region = "US"
+# Random delay between two messages, in seconds (uniform between min and max).
+delay_min = 4.0
+delay_max = 8.0
+long_pause_every = 10
+# Most messages sent per local calendar day across all jobs (0 = no cap).
+daily_cap = 0
+"""
+
+
 def make_cfg(tmp: Path) -> configmod.Config:
-    text = (Path(configmod.DEFAULT_PATH).read_text(encoding="utf-8"))
+    text = CONFIG_TEXT
     path = tmp / "config.toml"
     path.write_text(text, encoding="utf-8")
     cfg = configmod.load(path)
