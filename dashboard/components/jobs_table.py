@@ -12,7 +12,7 @@ from ..snapshot import Snapshot
 from .difftable import DiffTable, styled
 
 COLUMNS = [
-    ("ID", "id", 3), ("Name", "name", 12), ("Status", "status", 8), ("Progress", "progress", 11),
+    ("ID", "id", 3), ("Name", "name", 11), ("Status", "status", 9), ("Progress", "progress", 11),
     ("Sent", "sent", 6), ("Fail", "failed", 4), ("Inv", "invalid", 4), ("Pend", "pending", 6),
     ("ETA", "eta", 6),
 ]

@@ -1,0 +1,203 @@
+"""`python tui.py demo`: the whole flow against the simulator, without a phone.
+
+Creates a throw-away directory (database, profile, run, logs), starts the WhatsApp
+Web simulator in its own process (it logs in by itself after AUTO_LOGIN seconds on the
+QR page, or at once when Enter/L is pressed in the QR modal, "as if scanned"), writes
+a demo config.toml pointing at it (short delays, no long pause), writes a sample
+contacts file of 10 rows and imports it as a job, starts the supervised worker
+detached and opens the dashboard.
+
+Quitting asks: stop everything and delete the demo files (y), or leave the worker
+and the simulator running in the background (n), as the normal dashboard does.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+AUTO_LOGIN = 8.0
+SAMPLE = [
+    ("Asha Sharma", "+1 415 555 0101", "Pune"), ("Ravi Patel", "+1 415 555 0102", "Goa"),
+    ("Priya Iyer", "+1 415 555 0103", "Chennai"), ("Arjun Khan", "+1 415 555 0104", "Delhi"),
+    ("Meera Singh", "+1 415 555 0105", "Mumbai"), ("Vikram Reddy", "+1 415 555 0106", "Kolkata"),
+    ("Sara Das", "+1 415 555 0107", "Bengaluru"), ("Li Nair", "+1 415 555 0108", "Pune"),
+    ("Omar Müller", "+1 415 555 0109", "Goa"), ("Fatima García", "+1 415 555 0110", "Delhi"),
+]
+TEMPLATE = "{Hi|Hello} {First}, this is the demo message for {City}."
+
+DEMO_CONFIG = """\
+# Demo configuration written by `python tui.py demo` (a throw-away directory).
+[paths]
+database = "data/demo.db"
+run_dir = "run"
+log_dir = "logs"
+
+[browser]
+profile_dir = "profile"
+headless = true
+whatsapp_url = "{url}"
+boot_timeout = 60
+
+[sending]
+default_region = "US"
+# Short delays so the demo finishes in a minute.
+delay_min = 0.5
+delay_max = 1.5
+# No long pause in the demo.
+long_pause_every = 0
+retry_backoff = 2.0
+
+[supervisor]
+backoff_initial = 1.0
+start_seconds = 3.0
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_contacts(path: Path) -> Path:
+    lines = ["First,Last,Phone,City"]
+    for name, phone, city in SAMPLE:
+        first, last = name.split(" ", 1)
+        lines.append(f"{first},{last},{phone},{city}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+class Demo:
+    """The demo's pieces; `login()` is what the QR modal calls in demo mode."""
+
+    def __init__(self, root: Path | None = None, *, auto_login: float = AUTO_LOGIN) -> None:
+        self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="wa-demo-"))
+        self.auto_login = auto_login
+        self.sim_proc: subprocess.Popen | None = None
+        self.url = ""
+        self.config_path = self.root / "config.toml"
+        self.contacts = self.root / "demo-contacts.csv"
+        self.supervisor_pid: int | None = None
+        self.cfg: Any = None
+
+    # ------------------------------------------------------------------ setting up
+    def start_simulator(self) -> None:
+        port = free_port()
+        cmd = [sys.executable, str(PROJECT_DIR / "tui.py"), "simulator", "--port", str(port),
+               "--boot-time", "1", "--auto-login", str(self.auto_login)]
+        log = open(self.root / "logs" / "simulator.log", "ab")
+        self.sim_proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                         start_new_session=True)
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/__sim__/state", timeout=1).read()
+                return
+            except OSError:
+                if self.sim_proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise RuntimeError(f"the simulator did not start (see {self.root / 'logs' / 'simulator.log'})")
+
+    def write_config(self) -> Any:
+        import config as configmod
+
+        self.config_path.write_text(DEMO_CONFIG.replace("{url}", self.url), encoding="utf-8")
+        self.cfg = configmod.load(self.config_path)
+        return self.cfg
+
+    def import_contacts(self, store: Any) -> int:
+        from contacts import plan_import
+        from importer import create_job_from_plan
+
+        write_contacts(self.contacts)
+        plan = plan_import(self.contacts, TEMPLATE, region="US", optouts=store.optout_set(), seed=1)
+        return create_job_from_plan(store, plan, name="demo", template=TEMPLATE, source_file=self.contacts)
+
+    def start_worker(self) -> int | None:
+        import supervisor
+
+        self.supervisor_pid = supervisor.start_detached(self.config_path)
+        return self.supervisor_pid
+
+    def setup(self) -> Any:
+        from store import Store
+
+        for sub in ("data", "run", "logs", "profile"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root / "profile", 0o700)
+        self.start_simulator()
+        cfg = self.write_config()
+        store = Store(cfg.paths.database)
+        self.import_contacts(store)
+        return store
+
+    # ------------------------------------------------------------------ while running
+    def login(self) -> None:
+        """Log the simulator in, as if the QR code had been scanned."""
+        req = urllib.request.Request(f"{self.url}/__sim__/login", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=5).read()
+
+    # ------------------------------------------------------------------ tearing down
+    def shutdown(self) -> None:
+        if self.cfg is not None:
+            try:
+                import supervisor
+
+                supervisor.stop(self.cfg, timeout=30)
+            except Exception as exc:  # noqa: BLE001 - best effort: say it, go on
+                print(f"demo: could not stop the worker: {exc}", file=sys.stderr)
+        if self.sim_proc is not None and self.sim_proc.poll() is None:
+            self.sim_proc.send_signal(signal.SIGTERM)
+            try:
+                self.sim_proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.sim_proc.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def describe(self) -> dict[str, Any]:
+        return {"root": str(self.root), "config": str(self.config_path), "simulator": self.url,
+                "simulator_pid": self.sim_proc.pid if self.sim_proc else None,
+                "supervisor_pid": self.supervisor_pid}
+
+
+def run_demo(root: str | Path | None = None, *, auto_login: float = AUTO_LOGIN) -> int:
+    """Set everything up, run the dashboard, then stop or keep the demo as the user chose."""
+    from .app import WaSenderApp
+
+    demo = Demo(Path(root) if root else None, auto_login=auto_login)
+    try:
+        store = demo.setup()
+        try:
+            demo.start_worker()
+        except Exception as exc:  # the dashboard still opens; `w` can try again
+            print(f"demo: the worker did not start: {exc}", file=sys.stderr)
+        (demo.root / "demo.json").write_text(json.dumps(demo.describe(), indent=2))
+        app = WaSenderApp(demo.cfg, demo.config_path, store=store, demo=demo)
+        app.run()
+    except BaseException:
+        demo.shutdown()
+        raise
+    if app.keep_worker:
+        print(f"The demo keeps running in the background: worker (supervisor pid {demo.supervisor_pid}), "
+              f"simulator {demo.url} (pid {demo.sim_proc.pid if demo.sim_proc else '-'}), files in {demo.root}.\n"
+              f"Watch it: python tui.py --config {demo.config_path}   Stop it: press w there, then "
+              f"kill {demo.sim_proc.pid if demo.sim_proc else ''}")
+    else:
+        demo.shutdown()
+        print("Demo stopped; its files are deleted.")
+    return int(app.return_code or 0)
