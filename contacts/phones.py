@@ -32,7 +32,7 @@ _SCIENTIFIC = re.compile(r"^[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+$")
 _HAS_DIGIT = re.compile(r"\d")
 _LABEL = re.compile(r"\([^()]*[^\W\d_][^()]*\)")  # a bracketed word such as (home)
 
-PARALLEL_THRESHOLD = 20_000  # distinct numbers before a worker process is worth it
+PARALLEL_THRESHOLD = 20_000  # values before a worker process is worth it
 
 
 def check_region(region: str | None) -> str | None:
@@ -341,20 +341,33 @@ def normalise_phone(raw: str | None, region: str | None) -> Result:
     return _judge(key, region)
 
 
-def _judge_all(keys: Sequence[str], region: str | None,
-               tick: Callable[[int], None] | None = None) -> list[Result]:
-    out = []
+def _chunk(raws: Sequence[str], region: str | None,
+           tick: Callable[[int], None] | None = None) -> list[Result]:
+    """Clean and judge a list of raw cells; identical cleaned numbers once."""
+    cache: dict[str, Result] = {}
+    out: list[Result] = []
     append = out.append
-    for i, key in enumerate(keys):
-        append(_judge(key, region))
+    no_number = (None, "no phone number")
+    for i, raw in enumerate(raws):
+        if not raw:
+            append(no_number)
+            continue
+        key, early = clean_key(raw)
+        if early is not None:
+            append(early)
+            continue
+        res = cache.get(key)
+        if res is None:
+            res = cache[key] = _judge(key, region)
+        append(res)
         if tick is not None and (i & 4095) == 4095:
             tick(i + 1)
     return out
 
 
-def _child(conn, keys, region):  # runs in the forked process
+def _child(conn, raws, region):  # runs in the forked process
     try:
-        conn.send(_judge_all(keys, region))
+        conn.send(_chunk(raws, region))
     except BaseException as e:  # pragma: no cover
         try:
             conn.send(e)
@@ -372,61 +385,38 @@ def normalise_many(raws: Iterable[str], region: str | None, workers: int | None 
                    progress: Callable[[int, int], None] | None = None) -> list[Result]:
     """normalise_phone() for every value, in order; same answers, much faster.
 
-    workers: None = automatic (a second, forked process above
-    PARALLEL_THRESHOLD distinct numbers when the machine has 2+ CPUs on Linux),
-    1 = this process only. progress(done, total) is called now and then.
+    workers: None = automatic (a second, forked process for the second half
+    of the values from PARALLEL_THRESHOLD values on, when the machine has 2+
+    CPUs and runs Linux), 1 = this process only. progress(done, total) is
+    called now and then.
     """
     region = check_region(region)
-    raws = list(raws)
+    raws = [r if isinstance(r, str) else ("" if r is None else str(r)) for r in raws]
     total = len(raws)
-    keys: list[str | None] = []
-    early: dict[int, Result] = {}
-    uniq: dict[str, int] = {}
-    for i, raw in enumerate(raws):
-        if not raw:
-            keys.append(None)
-            early[i] = (None, "no phone number")
-            continue
-        key, res = clean_key(raw)
-        if res is not None:
-            keys.append(None)
-            early[i] = res
-        else:
-            keys.append(key)
-            if key not in uniq:
-                uniq[key] = len(uniq)
-    ukeys = list(uniq)
-    n = len(ukeys)
     if workers is None:
-        workers = 2 if (n >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) >= 2 and _can_fork()) else 1
-    scale = total / n if n else 1.0
+        workers = 2 if (total >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) >= 2) else 1
 
-    def tick(done: int, factor: float) -> None:
-        if progress is not None:
-            progress(min(total, int(done * factor * scale)), total)
+    def tick(factor: int):
+        if progress is None:
+            return None
+        return lambda done: progress(min(total, done * factor), total)
 
-    results: list[Result] | None = None
-    if workers >= 2 and n >= 2 and _can_fork():
-        results = _judge_split(ukeys, region, lambda d: tick(d, 2.0))
-    if results is None:
-        results = _judge_all(ukeys, region, lambda d: tick(d, 1.0))
-    out: list[Result] = []
-    append = out.append
-    for i, key in enumerate(keys):
-        if key is None:
-            append(early[i])
-        else:
-            append(results[uniq[key]])
+    out = None
+    if workers >= 2 and total >= 2 and _can_fork():
+        out = _split(raws, region, tick(2))
+    if out is None:
+        out = _chunk(raws, region, tick(1))
     if progress is not None:
         progress(total, total)
     return out
 
 
-def _judge_split(ukeys: list[str], region: str | None,
-                 tick: Callable[[int], None]) -> list[Result] | None:
-    """Second half in a forked child, first half here. None if that failed."""
-    half = len(ukeys) // 2
-    first, second = ukeys[:half], ukeys[half:]
+def _split(raws: list[str], region: str | None,
+           tick: Callable[[int], None] | None) -> list[Result] | None:
+    """Second half in a forked child, first half here. None if forking failed;
+    if the child fails later, this process does its half too."""
+    half = len(raws) // 2
+    first, second = raws[:half], raws[half:]
     _judge("+14155550100", None)  # load common metadata before forking (shared pages)
     try:
         ctx = multiprocessing.get_context("fork")
@@ -437,7 +427,7 @@ def _judge_split(ukeys: list[str], region: str | None,
         return None
     send_conn.close()
     try:
-        mine = _judge_all(first, region, tick)
+        mine = _chunk(first, region, tick)
         theirs = None
         try:
             # the child needs about as long as we did; be generous, then give up on it
@@ -446,7 +436,7 @@ def _judge_split(ukeys: list[str], region: str | None,
         except (EOFError, OSError):
             theirs = None
         if not isinstance(theirs, list) or len(theirs) != len(second):
-            theirs = _judge_all(second, region)
+            theirs = _chunk(second, region)
         return mine + theirs
     finally:
         recv_conn.close()
