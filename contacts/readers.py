@@ -62,12 +62,16 @@ class ContactTable:
 
 # -- entry point ------------------------------------------------------------------
 
+# (signature, what it is, also refused when the extension says text?)
 _MAGIC = [
-    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"), (b"\x1f\x8b", "a gzip archive"), (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"), (b"\x7fELF", "a program"), (b"MZ", "a Windows program"),
-    (b"BM", None), (b"RIFF", "a media file"), (b"\x00\x00\x01\x00", "an icon"),
-    (b"{\\rtf", "an RTF document (save it as CSV)"), (b"SQLite format 3", "an SQLite database"),
+    (b"\x89PNG", "a PNG image", True), (b"\xff\xd8\xff", "a JPEG image", True),
+    (b"GIF8", "a GIF image", True), (b"%PDF", "a PDF document", True),
+    (b"\x1f\x8b", "a gzip archive", True), (b"Rar!\x1a", "a RAR archive", True),
+    (b"7z\xbc\xaf", "a 7-Zip archive", True), (b"\x7fELF", "a program", True),
+    (b"{\\rtf", "an RTF document (save it as CSV)", True),
+    (b"SQLite format 3\x00", "an SQLite database", True),
+    (b"MZ", "a Windows program", False), (b"BM", "a bitmap image", False),
+    (b"RIFF", "a media file", False),
 ]
 _TEXT_EXT = {".csv", ".txt", ".tsv", ".tab", ".psv", ""}
 _XLSX_EXT = {".xlsx", ".xlsm", ".xltx", ".xltm"}
@@ -104,9 +108,9 @@ def read_contacts(path, phone_column: str | None = None) -> ContactTable:
         raise ContactsError(f"{p}: this is an old Excel .xls (or other Office) file; "
                             "save it as .xlsx or CSV and import that")
     else:
-        for magic, what in _MAGIC:
-            if data.startswith(magic) and (what or ext not in _TEXT_EXT | _VCF_EXT):
-                raise ContactsError(f"{p}: not a contact file (looks like {what or 'a binary file'}); "
+        for magic, what, strong in _MAGIC:
+            if data.startswith(magic) and (strong or ext not in _TEXT_EXT | _VCF_EXT):
+                raise ContactsError(f"{p}: not a contact file (looks like {what}); "
                                     "use CSV, XLSX or vCard (.vcf)")
         text, encoding = decode_text(p, data)
         head = text.lstrip("\ufeff \t\r\n")[:11].upper()
