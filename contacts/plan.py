@@ -139,7 +139,8 @@ def plan_import(path, template_text: str, region: str | None = "US",
     region = check_region(region)
     template = Template(template_text)
     table = read_contacts(path, phone_column=phone_column)
-    render = template.bind(table.columns, where=str(table.path), name_column=table.name_column)  # unknown placeholder -> error, before any row work
+    # a placeholder without a column is an error here, before any row work
+    render = template.bind(table.columns, where=str(table.path), name_column=table.name_column)
     _expand_multi(table)
 
     rows, numbers = table.rows, table.row_numbers
