@@ -300,7 +300,7 @@ def test_worker_deaf_to_the_restart_request_is_stopped_the_hard_way(tmp_path: Pa
 
 # ---------------------------------------------------------------------------- stopping, nothing left
 
-@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "stop file"])
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "SIGHUP", "stop file"])
 def test_every_way_of_stopping_stops_the_whole_tree_and_exits_0(harness, how: str) -> None:
     h = harness("browsers").start()
     st = h.wait(lambda s: s["state"] == "running" and s["browser_processes"] >= 3, 10, "running with browsers")
