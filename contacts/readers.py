@@ -46,9 +46,13 @@ class ContactTable:
     def name_of(self, row: dict[str, str]) -> str:
         """Display name of a row: Name / FN, or First (+Middle) + Last, or ''."""
         for cols in (self.name_columns, self.name_fallback):
-            if len(cols) == 1:
+            n = len(cols)
+            if n == 1:
                 name = row.get(cols[0], "")
-            elif cols:
+            elif n == 2:
+                a, b = row.get(cols[0], ""), row.get(cols[1], "")
+                name = a + " " + b if a and b else a or b
+            elif n:
                 name = " ".join([v for v in [row.get(c, "") for c in cols] if v])
             else:
                 continue

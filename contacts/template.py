@@ -213,6 +213,16 @@ class Template:
                                 for c, p in _b])
             return render
 
+        if all(c != 4 or all(o.__class__ is str for o in p) for c, p in bound):
+            # spintax of plain-text options only (the usual case): one flat pass
+            flat = [(c, tuple(p) if c == 4 else p) for c, p in bound]
+
+            def render(row, name, phone, rng, _f=flat):
+                rnd = rng.random
+                return "".join([p if c == 0 else row[p] if c == 1 else p[int(rnd() * len(p))]
+                                if c == 4 else name if c == 2 else phone for c, p in _f])
+            return render
+
         def render(row, name, phone, rng, _b=bound):
             out: list[str] = []
             _emit(_b, row, name, phone, rng.random, out)

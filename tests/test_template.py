@@ -119,3 +119,14 @@ def test_bind_renders_rows_fast_path():
 def test_render_missing_value_is_an_error():
     with pytest.raises(ContactsError, match=r"\{city\}"):
         Template("{city}").render({"name": "x"})
+
+
+def test_flat_and_nested_renderers_choose_alike():
+    import contacts.template as tm
+    t = Template("{Hi|Hello|Hey} {x}, {a|b}{|!}")
+    m = t.check(["x"])
+    fast = t.bind_mapping(m)
+    for seed in range(30):
+        out: list[str] = []
+        tm._emit(tm._bind(t._nodes, m), {"x": "X"}, "", "", random.Random(seed).random, out)
+        assert fast({"x": "X"}, "", "", random.Random(seed)) == "".join(out)
