@@ -377,6 +377,18 @@ def _child(conn, raws, region):  # runs in the forked process
         conn.close()
 
 
+def _idle_cpu() -> bool:
+    """2+ CPUs and, on average over the last minute, one of them idle (a
+    helper process on a CPU that Chromium already uses only adds overhead)."""
+    n = os.cpu_count() or 1
+    if n < 2:
+        return False
+    try:
+        return os.getloadavg()[0] <= n - 1
+    except OSError:  # pragma: no cover
+        return True
+
+
 def _can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
@@ -386,15 +398,15 @@ def normalise_many(raws: Iterable[str], region: str | None, workers: int | None 
     """normalise_phone() for every value, in order; same answers, much faster.
 
     workers: None = automatic (a second, forked process for the second half
-    of the values from PARALLEL_THRESHOLD values on, when the machine has 2+
-    CPUs and runs Linux), 1 = this process only. progress(done, total) is
+    of the values from PARALLEL_THRESHOLD values on, on Linux, when a CPU is
+    idle), 2 = always split on Linux, 1 = this process only. progress(done, total) is
     called now and then.
     """
     region = check_region(region)
     raws = [r if isinstance(r, str) else ("" if r is None else str(r)) for r in raws]
     total = len(raws)
     if workers is None:
-        workers = 2 if (total >= PARALLEL_THRESHOLD and (os.cpu_count() or 1) >= 2) else 1
+        workers = 2 if (total >= PARALLEL_THRESHOLD and _idle_cpu()) else 1
 
     def tick(factor: int):
         if progress is None:
