@@ -23,9 +23,11 @@ class RowProblem:
     raw: str        # the phone cell as written
     reason: str     # for humans: 'too short', 'duplicate of row 5', 'opted out', ...
     name: str = ""
+    phone: str = ""  # the E.164 number when it is valid (opted out, duplicates)
 
     def to_dict(self) -> dict:
-        return {"row": self.row, "raw": self.raw, "reason": self.reason, "name": self.name}
+        return {"row": self.row, "raw": self.raw, "reason": self.reason, "name": self.name,
+                "phone": self.phone}
 
 
 @dataclass
@@ -185,18 +187,18 @@ def plan_import(path, template_text: str, region: str | None = "US",
             invalid.append(RowProblem(num, raw, reason, name_of(r)))
             continue
         if e164 in opt:
-            opted.append(RowProblem(num, raw, "opted out", name_of(r)))
+            opted.append(RowProblem(num, raw, "opted out", name_of(r), e164))
             continue
         first = first_row.get(e164)
         if first is not None:
-            dups.append(RowProblem(num, raw, f"duplicate of {where} {first}", name_of(r)))
+            dups.append(RowProblem(num, raw, f"duplicate of {where} {first}", name_of(r), e164))
             continue
         first_row[e164] = num
         name = name_of(r)
         text = render(r, name, e164, rng).strip()
         if not text:
             invalid.append(RowProblem(num, raw, "the message is empty for this row "
-                                      "(the template's columns are empty)", name))
+                                      "(the template's columns are empty)", name, e164))
             del first_row[e164]
             continue
         messages.append({"phone": e164, "name": name, "columns": r, "text": text, "row": num})

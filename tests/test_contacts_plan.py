@@ -36,7 +36,9 @@ def test_every_row_is_accounted_for(tmp_path):
     assert plan.invalid[0].reason == "too short"
     assert plan.invalid[1].reason == "no phone number"
     assert [(p.row, p.reason) for p in plan.duplicates] == [(6, "duplicate of row 2")]
-    assert [(p.row, p.reason) for p in plan.opted_out] == [(7, "opted out")]
+    assert [(p.row, p.reason, p.phone) for p in plan.opted_out] == [(7, "opted out", "+919876543212")]
+    assert plan.duplicates[0].phone == "+919876543210"
+    assert plan.invalid[0].phone == ""
     assert [p.row for p in plan.blank] == [4]
     s = plan.summary()
     assert s == {"total_rows": 8, "queued": 3, "invalid": 2, "duplicates": 1,
@@ -171,6 +173,7 @@ def test_to_dict_is_json(tmp_path):
     plan = plan_of(tmp_path, seed=1)
     d = json.loads(json.dumps(plan.to_dict(), ensure_ascii=False))
     assert d["summary"]["queued"] == 4  # no opt-outs given: row 7 is queued too
-    assert d["invalid"][0] == {"row": 5, "raw": "12345", "reason": "too short", "name": "Bob X"}
+    assert d["invalid"][0] == {"row": 5, "raw": "12345", "reason": "too short", "name": "Bob X",
+                               "phone": ""}
     assert d["phone_column"] == "Mobile" and d["format"] == "csv" and len(d["messages"]) == 4
     assert "messages" not in plan.to_dict(messages=False)
