@@ -9,10 +9,10 @@ API for the command line and the dashboard (details in docs/supervisor.md):
 - ``clear_fatal(config_path_or_cfg) -> bool``: a manual start after ``fatal``.
 """
 from .api import SupervisorError, clear_fatal, run_foreground, start_detached, status, stop
-from .core import EXIT_OK, EXIT_RESTART, EXIT_USER_ERROR, STATES, Supervisor
+from .core import EXIT_OK, EXIT_RESTART, EXIT_USER_ERROR, STATES, StartError, Supervisor
 from .pidfile import AlreadyRunning
 
 __all__ = [
-    "AlreadyRunning", "SupervisorError", "Supervisor", "STATES", "EXIT_OK", "EXIT_RESTART",
+    "AlreadyRunning", "StartError", "SupervisorError", "Supervisor", "STATES", "EXIT_OK", "EXIT_RESTART",
     "EXIT_USER_ERROR", "clear_fatal", "run_foreground", "start_detached", "status", "stop",
 ]

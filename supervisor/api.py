@@ -4,6 +4,7 @@ from __future__ import annotations
 import faulthandler
 import json
 import logging
+import logging.handlers
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import psutil
 import config as configmod
 
 from . import pidfile
-from .core import FATAL, PROJECT_DIR, STARTING, STOPPED, Supervisor
+from .core import FATAL, PROJECT_DIR, STARTING, STOPPED, StartError, Supervisor
 from .pidfile import AlreadyRunning
 from .proctree import RUN_DIR_VAR, tagged, wait_gone
 
@@ -48,7 +49,8 @@ def _setup_logging(log_dir: Path, *, to_stdout: bool) -> list[logging.Handler]:
     handlers: list[logging.Handler] = []
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_dir / LOG_NAME, encoding="utf-8"))
+        handlers.append(logging.handlers.RotatingFileHandler(log_dir / LOG_NAME, maxBytes=10 * 1024 * 1024,
+                                                             backupCount=3, encoding="utf-8"))
     except OSError as exc:
         print(f"warning: cannot write the log file in {log_dir}: {exc}", file=sys.stderr)
     if to_stdout:
@@ -106,7 +108,7 @@ def run_foreground(config_path: str | Path | None = None, *, db: str | Path | No
         faulthandler.register(signal.SIGUSR2, all_threads=True)  # `kill -USR2 PID`: where is it stuck?
     try:
         return sup.run()
-    except AlreadyRunning as exc:
+    except (AlreadyRunning, StartError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:

@@ -71,6 +71,10 @@ def default_worker_cmd(config_path: Path | str, db: Path | str | None = None) ->
     return cmd
 
 
+class StartError(Exception):
+    """The supervisor cannot start (run directory or database unusable). Shown as one line."""
+
+
 class Supervisor:
     def __init__(
         self,
@@ -150,11 +154,17 @@ class Supervisor:
     # ------------------------------------------------------------------ life
     def run(self) -> int:
         """Run until a stop request (signal or stop file). Raises AlreadyRunning."""
-        self.lock.acquire()
+        try:
+            self.lock.acquire()
+        except OSError as exc:
+            raise StartError(f"cannot use the run directory {self.run_dir}: {exc}") from None
         try:
             if self.subreaper and become_subreaper():
                 log.debug("supervisor is a child sub-reaper")
-            self.store = Store(self.cfg.paths.database)
+            try:
+                self.store = Store(self.cfg.paths.database)
+            except Exception as exc:
+                raise StartError(f"cannot open the database {self.cfg.paths.database}: {exc}") from None
             self._kill_orphans_of_dead_supervisor()
             for name in ("stop", "restart"):
                 if self._file(name).exists():
@@ -260,9 +270,9 @@ class Supervisor:
         sup = self.sup
         now = time.time()
         age = mono - self.worker_started_mono
-        self.tree.refresh()
-        if mono - self._last_slow >= 1.0:
+        if mono - self._last_slow >= 1.0:  # a scan of all processes: once a second is enough
             self._last_slow = mono
+            self.tree.refresh()
             if self.subreaper:  # escaped descendants were re-parented to us
                 self.tree.known.update(self._adopted_orphans())
             row = self._heartbeat_row()

@@ -490,3 +490,14 @@ def test_bad_config_is_one_line_and_status_2(tmp_path: Path) -> None:
                        timeout=20)
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "supervisor.max_restarts" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_unusable_database_is_one_line_and_status_2(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[paths]\ndatabase = "/proc/nope/x.db"\nrun_dir = "{tmp_path / "run"}"\n'
+                   f'log_dir = "{tmp_path / "logs"}"\n')
+    r = subprocess.run([PY, "-m", "supervisor", "--config", str(cfg)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "cannot open the database /proc/nope/x.db" in r.stderr
+    assert not (tmp_path / "run" / "supervisor.pid").exists()
