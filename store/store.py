@@ -48,6 +48,10 @@ def _url(target: str | os.PathLike[str]) -> str:
     return f"sqlite:///{Path(s).resolve()}"
 
 
+# One encoder for all rows: json.dumps with non-default options builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _loads(value: str | None) -> Any:
     return json.loads(value) if value else None
 
@@ -188,7 +192,7 @@ class Store:
                     raise S.IllegalTransition(f"a new message cannot start as {st!r}")
                 cols = m.get("columns")
                 batch.append((job_id, m["phone"], m.get("name") or "",
-                              json.dumps(cols, ensure_ascii=False) if cols is not None else None,
+                              _encode(cols) if cols is not None else None,
                               m["text"], m.get("attachment", attachment), st, now))
                 if len(batch) >= 5000:
                     self._raw.executemany(insert, batch)
