@@ -123,6 +123,7 @@ class Supervisor:
         self.expected: str | None = None
         self.stats = {"memory_mb": 0.0, "cpu_percent": 0.0, "browser_processes": 0}
         self.output_tail: collections.deque[str] = collections.deque(maxlen=20)
+        self._reader: threading.Thread | None = None
         self._stop_requests = 0
         self._clear_fatal = False
         self._last_publish = 0.0
@@ -185,6 +186,7 @@ class Supervisor:
         finally:
             if self.proc is not None:  # an exception escaped: never leave the tree behind
                 self._stop_worker(graceful=False)
+                self._cleanup_tree()
             self.lock.release()
             if self.store is not None:
                 self.store.close()
@@ -237,8 +239,9 @@ class Supervisor:
         self.expected = None
         self.state = STARTING
         self.output_tail.clear()
-        threading.Thread(target=self._forward_output, args=(self.proc,), daemon=True,
-                         name=f"worker-output-{self.proc.pid}").start()
+        self._reader = threading.Thread(target=self._forward_output, args=(self.proc,), daemon=True,
+                                        name=f"worker-output-{self.proc.pid}")
+        self._reader.start()
         log.info("worker started (pid %d, start #%d)", self.proc.pid, self.starts)
         self._publish(force=True)
 
@@ -332,6 +335,9 @@ class Supervisor:
         ran = mono - self.worker_started_mono
         pid = self.proc.pid
         self._cleanup_tree()
+        if self._reader is not None:  # its last words (the reason of an exit 2) are in the pipe
+            self._reader.join(timeout=1.0)
+            self._reader = None
         self.proc = None
         self.stats = {"memory_mb": 0.0, "cpu_percent": 0.0, "browser_processes": 0}
         self.last_exit, self.last_exit_at = exit_label(rc), now
@@ -343,7 +349,10 @@ class Supervisor:
         if self.stopping:
             return
         sup = self.sup
-        if rc == EXIT_RESTART or expected == "recycle":
+        quick_restart = rc == EXIT_RESTART and ran < sup.start_seconds and not recycling
+        if quick_restart:
+            log.warning("restart requested again within start_seconds: counted as a failed start (no loop)")
+        elif rc == EXIT_RESTART or expected == "recycle":
             self.restarts += 1
             self.recycles += recycling
             log.info("%s: starting the worker again now (not counted as a failure)",
@@ -363,7 +372,8 @@ class Supervisor:
             kind = f"failed start #{self.failed_starts} (exited within {sup.start_seconds:g} s)"
         else:
             self.failed_starts = 0
-            kind = "exited 0 without a stop request" if rc == EXIT_OK else "crash"
+            kind = ("hung" if expected == "hung" else
+                    "exited 0 without a stop request" if rc == EXIT_OK else "crash")
         self._prune(mono)
         if len(self.restart_times) >= sup.max_restarts:
             self._fatal(f"worker failed {len(self.restart_times) + 1} times within {sup.restart_period:g} s "

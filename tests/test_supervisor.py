@@ -243,6 +243,13 @@ def test_exit_75_restarts_at_once_and_is_not_a_failure(harness) -> None:
     assert st["last_exit"] == 75
 
 
+def test_exit_75_again_and_again_right_after_start_cannot_loop(harness) -> None:
+    h = harness("exit75", max_restarts=2, start_seconds=3.0, backoff_initial=0.1).start()
+    st = h.wait(lambda s: s["state"] == "fatal", 20, "fatal")
+    assert len(h.starts()) == 3 and st["last_exit"] == 75
+    assert "counted as a failed start" in h.log()
+
+
 def test_user_error_goes_fatal_at_once_with_the_reason(harness) -> None:
     h = harness("usererror", max_restarts=5).start()
     st = h.wait(lambda s: s["state"] == "fatal", 10, "fatal")
