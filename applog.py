@@ -1,32 +1,44 @@
-"""The one place where logging is configured (each process calls `setup` once, in its main)."""
+"""The one place where logging is configured: each process calls `setup` once, in its main."""
 from __future__ import annotations
 
 import logging
 import logging.handlers
-import sys
 from pathlib import Path
+from typing import TextIO
 
-FORMAT = "%(asctime)s %(levelname)-7s %(name)s[%(process)d]: %(message)s"
+FILE_FORMAT = "%(asctime)s %(levelname)-7s [%(process)d] %(message)s"
 
 
-def setup(log_dir: Path, name: str, *, stream: bool = True, level: int = logging.INFO) -> Path:
-    """Log to `log_dir/name.log` (rotated at 5 MB, 5 kept) and, if `stream`, to stderr."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    path = log_dir / f"{name}.log"
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+def setup(name: str, log_dir: Path, *, stream: TextIO | None = None, stream_level: int = logging.INFO,
+          stream_format: str = "%(asctime)s %(levelname)-7s %(message)s", level: int = logging.INFO) -> None:
+    """Send logger `name` to `log_dir/name.log` (rotated at 10 MB, 3 kept) and, if given, `stream`.
+
+    The log file gets everything at `level`; the stream only what a person watching the
+    terminal must see (`stream_level`). A log directory that can't be written is a warning,
+    not a crash.
+    """
+    logger = logging.getLogger(name)
+    logger.setLevel(level)
+    logger.propagate = False
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
         handler.close()
-    formatter = logging.Formatter(FORMAT)
-    file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
-    file_handler.setFormatter(formatter)
-    root.addHandler(file_handler)
-    if stream:
-        console = logging.StreamHandler(sys.stderr)
-        console.setFormatter(formatter)
-        root.addHandler(console)
-    root.setLevel(level)
-    # Selenium and urllib3 log every HTTP call to the driver at DEBUG/INFO.
+    if stream is not None:
+        console = logging.StreamHandler(stream)
+        console.setFormatter(logging.Formatter(stream_format, "%Y-%m-%d %H:%M:%S"))
+        console.setLevel(stream_level)
+        logger.addHandler(console)
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.handlers.RotatingFileHandler(
+            log_dir / f"{name}.log", maxBytes=10 * 1024 * 1024, backupCount=3, encoding="utf-8")
+    except OSError as exc:
+        logger.warning("cannot write the log file in %s: %s", log_dir, exc)
+    else:
+        file_handler.setFormatter(logging.Formatter(FILE_FORMAT, "%Y-%m-%d %H:%M:%S"))
+        logger.addHandler(file_handler)
+    # Losing the terminal (SSH dropped) must not turn every log line into a traceback.
+    logging.raiseExceptions = False
+    # Selenium and urllib3 log every call to the driver.
     for noisy in ("selenium", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    return path

@@ -4,7 +4,6 @@ from __future__ import annotations
 import faulthandler
 import json
 import logging
-import logging.handlers
 import os
 import signal
 import subprocess
@@ -16,6 +15,7 @@ from typing import Any, Sequence
 
 import psutil
 
+import applog
 import config as configmod
 
 from . import pidfile
@@ -39,28 +39,6 @@ def _cfg(target: Any = None) -> Any:
     if target is not None and hasattr(target, "supervisor") and hasattr(target, "paths"):
         return target
     return configmod.load(target)
-
-
-def _setup_logging(log_dir: Path, *, to_stdout: bool) -> list[logging.Handler]:
-    logger = logging.getLogger("supervisor")
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%d %H:%M:%S")
-    handlers: list[logging.Handler] = []
-    try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.handlers.RotatingFileHandler(log_dir / LOG_NAME, maxBytes=10 * 1024 * 1024,
-                                                             backupCount=3, encoding="utf-8"))
-    except OSError as exc:
-        print(f"warning: cannot write the log file in {log_dir}: {exc}", file=sys.stderr)
-    if to_stdout:
-        handlers.append(logging.StreamHandler(sys.stdout))
-    for h in handlers:
-        h.setFormatter(fmt)
-        logger.addHandler(h)
-    # Losing the terminal (SSH dropped) must not turn every log line into a traceback.
-    logging.raiseExceptions = False
-    return handlers
 
 
 def _install_signals(sup: Supervisor) -> dict[int, Any]:
@@ -100,7 +78,8 @@ def run_foreground(config_path: str | Path | None = None, *, db: str | Path | No
         return 2
     if worker_cmd is None and os.environ.get(WORKER_CMD_VAR):
         worker_cmd = json.loads(os.environ[WORKER_CMD_VAR])
-    handlers = _setup_logging(Path(cfg.paths.log_dir), to_stdout=not os.environ.get(DETACHED_VAR))
+    applog.setup("supervisor", Path(cfg.paths.log_dir),
+                 stream=None if os.environ.get(DETACHED_VAR) else sys.stdout)
     sup = Supervisor(cfg, config_path=configmod.config_path(config_path), db=db, worker_cmd=worker_cmd,
                      subreaper=True)
     old = _install_signals(sup)
@@ -114,10 +93,6 @@ def run_foreground(config_path: str | Path | None = None, *, db: str | Path | No
     finally:
         for signum, handler in old.items():
             signal.signal(signum, handler)
-        logger = logging.getLogger("supervisor")
-        for h in handlers:
-            logger.removeHandler(h)
-            h.close()
 
 
 def _read_state(cfg: Any, store: Any = None) -> dict[str, Any] | None:

@@ -601,27 +601,8 @@ def run_worker(cfg: Any, *, store: Store | None = None, clock: Clock | None = No
             st.close()
 
 
-def setup_logging(log_dir: Path, *, level: int = logging.INFO) -> None:
-    logger = logging.getLogger("worker")
-    logger.setLevel(level)
-    logger.propagate = False
-    for h in list(logger.handlers):
-        logger.removeHandler(h)
-    err = logging.StreamHandler(sys.stderr)
-    err.setFormatter(logging.Formatter("worker: %(message)s"))
-    # stderr carries what a person must see (the log file has everything).
-    err.setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
-    logger.addHandler(err)
-    try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        fh = logging.FileHandler(log_dir / "worker.log", encoding="utf-8")
-        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(message)s"))
-        logger.addHandler(fh)
-    except OSError as exc:
-        logger.warning("cannot write %s: %s", log_dir / "worker.log", exc)
-
-
 def main(argv: list[str] | None = None) -> int:
+    import applog
     import config as config_mod
 
     ap = argparse.ArgumentParser(prog="python -m worker",
@@ -637,7 +618,10 @@ def main(argv: list[str] | None = None) -> int:
     except config_mod.ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER
-    setup_logging(Path(cfg.paths.log_dir), level=logging.DEBUG if args.verbose else logging.INFO)
+    level = logging.DEBUG if args.verbose else logging.INFO
+    # stderr carries what a person must see; the log file has everything.
+    applog.setup("worker", Path(cfg.paths.log_dir), stream=sys.stderr, stream_format="worker: %(message)s",
+                 stream_level=level if args.verbose else logging.WARNING, level=level)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
