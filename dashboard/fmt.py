@@ -64,6 +64,17 @@ def number(n: int | None) -> str:
     return "-" if n is None else f"{n:,}"
 
 
+def compact(n: int | None) -> str:
+    """At most 6 characters: 99,999 / 999.7k / 1.00M."""
+    if n is None:
+        return "-"
+    if n < 100_000:
+        return f"{n:,}"
+    if n < 1_000_000:
+        return f"{n / 1000:.1f}k"
+    return f"{n / 1_000_000:.2f}M"
+
+
 def sparkline(values: Iterable[float], width: int = 12) -> str:
     vals = list(values)[-width:]
     if not vals:

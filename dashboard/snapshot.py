@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 from .fmt import eta_from_times, left
 
+MESSAGE_STATES = ("pending", "sending", "sent", "retrying", "failed", "invalid", "skipped", "unknown")
+
 ETA_EVERY = 5.0  # seconds between two reads of a job's send times (pace)
 PID_MAX = 2**62
 
@@ -90,6 +92,21 @@ class SnapshotReader:
         self._eta: dict[int, tuple[float, list[float]]] = {}
 
     # ---------------------------------------------------------------- messages page
+    def _fetch(self, job_id: int, *, after_id: int | None = None, before_id: int | None = None,
+               limit: int, status: str | None, search: str | None) -> list[dict[str, Any]]:
+        """One keyset page. Without a status filter it merges one page per status: each of
+        those is a range of the (job_id, status, id) index, whereas a plain `job_id = ? AND
+        id > ? ORDER BY id` has no (job_id, id) index to use and sorts the whole job."""
+        if status:
+            return self.store.page_messages(job_id, after_id=after_id, before_id=before_id, limit=limit,
+                                            status=status, search=search)
+        rows: list[dict[str, Any]] = []
+        for st in MESSAGE_STATES:
+            rows += self.store.page_messages(job_id, after_id=after_id, before_id=before_id, limit=limit,
+                                             status=st, search=search)
+        rows.sort(key=lambda r: r["id"])
+        return rows[-limit:] if before_id is not None else rows[:limit]
+
     def _page(self, job_id: int | None, status: str | None, search: str, size: int,
               navs: list[str]) -> Page:
         if job_id is None:
@@ -103,28 +120,28 @@ class SnapshotReader:
             if nav == "first":
                 after, rows, moved = 0, None, nav
             elif nav == "next":
-                cur = rows if rows is not None else self.store.page_messages(job_id, after_id=after, **q)
+                cur = rows if rows is not None else self._fetch(job_id, after_id=after, **q)
                 if cur:
-                    nxt = self.store.page_messages(job_id, after_id=cur[-1]["id"], **q)
+                    nxt = self._fetch(job_id, after_id=cur[-1]["id"], **q)
                     if nxt:
                         after, rows, moved = cur[-1]["id"], nxt, nav
             elif nav == "prev":
                 if after > 0:
-                    cur = rows if rows is not None else self.store.page_messages(job_id, after_id=after, **q)
+                    cur = rows if rows is not None else self._fetch(job_id, after_id=after, **q)
                     first = cur[0]["id"] if cur else after + 1
-                    before = self.store.page_messages(job_id, before_id=first, **q)
+                    before = self._fetch(job_id, before_id=first, **q)
                     if before:
                         after, rows, moved = before[0]["id"] - 1, None, nav
                     else:
                         after, rows, moved = 0, None, nav
             elif nav == "last":
-                last = self.store.page_messages(job_id, before_id=PID_MAX, **q)
+                last = self._fetch(job_id, before_id=PID_MAX, **q)
                 if last:
                     after, rows, moved = last[0]["id"] - 1, None, nav
         if rows is None or len(rows) < size:
-            rows = self.store.page_messages(job_id, after_id=after, **q)
+            rows = self._fetch(job_id, after_id=after, **q)
         if not rows and after > 0:  # the page emptied (filter): show the last page instead
-            last = self.store.page_messages(job_id, before_id=PID_MAX, **q)
+            last = self._fetch(job_id, before_id=PID_MAX, **q)
             after = last[0]["id"] - 1 if last else 0
             rows = last
         self._anchor = {fkey: after}

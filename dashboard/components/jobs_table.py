@@ -6,7 +6,7 @@ from typing import Any
 from textual import on
 from textual.widgets import DataTable
 
-from ..fmt import STATUS_STYLE, SHORT_STATUS, bar, duration, number, one_line, progress_fraction
+from ..fmt import STATUS_STYLE, SHORT_STATUS, bar, compact, duration, one_line, progress_fraction
 from ..messages import JobSelected
 from ..snapshot import Snapshot
 from .difftable import DiffTable, styled
@@ -26,10 +26,10 @@ def job_cells(job: dict[str, Any], eta: float | None) -> tuple:
         one_line(job["name"], 40),
         styled(SHORT_STATUS.get(status, status), STATUS_STYLE.get(status)),
         bar(progress_fraction(job), 6),
-        number(c.get("sent", 0)),
-        styled(number(c.get("failed", 0)), "red" if c.get("failed") else None),
-        number(c.get("invalid", 0)),
-        number(c.get("pending", 0) + c.get("retrying", 0)),
+        compact(c.get("sent", 0)),
+        styled(compact(c.get("failed", 0)), "red" if c.get("failed") else None),
+        compact(c.get("invalid", 0)),
+        compact(c.get("pending", 0) + c.get("retrying", 0)),
         duration(eta) if eta is not None else "-",
     )
 
