@@ -167,7 +167,7 @@ class MessagesPanel(Vertical):
                     span = f"ids {page.rows[0]['id']}–{page.rows[-1]['id']}"
                     if job and not self.search:
                         total = job["counts"].get(self.status, 0) if self.status else job["total"]
-                        span += f" of {number(total)}"
+                        span += f" · {number(total)} {self.status or 'messages'}"
                     parts.append(span)
                 else:
                     parts.append("no messages match")
