@@ -130,10 +130,11 @@ def test_chaos_200_messages_exactly_once_through_kills(tmp_path: Path) -> None:
                 if st.get("state") == "running" and st.get("worker_pid"):
                     at, kind, jitter = plan.pop(0)
                     time.sleep(jitter)
-                    if kind == "worker":
-                        victim: psutil.Process | None = psutil.Process(st["worker_pid"])
-                    else:
-                        victim = browser_main(st["worker_pid"])
+                    victim: psutil.Process | None = None
+                    try:  # the published worker may have just exited (a previous kill, a restart)
+                        victim = psutil.Process(st["worker_pid"]) if kind == "worker" else browser_main(st["worker_pid"])
+                    except psutil.NoSuchProcess:
+                        pass
                     if victim is not None:
                         try:
                             victim.kill()

@@ -20,6 +20,7 @@ from selenium.webdriver.common.keys import Keys
 log = logging.getLogger("worker")
 
 POLL = 0.05  # seconds between two looks at the page while waiting
+CHAT_ERROR_GRACE = 2.0  # seconds an error toast must stand, with the session still up, to count
 
 # Shared JS prelude: F(key, root, visibleOnly) finds the first element matching one of the
 # key's selectors; FA(key, root) all elements of the first selector that matches any.
@@ -349,6 +350,7 @@ class WhatsAppPage:
             self.driver.execute_script(_OPEN_LINK_JS, f"https://wa.me/{digits}")
             timeout = self.cfg.browser.chat_timeout
         deadline = time.monotonic() + timeout
+        error_seen = 0.0
         while True:
             s = self.state()
             if s["use_here"]:
@@ -362,7 +364,14 @@ class WhatsAppPage:
             if s["compose"] and s["chat_title"] is not None and re.sub(r"\D", "", s["chat_title"]) == digits:
                 return ChatResult(ok=True)
             if s["chat_error"]:
-                raise SendFailure("WhatsApp could not open the chat")
+                # The same toast shows when the session just ended (logout, phone gone): give
+                # the page a moment to show that, which releases the message instead of
+                # burning an attempt.
+                error_seen = error_seen or time.monotonic()
+                if s["phone_disconnected"]:
+                    raise PhoneDisconnected()
+                if time.monotonic() - error_seen >= CHAT_ERROR_GRACE:
+                    raise SendFailure("WhatsApp could not open the chat")
             if s["popup_ok"]:  # some other popup ("couldn't open the chat", ...)
                 self.click("popup_ok")
                 raise SendFailure("WhatsApp showed a popup while opening the chat")
