@@ -94,18 +94,9 @@ class SnapshotReader:
     # ---------------------------------------------------------------- messages page
     def _fetch(self, job_id: int, *, after_id: int | None = None, before_id: int | None = None,
                limit: int, status: str | None, search: str | None) -> list[dict[str, Any]]:
-        """One keyset page. Without a status filter it merges one page per status: each of
-        those is a range of the (job_id, status, id) index, whereas a plain `job_id = ? AND
-        id > ? ORDER BY id` has no (job_id, id) index to use and sorts the whole job."""
-        if status:
-            return self.store.page_messages(job_id, after_id=after_id, before_id=before_id, limit=limit,
-                                            status=status, search=search)
-        rows: list[dict[str, Any]] = []
-        for st in MESSAGE_STATES:
-            rows += self.store.page_messages(job_id, after_id=after_id, before_id=before_id, limit=limit,
-                                             status=st, search=search)
-        rows.sort(key=lambda r: r["id"])
-        return rows[-limit:] if before_id is not None else rows[:limit]
+        """One keyset page: a range of the (job_id, id) or (job_id, status, id) index."""
+        return self.store.page_messages(job_id, after_id=after_id, before_id=before_id, limit=limit,
+                                        status=status, search=search)
 
     def _page(self, job_id: int | None, status: str | None, search: str, size: int,
               navs: list[str]) -> Page:

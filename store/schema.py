@@ -45,7 +45,9 @@ DDL = (
     # The queue: only claimable rows, in claim order. Keeps a claim O(log n) at 1M rows.
     """CREATE INDEX IF NOT EXISTS ix_messages_queue ON messages(job_id, id)
         WHERE status IN ('pending', 'retrying')""",
-    # Filtering one job's messages by status, paged by id (dashboard, export).
+    # One job's messages in id order (the index holds the rowid): keyset pages, export.
+    "CREATE INDEX IF NOT EXISTS ix_messages_job ON messages(job_id)",
+    # Filtering one job's messages by status, paged by id (dashboard).
     "CREATE INDEX IF NOT EXISTS ix_messages_job_status ON messages(job_id, status, id)",
     # Messages whose fate must be verified after a crash.
     """CREATE INDEX IF NOT EXISTS ix_messages_in_flight ON messages(status, claimed_by)

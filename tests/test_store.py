@@ -275,3 +275,12 @@ def test_four_processes_claim_2000_messages_each_exactly_once(tmp_path: Path) ->
     assert counts["sent"] == 2000 and counts["pending"] == 0 and counts["sending"] == 0
     rows = s._q("SELECT claimed_by, count(*) AS n FROM messages GROUP BY claimed_by")
     assert sum(r["n"] for r in rows) == 2000
+
+
+def test_pages_use_an_index_in_id_order_without_sorting(store: Store) -> None:
+    job = store.create_job("j", "t", msgs(5))
+    for sql in ("SELECT id FROM messages WHERE job_id = :job AND id > :after ORDER BY id ASC LIMIT 100",
+                "SELECT id FROM messages WHERE job_id = :job AND id < :after ORDER BY id DESC LIMIT 100",
+                "SELECT id FROM messages WHERE job_id = :job AND status = 'sent' AND id > :after ORDER BY id LIMIT 100"):
+        plan = " ".join(r["detail"] for r in store._q("EXPLAIN QUERY PLAN " + sql, job=job, after=0))
+        assert "USING" in plan and "INDEX" in plan and "TEMP B-TREE" not in plan, plan
