@@ -105,6 +105,8 @@ class Worker:
                 self._hb["current_message_id"] = current_message_id
             if qr is not ...:
                 self._hb["qr"] = qr
+            # A detail describes the state it came with: a new state without one clears it.
+            self._hb["info"]["detail"] = info.pop("detail", None)
             self._hb["info"].update(info)
             self._hb["info"]["sent_this_run"] = self.sent_this_run
             key = (state, self._hb["current_message_id"], self._hb["qr"], self._hb["info"].get("login"))
