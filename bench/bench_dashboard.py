@@ -174,7 +174,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-dash-"))
     try:
         cfg = make_cfg(tmp, args.db)
-        tmux_s = None if args.no_tmux else tmux_paint(args.db, cfg.path)
+        tmux_runs = [] if args.no_tmux else [t for t in (tmux_paint(args.db, cfg.path) for _ in range(5))
+                                             if t is not None]
+        tmux_s = statistics.median(tmux_runs) if tmux_runs else None
         r = asyncio.run(headless(cfg, args.db))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -182,11 +184,13 @@ def main() -> int:
     print(f"Dashboard over {args.messages:,} messages (+10), {os.cpu_count()} CPUs")
     line("start to first paint (headless)", r["paint"], "s", TARGET_PAINT)
     if tmux_s is not None:
-        line("start to first paint (tmux, real)", tmux_s, "s", TARGET_PAINT)
+        line("start to first paint (tmux, real), median of 5", tmux_s, "s", TARGET_PAINT)
+        print(f"    runs: {', '.join(f'{t:.2f}' for t in tmux_runs)} s")
     line("refresh cycle, median (read + apply)", statistics.median(cycle), "ms", TARGET_REFRESH_MS)
     line("refresh cycle, max", max(cycle), "ms", TARGET_REFRESH_MS)
     print(f"    read median {statistics.median(r['read_ms']):.1f} ms, apply median "
           f"{statistics.median(r['apply_ms']):.1f} ms")
+    # No target of its own in the issue; shown against the refresh target for scale.
     line("next page (PgDn to shown), median", statistics.median(r["page_ms"]), "ms", TARGET_REFRESH_MS)
     line("last page (End to shown)", r["end_ms"], "ms", TARGET_REFRESH_MS)
     line("RSS after start-up", r["rss_start"], "MB", TARGET_RSS_MB)

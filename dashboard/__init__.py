@@ -11,7 +11,7 @@ from pathlib import Path
 def run(config_path: str | Path, *, db: str | Path | None = None, demo: object | None = None) -> int:
     """Run the dashboard until the user quits; returns the exit status."""
     import config as configmod
-    from store import Store
+    from store import ReadMostlyStore, Store
 
     from .app import WaSenderApp
 
@@ -19,7 +19,9 @@ def run(config_path: str | Path, *, db: str | Path | None = None, demo: object |
     cfg = configmod.load(path)
     if db:
         cfg = cfg.with_database(db)
-    store = Store(cfg.paths.database)
+    # An existing database is read without importing dataset first: a faster start.
+    db_path = Path(cfg.paths.database)
+    store = ReadMostlyStore(db_path) if db_path.exists() else Store(db_path)
     app = WaSenderApp(cfg, path, store=store, demo=demo)
     app.run()
     if app.exit_note:

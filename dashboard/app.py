@@ -181,6 +181,18 @@ class WaSenderApp(App[int]):
         self.apply_ms = (time.perf_counter() - t0) * 1000
         if self.first_paint_at is None:
             self.first_paint_at = time.perf_counter()
+            if hasattr(self.store, "warm"):
+                self.set_timer(0.3, self._warm_store)
+
+    @work(thread=True, group="warm", exit_on_error=False)
+    def _warm_store(self) -> None:
+        """Painted from the read-only connection: now open the writer (dataset, SQLAlchemy),
+        after the first frame is on screen, so the first key that writes doesn't wait."""
+        try:
+            self.store.warm()
+        except Exception as exc:
+            self.call_from_thread(self.notify, f"cannot open the database for writing: {exc}",
+                                  severity="error", timeout=6)
 
     # ------------------------------------------------------------------ selection and paging
     @on(JobSelected)

@@ -1,6 +1,6 @@
 """The shared job store (SQLite through `dataset`). Imports nothing else of the product."""
 from . import states
 from .states import IllegalTransition
-from .store import Store
+from .store import ReadMostlyStore, Store
 
-__all__ = ["Store", "IllegalTransition", "states"]
+__all__ = ["Store", "ReadMostlyStore", "IllegalTransition", "states"]

@@ -15,8 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-import dataset
-
 from . import states as S
 from .schema import DDL, PRAGMAS, SCHEMA_VERSION
 
@@ -61,15 +59,28 @@ def _loads(value: str | None) -> Any:
 class Store:
     """One handle per process (thread-safe: each thread gets its own connection)."""
 
-    def __init__(self, target: str | os.PathLike[str], *, create: bool = True) -> None:
+    def __init__(self, target: str | os.PathLike[str], *, create: bool = True, read_only: bool = False) -> None:
         url = _url(target)
+        self.path: Path | None = None
         if url.startswith("sqlite:///"):
-            path = Path(url[len("sqlite:///"):])
-            if create:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            elif not path.exists():
-                raise FileNotFoundError(f"{path}: database not found")
+            self.path = Path(url[len("sqlite:///"):])
+            if create and not read_only:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            elif not self.path.exists():
+                raise FileNotFoundError(f"{self.path}: database not found")
         self.url = url
+        self.read_only = read_only
+        self._local = threading.local()
+        self._read_conns: list[sqlite3.Connection] = []
+        if read_only:
+            if self.path is None:
+                raise ValueError("a read-only store needs an SQLite file")
+            # No dataset (nor SQLAlchemy, nor alembic) on this path: importing them is
+            # 0.6 s, a third of the dashboard's start. Readers of the WAL need no more.
+            self.db = None
+            return
+        import dataset
+
         self.db = dataset.connect(
             url,
             ensure_schema=False,
@@ -81,7 +92,6 @@ class Store:
             sqlite_wal_mode=False,  # set below, with the other pragmas
             on_connect_statements=list(PRAGMAS),
         )
-        self._local = threading.local()
         if create:
             self._create_schema()
 
@@ -95,7 +105,13 @@ class Store:
         """
         raw = getattr(self._local, "raw", None)
         if raw is None:
-            raw = self.db.executable.connection.dbapi_connection
+            if self.db is None:
+                raw = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
+                                      check_same_thread=False, timeout=30)
+                raw.execute("PRAGMA busy_timeout=30000")
+                self._read_conns.append(raw)
+            else:
+                raw = self.db.executable.connection.dbapi_connection
             self._local.raw = raw
         return raw
 
@@ -113,6 +129,8 @@ class Store:
     @contextmanager
     def write(self) -> Iterator["Store"]:
         """A write transaction that holds SQLite's write lock from its first statement."""
+        if self.read_only:
+            raise RuntimeError("this store is read-only")
         depth = getattr(self._local, "depth", 0)
         if depth:
             self._local.depth = depth + 1
@@ -143,7 +161,10 @@ class Store:
             )
 
     def close(self) -> None:
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
+        for conn in self._read_conns:
+            conn.close()
 
     # ------------------------------------------------------------------ events
     def log_event(self, kind: str, text_: str, *, job_id: int | None = None,
@@ -558,3 +579,43 @@ class Store:
     def get_doc(self, name: str) -> Any:
         row = self._one("SELECT data, updated_at FROM kv WHERE name = :n", n=name)
         return json.loads(row["data"]) if row else None
+
+
+class ReadMostlyStore:
+    """Reads on a read-only connection, writes through a full Store opened on first use.
+
+    For the dashboard: it reads every second and writes when the user presses a key, so
+    it can paint before dataset and SQLAlchemy are even imported (`warm()` opens the
+    writer in the background afterwards).
+    """
+
+    READS = frozenset({
+        "events", "get_job", "jobs", "counts", "has_runnable_jobs", "next_start_at", "message",
+        "in_flight", "sent_since", "last_sent_at", "sent_times", "page_messages", "iter_messages",
+        "workers", "latest_worker", "optouts", "optout_set", "get_doc", "url", "path",
+    })
+
+    def __init__(self, target: str | os.PathLike[str]) -> None:
+        self._target = target
+        self.reader = Store(target, read_only=True)
+        self._writer: Store | None = None
+        self._lock = threading.Lock()
+
+    def writer(self) -> Store:
+        with self._lock:
+            if self._writer is None:
+                self._writer = Store(self._target, create=False)
+            return self._writer
+
+    def warm(self) -> None:
+        self.writer()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.READS:
+            return getattr(self.reader, name)
+        return getattr(self.writer(), name)
+
+    def close(self) -> None:
+        self.reader.close()
+        if self._writer is not None:
+            self._writer.close()

@@ -284,3 +284,36 @@ def test_pages_use_an_index_in_id_order_without_sorting(store: Store) -> None:
                 "SELECT id FROM messages WHERE job_id = :job AND status = 'sent' AND id > :after ORDER BY id LIMIT 100"):
         plan = " ".join(r["detail"] for r in store._q("EXPLAIN QUERY PLAN " + sql, job=job, after=0))
         assert "USING" in plan and "INDEX" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_read_only_store_reads_and_refuses_writes(tmp_path: Path) -> None:
+    db = tmp_path / "ro.db"
+    full = Store(db)
+    job = full.create_job("j", "t", msgs(3))
+    ro = Store(db, read_only=True)
+    assert ro.db is None  # dataset is not involved on this path
+    assert ro.counts(job)["pending"] == 3
+    assert [r["phone"] for r in ro.page_messages(job, limit=2)] == ["+12025550000", "+12025550001"]
+    with pytest.raises(RuntimeError, match="read-only"):
+        ro.set_job_status(job, S.JOB_PAUSED)
+    with pytest.raises(sqlite3.OperationalError):
+        ro._q("UPDATE jobs SET name = 'x'")  # the connection itself is read-only
+    full.mark_sent(full.claim("w")["id"], worker_id="w")
+    assert ro.counts(job)["sent"] == 1  # sees the writer's commits
+    ro.close()
+    with pytest.raises(FileNotFoundError):
+        Store(tmp_path / "missing.db", read_only=True)
+
+
+def test_read_mostly_store_writes_through_a_lazily_opened_store(tmp_path: Path) -> None:
+    from store import ReadMostlyStore
+
+    db = tmp_path / "rm.db"
+    job = Store(db).create_job("j", "t", msgs(2))
+    rm = ReadMostlyStore(db)
+    assert rm.get_job(job)["status"] == "running"
+    assert rm._writer is None  # reading opened no writer
+    rm.set_job_status(job, S.JOB_PAUSED)
+    assert rm._writer is not None
+    assert rm.get_job(job)["status"] == "paused"
+    rm.close()
