@@ -47,8 +47,12 @@ DDL = (
         WHERE status IN ('pending', 'retrying')""",
     # One job's messages in id order (the index holds the rowid): keyset pages, export.
     "CREATE INDEX IF NOT EXISTS ix_messages_job ON messages(job_id)",
-    # Filtering one job's messages by status, paged by id (dashboard).
-    "CREATE INDEX IF NOT EXISTS ix_messages_job_status ON messages(job_id, status, id)",
+    # Filtering one job's messages by a settled or in-flight status, paged by id. Partial:
+    # every message starts pending, so an import never writes to it (pending and retrying
+    # pages use the queue index). OR-connected terms so that `status = 'sent'` matches one.
+    """CREATE INDEX IF NOT EXISTS ix_messages_job_settled ON messages(job_id, status, id)
+        WHERE status = 'sending' OR status = 'sent' OR status = 'failed' OR status = 'invalid'
+           OR status = 'skipped' OR status = 'unknown'""",
     # Messages whose fate must be verified after a crash.
     """CREATE INDEX IF NOT EXISTS ix_messages_in_flight ON messages(status, claimed_by)
         WHERE status IN ('sending', 'unknown')""",

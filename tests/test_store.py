@@ -238,8 +238,10 @@ def test_daily_count(store: Store) -> None:
 
 # --- several processes claiming from one queue -------------------------------------
 
-def _claimer(db: str, worker: str, out: "mp.Queue[list[int]]", start: "mp.Event") -> None:
+def _claimer(db: str, worker: str, out: "mp.Queue[list[int]]", ready: "mp.Queue[str]",
+             start: "mp.Event") -> None:
     s = Store(db)
+    ready.put(worker)
     start.wait()
     got: list[int] = []
     while True:
@@ -257,10 +259,13 @@ def test_four_processes_claim_2000_messages_each_exactly_once(tmp_path: Path) ->
     job = s.create_job("q", "t", msgs(2000))
     ctx = mp.get_context("spawn")
     out: mp.Queue = ctx.Queue()
+    ready: mp.Queue = ctx.Queue()
     start = ctx.Event()
-    procs = [ctx.Process(target=_claimer, args=(db, f"w{i}", out, start)) for i in range(4)]
+    procs = [ctx.Process(target=_claimer, args=(db, f"w{i}", out, ready, start)) for i in range(4)]
     for p in procs:
         p.start()
+    for _ in procs:  # all four connected before the first claim
+        ready.get(timeout=60)
     start.set()
     results = [out.get(timeout=120) for _ in procs]
     for p in procs:
@@ -277,13 +282,39 @@ def test_four_processes_claim_2000_messages_each_exactly_once(tmp_path: Path) ->
     assert sum(r["n"] for r in rows) == 2000
 
 
-def test_pages_use_an_index_in_id_order_without_sorting(store: Store) -> None:
+@pytest.mark.parametrize("status, index", [
+    (None, "ix_messages_job"), ("pending", "ix_messages_queue"), ("retrying", "ix_messages_queue"),
+    ("sent", "ix_messages_job_settled"), ("failed", "ix_messages_job_settled"),
+    ("unknown", "ix_messages_job_settled"), ("skipped", "ix_messages_job_settled"),
+])
+def test_every_page_is_an_index_range_in_id_order(store: Store, status: str | None, index: str) -> None:
     job = store.create_job("j", "t", msgs(5))
-    for sql in ("SELECT id FROM messages WHERE job_id = :job AND id > :after ORDER BY id ASC LIMIT 100",
-                "SELECT id FROM messages WHERE job_id = :job AND id < :after ORDER BY id DESC LIMIT 100",
-                "SELECT id FROM messages WHERE job_id = :job AND status = 'sent' AND id > :after ORDER BY id LIMIT 100"):
-        plan = " ".join(r["detail"] for r in store._q("EXPLAIN QUERY PLAN " + sql, job=job, after=0))
-        assert "USING" in plan and "INDEX" in plan and "TEMP B-TREE" not in plan, plan
+    plans: list[str] = []
+    real_q = store._q
+
+    def spy(sql: str, **params):
+        if sql.lstrip().startswith("SELECT id, job_id, phone"):
+            plans.append(" ".join(r["detail"] for r in real_q("EXPLAIN QUERY PLAN " + sql, **params)))
+        return real_q(sql, **params)
+
+    store._q = spy  # type: ignore[method-assign]
+    store.page_messages(job, after_id=0, status=status)
+    store.page_messages(job, before_id=100, status=status)
+    assert len(plans) == 2
+    for plan in plans:
+        assert index in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_pages_by_status_are_right(store: Store) -> None:
+    job = store.create_job("j", "t", msgs(6))
+    a, b = store.claim("w"), store.claim("w")
+    store.mark_sent(a["id"], worker_id="w")
+    store.mark_failed_attempt(b["id"], "x", max_attempts=3, backoff=10)
+    assert [r["id"] for r in store.page_messages(job, status="sent")] == [a["id"]]
+    assert [r["id"] for r in store.page_messages(job, status="retrying")] == [b["id"]]
+    assert len(store.page_messages(job, status="pending")) == 4
+    with pytest.raises(ValueError):
+        store.page_messages(job, status="sent' OR 1=1 --")
 
 
 def test_read_only_store_reads_and_refuses_writes(tmp_path: Path) -> None:
