@@ -51,23 +51,18 @@ def _fmt_time(ts: float | None) -> str:
 
 
 def _progress(job: dict[str, Any]) -> str:
-    c = job["counts"]
-    total = job["total"] or 1
-    done = total - c["pending"] - c["retrying"] - c["sending"] - c["unknown"]
-    return f"{100 * done / total:.0f}%"
+    from store.progress import done_fraction
+
+    return f"{100 * done_fraction(job):.0f}%"
 
 
 def _eta(store, job: dict[str, Any]) -> float | None:
     """Seconds left at the pace of the last sends (None when there is no pace yet)."""
-    c = job["counts"]
-    left = c["pending"] + c["retrying"] + c["sending"] + c["unknown"]
-    if not left or job["status"] not in ("running", "waiting_for_login"):
+    from store.progress import eta_seconds, open_count
+
+    if job["status"] not in ("running", "waiting_for_login"):
         return None
-    times = store.sent_times(job["id"], 50)
-    if len(times) < 2 or times[0] <= times[-1]:
-        return None
-    per_message = (times[0] - times[-1]) / (len(times) - 1)
-    return left * per_message
+    return eta_seconds(store.sent_times(job["id"], 50), open_count(job["counts"]))
 
 
 def _parse_start(value: str | None) -> float | None:

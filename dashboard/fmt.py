@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-OPEN_STATES = ("pending", "retrying", "sending", "unknown")
 SPARK = "▁▂▃▄▅▆▇█"
 
 STATUS_STYLE = {
@@ -16,17 +15,6 @@ STATUS_STYLE = {
 }
 
 SHORT_STATUS = {"waiting_for_login": "login?"}
-
-
-def left(counts: dict[str, int]) -> int:
-    return sum(counts.get(s, 0) for s in OPEN_STATES)
-
-
-def progress_fraction(job: dict[str, Any]) -> float:
-    total = job.get("total") or 0
-    if not total:
-        return 1.0
-    return max(0.0, min(1.0, (total - left(job["counts"])) / total))
 
 
 def bar(fraction: float, width: int = 8) -> str:
@@ -81,13 +69,6 @@ def sparkline(values: Iterable[float], width: int = 12) -> str:
         return ""
     top = max(vals) or 1.0
     return "".join(SPARK[min(len(SPARK) - 1, int(v / top * (len(SPARK) - 1) + 0.5))] for v in vals)
-
-
-def eta_from_times(times: list[float], remaining: int) -> float | None:
-    """Seconds left at the pace of the newest send times (newest first)."""
-    if remaining <= 0 or len(times) < 2 or times[0] <= times[-1]:
-        return None
-    return remaining * (times[0] - times[-1]) / (len(times) - 1)
 
 
 def one_line(text: Any, width: int | None = None) -> str:

@@ -13,9 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .fmt import eta_from_times, left
+from store.progress import eta_seconds, open_count
 
-MESSAGE_STATES = ("pending", "sending", "sent", "retrying", "failed", "invalid", "skipped", "unknown")
 
 ETA_EVERY = 5.0  # seconds between two reads of a job's send times (pace)
 PID_MAX = 2**62
@@ -142,7 +141,7 @@ class SnapshotReader:
     def _etas(self, jobs: list[dict[str, Any]], now: float) -> dict[int, float | None]:
         out: dict[int, float | None] = {}
         for job in jobs:
-            remaining = left(job["counts"])
+            remaining = open_count(job["counts"])
             if job["status"] not in ("running", "waiting_for_login") or not remaining:
                 out[job["id"]] = None
                 continue
@@ -151,7 +150,7 @@ class SnapshotReader:
                 times = self.store.sent_times(job["id"], 30)
                 cached = (now, times)
                 self._eta[job["id"]] = cached
-            out[job["id"]] = eta_from_times(cached[1], remaining)
+            out[job["id"]] = eta_seconds(cached[1], remaining)
         return out
 
     # ---------------------------------------------------------------- supervisor

@@ -348,3 +348,15 @@ def test_read_mostly_store_writes_through_a_lazily_opened_store(tmp_path: Path) 
     assert rm._writer is not None
     assert rm.get_job(job)["status"] == "paused"
     rm.close()
+
+
+def test_progress_and_eta() -> None:
+    from store.progress import done_fraction, eta_seconds, open_count
+
+    counts = {"pending": 3, "retrying": 1, "sending": 1, "unknown": 1, "sent": 4}
+    assert open_count(counts) == 6
+    assert done_fraction({"total": 10, "counts": counts}) == 0.4
+    assert done_fraction({"total": 0, "counts": {}}) == 1.0
+    assert eta_seconds([130.0, 120.0, 110.0], remaining=6) == 60.0  # 10 s a message
+    assert eta_seconds([130.0], remaining=6) is None
+    assert eta_seconds([130.0, 120.0], remaining=0) is None

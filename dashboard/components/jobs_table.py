@@ -6,7 +6,9 @@ from typing import Any
 from textual import on
 from textual.widgets import DataTable
 
-from ..fmt import STATUS_STYLE, SHORT_STATUS, bar, compact, duration, one_line, progress_fraction
+from store.progress import done_fraction
+
+from ..fmt import STATUS_STYLE, SHORT_STATUS, bar, compact, duration, one_line
 from ..messages import JobSelected
 from ..snapshot import Snapshot
 from .difftable import DiffTable, styled
@@ -25,7 +27,7 @@ def job_cells(job: dict[str, Any], eta: float | None) -> tuple:
         str(job["id"]),
         one_line(job["name"], 40),
         styled(SHORT_STATUS.get(status, status), STATUS_STYLE.get(status)),
-        bar(progress_fraction(job), 6),
+        bar(done_fraction(job), 6),
         compact(c.get("sent", 0)),
         styled(compact(c.get("failed", 0)), "red" if c.get("failed") else None),
         compact(c.get("invalid", 0)),
