@@ -50,6 +50,7 @@ class JobsTable(DiffTable):
         self.sync(rows)
         n = len(snap.jobs)
         self.border_title = f"{self.app.title} · {n} job{'s' if n != 1 else ''}"
+        self.border_subtitle = "no jobs yet: n creates one from a contact file" if not n else ""
         self._announce()
 
     def select_job(self, job_id: int) -> None:
