@@ -313,6 +313,7 @@ async def test_empty_database_says_how_to_start(empty_env: Env) -> None:
         await settle(pilot, app)
         text = screen_text(app)
         assert "0 jobs" in text and "no job selected" in text and "w starts the worker" in text
+        assert "no jobs yet: n creates one" in text
         await pilot.press("p")  # nothing selected: a warning, no crash
         await pilot.press("e")
         await pilot.pause()
@@ -338,26 +339,3 @@ async def test_a_broken_database_read_is_reported_not_fatal(env: Env, monkeypatc
         await settle(pilot, app, 1, timeout=8)
         assert calls["n"] >= 2
 
-
-def test_empty_database_says_how_to_start(tmp_path) -> None:
-    import asyncio
-
-    import config
-    from dashboard.app import WaSenderApp
-    from store import Store
-
-    cfg = config.parse("", tmp_path / "config.toml")
-    store = Store(tmp_path / "empty.db")
-    app = WaSenderApp(cfg, tmp_path / "config.toml", store=store, live=False,
-                      supervisor_status=lambda: None)
-
-    async def run() -> str:
-        async with app.run_test(size=(80, 24)) as pilot:
-            for _ in range(50):
-                await pilot.pause(0.05)
-                if app.refreshes:
-                    break
-            from dashboard.components.jobs_table import JobsTable
-            return str(app.query_one(JobsTable).border_subtitle)
-
-    assert "n creates one" in asyncio.run(run())

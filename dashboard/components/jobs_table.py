@@ -49,8 +49,8 @@ class JobsTable(DiffTable):
         rows = [(str(j["id"]), job_cells(j, snap.etas.get(j["id"]))) for j in snap.jobs]
         self.sync(rows)
         n = len(snap.jobs)
-        self.border_title = f"{self.app.title} · {n} job{'s' if n != 1 else ''}"
-        self.border_subtitle = "no jobs yet: n creates one from a contact file" if not n else ""
+        hint = " · no jobs yet: n creates one" if not n else ""
+        self.border_title = f"{self.app.title} · {n} job{'s' if n != 1 else ''}{hint}"
         self._announce()
 
     def select_job(self, job_id: int) -> None:
