@@ -21,7 +21,7 @@ import config as configmod
 from . import pidfile
 from .core import FATAL, PROJECT_DIR, STARTING, STOPPED, StartError, Supervisor
 from .pidfile import AlreadyRunning
-from .proctree import RUN_DIR_VAR, tagged, wait_gone
+from .proctree import RUN_DIR_VAR, kill_all, tagged, wait_gone
 
 log = logging.getLogger("supervisor")
 
@@ -210,13 +210,7 @@ def stop(target: Any = None, *, timeout: float | None = None) -> bool:
     live = pidfile.live_supervisor(run_dir)
     if live is None:
         # No supervisor: anything still carrying this run dir's tag is an orphan.
-        left = tagged(RUN_DIR_VAR, str(run_dir))
-        for p in left:
-            try:
-                p.kill()
-            except psutil.Error:
-                pass
-        wait_gone(left, 5.0)
+        kill_all(tagged(RUN_DIR_VAR, str(run_dir)))
         return True
     proc = live[0]
     try:

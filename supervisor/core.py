@@ -23,7 +23,7 @@ import psutil
 from store import Store
 
 from . import pidfile
-from .proctree import RUN_DIR_VAR, TAG_VAR, Tree, gone, tagged, wait_gone
+from .proctree import RUN_DIR_VAR, TAG_VAR, Tree, gone, kill_all, tagged, wait_gone
 
 log = logging.getLogger("supervisor")
 wlog = logging.getLogger("supervisor.worker")
@@ -445,12 +445,7 @@ class Supervisor:
             return
         killed = self.tree.kill_leftovers()
         orphans = self._adopted_orphans()
-        for p in orphans:
-            try:
-                p.kill()
-            except psutil.Error:
-                pass
-        wait_gone(orphans, 5.0)
+        kill_all(orphans)
         if killed or orphans:
             log.info("killed %d leftover process(es) of the worker's tree", killed + len(orphans))
         self.tree = None
@@ -491,13 +486,7 @@ class Supervisor:
                 p.terminate()
             except psutil.Error:
                 pass
-        alive = wait_gone(left, self.sup.stop_timeout)
-        for p in alive:
-            try:
-                p.kill()
-            except psutil.Error:
-                pass
-        wait_gone(alive, 5.0)
+        kill_all(wait_gone(left, self.sup.stop_timeout))
 
     def _shutdown(self) -> None:
         by_file = self._file("stop").exists()

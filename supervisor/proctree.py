@@ -102,6 +102,14 @@ def wait_gone(procs: Iterable[psutil.Process], timeout: float) -> list[psutil.Pr
         time.sleep(0.05)
 
 
+def kill_all(procs: Iterable[psutil.Process], timeout: float = 5.0) -> list[psutil.Process]:
+    """SIGKILL every process and wait for them; returns those still alive at the deadline."""
+    procs = list(procs)
+    for p in procs:
+        _signal(p, signal.SIGKILL)
+    return wait_gone(procs, timeout)
+
+
 class Tree:
     """Everything the worker started, remembered so nothing escapes when it dies."""
 
@@ -182,7 +190,5 @@ class Tree:
         # The group may still hold members we never saw; its leader is gone, so the
         # group id cannot be handed to a new process while members remain.
         killpg(self.pgid, signal.SIGKILL)
-        for p in left:
-            _signal(p, signal.SIGKILL)
-        wait_gone(left, timeout)
+        kill_all(left, timeout)
         return len(left)
