@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import ContactsError
 from .phones import check_region, normalise_many, normalise_phone
 from .readers import ContactTable, read_contacts
 from .template import Template

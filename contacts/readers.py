@@ -7,7 +7,6 @@ import io
 import quopri
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 

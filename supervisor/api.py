@@ -21,7 +21,7 @@ import config as configmod
 from . import pidfile
 from .core import FATAL, PROJECT_DIR, STARTING, STOPPED, StartError, Supervisor
 from .pidfile import AlreadyRunning
-from .proctree import RUN_DIR_VAR, kill_all, tagged, wait_gone
+from .proctree import RUN_DIR_VAR, kill_all, tagged
 
 log = logging.getLogger("supervisor")
 

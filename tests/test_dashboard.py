@@ -5,7 +5,6 @@ import sys
 import types
 from pathlib import Path
 
-import pytest
 
 from dashboard.components.confirm import ConfirmScreen
 from dashboard.components.export_modal import ExportScreen

@@ -5,7 +5,6 @@ Update after an intended change with: pytest tests/test_dashboard_snapshots.py -
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 from textual.widgets import TextArea
 
