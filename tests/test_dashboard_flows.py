@@ -11,7 +11,7 @@ from dashboard.components.config_editor import ConfigScreen, set_values
 from dashboard.components.new_job import NewJobScreen
 from dashboard.components.qr_modal import QRScreen
 from dashboard.textshot import screen_text
-from tests.test_dashboard_support import NOW, Env, aio, empty_env, env, settle, utc, wait_for  # noqa: F401
+from tests.test_dashboard_support import NOW, Env, aio, empty_env, env, settle, utc, wait_for, wizard_at_columns  # noqa: F401
 
 CSV = """Name,Mobile,City
 Asha,+1 415 555 0101,Pune
@@ -110,12 +110,7 @@ async def test_new_job_wizard_can_change_the_phone_column_and_cancel(env: Env) -
     csv = write_csv(env.tmp)
     app = env.app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
-        await pilot.press("n")
-        wiz = app.screen
-        wiz.query_one("#file-path").value = str(csv)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: wiz.step == "columns")
+        wiz = await wizard_at_columns(pilot, app, csv)
         await pilot.press("down", "enter")  # City: no phone numbers in it
         await wait_for(pilot, lambda: wiz.step == "template" or "phone" in str(
             wiz.query_one("#columns-error").render()), what="column change")

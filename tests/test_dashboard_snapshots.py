@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual.widgets import TextArea
 
 from tests.test_dashboard_flows import QR_DATA, write_csv
-from tests.test_dashboard_support import NOW, Env, env, settle, utc, wait_for  # noqa: F401
+from tests.test_dashboard_support import NOW, Env, env, settle, utc, wait_for, wizard_at_columns  # noqa: F401
 
 
 def main_screen_ready():
@@ -46,13 +46,7 @@ def test_wizard_template_step_100x30(env: Env, snap_compare) -> None:
     csv = write_csv(env.tmp)
 
     async def run_before(pilot) -> None:
-        app = pilot.app
-        await settle(pilot, app)
-        await pilot.press("n")
-        wiz = app.screen
-        wiz.query_one("#file-path").value = str(csv)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: wiz.step == "columns")
+        wiz = await wizard_at_columns(pilot, pilot.app, csv)
         await pilot.press("enter")
         await wait_for(pilot, lambda: wiz.step == "template")
         editor = wiz.query_one("#template-editor", TextArea)

@@ -141,3 +141,14 @@ def aio(fn):
         asyncio.run(fn(*args, **kwargs))
 
     return wrapper
+
+
+async def wizard_at_columns(pilot, app, csv: Path):
+    """Open the new-job wizard, choose `csv` and wait for the columns step; returns the wizard."""
+    await settle(pilot, app)
+    await pilot.press("n")
+    wiz = app.screen
+    wiz.query_one("#file-path").value = str(csv)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: wiz.step == "columns")
+    return wiz
