@@ -6,6 +6,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -247,6 +248,9 @@ def _claimer(db: str, worker: str, out: "mp.Queue[list[int]]", ready: "mp.Queue[
         if m is None:
             break
         got.append(m["id"])
+        # The send happens here, outside any transaction, as in the worker. Without it one
+        # process can re-take SQLite's lock before the sleeping waiters wake and claim alone.
+        time.sleep(0.002)
         s.mark_sent(m["id"], worker_id=worker)
     out.put(got)
 
