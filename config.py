@@ -38,10 +38,9 @@ class Browser:
     headless: bool = True
     whatsapp_url: str = "https://web.whatsapp.com"
     navigation: str = "in_app"
-    user_agent: str = (
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/142.0.0.0 Safari/537.36"
-    )
+    # "auto": the installed browser's own user agent, with HeadlessChrome -> Chrome.
+    user_agent: str = "auto"
+    language: str = "en-US"
     boot_timeout: float = 90.0
     chat_timeout: float = 30.0
     ack_timeout: float = 60.0
@@ -60,6 +59,8 @@ class Sending:
     daily_cap: int = 0
     window_start: str = "00:00"
     window_end: str = "00:00"
+    auto_requeue_limit: int = 1
+    attention_after: int = 3
 
 
 @dataclass(frozen=True)
@@ -81,45 +82,113 @@ class Supervisor:
     memory_limit_mb: int = 1500
 
 
+# UI languages the worker knows: the date order of bubble times and the words WhatsApp
+# Web shows, which selectors name as {Label} (English text in braces). Translations
+# other than English are best effort; every key also has a structural fallback.
+# `[labels.LANG]` in config.toml adds or corrects words (also for other languages).
+LANGUAGES: dict[str, dict[str, Any]] = {
+    "en-US": {"date_order": "MDY", "labels": {}},
+    "en-GB": {"date_order": "DMY", "labels": {}},
+    "pt-BR": {"date_order": "DMY", "labels": {
+        "You": "Você", "Send": "Enviar", "Type a message": "Digite uma mensagem", "Attach": "Anexar",
+        "Add a caption": "Adicione uma legenda", "Use here": "Usar aqui", "OK": "OK", "invalid": "inválido",
+        "Trying to reach phone": "Tentando conectar ao celular", "Phone not connected": "Celular não conectado",
+        "Read more": "Ler mais", "Click to reload QR code": "Clique para recarregar o código QR",
+        "end-to-end encrypted": "ponta a ponta", "open the chat": "abrir a conversa",
+    }},
+    "de-DE": {"date_order": "DMY", "labels": {
+        "You": "Du", "Send": "Senden", "Type a message": "Nachricht eingeben", "Attach": "Anhängen",
+        "Add a caption": "Bildunterschrift hinzufügen", "Use here": "Hier verwenden", "OK": "OK", "invalid": "ungültig",
+        "Trying to reach phone": "Verbindung zum Telefon wird hergestellt",
+        "Phone not connected": "Telefon nicht verbunden", "Read more": "Weiterlesen",
+        "Click to reload QR code": "Klicke, um den QR-Code neu zu laden",
+        "end-to-end encrypted": "Ende-zu-Ende", "open the chat": "Chat konnte nicht",
+    }},
+    "es-ES": {"date_order": "DMY", "labels": {
+        "You": "Tú", "Send": "Enviar", "Type a message": "Escribe un mensaje", "Attach": "Adjuntar",
+        "Add a caption": "Añade un comentario", "Use here": "Usar aquí", "OK": "OK", "invalid": "no es válido",
+        "Trying to reach phone": "Intentando conectar con el teléfono", "Phone not connected": "Teléfono no conectado",
+        "Read more": "Leer más", "Click to reload QR code": "Haz clic para volver a cargar el código QR",
+        "end-to-end encrypted": "extremo a extremo", "open the chat": "abrir el chat",
+    }},
+}
+LABELS = ("You", "Send", "Type a message", "Attach", "Add a caption", "Use here", "OK", "invalid",
+          "Trying to reach phone", "Phone not connected", "Read more", "Click to reload QR code",
+          "end-to-end encrypted", "open the chat")
+
+_ICON_OUT = "span[data-icon='msg-time'], span[data-icon='msg-check'], span[data-icon='msg-dblcheck']"
+
+# Ordered fallbacks that hold on every DOM generation of docs/whatsapp-dom.md (2024 and
+# 2026). Structure first (ids, roles, data-icon names, data-tab), words last: words
+# change with the UI language and with WhatsApp's copywriting.
 DEFAULT_SELECTORS: dict[str, tuple[str, ...]] = {
     "booting": ("#startup", "progress"),
-    "qr_code": ("div[data-ref]",),
-    "qr_reload": ("div[data-ref] button", "xpath://button[contains(., 'reload QR')]"),
+    "qr_code": ("div[data-ref]", "[data-ref]:has(> canvas)", "xpath://canvas/parent::*[@data-ref]"),
+    "qr_reload": ("div[data-ref] button", "xpath://button[contains(., '{Click to reload QR code}')]",
+                  "xpath://*[@data-ref]/parent::*//button"),
     "logged_in": ("#pane-side", "#side"),
-    "phone_disconnected": ("div[data-testid='alert-phone']", "span[data-icon='alert-phone']"),
+    "phone_disconnected": ("div[data-testid='alert-phone']", "span[data-icon='alert-phone']",
+                           "xpath://*[@id='side']//*[contains(text(), '{Trying to reach phone}')]",
+                           "xpath://*[@id='side']//*[contains(text(), '{Phone not connected}')]"),
     "use_here_button": (
-        "xpath://div[@data-animate-modal-popup='true']//button[normalize-space()='Use here']",
+        "xpath://div[@data-animate-modal-popup='true']//button[normalize-space()='{Use here}']",
+        "xpath://div[@role='dialog']//button[normalize-space()='{Use here}']",
     ),
     "chat_open": ("#main header span[title]", "#main header"),
-    "chat_error": ("div[data-testid='toast']",),
+    "chat_error": ("div[data-testid='toast']",
+                   "xpath://*[@role='status' or @role='alert'][contains(., '{open the chat}')]",
+                   "xpath://*[not(ancestor::*[@id='main'])][text()[contains(., '{open the chat}')]]"),
     "compose_box": (
         "#main footer div[contenteditable='true'][role='textbox'][data-tab='10']",
-        "#main footer div[contenteditable='true'][data-tab='10']",
+        "#main footer div[contenteditable='true'][data-lexical-editor='true']",
+        "#main footer div[contenteditable='true'][aria-placeholder='{Type a message}']",
         "#main footer div[contenteditable='true']",
     ),
-    "send_button": ("#main footer button[aria-label='Send']", "#main footer span[data-icon='send']"),
-    "invalid_popup": ("xpath://div[@data-animate-modal-popup='true'][contains(., 'invalid')]",),
-    "popup_ok": ("xpath://div[@data-animate-modal-popup='true']//button[normalize-space()='OK']",),
-    "outgoing_message": ("#main div.message-out",),
+    "send_button": (
+        "#main footer button[aria-label='{Send}']",
+        "#main footer div[role='button'][aria-label='{Send}']",
+        "#main footer span[data-icon='wds-ic-send-filled']",
+        "#main footer span[data-icon='send']",
+    ),
+    "invalid_popup": (
+        "xpath://div[@data-animate-modal-popup='true'][contains(., '{invalid}')]",
+        "xpath://div[@role='dialog'][contains(., '{invalid}')]",
+    ),
+    "popup_ok": (
+        "xpath://div[@data-animate-modal-popup='true']//button[normalize-space()='{OK}']",
+        "xpath://div[@role='dialog']//button[normalize-space()='{OK}']",
+        "xpath://div[@data-animate-modal-popup='true']//*[@role='button'][normalize-space()='{OK}']",
+    ),
+    "message_row": ("#main div[role='row']",),
+    "outgoing_message": ("#main div.message-out", f"#main div[role='row']:has({_ICON_OUT})"),
     "message_text": ("span.selectable-text > span", "span.selectable-text"),
-    "message_meta": ("div.copyable-text[data-pre-plain-text]",),
+    "message_meta": ("div.copyable-text[data-pre-plain-text]", "[data-pre-plain-text]"),
     "msg_pending": ("span[data-icon='msg-time']",),
     "msg_ack": ("span[data-icon='msg-check']", "span[data-icon='msg-dblcheck']"),
+    "read_more": ("div[role='button'].read-more-button", "xpath:.//*[@role='button'][normalize-space()='{Read more}']"),
+    "message_list": ("#main div[role='application']", "#main [data-tab='8']"),
+    "chat_start": ("#main span[data-icon='lock-small']",
+                   "xpath://*[@id='main']//*[not(ancestor-or-self::*[@data-pre-plain-text])]"
+                   "[contains(text(), '{end-to-end encrypted}')]"),
     "attach_button": (
+        "#main footer button[aria-label='{Attach}']",
         "span[data-icon='plus-rounded']",
         "span[data-icon='plus']",
         "span[data-icon='attach-menu-plus']",
+        "#main footer div[role='button'][title='{Attach}']",
     ),
+    # Exact accept values: a looser `[accept^='image']` also matches the sticker input.
     "media_input": (
         "input[type='file'][accept='image/*,video/mp4,video/3gpp,video/quicktime']",
-        "input[type='file'][accept^='image']",
+        "input[type='file'][accept='image/*']",
     ),
     "document_input": ("input[type='file'][accept='*']",),
     "caption_box": (
-        "div[contenteditable='true'][role='textbox'][aria-placeholder='Add a caption']",
+        "div[contenteditable='true'][role='textbox'][aria-placeholder='{Add a caption}']",
+        "div[contenteditable='true'][aria-label='{Add a caption}']",
         "div[contenteditable='true'][aria-label*='caption']",
     ),
-    "media_send": ("span[data-icon='wds-ic-send-filled']", "div[role='button'][aria-label='Send']"),
+    "media_send": ("span[data-icon='wds-ic-send-filled']", "div[role='button'][aria-label='{Send}']"),
 }
 
 
@@ -132,13 +201,52 @@ class Config:
     worker: Worker = field(default_factory=Worker)
     supervisor: Supervisor = field(default_factory=Supervisor)
     selectors: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_SELECTORS))
+    # Words added or corrected by `[labels.LANG]` tables: {lang: {label: text}}.
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def database_url(self) -> str:
         return f"sqlite:///{self.paths.database}"
 
+    def words(self) -> dict[str, str]:
+        """The UI words of the configured language: {English label: text on the page}."""
+        lang = self.browser.language
+        known = LANGUAGES.get(lang, {}).get("labels", {})
+        words = {label: known.get(label, label) for label in LABELS}
+        words.update({k: v for k, v in self.labels.get(lang, {}).items()})
+        return words
+
+    def date_order(self) -> str:
+        """How bubble dates are written in the configured language: "MDY" or "DMY"."""
+        lang = self.browser.language
+        if lang in LANGUAGES:
+            return LANGUAGES[lang]["date_order"]
+        return "MDY" if lang in ("en-US", "en-PH", "es-US") else "DMY"
+
+    def resolved_selectors(self) -> dict[str, tuple[str, ...]]:
+        """The selectors with every {Label} in the page's words; a word that differs from
+        English is tried first and the English one after it (pages that stay English)."""
+        return resolve_selectors(self.selectors, self.words())
+
     def with_database(self, db: str | Path) -> "Config":
         return dataclasses.replace(self, paths=dataclasses.replace(self.paths, database=Path(db).resolve()))
+
+
+_LABEL_RE = re.compile(r"\{([^{}]+)\}")
+
+
+def resolve_selectors(selectors: dict[str, tuple[str, ...]], words: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for key, values in selectors.items():
+        resolved: list[str] = []
+        for sel in values:
+            variants = [_LABEL_RE.sub(lambda m: words.get(m.group(1), m.group(1)), sel),
+                        _LABEL_RE.sub(lambda m: m.group(1), sel)]
+            for v in variants:
+                if v not in resolved:
+                    resolved.append(v)
+        out[key] = tuple(resolved)
+    return out
 
 
 SECTIONS: dict[str, type] = {
@@ -263,9 +371,16 @@ def _validate(check: _Checker, cfg: Config) -> None:
         raise check.fail("browser", "whatsapp_url", f"must start with http:// or https://, not {b.whatsapp_url!r}")
     if "headless" in b.user_agent.lower():
         raise check.fail("browser", "user_agent", "must not contain 'Headless' (WhatsApp refuses such browsers)")
+    if not re.match(r"^[a-z]{2,3}(-[A-Z][A-Za-z]{1,3})?$", b.language):
+        raise check.fail("browser", "language", f"must be a language tag such as \"en-US\" or \"pt-BR\", "
+                                                f"not {b.language!r}")
+    if s.auto_requeue_limit < 0:
+        raise check.fail("sending", "auto_requeue_limit", f"must not be negative, got {s.auto_requeue_limit}")
+    if s.attention_after < 1:
+        raise check.fail("sending", "attention_after", f"must be at least 1, got {s.attention_after}")
 
 
-def _selectors(check: _Checker, data: Any) -> dict[str, tuple[str, ...]]:
+def _selectors(check: _Checker, data: Any, extra_labels: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
     if not isinstance(data, dict):
         raise check.fail("selectors", None, "must be a table")
     result = dict(DEFAULT_SELECTORS)
@@ -276,8 +391,25 @@ def _selectors(check: _Checker, data: Any) -> dict[str, tuple[str, ...]]:
             value = [value]
         if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
             raise check.fail("selectors", key, "must be a non-empty list of selector strings")
+        for sel in value:
+            for label in _LABEL_RE.findall(sel):
+                if label not in LABELS and label not in extra_labels:
+                    raise check.fail("selectors", key, f"unknown word {{{label}}} (known: {', '.join(LABELS)}; "
+                                                       "add one in a [labels.LANG] table)")
         result[key] = tuple(value)
     return result
+
+
+def _labels(check: _Checker, data: Any) -> dict[str, dict[str, str]]:
+    if not isinstance(data, dict):
+        raise check.fail("labels", None, "must be a table of languages, e.g. [labels.pt-BR]")
+    out: dict[str, dict[str, str]] = {}
+    for lang, words in data.items():
+        if not isinstance(words, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                  for k, v in words.items()):
+            raise check.fail("labels", lang, 'must be a table of "English word" = "word on the page"')
+        out[lang] = dict(words)
+    return out
 
 
 def parse(text: str, path: Path | None = None) -> Config:
@@ -290,13 +422,18 @@ def parse(text: str, path: Path | None = None) -> Config:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from None
     base = path.resolve().parent if path else Path.cwd()
     parts: dict[str, Any] = {}
+    if "labels" in data:
+        parts["labels"] = _labels(check, data["labels"])
+    extra = frozenset(w for words in parts.get("labels", {}).values() for w in words)
     for section, value in data.items():
+        if section == "labels":
+            continue
         if section == "selectors":
-            parts["selectors"] = _selectors(check, value)
+            parts["selectors"] = _selectors(check, value, extra)
         elif section in SECTIONS:
             parts[section] = _build_section(check, section, SECTIONS[section], value, base)
         else:
-            raise check.fail(section, None, f"unknown section (known: {', '.join([*SECTIONS, 'selectors'])})")
+            raise check.fail(section, None, f"unknown section (known: {', '.join([*SECTIONS, 'selectors', 'labels'])})")
     for section, cls in SECTIONS.items():
         parts.setdefault(section, _build_section(check, section, cls, {}, base))
     cfg = Config(path=path, **parts)

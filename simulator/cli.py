@@ -11,7 +11,7 @@ import sys
 import threading
 from typing import Any
 
-from simulator.server import ConfigError, Simulator
+from simulator.server import DOMS, LANGS, ConfigError, Simulator
 
 DEFAULT_PORT = 8377
 
@@ -107,7 +107,25 @@ def build_parser(prog: str = "tui.py simulator") -> argparse.ArgumentParser:
     p.add_argument("--qr-rotations", type=_count, default=5, metavar="N",
                    help="QR code changes before it expires (default 5)")
     p.add_argument("--seed", type=int, default=None, help="random seed for --failure-rate")
+    p.add_argument("--dom", choices=DOMS, default="2026",
+                   help="DOM generation of the page: 2026 is WhatsApp Web as public 2025-26 evidence "
+                        "describes it, 2024 the older one (default 2026; docs/whatsapp-dom.md)")
+    p.add_argument("--lang", choices=LANGS, default="auto",
+                   help="UI language of labels and bubble times (default auto: the browser's language)")
+    p.add_argument("--enter-does-not-send", action="store_true",
+                   help='the user turned off "Enter is send": Enter makes a new line')
+    p.add_argument("--contact", action="append", default=[], type=_contact, metavar="NAME=NUMBER",
+                   help="a saved contact: its chat shows NAME instead of the number (repeatable)")
+    p.add_argument("--min-chrome", type=_count, default=120, metavar="N",
+                   help="2026: Chrome older than N (or HeadlessChrome) gets 'update your browser' (default 120)")
     return p
+
+
+def _contact(text: str) -> tuple[str, str]:
+    name, sep, number = text.rpartition("=")
+    if not sep or not name.strip() or not number.strip().lstrip("+").isdigit():
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER such as 'Ana Souza=+5511987654321', got {text!r}")
+    return name.strip(), number.strip()
 
 
 def simulator_from_args(args: argparse.Namespace) -> Simulator:
@@ -119,6 +137,11 @@ def simulator_from_args(args: argparse.Namespace) -> Simulator:
         "lose_clicks": args.lose_clicks,
         "failure_rate": args.failure_rate,
         "phone_connected": not args.phone_disconnected,
+        "dom": args.dom,
+        "lang": args.lang,
+        "enter_sends": not args.enter_does_not_send,
+        "contact_names": {number: name for name, number in args.contact},
+        "min_chrome": args.min_chrome,
     }
     return Simulator(
         port=args.port,

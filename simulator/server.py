@@ -49,10 +49,23 @@ def digits_of(phone: Any) -> str:
     return re.sub(r"\D", "", str(phone or ""))
 
 
-def pre_plain_text(ts: float) -> str:
-    """WhatsApp's bubble meta string, local time, e.g. "[14:03, 3/7/2025] You: "."""
-    t = time.localtime(ts)
-    return f"[{t.tm_hour:02d}:{t.tm_min:02d}, {t.tm_mon}/{t.tm_mday}/{t.tm_year}] You: "
+DOMS = ("2024", "2026")
+# UI languages the page is drawn in ("auto": the browser's own, as WhatsApp Web does).
+LANGS = ("auto", "en-US", "en-GB", "pt-BR", "de-DE", "es-ES")
+
+_CHROME_RE = re.compile(r"\b(Headless)?Chrome/(\d+)")
+
+
+def browser_refused(user_agent: str, min_chrome: int) -> str | None:
+    """Why WhatsApp Web (2026) would show "update your browser" to this user agent, or None."""
+    m = _CHROME_RE.search(user_agent or "")
+    if m is None:
+        return None  # not Chrome at all: the simulator only models Chrome's checks
+    if m.group(1):
+        return "HeadlessChrome"
+    if int(m.group(2)) < min_chrome:
+        return f"Chrome {m.group(2)} is older than {min_chrome}"
+    return None
 
 
 def _b64(n: int) -> str:
@@ -78,6 +91,13 @@ class Settings:
     qr_rotate_seconds: float = 20.0
     qr_max_rotations: int = 5
     poll_interval: float = 0.3
+    dom: str = "2026"
+    lang: str = "auto"
+    enter_sends: bool = True
+    contact_names: dict[str, str] = field(default_factory=dict)
+    min_chrome: int = 120
+    history_page: int = 30
+    read_more_chars: int = 1000
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +114,13 @@ class Settings:
             "qr_rotate_seconds": self.qr_rotate_seconds,
             "qr_max_rotations": self.qr_max_rotations,
             "poll_interval": self.poll_interval,
+            "dom": self.dom,
+            "lang": self.lang,
+            "enter_sends": self.enter_sends,
+            "contact_names": dict(self.contact_names),
+            "min_chrome": self.min_chrome,
+            "history_page": self.history_page,
+            "read_more_chars": self.read_more_chars,
         }
 
     def copy(self) -> "Settings":
@@ -151,8 +178,30 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
                 if not d or d != str(value).strip():
                     raise ConfigError(f"{key}: expected digits such as \"13\", got {value!r}")
                 new.invalid_suffix = d
-        elif key in ("stuck_clock", "phone_connected"):
+        elif key in ("stuck_clock", "phone_connected", "enter_sends"):
             setattr(new, key, _bool(key, value))
+        elif key == "dom":
+            if str(value) not in DOMS:
+                raise ConfigError(f"{key}: expected one of {', '.join(DOMS)}, got {value!r}")
+            new.dom = str(value)
+        elif key == "lang":
+            if value not in LANGS:
+                raise ConfigError(f"{key}: expected one of {', '.join(LANGS)}, got {value!r}")
+            new.lang = value
+        elif key == "contact_names":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{key}: expected an object of number -> name, got {value!r}")
+            names = {}
+            for number, name in value.items():
+                d = digits_of(number)
+                if not d or not isinstance(name, str) or not name.strip():
+                    raise ConfigError(f"{key}: bad entry {number!r}: {name!r}")
+                names["+" + d] = name.strip()
+            new.contact_names = names
+        elif key in ("min_chrome", "history_page", "read_more_chars"):
+            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key != "min_chrome" else 0):
+                raise ConfigError(f"{key}: expected a whole number, got {value!r}")
+            setattr(new, key, value)
         elif key == "lose_clicks":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{key}: expected an integer >= 0, got {value!r}")
@@ -182,6 +231,7 @@ class Message:
     check_at: float | None = None
     dbl_at: float | None = None
     seq: int | None = None
+    incoming: bool = False
 
     def ack_view(self, now: float) -> dict[str, Any]:
         """What the page needs to draw this bubble's ack icon and meta."""
@@ -198,10 +248,14 @@ class Message:
             "status": status,
             "check_in": check_in,
             "dbl_in": dbl_in,
-            "pre": pre_plain_text(self.accepted_at or self.sent_at),
+            # The page formats the time in its UI language, as WhatsApp Web does.
+            "at": self.accepted_at or self.sent_at,
         }
 
     def history_view(self, now: float) -> dict[str, Any]:
+        if self.incoming:
+            return {"id": self.id, "incoming": True, "at": self.sent_at, "text": self.text,
+                    "attachment": self.attachment, "phone": self.phone}
         view = self.ack_view(now)
         view.update(text=self.text, attachment=self.attachment, phone=self.phone)
         return view
@@ -235,7 +289,9 @@ class SimState:
             "invalid_opens": 0,
             "failed_opens": 0,
             "lost_clicks": 0,
+            "refused_browsers": 0,
         }
+        self.refused_reasons: list[str] = []
         self.chats_version = 0
 
     # --- control -------------------------------------------------------------
@@ -346,6 +402,7 @@ class SimState:
                 last = msgs[-1]
                 items.append({
                     "phone": phone,
+                    "name": self.settings.contact_names.get(phone),
                     "last_text": last.text if last.text else (last.attachment or {}).get("name", ""),
                     "last_at": last.accepted_at or last.sent_at,
                     "count": len(msgs),
@@ -354,6 +411,11 @@ class SimState:
             return {"version": self.chats_version, "chats": items[:200]}
 
     # --- the app ------------------------------------------------------------------
+
+    def note_refused(self, reason: str) -> None:
+        with self.lock:
+            self.counters["refused_browsers"] += 1
+            self.refused_reasons.append(reason)
 
     def count_page_load(self) -> None:
         with self.lock:
@@ -384,8 +446,32 @@ class SimState:
             e164 = "+" + digits
             return {
                 "phone": e164,
+                "name": self.settings.contact_names.get(e164),
                 "history": [m.history_view(now) for m in self.chats.get(e164, [])],
             }
+
+    def history(self, phone: Any) -> dict[str, Any]:
+        """The open chat's messages again (the page merges new ones in, e.g. a reply)."""
+        with self.lock:
+            now = time.time()
+            e164 = "+" + digits_of(phone)
+            return {"phone": e164, "history": [m.history_view(now) for m in self.chats.get(e164, [])]}
+
+    def deliver(self, phone: Any, text: str, *, at: float | None = None) -> dict[str, Any]:
+        """An incoming message from `phone` (a contact's reply): in its chat, never in the ledger."""
+        with self.lock:
+            digits = digits_of(phone)
+            if not 7 <= len(digits) <= 15:
+                raise ConfigError(f"phone: {phone!r} is not a phone number")
+            if not isinstance(text, str) or not text.strip():
+                raise ConfigError("text: expected a non-empty string")
+            now = time.time() if at is None else at
+            msg = Message(id="3A" + secrets.token_hex(9).upper(), phone="+" + digits, text=text, caption=None,
+                          attachment=None, sent_at=now, accepted_at=now, incoming=True)
+            self.by_id[msg.id] = msg
+            self.chats.setdefault(msg.phone, []).append(msg)
+            self.chats_version += 1
+            return {"id": msg.id, "phone": msg.phone}
 
     def send(
         self,
@@ -444,6 +530,16 @@ class SimState:
 
 
 # ----------------------------------------------------------------------------- HTTP
+
+_UNSUPPORTED_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>WhatsApp</title></head>
+<body><div id="app"><div class="landing-unsupported" data-unsupported-browser="true">
+<h1>WhatsApp works with Google Chrome {MIN} and newer</h1>
+<p>To use WhatsApp, update Chrome or use Mozilla Firefox, Safari, Microsoft Edge or Opera.</p>
+<a href="https://www.google.com/chrome">UPDATE GOOGLE CHROME</a>
+</div></div></body></html>
+"""
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -552,8 +648,17 @@ class _Handler(BaseHTTPRequestHandler):
         st = self.server.state
         if path in ("/", "/send", "/index.html"):
             st.count_page_load()
+            settings = st.settings
+            refused = browser_refused(self.headers.get("User-Agent", ""), settings.min_chrome) \
+                if settings.dom == "2026" else None
+            if refused:
+                st.note_refused(refused)
+                self._send(200, _UNSUPPORTED_HTML.replace("{MIN}", str(settings.min_chrome)).encode("utf-8"),
+                           _CONTENT_TYPES[".html"])
+                return
             html = self.server.static["app.html"].decode("utf-8")
-            boot = {"boot_time": st.settings.boot_time, "poll_interval": st.settings.poll_interval}
+            boot = {"boot_time": settings.boot_time, "poll_interval": settings.poll_interval,
+                    "dom": settings.dom, "lang": settings.lang}
             html = html.replace("/*SIM_CONFIG*/{}", json.dumps(boot))
             self._send(200, html.encode("utf-8"), _CONTENT_TYPES[".html"])
         elif path.startswith("/__sim__/static/"):
@@ -608,6 +713,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._body()
             st.qr_start()
             self._json(st.state())
+        elif path == "/__sim__/incoming":
+            body = self._json_body()
+            self._json(st.deliver(body.get("phone"), body.get("text")))
+        elif path == "/__sim__/app/history":
+            body = self._json_body()
+            self._json(st.history(body.get("phone")))
         elif path == "/__sim__/app/open":
             body = self._json_body()
             self._json(st.open_chat(body.get("phone"), str(body.get("via") or "in_app")))
@@ -627,6 +738,8 @@ class _Handler(BaseHTTPRequestHandler):
             }
             if q.get("type"):
                 attachment["type"] = q["type"]
+            # Which file input the page was given the file through: media, document or sticker.
+            attachment["kind"] = q.get("kind") or "document"
             self._json(st.send(q.get("phone"), q.get("id") or "", q.get("caption", ""), attachment=attachment))
         else:
             self._body()
@@ -719,6 +832,10 @@ class Simulator:
 
     def reset(self) -> None:
         self.state.reset()
+
+    def deliver(self, phone: str, text: str) -> dict[str, Any]:
+        """A contact writes to us (an incoming message in their chat)."""
+        return self.state.deliver(phone, text)
 
     def ledger(self) -> dict[str, Any]:
         return self.state.ledger()

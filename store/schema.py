@@ -8,7 +8,18 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# Upgrades of an existing database, by the version they lead to (a new database is
+# created by DDL at the newest version). Each runs in the schema transaction.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE messages ADD COLUMN clicked_at REAL",
+        "ALTER TABLE messages ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE messages ADD COLUMN verify_tries INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE messages ADD COLUMN review TEXT",
+    ),
+}
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS jobs (
@@ -38,8 +49,15 @@ DDL = (
         last_error TEXT,
         claimed_by TEXT,
         claimed_at REAL,
+        -- committed just before the send click or key: NULL means it certainly never happened
+        clicked_at REAL,
         sent_at REAL,
         updated_at REAL,
+        -- automatic re-queues after a send click (bounded by sending.auto_requeue_limit)
+        requeues INTEGER NOT NULL DEFAULT 0,
+        -- verifications that could not decide, and why the message waits for a person
+        verify_tries INTEGER NOT NULL DEFAULT 0,
+        review TEXT,
         UNIQUE (job_id, phone)
     )""",
     # The queue: only claimable rows, in claim order. Keeps a claim O(log n) at 1M rows.

@@ -27,11 +27,13 @@ OPEN = (PENDING, RETRYING, SENDING, UNKNOWN)  # a job with any of these is not f
 
 MESSAGE_MOVES: dict[str, frozenset[str]] = {
     PENDING: frozenset({SENDING, SKIPPED}),
-    RETRYING: frozenset({SENDING, SKIPPED}),
+    # RETRYING -> PENDING: attempts given back (a page change, not the message, failed them).
+    RETRYING: frozenset({SENDING, SKIPPED, PENDING}),
     # PENDING/RETRYING from SENDING: released before the click (pause, logout, shutdown)
     # or verified as not sent after a crash.
     SENDING: frozenset({SENT, RETRYING, FAILED, INVALID, UNKNOWN, PENDING}),
-    # UNKNOWN is settled only by verification: found in the chat or queued again.
+    # UNKNOWN is settled only by verification (found in the chat, or proven absent and
+    # queued again) or by a person's decision (`review --mark-sent / --resend`).
     UNKNOWN: frozenset({SENT, PENDING}),
     FAILED: frozenset({PENDING}),   # retried by hand
     SENT: frozenset(),

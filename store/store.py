@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import orjson
 
 from . import states as S
-from .schema import DDL, PRAGMAS, SCHEMA_VERSION
+from .schema import DDL, MIGRATIONS, PRAGMAS, SCHEMA_VERSION
 
 Row = dict[str, Any]
 
@@ -154,12 +154,24 @@ class Store:
         self._raw.execute("COMMIT")
 
     def _create_schema(self) -> None:
+        """Create a new database at the newest version, or upgrade an older one step by step."""
         with self.write():
+            fresh = self._one("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'messages'") is None
+            version = SCHEMA_VERSION
+            if not fresh:
+                row = self._one("SELECT data FROM kv WHERE name = 'schema_version'")
+                version = int(json.loads(row["data"])) if row else 1
+                if version > SCHEMA_VERSION:
+                    raise RuntimeError(f"{self.path}: database schema {version} is newer than this program "
+                                       f"({SCHEMA_VERSION}): update the program")
+                for target in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS.get(target, ()):
+                        self._q(statement)
             for statement in DDL:
                 self._q(statement)
             self._q(
                 "INSERT INTO kv(name, data, updated_at) VALUES ('schema_version', :v, :t) "
-                "ON CONFLICT(name) DO NOTHING",
+                "ON CONFLICT(name) DO UPDATE SET data = :v, updated_at = :t",
                 v=str(SCHEMA_VERSION), t=time.time(),
             )
 
@@ -346,7 +358,7 @@ class Store:
                   note: str | None = None) -> None:
         now = now or time.time()
         with self.write():
-            row = self._move(message_id, S.SENT, now, worker_id=worker_id, sent_at=now, last_error=note)
+            row = self._move(message_id, S.SENT, now, worker_id=worker_id, sent_at=now, last_error=note, review=None)
             self.log_event("sent", f"message {message_id} sent" + (f" ({note})" if note else ""),
                            job_id=row["job_id"], message_id=message_id, at=now)
 
@@ -400,14 +412,109 @@ class Store:
                            job_id=row["job_id"], message_id=message_id, at=now)
 
     def requeue_unsent(self, message_id: int, reason: str, *, now: float | None = None) -> None:
-        """Verification found no trace of the message: it goes back to the queue."""
+        """Verification proved the message is not in its chat: it goes back to the queue.
+        Counted in `requeues` (the worker holds a message instead once that is used up)."""
         now = now or time.time()
         with self.write():
-            row = self._move(message_id, S.PENDING, now, claimed_by=None, claimed_at=None,
-                             last_error=reason, next_attempt_at=None)
+            row = self._move(message_id, S.PENDING, now, claimed_by=None, claimed_at=None, clicked_at=None,
+                             last_error=reason, next_attempt_at=None, review=None, verify_tries=0)
+            self._q("UPDATE messages SET requeues = requeues + 1 WHERE id = :id", id=message_id)
             self._reopen_job(row["job_id"], now)
             self.log_event("requeued", f"message {message_id} not found in its chat, queued again: {reason}",
                            job_id=row["job_id"], message_id=message_id, level="warning", at=now)
+
+    def mark_clicking(self, message_id: int, *, worker_id: str, now: float | None = None) -> None:
+        """Committed right before the send click or key: from here on the message may have left."""
+        now = now or time.time()
+        with self.write():
+            done = self._q("UPDATE messages SET clicked_at = :now, updated_at = :now "
+                           "WHERE id = :id AND status = 'sending' AND claimed_by = :w RETURNING id",
+                           now=now, id=message_id, w=worker_id)
+            if not done:
+                raise S.IllegalTransition(f"message {message_id} is not claimed by {worker_id} in 'sending'")
+
+    def release_unclicked(self, message_id: int, reason: str, *, max_attempts: int, backoff: float,
+                          now: float | None = None) -> str:
+        """A dead worker's claimed message whose send click certainly never happened
+        (no `clicked_at`): queued again without any verification, its attempt counted."""
+        now = now or time.time()
+        with self.write():
+            row = self._one("SELECT status, clicked_at FROM messages WHERE id = :id", id=message_id)
+            if row is None or row["status"] != S.SENDING or row["clicked_at"] is not None:
+                raise S.IllegalTransition(f"message {message_id} is not an unclicked claim")
+            return self.mark_failed_attempt(message_id, reason, max_attempts=max_attempts, backoff=backoff, now=now)
+
+    def note_undetermined(self, message_id: int, reason: str, *, now: float | None = None) -> int:
+        """Verification could not decide: the message is (or stays) `unknown` with the reason;
+        returns how many verifications could not decide so far. Never queued again by this."""
+        now = now or time.time()
+        with self.write():
+            row = self._one("SELECT job_id, status, verify_tries FROM messages WHERE id = :id", id=message_id)
+            if row is None:
+                raise KeyError(f"no message {message_id}")
+            if row["status"] == S.SENDING:
+                self._move(message_id, S.UNKNOWN, now, last_error=reason)
+            elif row["status"] != S.UNKNOWN:
+                raise S.IllegalTransition(f"message {message_id} is {row['status']}, not in flight")
+            tries = int(row["verify_tries"]) + 1
+            self._q("UPDATE messages SET review = :r, verify_tries = :n, updated_at = :now WHERE id = :id",
+                    r=reason, n=tries, now=now, id=message_id)
+            self.log_event("undetermined", f"message {message_id}: verification could not decide: {reason}",
+                           job_id=row["job_id"], message_id=message_id, level="warning", at=now)
+            return tries
+
+    def review_list(self, job_id: int | None = None) -> list[Row]:
+        """`unknown` messages (sent or not: nothing proved it), oldest first, for a person to decide."""
+        sql = ("SELECT id, job_id, phone, name, text, attachment, status, attempts, claimed_by, claimed_at, "
+               "clicked_at, requeues, verify_tries, review, last_error FROM messages WHERE status = 'unknown'")
+        if job_id is not None:
+            return self._q(sql + " AND job_id = :j ORDER BY id", j=job_id)
+        return self._q(sql + " ORDER BY id")
+
+    def decide(self, message_ids: Iterable[int], *, sent: bool, now: float | None = None) -> list[int]:
+        """A person's decision on `unknown` messages: they were sent, or they go back to the
+        queue. All ids are checked first; nothing changes unless every one is `unknown`."""
+        now = now or time.time()
+        ids = list(dict.fromkeys(message_ids))
+        with self.write():
+            for mid in ids:
+                row = self._one("SELECT status FROM messages WHERE id = :id", id=mid)
+                if row is None:
+                    raise KeyError(f"no message {mid}")
+                if row["status"] != S.UNKNOWN:
+                    raise S.IllegalTransition(f"message {mid} is {row['status']}, not unknown")
+            for mid in ids:
+                if sent:
+                    row = self._move(mid, S.SENT, now, sent_at=now, last_error="marked sent by a person",
+                                     review=None)
+                    self.log_event("sent", f"message {mid} marked sent by a person", job_id=row["job_id"],
+                                   message_id=mid, at=now)
+                else:
+                    row = self._move(mid, S.PENDING, now, claimed_by=None, claimed_at=None, clicked_at=None,
+                                     last_error="sent again by a person's decision", next_attempt_at=None,
+                                     review=None, verify_tries=0)
+                    self._reopen_job(row["job_id"], now)
+                    self.log_event("resend", f"message {mid} queued again by a person", job_id=row["job_id"],
+                                   message_id=mid, level="warning", at=now)
+            return ids
+
+    def give_back(self, message_ids: Iterable[int], reason: str, *, now: float | None = None) -> list[int]:
+        """Attempts that a page change (not the message) used up: messages in `retrying` or
+        `failed` go back to `pending` with that attempt returned. Others are left alone."""
+        now = now or time.time()
+        done: list[int] = []
+        with self.write():
+            for mid in message_ids:
+                row = self._one("SELECT status FROM messages WHERE id = :id", id=mid)
+                if row is None or row["status"] not in (S.RETRYING, S.FAILED):
+                    continue
+                moved = self._move(mid, S.PENDING, now, next_attempt_at=None, last_error=reason)
+                self._q("UPDATE messages SET attempts = max(attempts - 1, 0) WHERE id = :id", id=mid)
+                self._reopen_job(moved["job_id"], now)
+                done.append(mid)
+            if done:
+                self.log_event("given_back", f"{len(done)} attempt(s) given back: {reason}", level="warning", at=now)
+        return done
 
     def retry_failed(self, job_id: int, *, now: float | None = None) -> int:
         """Put a job's failed messages back in the queue (by hand, from the dashboard or CLI)."""
@@ -428,7 +535,8 @@ class Store:
 
     def in_flight(self, *, exclude_workers: Iterable[str] = ()) -> list[Row]:
         """Messages in `sending`/`unknown` whose claimer is not among `exclude_workers`."""
-        rows = self._q("SELECT id, job_id, phone, text, attachment, status, claimed_by, claimed_at, attempts "
+        rows = self._q("SELECT id, job_id, phone, text, attachment, status, claimed_by, claimed_at, clicked_at, "
+                       "attempts, requeues, verify_tries, review "
                        "FROM messages WHERE status IN ('sending', 'unknown') ORDER BY id")
         skip = set(exclude_workers)
         return [r for r in rows if r["claimed_by"] not in skip]
@@ -585,6 +693,9 @@ class Store:
         row = self._one("SELECT data, updated_at FROM kv WHERE name = :n", n=name)
         return json.loads(row["data"]) if row else None
 
+    def delete_doc(self, name: str) -> bool:
+        return bool(self._q("DELETE FROM kv WHERE name = :n RETURNING name", n=name))
+
 
 class ReadMostlyStore:
     """Reads on a read-only connection, writes through a full Store opened on first use.
@@ -597,7 +708,7 @@ class ReadMostlyStore:
     READS = frozenset({
         "events", "get_job", "jobs", "counts", "has_runnable_jobs", "next_start_at", "message",
         "in_flight", "sent_since", "last_sent_at", "sent_times", "page_messages", "iter_messages",
-        "workers", "latest_worker", "optouts", "optout_set", "get_doc", "url", "path",
+        "workers", "latest_worker", "optouts", "optout_set", "get_doc", "url", "path", "review_list",
     })
 
     def __init__(self, target: str | os.PathLike[str]) -> None:

@@ -23,7 +23,8 @@ from store import Store
 from worker import FakeClock, run_worker
 from worker import pacing, runner
 from worker.browser import UserError, check_paths, prepare_profile, start_browser
-from worker.page import floor_minute, normalize, parse_pre_plain
+from worker.bubble_time import floor_minute, parse_pre_plain
+from worker.textmatch import comparable
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable

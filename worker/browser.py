@@ -1,8 +1,12 @@
 """Starting Chromium through Selenium with the persistent profile from the config."""
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import platform
+import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +61,54 @@ def prepare_profile(profile_dir: Path) -> None:
         log.info("removed a stale Chrome profile lock (%s)", target or "no pid")
 
 
-def chrome_options(browser_cfg: Any) -> Options:
+@functools.lru_cache(maxsize=8)
+def installed_version(binary: str) -> str | None:
+    """The browser's version ("156.0.8078.114") as `BINARY --version` prints it."""
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"(\d+)\.(\d+)\.(\d+)\.(\d+)", out)
+    return m.group(0) if m else None
+
+
+def _platform_token() -> str:
+    machine = platform.machine() or "x86_64"
+    return f"X11; Linux {'x86_64' if machine in ('x86_64', 'AMD64') else machine}"
+
+
+def user_agent_for(browser_cfg: Any) -> str:
+    """The user agent presented to WhatsApp: the configured one, or ("auto") the installed
+    browser's own, as a headed Chrome of that version writes it (reduced form, as Chrome
+    has sent since version 101): never "HeadlessChrome", never an outdated version."""
+    if browser_cfg.user_agent != "auto":
+        return browser_cfg.user_agent
+    version = installed_version(str(browser_cfg.binary))
+    major = version.split(".")[0] if version else None
+    if major is None:
+        raise UserError(f"cannot tell the version of {browser_cfg.binary} (`--version` printed none): "
+                        "set browser.user_agent in config.toml")
+    return (f"Mozilla/5.0 ({_platform_token()}) AppleWebKit/537.36 (KHTML, like Gecko) "
+            f"Chrome/{major}.0.0.0 Safari/537.36")
+
+
+def chrome_options(browser_cfg: Any, user_agent: str) -> Options:
     opts = Options()
     opts.binary_location = str(browser_cfg.binary)
     opts.add_argument(f"--user-data-dir={Path(browser_cfg.profile_dir).resolve()}")
     if browser_cfg.headless:
         opts.add_argument("--headless=new")
-    opts.add_argument(f"--user-agent={browser_cfg.user_agent}")
+    opts.add_argument(f"--user-agent={user_agent}")
+    # One UI language: WhatsApp Web follows the browser's, and so its words and bubble
+    # times are the ones the selectors and the time parser expect.
+    lang = browser_cfg.language
+    opts.add_argument(f"--lang={lang}")
+    accept = lang if "-" not in lang else f"{lang},{lang.split('-')[0]}"
+    opts.add_experimental_option("prefs", {"intl.accept_languages": accept})
+    # What maintained clients do so that the page sees an ordinary browser:
+    # navigator.webdriver stays false and no "controlled by automated software" switch.
+    opts.add_argument("--disable-blink-features=AutomationControlled")
+    opts.add_experimental_option("excludeSwitches", ["enable-automation"])
     if os.geteuid() == 0:
         opts.add_argument("--no-sandbox")
     for arg in ("--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
@@ -77,30 +122,34 @@ def chrome_options(browser_cfg: Any) -> Options:
     return opts
 
 
-def _ua_metadata(user_agent: str) -> dict[str, Any]:
-    """Client hints matching the configured user agent (headless Chromium would say HeadlessChrome)."""
-    import re
-
+def _ua_metadata(user_agent: str, binary: str) -> dict[str, Any]:
+    """Client hints matching the user agent (headless Chromium would say HeadlessChrome)."""
     m = re.search(r"Chrome/(\d+)(?:\.[\d.]+)?", user_agent)
-    major = m.group(1) if m else "142"
-    full = m.group(0).split("/", 1)[1] if m else "142.0.0.0"
-    brands = [{"brand": "Not_A Brand", "version": "99"}, {"brand": "Google Chrome", "version": major},
-              {"brand": "Chromium", "version": major}]
-    platform = "Linux" if "Linux" in user_agent else ("Windows" if "Windows" in user_agent else "macOS")
-    return {"brands": brands, "fullVersion": full, "platform": platform, "platformVersion": "",
+    major = m.group(1) if m else "0"
+    full = installed_version(binary) if m else None
+    if not full or not full.startswith(major + "."):
+        full = f"{major}.0.0.0"
+    brand = "Google Chrome" if "google-chrome" in binary or binary.endswith("/chrome") else "Chromium"
+    brands = [{"brand": brand, "version": major}, {"brand": "Not_A Brand", "version": "24"}]
+    if brand != "Chromium":
+        brands.insert(1, {"brand": "Chromium", "version": major})
+    platform_name = "Linux" if "Linux" in user_agent else ("Windows" if "Windows" in user_agent else "macOS")
+    return {"brands": brands, "fullVersion": full, "platform": platform_name, "platformVersion": "",
             "architecture": "x86", "model": "", "mobile": False}
 
 
 def start_browser(browser_cfg: Any) -> tuple[webdriver.Chrome, Service]:
     check_paths(browser_cfg)
     prepare_profile(Path(browser_cfg.profile_dir))
+    user_agent = user_agent_for(browser_cfg)
     # An explicit driver path: Selenium Manager never downloads anything.
     service = Service(executable_path=str(browser_cfg.driver), log_output=os.devnull)
-    driver = webdriver.Chrome(service=service, options=chrome_options(browser_cfg))
+    driver = webdriver.Chrome(service=service, options=chrome_options(browser_cfg, user_agent))
     try:
         driver.execute_cdp_cmd("Emulation.setUserAgentOverride", {
-            "userAgent": browser_cfg.user_agent,
-            "userAgentMetadata": _ua_metadata(browser_cfg.user_agent),
+            "userAgent": user_agent,
+            "acceptLanguage": browser_cfg.language,
+            "userAgentMetadata": _ua_metadata(user_agent, str(browser_cfg.binary)),
         })
     except Exception as exc:  # not fatal: --user-agent already covers navigator.userAgent
         log.warning("could not set user agent client hints: %s", exc)

@@ -1,15 +1,17 @@
-"""WhatsApp Web, seen through the DOM contract (docs/whatsapp-dom.md).
+"""WhatsApp Web, seen through the selectors of the config (docs/whatsapp-dom.md).
 
-Every selector comes from the config (`cfg.selectors`: key -> ordered fallbacks, "xpath:"
-prefix for XPath). Most reads are one JavaScript round trip that looks up several keys at
-once, which keeps a message's automation time well under a second.
+Every selector comes from `cfg.resolved_selectors()` (key -> ordered fallbacks, words
+of the configured language filled in). Most reads are one JavaScript round trip that
+looks up several keys at once, which keeps a message's automation time under a second.
+A key whose every fallback fails is recorded in `failed_keys`, also when a structural
+fallback in code saved the step: the worker stops the line when that repeats.
 """
 from __future__ import annotations
 
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,183 +19,14 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
+from . import page_js as JS
+from .textmatch import comparable
+
 log = logging.getLogger("worker")
 
 POLL = 0.05  # seconds between two looks at the page while waiting
 CHAT_ERROR_GRACE = 2.0  # seconds an error toast must stand, with the session still up, to count
-
-# Shared JS prelude: F(key, root, visibleOnly) finds the first element matching one of the
-# key's selectors; FA(key, root) all elements of the first selector that matches any.
-_PRELUDE = r"""
-const SEL = arguments[0];
-const vis = (e) => !!(e && e.isConnected && (e.offsetParent !== null || e.getClientRects().length));
-const one = (s, root) => {
-  if (s.startsWith('xpath:')) {
-    const r = document.evaluate(s.slice(6), root || document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
-    const out = []; for (let i = 0; i < r.snapshotLength; i++) out.push(r.snapshotItem(i)); return out;
-  }
-  return Array.from((root || document).querySelectorAll(s));
-};
-const FA = (key, root) => {
-  for (const s of (SEL[key] || [])) { try { const l = one(s, root); if (l.length) return l; } catch (e) {} }
-  return [];
-};
-const F = (key, root, visibleOnly) => {
-  for (const s of (SEL[key] || [])) {
-    try { for (const e of one(s, root)) { if (!visibleOnly || vis(e)) return e; } } catch (e) {}
-  }
-  return null;
-};
-const norm = (t) => String(t || '').replace(/\r\n?/g, '\n').replace(/\u00a0/g, ' ').trim();
-const boxText = (box) => {
-  // The text of a contenteditable as the user sees it ("\n" per line break).
-  const BLOCK = /^(DIV|P|LI|UL|OL|H[1-6]|BLOCKQUOTE|PRE)$/;
-  let out = '', pending = false;
-  const flush = () => { if (pending) { out += '\n'; pending = false; } };
-  const walk = (node) => {
-    for (const c of node.childNodes) {
-      if (c.nodeType === 3) { if (c.data) { flush(); out += c.data; } }
-      else if (c.nodeName === 'BR') {
-        flush();
-        if (c.nextSibling || !(c.parentNode === box || BLOCK.test(c.parentNode.nodeName))) out += '\n';
-      } else if (c.nodeType === 1) {
-        const block = BLOCK.test(c.nodeName);
-        if (block && out !== '') pending = true;
-        walk(c);
-        if (block) pending = true;
-      }
-    }
-  };
-  walk(box);
-  return out;
-};
-const bubbleText = (b) => { const t = F('message_text', b); return t ? t.innerText : ''; };
-const bubbleAtt = (b) => { const a = b.querySelector('[data-attachment-name]'); return a ? a.getAttribute('data-attachment-name') : null; };
-"""
-
-_STATE_JS = _PRELUDE + r"""
-const qr = F('qr_code', null, true);
-const chat = F('chat_open', null, true);
-let title = null;
-if (chat) title = chat.getAttribute('title') || chat.textContent || '';
-return {
-  booting: !!F('booting', null, true),
-  qr: qr ? qr.getAttribute('data-ref') : null,
-  qr_expired: !!F('qr_reload', null, true),
-  logged_in: !!F('logged_in', null, true),
-  phone_disconnected: !!F('phone_disconnected', null, true),
-  use_here: !!F('use_here_button', null, true),
-  chat_title: title,
-  compose: !!F('compose_box', null, true),
-  invalid: !!F('invalid_popup', null, true),
-  popup_ok: !!F('popup_ok', null, true),
-  // Only an error shown after this chat was asked for counts (see _OPEN_LINK_JS).
-  chat_error: FA('chat_error', null).some((e) => vis(e) && !e.hasAttribute('data-wa-sender-seen')),
-};
-"""
-
-_CLICK_JS = _PRELUDE + r"""
-const e = F(arguments[1], null, arguments[2]);
-if (!e) return false;
-e.click();
-return true;
-"""
-
-_FIND_JS = _PRELUDE + "return F(arguments[1], null, arguments[2]);"
-
-_MARK_ERRORS_JS = _PRELUDE + r"""
-for (const e of FA('chat_error', null)) e.setAttribute('data-wa-sender-seen', '1');
-return true;
-"""
-
-_OPEN_LINK_JS = r"""
-const a = document.createElement('a');
-a.href = arguments[0];
-a.rel = 'noopener';
-a.textContent = 'chat';
-a.style.position = 'fixed'; a.style.left = '-100px'; a.style.top = '0';
-(document.body || document.documentElement).appendChild(a);
-try { a.click(); } finally { a.remove(); }
-return true;
-"""
-
-_CLEAR_BOX_JS = _PRELUDE + r"""
-const box = F(arguments[1], null, true);
-if (!box) return null;
-box.focus();
-const r = document.createRange(); r.selectNodeContents(box);
-const s = window.getSelection(); s.removeAllRanges(); s.addRange(r);
-if (boxText(box) !== '') document.execCommand('delete', false);
-return boxText(box);
-"""
-
-_INSERT_JS = _PRELUDE + r"""
-const box = F(arguments[1], null, true);
-if (!box) return null;
-if (document.activeElement !== box) {
-  box.focus();
-  const r = document.createRange(); r.selectNodeContents(box); r.collapse(false);
-  const s = window.getSelection(); s.removeAllRanges(); s.addRange(r);
-}
-if (arguments[2]) document.execCommand('insertText', false, arguments[2]);
-return boxText(box);
-"""
-
-_BOX_TEXT_JS = _PRELUDE + r"""
-const box = F(arguments[1], null, true);
-return box ? boxText(box) : null;
-"""
-
-# Outgoing bubbles matching a text (and attachment name): their count and the newest one's ack.
-_MATCH_JS = _PRELUDE + r"""
-const want = arguments[1], att = arguments[2];
-let count = 0, last = null;
-for (const b of FA('outgoing_message')) {
-  if (norm(bubbleText(b)) !== want) continue;
-  if (att !== null && bubbleAtt(b) !== att) continue;
-  count++; last = b;
-}
-const s = {
-  count,
-  ack: !!(last && F('msg_ack', last)),
-  pending: !!(last && F('msg_pending', last)),
-  logged_in: !!F('logged_in', null, true),
-  qr: !!F('qr_code', null, true),
-  phone_disconnected: !!F('phone_disconnected', null, true),
-};
-return s;
-"""
-
-_BUBBLES_JS = _PRELUDE + r"""
-const out = [];
-for (const b of FA('outgoing_message')) {
-  const meta = F('message_meta', b);
-  out.push({text: bubbleText(b), pre: meta ? meta.getAttribute('data-pre-plain-text') : null, att: bubbleAtt(b)});
-}
-return out;
-"""
-
-_PRE_RE = re.compile(r"\[(\d{1,2}):(\d{2}), (\d{1,2})/(\d{1,2})/(\d{4})\]")
-
-
-def normalize(text: str | None) -> str:
-    """The comparison form of a message text: \\r\\n as \\n, no surrounding whitespace
-    (WhatsApp trims what it sends), non-breaking spaces as spaces."""
-    return (text or "").replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").strip()
-
-
-def parse_pre_plain(pre: str | None) -> float | None:
-    """Epoch seconds of a bubble's "[HH:MM, M/D/YYYY] You: " (local time, minute precision)."""
-    m = _PRE_RE.search(pre or "")
-    if not m:
-        return None
-    hh, mm, mon, day, year = (int(g) for g in m.groups())
-    return time.mktime((year, mon, day, hh, mm, 0, 0, 0, -1))
-
-
-def floor_minute(ts: float) -> float:
-    lt = time.localtime(ts)
-    return time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, lt.tm_hour, lt.tm_min, 0, 0, 0, -1))
+MAX_DUMPS = 50  # failure dumps kept in LOG_DIR/failures (the oldest go first)
 
 
 class SelectorNotFound(Exception):
@@ -209,6 +42,10 @@ class SelectorNotFound(Exception):
         if dump:
             msg += f"; screenshot and page saved as {dump}.png/.html"
         super().__init__(msg)
+
+
+class SendFailure(Exception):
+    """Something went wrong before the send click (retryable)."""
 
 
 class LoggedOut(Exception):
@@ -233,38 +70,77 @@ class ChatResult:
     invalid: bool = False
 
 
+@dataclass
+class Row:
+    """One outgoing message row of the open chat."""
+    id: str | None
+    text: str | None     # the message text element's text; None when message_text matched nothing
+    full: str            # the whole row's text (a document's name is there)
+    pre: str | None      # data-pre-plain-text, None when the row has none
+    media: bool
+    ack: bool
+    pending: bool
+    more: bool           # a "Read more" is still there
+
+
+@dataclass
+class ChatView:
+    rows: list[Row]
+    total: int                   # outgoing rows in the chat (rows holds the newest `limit`)
+    structural: bool             # found by the status-icon fallback, not by outgoing_message
+    any_rows: int                # message rows of any kind
+    metas: list[str | None]      # data-pre-plain-text of every row of any kind, oldest first
+    start: bool                  # the chat's beginning (end-to-end notice) is loaded
+    expanded: int                # "Read more" clicked during this look
+    box: str | None              # the compose box's text
+    logged_in: bool
+    qr: bool
+    phone_disconnected: bool
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def heads(self) -> list[str]:
+        return [m for m in self.metas if m][:5]
+
+    def ours_by_meta(self, you: str) -> int:
+        """Rows whose meta names us as the sender ("[...] You: "), recognised or not."""
+        return sum(1 for m in self.metas if m and _sender(m) == you)
+
+
 class WhatsAppPage:
     """One browser tab running WhatsApp Web (or the simulator)."""
 
     def __init__(self, driver: Any, cfg: Any, *, check: Callable[[], None] | None = None) -> None:
         self.driver = driver
         self.cfg = cfg
-        self.sel = {k: list(v) for k, v in cfg.selectors.items()}
+        self.sel = {k: list(v) for k, v in cfg.resolved_selectors().items()}
         self.base_url = cfg.browser.whatsapp_url.rstrip("/")
         self.log_dir = Path(cfg.paths.log_dir)
         # Called in every wait loop: raises Interrupted when a stop/pause asks to end the step.
         self.check = check or (lambda: None)
+        self.failed_keys: dict[str, str] = {}  # key -> what failed, for the current message
+        self.last_dump: str | None = None
 
     # ------------------------------------------------------------------ plumbing
     def js(self, script: str, *args: Any) -> Any:
         return self.driver.execute_script(script, self.sel, *args)
 
     def state(self) -> dict[str, Any]:
-        return self.js(_STATE_JS)
+        return self.js(JS.STATE)
 
     def find(self, key: str, *, visible: bool = True) -> Any:
-        return self.js(_FIND_JS, key, visible)
+        return self.js(JS.FIND, key, visible)
 
     def click(self, key: str, *, visible: bool = True) -> bool:
         """Click the first element matching `key` with a real (Selenium) click; JS click as fallback."""
-        el = self.js(_FIND_JS, key, visible)
+        el = self.js(JS.FIND, key, visible)
         if el is None:
             return False
-        try:
-            el.click()
-        except WebDriverException:
-            self.driver.execute_script("arguments[0].click();", el)
+        click_element(self.driver, el)
         return True
+
+    def key_failed(self, key: str, detail: str) -> None:
+        self.failed_keys.setdefault(key, detail)
 
     def dump(self, key: str) -> str | None:
         """Save a screenshot and the page HTML in the log directory; returns the path stem."""
@@ -277,6 +153,8 @@ class WhatsAppPage:
             except WebDriverException as exc:
                 log.warning("screenshot failed: %s", exc)
             (Path(str(stem) + ".html")).write_text(self.driver.page_source or "", encoding="utf-8")
+            _prune_dumps(d)
+            self.last_dump = str(stem)
             return str(stem)
         except Exception as exc:  # the dump must never hide the original failure
             log.warning("could not save the failure dump for %s: %s", key, exc)
@@ -284,6 +162,7 @@ class WhatsAppPage:
 
     def not_found(self, key: str, detail: str = "") -> SelectorNotFound:
         err = SelectorNotFound(key, detail, self.dump(key))
+        self.key_failed(key, str(err))
         log.error("%s", err)
         return err
 
@@ -324,30 +203,18 @@ class WhatsAppPage:
             s["login"] = "unknown"
         return s
 
-    def wait_booted(self, timeout: float) -> dict[str, Any]:
-        """Wait until the app shows the QR code or the logged-in app (or the "Use here" dialog)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            s = self.session()
-            if s["login"] not in ("booting", "unknown"):
-                return s
-            if time.monotonic() >= deadline:
-                raise self.not_found("logged_in", f"WhatsApp Web did not boot within {timeout:.0f} s "
-                                                  "(neither 'qr_code' nor 'logged_in' matched)")
-            self._sleep()
-
     # ------------------------------------------------------------------ chats
     def open_chat(self, phone: str, *, navigation: str | None = None) -> ChatResult:
         """Open the chat with `phone` ("+DIGITS"); wait for its compose box or the invalid popup."""
         digits = re.sub(r"\D", "", phone)
         nav = navigation or self.cfg.browser.navigation
+        self.js(JS.MARK_BEFORE_OPEN)
         if nav == "url":
             self.load(f"{self.base_url}/send?phone={digits}")
             # The page boots again: the chat opens when the app is up.
             timeout = self.cfg.browser.boot_timeout + self.cfg.browser.chat_timeout
         else:
-            self.js(_MARK_ERRORS_JS)  # an error toast still showing from an earlier chat doesn't count
-            self.driver.execute_script(_OPEN_LINK_JS, f"https://wa.me/{digits}")
+            self.driver.execute_script(JS.OPEN_LINK, f"https://wa.me/{digits}")
             timeout = self.cfg.browser.chat_timeout
         deadline = time.monotonic() + timeout
         error_seen = 0.0
@@ -361,7 +228,7 @@ class WhatsAppPage:
             if s["invalid"]:
                 self.click("popup_ok")
                 return ChatResult(ok=False, invalid=True)
-            if s["compose"] and s["chat_title"] is not None and re.sub(r"\D", "", s["chat_title"]) == digits:
+            if s["compose"] and s["chat_title"] is not None and _is_this_chat(s, digits):
                 return ChatResult(ok=True)
             if s["chat_error"]:
                 # The same toast shows when the session just ended (logout, phone gone): give
@@ -384,36 +251,85 @@ class WhatsAppPage:
     def type_text(self, box_key: str, text: str) -> None:
         """Put `text` into the box exactly: each line inserted with insertText (emoji outside
         the BMP cannot go through send_keys), Shift+Enter between lines (Enter would send)."""
-        if self.js(_CLEAR_BOX_JS, box_key) is None:
+        if self.js(JS.CLEAR_BOX, box_key) is None:
             raise self.not_found(box_key)
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         for i, line in enumerate(lines):
             if i:
                 ActionChains(self.driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
             if line:
-                if self.js(_INSERT_JS, box_key, line) is None:
+                if self.js(JS.INSERT, box_key, line) is None:
                     raise self.not_found(box_key)
-        got = self.js(_BOX_TEXT_JS, box_key)
-        if normalize(got) != normalize(text):
-            raise SendFailure(f"the {box_key} holds {got!r} instead of the message text")
+        got = self.box_text(box_key)
+        if comparable(got, markers=True) != comparable(text, markers=True):
+            raise SendFailure(f"the {box_key} holds {len(got or '')} characters that differ from the message text")
+
+    def box_text(self, box_key: str) -> str | None:
+        return self.js(JS.BOX_TEXT, box_key)
+
+    def press_enter(self, box_key: str) -> bool:
+        """Enter in the box (WhatsApp sends on Enter unless the user turned that off)."""
+        box = self.find(box_key)
+        if box is None:
+            return False
+        box.send_keys(Keys.ENTER)
+        return True
 
     def wait_for(self, key: str, timeout: float, *, visible: bool = True) -> Any:
         deadline = time.monotonic() + timeout
         while True:
-            el = self.js(_FIND_JS, key, visible)
+            el = self.js(JS.FIND, key, visible)
             if el is not None:
                 return el
             if time.monotonic() >= deadline:
                 raise self.not_found(key)
             self._sleep()
 
-    # ------------------------------------------------------------------ bubbles
-    def match(self, text: str, attachment_name: str | None = None) -> dict[str, Any]:
-        return self.js(_MATCH_JS, normalize(text), attachment_name)
+    # ------------------------------------------------------------------ the open chat
+    def chat_view(self, *, limit: int = 0, expand: bool = False) -> ChatView:
+        """The open chat's outgoing rows (newest `limit`, 0 = all); `expand` clicks "Read more"."""
+        raw = self.js(JS.CHAT, bool(expand), int(limit))
+        rows = [Row(**r) for r in raw["rows"]]
+        view = ChatView(rows=rows, total=raw["total"], structural=raw["structural"], any_rows=raw["any_rows"],
+                        metas=raw["metas"], start=raw["start"], expanded=raw["expanded"], box=raw["box"],
+                        logged_in=raw["logged_in"], qr=raw["qr"], phone_disconnected=raw["phone_disconnected"],
+                        raw=raw)
+        if view.structural:
+            self.key_failed("outgoing_message", "no configured selector matched the outgoing rows "
+                                                "(found by their status icons)")
+        return view
 
-    def bubbles(self) -> list[dict[str, Any]]:
-        return self.js(_BUBBLES_JS)
+    def load_earlier(self) -> bool:
+        """Scroll to the top of the message list (the page then loads older messages)."""
+        return bool(self.js(JS.SCROLL_TOP))
 
 
-class SendFailure(Exception):
-    """Something went wrong before the send click (retryable)."""
+def _sender(pre: str) -> str:
+    """The sender in "[2:05 PM, 11/30/2026] You: "."""
+    return pre.rsplit("]", 1)[-1].strip().rstrip(":").strip()
+
+
+def click_element(driver: Any, el: Any) -> None:
+    try:
+        el.click()
+    except WebDriverException:
+        driver.execute_script("arguments[0].click();", el)
+
+
+def _is_this_chat(s: dict[str, Any], digits: str) -> bool:
+    """The open chat is the one asked for: its title shows the number, or it is a chat
+    panel opened since the request and its title is a saved contact's name."""
+    title_digits = re.sub(r"\D", "", s["chat_title"] or "")
+    if title_digits == digits:
+        return True
+    return bool(s["chat_title_new"]) and len(title_digits) < 7
+
+
+def _prune_dumps(folder: Path) -> None:
+    stems = sorted({p.with_suffix("") for p in folder.glob("*.html")} | {p.with_suffix("") for p in folder.glob("*.png")})
+    for stem in stems[:-MAX_DUMPS]:
+        for suffix in (".png", ".html"):
+            try:
+                Path(str(stem) + suffix).unlink()
+            except FileNotFoundError:
+                pass

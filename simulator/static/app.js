@@ -4,12 +4,106 @@
  * (a #startup screen for boot_time seconds), then polls /__sim__/state and
  * renders the QR landing, the "Use here" dialog or the app. Chats open inside
  * the app (wa.me and /send links, chat list, "New chat" field) without a reload.
- * The DOM follows docs/whatsapp-dom.md exactly: do not rename anything here
- * without changing that contract.
+ *
+ * Two DOM generations (docs/whatsapp-dom.md), chosen per page load:
+ *  - "2024": the DOM this project was first written against (classes such as
+ *    .message-out, data-testid attributes, plain-text bubbles).
+ *  - "2026": what public 2025–26 evidence says WhatsApp Web serves now: no
+ *    .message-out/.message-in (an outgoing row is the one with a status icon),
+ *    bare-hash data-id, a Lexical compose box, div[role=button] send control with
+ *    the wds-ic-send-filled icon, rich bubbles (emoji as <img>, links, *bold* etc.
+ *    drawn as elements, long texts cut behind "Read more"), attachment bubbles
+ *    without any file-name attribute, no data-testid, text-only banners.
+ * Labels and bubble times follow the UI language (the browser's own by default).
  */
 'use strict';
 (function () {
-  const CFG = Object.assign({ boot_time: 3, poll_interval: 0.3 }, window.SIM_CONFIG || {});
+  const CFG = Object.assign({ boot_time: 3, poll_interval: 0.3, dom: '2024', lang: 'auto' }, window.SIM_CONFIG || {});
+  const NEW = CFG.dom === '2026';
+
+  // ------------------------------------------------------------------ languages
+
+  const STRINGS = {
+    'en-US': {
+      you: 'You', send: 'Send', type: 'Type a message', attach: 'Attach', caption: 'Add a caption',
+      useHere: 'Use here', useHereBody: 'WhatsApp is open in another window. Click "Use here" to use WhatsApp in this window.',
+      ok: 'OK', invalid: 'Phone number shared via url is invalid.', reach: 'Trying to reach phone',
+      reachSub: 'Make sure your phone has an active internet connection.', readMore: 'Read more',
+      reload: 'Click to reload QR code', scan: 'Scan this QR code to link a device!',
+      e2e: 'Messages and calls are end-to-end encrypted. Only people in this chat can read, listen to, or share them.',
+      chatError: "Couldn't open the chat. Check your connection and try again.",
+      photos: 'Photos & videos', document: 'Document', sticker: 'New sticker', voice: 'Voice message',
+      close: 'Close', search: 'Search input textbox', chats: 'Chats',
+    },
+    'en-GB': {},
+    'pt-BR': {
+      you: 'Você', send: 'Enviar', type: 'Digite uma mensagem', attach: 'Anexar', caption: 'Adicione uma legenda',
+      useHere: 'Usar aqui', useHereBody: 'O WhatsApp está aberto em outra janela. Clique em "Usar aqui" para usar o WhatsApp nesta janela.',
+      ok: 'OK', invalid: 'O número de telefone compartilhado por url é inválido.', reach: 'Tentando conectar ao celular',
+      reachSub: 'Verifique se o seu celular tem uma conexão ativa com a internet.', readMore: 'Ler mais',
+      reload: 'Clique para recarregar o código QR', scan: 'Escaneie este código QR para conectar um aparelho!',
+      e2e: 'As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta. Somente as pessoas desta conversa podem ler, ouvir ou compartilhá-las.',
+      chatError: 'Não foi possível abrir a conversa. Verifique sua conexão e tente novamente.',
+      photos: 'Fotos e vídeos', document: 'Documento', sticker: 'Nova figurinha', voice: 'Mensagem de voz',
+      close: 'Fechar', search: 'Caixa de texto de pesquisa', chats: 'Conversas',
+    },
+    'de-DE': {
+      you: 'Du', send: 'Senden', type: 'Nachricht eingeben', attach: 'Anhängen', caption: 'Bildunterschrift hinzufügen',
+      useHere: 'Hier verwenden', useHereBody: 'WhatsApp ist in einem anderen Fenster geöffnet. Klicke auf „Hier verwenden“, um WhatsApp in diesem Fenster zu verwenden.',
+      ok: 'OK', invalid: 'Die über die URL geteilte Telefonnummer ist ungültig.', reach: 'Verbindung zum Telefon wird hergestellt',
+      reachSub: 'Stelle sicher, dass dein Telefon mit dem Internet verbunden ist.', readMore: 'Weiterlesen',
+      reload: 'Klicke, um den QR-Code neu zu laden', scan: 'Scanne diesen QR-Code, um ein Gerät zu verknüpfen!',
+      e2e: 'Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt. Nur Personen in diesem Chat können sie lesen, anhören oder teilen.',
+      chatError: 'Chat konnte nicht geöffnet werden. Überprüfe deine Verbindung und versuche es erneut.',
+      photos: 'Fotos & Videos', document: 'Dokument', sticker: 'Neuer Sticker', voice: 'Sprachnachricht',
+      close: 'Schließen', search: 'Suchfeld', chats: 'Chats',
+    },
+    'es-ES': {
+      you: 'Tú', send: 'Enviar', type: 'Escribe un mensaje', attach: 'Adjuntar', caption: 'Añade un comentario',
+      useHere: 'Usar aquí', useHereBody: 'WhatsApp está abierto en otra ventana. Haz clic en "Usar aquí" para usar WhatsApp en esta ventana.',
+      ok: 'OK', invalid: 'El número de teléfono compartido a través de la URL no es válido.', reach: 'Intentando conectar con el teléfono',
+      reachSub: 'Asegúrate de que tu teléfono tenga una conexión a internet activa.', readMore: 'Leer más',
+      reload: 'Haz clic para volver a cargar el código QR', scan: '¡Escanea este código QR para vincular un dispositivo!',
+      e2e: 'Los mensajes y las llamadas están cifrados de extremo a extremo. Solo las personas en este chat pueden leerlos, escucharlos o compartirlos.',
+      chatError: 'No se pudo abrir el chat. Comprueba tu conexión e inténtalo de nuevo.',
+      photos: 'Fotos y videos', document: 'Documento', sticker: 'Nuevo sticker', voice: 'Mensaje de voz',
+      close: 'Cerrar', search: 'Cuadro de texto de búsqueda', chats: 'Chats',
+    },
+  };
+  function pickLang(wanted) {
+    const candidates = wanted && wanted !== 'auto' ? [wanted] : (navigator.languages || [navigator.language || 'en-US']);
+    for (const c of candidates) {
+      if (STRINGS[c]) return c;
+      const prefix = String(c).split('-')[0];
+      const hit = Object.keys(STRINGS).find((k) => k.startsWith(prefix + '-'));
+      if (hit) return hit;
+    }
+    return 'en-US';
+  }
+  const LANG = pickLang(CFG.lang);
+  const T = Object.assign({}, STRINGS['en-US'], STRINGS[LANG]);
+  document.documentElement.lang = LANG;
+
+  const pad = (n) => String(n).padStart(2, '0');
+  /* Bubble times as WhatsApp Web writes them in each language. en-US is 12-hour; the
+   * 2026 generation puts a narrow no-break space before AM/PM, as Chrome's ICU does. */
+  function fmtTime(d) {
+    const hh = d.getHours(), mm = pad(d.getMinutes());
+    if (LANG === 'en-US') return `${hh % 12 || 12}:${mm}${NEW ? '\u202f' : ' '}${hh < 12 ? 'AM' : 'PM'}`;
+    if (LANG === 'es-ES') return `${hh}:${mm}`;
+    return `${pad(hh)}:${mm}`;
+  }
+  function fmtDate(d) {
+    const D = d.getDate(), M = d.getMonth() + 1, Y = d.getFullYear();
+    if (LANG === 'en-US') return `${M}/${D}/${Y}`;
+    if (LANG === 'de-DE') return `${pad(D)}.${pad(M)}.${Y}`;
+    if (LANG === 'es-ES') return `${D}/${M}/${Y}`;
+    return `${pad(D)}/${pad(M)}/${Y}`;
+  }
+  const prePlain = (at, who) => { const d = new Date(at * 1000); return `[${fmtTime(d)}, ${fmtDate(d)}] ${who}: `; };
+
+  // ------------------------------------------------------------------ state
+
   const app = document.getElementById('app');
   let view = 'startup';        // startup | landing | usehere | app
   let state = null;            // last /__sim__/state answer
@@ -17,6 +111,7 @@
   let chatsVersion = -1;
   let openToken = 0;
   let currentPhone = null;     // "+DIGITS" of the open chat
+  let chat = null;             // the open chat: {phone, name, history (all known), shown (count)}
   const watching = new Set();  // ids of bubbles queued while the phone is offline
 
   const ICONS = {
@@ -31,8 +126,11 @@
     'document': '<svg viewBox="0 0 24 24" width="26" height="26"><path fill="currentColor" d="M6 2h8l6 6v12a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V9h5.5z"/></svg>',
     'media': '<svg viewBox="0 0 24 24" width="22" height="22"><path fill="currentColor" d="M21 19V5a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2zM8.5 13.5l2.5 3 3.5-4.5 4.5 6H5z"/></svg>',
     'x': '<svg viewBox="0 0 24 24" width="24" height="24"><path fill="currentColor" d="M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z"/></svg>',
+    'lock-small': '<svg viewBox="0 0 10 12" width="10" height="12"><path fill="currentColor" d="M5 1a3 3 0 0 0-3 3v1H1v6h8V5H8V4a3 3 0 0 0-3-3zm0 1.2A1.8 1.8 0 0 1 6.8 4v1H3.2V4A1.8 1.8 0 0 1 5 2.2z"/></svg>',
   };
   const ACK_LABEL = { 'msg-time': ' Pending ', 'msg-check': ' Sent ', 'msg-dblcheck': ' Delivered ' };
+  // A 1x1 transparent GIF: the real page draws emoji from a sprite; only the alt matters here.
+  const EMOJI_SRC = 'data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw==';
 
   // ------------------------------------------------------------------ helpers
 
@@ -61,29 +159,89 @@
     });
     return r.json();
   }
-  const pad = (n) => String(n).padStart(2, '0');
-  function prePlain(d) {
-    return `[${pad(d.getHours())}:${pad(d.getMinutes())}, ${d.getMonth() + 1}/${d.getDate()}/${d.getFullYear()}] You: `;
-  }
-  const timeOfPre = (pre) => (/^\[(\d\d:\d\d)/.exec(pre || '') || [])[1] || '';
+  const timeOf = (at) => fmtTime(new Date(at * 1000));
   function newId() {
     const b = new Uint8Array(8);
     crypto.getRandomValues(b);
     return '3EB0' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('').toUpperCase();
   }
   const digitsOf = (p) => String(p || '').replace(/\D/g, '');
-  const dataId = (phone, id) => `true_${digitsOf(phone)}@c.us_${id}`;
+  const dataId = (phone, id, incoming) => `${incoming ? 'false' : 'true'}_${digitsOf(phone)}@c.us_${id}`;
   function fmtSize(n) {
     if (n < 1024) return `${n} B`;
     if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
     return `${(n / 1024 / 1024).toFixed(1)} MB`;
   }
+  const enterSends = () => !(state && state.settings && state.settings.enter_sends === false);
 
-  /* The text of a contenteditable box as the user sees it, "\n" for line breaks.
-   * Walks the DOM instead of using innerText, which counts Chrome's
-   * <div><br></div> empty paragraphs (made by execCommand('insertText', "a\n\nb"))
-   * as two line breaks. A <br> that is the last child of a block is only a
-   * placeholder that keeps an empty line open. */
+  // Emoji are whole grapheme clusters (ZWJ sequences, skin tones, flags).
+  const SEGMENTER = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  const EMOJI_RE = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
+  function emojiImg(g) {
+    return h('img', { class: 'emoji', alt: g, 'data-plain-text': g, draggable: 'false', src: EMOJI_SRC });
+  }
+  /* Text as the 2026 page draws it: emoji as <img>, the rest as text nodes. */
+  function emojiNodes(text) {
+    const out = [];
+    let run = '';
+    for (const { segment } of SEGMENTER.segment(text)) {
+      if (EMOJI_RE.test(segment)) {
+        if (run) { out.push(document.createTextNode(run)); run = ''; }
+        out.push(emojiImg(segment));
+      } else {
+        run += segment;
+      }
+    }
+    if (run) out.push(document.createTextNode(run));
+    return out;
+  }
+  const URL_RE = /(https?:\/\/[^\s<]+[^\s<.,;:!?)\]'"]|www\.[^\s<]+[^\s<.,;:!?)\]'"])/g;
+  function linkNodes(text) {
+    const out = [];
+    let last = 0;
+    for (const m of text.matchAll(URL_RE)) {
+      if (m.index > last) out.push(...emojiNodes(text.slice(last, m.index)));
+      const href = m[0].startsWith('www.') ? 'http://' + m[0] : m[0];
+      out.push(h('a', { href, title: href, target: '_blank', rel: 'noopener noreferrer', class: 'link' }, m[0]));
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) out.push(...emojiNodes(text.slice(last)));
+    return out;
+  }
+  /* WhatsApp's formatting: *bold*, _italic_, ~strike~, ```mono```; the markers are consumed. */
+  const FORMATS = [['```', 'code'], ['*', 'strong'], ['_', 'em'], ['~', 'del']];
+  const reEsc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const FORMAT_RES = FORMATS.map(([mk, tag]) => [mk, tag, new RegExp(
+    `(^|[\\s.,;:!?(\\[{"'])${reEsc(mk)}(?=\\S)([^\\n]*?\\S)${reEsc(mk)}(?=$|[\\s.,;:!?)\\]}"'])`, 'u')]);
+  function formatNodes(text) {
+    let best = null;
+    for (const [mk, tag, re] of FORMAT_RES) {
+      const m = re.exec(text);
+      if (m && (best === null || m.index + m[1].length < best.start)) best = { m, mk, tag, start: m.index + m[1].length };
+    }
+    if (!best) return linkNodes(text);
+    const { m, mk, tag, start } = best;
+    const end = start + mk.length * 2 + m[2].length;
+    const inner = tag === 'code' ? [document.createTextNode(m[2])] : formatNodes(m[2]);
+    return [...linkNodes(text.slice(0, start)), h(tag, { class: 'fmt' }, inner), ...formatNodes(text.slice(end))];
+  }
+  function fillRich(el, text) {
+    String(text).split('\n').forEach((line, i) => {
+      if (i) el.append(document.createElement('br'));
+      if (line) el.append(...formatNodes(line));
+    });
+  }
+  function fillWithBreaks(el, text) {
+    String(text).split('\n').forEach((line, i) => {
+      if (i) el.append(document.createElement('br'));
+      if (line) el.append(document.createTextNode(line));
+    });
+  }
+
+  /* The text of a contenteditable box as the user sees it, "\n" for line breaks, an
+   * emoji image as its character. Walks the DOM instead of using innerText, which
+   * counts Chrome's <div><br></div> empty paragraphs as two line breaks. A <br> that
+   * is the last child of a block is only a placeholder that keeps an empty line open. */
   const BLOCK = /^(DIV|P|LI|UL|OL|H[1-6]|BLOCKQUOTE|PRE)$/;
   function boxText(box) {
     let out = '';
@@ -93,6 +251,9 @@
       for (const c of node.childNodes) {
         if (c.nodeType === Node.TEXT_NODE) {
           if (c.data) { flush(); out += c.data; }
+        } else if (c.nodeName === 'IMG') {
+          const alt = c.getAttribute('data-plain-text') || c.getAttribute('alt') || '';
+          if (alt) { flush(); out += alt; }
         } else if (c.nodeName === 'BR') {
           flush();
           if (c.nextSibling || !(c.parentNode === box || BLOCK.test(c.parentNode.nodeName))) out += '\n';
@@ -115,26 +276,51 @@
     s.removeAllRanges();
     s.addRange(r);
   }
-  function fillWithBreaks(el, text) {
-    String(text).split('\n').forEach((line, i) => {
-      if (i) el.append(document.createElement('br'));
-      if (line) el.append(document.createTextNode(line));
-    });
-  }
-  function setBoxText(box, text) {
-    box.textContent = '';
-    fillWithBreaks(box, text);
-    if (text.endsWith('\n')) box.append(document.createElement('br'));
-    box.dispatchEvent(new Event('input', { bubbles: true }));
-  }
-  /* Shared key handling for the compose and caption boxes: Enter sends,
-   * Shift+Enter inserts a line break. */
-  function wireTextbox(box, onSend, onChange) {
+
+  /* A text box. 2024: a plain contenteditable. 2026: a Lexical-like editor that owns
+   * its DOM: every change is read back and drawn again as <p> with text spans, emoji
+   * images and <br> (so a script that pokes at the DOM sees what the real editor draws).
+   * Enter sends (unless "Enter is send" is off), Shift+Enter makes a new line. */
+  function textBox(attrs, onSend, onChange) {
+    const box = h('div', Object.assign({ contenteditable: 'true', role: 'textbox', spellcheck: 'true' },
+      NEW ? { 'data-lexical-editor': 'true', 'aria-multiline': 'true' } : {}, attrs));
+    let model = '';
+    const changed = () => {
+      box.classList.toggle('empty', model.trim() === '');
+      if (onChange) onChange();
+    };
+    const render = () => {
+      if (!NEW) return;
+      const p = h('p', { class: 'selectable-text copyable-text', dir: 'ltr' });
+      String(model).split('\n').forEach((line, i) => {
+        if (i) p.append(h('br'));
+        if (line) {
+          for (const n of emojiNodes(line)) {
+            p.append(n.nodeType === Node.TEXT_NODE
+              ? h('span', { class: 'selectable-text copyable-text', 'data-lexical-text': 'true' }, n) : n);
+          }
+        }
+      });
+      if (model === '' || model.endsWith('\n')) p.append(h('br'));
+      box.replaceChildren(p);
+      if (document.activeElement === box) caretToEnd(box);
+    };
+    const api = {
+      box,
+      text: () => (NEW ? model : boxText(box)),
+      set(t) {
+        model = t;
+        if (NEW) render();
+        else { box.textContent = ''; fillWithBreaks(box, t); if (t.endsWith('\n')) box.append(h('br')); }
+        changed();
+      },
+      clear() { api.set(''); },
+    };
     box.addEventListener('keydown', (e) => {
       if (e.key !== 'Enter' || e.isComposing) return;
       e.preventDefault();
-      if (e.shiftKey) {
-        document.execCommand('insertLineBreak');
+      if (e.shiftKey || !enterSends()) {
+        if (NEW) { model += '\n'; render(); changed(); } else document.execCommand('insertLineBreak');
       } else {
         onSend();
       }
@@ -144,13 +330,13 @@
       const t = (e.clipboardData || window.clipboardData).getData('text/plain');
       document.execCommand('insertText', false, t);
     });
-    const update = () => {
-      box.classList.toggle('empty', boxText(box).trim() === '');
-      if (onChange) onChange();
-    };
-    box.addEventListener('input', update);
-    new MutationObserver(update).observe(box, { childList: true, subtree: true, characterData: true });
-    update();
+    box.addEventListener('input', () => {
+      if (NEW) { model = boxText(box); render(); }
+      changed();
+    });
+    if (!NEW) new MutationObserver(changed).observe(box, { childList: true, subtree: true, characterData: true });
+    api.set('');
+    return api;
   }
 
   // ------------------------------------------------------------------ boot
@@ -213,7 +399,10 @@
       }
     }
     updateBanner(s.phone_connected);
-    if (s.chats_version !== chatsVersion) refreshChats();
+    if (s.chats_version !== chatsVersion) {
+      refreshChats();
+      refreshOpenChat();
+    }
     for (const [id, v] of Object.entries(s.watched || {})) {
       if (v.status !== 'queued') {
         watching.delete(id);
@@ -227,9 +416,16 @@
   function renderLanding() {
     view = 'landing';
     currentPhone = null;
+    chat = null;
     watching.clear();
     app.textContent = '';
     const demo = state && state.demo;
+    const canvas = h('canvas', { 'aria-label': NEW ? T.scan : 'Scan me!', role: 'img', width: 264, height: 264 });
+    // 2024: div[data-ref] around the canvas. 2026: the canvas's parent carries data-ref
+    // but is no div, and the reload button sits beside it.
+    const qr = NEW
+      ? h('div', { class: 'qr-frame' }, h('span', { class: 'qr', 'data-ref': '' }, canvas))
+      : h('div', { class: 'qr', 'data-ref': '' }, canvas);
     app.append(h('div', { class: 'landing', id: 'landing' },
       h('div', { class: 'landing-top' }, h('span', { class: 'brand', text: 'WhatsApp' })),
       h('div', { class: 'landing-card' },
@@ -245,25 +441,25 @@
             : 'Simulator: log in with POST /__sim__/login, or:' }),
           h('button', { class: 'sim-login', type: 'button', text: 'Simulate scanning the QR code (log in)',
             onclick: async () => apply(await postJSON('/__sim__/login')) })),
-        h('div', { class: 'qr-box' },
-          h('div', { class: 'qr', 'data-ref': '' },
-            h('canvas', { 'aria-label': 'Scan me!', role: 'img', width: 264, height: 264 }))))));
+        h('div', { class: 'qr-box' }, qr))));
   }
 
   function updateQR(qr) {
-    const holder = document.querySelector('div[data-ref]');
+    const holder = document.querySelector('[data-ref]');
     if (!holder || !qr) return;
     if (holder.getAttribute('data-ref') !== qr.ref) {
       holder.setAttribute('data-ref', qr.ref);
       drawQR(holder.querySelector('canvas'), qr.ref);
     }
-    let btn = holder.querySelector('button');
+    const frame = NEW ? holder.parentNode : holder;
+    const btn = frame.querySelector('button');
     if (qr.expired && !btn) {
       holder.classList.add('expired');
-      holder.append(h('button', {
-        class: 'qr-reload', type: 'button', text: 'Click to reload QR code',
-        onclick: async () => apply(await postJSON('/__sim__/app/qr/start')),
-      }));
+      const reload = async () => apply(await postJSON('/__sim__/app/qr/start'));
+      frame.append(NEW
+        ? h('button', { class: 'qr-reload', type: 'button', 'aria-label': T.reload, onclick: reload },
+          h('div', { text: T.reload }))
+        : h('button', { class: 'qr-reload', type: 'button', text: 'Click to reload QR code', onclick: reload }));
     } else if (!qr.expired && btn) {
       holder.classList.remove('expired');
       btn.remove();
@@ -300,22 +496,34 @@
   document.addEventListener('keydown', (e) => {
     if (view === 'landing' && state && state.demo && !e.ctrlKey && !e.metaKey) {
       postJSON('/__sim__/login').then(apply);
+    } else if (view === 'app' && e.key === 'Escape' && !document.querySelector('.modal-slot > *')) {
+      const preview = document.getElementById('media-preview');
+      if (preview) preview.remove();
+      else closeChat();
     }
   });
 
-  // ------------------------------------------------------------------ "Use here"
+  // ------------------------------------------------------------------ dialogs
+
+  /* 2024: the popup itself is the dialog. 2026: div[role=dialog] > div[data-animate-modal-popup]
+   * and the button's label is wrapped in divs. */
+  function dialog(body, buttonText, onclick) {
+    const label = NEW ? h('div', {}, h('div', { text: buttonText })) : buttonText;
+    const button = h('button', { class: 'btn-primary', type: 'button', onclick }, label);
+    const popup = h('div', Object.assign({ class: 'popup', 'data-animate-modal-popup': 'true' }, NEW ? {} : { role: 'dialog' }),
+      h('div', { class: 'popup-body', text: body }),
+      h('div', { class: 'popup-buttons' }, button));
+    return h('div', { class: 'overlay' }, NEW ? h('div', { role: 'dialog', class: 'dialog' }, popup) : popup);
+  }
 
   function renderUseHere() {
     view = 'usehere';
     currentPhone = null;
+    chat = null;
     watching.clear();
     app.textContent = '';
-    app.append(h('div', { class: 'overlay' },
-      h('div', { class: 'popup', role: 'dialog', 'data-animate-modal-popup': 'true' },
-        h('div', { class: 'popup-body', text: 'WhatsApp is open in another window. Click "Use here" to use WhatsApp in this window.' }),
-        h('div', { class: 'popup-buttons' },
-          h('button', { class: 'btn-primary', type: 'button', text: 'Use here',
-            onclick: async () => apply(await postJSON('/__sim__/app/use_here')) })))));
+    app.append(dialog(NEW ? T.useHereBody : 'WhatsApp is open in another window. Click "Use here" to use WhatsApp in this window.',
+      NEW ? T.useHere : 'Use here', async () => apply(await postJSON('/__sim__/app/use_here'))));
   }
 
   // ------------------------------------------------------------------ the app
@@ -323,6 +531,7 @@
   function renderApp() {
     view = 'app';
     currentPhone = null;
+    chat = null;
     chatsVersion = -1;
     watching.clear();
     app.textContent = '';
@@ -338,13 +547,19 @@
         openChat(v, '', 'in_app');
       }
     });
+    // 2026: the chat search is itself a contenteditable textbox (a trap for loose selectors).
+    const search = NEW
+      ? h('div', { class: 'search' }, h('div', { contenteditable: 'true', role: 'textbox', 'data-tab': '3',
+        'data-lexical-editor': 'true', 'aria-label': T.search, class: 'search-box' }))
+      : null;
     app.append(h('div', { class: 'app-wrapper' },
       h('div', { class: 'app two' },
         h('div', { id: 'side' },
           h('header', { class: 'side-header' },
             h('div', { class: 'avatar me', text: 'Me' }),
-            h('span', { class: 'side-title', text: 'Chats' })),
+            h('span', { class: 'side-title', text: NEW ? T.chats : 'Chats' })),
           h('div', { class: 'banner-slot' }),
+          search,
           h('div', { class: 'new-chat' }, newChat),
           h('div', { id: 'pane-side', role: 'grid', 'aria-label': 'Chat list' },
             h('div', { class: 'chat-list', role: 'list' }))),
@@ -362,13 +577,17 @@
   function updateBanner(connected) {
     const slot = document.querySelector('.banner-slot');
     if (!slot) return;
-    const banner = slot.querySelector('[data-testid="alert-phone"]');
+    const banner = slot.querySelector('.alert-phone');
     if (!connected && !banner) {
-      slot.append(h('div', { class: 'alert-phone', 'data-testid': 'alert-phone', role: 'alert' },
-        icon('alert-phone'),
-        h('div', {},
-          h('div', { class: 'alert-title', text: 'Phone not connected' }),
-          h('div', { class: 'alert-sub', text: 'Make sure your phone has an active internet connection.' }))));
+      // 2024: a test id and an icon. 2026: text only.
+      slot.append(NEW
+        ? h('div', { class: 'alert-phone' },
+          h('div', {}, h('div', { class: 'alert-title', text: T.reach }), h('div', { class: 'alert-sub', text: T.reachSub })))
+        : h('div', { class: 'alert-phone', 'data-testid': 'alert-phone', role: 'alert' },
+          icon('alert-phone'),
+          h('div', {},
+            h('div', { class: 'alert-title', text: 'Phone not connected' }),
+            h('div', { class: 'alert-sub', text: 'Make sure your phone has an active internet connection.' }))));
     } else if (connected && banner) {
       banner.remove();
     }
@@ -383,6 +602,7 @@
     list.textContent = '';
     for (const c of data.chats) {
       const d = new Date(c.last_at * 1000);
+      const title = c.name || c.phone;
       list.append(h('div', {
         class: 'chat-item' + (c.phone === currentPhone ? ' active' : ''), role: 'listitem',
         'data-phone': c.phone, tabindex: '-1',
@@ -391,10 +611,28 @@
         h('div', { class: 'avatar' }),
         h('div', { class: 'chat-info' },
           h('div', { class: 'chat-row' },
-            h('span', { class: 'chat-name', title: c.phone, text: c.phone }),
+            h('span', { class: 'chat-name', title, text: title }),
             h('span', { class: 'chat-time', text: `${pad(d.getHours())}:${pad(d.getMinutes())}` })),
           h('div', { class: 'chat-last', text: c.last_text.split('\n')[0] }))));
     }
+  }
+
+  /* New messages of the open chat (a contact's reply) appear without reopening it. */
+  async function refreshOpenChat() {
+    if (!chat) return;
+    const phone = chat.phone;
+    let data;
+    try { data = await postJSON('/__sim__/app/history', { phone }); } catch (e) { return; }
+    if (!chat || chat.phone !== phone) return;
+    const rows = document.querySelector('#main .messages');
+    for (const m of data.history) {
+      if (chat.history.some((x) => x.id === m.id)) continue;
+      chat.history.push(m);
+      chat.shown += 1;
+      if (rows) rows.append(m.incoming ? incomingBubble(m) : bubble(m));
+      if (!m.incoming) scheduleAck(m);
+    }
+    scrollDown();
   }
 
   // ------------------------------------------------------------------ opening chats
@@ -419,13 +657,17 @@
     const a = e.target && e.target.closest ? e.target.closest('a[href]') : null;
     if (!a) return;
     const link = parseChatLink(a.getAttribute('href'));
-    if (!link) return;
+    if (!link) {
+      if (a.closest('#main')) e.preventDefault();   // links in bubbles never leave the simulator
+      return;
+    }
     e.preventDefault();
     if (view === 'app') openChat(link.phone, link.text, 'in_app');
   }, true);
 
   function closeChat() {
     currentPhone = null;
+    chat = null;
     watching.clear();
     const slot = document.getElementById('main-slot');
     if (slot) slot.replaceChildren(intro());
@@ -448,84 +690,127 @@
     }
     if (token !== openToken || view !== 'app') return;
     if (r.invalid) showInvalidPopup();
-    else if (r.failed || r.error) showToast(r.error || 'Could not open the chat.');
-    else renderChat(r.phone, r.history, text);
+    else if (r.failed || r.error) showToast(NEW ? T.chatError : (r.error || 'Could not open the chat.'));
+    else renderChat(r.phone, r.name, r.history, text);
   }
 
   function showInvalidPopup() {
     const slot = document.querySelector('.modal-slot');
-    slot.replaceChildren(h('div', { class: 'overlay' },
-      h('div', { class: 'popup', role: 'dialog', 'data-animate-modal-popup': 'true' },
-        h('div', { class: 'popup-body', text: 'Phone number shared via url is invalid.' }),
-        h('div', { class: 'popup-buttons' },
-          h('button', { class: 'btn-primary', type: 'button', text: 'OK', onclick: closeModals })))));
+    slot.replaceChildren(dialog(NEW ? T.invalid : 'Phone number shared via url is invalid.', NEW ? T.ok : 'OK', closeModals));
   }
 
   function showToast(message) {
     const slot = document.querySelector('.toast-slot');
     if (!slot) return;
-    const t = h('div', { class: 'toast', role: 'status', 'data-testid': 'toast', text: message });
+    const t = NEW
+      ? h('div', { class: 'toast', role: 'status' }, h('span', { text: message }))
+      : h('div', { class: 'toast', role: 'status', 'data-testid': 'toast', text: message });
     slot.replaceChildren(t);
     setTimeout(() => t.remove(), 4000);
   }
 
   // ------------------------------------------------------------------ the open chat
 
-  function renderChat(phone, history, text) {
+  function renderChat(phone, name, history, text) {
     currentPhone = phone;
+    const page = (state && state.settings && state.settings.history_page) || 30;
+    chat = { phone, name, history: history.slice(), shown: Math.min(history.length, page) };
     const slot = document.getElementById('main-slot');
     const rows = h('div', { class: 'messages', role: 'application' });
-    const box = h('div', {
-      class: 'compose-box empty', contenteditable: 'true', role: 'textbox', 'data-tab': '10',
-      'aria-placeholder': 'Type a message', 'aria-label': 'Type a message', title: 'Type a message',
-      spellcheck: 'true', 'aria-multiline': 'true', tabindex: '10',
-    });
     const sendSlot = h('div', { class: 'send-slot' });
+    let hasText = null;
+    let compose = null;
+    const updateSendSlot = () => {
+      const now = compose !== null && compose.text().trim() !== '';
+      if (now === hasText) return;
+      hasText = now;
+      sendSlot.replaceChildren(now ? sendControl(() => send()) : micControl());
+    };
+    compose = textBox({
+      class: 'compose-box', 'data-tab': '10', 'aria-placeholder': NEW ? T.type : 'Type a message',
+      'aria-label': NEW ? T.type : 'Type a message', title: NEW ? null : 'Type a message', tabindex: '10',
+    }, () => send(), updateSendSlot);
+    updateSendSlot();
+    const box = compose.box;
     const attach = h('div', { class: 'attach-wrap' },
-      h('div', { class: 'attach-btn', role: 'button', title: 'Attach', 'aria-label': 'Attach', tabindex: '0',
-        onclick: () => toggleAttachMenu(attach) },
-      icon('plus-rounded')));
+      NEW
+        ? h('button', { class: 'attach-btn', type: 'button', title: T.attach, 'aria-label': T.attach,
+          onclick: () => toggleAttachMenu(attach) }, icon('plus-rounded'))
+        : h('div', { class: 'attach-btn', role: 'button', title: 'Attach', 'aria-label': 'Attach', tabindex: '0',
+          onclick: () => toggleAttachMenu(attach) }, icon('plus-rounded')));
+    // 2026: a sticker file input lives in the footer all the time, before the attach menu's.
+    const sticker = NEW ? fileInput('image/webp', 'sticker', null) : null;
+    const title = name || phone;
     const main = h('div', { id: 'main', 'data-phone': phone },
       h('header', { class: 'main-header' },
         h('div', { class: 'avatar' }),
         h('div', { class: 'main-title' },
-          h('span', { dir: 'auto', title: phone, class: 'contact-name', text: phone }),
+          h('span', { dir: 'auto', title, class: 'contact-name', text: title }),
           h('div', { class: 'contact-sub', text: 'click here for contact info' }))),
-      h('div', { class: 'conversation', tabindex: '-1' }, rows),
+      h('div', { class: 'conversation', tabindex: '-1', onscroll: (e) => maybeLoadEarlier(e.target) }, rows),
       h('footer', { class: 'compose' },
         h('div', { class: 'compose-row' },
-          attach,
-          h('div', { class: 'input-wrap' }, box),
+          attach, sticker,
+          h('div', { class: 'input-wrap' + (NEW ? ' lexical-rich-text-input' : '') }, box),
           sendSlot)));
-    for (const m of history) rows.append(bubble(m));
     slot.replaceChildren(main);
+    drawHistory(rows);
 
-    const send = () => {
-      const t = boxText(box).trim();
+    function send() {
+      const t = compose.text().trim();
       if (!t) return;
-      box.textContent = '';
-      box.dispatchEvent(new Event('input', { bubbles: true }));
+      compose.clear();
       sendMessage(phone, t, null);
-    };
-    let hasText = null;
-    wireTextbox(box, send, () => {
-      const now = boxText(box).trim() !== '';
-      if (now === hasText) return;
-      hasText = now;
-      sendSlot.replaceChildren(now
-        ? h('button', { class: 'send-btn', type: 'button', 'aria-label': 'Send', 'data-tab': '11',
-          onmousedown: (e) => e.preventDefault(), onclick: send }, icon('send'))
-        : h('button', { class: 'mic-btn', type: 'button', 'aria-label': 'Voice message', tabindex: '-1' },
-          icon('mic-outlined')));
-    });
-    for (const m of history) scheduleAck(m);
+    }
+    for (const m of history) if (!m.incoming) scheduleAck(m);
     for (const el of document.querySelectorAll('#pane-side .chat-item')) {
       el.classList.toggle('active', el.getAttribute('data-phone') === phone);
     }
-    if (text) setBoxText(box, text);
+    if (text) compose.set(text);
     box.focus();
     caretToEnd(box);
     scrollDown();
+  }
+
+  function sendControl(onclick) {
+    return NEW
+      ? h('div', { class: 'send-btn', role: 'button', tabindex: '0', 'aria-label': T.send,
+        onmousedown: (e) => e.preventDefault(), onclick }, icon('wds-ic-send-filled'))
+      : h('button', { class: 'send-btn', type: 'button', 'aria-label': 'Send', 'data-tab': '11',
+        onmousedown: (e) => e.preventDefault(), onclick }, icon('send'));
+  }
+  function micControl() {
+    return h('button', { class: 'mic-btn', type: 'button', 'aria-label': NEW ? T.voice : 'Voice message', tabindex: '-1' },
+      icon('mic-outlined'));
+  }
+
+  /* The last `shown` messages of the chat; the end-to-end notice once the whole history is shown. */
+  function drawHistory(rows) {
+    const start = chat.history.length - chat.shown;
+    const nodes = [];
+    if (start === 0) {
+      nodes.push(h('div', { role: 'row', class: 'system-row' },
+        h('div', { class: 'e2e' }, icon('lock-small'), h('span', { text: NEW ? T.e2e : STRINGS['en-US'].e2e }))));
+    }
+    for (const m of chat.history.slice(start)) nodes.push(m.incoming ? incomingBubble(m) : bubble(m));
+    rows.replaceChildren(...nodes);
+  }
+
+  /* Scrolled to the top: the next older page arrives a moment later, as on the real page. */
+  function maybeLoadEarlier(scroller) {
+    if (!chat || scroller.scrollTop > 0 || chat.shown >= chat.history.length || chat.loading) return;
+    chat.loading = true;
+    const phone = chat.phone;
+    setTimeout(() => {
+      if (!chat || chat.phone !== phone) return;
+      const page = (state && state.settings && state.settings.history_page) || 30;
+      const before = scroller.scrollHeight;
+      chat.shown = Math.min(chat.history.length, chat.shown + page);
+      chat.loading = false;
+      drawHistory(scroller.querySelector('.messages'));
+      for (const m of chat.history.slice(chat.history.length - chat.shown)) if (!m.incoming) scheduleAck(m);
+      scroller.scrollTop = scroller.scrollHeight - before;
+    }, 150);
   }
 
   function scrollDown() {
@@ -533,34 +818,101 @@
     if (c) c.scrollTop = c.scrollHeight;
   }
 
-  /* m: {id, phone?, text, attachment, status, pre, localUrl?} */
+  /* The text part of a bubble. 2026: rich, and cut behind "Read more" when long. */
+  function bubbleText(text) {
+    const inner = h('span');
+    const holder = h('span', { class: 'selectable-text copyable-text', dir: 'ltr' }, inner);
+    if (!NEW) {
+      fillWithBreaks(inner, text);
+      return holder;
+    }
+    const limit = (state && state.settings && state.settings.read_more_chars) || 1000;
+    let shown = text.length > limit ? cutAt(text, limit) : text.length;
+    const draw = () => {
+      inner.replaceChildren();
+      fillRich(inner, text.slice(0, shown));
+      const old = holder.parentNode && holder.parentNode.querySelector('.read-more-button');
+      if (old) old.remove();
+      if (shown < text.length) {
+        const more = h('div', { role: 'button', class: 'read-more-button', tabindex: '0', text: T.readMore,
+          onclick: () => { shown = Math.min(text.length, cutAt(text, shown + 3 * limit)); draw(); } });
+        if (holder.parentNode) holder.after(more);
+        else queueMicrotask(() => holder.after(more));
+      }
+    };
+    draw();
+    return holder;
+  }
+  const cutAt = (text, n) => {
+    if (n >= text.length) return text.length;
+    const space = text.lastIndexOf(' ', n);
+    return space > n * 0.8 ? space : n;
+  };
+
+  /* An outgoing message. m: {id, phone?, text, attachment, status, at, localUrl?} */
   function bubble(m) {
     const phone = m.phone || currentPhone;
-    const b = h('div', { class: 'bubble' });
-    if (m.attachment) {
-      const a = m.attachment;
-      const isImage = m.localUrl && /^image\//.test(a.type || '');
-      b.append(h('div', { class: 'attachment', 'data-attachment-name': a.name },
-        isImage ? h('img', { src: m.localUrl, alt: a.name, class: 'thumb' }) : icon('document'),
-        h('div', { class: 'att-info' },
-          h('div', { class: 'att-name', text: a.name }),
-          h('div', { class: 'att-size', text: fmtSize(a.size || 0) }))));
-    }
-    const inner = h('span');
-    fillWithBreaks(inner, m.text || '');
     const ackIcon = m.status === 'accepted' && m.check_in === 0
       ? (m.dbl_in === 0 ? 'msg-dblcheck' : 'msg-check') : 'msg-time';
-    b.append(
-      h('div', { class: 'copyable-text', 'data-pre-plain-text': m.pre },
-        h('span', { class: 'selectable-text copyable-text', dir: 'ltr' }, inner)),
-      h('div', { class: 'meta' },
-        h('span', { class: 'msg-clock', text: timeOfPre(m.pre) }),
-        icon(ackIcon, { 'aria-label': ACK_LABEL[ackIcon], class: 'ack' })));
-    return h('div', { role: 'row', 'data-id': dataId(phone, m.id) },
-      h('div', { class: 'message-out focusable-list-item' }, b));
+    const ack = icon(ackIcon, { 'aria-label': ACK_LABEL[ackIcon], class: 'ack' });
+    const at = m.at || Date.now() / 1000;
+    if (!NEW) {
+      const b = h('div', { class: 'bubble' });
+      if (m.attachment) b.append(attachmentCard2024(m));
+      b.append(
+        h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(at, 'You') }, bubbleText(m.text || '')),
+        h('div', { class: 'meta' }, h('span', { class: 'msg-clock', text: timeOf(at) }), ack));
+      return h('div', { role: 'row', 'data-id': dataId(phone, m.id, false) },
+        h('div', { class: 'message-out focusable-list-item' }, b));
+    }
+    const b = h('div', { class: 'bubble out' });
+    if (m.attachment) b.append(attachmentCard2026(m));
+    // Media without a caption has no copyable text: only the meta's time (no date).
+    if (m.text) b.append(h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(at, T.you) }, bubbleText(m.text)));
+    b.append(h('div', { class: 'meta' }, h('span', { class: 'msg-clock', text: timeOf(at) }), ack));
+    return h('div', { role: 'row' }, h('div', { 'data-id': m.id, tabindex: '-1', class: 'msg' }, b));
+  }
+
+  /* A contact's message: no status icon (2026: nothing else tells it apart). */
+  function incomingBubble(m) {
+    const who = (chat && chat.name) || m.phone || currentPhone;
+    const body = h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(m.at, who) }, bubbleText(m.text || ''));
+    const meta = h('div', { class: 'meta' }, h('span', { class: 'msg-clock', text: timeOf(m.at) }));
+    if (!NEW) {
+      return h('div', { role: 'row', class: 'in', 'data-id': dataId(m.phone || currentPhone, m.id, true) },
+        h('div', { class: 'message-in focusable-list-item' }, h('div', { class: 'bubble in' }, body, meta)));
+    }
+    return h('div', { role: 'row', class: 'in' }, h('div', { 'data-id': m.id, tabindex: '-1', class: 'msg' },
+      h('div', { class: 'bubble in' }, body, meta)));
+  }
+
+  function attachmentCard2024(m) {
+    const a = m.attachment;
+    const isImage = m.localUrl && /^image\//.test(a.type || '');
+    return h('div', { class: 'attachment', 'data-attachment-name': a.name },
+      isImage ? h('img', { src: m.localUrl, alt: a.name, class: 'thumb' }) : icon('document'),
+      h('div', { class: 'att-info' },
+        h('div', { class: 'att-name', text: a.name }),
+        h('div', { class: 'att-size', text: fmtSize(a.size || 0) })));
+  }
+  /* 2026: an image or video is media (no name anywhere); a document shows its name as text. */
+  function attachmentCard2026(m) {
+    const a = m.attachment;
+    if (a.kind === 'media' || (!a.kind && /^(image|video)\//.test(a.type || ''))) {
+      return h('div', { class: 'media', role: 'button' },
+        h('img', { src: m.localUrl || EMOJI_SRC, alt: '', class: 'thumb', draggable: 'false' }));
+    }
+    return h('div', { class: 'doc', role: 'button' }, icon('document'),
+      h('div', { class: 'att-info' },
+        h('span', { class: 'doc-name', dir: 'auto', text: a.name }),
+        h('div', { class: 'att-size', text: fmtSize(a.size || 0) })));
   }
 
   function rowOf(id) {
+    if (NEW) {
+      const el = document.querySelector(`#main div[data-id="${CSS.escape(id)}"]`);
+      return el ? el.closest('div[role="row"]') : null;
+    }
     return document.querySelector(`#main div[role="row"][data-id$="_${CSS.escape(id)}"]`);
   }
   function setAck(id, name) {
@@ -581,29 +933,35 @@
     if (v.dbl_in === 0) setAck(v.id, 'msg-dblcheck');
     else setTimeout(() => setAck(v.id, 'msg-dblcheck'), v.dbl_in * 1000);
   }
-  /* The server's answer about one message: update its meta and schedule its ticks. */
+  /* The server's answer about one message: update its time and schedule its ticks. */
   function applyAck(id, v) {
     const row = rowOf(id);
-    if (row && v.pre) {
+    if (row && v.at) {
       const meta = row.querySelector('div.copyable-text');
-      if (meta) meta.setAttribute('data-pre-plain-text', v.pre);
+      if (meta) meta.setAttribute('data-pre-plain-text', prePlain(v.at, NEW ? T.you : 'You'));
       const clock = row.querySelector('.msg-clock');
-      if (clock) clock.textContent = timeOfPre(v.pre);
+      if (clock) clock.textContent = timeOf(v.at);
+    }
+    if (chat) {
+      const known = chat.history.find((x) => x.id === id);
+      if (known) Object.assign(known, v);
     }
     scheduleAck(v);
   }
 
-  async function sendMessage(phone, text, file) {
+  async function sendMessage(phone, text, file, kind) {
     const id = newId();
     const rows = document.querySelector('#main .messages');
-    const attachment = file ? { name: file.name, size: file.size, type: file.type } : null;
+    const attachment = file ? { name: file.name, size: file.size, type: file.type, kind } : null;
     const localUrl = file && /^image\//.test(file.type) ? URL.createObjectURL(file) : null;
-    if (rows) rows.append(bubble({ id, phone, text, attachment, localUrl, status: 'sending', pre: prePlain(new Date()) }));
+    const local = { id, phone, text, attachment, localUrl, status: 'sending', at: Date.now() / 1000 };
+    if (chat && chat.phone === phone) { chat.history.push(local); chat.shown += 1; }
+    if (rows) rows.append(bubble(local));
     scrollDown();
     let r;
     try {
       if (file) {
-        const q = new URLSearchParams({ phone, id, name: file.name, caption: text, type: file.type || '' });
+        const q = new URLSearchParams({ phone, id, name: file.name, caption: text, type: file.type || '', kind: kind || '' });
         const resp = await fetch('/__sim__/app/send_file?' + q, { method: 'POST', body: file });
         r = await resp.json();
       } else {
@@ -614,33 +972,41 @@
     }
     if (r.status === 'lost') return;        // the click was lost: the clock stays
     if (r.id && r.id !== id) {
+      local.id = r.id;
       const row = rowOf(id);
-      if (row) row.setAttribute('data-id', dataId(phone, r.id));
+      if (row) {
+        if (NEW) row.querySelector('div[data-id]').setAttribute('data-id', r.id);
+        else row.setAttribute('data-id', dataId(phone, r.id, false));
+      }
     }
     applyAck(r.id || id, r);
   }
 
   // ------------------------------------------------------------------ attachments
 
+  function fileInput(accept, kind, onDone) {
+    const i = h('input', { type: 'file', accept, style: 'display:none' });
+    i.addEventListener('change', () => {
+      const f = i.files && i.files[0];
+      if (onDone) onDone();
+      if (f) showPreview(f, kind);
+      i.value = '';
+    });
+    return i;
+  }
+
   function toggleAttachMenu(wrap) {
     const open = wrap.querySelector('.attach-menu');
     if (open) { open.remove(); return; }
-    const input = (accept) => {
-      const i = h('input', { type: 'file', accept, style: 'display:none' });
-      i.addEventListener('change', () => {
-        const f = i.files && i.files[0];
-        const menu = wrap.querySelector('.attach-menu');
-        if (menu) menu.remove();
-        if (f) showPreview(f);
-      });
-      return i;
-    };
+    const done = () => { const menu = wrap.querySelector('.attach-menu'); if (menu) menu.remove(); };
+    const item = (iconName, label, accept, kind) => h('li', { role: 'button', tabindex: '0' },
+      h('label', { class: 'attach-item' }, icon(iconName), h('span', { text: label }), fileInput(accept, kind, done)));
     wrap.append(h('div', { class: 'attach-menu', role: 'application' },
       h('ul', {},
-        h('li', {}, h('label', { class: 'attach-item' }, icon('media'), h('span', { text: 'Photos & videos' }),
-          input('image/*,video/mp4,video/3gpp,video/quicktime'))),
-        h('li', {}, h('label', { class: 'attach-item' }, icon('document'), h('span', { text: 'Document' }),
-          input('*'))))));
+        NEW
+          ? [item('document', T.document, '*', 'document'), item('media', T.photos, 'image/*', 'media')]
+          : [item('media', 'Photos & videos', 'image/*,video/mp4,video/3gpp,video/quicktime', 'media'),
+            item('document', 'Document', '*', 'document')])));
   }
 
   document.addEventListener('mousedown', (e) => {
@@ -648,20 +1014,21 @@
     if (menu && !e.target.closest('.attach-wrap')) menu.remove();
   }, true);
 
-  function showPreview(file) {
+  function showPreview(file, kind) {
     const phone = currentPhone;
     const slot = document.getElementById('main-slot');
     if (!slot || !phone) return;
     const old = document.getElementById('media-preview');
     if (old) old.remove();
     const isImage = /^image\//.test(file.type);
-    const caption = h('div', {
-      class: 'caption-box compose-box empty', contenteditable: 'true', role: 'textbox',
-      'aria-placeholder': 'Add a caption', 'aria-label': 'Add a caption', spellcheck: 'true', tabindex: '0',
-    });
+    const caption = textBox({
+      class: 'caption-box compose-box', 'aria-placeholder': NEW ? T.caption : 'Add a caption',
+      'aria-label': NEW ? T.caption : 'Add a caption', tabindex: '0',
+    }, () => send(), null);
+    const footer = document.querySelector('#main footer');
     const preview = h('div', { id: 'media-preview', class: 'media-preview' },
       h('header', {},
-        h('div', { role: 'button', 'aria-label': 'Close', class: 'preview-close', onclick: () => preview.remove() }, icon('x')),
+        h('div', { role: 'button', 'aria-label': NEW ? T.close : 'Close', class: 'preview-close', onclick: () => close() }, icon('x')),
         h('span', { text: file.name })),
       h('div', { class: 'preview-body' },
         isImage ? h('img', { src: URL.createObjectURL(file), alt: file.name })
@@ -669,19 +1036,21 @@
             h('div', { class: 'att-name', text: file.name }),
             h('div', { class: 'att-size', text: fmtSize(file.size) }))),
       h('div', { class: 'caption-row' },
-        h('div', { class: 'input-wrap' }, caption),
-        h('div', { role: 'button', 'aria-label': 'Send', tabindex: '0', class: 'media-send',
+        h('div', { class: 'input-wrap' + (NEW ? ' lexical-rich-text-input' : '') }, caption.box),
+        h('div', { role: 'button', 'aria-label': NEW ? T.send : 'Send', tabindex: '0', class: 'media-send',
           onmousedown: (e) => e.preventDefault(), onclick: () => send() },
         icon('wds-ic-send-filled'))));
+    // 2026: the preview covers the chat; its footer (and its send control) is hidden meanwhile.
+    if (NEW && footer) footer.style.display = 'none';
+    const close = () => { preview.remove(); if (footer) footer.style.display = ''; };
     const send = () => {
       if (!preview.isConnected) return;
-      const text = boxText(caption).trim();
-      preview.remove();
-      if (currentPhone === phone) sendMessage(phone, text, file);
+      const text = caption.text().trim();
+      close();
+      if (currentPhone === phone) sendMessage(phone, text, file, kind);
     };
-    wireTextbox(caption, send, null);
     slot.append(preview);
-    caption.focus();
+    caption.box.focus();
   }
 
   // ------------------------------------------------------------------ leaving the page

@@ -1,0 +1,93 @@
+"""Stop the line, don't burn the list.
+
+When the same selector key fails on `sending.attention_after` messages in a row (also
+when a fallback in code saved the message: the page changed under us), the worker stops
+sending and waits in `needs_attention`, naming the key and the saved page. The attempts
+those messages used are given back. The state is kept in the store (document
+`attention`), so a restart does not start burning again; it ends when a person clears
+it (`python tui.py attention --clear`, or the dashboard) or when that key's selectors in
+the config change.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .runner import Worker
+
+log = logging.getLogger("worker")
+
+DOC = "attention"
+
+
+def what_to_do(key: str) -> str:
+    return (f"fix [selectors] {key} in config.toml (python tui.py doctor finds working ones); the worker "
+            "restarts by itself when the file changes. To try again unchanged: python tui.py attention --clear")
+
+
+class Attention:
+    def __init__(self, worker: "Worker") -> None:
+        self.w = worker
+        self.streaks: dict[str, list[int]] = {}
+        self.details: dict[str, str] = {}
+
+    def record(self, mid: int, failed: dict[str, str]) -> None:
+        """One message is done: `failed` are the keys that failed on it (key -> what)."""
+        for key in list(self.streaks):
+            if key not in failed:
+                del self.streaks[key]
+        for key, detail in failed.items():
+            ids = self.streaks.setdefault(key, [])
+            if mid not in ids:
+                ids.append(mid)
+            self.details[key] = detail
+        limit = self.w.cfg.sending.attention_after
+        for key, ids in self.streaks.items():
+            if len(ids) >= limit:
+                self.stop_the_line(key, ids)
+                self.streaks.clear()
+                return
+
+    def stop_the_line(self, key: str, ids: list[int]) -> None:
+        w = self.w
+        given = w.store.give_back(ids, f"attempt given back: selector {key!r} failed on {len(ids)} messages in a row")
+        doc = {
+            "key": key,
+            "detail": self.details.get(key, ""),
+            "dump": w.page.last_dump if w.page is not None else None,
+            "messages": ids,
+            "given_back": given,
+            "since": time.time(),
+            "worker": w.id,
+            "selectors": list(w.cfg.selectors.get(key, ())),
+        }
+        w.store.put_doc(DOC, doc)
+        w.store.log_event("needs_attention", f"selector {key!r} failed on {len(ids)} messages in a row: "
+                                             f"sending stopped; {what_to_do(key)}", level="error")
+        log.error("needs attention: selector %r failed on %d messages in a row (%s); %s",
+                  key, len(ids), doc["detail"], what_to_do(key))
+
+    def current(self) -> dict[str, Any] | None:
+        try:
+            doc = self.w.store.get_doc(DOC)
+        except Exception:  # a busy database: look again next time
+            return None
+        return doc if isinstance(doc, dict) and doc.get("key") else None
+
+    def clear_if_fixed(self) -> None:
+        """At start: a stop whose key's selectors have changed since is over."""
+        doc = self.current()
+        if doc is None:
+            return
+        now = list(self.w.cfg.selectors.get(doc["key"], ()))
+        if now != doc.get("selectors"):
+            self.w.store.delete_doc(DOC)
+            self.w.store.log_event("attention_cleared", f"selectors of {doc['key']!r} changed: sending again")
+            log.info("selectors of %r changed since the stop: sending again", doc["key"])
+
+    def describe(self, doc: dict[str, Any]) -> str:
+        dump = f"; page saved as {doc['dump']}.html" if doc.get("dump") else ""
+        return (f"selector {doc['key']!r} failed on {len(doc.get('messages', []))} messages in a row{dump}; "
+                f"{what_to_do(doc['key'])}")

@@ -1,0 +1,82 @@
+"""The worker row: state, current message, QR string, browser pids, written on every
+change and at least every `worker.heartbeat_interval` seconds (the supervisor's watchdog)."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+log = logging.getLogger("worker")
+
+
+class Heartbeat:
+    def __init__(self, store: Any, worker_id: str, interval: float, pids: Callable[[], list[int]],
+                 **info: Any) -> None:
+        self.store = store
+        self.worker_id = worker_id
+        self.interval = min(interval, 5.0)
+        self.pids = pids
+        self.sent_this_run = 0
+        self._lock = threading.Lock()
+        self._row: dict[str, Any] = {"state": "starting", "current_message_id": None, "qr": None,
+                                     "info": {"login": None, "sent_this_run": 0, **info}}
+        self._written: tuple[Any, ...] = ()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            return self._row["state"]
+
+    def info(self, key: str) -> Any:
+        with self._lock:
+            return self._row["info"].get(key)
+
+    def qr(self) -> str | None:
+        with self._lock:
+            return self._row["qr"]
+
+    def set(self, state: str, *, current_message_id: Any = ..., qr: Any = ..., **info: Any) -> None:
+        """A new state; written at once when it differs from the last one written."""
+        with self._lock:
+            row = self._row
+            row["state"] = state
+            if current_message_id is not ...:
+                row["current_message_id"] = current_message_id
+            if qr is not ...:
+                row["qr"] = qr
+            # A detail describes the state it came with: a new state without one clears it.
+            row["info"]["detail"] = info.pop("detail", None)
+            row["info"].update(info)
+            row["info"]["sent_this_run"] = self.sent_this_run
+            key = (state, row["current_message_id"], row["qr"], row["info"].get("login"), row["info"]["detail"])
+            changed = key != self._written
+        if changed:
+            self.write()
+
+    def write(self) -> None:
+        try:
+            pids = self.pids()
+            with self._lock:
+                row = dict(self._row)
+                row["info"] = dict(self._row["info"])
+                self._written = (row["state"], row["current_message_id"], row["qr"], row["info"].get("login"),
+                                 row["info"].get("detail"))
+            self.store.heartbeat(self.worker_id, state=row["state"], current_message_id=row["current_message_id"],
+                                 qr=row["qr"], browser_pids=pids, info=row["info"])
+        except Exception as exc:  # a busy database must not kill the worker
+            log.warning("heartbeat failed: %s", exc)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="worker-heartbeat", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.write()
