@@ -207,6 +207,12 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  {status:<10} {n}")
     if eta is not None:
         print(f"  ETA       {int(eta // 3600)}h{int(eta % 3600 // 60):02d}m at the current pace")
+    if job["counts"].get("unknown"):
+        print(f"  {job['counts']['unknown']} message(s) wait for a decision: python tui.py review {job['id']}")
+    worker = store.latest_worker()
+    if worker and worker["state"] != "stopped":
+        detail = (worker.get("info") or {}).get("detail")
+        print(f"  worker    {worker['state']}" + (f": {detail}" if detail else ""))
     return 0
 
 
@@ -256,6 +262,91 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise CliError(f"{out.parent}: directory not found")
     n = export_job_csv(store, args.job, out)
     print(f"Wrote {n} rows to {out}")
+    return 0
+
+
+def _ids(values: list[str], option: str) -> list[int]:
+    ids = []
+    for v in values:
+        for part in v.replace(",", " ").split():
+            if not part.isdigit() or not 0 < int(part) < 2**63:
+                raise CliError(f"{option}: {part[:40]!r} is not a message id")
+            ids.append(int(part))
+    return ids
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Messages whose send click happened but nothing proved the outcome: list and decide."""
+    from store import IllegalTransition
+
+    cfg = _load_config(args)
+    store = _open_store(cfg)
+    if args.job is not None:
+        _job(store, args.job)
+    mark_sent = _ids(args.mark_sent or [], "--mark-sent")
+    resend = _ids(args.resend or [], "--resend")
+    both = set(mark_sent) & set(resend)
+    if both:
+        raise CliError(f"message {min(both)} is both in --mark-sent and --resend")
+    if mark_sent or resend:
+        try:
+            for ids, sent in ((mark_sent, True), (resend, False)):
+                if ids:
+                    store.decide(ids, sent=sent)
+        except (IllegalTransition, KeyError) as exc:
+            raise CliError(str(exc).strip("'\"")) from None
+        for mid in mark_sent:
+            print(f"message {mid}: marked sent")
+        for mid in resend:
+            print(f"message {mid}: queued again (it will be sent once more)")
+        return 0
+    rows = store.review_list(args.job)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("Nothing to review: no message is waiting for a decision.")
+        return 0
+    print(f"{len(rows)} message(s) were clicked but nothing proved whether they arrived. Look at each chat on "
+          "the phone, then decide:\n  python tui.py review --mark-sent ID...   (it is in the chat)\n"
+          "  python tui.py review --resend ID...      (it is not: send it again)\n")
+    for r in rows:
+        text = r["text"].replace("\n", " ")
+        shown = text if len(text) <= 40 else text[:39] + "…"
+        print(f"{r['id']:>8}  job {r['job_id']:<4} {r['phone']:<16} claimed {_fmt_time(r['claimed_at'])}  {shown}")
+        print(f"{'':>10}why: {r['review'] or r['last_error'] or 'not verified yet'}")
+    return 0
+
+
+def cmd_attention(args: argparse.Namespace) -> int:
+    """Whether sending is stopped because a selector keeps failing; --clear to try again."""
+    cfg = _load_config(args)
+    if not cfg.paths.database.exists():
+        print("Sending is not stopped.")
+        return 0
+    store = _open_store(cfg)
+    doc = store.get_doc("attention")
+    if args.clear:
+        if doc and store.delete_doc("attention"):
+            store.log_event("attention_cleared", "sending resumed by hand (python tui.py attention --clear)")
+            print(f"Cleared: the worker sends again (selector {doc.get('key')!r} was failing).")
+        else:
+            print("Sending was not stopped.")
+        return 0
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    if not doc:
+        print("Sending is not stopped.")
+        return 0
+    print(f"Sending is stopped since {_fmt_time(doc.get('since'))}: selector {doc.get('key')!r} failed on "
+          f"{len(doc.get('messages') or [])} messages in a row.")
+    if doc.get("detail"):
+        print(f"  last failure: {doc['detail']}")
+    if doc.get("dump"):
+        print(f"  page saved as {doc['dump']}.html (and .png)")
+    print(f"  fix [selectors] {doc.get('key')} in {cfg.path} (python tui.py doctor finds working ones): the "
+          "worker restarts by itself when the file changes; or try again unchanged: python tui.py attention --clear")
     return 0
 
 
@@ -360,6 +451,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("export", cmd_export, "write a job's results to CSV (phone, name, status, attempts, sent_at, error)")
     p.add_argument("job", type=int)
     p.add_argument("-o", "--output", required=True, metavar="FILE.csv")
+    p = add("review", cmd_review, "messages clicked but not proven sent: list them, mark them sent or send again")
+    p.add_argument("job", type=int, nargs="?", help="only this job's messages")
+    p.add_argument("--mark-sent", nargs="+", metavar="ID", help="these messages are in their chats: mark them sent")
+    p.add_argument("--resend", nargs="+", metavar="ID", help="these messages are not in their chats: send again")
+    p.add_argument("--json", action="store_true")
+    p = add("attention", cmd_attention, "is sending stopped because a selector keeps failing? --clear resumes")
+    p.add_argument("--clear", action="store_true", help="try again without changing the config")
+    p.add_argument("--json", action="store_true")
     p = add("optout", cmd_optout, "numbers that must never be messaged: add, remove, list")
     p.add_argument("action", choices=("add", "remove", "list"))
     p.add_argument("phones", nargs="*", metavar="PHONE")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from store import Store
 
-COLUMNS = ("phone", "name", "status", "attempts", "sent_at", "error")
+COLUMNS = ("phone", "name", "status", "attempts", "sent_at", "error", "review")
 # A cell starting with one of these is run as a formula by Excel and LibreOffice
 # (CSV injection); a leading apostrophe makes it plain text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -35,7 +35,9 @@ def export_job_csv(store: Store, job_id: int, path: str | Path) -> int:
             writer.writerow(COLUMNS)
             for m in store.iter_messages(job_id):
                 writer.writerow([safe_cell(v) for v in (
-                    m["phone"], m["name"], m["status"], m["attempts"], _when(m["sent_at"]), m["last_error"])])
+                    m["phone"], m["name"], m["status"], m["attempts"], _when(m["sent_at"]), m["last_error"],
+                    # `unknown`: why nothing proved whether it was sent (python tui.py review)
+                    m["review"] if m["status"] == "unknown" else "")])
                 count += 1
         os.replace(tmp, target)
     except BaseException:

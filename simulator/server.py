@@ -98,6 +98,7 @@ class Settings:
     min_chrome: int = 120
     history_page: int = 30
     read_more_chars: int = 1000
+    date_style: str = "numeric"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +122,7 @@ class Settings:
             "min_chrome": self.min_chrome,
             "history_page": self.history_page,
             "read_more_chars": self.read_more_chars,
+            "date_style": self.date_style,
         }
 
     def copy(self) -> "Settings":
@@ -188,6 +190,10 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
             if value not in LANGS:
                 raise ConfigError(f"{key}: expected one of {', '.join(LANGS)}, got {value!r}")
             new.lang = value
+        elif key == "date_style":
+            if value not in ("numeric", "words"):
+                raise ConfigError(f"{key}: expected \"numeric\" or \"words\", got {value!r}")
+            new.date_style = value
         elif key == "contact_names":
             if not isinstance(value, dict):
                 raise ConfigError(f"{key}: expected an object of number -> name, got {value!r}")
@@ -275,6 +281,7 @@ class SimState:
         self._qr_start: float | None = None
         self._qr_refs: list[str] = []
         self._qr_keys = ""
+        self.page_lang: str | None = None  # the UI language the last page load resolved
 
     def _reset_data(self) -> None:
         self.ledger_messages: list[Message] = []
@@ -314,10 +321,23 @@ class SimState:
     def configure(self, **changes: Any) -> dict[str, Any]:
         with self.lock:
             was_connected = self.settings.phone_connected
+            was_stuck = self.settings.stuck_clock
             apply_settings(self.settings, changes)
             if not was_connected and self.settings.phone_connected:
                 self._flush_queue()
+            if was_stuck and not self.settings.stuck_clock:
+                self._unstick()
             return self.settings.as_dict()
+
+    def _unstick(self) -> None:
+        """The fault is over: messages that kept the clock get their ticks (a page that
+        reopens the chat sees them)."""
+        now = time.time()
+        for msg in self.ledger_messages:
+            if msg.stuck:
+                msg.stuck = False
+                msg.check_at = now + self.settings.ack_delay
+                msg.dbl_at = msg.check_at + self.settings.dblcheck_delay
 
     def reset(self) -> None:
         """Forget ledger, chats and counters; restore the settings given at start.
@@ -369,6 +389,7 @@ class SimState:
                 "demo": self.settings.auto_login is not None,
                 "chats_version": self.chats_version,
                 "queued": len(self.queued),
+                "page_lang": self.page_lang,
                 "settings": self.settings.as_dict(),
             }
             if watch:
@@ -456,6 +477,23 @@ class SimState:
             now = time.time()
             e164 = "+" + digits_of(phone)
             return {"phone": e164, "history": [m.history_view(now) for m in self.chats.get(e164, [])]}
+
+    def seed_history(self, phone: Any, text: str, *, at: float, incoming: bool = False) -> dict[str, Any]:
+        """A message already in a chat from before (e.g. an earlier campaign), at time `at`.
+        Outgoing ones show a double tick; none of them is in the ledger."""
+        with self.lock:
+            digits = digits_of(phone)
+            if not isinstance(text, str) or not text.strip():
+                raise ConfigError("text: expected a non-empty string")
+            msg = Message(id=("3A" if incoming else "3EB0") + secrets.token_hex(8).upper(), phone="+" + digits,
+                          text=text, caption=None, attachment=None, sent_at=at, accepted_at=at,
+                          check_at=at, dbl_at=at, incoming=incoming)
+            self.by_id[msg.id] = msg
+            chat = self.chats.setdefault(msg.phone, [])
+            chat.append(msg)
+            chat.sort(key=lambda m: m.accepted_at or m.sent_at)
+            self.chats_version += 1
+            return {"id": msg.id, "phone": msg.phone}
 
     def deliver(self, phone: Any, text: str, *, at: float | None = None) -> dict[str, Any]:
         """An incoming message from `phone` (a contact's reply): in its chat, never in the ledger."""
@@ -710,7 +748,9 @@ class _Handler(BaseHTTPRequestHandler):
             st.show_use_here(False)
             self._json(st.state())
         elif path == "/__sim__/app/qr/start":
-            self._body()
+            body = self._json_body()
+            if isinstance(body.get("lang"), str):
+                st.page_lang = body["lang"][:20]
             st.qr_start()
             self._json(st.state())
         elif path == "/__sim__/incoming":
@@ -836,6 +876,10 @@ class Simulator:
     def deliver(self, phone: str, text: str) -> dict[str, Any]:
         """A contact writes to us (an incoming message in their chat)."""
         return self.state.deliver(phone, text)
+
+    def seed_history(self, phone: str, text: str, *, at: float, incoming: bool = False) -> dict[str, Any]:
+        """Put an older message into a chat (not into the ledger)."""
+        return self.state.seed_history(phone, text, at=at, incoming=incoming)
 
     def ledger(self) -> dict[str, Any]:
         return self.state.ledger()

@@ -49,6 +49,15 @@ OTHER = "15550002222"
 
 # ----------------------------------------------------------------------------- one browser
 
+@pytest.fixture
+def simulator():
+    """This module checks the 2024 DOM generation (tests/test_simulator_2026.py the 2026 one)."""
+    sim = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, dom="2024", lang="en-US")
+    sim.start()
+    yield sim
+    sim.stop()
+
+
 @pytest.fixture(scope="module")
 def _module_browser():
     profile = tempfile.mkdtemp(prefix="sim-chrome-")
@@ -175,7 +184,8 @@ def test_http_control_api_and_ledger_shape(simulator: Simulator) -> None:
     assert call("GET", "/__sim__/config")["failure_rate"] == 0  # nothing half-applied
     ledger = call("GET", "/__sim__/ledger")
     assert ledger == {"messages": [], "page_loads": 0, "chat_opens": 0, "in_app_opens": 0, "url_opens": 0,
-                      "invalid_opens": 0, "failed_opens": 0, "lost_clicks": 0}
+                      "invalid_opens": 0, "failed_opens": 0, "lost_clicks": 0,
+                      "refused_browsers": 0}
     assert call("POST", "/__sim__/use_here")["use_here"] is True
     assert call("POST", "/__sim__/logout")["logged_in"] is False
     call("POST", "/__sim__/reset")
@@ -185,7 +195,7 @@ def test_http_control_api_and_ledger_shape(simulator: Simulator) -> None:
 def test_stop_closes_kept_alive_connections() -> None:
     import http.client
 
-    sim = Simulator(port=0).start()
+    sim = Simulator(port=0, dom="2024").start()
     conn = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=5)
     conn.request("GET", "/__sim__/state")
     assert conn.getresponse().read()
@@ -208,7 +218,7 @@ def test_configure_validates(simulator: Simulator) -> None:
 
 
 def test_qr_rotates_then_expires_on_the_server() -> None:
-    with Simulator(port=0, qr_rotate_seconds=0.1, qr_max_rotations=2) as sim:
+    with Simulator(port=0, qr_rotate_seconds=0.1, qr_max_rotations=2, dom="2024") as sim:
         first = sim.get_state()["qr"]
         assert first["rotation"] == 0 and not first["expired"]
         time.sleep(0.12)
@@ -239,7 +249,7 @@ def test_boot_qr_landing_then_login_without_reload(simulator: Simulator, browser
 
 
 def test_qr_rotation_and_expiry_in_the_page(browser) -> None:
-    with Simulator(port=0, boot_time=0.1, qr_rotate_seconds=0.4, qr_max_rotations=2, poll_interval=0.1) as sim:
+    with Simulator(port=0, boot_time=0.1, qr_rotate_seconds=0.4, qr_max_rotations=2, poll_interval=0.1, dom="2024") as sim:
         browser.get(sim.url)
         holder = find(browser, QR)
         seen = []
@@ -301,7 +311,8 @@ def test_send_url_prefills_text_and_enter_sends_with_ticks(simulator: Simulator,
 
     meta = bubble.find_element(By.CSS_SELECTOR, META).get_attribute("data-pre-plain-text")
     at = datetime.fromtimestamp(msg["accepted_at"])
-    assert meta == f"[{at:%H:%M}, {at.month}/{at.day}/{at.year}] You: "
+    # en-US: 12-hour with AM/PM, month first (as WhatsApp Web writes it)
+    assert meta == f"[{at.hour % 12 or 12}:{at:%M} {'AM' if at.hour < 12 else 'PM'}, {at.month}/{at.day}/{at.year}] You: "
     row = bubble.find_element(By.XPATH, "./ancestor::div[@role='row']")
     assert row.get_attribute("data-id").endswith("_" + msg["id"])
     assert browser.current_url.rstrip("/") == simulator.url  # /send is replaced by /

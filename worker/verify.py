@@ -40,6 +40,7 @@ VERIFY_TRIES = 3        # ... this many times in all; then the message is held f
 # less than this before the claim might be ours on a skewed clock, so it is a doubt, not
 # "older".
 CLOCK_SKEW = 120.0
+CLOCK = "its bubble still shows the clock"
 SETTLE = 3.0            # seconds to let the history render (and "Read more" expand)
 MAX_LOADS = 20          # scrolls to the top to load older history
 
@@ -70,7 +71,7 @@ def judge(view: ChatView, row: dict[str, Any], *, date_order: str, covered: bool
         elif t >= floor:
             if r.ack:
                 return Verdict("found", "found in the chat")
-            doubts.append("its bubble still shows the clock")
+            doubts.append(CLOCK)
         elif t >= floor - CLOCK_SKEW:
             doubts.append("a bubble with this text is from just before the claim")
         # else: provably older than the claim, another sending of the same text
@@ -215,8 +216,16 @@ class Verifier:
             view = more
             covered = history_covers(view, since, order)
         attachment = resolve_attachment(w.cfg, row["attachment"]) if row.get("attachment") else None
-        return judge(view, row, date_order=order, covered=covered, attachment=attachment,
-                     you=w.cfg.words()["You"])
+        you = w.cfg.words()["You"]
+        found = judge(view, row, date_order=order, covered=covered, attachment=attachment, you=you)
+        # Our bubble is there but still on the clock: watch it a while, as after a send.
+        deadline = time.monotonic() + w.cfg.browser.ack_timeout
+        while found.reason == CLOCK and time.monotonic() < deadline:
+            w.step_check()
+            time.sleep(0.3)
+            view = page.chat_view(expand=True)
+            found = judge(view, row, date_order=order, covered=covered, attachment=attachment, you=you)
+        return found
 
     def settled(self) -> ChatView:
         """The open chat once it stopped changing, every "Read more" expanded."""

@@ -100,7 +100,14 @@
     if (LANG === 'es-ES') return `${D}/${M}/${Y}`;
     return `${pad(D)}/${pad(M)}/${Y}`;
   }
-  const prePlain = (at, who) => { const d = new Date(at * 1000); return `[${fmtTime(d)}, ${fmtDate(d)}] ${who}: `; };
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const prePlain = (at, who) => {
+    const d = new Date(at * 1000);
+    // The "words" date style (a fault): "Nov 30, 2026", which no numeric pattern reads.
+    const date = state && state.settings && state.settings.date_style === 'words'
+      ? `${MONTHS[d.getMonth()]} ${d.getDate()}, ${d.getFullYear()}` : fmtDate(d);
+    return `[${fmtTime(d)}, ${date}] ${who}: `;
+  };
 
   // ------------------------------------------------------------------ state
 
@@ -357,7 +364,7 @@
     let s = null;
     for (;;) {
       try {
-        s = await postJSON('/__sim__/app/qr/start');   // a page load gets a fresh QR code
+        s = await postJSON('/__sim__/app/qr/start', { lang: LANG });   // a page load gets a fresh QR code
         break;
       } catch (e) {
         await new Promise((r) => setTimeout(r, 500));
