@@ -498,18 +498,18 @@ class Store:
                                    message_id=mid, level="warning", at=now)
             return ids
 
-    def give_back(self, message_ids: Iterable[int], reason: str, *, now: float | None = None) -> list[int]:
-        """Attempts that a page change (not the message) used up: messages in `retrying` or
-        `failed` go back to `pending` with that attempt returned. Others are left alone."""
+    def give_back(self, attempts: Mapping[int, int], reason: str, *, now: float | None = None) -> list[int]:
+        """Attempts that a page change (not the message) used up, by message id: messages in
+        `retrying` or `failed` go back to `pending` with them returned. Others are left alone."""
         now = now or time.time()
         done: list[int] = []
         with self.write():
-            for mid in message_ids:
+            for mid, n in attempts.items():
                 row = self._one("SELECT status FROM messages WHERE id = :id", id=mid)
                 if row is None or row["status"] not in (S.RETRYING, S.FAILED):
                     continue
                 moved = self._move(mid, S.PENDING, now, next_attempt_at=None, last_error=reason)
-                self._q("UPDATE messages SET attempts = max(attempts - 1, 0) WHERE id = :id", id=mid)
+                self._q("UPDATE messages SET attempts = max(attempts - :n, 0) WHERE id = :id", id=mid, n=int(n))
                 self._reopen_job(moved["job_id"], now)
                 done.append(mid)
             if done:

@@ -39,35 +39,36 @@ class Attention:
             if key not in failed:
                 del self.streaks[key]
         for key, detail in failed.items():
-            ids = self.streaks.setdefault(key, [])
-            if mid not in ids:
-                ids.append(mid)
+            self.streaks.setdefault(key, []).append(mid)  # a message tried twice counts twice here
             self.details[key] = detail
         limit = self.w.cfg.sending.attention_after
         for key, ids in self.streaks.items():
-            if len(ids) >= limit:
+            if len(set(ids)) >= limit:
                 self.stop_the_line(key, ids)
                 self.streaks.clear()
                 return
 
     def stop_the_line(self, key: str, ids: list[int]) -> None:
         w = self.w
-        given = w.store.give_back(ids, f"attempt given back: selector {key!r} failed on {len(ids)} messages in a row")
+        counts = {mid: ids.count(mid) for mid in ids}
+        messages = list(counts)
+        given = w.store.give_back(counts, f"attempts given back: selector {key!r} failed on {len(messages)} "
+                                          "messages in a row")
         doc = {
             "key": key,
             "detail": self.details.get(key, ""),
             "dump": w.page.last_dump if w.page is not None else None,
-            "messages": ids,
+            "messages": messages,
             "given_back": given,
             "since": time.time(),
             "worker": w.id,
             "selectors": list(w.cfg.selectors.get(key, ())),
         }
         w.store.put_doc(DOC, doc)
-        w.store.log_event("needs_attention", f"selector {key!r} failed on {len(ids)} messages in a row: "
+        w.store.log_event("needs_attention", f"selector {key!r} failed on {len(messages)} messages in a row: "
                                              f"sending stopped; {what_to_do(key)}", level="error")
         log.error("needs attention: selector %r failed on %d messages in a row (%s); %s",
-                  key, len(ids), doc["detail"], what_to_do(key))
+                  key, len(messages), doc["detail"], what_to_do(key))
 
     def current(self) -> dict[str, Any] | None:
         try:
