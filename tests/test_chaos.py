@@ -1,6 +1,6 @@
 """Chaos: the supervised real worker against the simulator, killed again and again.
 
-A 200-message job with every delay at 0. At 10 or more random moments the worker is
+A 200-message job with every delay at 0, on the 2026 DOM (emoji drawn as images, formatting, links). At 10 or more random moments the worker is
 SIGKILLed, at 3 more only its browser. The supervisor restarts each time; at the end
 the simulator's ledger holds each of the 200 messages exactly once. The figures are
 printed (run with -s to see them). Seed: CHAOS_SEED=N to replay a run.
@@ -101,13 +101,13 @@ def test_chaos_200_messages_exactly_once_through_kills(tmp_path: Path) -> None:
     seed = int(os.environ.get("CHAOS_SEED", random.randrange(1_000_000)))
     rng = random.Random(seed)
     print(f"\nchaos seed {seed} (CHAOS_SEED={seed} replays the kill schedule)")
-    sim = Simulator(port=0, boot_time=0.2, ack_delay=0.0, dblcheck_delay=0.0, seed=seed).start()
+    sim = Simulator(port=0, boot_time=0.2, ack_delay=0.0, dblcheck_delay=0.0, seed=seed, dom="2026").start()
     sim.login()
     cfg_path = write_config(tmp_path, sim.url)
     run_dir = tmp_path / "run"
     store = Store(tmp_path / "db.sqlite")
     phones = [f"+1202555{i:04d}" for i in range(N)]
-    job = store.create_job("chaos", "chaos {n}", [{"phone": p, "text": f"chaos message {i}"}
+    job = store.create_job("chaos", "chaos {n}", [{"phone": p, "text": f"chaos *message* {i} 👋🏽 https://example.com/{i}"}
                                                   for i, p in enumerate(phones)])
     # Kill points by progress (messages in the ledger), at least 8 apart, plus a random jitter.
     kinds = ["worker"] * WORKER_KILLS + ["browser"] * BROWSER_KILLS

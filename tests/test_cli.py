@@ -49,7 +49,7 @@ def assert_user_error(proc: subprocess.CompletedProcess, needle: str) -> None:
 def test_help_lists_every_subcommand() -> None:
     out = tui("--help").stdout
     for cmd in ("import", "jobs", "status", "pause", "resume", "stop", "export", "optout",
-                "worker", "simulator", "demo"):
+                "worker", "simulator", "demo", "review", "attention"):
         assert cmd in out
 
 
@@ -127,11 +127,87 @@ def test_export_escapes_formula_cells(db: Path, contacts_csv: Path, tmp_path: Pa
     assert proc.returncode == 0, proc.stderr
     with out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["phone", "name", "status", "attempts", "sent_at", "error"]
+    assert rows[0] == ["phone", "name", "status", "attempts", "sent_at", "error", "review"]
     by_name = {r[1]: r for r in rows[1:]}
     assert by_name["'=cmd"][0] == "'+12025550147"
     assert by_name["Ana"][2] == "pending"
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows[1:] for cell in r)
+
+
+def _unknown_messages(db: Path, contacts_csv: Path) -> list[int]:
+    """Two messages of job 1 clicked by a worker that died: nothing proved their outcome."""
+    from store import Store
+
+    tui("--db", str(db), "import", str(contacts_csv), "--template", "Hi {name}")
+    store = Store(db)
+    ids = []
+    for _ in range(2):
+        msg = store.claim("gone:1:1")
+        store.mark_clicking(msg["id"], worker_id="gone:1:1")
+        store.mark_unknown(msg["id"], "no tick within 60 s", worker_id="gone:1:1")
+        store.note_undetermined(msg["id"], "a bubble with this text has no readable time")
+        ids.append(msg["id"])
+    store.close()
+    return ids
+
+
+def test_review_lists_unknown_messages_and_records_decisions(db: Path, contacts_csv: Path) -> None:
+    a, b = _unknown_messages(db, contacts_csv)
+    listed = tui("--db", str(db), "review")
+    assert listed.returncode == 0, listed.stderr
+    assert "2 message(s)" in listed.stdout and "no readable time" in listed.stdout
+    assert str(a) in listed.stdout and str(b) in listed.stdout
+    rows = json.loads(tui("--db", str(db), "review", "1", "--json").stdout)
+    assert [r["id"] for r in rows] == [a, b] and rows[0]["review"].startswith("a bubble")
+    status = tui("--db", str(db), "status", "1").stdout
+    assert "2 message(s) wait for a decision: python tui.py review 1" in status
+    done = tui("--db", str(db), "review", "--mark-sent", str(a), "--resend", str(b))
+    assert done.returncode == 0, done.stderr
+    assert f"message {a}: marked sent" in done.stdout and f"message {b}: queued again" in done.stdout
+    from store import Store
+
+    store = Store(db)
+    assert store.message(a)["status"] == "sent" and store.message(b)["status"] == "pending"
+    assert store.message(b)["review"] is None and store.message(b)["claimed_by"] is None
+    store.close()
+    assert "Nothing to review" in tui("--db", str(db), "review").stdout
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--mark-sent", "999"], "no message 999"),
+    (["--mark-sent", "1", "--resend", "1"], "both in --mark-sent and --resend"),
+    (["--resend", "x1"], "--resend: 'x1' is not a message id"),
+    (["--mark-sent", str(2**63)], "is not a message id"),
+    (["7"], "no job 7"),
+])
+def test_review_bad_input_is_one_line_and_changes_nothing(db: Path, contacts_csv: Path, args: list[str],
+                                                          needle: str) -> None:
+    a, b = _unknown_messages(db, contacts_csv)
+    assert_user_error(tui("--db", str(db), "review", *args), needle)
+    # One bad id among good ones: nothing is decided.
+    assert_user_error(tui("--db", str(db), "review", "--mark-sent", str(a), "3"), "message 3 is pending")
+    from store import Store
+
+    store = Store(db)
+    assert [store.message(i)["status"] for i in (a, b)] == ["unknown", "unknown"]
+    store.close()
+
+
+def test_attention_shows_and_clears_a_stopped_line(db: Path, contacts_csv: Path) -> None:
+    tui("--db", str(db), "import", str(contacts_csv), "--template", "x")
+    assert "not stopped" in tui("--db", str(db), "attention").stdout
+    from store import Store
+
+    store = Store(db)
+    store.put_doc("attention", {"key": "send_button", "detail": "selector 'send_button': none matched",
+                                "dump": "/tmp/x/20261130-send_button", "messages": [1, 2, 3], "since": 1.0})
+    store.close()
+    shown = tui("--db", str(db), "attention")
+    assert "selector 'send_button' failed on 3 messages in a row" in shown.stdout
+    assert "20261130-send_button.html" in shown.stdout and "python tui.py doctor" in shown.stdout
+    cleared = tui("--db", str(db), "attention", "--clear")
+    assert "Cleared" in cleared.stdout
+    assert "not stopped" in tui("--db", str(db), "attention").stdout
 
 
 # ---- bad input: one line, exit 2, nothing written --------------------------------

@@ -63,6 +63,11 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
     ("[selectors]\ncompose = [\"x\"]\n", "selectors.compose: unknown selector key"),
     ("[selectors]\ncompose_box = []\n", "selectors.compose_box: must be a non-empty list"),
     ("[sending\n", "not valid TOML"),
+    ("[browser]\nlanguage = \"portuguese\"\n", "browser.language: must be a language tag"),
+    ("[sending]\nauto_requeue_limit = -1\n", "sending.auto_requeue_limit: must not be negative"),
+    ("[sending]\nattention_after = 0\n", "sending.attention_after: must be at least 1"),
+    ("[selectors]\nsend_button = [\"button[aria-label='{Sned}']\"]\n", "selectors.send_button: unknown word {Sned}"),
+    ("[labels]\npt-BR = 3\n", "labels.pt-BR: must be a table"),
 ])
 def test_bad_values_name_the_key_and_line(tmp_path: Path, body: str, needle: str) -> None:
     p = tmp_path / "bad.toml"
@@ -101,3 +106,26 @@ def test_config_is_frozen() -> None:
     cfg = config.parse("")
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.sending.delay_min = 1  # type: ignore[misc]
+
+
+def test_words_fill_selectors_in_the_browser_language_with_english_after() -> None:
+    cfg = config.parse('[browser]\nlanguage = "pt-BR"\n[selectors]\nsend_button = ["b[aria-label=\'{Send}\']", "span"]\n')
+    assert cfg.resolved_selectors()["send_button"] == ("b[aria-label='Enviar']", "b[aria-label='Send']", "span")
+    assert cfg.date_order() == "DMY" and cfg.words()["You"] == "Você"
+    en = config.parse("")
+    assert en.resolved_selectors()["send_button"][0] == "#main footer button[aria-label='Send']"
+    assert en.date_order() == "MDY"
+    # No {Word} survives in any language.
+    for lang in config.LANGUAGES:
+        c = config.parse(f'[browser]\nlanguage = "{lang}"\n')
+        assert not any("{" in sel for sels in c.resolved_selectors().values() for sel in sels), lang
+
+
+def test_labels_add_a_language_and_new_words(tmp_path: Path) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text('[browser]\nlanguage = "fr-FR"\n[labels.fr-FR]\n"Send" = "Envoyer"\n"Nouveau" = "Nouveau"\n'
+                 '[selectors]\nsend_button = ["b[aria-label=\'{Send}\']", "i[title=\'{Nouveau}\']"]\n')
+    cfg = config.load(p)
+    assert cfg.resolved_selectors()["send_button"] == ("b[aria-label='Envoyer']", "b[aria-label='Send']",
+                                                        "i[title='Nouveau']")
+    assert cfg.date_order() == "DMY"

@@ -362,3 +362,106 @@ def test_progress_and_eta() -> None:
     assert eta_seconds([130.0, 120.0, 110.0], remaining=6) == 60.0  # 10 s a message
     assert eta_seconds([130.0], remaining=6) is None
     assert eta_seconds([130.0, 120.0], remaining=0) is None
+
+
+# ----------------------------------------------------------------------------- the click mark and decisions
+
+def test_the_click_mark_is_only_for_the_claimer_of_a_sending_message(store: Store) -> None:
+    store.create_job("j", "t", msgs(2))
+    m = store.claim("w", now=100.0)
+    with pytest.raises(IllegalTransition):
+        store.mark_clicking(m["id"], worker_id="other", now=101.0)
+    store.mark_clicking(m["id"], worker_id="w", now=101.0)
+    assert store.message(m["id"])["clicked_at"] == 101.0
+    with pytest.raises(IllegalTransition):  # a clicked claim is never released as unclicked
+        store.release_unclicked(m["id"], "x", max_attempts=3, backoff=0)
+
+
+def test_an_unclicked_claim_of_a_dead_worker_goes_back_without_verification(store: Store) -> None:
+    job = store.create_job("j", "t", msgs(1))
+    m = store.claim("dead", now=100.0)
+    assert store.release_unclicked(m["id"], "worker died", max_attempts=3, backoff=0, now=101.0) == S.RETRYING
+    row = store.message(m["id"])
+    assert row["status"] == "retrying" and row["requeues"] == 0 and row["attempts"] == 1
+    assert store.claim("w", now=102.0)["id"] == m["id"]
+    assert store.counts(job)["sending"] == 1
+
+
+def test_requeues_count_and_undetermined_verifications_hold(store: Store) -> None:
+    store.create_job("j", "t", msgs(1))
+    m = store.claim("w", now=100.0)
+    store.mark_clicking(m["id"], worker_id="w", now=100.5)
+    store.mark_unknown(m["id"], "no tick", worker_id="w", now=101.0)
+    store.requeue_unsent(m["id"], "not in the chat", now=102.0)
+    row = store.message(m["id"])
+    assert row["status"] == "pending" and row["requeues"] == 1 and row["clicked_at"] is None
+    m = store.claim("w2", now=103.0)
+    store.mark_clicking(m["id"], worker_id="w2", now=103.5)
+    # A dead worker's `sending` message that verification cannot decide becomes `unknown`.
+    assert store.note_undetermined(m["id"], "time unreadable", now=104.0) == 1
+    assert store.note_undetermined(m["id"], "time unreadable", now=105.0) == 2
+    row = store.message(m["id"])
+    assert row["status"] == "unknown" and row["review"] == "time unreadable" and row["requeues"] == 1
+    assert [r["id"] for r in store.review_list()] == [m["id"]]
+    store.mark_sent(m["id"], now=106.0, note="verified in the chat")
+    assert store.message(m["id"])["review"] is None
+    with pytest.raises(IllegalTransition):
+        store.note_undetermined(m["id"], "x")
+
+
+def test_decisions_are_all_or_nothing(store: Store) -> None:
+    store.create_job("j", "t", msgs(3))
+    ids = []
+    for _ in range(2):
+        m = store.claim("w")
+        store.mark_unknown(m["id"], "no tick", worker_id="w")
+        ids.append(m["id"])
+    other = store.claim("w")["id"]
+    with pytest.raises(IllegalTransition):
+        store.decide([ids[0], other], sent=True)
+    assert store.message(ids[0])["status"] == "unknown"
+    assert store.decide(ids, sent=False) == ids
+    assert all(store.message(i)["status"] == "pending" for i in ids)
+
+
+def test_give_back_returns_the_attempts_of_retrying_and_failed_messages(store: Store) -> None:
+    store.create_job("j", "t", msgs(3))
+    a = store.claim("w")["id"]
+    store.mark_failed_attempt(a, "x", max_attempts=3, backoff=0)
+    a2 = store.claim("w")["id"]
+    assert a2 == a
+    store.mark_failed_attempt(a, "x", max_attempts=2, backoff=0)
+    assert store.message(a)["status"] == "failed" and store.message(a)["attempts"] == 2
+    b = store.claim("w")["id"]
+    store.mark_sent(b, worker_id="w")
+    assert store.give_back({a: 2, b: 1}, "page changed") == [a]
+    assert store.message(a)["status"] == "pending" and store.message(a)["attempts"] == 0
+    assert store.message(b)["status"] == "sent"
+
+
+def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.executescript("""
+        CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, status TEXT NOT NULL,
+            template TEXT NOT NULL, attachment TEXT, source_file TEXT, created_at REAL NOT NULL, start_at REAL,
+            started_at REAL, finished_at REAL, total INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs(id)
+            ON DELETE CASCADE, phone TEXT NOT NULL, name TEXT, columns TEXT, text TEXT NOT NULL, attachment TEXT,
+            status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL,
+            last_error TEXT, claimed_by TEXT, claimed_at REAL, sent_at REAL, updated_at REAL,
+            UNIQUE (job_id, phone));
+        CREATE TABLE kv (name TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at REAL NOT NULL);
+        INSERT INTO kv VALUES ('schema_version', '1', 0);
+        INSERT INTO jobs (name, status, template, created_at, total) VALUES ('old', 'running', 't', 0, 1);
+        INSERT INTO messages (job_id, phone, text, status, attempts, claimed_by, claimed_at)
+            VALUES (1, '+12025550100', 'hello', 'sending', 1, 'w', 5);
+    """)
+    con.commit()
+    con.close()
+    store = Store(path)
+    row = store.message(1)
+    assert row["status"] == "sending" and row["clicked_at"] is None and row["requeues"] == 0
+    assert store.get_doc("schema_version") == 2
+    store.close()
+    Store(path).close()  # opening it again changes nothing
