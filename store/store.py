@@ -406,7 +406,7 @@ class Store:
         now = now or time.time()
         with self.write():
             row = self._move(message_id, S.PENDING, now, worker_id=worker_id,
-                             claimed_by=None, claimed_at=None)
+                             claimed_by=None, claimed_at=None, clicked_at=None)
             self._q("UPDATE messages SET attempts = max(attempts - 1, 0) WHERE id = :id", id=message_id)
             self.log_event("released", f"message {message_id} back in the queue: {reason}",
                            job_id=row["job_id"], message_id=message_id, at=now)

@@ -231,7 +231,7 @@ async def test_e_exports_with_the_shared_exporter(env: Env) -> None:
         await pilot.press("enter")
         await wait_for(pilot, out.exists, what="the CSV")
         lines = out.read_text(encoding="utf-8-sig").splitlines()
-        assert lines[0] == "phone,name,status,attempts,sent_at,error" and len(lines) == 301
+        assert lines[0] == "phone,name,status,attempts,sent_at,error,review" and len(lines) == 301
 
 
 @aio

@@ -426,9 +426,9 @@ def test_attachments_with_captions(simulator: Simulator, browser, tmp_path: Path
     msgs = simulator.wait_for_messages(2)
     assert [m["attachment"] for m in msgs] == [
         {"name": "photo.png", "size": photo.stat().st_size, "type": "image/png",
-         "sha256": hashlib.sha256(photo.read_bytes()).hexdigest()},
+         "sha256": hashlib.sha256(photo.read_bytes()).hexdigest(), "kind": "media"},
         {"name": "price list.pdf", "size": doc.stat().st_size, "type": "application/pdf",
-         "sha256": hashlib.sha256(doc.read_bytes()).hexdigest()},
+         "sha256": hashlib.sha256(doc.read_bytes()).hexdigest(), "kind": "document"},
     ]
     assert [(m["text"], m["caption"]) for m in msgs] == [(caption_text, caption_text), ("", "")]
     wait(browser).until(lambda d: len(bubbles(d)) == 2)

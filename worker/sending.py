@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
 from store import states as S
 
@@ -44,6 +44,11 @@ class BrowserDied(Exception):
 
 class StopNow(Exception):
     pass
+
+
+class NotClicked(Exception):
+    """The send control went stale before the click: WebDriver refuses a click on a stale
+    element, so nothing was clicked (the page was redrawn, e.g. by "Use here")."""
 
 
 @dataclass
@@ -164,6 +169,15 @@ class Sender:
         w.clicked = True
         try:
             how = self.click_send(prepared)
+        except NotClicked as exc:
+            store.release(mid, worker_id=w.id, reason=f"nothing was clicked: {exc}")
+            w.attention.record(mid, page.failed_keys)
+            return
+        except WebDriverException as exc:
+            w.attention.record(mid, page.failed_keys)
+            self.after_click_failure(msg, f"the send click raised {exc.__class__.__name__}")
+            return
+        try:
             w.schedule_next()
             ok, reason = self.confirm_and_wait_ack(msg, prepared)
         except Interrupted:
@@ -252,14 +266,21 @@ class Sender:
             if button is None:
                 time.sleep(0.05)
         if button is not None:
-            click_element(page.driver, button)
+            try:
+                click_element(page.driver, button)
+            except StaleElementReferenceException:
+                raise NotClicked("the page was redrawn before the click") from None
             return "clicked"
         page.key_failed(p.send_key, f"selector {p.send_key!r}: none of its configured selectors matched; "
                                     "sent with Enter instead")
         page.dump(p.send_key)
         log.warning("no %s matched: pressing Enter in the %s", p.send_key, p.box_key)
-        if not page.press_enter(p.box_key):
-            raise SendFailure(f"neither {p.send_key} nor {p.box_key} is on the page")
+        try:
+            pressed = page.press_enter(p.box_key)
+        except StaleElementReferenceException:
+            raise NotClicked("the page was redrawn before Enter") from None
+        if not pressed:
+            raise NotClicked(f"neither {p.send_key} nor {p.box_key} is on the page")
         return "Enter"
 
     def confirm_and_wait_ack(self, msg: dict[str, Any], p: Prepared) -> tuple[bool, str]:
