@@ -48,6 +48,8 @@ class WaSenderApp(App[int]):
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
         Binding("r", "retry", "Retry failed", show=False),
+        Binding("v", "review", "Review unknown", show=False),
+        Binding("A", "clear_attention", "Send again after a selector stop", show=False),
         Binding("f", "cycle_status", "Status filter", show=False),
         Binding("L", "show_qr", "Login QR", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -371,6 +373,40 @@ class WaSenderApp(App[int]):
 
         self.run_bg(f"retry job {job['id']}", do)
 
+    def action_review(self) -> None:
+        from .components.review_modal import ReviewScreen
+
+        key = self.messages_panel.table.selected_key()
+        row = self.store.message(int(key)) if key is not None else None
+        if row is None or row["status"] != "unknown":
+            self.notify("v decides on an `unknown` message: select one (f filters by status).",
+                        severity="warning", timeout=4)
+            return
+        mid = row["id"]
+
+        def decided(decision: str | None) -> None:
+            if decision is None:
+                return
+
+            def do() -> str:
+                self.store.decide([mid], sent=decision == "sent")
+                return f"Message {mid}: " + ("marked sent" if decision == "sent" else "queued again")
+
+            self.run_bg(f"review message {mid}", do)
+
+        self.push_screen(ReviewScreen(row, self.clock()), decided)
+
+    def action_clear_attention(self) -> None:
+        def do() -> str:
+            doc = self.store.get_doc("attention")
+            if not doc:
+                return "Sending is not stopped."
+            self.store.delete_doc("attention")
+            self.store.log_event("attention_cleared", "sending resumed by hand from the dashboard")
+            return f"Sending again (selector {doc.get('key')!r} was failing)"
+
+        self.run_bg("clear attention", do)
+
     def supervisor_running(self) -> bool:
         return bool(self.snapshot and self.snapshot.supervisor_alive)
 
@@ -509,6 +545,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("Pause / resume job", "p: pause or resume the selected job", "pause_job"),
     ("Stop job", "s: stop the selected job for good (asks first)", "stop_job"),
     ("Retry failed messages", "r: queue the selected job's failed messages again", "retry"),
+    ("Review an unknown message", "v: it was sent, or send it again", "review"),
+    ("Send again after a selector stop", "A: clear needs_attention", "clear_attention"),
     ("Start / stop worker", "w: start the supervised worker, or stop it", "worker"),
     ("Pause / resume all sending", "P: the run/pause signal file", "pause_all"),
     ("Export results", "e: write the selected job's results to CSV", "export"),

@@ -338,3 +338,45 @@ async def test_a_broken_database_read_is_reported_not_fatal(env: Env, monkeypatc
         await settle(pilot, app, 1, timeout=8)
         assert calls["n"] >= 2
 
+
+
+@aio
+async def test_v_decides_on_an_unknown_message_and_the_job_counts_them(env: Env) -> None:
+    from dashboard.components.review_modal import ReviewScreen
+
+    m = env.store.claim("w1", now=NOW - 30)
+    env.store.mark_clicking(m["id"], worker_id="w1", now=NOW - 29)
+    env.store.mark_unknown(m["id"], "no tick within 60 s", worker_id="w1", now=NOW - 20)
+    env.store.note_undetermined(m["id"], "a bubble with this text has no readable time", now=NOW - 10)
+    app = env.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("down")
+        await wait_for(pilot, lambda: app.jobs.selected_job_id() == m["job_id"])
+        header = screen_text(app).splitlines()[1]
+        assert "Unk" in header
+        await pilot.press("tab", "slash", *"unknown", "enter")
+        table = app.query_one(MessagesTable)
+        await wait_for(pilot, lambda: table.row_count == 1, what="the unknown message")
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "was it sent?" in text and "no readable time" in text
+        await pilot.press("s")
+        await wait_for(pilot, lambda: env.store.message(m["id"])["status"] == "sent", what="marked sent")
+        assert env.store.message(m["id"])["last_error"] == "marked sent by a person"
+
+
+@aio
+async def test_a_selector_stop_shows_in_the_worker_panel_and_A_sends_again(env: Env) -> None:
+    env.store.heartbeat("w1", state="needs_attention", info={"login": "logged_in", "key": "send_button",
+                                                             "detail": "selector 'send_button' failed"}, now=NOW - 1)
+    env.store.put_doc("attention", {"key": "send_button", "messages": [1, 2, 3]})
+    app = env.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "needs_attention" in text and "selector send_button" in text
+        assert "A: try again" in text
+        await pilot.press("A")
+        await wait_for(pilot, lambda: env.store.get_doc("attention") is None, what="attention cleared")

@@ -12,6 +12,8 @@ KEYS: list[tuple[str, str]] = [
     ("p", "pause / resume the selected job"),
     ("s", "stop the selected job for good (asks first)"),
     ("r", "retry the selected job's failed messages"),
+    ("v", "decide on the selected `unknown` message: it was sent, or send it again"),
+    ("A", "the worker stopped on a failing selector: try again (after fixing config)"),
     ("w", "start the worker, or stop it (asks first)"),
     ("P", "pause / resume ALL sending (the run/pause signal file)"),
     ("e", "export the selected job's results to CSV"),

@@ -13,10 +13,11 @@ from ..messages import JobSelected
 from ..snapshot import Snapshot
 from .difftable import DiffTable, styled
 
+# "Unk": messages clicked but not proven sent, waiting for a person (v on the row decides).
 COLUMNS = [
-    ("ID", "id", 3), ("Name", "name", 11), ("Status", "status", 9), ("Progress", "progress", 11),
-    ("Sent", "sent", 6), ("Fail", "failed", 4), ("Inv", "invalid", 4), ("Pend", "pending", 6),
-    ("ETA", "eta", 6),
+    ("ID", "id", 3), ("Name", "name", 10), ("Status", "status", 9), ("Progress", "progress", 9),
+    ("Sent", "sent", 6), ("Fail", "failed", 4), ("Unk", "unknown", 3), ("Inv", "invalid", 3),
+    ("Pend", "pending", 5), ("ETA", "eta", 5),
 ]
 
 
@@ -27,9 +28,10 @@ def job_cells(job: dict[str, Any], eta: float | None) -> tuple:
         str(job["id"]),
         one_line(job["name"], 40),
         styled(SHORT_STATUS.get(status, status), STATUS_STYLE.get(status)),
-        bar(done_fraction(job), 6),
+        bar(done_fraction(job), 4),
         compact(c.get("sent", 0)),
         styled(compact(c.get("failed", 0)), "red" if c.get("failed") else None),
+        styled(compact(c.get("unknown", 0)), "bold yellow" if c.get("unknown") else None),
         compact(c.get("invalid", 0)),
         compact(c.get("pending", 0) + c.get("retrying", 0)),
         duration(eta) if eta is not None else "-",

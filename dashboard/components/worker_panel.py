@@ -66,6 +66,9 @@ class WorkerPanel(Static):
             if pid:
                 wstate.append(f"  pid {pid}", style="dim")
         t.add_row("Worker", wstate)
+        if w.get("state") == "needs_attention":  # first: it is why nothing is being sent
+            t.add_row("Attention", Text(f"selector {info.get('key')}", style="bold red"))
+            t.add_row("", Text("c: fix config · A: try again", style="red"))
         if snap.supervisor_alive:
             t.add_row("Uptime", Text(f"{duration(sup.get('uptime'))}  restarts {sup.get('restarts', 0)}"))
             cpu = sup.get("cpu_percent")
@@ -84,7 +87,7 @@ class WorkerPanel(Static):
         nxt = info.get("next_send_at")
         if nxt and w.get("state") != "stopped":
             t.add_row("Next send", Text(f"in {duration(nxt - snap.at)}"))
-        if info.get("detail") and w.get("state") != "stopped":
+        if info.get("detail") and w.get("state") not in ("stopped", "needs_attention"):
             t.add_row("", Text(one_line(info["detail"], 80), style="dim"))
         if not snap.supervisor_alive:
             t.add_row("", Text("w starts the worker", style="dim"))
