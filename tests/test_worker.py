@@ -23,21 +23,11 @@ import config
 from simulator import Simulator
 from simulator.server import browser_refused
 from store import Store
-from tests.worker_helpers import (DOMS, PY, ROOT, WorkerThread, ids_of, no_leftover_browsers, status_of,  # noqa: F401
-                                  wait_until, worker_row, write_config)
+from tests.worker_helpers import (DOMS, PY, ROOT, WorkerThread, ids_of, no_leftover_browsers, sim,  # noqa: F401
+                                  status_of, wait_until, worker_row, write_config)
 from worker import FakeClock, pacing, verify
 from worker.browser import UserError, check_paths, installed_version, prepare_profile, start_browser
 from worker.textmatch import comparable
-
-
-@pytest.fixture
-def sim() -> Any:
-    """The simulator as WhatsApp Web is now (2026), in the browser's language."""
-    s = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, dom="2026")
-    s.start()
-    s.login()
-    yield s
-    s.stop()
 
 
 @pytest.fixture(params=DOMS)

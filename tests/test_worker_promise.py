@@ -14,20 +14,11 @@ import pytest
 import config
 from simulator import Simulator
 from store import Store
-from tests.worker_helpers import (PY, ROOT, WorkerThread, ids_of, no_leftover_browsers, status_of,  # noqa: F401
-                                  wait_until, worker_row, write_config)
+from tests.worker_helpers import (PY, ROOT, WorkerThread, ids_of, no_leftover_browsers, sim,  # noqa: F401
+                                  status_of, wait_until, worker_row, write_config)
 from worker import verify
 
 DEAD = "deadhost:1:1"
-
-
-@pytest.fixture
-def sim() -> Any:
-    s = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, dom="2026")
-    s.start()
-    s.login()
-    yield s
-    s.stop()
 
 
 @pytest.fixture
@@ -230,10 +221,10 @@ def test_a_page_that_hides_our_own_bubbles_never_makes_a_loop(sim: Simulator, tm
 def test_portuguese_page_words_and_times(tmp_path: Path, no_leftover_browsers: None) -> None:
     """The browser language drives the page (lang "auto", as WhatsApp Web does); the
     worker finds its Portuguese controls and reads its day-first times when it verifies."""
-    sim = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, dom="2026").start()
-    sim.login()
+    page_sim = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, dom="2026").start()
+    page_sim.login()
     try:
-        cfg = config.load(write_config(tmp_path, sim, browser__language="pt-BR", browser__ack_timeout=1.0))
+        cfg = config.load(write_config(tmp_path, page_sim, browser__language="pt-BR", browser__ack_timeout=1.0))
         store = Store(cfg.paths.database)
         img = tmp_path / "cardapio.png"
         img.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
@@ -241,21 +232,21 @@ def test_portuguese_page_words_and_times(tmp_path: Path, no_leftover_browsers: N
             {"phone": "+5511987650001", "text": "Olá *Ana*, veja o cardápio 🍕", "attachment": str(img)},
             {"phone": "+5511987650002", "text": "Até amanhã 👋"}])
         first, second = ids_of(store, job)
-        sim.configure(stuck_clock=True)
+        page_sim.configure(stuck_clock=True)
         w = WorkerThread(cfg).start()
         try:
             wait_until(lambda: status_of(store, first) == "unknown" and status_of(store, second) == "unknown", 30)
         finally:
             assert w.stop() == 0
-        assert sim.get_state()["page_lang"] == "pt-BR"
-        sim.configure(stuck_clock=False)
+        assert page_sim.get_state()["page_lang"] == "pt-BR"
+        page_sim.configure(stuck_clock=False)
         w2 = WorkerThread(cfg).start()
         try:
             wait_until(lambda: store.get_job(job)["status"] == "completed", 40, "completed")
         finally:
             assert w2.stop() == 0
         assert all("verified" in (store.message(m)["last_error"] or "") for m in (first, second))
-        assert sorted(ledger_texts(sim)) == sorted(["Olá *Ana*, veja o cardápio 🍕", "Até amanhã 👋"])
+        assert sorted(ledger_texts(page_sim)) == sorted(["Olá *Ana*, veja o cardápio 🍕", "Até amanhã 👋"])
         store.close()
     finally:
-        sim.stop()
+        page_sim.stop()

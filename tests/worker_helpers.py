@@ -11,6 +11,7 @@ import psutil
 import pytest
 import tomlkit
 
+from simulator import Simulator
 from store import Store
 from worker import run_worker
 
@@ -133,3 +134,13 @@ def no_leftover_browsers(tmp_path: Path) -> Any:
         except psutil.Error:
             pass
     pytest.fail(f"browser processes left behind: {left}")
+
+
+@pytest.fixture
+def sim() -> Any:
+    """The simulator as WhatsApp Web is now (2026 DOM), in the browser's language, logged in."""
+    s = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, dom="2026")
+    s.start()
+    s.login()
+    yield s
+    s.stop()
