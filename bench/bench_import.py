@@ -3,9 +3,10 @@
     .venv/bin/python bench/bench_import.py [--rows 100000] [--region IN]
 
 Prints the wall time of the whole command (Python start-up, reading, normalising,
-rendering, one transaction into SQLite), the phonenumbers floor (parse +
-is_valid_number on the same raw values in one process) and their ratio.
-Target (issue 2): at most 5 s on a 2-core machine.
+rendering, one transaction into SQLite), the phonenumbers-only floor (phonenumbers
+normalising the same raw values to E.164 in one process: parse, is_valid_number,
+format_number; measured in the same run) and their ratio. Target (issue 10): import end
+to end <= 2 x that floor. The floor without the E.164 formatting is printed too.
 """
 from __future__ import annotations
 
@@ -56,14 +57,18 @@ def main() -> int:
             summary = json.loads(proc.stdout)["summary"]
         best = min(times)
         base, base_cpu = floor(numbers, args.region)
+        bare, _ = floor(numbers, args.region, e164=False)
         print(f"rows: {args.rows:,}  queued {summary['queued']:,}, invalid {summary['invalid']:,}, "
               f"duplicates {summary['duplicates']:,}")
         print(f"import end to end (python tui.py import, best of {args.runs}): {best:.2f} s "
-              f"(all: {', '.join(f'{t:.2f}' for t in times)}; CPU {min(cpus):.2f} s)  target <= 5 s, ratio to target {best / 5:.2f}")
-        print(f"floor: phonenumbers parse + is_valid_number, 1 process:      {base:.2f} s (CPU {base_cpu:.2f} s)")
+              f"(all: {', '.join(f'{t:.2f}' for t in times)}; CPU {min(cpus):.2f} s)")
+        print(f"floor: phonenumbers normalising (parse, valid, E.164), 1 process: {base:.2f} s (CPU {base_cpu:.2f} s)")
+        print(f"       (parse + is_valid_number only: {bare:.2f} s, ratio {best / bare:.2f})")
         print(f"load average: {os.getloadavg()[0]:.1f}")
-        print(f"ratio import / floor:                                        {best / base:.2f}")
-    return 0
+        ratio = best / base
+        print(f"ratio import / floor:                                        {ratio:.2f} (target <= 2.0)")
+        print("PASS" if ratio <= 2.0 else "MISS")
+    return 0 if ratio <= 2.0 else 1
 
 
 if __name__ == "__main__":

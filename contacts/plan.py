@@ -128,14 +128,12 @@ def _expand_multi(table: ContactTable) -> None:
 def plan_import(path, template_text: str, region: str | None = "US",
                 optouts=frozenset(), phone_column: str | None = None,
                 seed: int | None = None,
-                progress: Callable[[int, int], None] | None = None,
-                workers: int | None = None) -> ImportPlan:
+                progress: Callable[[int, int], None] | None = None) -> ImportPlan:
     """Everything an import needs, computed before anything is written.
 
     Raises ContactsError (bad file, template, column or region) before any
     work is done on rows. progress(done_rows, total_rows) is called now and
-    then. workers=1 keeps the number parsing in this process (default: a
-    forked helper for big files on Linux).
+    then.
     """
     region = check_region(region)
     template = Template(template_text)
@@ -166,7 +164,7 @@ def plan_import(path, template_text: str, region: str | None = "US",
         def norm_progress(done, _total):
             progress(int(done * 0.9), total)
 
-    results = normalise_many(raws, region, workers=workers, progress=norm_progress)
+    results = normalise_many(raws, region, progress=norm_progress)
 
     opt = _normalise_optouts(optouts, region)
     rng = random.Random(seed)

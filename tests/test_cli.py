@@ -307,3 +307,28 @@ def test_xlsx_float_numbers_import(tmp_path: Path, db: Path) -> None:
     wb.save(path)
     result = json.loads(tui("--db", str(db), "import", str(path), "--template", "Hi {name}", "--json").stdout)
     assert [m["phone"] for m in result["preview"]] == ["+919876543210", "+919876543211"]
+
+
+def test_import_of_a_big_file_shows_progress_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    big = tmp_path / "big.csv"
+    big.write_text("Name,Phone\n" + "".join(f"P{i},+1 202 555 {i:04d}\n" for i in range(9000)), encoding="utf-8")
+    out = bytearray()
+
+    def read(fd: int) -> bytes:
+        data = os.read(fd, 65536)
+        out.extend(data)
+        return data
+
+    argv = [sys.executable, str(ROOT / "tui.py"), "--db", str(tmp_path / "db.sqlite"), "import", str(big),
+            "--template", "Hi {name}"]
+    status = pty.spawn(argv, read)
+    text = out.decode("utf-8", "replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "checking numbers and writing messages:" in text and "of 9,000 rows" in text
+    assert "100%" in text and "queued      9000" in text
+    # Not on a pipe: scripts and --json get no progress lines.
+    piped = tui("--db", str(tmp_path / "db2.sqlite"), "import", str(big), "--template", "Hi {name}")
+    assert "checking numbers" not in piped.stdout + piped.stderr

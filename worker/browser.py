@@ -108,6 +108,9 @@ def chrome_options(browser_cfg: Any, user_agent: str) -> Options:
     # What maintained clients do so that the page sees an ordinary browser:
     # navigator.webdriver stays false and no "controlled by automated software" switch.
     opts.add_argument("--disable-blink-features=AutomationControlled")
+    # DevTools over a pipe to ChromeDriver, not a TCP port: no other local user can
+    # attach to the logged-in WhatsApp tab (docs/privacy.md).
+    opts.add_argument("--remote-debugging-pipe")
     opts.add_experimental_option("excludeSwitches", ["enable-automation"])
     if os.geteuid() == 0:
         opts.add_argument("--no-sandbox")
