@@ -1,7 +1,9 @@
 """Command line of the WhatsApp bulk sender (`python tui.py --help`).
 
-Every user error ends here as one line on stderr and exit status 2; nothing is
-written before the input has been checked.
+Every user error ends here as one line on stderr and exit status 2 (config's
+`exit_on_user_error`); nothing is written before the input has been checked. The config
+file and the database are resolved once into a `RunContext` (`args.ctx`) that every
+command, the dashboard and the supervisor it starts all use.
 """
 from __future__ import annotations
 
@@ -13,20 +15,42 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import config as configmod
+import safefiles
 
 EXIT_USAGE = 2
+MAX_TEMPLATE_BYTES = 64 * 1024
+MAX_ATTACHMENT_BYTES = 2 * 1024 ** 3  # WhatsApp's limit for a document
+MAX_ID = 2 ** 63 - 1
 
 
-class CliError(Exception):
+class CliError(configmod.UserError):
     """A user error: shown as one line, exit status 2."""
 
 
 # ---------------------------------------------------------------------- helpers
+def _context(args: argparse.Namespace) -> configmod.RunContext:
+    """The run context of this command, resolved once (and its privacy checked once)."""
+    if getattr(args, "ctx", None) is None:
+        args.ctx = configmod.resolve(args.config, args.db)
+        cfg = args.ctx.cfg
+        db = cfg.paths.database
+        warning = safefiles.exposure_warning(
+            [p for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), cfg.paths.log_dir, cfg.paths.run_dir)])
+        if warning:
+            print(warning, file=sys.stderr)
+    return args.ctx
+
+
 def _load_config(args: argparse.Namespace) -> configmod.Config:
-    cfg = configmod.load(args.config)
-    if args.db:
-        cfg = cfg.with_database(args.db)
-    return cfg
+    return _context(args).cfg
+
+
+def _job_id(text: str) -> int:
+    """A job or message id as typed: a whole number from 1 to 2**63 - 1."""
+    value = text.strip()
+    if not value.isdigit() or not 0 < int(value) <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"not an id: {configmod.one_line(text, 40)!r}")
+    return int(value)
 
 
 def _open_store(cfg: configmod.Config, *, must_exist: bool = True):
@@ -57,11 +81,11 @@ def _progress(job: dict[str, Any]) -> str:
 
 def _eta(store, job: dict[str, Any]) -> float | None:
     """Seconds left at the pace of the last sends (None when there is no pace yet)."""
-    from store.progress import eta_seconds, open_count
+    from store.progress import ETA_SAMPLES, eta_seconds, open_count
 
     if job["status"] not in ("running", "waiting_for_login"):
         return None
-    return eta_seconds(store.sent_times(job["id"], 50), open_count(job["counts"]))
+    return eta_seconds(store.sent_times(job["id"], ETA_SAMPLES), open_count(job["counts"]))
 
 
 def _parse_start(value: str | None) -> float | None:
@@ -91,6 +115,18 @@ def _progress_line(every: float = 0.2):
     return show
 
 
+def _region(args: argparse.Namespace, cfg: configmod.Config) -> str:
+    """--region, else [sending] default_region; checked by contacts (the one region check)."""
+    from contacts import ContactsError
+    from contacts.phones import check_region
+
+    try:
+        return check_region(args.region or cfg.sending.default_region) or ""
+    except ContactsError:
+        raise CliError(f"--region: unknown region {configmod.one_line(args.region, 20)!r} "
+                       "(use a two-letter country code such as US, IN, GB)") from None
+
+
 def _phone(raw: str, region: str) -> str:
     from contacts import normalise_phone
 
@@ -118,27 +154,22 @@ def _import(args: argparse.Namespace) -> int:
 
     cfg = _load_config(args)
     if args.template_file:
+        path = safefiles.regular_file(args.template_file, "template file", max_bytes=MAX_TEMPLATE_BYTES)
         try:
-            template = Path(args.template_file).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise CliError(f"{args.template_file}: template file not found") from None
+            template = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise CliError(f"{args.template_file}: cannot read template: {exc}") from None
     else:
         template = args.template
+        if len(template.encode("utf-8", "replace")) > MAX_TEMPLATE_BYTES:
+            raise CliError(f"--template: too long ({len(template):,} characters; at most {MAX_TEMPLATE_BYTES:,} bytes)")
     if not template.strip():
         raise CliError("the template is empty")
     attachment = None
     if args.attach:
-        attachment = Path(args.attach)
-        if not attachment.is_file():
-            raise CliError(f"{attachment}: attachment not found")
+        attachment = safefiles.regular_file(args.attach, "attachment", max_bytes=MAX_ATTACHMENT_BYTES)
     start_at = _parse_start(args.start_at)
-    region = (args.region or cfg.sending.default_region).upper()
-    import phonenumbers
-
-    if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise CliError(f"--region: unknown region {region!r} (use a code such as US, IN, GB)")
+    region = _region(args, cfg)
     db_exists = cfg.paths.database.exists()
     optouts: frozenset[str] = frozenset()
     if db_exists:
@@ -176,25 +207,19 @@ def _import(args: argparse.Namespace) -> int:
     print(f"  opted out   {s['opted_out']}")
     if s.get("blank"):
         print(f"  blank rows  {s['blank']}")
-    problems = [("invalid", p) for p in plan.invalid] + [("duplicate", p) for p in plan.duplicates] + \
-               [("opted out", p) for p in plan.opted_out] + \
-               [("blank", p) for p in getattr(plan, "blank", [])]
+    problems = plan.problems()
     if args.dry_run:
         print("First messages:")
         for m in plan.messages[:5]:
             shown = m["text"].replace("\n", "\n      ")
             print(f"  {m['phone']}  {shown}")
-        if problems:
-            print("Problem rows:")
-            for kind, p in sorted(problems, key=lambda kp: kp[1].row):
-                print(f"  row {p.row}: {kind}: {p.raw!r}: {p.reason}")
-    elif problems:
-        shown_problems = sorted(problems, key=lambda kp: kp[1].row)
+    if problems:
+        limit = len(problems) if args.dry_run else 20
         print("Problem rows:")
-        for kind, p in shown_problems[:20]:
-            print(f"  row {p.row}: {kind}: {p.raw!r}: {p.reason}")
-        if len(shown_problems) > 20:
-            print(f"  ... and {len(shown_problems) - 20} more (see --dry-run or --json)")
+        for kind, p in problems[:limit]:
+            print(f"  {p.line(kind)}")
+        if len(problems) > limit:
+            print(f"  ... and {len(problems) - limit} more (see --dry-run or --json)")
     if start_at and job_id is not None:
         print(f"  starts at {_fmt_time(start_at)}")
     return 0
@@ -287,11 +312,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from exporting import export_job_csv
 
     cfg = _load_config(args)
+    out = safefiles.writable_target(args.output, "export")  # before anything is read
     store = _open_store(cfg)
     _job(store, args.job)
-    out = Path(args.output)
-    if not out.parent.exists():
-        raise CliError(f"{out.parent}: directory not found")
     n = export_job_csv(store, args.job, out)
     print(f"Wrote {n} rows to {out}")
     return 0
@@ -301,7 +324,7 @@ def _ids(values: list[str], option: str) -> list[int]:
     ids = []
     for v in values:
         for part in v.replace(",", " ").split():
-            if not part.isdigit() or not 0 < int(part) < 2**63:
+            if not part.isdigit() or not 0 < int(part) <= MAX_ID:
                 raise CliError(f"{option}: {part[:40]!r} is not a message id")
             ids.append(int(part))
     return ids
@@ -384,7 +407,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
 def cmd_optout(args: argparse.Namespace) -> int:
     cfg = _load_config(args)
-    region = (args.region or cfg.sending.default_region).upper()
+    region = _region(args, cfg)
     if args.action == "list":
         if not cfg.paths.database.exists():
             rows: list[dict[str, Any]] = []
@@ -421,8 +444,7 @@ def cmd_simulator(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     import supervisor
 
-    configmod.load(args.config)  # a bad config is a user error before anything starts
-    return supervisor.run_foreground(configmod.config_path(args.config), db=args.db)
+    return supervisor.run_foreground(_context(args))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -434,8 +456,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import dashboard
 
-    configmod.load(args.config)
-    return dashboard.run(configmod.config_path(args.config), db=args.db)
+    return dashboard.run(_context(args))
 
 
 # ---------------------------------------------------------------------- parser
@@ -474,17 +495,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("jobs", cmd_jobs, "list jobs with their progress")
     p.add_argument("--json", action="store_true")
     p = add("status", cmd_status, "show one job's counts and ETA")
-    p.add_argument("job", type=int)
+    p.add_argument("job", type=_job_id)
     p.add_argument("--json", action="store_true")
     for name, func, help_ in (("pause", cmd_pause, "pause a job"), ("resume", cmd_resume, "resume a paused job"),
                               ("stop", cmd_stop, "stop a job for good"),
                               ("retry", cmd_retry, "queue a job's failed messages again")):
-        add(name, func, help_).add_argument("job", type=int)
+        add(name, func, help_).add_argument("job", type=_job_id)
     p = add("export", cmd_export, "write a job's results to CSV (phone, name, status, attempts, sent_at, error)")
-    p.add_argument("job", type=int)
+    p.add_argument("job", type=_job_id)
     p.add_argument("-o", "--output", required=True, metavar="FILE.csv")
     p = add("review", cmd_review, "messages clicked but not proven sent: list them, mark them sent or send again")
-    p.add_argument("job", type=int, nargs="?", help="only this job's messages")
+    p.add_argument("job", type=_job_id, nargs="?", help="only this job's messages")
     p.add_argument("--mark-sent", nargs="+", metavar="ID", help="these messages are in their chats: mark them sent")
     p.add_argument("--resend", nargs="+", metavar="ID", help="these messages are not in their chats: send again")
     p.add_argument("--json", action="store_true")
@@ -505,29 +526,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    safefiles.private_umask()  # every file this tool (and Chromium under it) writes is owner-only
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    # `simulator` passes everything after it to the simulator's own parser.
-    if "simulator" in argv:
-        i = argv.index("simulator")
-        if all(a.startswith("-") for a in argv[:i]):
-            args = parser.parse_args(argv[:i + 1])
-            args.rest = argv[i + 1:]
-            return _run(args)
-    args = parser.parse_args(argv)
+    # `simulator` hands everything after it to the simulator's own parser.
+    head, rest = _split_simulator(parser, argv)
+    args = parser.parse_args(head)
+    if rest is not None:
+        args.rest = rest
     return _run(args)
+
+
+def _split_simulator(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """(our arguments, the simulator's) when the command is `simulator`, else (argv, None).
+    Global options may come first, with their values (`--config PATH simulator --port P`)."""
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--config", "--db"):
+            i += 2
+            continue
+        if a.startswith(("--config=", "--db=")) or a in ("-h", "--help"):
+            i += 1
+            continue
+        return (argv[:i + 1], argv[i + 1:]) if a == "simulator" else (argv, None)
+    return argv, None
 
 
 def _run(args: argparse.Namespace) -> int:
     args.config = getattr(args, "config", None)
     args.db = getattr(args, "db", None)
+    args.ctx = None
     func = getattr(args, "func", cmd_dashboard)
-    from contacts import ContactsError
-
     try:
-        return func(args)
-    except (CliError, configmod.ConfigError, ContactsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return configmod.exit_on_user_error(func)(args)
     except KeyboardInterrupt:
         return 130

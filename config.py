@@ -1,37 +1,81 @@
-"""Reading and validating config.toml.
+"""Reading and validating config.toml, and the run context every process shares.
 
 Every part of the product may import this module; it imports nothing of the product.
 A problem with the file raises ConfigError whose message is one line naming the file,
 the key and, where it can be found, the line.
+
+`resolve(config, db)` turns `--config` / `WA_SENDER_CONFIG` / the default and `--db`
+into one `RunContext` that records where each value came from; the CLI, the dashboard,
+the supervisor (also detached) and the worker all receive it (`ctx.argv()` hands it to a
+child process), so every process works on the same files.
+
+User errors: any exception class with `user_error = True` (ConfigError, the CLI's,
+the store's, the contact reader's...) is shown by `exit_on_user_error` as one line and
+exit status 2, without a traceback, its text cut to `MAX_ERROR_LINE` characters.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
 import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 ENV_VAR = "WA_SENDER_CONFIG"
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_PATH = PROJECT_DIR / "config.toml"
+EXIT_USER_ERROR = 2
+MAX_ERROR_LINE = 300  # characters of an error line; longer input is cut with an ellipsis
 
 
-class ConfigError(Exception):
+class UserError(Exception):
+    """A problem the user fixes (file, config, argument): one line, exit status 2."""
+
+    user_error = True
+
+
+class ConfigError(UserError):
     """A user error in the configuration: the message is shown as is."""
 
 
+def one_line(text: object, limit: int = MAX_ERROR_LINE) -> str:
+    """A message on one line, cut with an ellipsis (an error may echo a huge input)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def is_user_error(exc: BaseException) -> bool:
+    return bool(getattr(type(exc), "user_error", False))
+
+
+def exit_on_user_error(main: Callable[..., int]) -> Callable[..., int]:
+    """Wrap an entry point: a user error is printed as `error: ...` on one line, status 2."""
+    @functools.wraps(main)
+    def wrapper(*args: Any, **kwargs: Any) -> int:
+        try:
+            return main(*args, **kwargs)
+        except Exception as exc:
+            if not is_user_error(exc):
+                raise
+            print(f"error: {one_line(exc)}", file=sys.stderr)
+            return EXIT_USER_ERROR
+    return wrapper
+
+
 @dataclass(frozen=True)
-class Paths:
+class PathSettings:
     database: Path = Path("data/wa_sender.db")
     run_dir: Path = Path("run")
     log_dir: Path = Path("logs")
 
 
 @dataclass(frozen=True)
-class Browser:
+class BrowserSettings:
     binary: Path = Path("/usr/bin/chromium")
     driver: Path = Path("/usr/bin/chromedriver")
     profile_dir: Path = Path("profile")
@@ -47,7 +91,7 @@ class Browser:
 
 
 @dataclass(frozen=True)
-class Sending:
+class SendingSettings:
     default_region: str = "US"
     delay_min: float = 4.0
     delay_max: float = 8.0
@@ -64,13 +108,13 @@ class Sending:
 
 
 @dataclass(frozen=True)
-class Worker:
+class WorkerSettings:
     heartbeat_interval: float = 2.0
     poll_interval: float = 1.0
 
 
 @dataclass(frozen=True)
-class Supervisor:
+class SupervisorSettings:
     start_seconds: float = 10.0
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
@@ -195,18 +239,14 @@ DEFAULT_SELECTORS: dict[str, tuple[str, ...]] = {
 @dataclass(frozen=True)
 class Config:
     path: Path | None = None
-    paths: Paths = field(default_factory=Paths)
-    browser: Browser = field(default_factory=Browser)
-    sending: Sending = field(default_factory=Sending)
-    worker: Worker = field(default_factory=Worker)
-    supervisor: Supervisor = field(default_factory=Supervisor)
+    paths: PathSettings = field(default_factory=PathSettings)
+    browser: BrowserSettings = field(default_factory=BrowserSettings)
+    sending: SendingSettings = field(default_factory=SendingSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    supervisor: SupervisorSettings = field(default_factory=SupervisorSettings)
     selectors: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_SELECTORS))
     # Words added or corrected by `[labels.LANG]` tables: {lang: {label: text}}.
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @property
-    def database_url(self) -> str:
-        return f"sqlite:///{self.paths.database}"
 
     def words(self) -> dict[str, str]:
         """The UI words of the configured language: {English label: text on the page}."""
@@ -250,11 +290,27 @@ def resolve_selectors(selectors: dict[str, tuple[str, ...]], words: dict[str, st
 
 
 SECTIONS: dict[str, type] = {
-    "paths": Paths,
-    "browser": Browser,
-    "sending": Sending,
-    "worker": Worker,
-    "supervisor": Supervisor,
+    "paths": PathSettings,
+    "browser": BrowserSettings,
+    "sending": SendingSettings,
+    "worker": WorkerSettings,
+    "supervisor": SupervisorSettings,
+}
+
+DAY = 86400.0
+# Upper bounds: a number past them is a typo, and an infinite wait is a hang.
+MAXIMA: dict[tuple[str, str], float] = {
+    **{("browser", k): DAY for k in ("boot_timeout", "chat_timeout", "ack_timeout")},
+    **{("sending", k): DAY for k in ("delay_min", "delay_max", "long_pause_min", "long_pause_max",
+                                      "retry_backoff")},
+    ("sending", "long_pause_every"): 1_000_000, ("sending", "max_attempts"): 1000,
+    ("sending", "daily_cap"): 1_000_000, ("sending", "auto_requeue_limit"): 100,
+    ("sending", "attention_after"): 1000,
+    ("worker", "poll_interval"): 3600,
+    **{("supervisor", k): DAY for k in ("start_seconds", "backoff_initial", "backoff_max", "stop_timeout",
+                                         "heartbeat_timeout")},
+    ("supervisor", "restart_period"): 30 * DAY, ("supervisor", "stable_seconds"): 30 * DAY,
+    ("supervisor", "max_restarts"): 1_000_000, ("supervisor", "memory_limit_mb"): 1_000_000,
 }
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -301,6 +357,8 @@ def _coerce(check: _Checker, section: str, key: str, value: Any, default: Any) -
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise check.fail(section, key, f"must be a number, not {value!r}")
+        if not math.isfinite(value):
+            raise check.fail(section, key, f"must be a finite number, not {value!r}")
         return float(value)
     if isinstance(default, (str, Path)):
         if not isinstance(value, str) or not value.strip():
@@ -350,6 +408,10 @@ def _validate(check: _Checker, cfg: Config) -> None:
     for section, key, value in positive:
         if value <= 0:
             raise check.fail(section, key, f"must be greater than 0, got {value}")
+    for (section, key), limit in MAXIMA.items():
+        value = getattr(getattr(cfg, section), key)
+        if value > limit:
+            raise check.fail(section, key, f"must be at most {limit:g}, got {value:g}")
     if not 0 < w.heartbeat_interval <= 5:
         raise check.fail("worker", "heartbeat_interval", "must be greater than 0 and at most 5 seconds")
     if s.delay_min > s.delay_max:
@@ -441,6 +503,49 @@ def parse(text: str, path: Path | None = None) -> Config:
     return cfg
 
 
+@dataclass(frozen=True)
+class RunContext:
+    """The config file, the database and where each came from, resolved once."""
+
+    config_path: Path
+    config_source: str         # "--config", "$WA_SENDER_CONFIG" or "default"
+    db_override: Path | None   # --db, if given
+    cfg: Config
+
+    @property
+    def db_source(self) -> str:
+        return "--db" if self.db_override is not None else f"[paths] database in {self.config_path}"
+
+    def argv(self) -> list[str]:
+        """The options that give a child process this same context."""
+        out = ["--config", str(self.config_path)]
+        if self.db_override is not None:
+            out += ["--db", str(self.db_override)]
+        return out
+
+    def describe(self) -> str:
+        return (f"config {self.config_path} (from {self.config_source}), database {self.cfg.paths.database} "
+                f"(from {self.db_source})")
+
+
+def resolve(config: str | Path | None = None, db: str | Path | None = None) -> RunContext:
+    """Load the config chosen by --config, else $WA_SENDER_CONFIG, else the project's
+    config.toml, and apply --db. Raises ConfigError (a user error)."""
+    if config:
+        source = "--config"
+    elif os.environ.get(ENV_VAR):
+        source = f"${ENV_VAR}"
+    else:
+        source = "default"
+    path = config_path(config).resolve()
+    cfg = load(path)
+    override = None
+    if db:
+        override = Path(db).expanduser().resolve()
+        cfg = cfg.with_database(override)
+    return RunContext(config_path=path, config_source=source, db_override=override, cfg=cfg)
+
+
 def config_path(explicit: str | Path | None = None) -> Path:
     if explicit:
         return Path(explicit)
@@ -453,9 +558,16 @@ def load(explicit: str | Path | None = None) -> Config:
     """Load the config chosen by `explicit`, else $WA_SENDER_CONFIG, else ./config.toml of the project."""
     path = config_path(explicit)
     try:
+        if path.exists() and not path.is_file():
+            raise ConfigError(f"{path}: not a regular file (a config is a TOML file)")
+        if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: too big for a config file ({path.stat().st_size:,} bytes)")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
     return parse(text, path)
+
+
+MAX_CONFIG_BYTES = 1_000_000

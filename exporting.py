@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
+import io
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
+import safefiles
 from store import Store
 
 COLUMNS = ("phone", "name", "status", "attempts", "sent_at", "error", "review")
@@ -25,22 +26,23 @@ def _when(ts: float | None) -> str:
 
 
 def export_job_csv(store: Store, job_id: int, path: str | Path) -> int:
-    """Write the job's messages to `path` atomically; returns the number of rows written."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".csv", dir=target.parent or ".")
+    """Write the job's messages to `path` whole (owner-only; never over a folder, a device
+    or a link); returns the number of rows written."""
     count = 0
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8-sig") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(COLUMNS)
-            for m in store.iter_messages(job_id):
-                writer.writerow([safe_cell(v) for v in (
-                    m["phone"], m["name"], m["status"], m["attempts"], _when(m["sent_at"]), m["last_error"],
-                    # `unknown`: why nothing proved whether it was sent (python tui.py review)
-                    m["review"] if m["status"] == "unknown" else "")])
-                count += 1
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    def write(fh: IO[bytes]) -> None:
+        nonlocal count
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="", write_through=True)
+        writer = csv.writer(text)
+        writer.writerow(COLUMNS)
+        for m in store.iter_messages(job_id):
+            writer.writerow([safe_cell(v) for v in (
+                m["phone"], m["name"], m["status"], m["attempts"], _when(m["sent_at"]), m["last_error"],
+                # `unknown`: why nothing proved whether it was sent (python tui.py review)
+                m["review"] if m["status"] == "unknown" else "")])
+            count += 1
+        text.flush()
+        text.detach()
+
+    safefiles.write_atomic(path, write, what="export")
     return count

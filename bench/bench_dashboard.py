@@ -88,7 +88,7 @@ async def headless(cfg: configmod.Config, db: Path) -> dict:
 
     t0 = time.perf_counter()
     store = Store(db)
-    app = WaSenderApp(cfg, cfg.path, store=store, poll_interval=1.0,
+    app = WaSenderApp(cfg, store=store, poll_interval=1.0,
                       supervisor_status=lambda: {"pid": 1, "state": "running", "alive": True, "uptime": 10,
                                                  "cpu_percent": 3.0, "memory_mb": 300, "restarts": 0})
     out: dict = {}

@@ -7,3 +7,5 @@ class ContactsError(Exception):
     ``str(err)`` is one human line naming the file (and row/column where it
     matters); callers print it and exit with status 2, never a traceback.
     """
+
+    user_error = True  # the entry points' one helper (config.exit_on_user_error) shows it

@@ -15,6 +15,8 @@ from .phones import check_region, normalise_many, normalise_phone
 from .readers import ContactTable, read_contacts
 from .template import Template
 
+MAX_MESSAGE_CHARS = 65_536  # WhatsApp's own limit for one message
+
 
 @dataclass(frozen=True)
 class RowProblem:
@@ -27,6 +29,11 @@ class RowProblem:
     def to_dict(self) -> dict:
         return {"row": self.row, "raw": self.raw, "reason": self.reason, "name": self.name,
                 "phone": self.phone}
+
+    def line(self, kind: str) -> str:
+        """One line for people: 'row 7: invalid: '12345': too short'."""
+        raw = self.raw if len(self.raw) <= 60 else self.raw[:59] + "…"
+        return f"row {self.row}: {kind}: {raw!r}: {self.reason}"
 
 
 @dataclass
@@ -60,6 +67,13 @@ class ImportPlan:
     @property
     def name_columns(self) -> list[str]:
         return self.table.name_columns
+
+    def problems(self) -> list[tuple[str, RowProblem]]:
+        """Every row that will not be sent, with its kind, in file order (the CLI and the
+        wizard list the same thing)."""
+        kinds = [("invalid", self.invalid), ("duplicate", self.duplicates), ("opted out", self.opted_out),
+                 ("blank", self.blank)]
+        return sorted(((kind, p) for kind, rows in kinds for p in rows), key=lambda kp: kp[1].row)
 
     def summary(self) -> dict:
         return {"total_rows": self.total_rows, "queued": len(self.messages),
@@ -193,9 +207,10 @@ def plan_import(path, template_text: str, region: str | None = "US",
         first_row[e164] = num
         name = name_of(r)
         text = render(r, name, e164, rng).strip()
-        if not text:
-            invalid.append(RowProblem(num, raw, "the message is empty for this row "
-                                      "(the template's columns are empty)", name, e164))
+        if not text or len(text) > MAX_MESSAGE_CHARS:
+            why = ("the message is empty for this row (the template's columns are empty)" if not text else
+                   f"the message is too long for WhatsApp ({len(text):,} characters; at most {MAX_MESSAGE_CHARS:,})")
+            invalid.append(RowProblem(num, raw, why, name, e164))
             del first_row[e164]
             continue
         messages.append({"phone": e164, "name": name, "columns": r, "text": text, "row": num})

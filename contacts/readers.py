@@ -6,6 +6,7 @@ import datetime as _dt
 import io
 import quopri
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,10 +60,6 @@ class ContactTable:
                 return name
         return ""
 
-    def where(self, row_number: int) -> str:
-        return f"card {row_number}" if self.format == "vcf" else f"row {row_number}"
-
-
 # -- entry point ------------------------------------------------------------------
 
 # (signature, what it is, also refused when the extension says text?)
@@ -76,6 +73,7 @@ _MAGIC = [
     (b"MZ", "a Windows program", False), (b"BM", "a bitmap image", False),
     (b"RIFF", "a media file", False),
 ]
+MAX_FILE_BYTES = 200 * 1024 * 1024  # a contact file; millions of rows fit
 _TEXT_EXT = {".csv", ".txt", ".tsv", ".tab", ".psv", ""}
 _XLSX_EXT = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 _VCF_EXT = {".vcf", ".vcard"}
@@ -88,15 +86,25 @@ def read_contacts(path, phone_column: str | None = None) -> ContactTable:
     """
     p = Path(path)
     try:
-        data = p.read_bytes()
+        st = p.stat()
+        # Only a regular file: a FIFO would hang the read, /dev/zero would never end.
+        if stat.S_ISDIR(st.st_mode):
+            raise ContactsError(f"{p}: is a directory, not a contact file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ContactsError(f"{p}: is not a regular file (a pipe or a device), not a contact file")
+        if st.st_size > MAX_FILE_BYTES:
+            raise ContactsError(f"{p}: too big for a contact file ({st.st_size:,} bytes; at most "
+                                f"{MAX_FILE_BYTES:,}): split it into several files")
+        with open(p, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ContactsError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise ContactsError(f"{p}: is a directory, not a contact file") from None
     except PermissionError:
         raise ContactsError(f"{p}: permission denied") from None
     except OSError as e:
         raise ContactsError(f"{p}: cannot read ({e.strerror or e})") from None
+    if len(data) > MAX_FILE_BYTES:  # it grew while we read it
+        raise ContactsError(f"{p}: too big for a contact file (more than {MAX_FILE_BYTES:,} bytes)")
     if not data:
         raise ContactsError(f"{p}: file is empty (0 bytes)")
     ext = p.suffix.lower()

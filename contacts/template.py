@@ -44,6 +44,9 @@ class _Spin:
         self.options = options
 
 
+MAX_NESTING = 20  # spintax inside spintax: deeper is a mistake (and would exhaust the stack)
+
+
 class Template:
     """A parsed template. Raises ContactsError on a syntax error."""
 
@@ -73,7 +76,7 @@ class Template:
         nodes, i = self._seq(0, top=True)
         return nodes
 
-    def _seq(self, i: int, top: bool) -> tuple[list, int]:
+    def _seq(self, i: int, top: bool, depth: int = 0) -> tuple[list, int]:
         text, n = self.text, len(self.text)
         nodes: list = []
         buf: list[str] = []
@@ -87,7 +90,7 @@ class Template:
                 if buf:
                     nodes.append("".join(buf))
                     buf = []
-                node, i = self._group(i)
+                node, i = self._group(i, depth + 1)
                 nodes.append(node)
                 continue
             if c == "}":
@@ -106,12 +109,14 @@ class Template:
             nodes.append("".join(buf))
         return nodes, i
 
-    def _group(self, start: int):
+    def _group(self, start: int, depth: int = 1):
         text, n = self.text, len(self.text)
+        if depth > MAX_NESTING:
+            raise self._err(start, f"spintax nested more than {MAX_NESTING} levels deep")
         i = start + 1
         options: list[list] = []
         while True:
-            nodes, i = self._seq(i, top=False)
+            nodes, i = self._seq(i, top=False, depth=depth)
             options.append(nodes)
             if i >= n:
                 raise self._err(start, "a '{' that is never closed")

@@ -8,21 +8,17 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def run(config_path: str | Path, *, db: str | Path | None = None, demo: object | None = None) -> int:
-    """Run the dashboard until the user quits; returns the exit status."""
-    import config as configmod
+def run(ctx: object, *, demo: object | None = None) -> int:
+    """Run the dashboard on this run context until the user quits; returns the exit status."""
     from store import ReadMostlyStore, Store
 
     from .app import WaSenderApp
 
-    path = Path(config_path)
-    cfg = configmod.load(path)
-    if db:
-        cfg = cfg.with_database(db)
+    cfg = ctx.cfg  # type: ignore[attr-defined]
     # An existing database is read without importing dataset first: a faster start.
     db_path = Path(cfg.paths.database)
     store = ReadMostlyStore(db_path) if db_path.exists() else Store(db_path)
-    app = WaSenderApp(cfg, path, store=store, demo=demo)
+    app = WaSenderApp(ctx, store=store, demo=demo)
     app.run()
     if app.exit_note:
         print(app.exit_note)

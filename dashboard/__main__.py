@@ -12,19 +12,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=None)
     args = parser.parse_args(argv)
     import config as configmod
+    import safefiles
 
+    safefiles.private_umask()
     if args.command == "demo":
         from .demo import run_demo
 
         return run_demo()
-    try:
-        configmod.load(args.config)
-    except configmod.ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     from . import run
 
-    return run(configmod.config_path(args.config), db=args.db)
+    return configmod.exit_on_user_error(lambda: run(configmod.resolve(args.config, args.db)))()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from .components.log_screen import LogScreen
 from .components.messages_table import MessagesPanel
 from .components.qr_modal import QRScreen
 from .components.worker_panel import WorkerPanel
-from .messages import ActionDone, FilterChanged, JobCreated, JobSelected, PageRequest, SnapshotReady
+from .messages import FilterChanged, JobCreated, JobSelected, PageRequest, SnapshotReady
 from .snapshot import Snapshot, SnapshotReader, View
 
 QR_STALE = 60.0  # a worker row whose heartbeat is older than this is not waiting for anything
@@ -55,20 +55,24 @@ class WaSenderApp(App[int]):
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
-    def __init__(self, cfg: Any, config_path: str | Path | None = None, *, store: Any = None,
-                 demo: Any = None, db: str | Path | None = None, poll_interval: float = 1.0,
+    def __init__(self, ctx: Any, *, store: Any = None, demo: Any = None, poll_interval: float = 1.0,
                  clock: Callable[[], float] = time.time, live: bool = True,
                  supervisor_status: Callable[[], dict[str, Any] | None] | None = None) -> None:
+        """`ctx`: the run context (config file and database) the dashboard shows and the
+        supervisor it starts uses (a Config is taken as its own file and database)."""
         super().__init__()
+        from supervisor.core import as_context
+
+        self.ctx = as_context(ctx)
+        cfg = self.ctx.cfg
         self.cfg = cfg
-        self.config_path = Path(config_path) if config_path else (cfg.path or None)
+        self.config_path = self.ctx.config_path
         if store is None:
             from store import Store
 
             store = Store(cfg.paths.database)
         self.store = store
         self.demo = demo
-        self.db_override = db
         self.poll_interval = poll_interval
         self.clock = clock
         self.live = live
@@ -126,7 +130,7 @@ class WaSenderApp(App[int]):
     def poll_loop(self) -> None:
         """Read a snapshot of what is on screen every poll_interval (or at once when woken)."""
         me = get_current_worker()
-        reader = SnapshotReader(self.store, run_dir=self.cfg.paths.run_dir, clock=self.clock,
+        reader = SnapshotReader(self.store, cfg=self.cfg, clock=self.clock,
                                 supervisor_status=self.supervisor_status)
         failures = 0
         while not me.is_cancelled and not self._stopping:
@@ -295,10 +299,6 @@ class WaSenderApp(App[int]):
                 self.notify(worker.result, timeout=5)
             self.refresh_now()
 
-    def on_action_done(self, message: ActionDone) -> None:
-        self.notify(message.text, severity=message.severity)  # type: ignore[arg-type]
-        self.refresh_now()
-
     def selected_job(self) -> dict[str, Any] | None:
         job_id = self.jobs.selected_job_id()
         if job_id is None or self.snapshot is None:
@@ -430,9 +430,8 @@ class WaSenderApp(App[int]):
     def _start_worker(self) -> str:
         import supervisor
 
-        path = self.config_path or self.cfg.path
         try:
-            pid = supervisor.start_detached(path, db=self.db_override)
+            pid = supervisor.start_detached(self.ctx)
         except supervisor.AlreadyRunning as exc:
             return str(exc)
         return f"Worker started (supervisor pid {pid})"
@@ -445,13 +444,12 @@ class WaSenderApp(App[int]):
 
     def action_pause_all(self) -> None:
         def do() -> str:
-            run_dir = Path(self.cfg.paths.run_dir)
-            flag = run_dir / "pause"
-            if flag.exists():
-                flag.unlink(missing_ok=True)
+            import supervisor
+
+            if supervisor.paused(self.cfg):
+                supervisor.pause_all(self.cfg, on=False)
                 return "Sending resumed (run/pause removed)"
-            run_dir.mkdir(parents=True, exist_ok=True)
-            flag.touch()
+            supervisor.pause_all(self.cfg, on=True)
             return "All sending paused (run/pause); P resumes"
 
         self.run_bg("pause all", do)
@@ -478,11 +476,7 @@ class WaSenderApp(App[int]):
     def action_config(self) -> None:
         from .components.config_editor import ConfigScreen
 
-        path = self.config_path or self.cfg.path
-        if path is None:
-            self.notify("No config file to edit.", severity="warning")
-            return
-        self.push_screen(ConfigScreen(Path(path), run_dir=Path(self.cfg.paths.run_dir)))
+        self.push_screen(ConfigScreen(Path(self.config_path), running=self.cfg))
 
     def action_log(self) -> None:
         self.push_screen(LogScreen(self.store, Path(self.cfg.paths.log_dir)))

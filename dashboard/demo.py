@@ -13,7 +13,6 @@ and the simulator running in the background (n), as the normal dashboard does.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
@@ -91,6 +90,7 @@ class Demo:
         self.contacts = self.root / "demo-contacts.csv"
         self.supervisor_pid: int | None = None
         self.cfg: Any = None
+        self.ctx: Any = None
 
     # ------------------------------------------------------------------ setting up
     def start_simulator(self) -> None:
@@ -116,7 +116,8 @@ class Demo:
         import config as configmod
 
         self.config_path.write_text(DEMO_CONFIG.replace("{url}", self.url), encoding="utf-8")
-        self.cfg = configmod.load(self.config_path)
+        self.ctx = configmod.resolve(self.config_path)
+        self.cfg = self.ctx.cfg
         return self.cfg
 
     def import_contacts(self, store: Any) -> int:
@@ -130,15 +131,14 @@ class Demo:
     def start_worker(self) -> int | None:
         import supervisor
 
-        self.supervisor_pid = supervisor.start_detached(self.config_path)
+        self.supervisor_pid = supervisor.start_detached(self.ctx)
         return self.supervisor_pid
 
     def setup(self) -> Any:
         from store import Store
 
         for sub in ("data", "run", "logs", "profile"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
-        os.chmod(self.root / "profile", 0o700)
+            (self.root / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
         self.start_simulator()
         cfg = self.write_config()
         store = Store(cfg.paths.database)
@@ -187,7 +187,7 @@ def run_demo(root: str | Path | None = None, *, auto_login: float = AUTO_LOGIN) 
         except Exception as exc:  # the dashboard still opens; `w` can try again
             print(f"demo: the worker did not start: {exc}", file=sys.stderr)
         (demo.root / "demo.json").write_text(json.dumps(demo.describe(), indent=2))
-        app = WaSenderApp(demo.cfg, demo.config_path, store=store, demo=demo)
+        app = WaSenderApp(demo.ctx, store=store, demo=demo)
         app.run()
     except BaseException:
         demo.shutdown()

@@ -1,7 +1,6 @@
 """Typed messages posted between the poller thread, the panels and the app."""
 from __future__ import annotations
 
-from typing import Any
 
 from textual.message import Message
 
@@ -45,13 +44,3 @@ class JobCreated(Message):
     def __init__(self, job_id: int) -> None:
         super().__init__()
         self.job_id = job_id
-
-
-class ActionDone(Message):
-    """A background action finished: say so in a notification."""
-
-    def __init__(self, text: str, *, severity: str = "information", data: Any = None) -> None:
-        super().__init__()
-        self.text = text
-        self.severity = severity
-        self.data = data

@@ -13,7 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from store.progress import eta_seconds, open_count
+import supervisor
+from store.progress import ETA_SAMPLES, eta_seconds, open_count
 
 
 ETA_EVERY = 5.0  # seconds between two reads of a job's send times (pace)
@@ -78,12 +79,12 @@ def pid_alive(pid: Any) -> bool:
 
 
 class SnapshotReader:
-    def __init__(self, store: Any, *, run_dir: Any = None, clock: Callable[[], float] = time.time,
+    def __init__(self, store: Any, *, cfg: Any = None, clock: Callable[[], float] = time.time,
                  events_backlog: int = 200,
                  supervisor_status: Callable[[], dict[str, Any] | None] | None = None) -> None:
         self.store = store
         self.supervisor_status = supervisor_status
-        self.run_dir = run_dir
+        self.cfg = cfg
         self.clock = clock
         self.last_event_id = 0
         self.events_backlog = events_backlog
@@ -147,7 +148,7 @@ class SnapshotReader:
                 continue
             cached = self._eta.get(job["id"])
             if cached is None or now - cached[0] >= ETA_EVERY:
-                times = self.store.sent_times(job["id"], 30)
+                times = self.store.sent_times(job["id"], ETA_SAMPLES)
                 cached = (now, times)
                 self._eta[job["id"]] = cached
             out[job["id"]] = eta_seconds(cached[1], remaining)
@@ -189,7 +190,7 @@ class SnapshotReader:
         events.reverse()
         if events:
             self.last_event_id = events[-1]["id"]
-        paused_all = bool(self.run_dir) and (self.run_dir / "pause").exists()
+        paused_all = self.cfg is not None and supervisor.paused(self.cfg)
         return Snapshot(
             at=now, jobs=tuple(jobs), etas=self._etas(jobs, now), page=page, worker=worker,
             current=current, supervisor=sup, supervisor_alive=alive, events=tuple(events),

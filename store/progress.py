@@ -5,6 +5,8 @@ from typing import Any, Mapping, Sequence
 
 from .states import OPEN
 
+ETA_SAMPLES = 30  # the newest send times that make the pace of a job (CLI and dashboard)
+
 
 def open_count(counts: Mapping[str, int]) -> int:
     """Messages still to send or to verify."""

@@ -4,7 +4,6 @@ PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     # A lost "sent" mark becomes a duplicate message: fsync every commit.
     "PRAGMA synchronous=FULL",
-    "PRAGMA busy_timeout=30000",
     "PRAGMA foreign_keys=ON",
 )
 

@@ -51,7 +51,6 @@ JOB_STOPPED = "stopped"
 JOB_FAILED = "failed"
 
 JOB_STATES = (JOB_PENDING, JOB_RUNNING, JOB_PAUSED, JOB_WAITING, JOB_COMPLETED, JOB_STOPPED, JOB_FAILED)
-JOB_ACTIVE = (JOB_PENDING, JOB_RUNNING, JOB_WAITING)
 
 JOB_MOVES: dict[str, frozenset[str]] = {
     JOB_PENDING: frozenset({JOB_RUNNING, JOB_PAUSED, JOB_STOPPED}),
@@ -63,11 +62,6 @@ JOB_MOVES: dict[str, frozenset[str]] = {
     JOB_FAILED: frozenset({JOB_RUNNING, JOB_STOPPED}),
     JOB_STOPPED: frozenset(),
 }
-
-
-def sources_of(target: str, moves: dict[str, frozenset[str]]) -> tuple[str, ...]:
-    """Every state from which `target` may be reached."""
-    return tuple(src for src, targets in moves.items() if target in targets)
 
 
 def check_message(current: str, new: str) -> None:

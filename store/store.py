@@ -22,6 +22,47 @@ from .schema import DDL, MIGRATIONS, PRAGMAS, SCHEMA_VERSION
 
 Row = dict[str, Any]
 
+
+class StoreError(Exception):
+    """The database cannot be used (a folder, read-only, disk full, locked too long, not a
+    database): one line naming the file, exit status 2; the transaction was rolled back."""
+
+    user_error = True
+
+
+_SQLITE_PROBLEMS = (
+    ("unable to open database file", "cannot open the database (does its folder exist, and may this user write it?)"),
+    ("readonly database", "the database is read-only for this user: check the file's and its folder's permissions"),
+    ("disk is full", "the disk is full: nothing was written; free some space and try again"),
+    ("database is locked", "the database stayed locked by another process for too long; try again"),
+    ("disk i/o error", "a disk error while using the database"),
+    ("file is not a database", "this file is not a database of this tool"),
+    ("database disk image is malformed", "the database file is damaged"),
+)
+
+
+def explain(exc: BaseException, path: Any) -> StoreError | None:
+    """The user-facing StoreError for a database error (also one wrapped by SQLAlchemy)."""
+    orig = getattr(exc, "orig", None) or exc
+    if not isinstance(orig, sqlite3.Error):
+        return None
+    text = str(orig).lower()
+    for needle, meaning in _SQLITE_PROBLEMS:
+        if needle in text:
+            return StoreError(f"{path}: {meaning}")
+    return None
+
+
+@contextmanager
+def _user_errors(path: Any) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        mapped = explain(exc, path)
+        if mapped is None:
+            raise
+        raise mapped from None
+
 # INDEXED BY: without statistics SQLite prefers ix_messages_job, which walks every sent
 # message of the job before the first queued one (SQLite only; PostgreSQL has no hint).
 CLAIM_SQL = """
@@ -62,15 +103,25 @@ def _loads(value: str | None) -> Any:
 class Store:
     """One handle per process (thread-safe: each thread gets its own connection)."""
 
-    def __init__(self, target: str | os.PathLike[str], *, create: bool = True, read_only: bool = False) -> None:
+    def __init__(self, target: str | os.PathLike[str], *, create: bool = True, read_only: bool = False,
+                 busy_timeout: float = 30.0) -> None:
         url = _url(target)
         self.path: Path | None = None
+        self.busy_timeout = busy_timeout
         if url.startswith("sqlite:///"):
             self.path = Path(url[len("sqlite:///"):])
+            if self.path.is_dir():
+                raise StoreError(f"{self.path}: is a folder, not a database file")
+            if self.path.exists() and not self.path.is_file():
+                raise StoreError(f"{self.path}: is not a regular file (a device or a pipe), not a database")
             if create and not read_only:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"{self.path.parent}: cannot create the database's folder: "
+                                     f"{exc.strerror or exc}") from None
             elif not self.path.exists():
-                raise FileNotFoundError(f"{self.path}: database not found")
+                raise StoreError(f"{self.path}: database not found")
         self.url = url
         self.read_only = read_only
         self._local = threading.local()
@@ -90,13 +141,14 @@ class Store:
             engine_kwargs={
                 # We issue BEGIN IMMEDIATE / COMMIT ourselves.
                 "isolation_level": "AUTOCOMMIT",
-                "connect_args": {"timeout": 30, "check_same_thread": False},
+                "connect_args": {"timeout": busy_timeout, "check_same_thread": False},
             },
             sqlite_wal_mode=False,  # set below, with the other pragmas
-            on_connect_statements=list(PRAGMAS),
+            on_connect_statements=[*PRAGMAS, f"PRAGMA busy_timeout={int(busy_timeout * 1000)}"],
         )
         if create:
-            self._create_schema()
+            with _user_errors(self.path):
+                self._create_schema()
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -109,21 +161,24 @@ class Store:
         raw = getattr(self._local, "raw", None)
         if raw is None:
             if self.db is None:
-                raw = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
-                                      check_same_thread=False, timeout=30)
-                raw.execute("PRAGMA busy_timeout=30000")
+                with _user_errors(self.path):
+                    raw = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
+                                          check_same_thread=False, timeout=self.busy_timeout)
+                    raw.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
                 self._read_conns.append(raw)
             else:
-                raw = self.db.executable.connection.dbapi_connection
+                with _user_errors(self.path):
+                    raw = self.db.executable.connection.dbapi_connection
             self._local.raw = raw
         return raw
 
     def _q(self, sql: str, **params: Any) -> list[Row]:
-        cur = self._raw.execute(sql, params)
-        if cur.description is None:
-            return []
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        with _user_errors(self.path):
+            cur = self._raw.execute(sql, params)
+            if cur.description is None:
+                return []
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def _one(self, sql: str, **params: Any) -> Row | None:
         rows = self._q(sql, **params)
@@ -142,16 +197,21 @@ class Store:
             finally:
                 self._local.depth -= 1
             return
-        self._raw.execute("BEGIN IMMEDIATE")
+        with _user_errors(self.path):
+            self._raw.execute("BEGIN IMMEDIATE")
         self._local.depth = 1
         try:
             yield self
+            with _user_errors(self.path):
+                self._raw.execute("COMMIT")
         except BaseException:
             self._local.depth = 0
-            self._raw.execute("ROLLBACK")
+            try:
+                self._raw.execute("ROLLBACK")
+            except sqlite3.Error:  # SQLite already rolled back (a full disk does that)
+                pass
             raise
         self._local.depth = 0
-        self._raw.execute("COMMIT")
 
     def _create_schema(self) -> None:
         """Create a new database at the newest version, or upgrade an older one step by step."""
@@ -214,12 +274,12 @@ class Store:
         # A bigger page cache while three indexes of a big job are filled (0.65 s -> 0.53 s
         # for 100,000 rows); back to the default afterwards, so that no long-running process
         # keeps it.
-        self._raw.execute("PRAGMA cache_size=-65536")
+        self._q("PRAGMA cache_size=-65536")
         try:
             return self._create_job(name, template, messages, attachment=attachment, source_file=source_file,
                                     start_at=start_at, status=status, now=now)
         finally:
-            self._raw.execute("PRAGMA cache_size=-2000")
+            self._q("PRAGMA cache_size=-2000")
 
     def _create_job(self, name: str, template: str, messages: Iterable[Mapping[str, Any]], *,
                     attachment: str | None, source_file: str | None, start_at: float | None, status: str,
@@ -248,14 +308,17 @@ class Store:
                               _encode(cols) if cols is not None else None,
                               m["text"], m.get("attachment", attachment), st, now))
                 if len(batch) >= 5000:
-                    self._raw.executemany(insert, batch)
+                    with _user_errors(self.path):
+                        self._raw.executemany(insert, batch)
                     batch = []
             if batch:
-                self._raw.executemany(insert, batch)
+                with _user_errors(self.path):
+                    self._raw.executemany(insert, batch)
             # Counted while inserting (a GROUP BY would scan the job: there is no full
             # (job_id, status) index); from here on the trigger keeps them.
-            self._raw.executemany("INSERT INTO job_counts(job_id, status, n) VALUES (?, ?, ?)",
-                                  [(job_id, st, n) for st, n in counts.items()])
+            with _user_errors(self.path):
+                self._raw.executemany("INSERT INTO job_counts(job_id, status, n) VALUES (?, ?, ?)",
+                                      [(job_id, st, n) for st, n in counts.items()])
             self._q("UPDATE jobs SET total = :n WHERE id = :job", n=sum(counts.values()), job=job_id)
             self.log_event("job_created", f"job {job_id} {name!r} created", job_id=job_id, at=now)
         return job_id
@@ -320,9 +383,6 @@ class Store:
             for job_id in ids:
                 self.set_job_status(job_id, S.JOB_COMPLETED, now=now)
             return ids
-
-    def has_runnable_jobs(self) -> bool:
-        return self._one("SELECT 1 AS x FROM jobs WHERE status IN ('running', 'waiting_for_login') LIMIT 1") is not None
 
     def next_start_at(self, now: float | None = None) -> float | None:
         """The earliest future start time of a running job (None if a job can run now)."""
@@ -570,15 +630,7 @@ class Store:
         row = self._one("SELECT count(*) AS n FROM messages WHERE sent_at >= :t", t=since)
         return int(row["n"]) if row else 0
 
-    def last_sent_at(self, job_id: int | None = None) -> float | None:
-        if job_id is None:
-            row = self._one("SELECT max(sent_at) AS t FROM messages WHERE sent_at IS NOT NULL")
-        else:
-            row = self._one("SELECT max(sent_at) AS t FROM messages WHERE job_id = :j AND sent_at IS NOT NULL",
-                            j=job_id)
-        return row["t"] if row else None
-
-    def sent_times(self, job_id: int, limit: int = 50) -> list[float]:
+    def sent_times(self, job_id: int, limit: int) -> list[float]:
         """The newest send times of a job (for the pace and the ETA)."""
         rows = self._q("SELECT sent_at FROM messages WHERE job_id = :j AND status = 'sent' "
                        "AND sent_at IS NOT NULL ORDER BY sent_at DESC LIMIT :lim", j=job_id, lim=limit)
@@ -719,8 +771,8 @@ class ReadMostlyStore:
     """
 
     READS = frozenset({
-        "events", "get_job", "jobs", "counts", "has_runnable_jobs", "next_start_at", "message",
-        "in_flight", "sent_since", "last_sent_at", "sent_times", "page_messages", "iter_messages",
+        "events", "get_job", "jobs", "counts", "next_start_at", "message",
+        "in_flight", "sent_since", "sent_times", "page_messages", "iter_messages",
         "workers", "latest_worker", "optouts", "optout_set", "get_doc", "url", "path", "review_list",
     })
 

@@ -2,17 +2,22 @@
 
 API for the command line and the dashboard (details in docs/supervisor.md):
 
-- ``run_foreground(config_path, *, db=None, worker_cmd=None) -> int``: ``python tui.py worker``.
-- ``start_detached(config_path, *, db=None) -> int``: start it in a new session; its pid.
+- ``run_foreground(ctx, *, worker_cmd=None) -> int``: ``python tui.py worker``.
+- ``start_detached(ctx) -> int``: start it in a new session with the same run context; its pid.
 - ``stop(config_path_or_cfg, *, timeout=None) -> bool``: stop it (and the worker) and wait.
 - ``status(config_path_or_cfg, *, store=None) -> dict | None``: published state + liveness.
 - ``clear_fatal(config_path_or_cfg) -> bool``: a manual start after ``fatal``.
+- ``paused / pause_all / request_restart``: the run directory's signal files.
+
+`ctx` is a ``config.RunContext`` (a config path or a Config is accepted too).
 """
-from .api import SupervisorError, clear_fatal, run_foreground, start_detached, status, stop
+from .api import (UNSUPERVISED, SupervisorError, clear_fatal, pause_all, paused, request_restart, run_foreground,
+                  start_detached, status, stop)
 from .core import EXIT_OK, EXIT_RESTART, EXIT_USER_ERROR, STATES, StartError, Supervisor
 from .pidfile import AlreadyRunning
 
 __all__ = [
     "AlreadyRunning", "StartError", "SupervisorError", "Supervisor", "STATES", "EXIT_OK", "EXIT_RESTART",
-    "EXIT_USER_ERROR", "clear_fatal", "run_foreground", "start_detached", "status", "stop",
+    "EXIT_USER_ERROR", "UNSUPERVISED", "clear_fatal", "pause_all", "paused", "request_restart", "run_foreground",
+    "start_detached", "status", "stop",
 ]

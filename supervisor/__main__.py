@@ -16,19 +16,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", metavar="PATH")
     parser.add_argument("--db", metavar="PATH")
     args = parser.parse_args(argv)
+    return _act(args)
+
+
+@configmod.exit_on_user_error
+def _act(args: argparse.Namespace) -> int:
+    ctx = configmod.resolve(args.config, args.db)
     if args.action == "run":
-        return api.run_foreground(configmod.config_path(args.config), db=args.db)
-    try:
-        if args.action == "status":
-            print(json.dumps(api.status(args.config), indent=1))
-            return 0
-        if args.action == "start":
-            print(api.start_detached(args.config, db=args.db))
-            return 0
-        return 0 if api.stop(args.config) else 1
-    except (configmod.ConfigError, api.AlreadyRunning, api.SupervisorError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return api.run_foreground(ctx)
+    if args.action == "status":
+        print(json.dumps(api.status(ctx), indent=1))
+        return 0
+    if args.action == "start":
+        print(api.start_detached(ctx))
+        return 0
+    return 0 if api.stop(ctx) else 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""What the command line and the dashboard call: run, start detached, stop, status."""
+"""What the command line and the dashboard call: run, start detached, stop, status, and
+the run directory's signal files (pause all, restart)."""
 from __future__ import annotations
 
 import faulthandler
@@ -17,9 +18,11 @@ import psutil
 
 import applog
 import config as configmod
+import runfiles
+import safefiles
 
 from . import pidfile
-from .core import FATAL, PROJECT_DIR, STARTING, STOPPED, StartError, Supervisor
+from .core import FATAL, PROJECT_DIR, STARTING, STOPPED, StartError, Supervisor, as_context
 from .pidfile import AlreadyRunning
 from .proctree import RUN_DIR_VAR, kill_all, tagged
 
@@ -31,11 +34,18 @@ LOG_NAME = "supervisor.log"
 STDERR_LOG_NAME = "supervisor.stderr.log"
 
 
+UNSUPERVISED = "unsupervised"  # status: a worker of this run directory runs with no supervisor
+
+
 class SupervisorError(Exception):
     """A clear, one-line problem starting or stopping the supervisor."""
 
+    user_error = True
+
 
 def _cfg(target: Any = None) -> Any:
+    if isinstance(target, configmod.RunContext):
+        return target.cfg
     if target is not None and hasattr(target, "supervisor") and hasattr(target, "paths"):
         return target
     return configmod.load(target)
@@ -62,33 +72,31 @@ def _install_signals(sup: Supervisor) -> dict[int, Any]:
     return old
 
 
-def run_foreground(config_path: str | Path | None = None, *, db: str | Path | None = None,
-                   worker_cmd: Sequence[str] | None = None) -> int:
+def run_foreground(target: Any = None, *, worker_cmd: Sequence[str] | None = None) -> int:
     """Supervise the worker until SIGINT/SIGTERM/SIGHUP or the stop file; returns the exit status.
 
-    0 after a stop; 2 with one clear line on stderr when the config is bad or another
-    supervisor runs on the same run directory.
+    `target`: a RunContext (or a config path). 0 after a stop; 2 with one clear line on
+    stderr when the config is bad or another supervisor runs on the same run directory.
     """
     try:
-        cfg = configmod.load(config_path)
-        if db is not None:
-            cfg = cfg.with_database(db)
+        ctx = as_context(target)
     except configmod.ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {configmod.one_line(exc)}", file=sys.stderr)
         return 2
+    cfg = ctx.cfg
     if worker_cmd is None and os.environ.get(WORKER_CMD_VAR):
         worker_cmd = json.loads(os.environ[WORKER_CMD_VAR])
+    safefiles.private_umask()
     applog.setup("supervisor", Path(cfg.paths.log_dir),
                  stream=None if os.environ.get(DETACHED_VAR) else sys.stdout)
-    sup = Supervisor(cfg, config_path=configmod.config_path(config_path), db=db, worker_cmd=worker_cmd,
-                     subreaper=True)
+    sup = Supervisor(ctx, worker_cmd=worker_cmd, subreaper=True)
     old = _install_signals(sup)
     if threading.current_thread() is threading.main_thread():
         faulthandler.register(signal.SIGUSR2, all_threads=True)  # `kill -USR2 PID`: where is it stuck?
     try:
         return sup.run()
     except (AlreadyRunning, StartError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {configmod.one_line(exc)}", file=sys.stderr)
         return 2
     finally:
         for signum, handler in old.items():
@@ -117,7 +125,8 @@ def status(target: Any = None, *, store: Any = None) -> dict[str, Any] | None:
     run_dir = Path(cfg.paths.run_dir)
     doc = _read_state(cfg, store)
     live = pidfile.live_supervisor(run_dir)
-    if doc is None and live is None:
+    orphans = [] if live is not None else tagged(RUN_DIR_VAR, str(run_dir))
+    if doc is None and live is None and not orphans:
         return None
     doc = dict(doc or {})
     if live is not None:
@@ -125,6 +134,10 @@ def status(target: Any = None, *, store: Any = None) -> dict[str, Any] | None:
         if doc.get("pid") != proc.pid:  # alive, has not published yet
             doc = {"pid": proc.pid, "state": STARTING, "worker_pid": None, "started_at": info.get("started_at")}
         doc.update(alive=True, stale=False)
+    elif orphans:
+        # Its supervisor died (kill -9) but processes it started still run: never "stopped".
+        doc.update(stale=True, state=UNSUPERVISED, alive=False, worker_pid=None,
+                   orphan_pids=sorted(p.pid for p in orphans))
     else:
         doc.update(stale=doc.get("state") not in (None, STOPPED), state=STOPPED, alive=False,
                    worker_pid=None, browser_processes=0, memory_mb=0.0, cpu_percent=0.0, uptime=0.0)
@@ -141,22 +154,22 @@ def clear_fatal(target: Any = None) -> bool:
     try:
         live[0].send_signal(signal.SIGUSR1)
     except psutil.AccessDenied:  # another user's supervisor: the file works for everyone
-        (Path(cfg.paths.run_dir) / "restart").touch()
+        runfiles.set_flag(cfg.paths.run_dir, runfiles.RESTART)
     except psutil.NoSuchProcess:
         return False
     return True
 
 
-def start_detached(config_path: str | Path | None = None, *, db: str | Path | None = None,
-                   wait: float = 10.0) -> int:
-    """Start ``python tui.py worker`` in a new session (survives the dashboard and SSH).
+def start_detached(target: Any = None, *, wait: float = 10.0) -> int:
+    """Start ``python tui.py worker`` with this run context in a new session (survives the
+    dashboard and SSH).
 
     Returns the supervisor's pid. A manual start clears ``fatal``: when the running
     supervisor is fatal it is told to start the worker again and its pid is returned.
     Raises AlreadyRunning when one already runs, SupervisorError when it fails to start.
     """
-    path = configmod.config_path(config_path)
-    cfg = configmod.load(path)
+    ctx = as_context(target)
+    cfg = ctx.cfg
     run_dir = Path(cfg.paths.run_dir)
     live = pidfile.live_supervisor(run_dir)
     if live is not None:
@@ -164,13 +177,10 @@ def start_detached(config_path: str | Path | None = None, *, db: str | Path | No
         if state == FATAL and clear_fatal(cfg):
             return live[0].pid
         raise AlreadyRunning(f"a supervisor is already running on {run_dir} (pid {live[0].pid}, state {state})")
-    cmd = [sys.executable, str(PROJECT_DIR / "tui.py"), "worker", "--config", str(Path(path).resolve())]
-    if db is not None:
-        cmd += ["--db", str(Path(db).resolve())]
-    log_dir = Path(cfg.paths.log_dir)
-    log_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(PROJECT_DIR / "tui.py"), "worker", *ctx.argv()]
+    log_dir = safefiles.private_dir(cfg.paths.log_dir)
     err_path = log_dir / STDERR_LOG_NAME
-    with open(err_path, "ab") as err:
+    with open(os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as err:
         start = err.tell()
         proc = subprocess.Popen(
             cmd, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
@@ -216,7 +226,7 @@ def stop(target: Any = None, *, timeout: float | None = None) -> bool:
     try:
         proc.send_signal(signal.SIGTERM)
     except psutil.AccessDenied:
-        (run_dir / "stop").touch()
+        runfiles.set_flag(run_dir, runfiles.STOP)
     except psutil.NoSuchProcess:
         return True
     try:
@@ -224,3 +234,23 @@ def stop(target: Any = None, *, timeout: float | None = None) -> bool:
     except psutil.TimeoutExpired:
         return False
     return True
+
+
+def paused(target: Any = None) -> bool:
+    """Whether all sending of this run directory is paused (the `pause` signal file)."""
+    return runfiles.is_set(_cfg(target).paths.run_dir, runfiles.PAUSE)
+
+
+def pause_all(target: Any = None, on: bool = True) -> bool:
+    """Pause (or resume) all sending of this run directory; returns the new state."""
+    run_dir = _cfg(target).paths.run_dir
+    if on:
+        runfiles.set_flag(run_dir, runfiles.PAUSE)
+    else:
+        runfiles.clear_flag(run_dir, runfiles.PAUSE)
+    return on
+
+
+def request_restart(target: Any = None) -> None:
+    """The worker restarts between two messages (a new config); also clears `fatal`."""
+    runfiles.set_flag(_cfg(target).paths.run_dir, runfiles.RESTART)

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 import psutil
 
+import runfiles
 from store import Store
 
 from . import pidfile
@@ -30,10 +31,10 @@ wlog = logging.getLogger("supervisor.worker")
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-# Worker exit codes (the contract with worker/).
-EXIT_OK = 0
-EXIT_USER_ERROR = 2
-EXIT_RESTART = 75
+# Worker exit codes (the contract with worker/, in runfiles).
+EXIT_OK = runfiles.EXIT_OK
+EXIT_USER_ERROR = runfiles.EXIT_USER
+EXIT_RESTART = runfiles.EXIT_RESTART
 
 STARTING, RUNNING, BACKOFF, PAUSED, FATAL, STOPPED = "starting", "running", "backoff", "paused", "fatal", "stopped"
 STATES = (STARTING, RUNNING, BACKOFF, PAUSED, FATAL, STOPPED)
@@ -64,36 +65,46 @@ def exit_label(rc: int) -> int | str:
     return rc
 
 
-def default_worker_cmd(config_path: Path | str, db: Path | str | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "worker", "--config", str(config_path)]
-    if db is not None:
-        cmd += ["--db", str(db)]
-    return cmd
+def default_worker_cmd(ctx: Any) -> list[str]:
+    """`python -m worker` with the supervisor's own run context (config file and database)."""
+    return [sys.executable, "-m", "worker", *ctx.argv()]
+
+
+def as_context(target: Any) -> Any:
+    """A RunContext from a RunContext, a Config (its own file and database) or a config path."""
+    import config as configmod
+
+    if isinstance(target, configmod.RunContext):
+        return target
+    if isinstance(target, configmod.Config):
+        path = Path(target.path or configmod.DEFAULT_PATH).resolve()
+        return configmod.RunContext(config_path=path, config_source="caller",
+                                    db_override=Path(target.paths.database), cfg=target)
+    return configmod.resolve(target)
 
 
 class StartError(Exception):
     """The supervisor cannot start (run directory or database unusable). Shown as one line."""
 
+    user_error = True
+
 
 class Supervisor:
     def __init__(
         self,
-        cfg: Any,
+        ctx: Any,
         *,
-        config_path: Path | str | None = None,
-        db: Path | str | None = None,
         worker_cmd: Sequence[str] | None = None,
         poll: float = 0.25,
         recycle_margin: float = 30.0,
         subreaper: bool = False,
     ) -> None:
-        if db is not None:
-            cfg = cfg.with_database(db)
+        self.ctx = as_context(ctx)
+        cfg = self.ctx.cfg
         self.cfg = cfg
         self.sup = cfg.supervisor
-        self.config_path = Path(config_path or cfg.path or "config.toml").resolve()
-        self.db = db
-        self.worker_cmd = list(worker_cmd) if worker_cmd else default_worker_cmd(self.config_path, db)
+        self.config_path = self.ctx.config_path
+        self.worker_cmd = list(worker_cmd) if worker_cmd else default_worker_cmd(self.ctx)
         self.poll = poll
         self.recycle_margin = recycle_margin
         self.subreaper = subreaper
@@ -129,17 +140,15 @@ class Supervisor:
         self._last_publish = 0.0
         self._last_published_key: tuple | None = None
         self._last_slow = 0.0
+        self._last_lock_check = 0.0
         self._db_warned = False
 
     # ------------------------------------------------------------------ paths
     def _file(self, name: str) -> Path:
-        return self.run_dir / name
+        return runfiles.flag(self.run_dir, name)
 
     def _unlink(self, name: str) -> None:
-        try:
-            self._file(name).unlink()
-        except FileNotFoundError:
-            pass
+        runfiles.clear_flag(self.run_dir, name)
 
     # ------------------------------------------------------------------ requests (signal-safe)
     def request_stop(self) -> None:
@@ -193,6 +202,16 @@ class Supervisor:
 
     def _tick(self) -> None:
         mono = time.monotonic()
+        self.lock.drain()
+        if mono - self._last_lock_check >= 1.0:
+            self._last_lock_check = mono
+            if not self.lock.still_mine():
+                # `rm -rf run/`: the abstract socket still keeps a second supervisor out;
+                # put the files back so that everyone else finds us again.
+                log.warning("the run directory %s or its lock was removed: recreating it", self.run_dir)
+                self.lock.retake(config=str(self.config_path), db=str(self.cfg.paths.database),
+                                 started_at=self.started_at)
+                self._publish(force=True)
         if self.state == FATAL:
             if self._clear_fatal or self._file("restart").exists():
                 self._unlink("restart")
@@ -219,7 +238,8 @@ class Supervisor:
     def _spawn(self) -> None:
         self._unlink("restart")  # a request meant for the previous worker
         tag = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        env = dict(os.environ, PYTHONUNBUFFERED="1", **{TAG_VAR: tag, RUN_DIR_VAR: str(self.run_dir)})
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **{TAG_VAR: tag, RUN_DIR_VAR: str(self.run_dir),
+                                                         runfiles.SUPERVISOR_PID_VAR: str(os.getpid())})
         self.starts += 1
         try:
             self.proc = subprocess.Popen(
@@ -313,7 +333,7 @@ class Supervisor:
             if limit > 0 and self.state in (RUNNING, PAUSED) and self.stats["memory_mb"] > limit:
                 log.info("worker tree uses %.0f MB (limit %d MB): asking for a restart between messages",
                          self.stats["memory_mb"], limit)
-                self._file("restart").touch()
+                runfiles.set_flag(self.run_dir, runfiles.RESTART)
                 self.recycle_at = mono
         elif mono - self.recycle_at > sup.stop_timeout + self.recycle_margin:
             log.warning("worker did not restart within %.0f s of the request: stopping it the hard way",
@@ -429,7 +449,7 @@ class Supervisor:
                     break
                 time.sleep(0.05)
         members = tree.refresh() + ([tree.root] if tree.root is not None else [])
-        if proc.poll() is None or not wait_gone(members, 0):
+        if proc.poll() is None or wait_gone(members, 0):  # anyone of the tree still alive
             if graceful:
                 log.warning("worker tree still alive after %g s: SIGKILL", self.sup.stop_timeout)
             tree.signal_all(signal.SIGKILL)
@@ -546,10 +566,11 @@ class Supervisor:
             return
         self._last_publish, self._last_published_key = mono, key
         snap = self.snapshot()
+        state_file = self.run_dir / runfiles.STATE_FILE
         try:
-            pidfile.write_json_atomic(self._file(pidfile.STATE_FILE), snap)
-        except OSError as exc:
-            log.warning("cannot write %s: %s", self._file(pidfile.STATE_FILE), exc)
+            pidfile.write_json_atomic(state_file, snap)
+        except Exception as exc:  # the run directory may be gone for a moment (rm -rf run/)
+            log.warning("cannot write %s: %s", state_file, exc)
         if self.store is not None:
             try:
                 self.store.put_doc("supervisor", snap)

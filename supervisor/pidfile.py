@@ -1,8 +1,11 @@
-"""The supervisor's lock and pid file in the run directory.
+"""The supervisor's locks and pid file.
 
-- ``supervisor.lock`` is held with ``flock(LOCK_EX)`` for the supervisor's whole life:
-  that is the real guard against two supervisors on one run directory (the kernel
-  drops the lock when the process dies, however it dies).
+- An abstract Unix socket named after the run directory's path (and the user) is bound
+  for the supervisor's whole life: it lives in no folder, so `rm -rf run/` cannot take
+  it away, and the kernel frees it when the process dies, however it dies. A second
+  supervisor for the same run directory cannot bind it and is refused; anyone can
+  connect to it to learn the live supervisor's pid (SO_PEERCRED).
+- ``supervisor.lock`` in the run directory is held with ``flock(LOCK_EX)`` as well.
 - ``supervisor.pid`` is for others to find it: JSON with the pid, the process's
   creation time, a marker and the command line. A stale file (process gone) or a
   reused pid (another process, another creation time or command line) is never
@@ -12,30 +15,55 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import os
+import socket
+import struct
 import time
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+import runfiles
+import safefiles
+
 MARKER = "wa-sender-supervisor"
-PID_FILE = "supervisor.pid"
-LOCK_FILE = "supervisor.lock"
-STATE_FILE = "supervisor.json"
+PID_FILE = runfiles.PID_FILE
+LOCK_FILE = runfiles.LOCK_FILE
+STATE_FILE = runfiles.STATE_FILE
 
 
 class AlreadyRunning(Exception):
     """Another supervisor holds the run directory. The message is shown as is."""
 
+    user_error = True
+
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, default=str)
-        fh.write("\n")
-    os.replace(tmp, path)
+    safefiles.write_atomic(path, json.dumps(data, indent=1, default=str) + "\n", what="state file")
+
+
+def socket_name(run_dir: Path) -> bytes:
+    """The abstract socket of the supervisor of `run_dir` (per user and resolved path)."""
+    digest = hashlib.sha256(str(Path(run_dir).resolve()).encode()).hexdigest()[:32]
+    return f"\0wa-sender-supervisor-{os.getuid()}-{digest}".encode()
+
+
+def socket_holder(run_dir: Path) -> int | None:
+    """The pid of the live supervisor of `run_dir` by its abstract socket, or None."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(1.0)
+        sock.connect(socket_name(run_dir))
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        pid, _uid, _gid = struct.unpack("3i", creds)
+        return pid if pid > 0 else None
+    except OSError:
+        return None
+    finally:
+        sock.close()
 
 
 def read_json(path: Path) -> Any:
@@ -87,22 +115,53 @@ def read_pidfile(run_dir: Path) -> dict[str, Any] | None:
 
 
 def live_supervisor(run_dir: Path) -> tuple[psutil.Process, dict[str, Any]] | None:
-    """The running supervisor on ``run_dir`` (verified through the pid file), or None."""
+    """The running supervisor on ``run_dir`` (verified through the pid file, or found by
+    its abstract socket when the run directory was removed), or None."""
     info = read_pidfile(run_dir)
     p = verify(info)
-    return (p, info) if p is not None and info is not None else None
+    if p is not None and info is not None:
+        return p, info
+    pid = socket_holder(run_dir)
+    if pid is None:
+        return None
+    try:
+        proc = psutil.Process(pid)
+        return proc, {"pid": pid, "create_time": proc.create_time(), "run_dir": str(run_dir)}
+    except psutil.Error:
+        return None
 
 
 class RunDirLock:
-    """``flock`` on run_dir/supervisor.lock, plus the pid file while held."""
+    """The abstract socket and ``flock`` on run_dir/supervisor.lock, plus the pid file while held."""
 
     def __init__(self, run_dir: Path) -> None:
         self.run_dir = Path(run_dir)
         self.fd: int | None = None
+        self.sock: socket.socket | None = None
 
     def acquire(self, wait: float = 1.5) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(socket_name(self.run_dir))
+            sock.listen(64)
+            sock.setblocking(False)
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE:
+                raise AlreadyRunning(self._busy_message()) from None
+            raise
+        sock.set_inheritable(False)
+        self.sock = sock
+        try:
+            self._acquire_file(wait)
+        except BaseException:
+            self.sock.close()
+            self.sock = None
+            raise
+
+    def _acquire_file(self, wait: float) -> None:
+        safefiles.private_dir(self.run_dir)
+        fd = os.open(self.run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -129,7 +188,34 @@ class RunDirLock:
         write_json_atomic(self.run_dir / PID_FILE, info)
         return info
 
+    def drain(self) -> None:
+        """Close the connections of those who asked who we are (their answer was the connect)."""
+        if self.sock is None:
+            return
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except (BlockingIOError, OSError):
+                return
+            conn.close()
+
+    def still_mine(self) -> bool:
+        """The run directory still holds our lock and pid file (someone may have removed it)."""
+        info = read_pidfile(self.run_dir)
+        return bool(info and info.get("pid") == os.getpid() and (self.run_dir / LOCK_FILE).exists())
+
+    def retake(self, **extra: Any) -> None:
+        """Recreate the run directory, its lock file and pid file after they were removed."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        self._acquire_file(0.1)
+        self.write_pidfile(**extra)
+
     def release(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
         if self.fd is None:
             return
         info = read_pidfile(self.run_dir)

@@ -19,8 +19,8 @@ from typing import Iterable
 
 import psutil
 
-TAG_VAR = "WA_SENDER_TAG"          # unique per worker start
-RUN_DIR_VAR = "WA_SENDER_RUN_DIR"  # the run directory of the supervisor that started it
+from runfiles import RUN_DIR_VAR, TAG_VAR  # noqa: F401 (re-exported for the supervisor's callers)
+
 BROWSER_HINTS = ("chrom", "headless_shell")
 
 

@@ -7,7 +7,6 @@ import phonenumbers
 import pytest
 
 from contacts import ContactsError, normalise_many, normalise_phone
-from contacts import phones
 
 
 @pytest.mark.parametrize("raw,region,want", [

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 import types
-from pathlib import Path
 
 
 from dashboard.components.confirm import ConfirmScreen
@@ -182,7 +181,7 @@ async def test_w_starts_the_worker_when_stopped_and_asks_before_stopping(env: En
         pass
 
     fake.AlreadyRunning = AlreadyRunning
-    fake.start_detached = lambda path, db=None: calls.append(("start", Path(path), db)) or 777
+    fake.start_detached = lambda ctx: calls.append(("start", ctx.config_path, ctx.db_override)) or 777
     fake.stop = lambda cfg, timeout=None: calls.append(("stop",)) or True
     monkeypatch.setitem(sys.modules, "supervisor", fake)
     env.sup = dict(SUP_STOPPED)
@@ -191,7 +190,9 @@ async def test_w_starts_the_worker_when_stopped_and_asks_before_stopping(env: En
         await settle(pilot, app)
         assert "not running" in screen_text(app)
         await pilot.press("w")
-        await wait_for(pilot, lambda: calls == [("start", env.cfg.path, None)], what="start_detached")
+        # The supervisor gets the dashboard's own run context: its config file and database.
+        await wait_for(pilot, lambda: calls == [("start", env.cfg.path, env.cfg.paths.database)],
+                       what="start_detached")
         from tests.test_dashboard_support import SUP_RUNNING
 
         env.sup = dict(SUP_RUNNING)

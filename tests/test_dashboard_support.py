@@ -97,7 +97,7 @@ class Env:
 
         kw.setdefault("clock", lambda: NOW)
         kw.setdefault("poll_interval", 0.2)
-        return WaSenderApp(self.cfg, self.cfg.path, store=self.store,
+        return WaSenderApp(self.cfg, store=self.store,
                            supervisor_status=lambda: self.sup, **kw)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from store import IllegalTransition, Store
+from store import IllegalTransition, Store, StoreError
 from store import states as S
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -329,12 +329,12 @@ def test_read_only_store_reads_and_refuses_writes(tmp_path: Path) -> None:
     assert [r["phone"] for r in ro.page_messages(job, limit=2)] == ["+12025550000", "+12025550001"]
     with pytest.raises(RuntimeError, match="read-only"):
         ro.set_job_status(job, S.JOB_PAUSED)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(StoreError, match="read-only"):
         ro._q("UPDATE jobs SET name = 'x'")  # the connection itself is read-only
     full.mark_sent(full.claim("w")["id"], worker_id="w")
     assert ro.counts(job)["sent"] == 1  # sees the writer's commits
     ro.close()
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(StoreError):
         Store(tmp_path / "missing.db", read_only=True)
 
 

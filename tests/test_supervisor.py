@@ -434,7 +434,7 @@ def test_orphans_of_a_killed_supervisor_are_cleaned_by_the_next_one(harness) -> 
     assert psutil.pid_exists(st["worker_pid"])
     assert supervisor.status(h.config)["state"] == "stopped"
     h.start()
-    st2 = h.wait(lambda s: s["pid"] == h.proc.pid and s["state"] == "running", 15, "second supervisor running")
+    h.wait(lambda s: s["pid"] == h.proc.pid and s["state"] == "running", 15, "second supervisor running")
     assert not psutil.pid_exists(st["worker_pid"]) or psutil.Process(st["worker_pid"]).status() == "zombie"
     assert len(h.leftovers()) == 4  # only the new worker and its three browsers
     assert "left by a previous supervisor" in h.log()

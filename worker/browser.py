@@ -15,12 +15,14 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
+import config
+
 log = logging.getLogger("worker")
 
 INSTALL_HINT = "install it with `apt-get install chromium chromium-driver`"
 
 
-class UserError(Exception):
+class UserError(config.UserError):
     """A problem the user fixes (missing browser, bad config): shown as one line, exit 2."""
 
 

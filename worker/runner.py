@@ -8,6 +8,7 @@ This file is the life cycle and the loop; the parts live beside it: `session`
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import os
 import random
@@ -19,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import config
+import runfiles
 from store import Store
 
 from . import pacing
@@ -33,10 +36,11 @@ from .verify import Verifier
 
 log = logging.getLogger("worker")
 
-EXIT_OK = 0
-EXIT_CRASH = 1
-EXIT_USER = 2
-EXIT_RESTART = 75
+EXIT_OK = runfiles.EXIT_OK
+EXIT_CRASH = runfiles.EXIT_CRASH
+EXIT_USER = runfiles.EXIT_USER
+EXIT_RESTART = runfiles.EXIT_RESTART
+PR_SET_PDEATHSIG = 1
 
 SLICE = 0.2            # seconds: the longest the worker sleeps between two looks at the signals
 
@@ -71,6 +75,9 @@ class Worker:
         self.clicked = False
         self.rng = random.Random()
         self._config_mtime = _mtime(cfg.path)
+        # Started by a supervisor: the worker never outlives it (docs/supervisor.md).
+        sup = os.environ.get(runfiles.SUPERVISOR_PID_VAR, "")
+        self.supervisor_pid = int(sup) if sup.isdigit() else None
 
     def _browser_pids(self) -> list[int]:
         self.pids = browser_pids(self.service) or self.pids
@@ -78,11 +85,20 @@ class Worker:
 
     # ------------------------------------------------------------------ signals
     def control(self) -> str | None:
-        if self.stop_event.is_set() or (self.run_dir / "stop").exists():
+        if self.stop_event.is_set() or runfiles.is_set(self.run_dir, runfiles.STOP) or self.orphaned():
             return "stop"
-        if (self.run_dir / "pause").exists():
+        if runfiles.is_set(self.run_dir, runfiles.PAUSE):
             return "pause"
         return None
+
+    def orphaned(self) -> bool:
+        """Our supervisor is gone (SIGKILL): nothing watches us any more, so we stop."""
+        if self.supervisor_pid is None or os.getppid() == self.supervisor_pid:
+            return False
+        if not self.stop_event.is_set():
+            log.warning("the supervisor (pid %d) is gone: stopping", self.supervisor_pid)
+            self.stop_event.set()
+        return True
 
     def step_check(self) -> None:
         """Called inside every browser wait: a stop always ends the step, a pause only before the click."""
@@ -111,7 +127,7 @@ class Worker:
 
     # ------------------------------------------------------------------ life cycle
     def run(self) -> int:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.store.register_worker(self.id, os.getpid())
         self.hb.start()
         code = EXIT_CRASH
@@ -180,12 +196,7 @@ class Worker:
             c = self.control()
             if c == "stop":
                 return EXIT_OK
-            restart = self.run_dir / "restart"
-            if restart.exists():
-                try:
-                    restart.unlink()
-                except FileNotFoundError:
-                    pass
+            if runfiles.clear_flag(self.run_dir, runfiles.RESTART):
                 log.info("restart requested")
                 return EXIT_RESTART
             if c == "pause":
@@ -279,9 +290,16 @@ def run_worker(cfg: Any, *, store: Store | None = None, clock: Clock | None = No
             st.close()
 
 
+def die_with_parent() -> None:
+    """Linux: SIGTERM when the process that started us dies (the supervisor's SIGKILL)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: the parent watch remains
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
-    import applog
-    import config as config_mod
+    import safefiles
 
     ap = argparse.ArgumentParser(prog="python -m worker",
                                  description="Send the queued WhatsApp messages through one browser session.")
@@ -289,13 +307,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", help="database file (default: paths.database of the config)")
     ap.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     args = ap.parse_args(argv)
-    try:
-        cfg = config_mod.load(args.config)
-        if args.db:
-            cfg = cfg.with_database(args.db)
-    except config_mod.ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USER
+    safefiles.private_umask()
+    if os.environ.get(runfiles.SUPERVISOR_PID_VAR):
+        die_with_parent()
+    return _main(args)
+
+
+@config.exit_on_user_error
+def _main(args: argparse.Namespace) -> int:
+    import applog
+    import config as config_mod
+
+    ctx = config_mod.resolve(args.config, args.db)
+    cfg = ctx.cfg
     level = logging.DEBUG if args.verbose else logging.INFO
     # stderr carries what a person must see; the log file has everything.
     applog.setup("worker", Path(cfg.paths.log_dir), stream=sys.stderr, stream_format="worker: %(message)s",
@@ -308,8 +332,4 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    try:
-        return run_worker(cfg, stop_event=stop)
-    except UserError as exc:
-        log.error("%s", exc)
-        return EXIT_USER
+    return run_worker(cfg, stop_event=stop)

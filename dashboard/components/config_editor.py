@@ -3,14 +3,12 @@
 A TOML editor with syntax highlighting (tree-sitter, when textual[syntax] is installed).
 Ctrl+S validates with config.parse (an error names the key and line and nothing is
 written), writes atomically (temporary file + os.replace in the same directory) and
-touches run/restart so the worker restarts with the new config. A small form
+asks the supervisor to restart the worker with the new config. A small form
 changes the pacing keys through tomlkit, which keeps every comment.
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,23 +34,6 @@ def toml_language() -> str | None:
         return None
 
 
-def write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        except FileNotFoundError:
-            pass
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def set_values(text: str, changes: dict[tuple[str, str], Any]) -> str:
     """Change keys with tomlkit, keeping comments and layout."""
     import tomlkit
@@ -65,15 +46,16 @@ def set_values(text: str, changes: dict[tuple[str, str], Any]) -> str:
     return tomlkit.dumps(doc)
 
 
-def save_config(path: Path, text: str, run_dir: Path | None) -> Any:
-    """Validate, write atomically, ask the worker to restart. Raises config.ConfigError."""
+def save_config(path: Path, text: str, running: Any) -> Any:
+    """Validate, write whole (its mode kept), ask the running worker (of the config
+    `running`, or of the new one) to restart. Raises config.ConfigError."""
     import config as configmod
+    import safefiles
+    import supervisor
 
     cfg = configmod.parse(text, path)
-    write_atomically(path, text)
-    restart_dir = Path(run_dir) if run_dir else cfg.paths.run_dir
-    restart_dir.mkdir(parents=True, exist_ok=True)
-    (restart_dir / "restart").touch()
+    safefiles.write_atomic(path, text, what="config file", mode=None)
+    supervisor.request_restart(running if running is not None else cfg)
     return cfg
 
 
@@ -85,10 +67,10 @@ class ConfigScreen(Screen[bool]):
         Binding("escape", "close", "Back"),
     ]
 
-    def __init__(self, path: Path, *, run_dir: Path | None = None) -> None:
+    def __init__(self, path: Path, *, running: Any = None) -> None:
         super().__init__(id="config-screen")
         self.path = Path(path)
-        self.run_dir = run_dir
+        self.running = running
         self.saved_text = ""
 
     def compose(self) -> ComposeResult:
@@ -138,7 +120,7 @@ class ConfigScreen(Screen[bool]):
             return
         import config as configmod
 
-        defaults = configmod.Sending()
+        defaults = configmod.SendingSettings()
         for section, key, _ in FORM_KEYS:
             value = data.get(section, {}).get(key, getattr(defaults, key))
             self.query_one(f"#form-{key}", Input).value = str(value)
@@ -174,7 +156,7 @@ class ConfigScreen(Screen[bool]):
         import config as configmod
 
         try:
-            save_config(self.path, text, self.run_dir)
+            save_config(self.path, text, self.running)
         except configmod.ConfigError as exc:
             self.app.call_from_thread(self._save_failed, str(exc))
             return

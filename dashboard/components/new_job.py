@@ -374,12 +374,11 @@ class NewJobScreen(Screen[int | None]):
             text.append(f"  {label:<11} ", style="bold")
             text.append(f"{s.get(key, 0):>9,}\n", style=style if s.get(key) else "")
         text.append(f"  attachment  {self.attachment.name if self.attachment else '(none)'}\n")
-        problems = [("invalid", p) for p in plan.invalid] + [("duplicate", p) for p in plan.duplicates] + \
-                   [("opted out", p) for p in plan.opted_out]
+        problems = plan.problems()
         if problems:
             text.append("\nProblem rows:\n", style="bold")
-            for kind, p in sorted(problems, key=lambda kp: kp[1].row)[:8]:
-                text.append(f"  row {p.row}: {kind}: {p.raw!r}: {p.reason}\n")
+            for kind, p in problems[:8]:
+                text.append(f"  {p.line(kind)}\n")
             if len(problems) > 8:
                 text.append(f"  … and {len(problems) - 8:,} more\n", style="dim")
         if not plan.messages:

@@ -1,0 +1,58 @@
+"""The run directory's protocol, in one place: signal files, the supervisor's own files,
+the environment it gives the worker, and the worker's exit codes.
+
+Imports nothing of the product (the worker, the supervisor and the CLI all use it).
+Signal files steer a host's supervisor from any shell: `touch run/pause`, `rm run/pause`,
+`touch run/stop`, `touch run/restart` (docs/supervisor.md).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Signal files.
+PAUSE = "pause"        # present: sending waits (the current step ends safely)
+STOP = "stop"          # present: the worker and the supervisor stop (the supervisor removes it)
+RESTART = "restart"    # present: the worker restarts between two messages; also clears `fatal`
+SIGNALS = (PAUSE, STOP, RESTART)
+
+# The supervisor's files.
+STATE_FILE = "supervisor.json"  # its published state (also in the store)
+PID_FILE = "supervisor.pid"     # who it is (pid, creation time, command line)
+LOCK_FILE = "supervisor.lock"   # flock-ed for its whole life
+
+# Environment of the worker and of everything it starts.
+TAG_VAR = "WA_SENDER_TAG"                 # unique per worker start
+RUN_DIR_VAR = "WA_SENDER_RUN_DIR"         # the run directory of the supervisor that started it
+SUPERVISOR_PID_VAR = "WA_SENDER_SUPERVISOR_PID"  # the worker stops when this process is gone
+
+# Worker exit codes.
+EXIT_OK = 0        # stopped on request
+EXIT_CRASH = 1     # an unexpected exception: restarted
+EXIT_USER = 2      # bad config, browser missing: restarting will not help
+EXIT_RESTART = 75  # restart requested (new config, browser recycling)
+
+
+def flag(run_dir: str | os.PathLike[str], name: str) -> Path:
+    if name not in SIGNALS:
+        raise ValueError(f"not a signal file: {name!r}")
+    return Path(run_dir) / name
+
+
+def is_set(run_dir: str | os.PathLike[str], name: str) -> bool:
+    return flag(run_dir, name).exists()
+
+
+def set_flag(run_dir: str | os.PathLike[str], name: str) -> Path:
+    path = flag(run_dir, name)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    return path
+
+
+def clear_flag(run_dir: str | os.PathLike[str], name: str) -> bool:
+    try:
+        flag(run_dir, name).unlink()
+        return True
+    except FileNotFoundError:
+        return False
