@@ -50,7 +50,11 @@ def one_line(text: object, limit: int = MAX_ERROR_LINE) -> str:
 
 
 def is_user_error(exc: BaseException) -> bool:
-    return bool(getattr(type(exc), "user_error", False))
+    """Marked as one (`user_error = True`), or a file of the user's that cannot be used
+    (an OSError naming its file: permission denied, no such folder, disk full...)."""
+    if getattr(type(exc), "user_error", False):
+        return True
+    return isinstance(exc, OSError) and bool(getattr(exc, "filename", None))
 
 
 def exit_on_user_error(main: Callable[..., int]) -> Callable[..., int]:
@@ -62,7 +66,11 @@ def exit_on_user_error(main: Callable[..., int]) -> Callable[..., int]:
         except Exception as exc:
             if not is_user_error(exc):
                 raise
-            print(f"error: {one_line(exc)}", file=sys.stderr)
+            if isinstance(exc, OSError) and not getattr(type(exc), "user_error", False):
+                text = f"{exc.filename}: {exc.strerror or exc}"
+            else:
+                text = str(exc)
+            print(f"error: {one_line(text)}", file=sys.stderr)
             return EXIT_USER_ERROR
     return wrapper
 

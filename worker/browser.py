@@ -6,6 +6,7 @@ import logging
 import os
 import platform
 import re
+import secrets
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -143,12 +144,39 @@ def _ua_metadata(user_agent: str, binary: str) -> dict[str, Any]:
             "architecture": "x86", "model": "", "mobile": False}
 
 
+class PrivateService(Service):
+    """ChromeDriver under a secret URL base: it must listen on a loopback port, which any
+    local user can reach; without the secret every request gets 404 (docs/privacy.md says
+    what a second local user can and cannot do)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.url_base = "/" + secrets.token_hex(16)
+        kwargs["service_args"] = [*kwargs.get("service_args", []), f"--url-base={self.url_base}"]
+        super().__init__(*args, **kwargs)
+
+    @property
+    def service_url(self) -> str:
+        return super().service_url + self.url_base
+
+    def is_connectable(self) -> bool:
+        """Ready when /status answers under the secret base (Selenium asks /status)."""
+        import urllib.error
+        import urllib.request
+
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(f"{self.service_url}/status", timeout=1) as res:
+                return res.getcode() == 200
+        except (OSError, urllib.error.URLError):
+            return False
+
+
 def start_browser(browser_cfg: Any) -> tuple[webdriver.Chrome, Service]:
     check_paths(browser_cfg)
     prepare_profile(Path(browser_cfg.profile_dir))
     user_agent = user_agent_for(browser_cfg)
     # An explicit driver path: Selenium Manager never downloads anything.
-    service = Service(executable_path=str(browser_cfg.driver), log_output=os.devnull)
+    service = PrivateService(executable_path=str(browser_cfg.driver), log_output=os.devnull)
     driver = webdriver.Chrome(service=service, options=chrome_options(browser_cfg, user_agent))
     try:
         driver.execute_cdp_cmd("Emulation.setUserAgentOverride", {

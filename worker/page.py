@@ -9,6 +9,7 @@ fallback in code saved the step: the worker stops the line when that repeats.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -145,14 +146,19 @@ class WhatsAppPage:
     def dump(self, key: str) -> str | None:
         """Save a screenshot and the page HTML in the log directory; returns the path stem."""
         try:
+            # The page shows the chat list with its previews: owner-only, whatever the umask.
             d = self.log_dir / "failures"
-            d.mkdir(parents=True, exist_ok=True)
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
             stem = d / f"{time.strftime('%Y%m%d-%H%M%S')}-{int(time.time() * 1000) % 1000:03d}-{key}"
+            png, html = Path(str(stem) + ".png"), Path(str(stem) + ".html")
             try:
-                self.driver.save_screenshot(str(stem) + ".png")
-            except WebDriverException as exc:
+                self.driver.save_screenshot(str(png))
+                png.chmod(0o600)
+            except (WebDriverException, OSError) as exc:
                 log.warning("screenshot failed: %s", exc)
-            (Path(str(stem) + ".html")).write_text(self.driver.page_source or "", encoding="utf-8")
+            fd = os.open(html, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.driver.page_source or "")
             _prune_dumps(d)
             self.last_dump = str(stem)
             return str(stem)

@@ -1,0 +1,168 @@
+"""Private by default, checked as another local user would try it (`setpriv` as nobody).
+
+With the usual umask 022: the database (and its -wal/-shm), the logs, the failure dumps,
+the run files, the exports and the browser profile are owner-only; another user cannot
+read them, and cannot reach the logged-in browser: DevTools is on a pipe (no port at all),
+and ChromeDriver's port answers nothing without its secret URL base."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from simulator import Simulator
+from store import Store
+from tests.worker_helpers import ROOT, write_config
+
+AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+def as_nobody(*cmd: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*AS_NOBODY, *cmd], capture_output=True, text=True, timeout=60, cwd="/")
+
+
+def mode(p: Path) -> int:
+    return stat.S_IMODE(p.lstat().st_mode)
+
+
+@pytest.fixture
+def home() -> Any:
+    """A folder other users may enter (pytest's own tmp is 0700 for root), like a home."""
+    d = Path(tempfile.mkdtemp(prefix="wa-privacy-", dir="/tmp"))
+    d.chmod(0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def listening_ports(pids: set[int]) -> set[int]:
+    return {c.laddr.port for c in psutil.net_connections("tcp") if c.status == "LISTEN" and c.pid in pids}
+
+
+def tree(pid: int) -> set[int]:
+    try:
+        p = psutil.Process(pid)
+        return {pid} | {c.pid for c in p.children(recursive=True)}
+    except psutil.Error:
+        return set()
+
+
+@pytest.mark.browser
+def test_files_are_owner_only_and_another_user_reaches_neither_data_nor_browser(home: Path) -> None:
+    sim = Simulator(port=0, boot_time=0.2, ack_delay=0.05, dblcheck_delay=0.1, dom="2026").start()
+    sim.login()
+    old_umask = os.umask(0o022)  # the usual one: everything would be world-readable
+    worker = None
+    try:
+        cfg_path = write_config(home, sim, browser__chat_timeout=2)
+        cfg_path.chmod(0o644)
+        contacts = home / "contacts.csv"
+        contacts.write_text("Name,Phone\nAna,+12025550101\nBob,+12025550102\n", encoding="utf-8")
+        tui = [sys.executable, str(ROOT / "tui.py"), "--config", str(cfg_path)]
+        assert subprocess.run([*tui, "import", str(contacts), "--template", "Hi {name}"],
+                              capture_output=True, timeout=60).returncode == 0
+        worker = subprocess.Popen([*tui, "worker"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        store = Store(home / "db.sqlite")
+        deadline = time.monotonic() + 60
+        while store.counts(1)["sent"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert store.counts(1)["sent"] == 2
+        # The live browser: what can another user reach?
+        state = json.loads((home / "run" / "supervisor.json").read_text())
+        pids = tree(state["worker_pid"])
+        browser = [p for p in pids if "chrom" in psutil.Process(p).name() and "driver" not in psutil.Process(p).name()]
+        main = [p for p in browser if not any(a.startswith("--type=") for a in psutil.Process(p).cmdline())]
+        assert len(main) == 1 and "--remote-debugging-pipe" in psutil.Process(main[0]).cmdline()
+        assert not any(a.startswith("--remote-debugging-port") for a in psutil.Process(main[0]).cmdline())
+        ports = listening_ports(pids)
+        chromium_ports = listening_ports(set(browser))
+        assert chromium_ports == set(), "Chromium listens on a port: DevTools would be reachable"
+        for port in ports:  # ChromeDriver's: nothing without the secret base
+            for path in ("/json/list", "/status", "/sessions"):
+                probe = as_nobody(sys.executable, "-c",
+                                  "import sys, urllib.request as u\n"
+                                  "try:\n"
+                                  f"    r = u.urlopen('http://127.0.0.1:{port}{path}', timeout=5)\n"
+                                  "    print(r.status, r.read()[:200])\n"
+                                  "except Exception as e:\n"
+                                  "    print('refused', e)\n")
+                assert probe.stdout.startswith("refused"), (port, path, probe.stdout)
+            new_session = as_nobody(sys.executable, "-c",
+                                    "import urllib.request as u\n"
+                                    "try:\n"
+                                    f"    u.urlopen(u.Request('http://127.0.0.1:{port}/session', data=b'{{}}',"
+                                    " headers={'Content-Type': 'application/json'}), timeout=5); print('created')\n"
+                                    "except Exception as e:\n"
+                                    "    print('refused', e)\n")
+            assert new_session.stdout.startswith("refused"), new_session.stdout
+        out = home / "results.csv"
+        assert subprocess.run([*tui, "export", "1", "-o", str(out)], capture_output=True, timeout=60).returncode == 0
+        store.close()
+    finally:
+        os.umask(old_umask)
+        if worker is not None:
+            worker.terminate()
+            worker.wait(30)
+        sim.stop()
+    db = home / "db.sqlite"
+    private = [db, out, home / "logs" / "supervisor.log", home / "logs" / "worker.log"]
+    private += [p for p in (Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists()]
+    private += [p for p in (home / "run").iterdir() if p.is_file()]
+    for p in private:
+        assert mode(p) == 0o600, (p, oct(mode(p)))
+    for d in (home / "logs", home / "run", home / "profile"):
+        assert mode(d) == 0o700, (d, oct(mode(d)))
+    for p in (db, out, home / "logs" / "worker.log"):
+        denied = as_nobody("cat", str(p))
+        assert denied.returncode != 0 and "Permission denied" in denied.stderr, p
+    assert as_nobody("ls", str(home / "profile")).returncode != 0
+    # The tool says when existing files are readable by others, and how to fix it.
+    db.chmod(0o644)
+    proc = subprocess.run([sys.executable, str(ROOT / "tui.py"), "--config", str(cfg_path), "jobs"],
+                          capture_output=True, text=True, timeout=60)
+    warnings = [ln for ln in proc.stderr.splitlines() if ln.startswith("warning:")]
+    assert len(warnings) == 1 and str(db) in warnings[0] and "chmod -R go-rwx" in warnings[0]
+
+
+def test_failure_dumps_are_private_and_bounded(tmp_path: Path) -> None:
+    from worker import page as page_mod
+
+    class Driver:
+        page_source = "<html>the whole chat list</html>"
+
+        def save_screenshot(self, path: str) -> bool:
+            Path(path).write_bytes(b"\x89PNG")
+            return True
+
+    class Cfg:
+        class browser:
+            whatsapp_url = "http://127.0.0.1:1"
+
+        class paths:
+            log_dir = tmp_path / "logs"
+
+        def resolved_selectors(self) -> dict:
+            return {}
+
+    old = os.umask(0o022)
+    try:
+        page = page_mod.WhatsAppPage(Driver(), Cfg())
+        for i in range(page_mod.MAX_DUMPS + 7):
+            page.dump(f"key{i:03d}")
+    finally:
+        os.umask(old)
+    dumps = sorted((tmp_path / "logs" / "failures").iterdir())
+    assert len(dumps) == 2 * page_mod.MAX_DUMPS
+    assert all(mode(p) == 0o600 for p in dumps)
+    assert mode(tmp_path / "logs" / "failures") == 0o700
+    assert not any("key000" in p.name for p in dumps)  # the oldest went first
