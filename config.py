@@ -147,6 +147,7 @@ LANGUAGES: dict[str, dict[str, Any]] = {
         "Trying to reach phone": "Tentando conectar ao celular", "Phone not connected": "Celular não conectado",
         "Read more": "Ler mais", "Click to reload QR code": "Clique para recarregar o código QR",
         "end-to-end encrypted": "ponta a ponta", "open the chat": "abrir a conversa",
+        "Computer not connected": "Computador não conectado",
     }},
     "de-DE": {"date_order": "DMY", "labels": {
         "You": "Du", "Send": "Senden", "Type a message": "Nachricht eingeben", "Attach": "Anhängen",
@@ -155,6 +156,7 @@ LANGUAGES: dict[str, dict[str, Any]] = {
         "Phone not connected": "Telefon nicht verbunden", "Read more": "Weiterlesen",
         "Click to reload QR code": "Klicke, um den QR-Code neu zu laden",
         "end-to-end encrypted": "Ende-zu-Ende", "open the chat": "Chat konnte nicht",
+        "Computer not connected": "Computer nicht verbunden",
     }},
     "es-ES": {"date_order": "DMY", "labels": {
         "You": "Tú", "Send": "Enviar", "Type a message": "Escribe un mensaje", "Attach": "Adjuntar",
@@ -162,11 +164,12 @@ LANGUAGES: dict[str, dict[str, Any]] = {
         "Trying to reach phone": "Intentando conectar con el teléfono", "Phone not connected": "Teléfono no conectado",
         "Read more": "Leer más", "Click to reload QR code": "Haz clic para volver a cargar el código QR",
         "end-to-end encrypted": "extremo a extremo", "open the chat": "abrir el chat",
+        "Computer not connected": "Computadora no conectada",
     }},
 }
 LABELS = ("You", "Send", "Type a message", "Attach", "Add a caption", "Use here", "OK", "invalid",
           "Trying to reach phone", "Phone not connected", "Read more", "Click to reload QR code",
-          "end-to-end encrypted", "open the chat")
+          "end-to-end encrypted", "open the chat", "Computer not connected")
 
 _ICON_OUT = "span[data-icon='msg-time'], span[data-icon='msg-check'], span[data-icon='msg-dblcheck']"
 
@@ -182,6 +185,8 @@ DEFAULT_SELECTORS: dict[str, tuple[str, ...]] = {
     "phone_disconnected": ("div[data-testid='alert-phone']", "span[data-icon='alert-phone']",
                            "xpath://*[@id='side']//*[contains(text(), '{Trying to reach phone}')]",
                            "xpath://*[@id='side']//*[contains(text(), '{Phone not connected}')]"),
+    "offline_banner": ("div[data-testid='alert-computer']", "span[data-icon='alert-computer']",
+                       "xpath://*[@id='side']//*[contains(text(), '{Computer not connected}')]"),
     "use_here_button": (
         "xpath://div[@data-animate-modal-popup='true']//button[normalize-space()='{Use here}']",
         "xpath://div[@role='dialog']//button[normalize-space()='{Use here}']",

@@ -11,7 +11,7 @@ STATUS_STYLE = {
     "failed": "bold red", "invalid": "magenta", "skipped": "dim", "unknown": "bold yellow",
     "running": "bold green", "paused": "yellow", "waiting_for_login": "bold yellow",
     "completed": "green", "stopped": "dim", "starting": "yellow", "backoff": "yellow",
-    "fatal": "bold red", "logged_in": "green", "logged_out": "bold yellow", "needs_attention": "bold red",
+    "fatal": "bold red", "logged_in": "green", "logged_out": "bold yellow", "needs_attention": "bold red", "offline": "bold yellow",
 }
 
 SHORT_STATUS = {"waiting_for_login": "login?"}

@@ -99,6 +99,7 @@ class Settings:
     history_page: int = 30
     read_more_chars: int = 1000
     date_style: str = "numeric"
+    offline: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -123,6 +124,7 @@ class Settings:
             "history_page": self.history_page,
             "read_more_chars": self.read_more_chars,
             "date_style": self.date_style,
+            "offline": self.offline,
         }
 
     def copy(self) -> "Settings":
@@ -180,7 +182,7 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
                 if not d or d != str(value).strip():
                     raise ConfigError(f"{key}: expected digits such as \"13\", got {value!r}")
                 new.invalid_suffix = d
-        elif key in ("stuck_clock", "phone_connected", "enter_sends"):
+        elif key in ("stuck_clock", "phone_connected", "enter_sends", "offline"):
             setattr(new, key, _bool(key, value))
         elif key == "dom":
             if str(value) not in DOMS:
@@ -297,6 +299,7 @@ class SimState:
             "failed_opens": 0,
             "lost_clicks": 0,
             "refused_browsers": 0,
+            "offline_drops": 0,
         }
         self.refused_reasons: list[str] = []
         self.chats_version = 0
@@ -526,7 +529,10 @@ class SimState:
             digits = digits_of(phone)
             if not digits or self.is_invalid(digits):
                 return {"id": msg_id, "status": "lost", "error": "invalid number"}
-            if not _MSG_ID_RE.match(msg_id or "") or msg_id in self.by_id:
+            known = self.by_id.get(msg_id or "")
+            if known is not None and known.phone == "+" + digits and known.text == text and not known.incoming:
+                return known.ack_view(time.time())  # the page sent it again (its answer was lost)
+            if not _MSG_ID_RE.match(msg_id or "") or known is not None:
                 msg_id = "3EB0" + secrets.token_hex(8).upper()
             if self.settings.lose_clicks > 0:
                 self.settings.lose_clicks -= 1
@@ -666,13 +672,36 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self.do_GET()
 
+    def _offline_drop(self) -> bool:
+        """The computer is offline: what the page asks for (a load, its own calls) gets no
+        answer at all; the control API (tests, the CLI) still works."""
+        st = self.server.state
+        if not st.settings.offline:
+            return False
+        path = urlsplit(self.path).path
+        if path.startswith("/__sim__/") and not path.startswith(("/__sim__/app/", "/__sim__/static/")) \
+                and path != "/__sim__/login":
+            return False
+        with st.lock:
+            st.counters["offline_drops"] += 1
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        return True
+
     def do_GET(self) -> None:
+        if self._offline_drop():
+            return
         try:
             self._get()
         except (BrokenPipeError, ConnectionResetError):
             pass
 
     def do_POST(self) -> None:
+        if self._offline_drop():
+            return
         try:
             self._post()
         except (BrokenPipeError, ConnectionResetError):
@@ -706,7 +735,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(404, "no such file")
             else:
                 self._send(200, body, _CONTENT_TYPES[Path(name).suffix])
-        elif path == "/__sim__/state":
+        elif path in ("/__sim__/state", "/__sim__/app/state"):  # control / the page's poll
             watch = [w for w in ",".join(query.get("watch", [])).split(",") if w]
             self._json(st.state(watch))
         elif path == "/__sim__/ledger":
@@ -876,6 +905,10 @@ class Simulator:
     def deliver(self, phone: str, text: str) -> dict[str, Any]:
         """A contact writes to us (an incoming message in their chat)."""
         return self.state.deliver(phone, text)
+
+    def set_offline(self, offline: bool = True) -> None:
+        """The computer loses (or gets back) its network: page loads and the page's calls fail."""
+        self.state.configure(offline=offline)
 
     def seed_history(self, phone: str, text: str, *, at: float, incoming: bool = False) -> dict[str, Any]:
         """Put an older message into a chat (not into the ledger)."""

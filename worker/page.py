@@ -57,6 +57,21 @@ class PhoneDisconnected(Exception):
     """The "phone not connected" banner is shown."""
 
 
+class Offline(Exception):
+    """This computer cannot reach WhatsApp Web: a page load failed (name not resolved,
+    connection refused or timed out...) or the app shows its "computer not connected"
+    banner. A state to wait out, never a failure of the message or a crash."""
+
+    def __init__(self, reason: str, *, page_failed: bool = False) -> None:
+        self.reason = reason
+        self.page_failed = page_failed  # the page itself did not load: it must be loaded again
+        super().__init__(reason)
+
+
+NET_ERROR_HINTS = ("net::err_", "err_name_not_resolved", "err_connection", "err_internet_disconnected",
+                   "err_address_unreachable", "err_timed_out", "err_network_changed", "err_empty_response")
+
+
 class Interrupted(Exception):
     """A pause, stop or job status change asked the current step to end."""
 
@@ -97,6 +112,7 @@ class ChatView:
     logged_in: bool
     qr: bool
     phone_disconnected: bool
+    offline: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -178,15 +194,26 @@ class WhatsAppPage:
 
     # ------------------------------------------------------------------ session
     def load(self, url: str | None = None) -> None:
-        """A full page load (the first one, or URL navigation). Accepts a "leave page?" prompt."""
+        """A full page load (the first one, or URL navigation). Accepts a "leave page?" prompt.
+        Raises Offline when the network does not let the page load."""
         try:
-            self.driver.get(url or self.base_url)
+            try:
+                self.driver.get(url or self.base_url)
+            except WebDriverException as exc:
+                if "alert" not in str(exc).lower():
+                    raise
+                self._accept_alert()
+                self.driver.get(url or self.base_url)
         except WebDriverException as exc:
-            if "alert" not in str(exc).lower():
-                raise
-            self._accept_alert()
-            self.driver.get(url or self.base_url)
+            text = str(exc).lower()
+            if any(h in text for h in NET_ERROR_HINTS):
+                code = next((w for w in text.replace(":", " ").split() if w.startswith("err_")), "network error")
+                raise Offline(code.upper(), page_failed=True) from None
+            raise
         self._accept_alert()
+        error = self.driver.execute_script(JS.NET_ERROR)
+        if error:
+            raise Offline(str(error), page_failed=True)
 
     def _accept_alert(self) -> None:
         try:
@@ -197,8 +224,12 @@ class WhatsAppPage:
     def session(self) -> dict[str, Any]:
         """Where the app is: booting / logged_out (qr) / logged_in (+ phone_disconnected) / use_here."""
         s = self.state()
-        if s["use_here"]:
+        if s["net_error"]:
+            s["login"] = "offline"
+        elif s["use_here"]:
             s["login"] = "use_here"
+        elif s["offline"] and not s["qr"]:
+            s["login"] = "offline"
         elif s["logged_in"] and not s["qr"]:
             s["login"] = "phone_disconnected" if s["phone_disconnected"] else "logged_in"
         elif s["qr"] is not None:
@@ -226,6 +257,8 @@ class WhatsAppPage:
         error_seen = 0.0
         while True:
             s = self.state()
+            if s["offline"] or s["net_error"]:
+                raise Offline("WhatsApp Web says this computer is not connected", page_failed=s["net_error"])
             if s["use_here"]:
                 self.click("use_here_button")
                 raise Interrupted("use_here")
@@ -299,7 +332,7 @@ class WhatsAppPage:
         view = ChatView(rows=rows, total=raw["total"], structural=raw["structural"], any_rows=raw["any_rows"],
                         metas=raw["metas"], start=raw["start"], expanded=raw["expanded"], box=raw["box"],
                         logged_in=raw["logged_in"], qr=raw["qr"], phone_disconnected=raw["phone_disconnected"],
-                        raw=raw)
+                        offline=raw["offline"], raw=raw)
         if view.structural:
             self.key_failed("outgoing_message", "no configured selector matched the outgoing rows "
                                                 "(found by their status icons)")

@@ -70,6 +70,15 @@ const hasMedia = (r) => Array.from(r.querySelectorAll('img, video, canvas')).som
   (m) => { const b = m.getBoundingClientRect(); return b.width >= 48 && b.height >= 32; });
 """
 
+# Chrome's own error page ("This site can't be reached"): its code, or null.
+NET_ERROR = r"""
+const uri = document.documentURI || '';
+const body = document.body;
+if (!uri.startsWith('chrome-error://') && !(body && body.classList.contains('neterror'))) return null;
+const code = document.querySelector('.error-code');
+return (code && code.textContent.trim()) || 'the page could not be loaded';
+"""
+
 STATE = PRELUDE + r"""
 const qr = F('qr_code', null, true);
 const chat = F('chat_open', null, true);
@@ -84,6 +93,9 @@ return {
   qr_expired: !!F('qr_reload', null, true),
   logged_in: !!F('logged_in', null, true),
   phone_disconnected: !!F('phone_disconnected', null, true),
+  offline: !!F('offline_banner', null, true),
+  net_error: (document.documentURI || '').startsWith('chrome-error://') ||
+             !!(document.body && document.body.classList.contains('neterror')),
   use_here: !!F('use_here_button', null, true),
   chat_title: title,
   chat_title_new: titleNew,
@@ -189,6 +201,7 @@ return {
   logged_in: !!F('logged_in', null, true),
   qr: !!F('qr_code', null, true),
   phone_disconnected: !!F('phone_disconnected', null, true),
+  offline: !!F('offline_banner', null, true),
 };
 """
 

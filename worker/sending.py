@@ -21,8 +21,8 @@ from selenium.common.exceptions import StaleElementReferenceException, WebDriver
 
 from store import states as S
 
-from .page import (ChatView, Interrupted, LoggedOut, PhoneDisconnected, Row, SelectorNotFound, SendFailure,
-                   click_element)
+from .page import (ChatView, Interrupted, LoggedOut, Offline, PhoneDisconnected, Row, SelectorNotFound,
+                   SendFailure, click_element)
 from .textmatch import comparable, is_prefix
 
 if TYPE_CHECKING:
@@ -134,6 +134,10 @@ class Sender:
             return
         except PhoneDisconnected:
             store.release(mid, worker_id=w.id, reason="phone not connected")
+            return
+        except Offline as exc:
+            store.release(mid, worker_id=w.id, reason=f"offline: {exc.reason}")
+            w.session.went_offline(exc.reason, reload=exc.page_failed)
             return
         except PermanentFailure as exc:
             store.mark_failed_attempt(mid, str(exc), max_attempts=0, backoff=0, worker_id=w.id, now=w.clock.now())
@@ -251,6 +255,8 @@ class Sender:
             raise LoggedOut()
         if before.phone_disconnected:
             raise PhoneDisconnected()
+        if before.offline:
+            raise Offline("WhatsApp Web says this computer is not connected")
         return Prepared(send_key, box_key, att, media, before)
 
     # ------------------------------------------------------------------ the click
@@ -315,9 +321,14 @@ class Sender:
                     page.key_failed(p.send_key, "the send click did not take: the box kept the text and no bubble "
                                                 "appeared")
                     return False, "the send did not take (the box kept the text, no new bubble)"
-            if view.phone_disconnected:
-                deadline += now - last  # waiting for the phone does not use up the ack timeout
-                w.hb.set("phone_disconnected", login="phone_disconnected")
+            if view.phone_disconnected or view.offline:
+                # Waiting for the phone or the network does not use up the ack timeout.
+                deadline += now - last
+                if view.offline:
+                    w.session.went_offline("WhatsApp Web says this computer is not connected (a message waits "
+                                           "on the clock to go)", reload=False)
+                else:
+                    w.hb.set("phone_disconnected", login="phone_disconnected")
             last = now
             if now >= deadline:
                 if not mine_seen:

@@ -24,7 +24,7 @@ from selenium.common.exceptions import WebDriverException
 from store import states as S
 
 from .bubble_time import floor_minute, parse_pre_plain
-from .page import ChatView, Interrupted, LoggedOut, PhoneDisconnected, SelectorNotFound, SendFailure
+from .page import ChatView, Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure
 from .sending import BrowserDied, is_media, resolve_attachment, row_matches, short_error
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ class Verifier:
         w.hb.set("sending", current_message_id=mid, detail=f"verifying message {mid} to {current['phone']}")
         try:
             verdict = self.verdict(current)
-        except (Interrupted, LoggedOut, PhoneDisconnected):
+        except (Interrupted, LoggedOut, PhoneDisconnected, Offline):
             return  # the loop shows why; verified later
         except (SelectorNotFound, SendFailure, WebDriverException) as exc:
             if not w.browser_alive():

@@ -1,7 +1,7 @@
 /* WhatsApp Web simulator: the single-page app.
  *
  * The server holds all state (login, chats, ledger, faults). This page boots
- * (a #startup screen for boot_time seconds), then polls /__sim__/state and
+ * (a #startup screen for boot_time seconds), then polls /__sim__/app/state and
  * renders the QR landing, the "Use here" dialog or the app. Chats open inside
  * the app (wa.me and /send links, chat list, "New chat" field) without a reload.
  *
@@ -34,6 +34,7 @@
       chatError: "Couldn't open the chat. Check your connection and try again.",
       photos: 'Photos & videos', document: 'Document', sticker: 'New sticker', voice: 'Voice message',
       close: 'Close', search: 'Search input textbox', chats: 'Chats',
+      offline: 'Computer not connected', offlineSub: 'Make sure your computer has an active Internet connection.',
     },
     'en-GB': {},
     'pt-BR': {
@@ -46,6 +47,7 @@
       chatError: 'Não foi possível abrir a conversa. Verifique sua conexão e tente novamente.',
       photos: 'Fotos e vídeos', document: 'Documento', sticker: 'Nova figurinha', voice: 'Mensagem de voz',
       close: 'Fechar', search: 'Caixa de texto de pesquisa', chats: 'Conversas',
+      offline: 'Computador não conectado', offlineSub: 'Verifique se o seu computador tem uma conexão ativa com a internet.',
     },
     'de-DE': {
       you: 'Du', send: 'Senden', type: 'Nachricht eingeben', attach: 'Anhängen', caption: 'Bildunterschrift hinzufügen',
@@ -57,6 +59,7 @@
       chatError: 'Chat konnte nicht geöffnet werden. Überprüfe deine Verbindung und versuche es erneut.',
       photos: 'Fotos & Videos', document: 'Dokument', sticker: 'Neuer Sticker', voice: 'Sprachnachricht',
       close: 'Schließen', search: 'Suchfeld', chats: 'Chats',
+      offline: 'Computer nicht verbunden', offlineSub: 'Stelle sicher, dass dein Computer mit dem Internet verbunden ist.',
     },
     'es-ES': {
       you: 'Tú', send: 'Enviar', type: 'Escribe un mensaje', attach: 'Adjuntar', caption: 'Añade un comentario',
@@ -68,6 +71,7 @@
       chatError: 'No se pudo abrir el chat. Comprueba tu conexión e inténtalo de nuevo.',
       photos: 'Fotos y videos', document: 'Documento', sticker: 'Nuevo sticker', voice: 'Mensaje de voz',
       close: 'Cerrar', search: 'Cuadro de texto de búsqueda', chats: 'Chats',
+      offline: 'Computadora no conectada', offlineSub: 'Asegúrate de que tu computadora tenga una conexión a internet activa.',
     },
   };
   function pickLang(wanted) {
@@ -120,6 +124,8 @@
   let currentPhone = null;     // "+DIGITS" of the open chat
   let chat = null;             // the open chat: {phone, name, history (all known), shown (count)}
   const watching = new Set();  // ids of bubbles queued while the phone is offline
+  const outbox = [];           // sends that got no answer (this computer offline): sent again later
+  let failedPolls = 0;
 
   const ICONS = {
     'msg-time': '<svg viewBox="0 0 16 15" width="16" height="15"><path fill="currentColor" d="M9.75 7.713H8.244V5.359a.5.5 0 0 0-.5-.5H7.65a.5.5 0 0 0-.5.5v2.947a.5.5 0 0 0 .5.5h.094l.003-.001.003.002h2a.5.5 0 0 0 .5-.5v-.094a.5.5 0 0 0-.5-.5zm0-5.263h-3.5c-1.82 0-3.3 1.48-3.3 3.3v3.5c0 1.82 1.48 3.3 3.3 3.3h3.5c1.82 0 3.3-1.48 3.3-3.3v-3.5c0-1.82-1.48-3.3-3.3-3.3zm2 6.8a2 2 0 0 1-2 2h-3.5a2 2 0 0 1-2-2v-3.5a2 2 0 0 1 2-2h3.5a2 2 0 0 1 2 2v3.5z"/></svg>',
@@ -129,6 +135,7 @@
     'wds-ic-send-filled': '<svg viewBox="0 0 24 24" width="24" height="24"><path fill="currentColor" d="M3.4 20.4 20.9 12.9a1 1 0 0 0 0-1.8L3.4 3.6a1 1 0 0 0-1.4 1.1L3.7 11 13 12l-9.3 1-1.7 6.3a1 1 0 0 0 1.4 1.1z"/></svg>',
     'plus-rounded': '<svg viewBox="0 0 24 24" width="24" height="24"><path fill="currentColor" d="M11 13H5v-2h6V5h2v6h6v2h-6v6h-2z"/></svg>',
     'mic-outlined': '<svg viewBox="0 0 24 24" width="24" height="24"><path fill="currentColor" d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1a7 7 0 0 0 6-6.9z"/></svg>',
+    'alert-computer': '<svg viewBox="0 0 48 48" width="40" height="40"><circle cx="24" cy="24" r="24" fill="#ffd279"/><rect x="12" y="14" width="24" height="16" rx="2" fill="#fff"/><rect x="20" y="32" width="8" height="2" fill="#fff"/></svg>',
     'alert-phone': '<svg viewBox="0 0 48 48" width="40" height="40"><circle cx="24" cy="24" r="24" fill="#ffd279"/><rect x="17" y="11" width="14" height="26" rx="2" fill="#fff"/><rect x="23" y="31" width="2" height="2" fill="#ffd279"/></svg>',
     'document': '<svg viewBox="0 0 24 24" width="26" height="26"><path fill="currentColor" d="M6 2h8l6 6v12a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V9h5.5z"/></svg>',
     'media': '<svg viewBox="0 0 24 24" width="22" height="22"><path fill="currentColor" d="M21 19V5a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2zM8.5 13.5l2.5 3 3.5-4.5 4.5 6H5z"/></svg>',
@@ -381,9 +388,50 @@
   async function poll() {
     try {
       const q = watching.size ? '?watch=' + encodeURIComponent([...watching].join(',')) : '';
-      apply(await getJSON('/__sim__/state' + q));
-    } catch (e) { /* server gone for a moment: keep the page as it is */ }
+      const s = await getJSON('/__sim__/app/state' + q);
+      failedPolls = 0;
+      updateOffline(false);
+      apply(s);
+      flushOutbox();
+    } catch (e) {
+      // No answer: after two in a row the page says the computer is offline, as WhatsApp does.
+      failedPolls += 1;
+      if (failedPolls >= 2) updateOffline(true);
+    }
     setTimeout(poll, pollMs());
+  }
+
+  function updateOffline(offline) {
+    const slot = document.querySelector('.banner-slot');
+    if (!slot) return;
+    const banner = slot.querySelector('.alert-computer');
+    if (offline && !banner) {
+      slot.prepend(NEW
+        ? h('div', { class: 'alert-computer' },
+          h('div', {}, h('div', { class: 'alert-title', text: T.offline }), h('div', { class: 'alert-sub', text: T.offlineSub })))
+        : h('div', { class: 'alert-computer', 'data-testid': 'alert-computer', role: 'alert' },
+          icon('alert-computer'),
+          h('div', {},
+            h('div', { class: 'alert-title', text: 'Computer not connected' }),
+            h('div', { class: 'alert-sub', text: 'Make sure your computer has an active Internet connection.' }))));
+    } else if (!offline && banner) {
+      banner.remove();
+    }
+  }
+
+  /* Sends that got no answer go again, with the same id (the server knows a repeat). */
+  async function flushOutbox() {
+    while (outbox.length) {
+      const job = outbox[0];
+      let r;
+      try {
+        r = await postSend(job);
+      } catch (e) {
+        return;
+      }
+      outbox.shift();
+      if (r.status !== 'lost') applyAck(r.id || job.id, r);
+    }
   }
 
   function apply(s) {
@@ -956,6 +1004,17 @@
     scheduleAck(v);
   }
 
+  async function postSend(job) {
+    if (job.file) {
+      const f = job.file;
+      const q = new URLSearchParams({ phone: job.phone, id: job.id, name: f.name, caption: job.text,
+        type: f.type || '', kind: job.kind || '' });
+      const resp = await fetch('/__sim__/app/send_file?' + q, { method: 'POST', body: f });
+      return resp.json();
+    }
+    return postJSON('/__sim__/app/send', { phone: job.phone, id: job.id, text: job.text });
+  }
+
   async function sendMessage(phone, text, file, kind) {
     const id = newId();
     const rows = document.querySelector('#main .messages');
@@ -967,15 +1026,10 @@
     scrollDown();
     let r;
     try {
-      if (file) {
-        const q = new URLSearchParams({ phone, id, name: file.name, caption: text, type: file.type || '', kind: kind || '' });
-        const resp = await fetch('/__sim__/app/send_file?' + q, { method: 'POST', body: file });
-        r = await resp.json();
-      } else {
-        r = await postJSON('/__sim__/app/send', { phone, id, text });
-      }
+      r = await postSend({ phone, id, text, file, kind });
     } catch (e) {
-      r = { id, status: 'lost' };
+      outbox.push({ phone, id, text, file, kind });   // offline: the clock stays, it goes later
+      return;
     }
     if (r.status === 'lost') return;        // the click was lost: the clock stays
     if (r.id && r.id !== id) {
