@@ -3,10 +3,19 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 from pathlib import Path
 from typing import TextIO
 
 FILE_FORMAT = "%(asctime)s %(levelname)-7s [%(process)d] %(message)s"
+
+
+class PrivateFileHandler(logging.handlers.RotatingFileHandler):
+    """Log files name the numbers being sent to: owner-only whatever the umask."""
+
+    def _open(self):  # type: ignore[override]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
 
 def setup(name: str, log_dir: Path, *, stream: TextIO | None = None, stream_level: int = logging.INFO,
@@ -29,8 +38,8 @@ def setup(name: str, log_dir: Path, *, stream: TextIO | None = None, stream_leve
         console.setLevel(stream_level)
         logger.addHandler(console)
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
+        log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        file_handler = PrivateFileHandler(
             log_dir / f"{name}.log", maxBytes=10 * 1024 * 1024, backupCount=3, encoding="utf-8")
     except OSError as exc:
         logger.warning("cannot write the log file in %s: %s", log_dir, exc)

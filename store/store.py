@@ -117,9 +117,10 @@ class Store:
             if create and not read_only:
                 try:
                     self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    # Owner-only whatever the umask; SQLite gives -wal and -shm the same mode.
+                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
                 except OSError as exc:
-                    raise StoreError(f"{self.path.parent}: cannot create the database's folder: "
-                                     f"{exc.strerror or exc}") from None
+                    raise StoreError(f"{self.path}: cannot create the database: {exc.strerror or exc}") from None
             elif not self.path.exists():
                 raise StoreError(f"{self.path}: database not found")
         self.url = url

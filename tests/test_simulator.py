@@ -185,7 +185,7 @@ def test_http_control_api_and_ledger_shape(simulator: Simulator) -> None:
     ledger = call("GET", "/__sim__/ledger")
     assert ledger == {"messages": [], "page_loads": 0, "chat_opens": 0, "in_app_opens": 0, "url_opens": 0,
                       "invalid_opens": 0, "failed_opens": 0, "lost_clicks": 0,
-                      "refused_browsers": 0}
+                      "refused_browsers": 0, "offline_drops": 0}
     assert call("POST", "/__sim__/use_here")["use_here"] is True
     assert call("POST", "/__sim__/logout")["logged_in"] is False
     call("POST", "/__sim__/reset")

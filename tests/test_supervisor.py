@@ -511,3 +511,27 @@ def test_unusable_database_is_one_line_and_status_2(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "cannot open the database /proc/nope/x.db" in r.stderr
     assert not (tmp_path / "run" / "supervisor.pid").exists()
+
+
+def test_one_run_context_reaches_the_detached_supervisor_and_its_worker(harness, monkeypatch) -> None:
+    """`python tui.py --db other.db`, then `w` in the dashboard: the supervisor it starts and
+    the worker that supervisor starts work on other.db, not on the config's database."""
+    import config
+
+    h = harness("browsers")
+    other = h.tmp / "other.db"
+    ctx = config.resolve(h.config, other)
+    assert ctx.config_source == "--config" and ctx.db_source == "--db" and ctx.cfg.paths.database == other
+    worker_cmd = supervisor.Supervisor(ctx).worker_cmd
+    assert worker_cmd[-4:] == ["--config", str(Path(h.config).resolve()), "--db", str(other)]
+    monkeypatch.setenv("WA_SENDER_WORKER_CMD", json.dumps(h.worker_cmd))
+    pid = supervisor.start_detached(ctx)
+    try:
+        assert "--db" in psutil.Process(pid).cmdline() and str(other) in psutil.Process(pid).cmdline()
+        deadline = time.monotonic() + 10
+        while (supervisor.status(ctx) or {}).get("database") != str(other) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert supervisor.status(ctx)["database"] == str(other)
+        assert Store(other).get_doc("supervisor")["database"] == str(other)
+    finally:
+        assert supervisor.stop(ctx, timeout=15) is True

@@ -283,7 +283,7 @@ class WhatsAppPage:
                 raise SendFailure("WhatsApp showed a popup while opening the chat")
             if time.monotonic() >= deadline:
                 key = "compose_box" if s["chat_title"] is not None else "chat_open"
-                raise self.not_found(key, f"chat with {phone} did not open within {timeout:.0f} s")
+                raise self.not_found(key, f"the chat did not open within {timeout:.0f} s")
             self._sleep()
 
     # ------------------------------------------------------------------ typing
