@@ -405,6 +405,29 @@ def cmd_attention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check every selector on the live page (or a saved one), propose fixes, --write them."""
+    from worker import doctor
+
+    cfg = _load_config(args)
+    number = _phone(args.number, _region(args, cfg)) if args.number else None
+    say = (lambda m: print(f"doctor: {m}…", file=sys.stderr)) if not args.json else (lambda m: None)
+    report = doctor.diagnose(cfg, number=number, page=args.page, say=say)
+    if args.write:
+        doctor.write_winners(cfg, report)
+        if report.written:
+            store = _open_store(cfg, must_exist=False)
+            doc = store.get_doc("attention")
+            if doc and doc.get("key") in report.written:
+                store.delete_doc("attention")
+                store.log_event("attention_cleared", f"the doctor wrote new selectors for {', '.join(report.written)}")
+    if args.json:
+        print(json.dumps({**report.to_dict(), "toml": report.toml_lines(cfg)}, ensure_ascii=False, indent=2))
+    else:
+        print(doctor.format_report(report, cfg))
+    return 0
+
+
 def cmd_optout(args: argparse.Namespace) -> int:
     cfg = _load_config(args)
     region = _region(args, cfg)
@@ -511,6 +534,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = add("attention", cmd_attention, "is sending stopped because a selector keeps failing? --clear resumes")
     p.add_argument("--clear", action="store_true", help="try again without changing the config")
+    p.add_argument("--json", action="store_true")
+    p = add("doctor", cmd_doctor, "check every WhatsApp Web selector on the live page and find working ones "
+                                  "(nothing is sent)")
+    p.add_argument("--number", metavar="PHONE", help="the chat to open (default: the account's own)")
+    p.add_argument("--page", metavar="FILE.html", help="check a page the worker saved (logs/failures/...)")
+    p.add_argument("--write", action="store_true", help="put the selectors found first in config.toml "
+                                                         "(a backup is kept) and restart the worker")
+    p.add_argument("--region", metavar="CC", help="region of --number when it has no country code")
     p.add_argument("--json", action="store_true")
     p = add("optout", cmd_optout, "numbers that must never be messaged: add, remove, list")
     p.add_argument("action", choices=("add", "remove", "list"))

@@ -1,6 +1,7 @@
 """Reading and validating config.toml, and the run context every process shares.
 
-Every part of the product may import this module; it imports nothing of the product.
+Every part of the product may import this module; it imports nothing of the product
+(only `prepend_selectors` uses the leaf `safefiles` to write the file whole).
 A problem with the file raises ConfigError whose message is one line naming the file,
 the key and, where it can be found, the line.
 
@@ -21,6 +22,7 @@ import math
 import os
 import re
 import sys
+import time
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -557,6 +559,40 @@ def resolve(config: str | Path | None = None, db: str | Path | None = None) -> R
         override = Path(db).expanduser().resolve()
         cfg = cfg.with_database(override)
     return RunContext(config_path=path, config_source=source, db_override=override, cfg=cfg)
+
+
+def prepend_selectors(path: str | Path, winners: dict[str, list[str]]) -> Path:
+    """Put `winners` first in their keys' lists in the config file at `path`, keeping its
+    comments and order (tomlkit); the result is validated before anything is written; the
+    old file is kept beside it. Returns the backup's path. Raises ConfigError."""
+    import shutil
+
+    import tomlkit
+
+    import safefiles
+
+    src = Path(path)
+    text = src.read_text(encoding="utf-8")
+    doc = tomlkit.parse(text)
+    table = doc.get("selectors")
+    if table is None:
+        table = tomlkit.table()
+        doc["selectors"] = table
+    current = parse(text, src).selectors
+    for key, first in winners.items():
+        if key not in DEFAULT_SELECTORS:
+            raise ConfigError(f"{src}: selectors.{key}: unknown selector key")
+        rest = [s for s in current.get(key, ()) if s not in first]
+        values = tomlkit.array()
+        values.extend([*first, *rest])
+        values.multiline(len(first) + len(rest) > 2)
+        table[key] = values
+    new_text = tomlkit.dumps(doc)
+    parse(new_text, src)  # nothing is written that would not load
+    backup = src.with_name(f"{src.name}.bak-{time.strftime('%Y%m%d-%H%M%S')}")
+    shutil.copy2(src, backup)
+    safefiles.write_atomic(src, new_text, what="config file", mode=None)
+    return backup
 
 
 def config_path(explicit: str | Path | None = None) -> Path:

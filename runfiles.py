@@ -14,7 +14,8 @@ from pathlib import Path
 PAUSE = "pause"        # present: sending waits (the current step ends safely)
 STOP = "stop"          # present: the worker and the supervisor stop (the supervisor removes it)
 RESTART = "restart"    # present: the worker restarts between two messages; also clears `fatal`
-SIGNALS = (PAUSE, STOP, RESTART)
+HOLD = "hold"          # present: the worker lets go of the browser profile (for the doctor) and waits
+SIGNALS = (PAUSE, STOP, RESTART, HOLD)
 
 # The supervisor's files.
 STATE_FILE = "supervisor.json"  # its published state (also in the store)

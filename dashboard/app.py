@@ -50,6 +50,7 @@ class WaSenderApp(App[int]):
         Binding("r", "retry", "Retry failed", show=False),
         Binding("v", "review", "Review unknown", show=False),
         Binding("A", "clear_attention", "Send again after a selector stop", show=False),
+        Binding("D", "doctor", "Selector doctor", show=False),
         Binding("f", "cycle_status", "Status filter", show=False),
         Binding("L", "show_qr", "Login QR", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -396,6 +397,11 @@ class WaSenderApp(App[int]):
 
         self.push_screen(ReviewScreen(row, self.clock()), decided)
 
+    def action_doctor(self) -> None:
+        from .components.doctor_screen import DoctorScreen
+
+        self.push_screen(DoctorScreen(self.ctx))
+
     def action_clear_attention(self) -> None:
         def do() -> str:
             doc = self.store.get_doc("attention")
@@ -541,6 +547,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("Retry failed messages", "r: queue the selected job's failed messages again", "retry"),
     ("Review an unknown message", "v: it was sent, or send it again", "review"),
     ("Send again after a selector stop", "A: clear needs_attention", "clear_attention"),
+    ("Selector doctor", "D: check every selector on the live page and fix the broken ones", "doctor"),
     ("Start / stop worker", "w: start the supervised worker, or stop it", "worker"),
     ("Pause / resume all sending", "P: the run/pause signal file", "pause_all"),
     ("Export results", "e: write the selected job's results to CSV", "export"),

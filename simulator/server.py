@@ -100,6 +100,7 @@ class Settings:
     read_more_chars: int = 1000
     date_style: str = "numeric"
     offline: bool = False
+    own_number: str = "+15550100000"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +126,7 @@ class Settings:
             "read_more_chars": self.read_more_chars,
             "date_style": self.date_style,
             "offline": self.offline,
+            "own_number": self.own_number,
         }
 
     def copy(self) -> "Settings":
@@ -192,6 +194,11 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
             if value not in LANGS:
                 raise ConfigError(f"{key}: expected one of {', '.join(LANGS)}, got {value!r}")
             new.lang = value
+        elif key == "own_number":
+            d = digits_of(value)
+            if not 7 <= len(d) <= 15:
+                raise ConfigError(f"{key}: expected a phone number, got {value!r}")
+            new.own_number = "+" + d
         elif key == "date_style":
             if value not in ("numeric", "words"):
                 raise ConfigError(f"{key}: expected \"numeric\" or \"words\", got {value!r}")

@@ -378,6 +378,6 @@ async def test_a_selector_stop_shows_in_the_worker_panel_and_A_sends_again(env: 
         await settle(pilot, app)
         text = screen_text(app)
         assert "needs_attention" in text and "selector send_button" in text
-        assert "A: try again" in text
+        assert "D: doctor" in text and "A: try again" in text
         await pilot.press("A")
         await wait_for(pilot, lambda: env.store.get_doc("attention") is None, what="attention cleared")

@@ -128,6 +128,8 @@ class Worker:
     # ------------------------------------------------------------------ life cycle
     def run(self) -> int:
         self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # A restart asked for before we started is done: this start reads the config anew.
+        runfiles.clear_flag(self.run_dir, runfiles.RESTART)
         self.store.register_worker(self.id, os.getpid())
         self.hb.start()
         code = EXIT_CRASH
@@ -175,8 +177,17 @@ class Worker:
         time.sleep(0.1)
         kill_pids([p for p in pids if _alive(p)])
 
+    def wait_while_held(self) -> None:
+        """The doctor uses the browser profile: wait without a browser until it is done."""
+        while runfiles.is_set(self.run_dir, runfiles.HOLD):
+            if self.control() == "stop":
+                raise StopNow()
+            self.hb.set("held", current_message_id=None, detail="the browser is lent to the selector doctor")
+            self.nap(0.5)
+
     def _run(self) -> int:
         cfg = self.cfg
+        self.wait_while_held()
         self.hb.set("booting", detail="starting the browser")
         self.store.log_event("worker_started", f"worker {self.id} started (pid {os.getpid()}, "
                                                f"navigation {cfg.browser.navigation})")
@@ -197,6 +208,9 @@ class Worker:
                 return EXIT_OK
             if runfiles.clear_flag(self.run_dir, runfiles.RESTART):
                 log.info("restart requested")
+                return EXIT_RESTART
+            if runfiles.is_set(self.run_dir, runfiles.HOLD):
+                log.info("the selector doctor needs the browser: letting go of it until it is done")
                 return EXIT_RESTART
             if c == "pause":
                 self.hb.set("paused", current_message_id=None)

@@ -14,6 +14,7 @@ KEYS: list[tuple[str, str]] = [
     ("r", "retry the selected job's failed messages"),
     ("v", "decide on the selected `unknown` message: it was sent, or send it again"),
     ("A", "the worker stopped on a failing selector: try again (after fixing config)"),
+    ("D", "selector doctor: check every selector on the live page; w writes the fixes"),
     ("w", "start the worker, or stop it (asks first)"),
     ("P", "pause / resume ALL sending (the run/pause signal file)"),
     ("e", "export the selected job's results to CSV"),

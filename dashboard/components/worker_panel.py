@@ -68,7 +68,7 @@ class WorkerPanel(Static):
         t.add_row("Worker", wstate)
         if w.get("state") == "needs_attention":  # first: it is why nothing is being sent
             t.add_row("Attention", Text(f"selector {info.get('key')}", style="bold red"))
-            t.add_row("", Text("c: fix config · A: try again", style="red"))
+            t.add_row("", Text("D: doctor · A: try again", style="red"))
         if snap.supervisor_alive:
             t.add_row("Uptime", Text(f"{duration(sup.get('uptime'))}  restarts {sup.get('restarts', 0)}"))
             cpu = sup.get("cpu_percent")

@@ -585,6 +585,11 @@
 
   function renderApp() {
     view = 'app';
+    // WhatsApp Web keeps the account's own id in localStorage ("last-wid-md").
+    try {
+      const own = state && state.settings && state.settings.own_number;
+      if (own) localStorage.setItem('last-wid-md', JSON.stringify(`${digitsOf(own)}:12@c.us`));
+    } catch (e) { /* storage off: no own number */ }
     currentPhone = null;
     chat = null;
     chatsVersion = -1;

@@ -1,0 +1,113 @@
+"""The selector doctor from the dashboard: runs `python tui.py doctor --json` with the
+dashboard's run context (the worker lends it the browser meanwhile), shows the report,
+and `w` writes the selectors it found and restarts the worker."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.markup import escape
+from rich.table import Table
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+MARK = {"ok": ("ok", "green"), "failed": ("FAIL", "bold red"), "wrong": ("WRONG", "bold red"),
+        "not seen": ("-", "dim"), "not checkable": ("n/a", "dim")}
+
+
+def run_doctor(ctx: Any) -> dict[str, Any]:
+    """The doctor's JSON report (its own process: the dashboard never drives a browser)."""
+    proc = subprocess.run([sys.executable, str(PROJECT_DIR / "tui.py"), *ctx.argv(), "doctor", "--json"],
+                          capture_output=True, text=True, timeout=600, cwd=PROJECT_DIR)
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        raise RuntimeError(lines[-1] if lines else f"the doctor exited with status {proc.returncode}")
+    return json.loads(proc.stdout)
+
+
+def winners(report: dict[str, Any]) -> dict[str, list[str]]:
+    return {k["key"]: [k["proposal"][0]] for k in report["keys"]
+            if k["status"] in ("failed", "wrong") and k["proposal"]}
+
+
+class DoctorScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("w", "write", "Write and restart"),
+        Binding("escape,q", "close", "Close"),
+    ]
+
+    def __init__(self, ctx: Any, runner: Callable[[Any], dict[str, Any]] = run_doctor) -> None:
+        super().__init__(classes="dialog-screen")
+        self.ctx = ctx
+        self.runner = runner
+        self.report: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide", id="doctor"):
+            yield Static("Selector doctor: checking every selector on the live page (nothing is sent)…",
+                         id="doctor-body")
+
+    def on_mount(self) -> None:
+        self.check()
+
+    @work(thread=True, exclusive=True, group="doctor", exit_on_error=False)
+    def check(self) -> None:
+        try:
+            report = self.runner(self.ctx)
+        except Exception as exc:  # shown in the screen: the dashboard goes on
+            self.app.call_from_thread(self.query_one("#doctor-body", Static).update,
+                                      f"[b red]The doctor could not run:[/] {escape(str(exc))}")
+            return
+        self.app.call_from_thread(self.show, report)
+
+    def show(self, report: dict[str, Any]) -> None:
+        self.report = report
+        table = Table(box=None, padding=(0, 1), show_edge=False)
+        for col in ("key", "state", "", "match", "note"):
+            table.add_column(col, no_wrap=col != "note", overflow="ellipsis")
+        for k in report["keys"]:
+            mark, style = MARK[k["status"]]
+            table.add_row(k["key"], k["state"], f"[{style}]{mark}[/]", f"#{k['fallback']}" if k["fallback"] else "-",
+                          escape(k["note"]))
+        fixes = winners(report)
+        tail = f"\nChecked in {report['seconds']:.1f} s; nothing was sent.\n"
+        if fixes:
+            tail += "Found: " + ", ".join(fixes) + ".  [b]w[/b] writes them into the config and restarts the worker."
+        else:
+            tail += "Nothing to write."
+        body = self.query_one("#doctor-body", Static)
+        body.update(table)
+        self.query_one("#doctor", VerticalScroll).mount(Static(tail, id="doctor-tail"))
+
+    def action_write(self) -> None:
+        if not self.report or not winners(self.report):
+            self.app.notify("Nothing to write.", timeout=3)
+            return
+        found = winners(self.report)
+
+        def do() -> str:
+            import config
+            import supervisor
+
+            backup = config.prepend_selectors(self.ctx.config_path, found)
+            supervisor.request_restart(self.ctx)
+            store = self.app.store
+            doc = store.get_doc("attention")
+            if doc and doc.get("key") in found:
+                store.delete_doc("attention")
+                store.log_event("attention_cleared", f"the doctor wrote new selectors for {', '.join(found)}")
+            return f"Wrote {', '.join(found)} (backup {backup.name}); the worker restarts to use them"
+
+        self.app.run_bg("write selectors", do)
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
