@@ -30,6 +30,7 @@ bench: setup
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_worker.py
 	$(PY) bench/bench_dashboard.py
+	$(PY) bench/bench_doctor.py
 
 setup: system-packages $(STAMP)
 

@@ -58,9 +58,11 @@ class WaSenderApp(App[int]):
 
     def __init__(self, ctx: Any, *, store: Any = None, demo: Any = None, poll_interval: float = 1.0,
                  clock: Callable[[], float] = time.time, live: bool = True,
-                 supervisor_status: Callable[[], dict[str, Any] | None] | None = None) -> None:
+                 supervisor_status: Callable[[], dict[str, Any] | None] | None = None,
+                 doctor: Callable[[Any], dict[str, Any]] | None = None) -> None:
         """`ctx`: the run context (config file and database) the dashboard shows and the
-        supervisor it starts uses (a Config is taken as its own file and database)."""
+        supervisor it starts uses (a Config is taken as its own file and database).
+        `doctor`: what runs the selector doctor (default: `tui.py doctor --json`)."""
         super().__init__()
         from supervisor.core import as_context
 
@@ -78,6 +80,7 @@ class WaSenderApp(App[int]):
         self.clock = clock
         self.live = live
         self.supervisor_status = supervisor_status or self._supervisor_status
+        self.doctor = doctor
         self.view = View()
         self._wake = threading.Event()
         self._stopping = False
@@ -398,9 +401,9 @@ class WaSenderApp(App[int]):
         self.push_screen(ReviewScreen(row, self.clock()), decided)
 
     def action_doctor(self) -> None:
-        from .components.doctor_screen import DoctorScreen
+        from .components.doctor_screen import DoctorScreen, run_doctor
 
-        self.push_screen(DoctorScreen(self.ctx))
+        self.push_screen(DoctorScreen(self.ctx, self.doctor or run_doctor))
 
     def action_clear_attention(self) -> None:
         def do() -> str:

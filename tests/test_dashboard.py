@@ -381,3 +381,63 @@ async def test_a_selector_stop_shows_in_the_worker_panel_and_A_sends_again(env: 
         assert "D: doctor" in text and "A: try again" in text
         await pilot.press("A")
         await wait_for(pilot, lambda: env.store.get_doc("attention") is None, what="attention cleared")
+
+
+def _doctor_report() -> dict:
+    def key(name, state, status, fallback=None, count=0, visible=False, note="", proposal=()):
+        return {"key": name, "state": state, "status": status, "fallback": fallback, "count": count,
+                "visible": visible, "note": note, "proposal": list(proposal)}
+    return {"source": "live", "seconds": 2.4, "number": "+15550100000", "written": False, "backup": None,
+            "keys": [key("chat_list", "chat list", "ok", 1, 1, True),
+                     key("send_button", "compose with text", "failed", note="found by role and label",
+                         proposal=["#main footer div[role='button'][aria-label='{Send}']"]),
+                     key("outgoing_message", "bubble", "ok", 2, 3, True),
+                     key("qr_code", "login page", "not checkable", note="logged in")]}
+
+
+@aio
+async def test_D_opens_the_doctor_and_w_writes_its_finding_and_restarts_the_worker(env: Env) -> None:
+    import config as configmod
+    import runfiles
+
+    env.store.heartbeat("w1", state="needs_attention", info={"login": "logged_in", "key": "send_button",
+                                                             "detail": "selector 'send_button' failed"}, now=NOW - 1)
+    env.store.put_doc("attention", {"key": "send_button", "messages": [1]})
+    calls = []
+
+    def fake_doctor(ctx):
+        calls.append(ctx.config_path)
+        return _doctor_report()
+
+    app = env.app(doctor=fake_doctor)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("D")
+        await wait_for(pilot, lambda: app.screen.query("#doctor-tail"), what="doctor report")
+        text = screen_text(app)
+        assert "send_button" in text and "FAIL" in text and "Found: send_button" in text
+        assert "nothing was sent" in text
+        assert calls == [env.cfg.path.resolve()]
+        await pilot.press("w")
+        await wait_for(pilot, lambda: env.store.get_doc("attention") is None, what="attention cleared")
+        await wait_for(pilot, lambda: runfiles.flag(env.cfg.paths.run_dir, runfiles.RESTART).exists(), what="restart asked")
+    cfg = configmod.load(env.cfg.path)
+    assert cfg.selectors["send_button"][0] == "#main footer div[role='button'][aria-label='{Send}']"
+    assert len(cfg.selectors["send_button"]) > 1  # the old ones stay after it
+    assert list(env.cfg.path.parent.glob("config.toml.bak-*"))
+
+
+@aio
+async def test_the_doctor_screen_says_when_the_doctor_could_not_run(env: Env) -> None:
+    def failing(ctx):
+        raise RuntimeError("the browser profile is in use: stop the worker first")
+
+    app = env.app(doctor=failing)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("D")
+        await wait_for(pilot, lambda: "could not run" in screen_text(app), what="error shown")
+        assert "profile is in use" in screen_text(app)
+        await pilot.press("w")  # nothing to write: no file changes
+        await pilot.pause()
+    assert not list(env.cfg.path.parent.glob("config.toml.bak-*"))

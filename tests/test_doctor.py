@@ -168,7 +168,14 @@ def test_the_doctor_reads_a_page_the_worker_saved(tmp_path: Path, no_leftover_br
         finally:
             w.stop()
         [saved] = (Path(cfg.paths.log_dir) / "failures").glob("*send_button.html")
+        # A saved page names resources of the site it came from: none may be fetched.
+        hits, port = _counting_server()
+        saved.write_text(saved.read_text(encoding="utf-8").replace(
+            "</body>", f'<img src="http://127.0.0.1:{port}/i.png"><link rel="stylesheet" '
+                       f'href="http://127.0.0.1:{port}/s.css"><iframe src="http://127.0.0.1:{port}/f"></iframe>'
+                       "</body>"), encoding="utf-8")
         proc = tui(cfg_path, "doctor", "--page", str(saved), "--json")
+        assert hits == [], hits
         assert proc.returncode == 0, proc.stderr
         report = json.loads(proc.stdout)
         st = statuses(report)
@@ -181,6 +188,26 @@ def test_the_doctor_reads_a_page_the_worker_saved(tmp_path: Path, no_leftover_br
         store.close()
     finally:
         sim.stop()
+
+
+def _counting_server() -> tuple[list[str], int]:
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *a: Any) -> None:
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return hits, srv.server_address[1]
 
 
 def test_the_report_reads_in_80_columns_and_says_what_to_add() -> None:

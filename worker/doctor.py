@@ -53,6 +53,8 @@ STATE_OF = {key: state for state, keys in STATES for key in keys}
 PROBE_TEXT = "doctor check: typed, never sent"
 HOLD_WAIT = 60.0       # seconds for the worker to let go of the browser
 INVALID_NUMBER = "1"   # wa.me/1: no country has such a number; WhatsApp says so in a popup
+NO_FETCH = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+            'style-src \'unsafe-inline\'; img-src data:">')
 # A 1x1 PNG for the media preview (never sent).
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478"
                     "da63f8ffff3f0005fe02fea7d6a4a40000000049454e44ae426082")
@@ -383,8 +385,10 @@ def _diagnose_saved(cfg: Any, path: Path, t0: float) -> Report:
 
     safefiles.regular_file(path, "saved page", max_bytes=50 * 1024 * 1024)
     html = path.read_text(encoding="utf-8", errors="replace")
-    # The saved page must not run (nor fetch) anything: its scripts are dropped.
+    # The saved page must not run (nor fetch) anything: its scripts are dropped and a
+    # content security policy placed first forbids every load but inline styles.
     html = re.sub(r"<script\b.*?</script>", "", html, flags=re.S | re.I)
+    html = NO_FETCH + html
     tmp = Path(tempfile.mkdtemp(prefix="wa-doctor-page-"))
     driver = None
     try:

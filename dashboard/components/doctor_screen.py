@@ -71,11 +71,13 @@ class DoctorScreen(ModalScreen[None]):
     def show(self, report: dict[str, Any]) -> None:
         self.report = report
         table = Table(box=None, padding=(0, 1), show_edge=False)
-        for col in ("key", "state", "", "match", "note"):
+        for col in ("key", "state", "", "match", "n", "vis", "note"):
             table.add_column(col, no_wrap=col != "note", overflow="ellipsis")
         for k in report["keys"]:
             mark, style = MARK[k["status"]]
+            seen = k["status"] not in ("not seen", "not checkable")
             table.add_row(k["key"], k["state"], f"[{style}]{mark}[/]", f"#{k['fallback']}" if k["fallback"] else "-",
+                          str(k["count"]) if seen else "", ("yes" if k["visible"] else "no") if seen else "",
                           escape(k["note"]))
         fixes = winners(report)
         tail = f"\nChecked in {report['seconds']:.1f} s; nothing was sent.\n"
@@ -92,14 +94,14 @@ class DoctorScreen(ModalScreen[None]):
             self.app.notify("Nothing to write.", timeout=3)
             return
         found = winners(self.report)
+        ctx, store = self.ctx, self.app.store  # the thread runs after this screen is gone
 
         def do() -> str:
             import config
             import supervisor
 
-            backup = config.prepend_selectors(self.ctx.config_path, found)
-            supervisor.request_restart(self.ctx)
-            store = self.app.store
+            backup = config.prepend_selectors(ctx.config_path, found)
+            supervisor.request_restart(ctx)
             doc = store.get_doc("attention")
             if doc and doc.get("key") in found:
                 store.delete_doc("attention")
