@@ -227,7 +227,7 @@ async def test_qr_modal_opens_redraws_and_closes_on_login(env: Env) -> None:
 async def test_qr_modal_too_small_says_the_size_and_can_be_hidden(env: Env) -> None:
     env.store.heartbeat("w1", state="waiting_for_login", qr=QR_DATA, now=NOW - 1)
     app = env.app()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(60, 20)) as pilot:
         await settle(pilot, app)
         await wait_for(pilot, lambda: isinstance(app.screen, QRScreen))
         w, h = app.screen.needed()
