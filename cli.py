@@ -169,6 +169,7 @@ def _import(args: argparse.Namespace) -> int:
     if args.attach:
         attachment = safefiles.regular_file(args.attach, "attachment", max_bytes=MAX_ATTACHMENT_BYTES)
     start_at = _parse_start(args.start_at)
+    accounts = [cfg.get_account(a).name for a in dict.fromkeys(args.accounts or [])]  # unknown: one line, exit 2
     region = _region(args, cfg)
     db_exists = cfg.paths.database.exists()
     optouts: frozenset[str] = frozenset()
@@ -190,8 +191,9 @@ def _import(args: argparse.Namespace) -> int:
 
         store = _open_store(cfg, must_exist=False)
         job_id = create_job_from_plan(store, plan, name=name, template=template, attachment=attachment,
-                                      start_at=start_at, source_file=Path(args.file).resolve())
+                                      start_at=start_at, source_file=Path(args.file).resolve(), accounts=accounts)
     result["job_id"] = job_id
+    result["accounts"] = accounts or "any"
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
@@ -222,6 +224,8 @@ def _import(args: argparse.Namespace) -> int:
             print(f"  ... and {len(problems) - limit} more (see --dry-run or --json)")
     if start_at and job_id is not None:
         print(f"  starts at {_fmt_time(start_at)}")
+    if accounts:
+        print(f"  sent by     {', '.join(accounts)}")
     return 0
 
 
@@ -237,11 +241,12 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if not jobs:
         print("No jobs yet. Create one with: python tui.py import FILE --template TEXT")
         return 0
-    print(f"{'ID':>4}  {'NAME':<24} {'STATUS':<18} {'DONE':>5} {'SENT':>7} {'FAILED':>7} {'INVALID':>7} {'PENDING':>7}")
+    print(f"{'ID':>4}  {'NAME':<24} {'STATUS':<18} {'DONE':>5} {'SENT':>7} {'FAILED':>7} {'INVALID':>7} {'PENDING':>7}"
+          "  ACCOUNTS")
     for j in jobs:
         c = j["counts"]
         print(f"{j['id']:>4}  {j['name'][:24]:<24} {j['status']:<18} {_progress(j):>5} {c['sent']:>7} "
-              f"{c['failed']:>7} {c['invalid']:>7} {c['pending'] + c['retrying']:>7}")
+              f"{c['failed']:>7} {c['invalid']:>7} {c['pending'] + c['retrying']:>7}  {_accounts(j)}")
     return 0
 
 
@@ -259,6 +264,7 @@ def cmd_status(args: argparse.Namespace) -> int:
           f"finished {_fmt_time(job['finished_at'])}")
     if job["start_at"]:
         print(f"  starts at {_fmt_time(job['start_at'])}")
+    print(f"  sent by   {_accounts(job)}")
     for status, n in job["counts"].items():
         if n:
             print(f"  {status:<10} {n}")
@@ -266,11 +272,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  ETA       {int(eta // 3600)}h{int(eta % 3600 // 60):02d}m at the current pace")
     if job["counts"].get("unknown"):
         print(f"  {job['counts']['unknown']} message(s) wait for a decision: python tui.py review {job['id']}")
-    worker = store.latest_worker()
-    if worker and worker["state"] != "stopped":
-        detail = (worker.get("info") or {}).get("detail")
-        print(f"  worker    {worker['state']}" + (f": {detail}" if detail else ""))
+    import overview
+
+    many = len(cfg.all_accounts()) > 1
+    for name, worker in overview.latest_rows(store.workers()).items():
+        if worker["state"] != "stopped" and (not job["accounts"] or name in job["accounts"]):
+            detail = (worker.get("info") or {}).get("detail")
+            print(f"  worker    {worker['state']}" + (f" ({name})" if many else "") + (f": {detail}" if detail else ""))
     return 0
+
+
+def _accounts(job: dict[str, Any]) -> str:
+    return ", ".join(job.get("accounts") or []) or "any"
 
 
 def _set_status(args: argparse.Namespace, new: str, verb: str) -> int:
@@ -376,32 +389,35 @@ def cmd_review(args: argparse.Namespace) -> int:
 def cmd_attention(args: argparse.Namespace) -> int:
     """Whether sending is stopped because a selector keeps failing; --clear to try again."""
     cfg = _load_config(args)
+    if args.account:
+        cfg.get_account(args.account)  # a name that is not in the config: one line, exit 2
     if not cfg.paths.database.exists():
         print("Sending is not stopped.")
         return 0
     store = _open_store(cfg)
-    doc = store.get_doc("attention")
+    docs = {name: doc for name, doc in store.attentions().items() if not args.account or name == args.account}
     if args.clear:
-        if doc and store.delete_doc("attention"):
-            store.log_event("attention_cleared", "sending resumed by hand (python tui.py attention --clear)")
-            print(f"Cleared: the worker sends again (selector {doc.get('key')!r} was failing).")
-        else:
+        cleared = store.clear_attention(args.account, why="sending resumed by hand (python tui.py attention --clear)")
+        for name in cleared:
+            print(f"Cleared: account {name} sends again (selector {docs[name].get('key')!r} was failing).")
+        if not cleared:
             print("Sending was not stopped.")
         return 0
     if args.json:
-        print(json.dumps(doc, indent=2))
+        print(json.dumps(docs, indent=2))
         return 0
-    if not doc:
+    if not docs:
         print("Sending is not stopped.")
         return 0
-    print(f"Sending is stopped since {_fmt_time(doc.get('since'))}: selector {doc.get('key')!r} failed on "
-          f"{len(doc.get('messages') or [])} messages in a row.")
-    if doc.get("detail"):
-        print(f"  last failure: {doc['detail']}")
-    if doc.get("dump"):
-        print(f"  page saved as {doc['dump']}.html (and .png)")
-    print(f"  fix [selectors] {doc.get('key')} in {cfg.path} (python tui.py doctor finds working ones): the "
-          "worker restarts by itself when the file changes; or try again unchanged: python tui.py attention --clear")
+    for name, doc in docs.items():
+        print(f"Account {name}: sending is stopped since {_fmt_time(doc.get('since'))}: selector "
+              f"{doc.get('key')!r} failed on {len(doc.get('messages') or [])} messages in a row.")
+        if doc.get("detail"):
+            print(f"  last failure: {doc['detail']}")
+        if doc.get("dump"):
+            print(f"  page saved as {doc['dump']}.html (and .png)")
+    print(f"  fix the [selectors] in {cfg.path} (python tui.py doctor finds working ones): the worker restarts "
+          "by itself when the file changes; or try again unchanged: python tui.py attention --clear")
     return 0
 
 
@@ -409,7 +425,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """Check every selector on the live page (or a saved one), propose fixes, --write them."""
     from worker import doctor
 
-    cfg = _load_config(args)
+    cfg = _load_config(args).for_account(args.account)
     number = _phone(args.number, _region(args, cfg)) if args.number else None
     say = (lambda m: print(f"doctor: {m}…", file=sys.stderr)) if not args.json else (lambda m: None)
     report = doctor.diagnose(cfg, number=number, page=args.page, say=say)
@@ -417,10 +433,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         doctor.write_winners(cfg, report)
         if report.written:
             store = _open_store(cfg, must_exist=False)
-            doc = store.get_doc("attention")
-            if doc and doc.get("key") in report.written:
-                store.delete_doc("attention")
-                store.log_event("attention_cleared", f"the doctor wrote new selectors for {', '.join(report.written)}")
+            store.clear_attention(keys=report.written,
+                                  why=f"the doctor wrote new selectors for {', '.join(report.written)}")
     if args.json:
         print(json.dumps({**report.to_dict(), "toml": report.toml_lines(cfg)}, ensure_ascii=False, indent=2))
     else:
@@ -476,6 +490,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo()
 
 
+def cmd_accounts(args: argparse.Namespace) -> int:
+    import cli_accounts
+
+    return cli_accounts.cmd_accounts(args, _load_config, _open_store)
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    import cli_accounts
+
+    return cli_accounts.cmd_login(args, _context, _open_store)
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import dashboard
 
@@ -512,6 +538,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--phone-column", metavar="COL", help="column holding the phone numbers")
     p.add_argument("--region", metavar="CC", help="region for numbers without country code, e.g. IN")
     p.add_argument("--start-at", metavar="ISO", help="do not send before this local time, e.g. 2026-12-01T09:00")
+    p.add_argument("--account", action="append", metavar="NAME", dest="accounts",
+                   help="only this account may send the job (repeat for several; default: any account)")
     p.add_argument("--dry-run", action="store_true", help="create nothing; show messages and problem rows")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
@@ -534,6 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = add("attention", cmd_attention, "is sending stopped because a selector keeps failing? --clear resumes")
     p.add_argument("--clear", action="store_true", help="try again without changing the config")
+    p.add_argument("--account", help="only this account (default: every account)")
     p.add_argument("--json", action="store_true")
     p = add("doctor", cmd_doctor, "check every WhatsApp Web selector on the live page and find working ones "
                                   "(nothing is sent)")
@@ -542,6 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write", action="store_true", help="put the selectors found first in config.toml "
                                                          "(a backup is kept) and restart the worker")
     p.add_argument("--region", metavar="CC", help="region of --number when it has no country code")
+    p.add_argument("--account", help="the account whose browser to use (default: the first one)")
     p.add_argument("--json", action="store_true")
     p = add("optout", cmd_optout, "numbers that must never be messaged: add, remove, list")
     p.add_argument("action", choices=("add", "remove", "list"))
@@ -549,7 +579,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="why (kept with the number)")
     p.add_argument("--region", metavar="CC", help="region for numbers without country code")
     p.add_argument("--json", action="store_true")
-    p = add("worker", cmd_worker, "run the supervised worker in the foreground (headless; Ctrl-C stops)")
+    import cli_accounts
+
+    cli_accounts.add_parsers(add, cmd_accounts, cmd_login)
+    p = add("worker", cmd_worker, "run the supervised worker(s) in the foreground (headless; Ctrl-C stops)")
     p = add("simulator", cmd_simulator, "run the local WhatsApp Web simulator (see `simulator --help`)")
     p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     add("demo", cmd_demo, "try everything against the simulator with a throw-away database")

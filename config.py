@@ -110,11 +110,36 @@ class SendingSettings:
     long_pause_max: float = 40.0
     max_attempts: int = 3
     retry_backoff: float = 30.0
-    daily_cap: int = 0
+    daily_cap: int = 200  # per account: see config.toml for why
     window_start: str = "00:00"
     window_end: str = "00:00"
     auto_requeue_limit: int = 1
     attention_after: int = 3
+    # Warm-up of a new account: over its first `warmup_days` days of sending, the cap
+    # grows from `warmup_start` to `daily_cap` (0 days: no warm-up).
+    warmup_days: int = 0
+    warmup_start: int = 20
+
+    def cap_today(self, first_sent_at: float | None, now: float) -> int:
+        """Today's cap of an account that first sent at `first_sent_at` (None: not yet)."""
+        return self.cap_on_day(day_number(first_sent_at, now))
+
+    def cap_on_day(self, day: int) -> int:
+        """The daily cap on the account's `day`-th day of sending (1 = its first); 0 = no cap."""
+        if self.daily_cap <= 0 or self.warmup_days <= 0 or day >= self.warmup_days:
+            return self.daily_cap
+        start = min(self.warmup_start, self.daily_cap)
+        return start + (self.daily_cap - start) * (max(day, 1) - 1) // (self.warmup_days - 1 or 1)
+
+
+def day_number(first: float | None, now: float) -> int:
+    """Which local calendar day of sending `now` is, the day of `first` being day 1 (no
+    first send yet: day 1)."""
+    import datetime
+
+    if first is None or first > now:
+        return 1
+    return (datetime.date.fromtimestamp(now) - datetime.date.fromtimestamp(first)).days + 1
 
 
 @dataclass(frozen=True)
@@ -134,6 +159,30 @@ class SupervisorSettings:
     stop_timeout: float = 10.0
     heartbeat_timeout: float = 120.0
     memory_limit_mb: int = 1500
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    # How the login QR is drawn: "auto" (half blocks when they fit, else sextants),
+    # "half" or "sextant".
+    qr_style: str = "auto"
+
+
+DEFAULT_ACCOUNT = "default"
+ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+# [sending] keys an [[accounts]] table may override for its account.
+ACCOUNT_OVERRIDES = ("delay_min", "delay_max", "long_pause_every", "long_pause_min", "long_pause_max",
+                     "daily_cap", "window_start", "window_end", "warmup_days", "warmup_start")
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """One WhatsApp account: its own browser profile (its login), worker and limits."""
+
+    name: str
+    profile_dir: Path
+    enabled: bool = True
+    sending: dict[str, Any] = field(default_factory=dict)  # overrides of [sending]
 
 
 # UI languages the worker knows: the date order of bubble times and the words WhatsApp
@@ -262,6 +311,39 @@ class Config:
     selectors: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_SELECTORS))
     # Words added or corrected by `[labels.LANG]` tables: {lang: {label: text}}.
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    # [[accounts]]; without any, one account "default" on [browser] profile_dir.
+    accounts: tuple[AccountSettings, ...] = ()
+    # The account this config is narrowed to (`for_account`); None: the whole file.
+    account: str | None = None
+
+    def all_accounts(self) -> tuple[AccountSettings, ...]:
+        return self.accounts or (AccountSettings(DEFAULT_ACCOUNT, self.browser.profile_dir),)
+
+    def enabled_accounts(self) -> tuple[AccountSettings, ...]:
+        return tuple(a for a in self.all_accounts() if a.enabled)
+
+    def account_names(self) -> list[str]:
+        return [a.name for a in self.all_accounts()]
+
+    def get_account(self, name: str) -> AccountSettings:
+        for a in self.all_accounts():
+            if a.name == name:
+                return a
+        raise ConfigError(f"{self.path or 'config'}: no account {name!r} (accounts: "
+                          f"{', '.join(self.account_names())})")
+
+    def for_account(self, name: str | None = None) -> "Config":
+        """This config as one account's worker sees it: its profile and its limits."""
+        acc = self.get_account(name or self.all_accounts()[0].name)
+        return dataclasses.replace(
+            self, account=acc.name,
+            browser=dataclasses.replace(self.browser, profile_dir=acc.profile_dir),
+            sending=dataclasses.replace(self.sending, **acc.sending))
+
+    @property
+    def account_name(self) -> str:
+        return self.account or self.all_accounts()[0].name
 
     def words(self) -> dict[str, str]:
         """The UI words of the configured language: {English label: text on the page}."""
@@ -310,6 +392,7 @@ SECTIONS: dict[str, type] = {
     "sending": SendingSettings,
     "worker": WorkerSettings,
     "supervisor": SupervisorSettings,
+    "dashboard": DashboardSettings,
 }
 
 DAY = 86400.0
@@ -320,7 +403,8 @@ MAXIMA: dict[tuple[str, str], float] = {
                                       "retry_backoff")},
     ("sending", "long_pause_every"): 1_000_000, ("sending", "max_attempts"): 1000,
     ("sending", "daily_cap"): 1_000_000, ("sending", "auto_requeue_limit"): 100,
-    ("sending", "attention_after"): 1000,
+    ("sending", "attention_after"): 1000, ("sending", "warmup_days"): 365,
+    ("sending", "warmup_start"): 1_000_000,
     ("worker", "poll_interval"): 3600,
     **{("supervisor", k): DAY for k in ("start_seconds", "backoff_initial", "backoff_max", "stop_timeout",
                                          "heartbeat_timeout")},
@@ -336,7 +420,7 @@ def _line_of(text: str, section: str, key: str | None) -> int | None:
     current = None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
-        header = re.match(r"^\[\s*([A-Za-z0-9_.-]+)\s*\]", line)
+        header = re.match(r"^\[\[?\s*([A-Za-z0-9_.-]+)\s*\]", line)
         if header:
             current = header.group(1)
             if key is None and current == section:
@@ -400,8 +484,30 @@ def _build_section(check: _Checker, section: str, cls: type, data: Any, base: Pa
     return obj
 
 
+def _validate_sending(check: _Checker, s: SendingSettings, section: str = "sending") -> None:
+    """The [sending] rules, also for an account's overrides (`section` names where)."""
+    for key in ("delay_min", "delay_max", "long_pause_min", "long_pause_max", "long_pause_every", "retry_backoff",
+                "daily_cap", "warmup_days", "warmup_start"):
+        value = getattr(s, key)
+        if value < 0:
+            raise check.fail(section, key, f"must not be negative, got {value}")
+        limit = MAXIMA.get(("sending", key))
+        if limit is not None and value > limit:
+            raise check.fail(section, key, f"must be at most {limit:g}, got {value:g}")
+    if s.delay_min > s.delay_max:
+        raise check.fail(section, "delay_max", f"must be at least delay_min ({s.delay_min})")
+    if s.long_pause_min > s.long_pause_max:
+        raise check.fail(section, "long_pause_max", f"must be at least long_pause_min ({s.long_pause_min})")
+    for key in ("window_start", "window_end"):
+        if not _HHMM.match(getattr(s, key)):
+            raise check.fail(section, key, f"must be a time written HH:MM, not {getattr(s, key)!r}")
+    if s.warmup_days > 0 and s.daily_cap <= 0:
+        raise check.fail(section, "warmup_days", "a warm-up needs a daily_cap to grow to (daily_cap > 0)")
+
+
 def _validate(check: _Checker, cfg: Config) -> None:
     s, b, sup, w = cfg.sending, cfg.browser, cfg.supervisor, cfg.worker
+    _validate_sending(check, s)
     non_negative = [
         ("sending", "delay_min", s.delay_min), ("sending", "delay_max", s.delay_max),
         ("sending", "long_pause_min", s.long_pause_min), ("sending", "long_pause_max", s.long_pause_max),
@@ -429,15 +535,8 @@ def _validate(check: _Checker, cfg: Config) -> None:
             raise check.fail(section, key, f"must be at most {limit:g}, got {value:g}")
     if not 0 < w.heartbeat_interval <= 5:
         raise check.fail("worker", "heartbeat_interval", "must be greater than 0 and at most 5 seconds")
-    if s.delay_min > s.delay_max:
-        raise check.fail("sending", "delay_max", f"must be at least delay_min ({s.delay_min})")
-    if s.long_pause_min > s.long_pause_max:
-        raise check.fail("sending", "long_pause_max", f"must be at least long_pause_min ({s.long_pause_min})")
     if sup.backoff_initial > sup.backoff_max:
         raise check.fail("supervisor", "backoff_max", f"must be at least backoff_initial ({sup.backoff_initial})")
-    for key in ("window_start", "window_end"):
-        if not _HHMM.match(getattr(s, key)):
-            raise check.fail("sending", key, f"must be a time written HH:MM, not {getattr(s, key)!r}")
     import phonenumbers  # external library, not the product: allowed here
 
     if s.default_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
@@ -455,6 +554,50 @@ def _validate(check: _Checker, cfg: Config) -> None:
         raise check.fail("sending", "auto_requeue_limit", f"must not be negative, got {s.auto_requeue_limit}")
     if s.attention_after < 1:
         raise check.fail("sending", "attention_after", f"must be at least 1, got {s.attention_after}")
+    if cfg.dashboard.qr_style not in ("auto", "half", "sextant"):
+        raise check.fail("dashboard", "qr_style", f"must be \"auto\", \"half\" or \"sextant\", "
+                                                  f"not {cfg.dashboard.qr_style!r}")
+    for acc in cfg.accounts:
+        _validate_sending(check, dataclasses.replace(s, **acc.sending), "accounts")
+
+
+def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, ...]:
+    if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
+        raise check.fail("accounts", None, "must be [[accounts]] tables")
+    out: list[AccountSettings] = []
+    sending_fields = {f.name: f for f in fields(SendingSettings)}
+    for table in data:
+        name = table.get("name")
+        if not isinstance(name, str) or not ACCOUNT_NAME.match(name):
+            raise check.fail("accounts", "name", f"must be 1-32 lower-case letters, digits, '-' or '_' "
+                                                 f"(it names folders), not {name!r}")
+        if name in {a.name for a in out}:
+            raise check.fail("accounts", "name", f"account {name!r} is listed twice")
+        profile: Path = base / "profiles" / name
+        enabled = True
+        overrides: dict[str, Any] = {}
+        for key, value in table.items():
+            if key == "name":
+                continue
+            if key == "profile_dir":
+                if not isinstance(value, str) or not value.strip():
+                    raise check.fail("accounts", key, f"account {name!r}: must be a folder path")
+                profile = Path(value).expanduser()
+                profile = profile if profile.is_absolute() else (base / profile)
+            elif key == "enabled":
+                if not isinstance(value, bool):
+                    raise check.fail("accounts", key, f"account {name!r}: must be true or false")
+                enabled = value
+            elif key in ACCOUNT_OVERRIDES:
+                overrides[key] = _coerce(check, "accounts", key, value, sending_fields[key].default)
+            else:
+                raise check.fail("accounts", key, f"account {name!r}: unknown key (known: name, profile_dir, "
+                                                  f"enabled, {', '.join(ACCOUNT_OVERRIDES)})")
+        out.append(AccountSettings(name, profile.resolve(), enabled, overrides))
+    profiles = [a.profile_dir for a in out]
+    if len(set(profiles)) != len(profiles):
+        raise check.fail("accounts", "profile_dir", "two accounts share a browser profile (one login each)")
+    return tuple(out)
 
 
 def _selectors(check: _Checker, data: Any, extra_labels: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
@@ -507,12 +650,17 @@ def parse(text: str, path: Path | None = None) -> Config:
             continue
         if section == "selectors":
             parts["selectors"] = _selectors(check, value, extra)
+        elif section == "accounts":
+            continue  # after [browser]: nothing of it is needed, but keep one order of errors
         elif section in SECTIONS:
             parts[section] = _build_section(check, section, SECTIONS[section], value, base)
         else:
-            raise check.fail(section, None, f"unknown section (known: {', '.join([*SECTIONS, 'selectors', 'labels'])})")
+            raise check.fail(section, None, f"unknown section (known: "
+                                            f"{', '.join([*SECTIONS, 'selectors', 'labels', 'accounts'])})")
     for section, cls in SECTIONS.items():
         parts.setdefault(section, _build_section(check, section, cls, {}, base))
+    if "accounts" in data:
+        parts["accounts"] = _accounts(check, data["accounts"], base)
     cfg = Config(path=path, **parts)
     _validate(check, cfg)
     return cfg
@@ -561,10 +709,10 @@ def resolve(config: str | Path | None = None, db: str | Path | None = None) -> R
     return RunContext(config_path=path, config_source=source, db_override=override, cfg=cfg)
 
 
-def prepend_selectors(path: str | Path, winners: dict[str, list[str]]) -> Path:
-    """Put `winners` first in their keys' lists in the config file at `path`, keeping its
-    comments and order (tomlkit); the result is validated before anything is written; the
-    old file is kept beside it. Returns the backup's path. Raises ConfigError."""
+def _rewrite(path: str | Path, edit: Callable[[Any, Config], None], *, backup: bool) -> Path | None:
+    """Edit the config file at `path` with tomlkit (comments and order kept): `edit(doc,
+    current)` changes the document; the result is validated before anything is written,
+    then written whole. With `backup`, the old file is kept beside it (returned)."""
     import shutil
 
     import tomlkit
@@ -574,25 +722,89 @@ def prepend_selectors(path: str | Path, winners: dict[str, list[str]]) -> Path:
     src = Path(path)
     text = src.read_text(encoding="utf-8")
     doc = tomlkit.parse(text)
-    table = doc.get("selectors")
-    if table is None:
-        table = tomlkit.table()
-        doc["selectors"] = table
-    current = parse(text, src).selectors
-    for key, first in winners.items():
-        if key not in DEFAULT_SELECTORS:
-            raise ConfigError(f"{src}: selectors.{key}: unknown selector key")
-        rest = [s for s in current.get(key, ()) if s not in first]
-        values = tomlkit.array()
-        values.extend([*first, *rest])
-        values.multiline(len(first) + len(rest) > 2)
-        table[key] = values
+    edit(doc, parse(text, src))
     new_text = tomlkit.dumps(doc)
     parse(new_text, src)  # nothing is written that would not load
-    backup = src.with_name(f"{src.name}.bak-{time.strftime('%Y%m%d-%H%M%S')}")
-    shutil.copy2(src, backup)
+    kept = None
+    if backup:
+        kept = src.with_name(f"{src.name}.bak-{time.strftime('%Y%m%d-%H%M%S')}")
+        shutil.copy2(src, kept)
     safefiles.write_atomic(src, new_text, what="config file", mode=None)
-    return backup
+    return kept
+
+
+def prepend_selectors(path: str | Path, winners: dict[str, list[str]]) -> Path:
+    """Put `winners` first in their keys' lists in the config file at `path`, keeping the
+    others after them; the old file is kept beside it. Returns the backup's path."""
+    import tomlkit
+
+    def edit(doc: Any, current: Config) -> None:
+        table = doc.get("selectors")
+        if table is None:
+            table = tomlkit.table()
+            doc["selectors"] = table
+        for key, first in winners.items():
+            if key not in DEFAULT_SELECTORS:
+                raise ConfigError(f"{path}: selectors.{key}: unknown selector key")
+            rest = [s for s in current.selectors.get(key, ()) if s not in first]
+            values = tomlkit.array()
+            values.extend([*first, *rest])
+            values.multiline(len(first) + len(rest) > 2)
+            table[key] = values
+
+    kept = _rewrite(path, edit, backup=True)
+    assert kept is not None
+    return kept
+
+
+def add_account(path: str | Path, name: str, *, profile_dir: str | None = None, **overrides: Any) -> None:
+    """Add an [[accounts]] table. A file without any gets one for its current account
+    ("default", on [browser] profile_dir) first, so that login keeps working."""
+    import tomlkit
+
+    if not ACCOUNT_NAME.match(name):
+        raise ConfigError(f"account name {name!r}: use 1-32 lower-case letters, digits, '-' or '_'")
+
+    def edit(doc: Any, current: Config) -> None:
+        if name in current.account_names() and current.accounts:
+            raise ConfigError(f"{path}: account {name!r} exists already")
+        if "accounts" not in doc:
+            aot = tomlkit.aot()
+            if name != DEFAULT_ACCOUNT:
+                first = tomlkit.table()
+                first["name"] = DEFAULT_ACCOUNT
+                first["profile_dir"] = str(doc.get("browser", {}).get("profile_dir", "profile"))
+                aot.append(first)
+            doc.append("accounts", aot)
+        table = tomlkit.table()
+        table["name"] = name
+        if profile_dir:
+            table["profile_dir"] = profile_dir
+        for key, value in overrides.items():
+            table[key] = value
+        doc["accounts"].append(table)
+
+    _rewrite(path, edit, backup=False)
+
+
+def set_account_enabled(path: str | Path, name: str, enabled: bool) -> None:
+    """`enabled = true/false` in the account's table (a file without [[accounts]] gets one)."""
+    def edit(doc: Any, current: Config) -> None:
+        current.get_account(name)  # unknown: ConfigError
+        if "accounts" not in doc:
+            import tomlkit
+
+            aot = tomlkit.aot()
+            first = tomlkit.table()
+            first["name"] = DEFAULT_ACCOUNT
+            first["profile_dir"] = str(doc.get("browser", {}).get("profile_dir", "profile"))
+            aot.append(first)
+            doc.append("accounts", aot)
+        for table in doc["accounts"]:
+            if table.get("name") == name:
+                table["enabled"] = enabled
+
+    _rewrite(path, edit, backup=False)
 
 
 def config_path(explicit: str | Path | None = None) -> Path:

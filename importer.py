@@ -22,10 +22,11 @@ def job_messages(plan: Any) -> Iterator[dict[str, Any]]:
 
 def create_job_from_plan(store: Store, plan: Any, *, name: str, template: str,
                          attachment: str | Path | None = None, start_at: float | None = None,
-                         source_file: str | Path | None = None) -> int:
-    """Create the job and all its messages in one transaction."""
+                         source_file: str | Path | None = None, accounts: list[str] | tuple[str, ...] = ()) -> int:
+    """Create the job and all its messages in one transaction. `accounts`: the accounts
+    that may send it (none: any)."""
     att = str(Path(attachment).resolve()) if attachment else None
     return store.create_job(
         name, template, job_messages(plan), attachment=att,
-        source_file=str(source_file) if source_file else None, start_at=start_at,
+        source_file=str(source_file) if source_file else None, start_at=start_at, accounts=accounts,
     )

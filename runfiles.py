@@ -3,7 +3,9 @@ the environment it gives the worker, and the worker's exit codes.
 
 Imports nothing of the product (the worker, the supervisor and the CLI all use it).
 Signal files steer a host's supervisor from any shell: `touch run/pause`, `rm run/pause`,
-`touch run/stop`, `touch run/restart` (docs/supervisor.md).
+`touch run/stop`, `touch run/restart` (docs/supervisor.md). The same names under
+`run/accounts/NAME/` act on one account's worker; the global `pause` and `stop` act on
+every account, a global `restart` is handed to every account by the supervisor.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ LOCK_FILE = "supervisor.lock"   # flock-ed for its whole life
 # Environment of the worker and of everything it starts.
 TAG_VAR = "WA_SENDER_TAG"                 # unique per worker start
 RUN_DIR_VAR = "WA_SENDER_RUN_DIR"         # the run directory of the supervisor that started it
+ACCOUNT_VAR = "WA_SENDER_ACCOUNT"         # the account the worker sends for
 SUPERVISOR_PID_VAR = "WA_SENDER_SUPERVISOR_PID"  # the worker stops when this process is gone
 
 # Worker exit codes.
@@ -32,6 +35,14 @@ EXIT_OK = 0        # stopped on request
 EXIT_CRASH = 1     # an unexpected exception: restarted
 EXIT_USER = 2      # bad config, browser missing: restarting will not help
 EXIT_RESTART = 75  # restart requested (new config, browser recycling)
+
+
+ACCOUNTS_DIR = "accounts"
+
+
+def account_dir(run_dir: str | os.PathLike[str], account: str) -> Path:
+    """Where one account's signal files live: `run/accounts/NAME`."""
+    return Path(run_dir) / ACCOUNTS_DIR / account
 
 
 def flag(run_dir: str | os.PathLike[str], name: str) -> Path:

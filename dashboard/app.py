@@ -11,11 +11,12 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from .components.accounts_table import AccountsTable
 from .components.confirm import ConfirmScreen
 from .components.events_log import EventsLog
 from .components.export_modal import ExportScreen
@@ -25,7 +26,7 @@ from .components.log_screen import LogScreen
 from .components.messages_table import MessagesPanel
 from .components.qr_modal import QRScreen
 from .components.worker_panel import WorkerPanel
-from .messages import FilterChanged, JobCreated, JobSelected, PageRequest, SnapshotReady
+from .messages import AccountSelected, FilterChanged, JobCreated, JobSelected, PageRequest, SnapshotReady
 from .snapshot import Snapshot, SnapshotReader, View
 
 QR_STALE = 60.0  # a worker row whose heartbeat is older than this is not waiting for anything
@@ -41,6 +42,7 @@ class WaSenderApp(App[int]):
         Binding("s", "stop_job", "Stop"),
         Binding("w", "worker", "Worker"),
         Binding("P", "pause_all", "All", tooltip="Pause or resume all sending"),
+        Binding("a", "pause_account", "Pause account", show=False),
         Binding("e", "export", "Export"),
         Binding("c", "config", "Config"),
         Binding("l", "log", "Log"),
@@ -99,7 +101,9 @@ class WaSenderApp(App[int]):
         yield MessagesPanel()
         with Horizontal(id="bottom"):
             yield WorkerPanel()
-            yield EventsLog()
+            with Vertical(id="bottom-right"):
+                yield AccountsTable()
+                yield EventsLog()
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -185,6 +189,7 @@ class WaSenderApp(App[int]):
             if (page.job_id, page.status, page.search) == current_view:
                 self.messages_panel.apply(snap)
             self.worker_panel.apply(snap)
+            self.query_one(AccountsTable).apply(snap)
             self.query_one(EventsLog).add(snap.events, snap.at)
         self._check_qr(snap)
         self.refreshes += 1
@@ -214,6 +219,14 @@ class WaSenderApp(App[int]):
             self.view.nav.clear()
         self.refresh_now()
 
+    @on(AccountSelected)
+    def _account_selected(self, message: AccountSelected) -> None:
+        with self.view.lock:
+            if self.view.account == message.account:
+                return
+            self.view.account = message.account
+        self.refresh_now()
+
     @on(PageRequest)
     def _page(self, message: PageRequest) -> None:
         with self.view.lock:
@@ -241,25 +254,43 @@ class WaSenderApp(App[int]):
             self.set_timer(0.2, partial(self._select_job, job_id, tries - 1))
 
     # ------------------------------------------------------------------ QR login
-    def _check_qr(self, snap: Snapshot) -> None:
-        w = snap.worker or {}
-        fresh = (snap.at - (w.get("heartbeat_at") or 0)) < QR_STALE
-        data = w.get("qr") if w and w.get("state") != "stopped" and fresh else None
-        if data:
-            if self._qr_screen is not None:
-                self._qr_screen.set_data(data)
-            elif not self._qr_hidden:
-                self._open_qr(data)
-        else:
-            self._qr_hidden = False
-            if self._qr_screen is not None:
-                screen, self._qr_screen = self._qr_screen, None
-                screen.dismiss(None)
-                self.notify("Logged in to WhatsApp", timeout=4)
+    def _waiting_logins(self, snap: Snapshot) -> list[tuple[str, str]]:
+        """(account, QR string) of every worker that shows a fresh QR, in config order."""
+        out = []
+        names = [a.name for a in snap.accounts] or list(snap.workers)
+        for name in names:
+            w = snap.workers.get(name) or {}
+            fresh = (snap.at - (w.get("heartbeat_at") or 0)) < QR_STALE
+            if w.get("qr") and w.get("state") != "stopped" and fresh:
+                out.append((name, w["qr"]))
+        if not snap.accounts and snap.worker and not out:  # a store read without a config
+            w = snap.worker
+            if w.get("qr") and w.get("state") != "stopped" and (snap.at - (w.get("heartbeat_at") or 0)) < QR_STALE:
+                out.append((w.get("account") or "default", w["qr"]))
+        return out
 
-    def _open_qr(self, data: str) -> None:
+    def _check_qr(self, snap: Snapshot) -> None:
+        waiting = dict(self._waiting_logins(snap))
+        shown = self._qr_screen
+        if shown is not None and shown.account_key in waiting:
+            shown.set_data(waiting[shown.account_key])
+            return
+        if shown is not None:  # its account logged in
+            self._qr_screen = None
+            shown.dismiss(None)
+            self.notify(f"Logged in to WhatsApp{f' ({shown.account_key})' if snap.many_accounts else ''}",
+                        timeout=4)
+        if not waiting:
+            self._qr_hidden = False
+        elif not self._qr_hidden:
+            name, data = next(iter(waiting.items()))
+            self._open_qr(data, name, snap.many_accounts)
+
+    def _open_qr(self, data: str, account: str, many: bool) -> None:
         on_scan = getattr(self.demo, "login", None)
-        screen = QRScreen(data, on_scan=(lambda: self._demo_login()) if on_scan else None)
+        screen = QRScreen(data, on_scan=(lambda: self._demo_login()) if on_scan else None,
+                          style=self.cfg.dashboard.qr_style, account=account if many else None)
+        screen.account_key = account
         self._qr_screen = screen
 
         def closed(_: Any) -> None:
@@ -275,12 +306,17 @@ class WaSenderApp(App[int]):
         self.refresh_now()
 
     def action_show_qr(self) -> None:
-        w = (self.snapshot.worker if self.snapshot else None) or {}
-        if w.get("qr") and self._qr_screen is None:
-            self._qr_hidden = False
-            self._open_qr(w["qr"])
-        elif self._qr_screen is None:
-            self.notify("The worker is not waiting for a login.", timeout=3)
+        snap = self.snapshot
+        waiting = self._waiting_logins(snap) if snap else []
+        if self._qr_screen is not None:
+            return
+        if not waiting:
+            self.notify("No worker is waiting for a login.", timeout=3)
+            return
+        # The selected account's code when it waits, else the first one that waits.
+        name, data = next(((n, d) for n, d in waiting if n == snap.account), waiting[0])
+        self._qr_hidden = False
+        self._open_qr(data, name, snap.many_accounts)
 
     # ------------------------------------------------------------------ background actions
     def run_bg(self, name: str, fn: Callable[[], str | None]) -> Worker:
@@ -407,12 +443,10 @@ class WaSenderApp(App[int]):
 
     def action_clear_attention(self) -> None:
         def do() -> str:
-            doc = self.store.get_doc("attention")
-            if not doc:
+            cleared = self.store.clear_attention(why="sending resumed by hand from the dashboard")
+            if not cleared:
                 return "Sending is not stopped."
-            self.store.delete_doc("attention")
-            self.store.log_event("attention_cleared", "sending resumed by hand from the dashboard")
-            return f"Sending again (selector {doc.get('key')!r} was failing)"
+            return f"Sending again: {', '.join(cleared)}"
 
         self.run_bg("clear attention", do)
 
@@ -462,6 +496,23 @@ class WaSenderApp(App[int]):
             return "All sending paused (run/pause); P resumes"
 
         self.run_bg("pause all", do)
+
+    def action_pause_account(self) -> None:
+        name = self.snapshot.account if self.snapshot else None
+        if name is None:
+            self.notify("No account.", timeout=3)
+            return
+
+        def do() -> str:
+            import supervisor
+
+            on = not supervisor.account_paused(self.cfg, name)
+            if not on and supervisor.paused(self.cfg):
+                return f"All sending is paused (P resumes it); account {name} stays paused with it"
+            supervisor.pause_account(self.cfg, name, on)
+            return f"Account {name} {'paused' if on else 'sends again'}"
+
+        self.run_bg("pause account", do)
 
     def action_export(self) -> None:
         job = self._need_job()
@@ -547,6 +598,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("New job", "n: import a contact file and create a job", "new_job"),
     ("Pause / resume job", "p: pause or resume the selected job", "pause_job"),
     ("Stop job", "s: stop the selected job for good (asks first)", "stop_job"),
+    ("Pause / resume account", "a: pause or resume the account selected in the accounts table", "pause_account"),
     ("Retry failed messages", "r: queue the selected job's failed messages again", "retry"),
     ("Review an unknown message", "v: it was sent, or send it again", "review"),
     ("Send again after a selector stop", "A: clear needs_attention", "clear_attention"),

@@ -44,3 +44,11 @@ class JobCreated(Message):
     def __init__(self, job_id: int) -> None:
         super().__init__()
         self.job_id = job_id
+
+
+class AccountSelected(Message):
+    """The cursor of the accounts table moved to another account."""
+
+    def __init__(self, account: str | None) -> None:
+        super().__init__()
+        self.account = account

@@ -2,8 +2,9 @@
 
 `SnapshotReader.read(view)` runs in the poller thread. It reads the jobs with their
 trigger-kept counts, one page (at most `page_size` rows) of the selected job's
-messages by keyset pagination, the newest worker row, the supervisor's published
-document and the events newer than the last one seen. It never reads every message.
+messages by keyset pagination, every account's row (login, worker, sent today / cap)
+with the selected account's worker row, the supervisor's published document and the
+events newer than the last one seen. It never reads every message.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import overview
 import supervisor
 from store.progress import ETA_SAMPLES, eta_seconds, open_count
 
@@ -29,14 +31,15 @@ class View:
     status: str | None = None
     search: str = ""
     page_size: int = 100
+    account: str | None = None  # whose worker the worker panel shows (None: the first)
     nav: deque = field(default_factory=deque)  # "next", "prev", "first", "last"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def copy(self) -> tuple[int | None, str | None, str, int, list[str]]:
+    def copy(self) -> tuple[int | None, str | None, str, int, list[str], str | None]:
         with self.lock:
             navs = list(self.nav)
             self.nav.clear()
-            return self.job_id, self.status, self.search, self.page_size, navs
+            return self.job_id, self.status, self.search, self.page_size, navs, self.account
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,13 @@ class Snapshot:
     events: tuple[dict[str, Any], ...]  # new since the previous snapshot, oldest first
     paused_all: bool
     read_ms: float = 0.0
+    accounts: tuple[Any, ...] = ()                 # overview.AccountRow, in config order
+    workers: dict[str, dict[str, Any]] = field(default_factory=dict)  # account -> its newest worker row
+    account: str | None = None                     # the account `worker` belongs to
+
+    @property
+    def many_accounts(self) -> bool:
+        return len(self.accounts) > 1
 
 
 def pid_alive(pid: Any) -> bool:
@@ -170,19 +180,29 @@ class SnapshotReader:
     # ---------------------------------------------------------------- all of it
     def read(self, view: View) -> Snapshot:
         t0 = time.perf_counter()
-        job_id, status, search, size, navs = view.copy()
+        job_id, status, search, size, navs, account = view.copy()
         jobs = self.store.jobs()
         if job_id is not None and not any(j["id"] == job_id for j in jobs):
             job_id = None
         now = self.clock()
         page = self._page(job_id, status, search, size, navs)
-        worker = self.store.latest_worker()
+        workers = overview.latest_rows(self.store.workers())
+        sup, alive = self._supervisor()
+        accounts: tuple[Any, ...] = ()
+        if self.cfg is not None:
+            accounts = tuple(overview.account_rows(
+                self.cfg, self.store, dict(sup or {}, alive=alive), now=now,
+                paused=lambda name: supervisor.account_paused(self.cfg, name)))
+            names = [a.name for a in accounts]
+            account = account if account in names else (names[0] if names else None)
+            worker = workers.get(account) if account else None
+        else:
+            worker = self.store.latest_worker()
         current = None
         if worker and worker.get("current_message_id") and worker.get("state") != "stopped":
             current = self.store.message(worker["current_message_id"])
             if current is not None:
                 current.pop("columns", None)
-        sup, alive = self._supervisor()
         if self.last_event_id == 0:
             events = self.store.events(limit=self.events_backlog)
         else:
@@ -195,4 +215,5 @@ class SnapshotReader:
             at=now, jobs=tuple(jobs), etas=self._etas(jobs, now), page=page, worker=worker,
             current=current, supervisor=sup, supervisor_alive=alive, events=tuple(events),
             paused_all=paused_all, read_ms=(time.perf_counter() - t0) * 1000,
+            accounts=accounts, workers=workers, account=account,
         )

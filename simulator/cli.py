@@ -100,8 +100,12 @@ def build_parser(prog: str = "tui.py simulator") -> argparse.ArgumentParser:
     p.add_argument("--phone-disconnected", action="store_true",
                    help='start with "Phone not connected" (messages wait on the clock)')
     p.add_argument("--auto-login", type=_seconds, default=None, metavar="SECONDS",
-                   help="demo mode: log in by itself after SECONDS on the QR page, or on any key press")
-    p.add_argument("--logged-in", action="store_true", help="start logged in")
+                   help="demo mode: log in by itself after SECONDS on the QR page, or on any key press "
+                        "(the first browser as --own-number, each other browser profile as the next number)")
+    p.add_argument("--logged-in", action="store_true",
+                   help="start logged in: every browser is the account of --own-number")
+    p.add_argument("--own-number", type=_phone, default="+15550100000", metavar="NUMBER",
+                   help="the default account's own number (default +15550100000)")
     p.add_argument("--qr-rotate", type=_positive_seconds, default=20.0, metavar="SECONDS",
                    help="seconds between QR code changes (default 20)")
     p.add_argument("--qr-rotations", type=_count, default=5, metavar="N",
@@ -119,6 +123,13 @@ def build_parser(prog: str = "tui.py simulator") -> argparse.ArgumentParser:
     p.add_argument("--min-chrome", type=_count, default=120, metavar="N",
                    help="2026: Chrome older than N (or HeadlessChrome) gets 'update your browser' (default 120)")
     return p
+
+
+def _phone(text: str) -> str:
+    digits = text.strip().lstrip("+").replace(" ", "").replace("-", "")
+    if not digits.isdigit() or not 7 <= len(digits) <= 15:
+        raise argparse.ArgumentTypeError(f"expected a phone number such as +15550100000, got {text!r}")
+    return "+" + digits
 
 
 def _contact(text: str) -> tuple[str, str]:
@@ -142,6 +153,7 @@ def simulator_from_args(args: argparse.Namespace) -> Simulator:
         "enter_sends": not args.enter_does_not_send,
         "contact_names": {number: name for name, number in args.contact},
         "min_chrome": args.min_chrome,
+        "own_number": args.own_number,
     }
     return Simulator(
         port=args.port,
@@ -177,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Demo mode: logs in {args.auto_login:g} s after the QR page shows, or on any key.", flush=True)
     elif not args.logged_in:
         print(f"Log in with: curl -X POST {sim.url}/__sim__/login", flush=True)
+        print(f"Several accounts: curl {sim.url}/__sim__/pending_logins, then for each browser "
+              f"curl -X POST {sim.url}/__sim__/scan -d '{{\"ref\": \"2@…\", \"number\": \"+15550100001\"}}'",
+              flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     try:
         while not stop.wait(0.5):

@@ -1,6 +1,8 @@
-"""The WhatsApp Web simulator: global state, ledger and HTTP server.
+"""The WhatsApp Web simulator: state, ledger and HTTP server.
 
-Everything the simulator knows lives in one :class:`SimState` guarded by a lock.
+Everything the simulator knows lives in one :class:`SimState` guarded by a lock:
+devices (one per browser profile, known by a cookie), the WhatsApp accounts they are
+linked to (each with its own chats), and one ledger of every accepted message.
 The browser page is a small single-page app (``simulator/static/``) that asks the
 server for everything (chat history, sends, login state) through JSON endpoints
 under ``/__sim__/app/``; tests and people steer it through the control API under
@@ -21,6 +23,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -247,6 +250,7 @@ class Message:
     dbl_at: float | None = None
     seq: int | None = None
     incoming: bool = False
+    account: str = ""  # the own number of the account whose chat holds it
 
     def ack_view(self, now: float) -> dict[str, Any]:
         """What the page needs to draw this bubble's ack icon and meta."""
@@ -276,27 +280,116 @@ class Message:
         return view
 
 
+def e164(number: Any, key: str = "number") -> str:
+    """"+DIGITS" for a phone number given in any spelling; ConfigError when it is none."""
+    d = digits_of(number)
+    if not 7 <= len(d) <= 15:
+        raise ConfigError(f"{key}: expected a phone number, got {number!r}")
+    return "+" + d
+
+
+@dataclass
+class Account:
+    """One WhatsApp account, known by its own number: the chats its phone keeps.
+
+    The chats outlive every logout: a device linked again gets them back, as WhatsApp
+    syncs the history from the phone."""
+
+    number: str
+    chats: dict[str, list[Message]] = field(default_factory=dict)
+    by_id: dict[str, Message] = field(default_factory=dict)  # message ids are unique per account
+    queued: list[Message] = field(default_factory=list)
+    chats_version: int = 0
+    use_here: bool = False
+
+    def add(self, msg: Message, *, in_time_order: bool = False) -> None:
+        msg.account = self.number
+        self.by_id[msg.id] = msg
+        chat = self.chats.setdefault(msg.phone, [])
+        chat.append(msg)
+        if in_time_order:  # a message from before goes where its time puts it
+            chat.sort(key=lambda m: m.accepted_at or m.sent_at)
+        self.chats_version += 1
+
+
+class QrCode:
+    """The login QR code of one device: a run of refs that rotate, then expire.
+
+    Every start is a new run with new keys, as every load of the real page is."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+        self.refs: list[str] = []
+        self.keys = ""
+
+    def start(self, now: float) -> None:
+        self.started = now
+        self.refs = []
+        self.keys = ",".join([_b64(32), _b64(32), _b64(16)])
+
+    def stop(self) -> None:
+        """Scanned (or no longer shown): its refs are spent."""
+        self.started = None
+        self.refs = []
+
+    def view(self, now: float, s: Settings) -> dict[str, Any]:
+        if self.started is None:
+            self.start(now)
+        assert self.started is not None
+        index = int((now - self.started) / s.qr_rotate_seconds)
+        expired = index > s.qr_max_rotations
+        index = min(index, s.qr_max_rotations)
+        while len(self.refs) <= index:  # refs are made when due, so a scanned ref was on screen
+            self.refs.append(f"2@{_b64(66)},{self.keys}")
+        return {"ref": self.refs[index], "rotation": index, "expired": expired}
+
+    def accepts(self, ref: str, now: float, s: Settings) -> bool:
+        """A phone may scan any ref of the current run until the code expires."""
+        return self.started is not None and not self.view(now, s)["expired"] and ref in self.refs
+
+
+@dataclass
+class Session:
+    """One browser profile, known by its cookie: a linked device, or one waiting to be linked."""
+
+    id: str
+    seen: float
+    qr: QrCode = field(default_factory=QrCode)
+    account: str | None = None  # the account a scan linked it to
+    linked_before: str | None = None  # the last account it was linked to (auto_login links it back)
+
+
+SESSION_COOKIE = "wa_sim_session"
+# The page sends its device id in this header: it keeps the id in IndexedDB, which
+# Chromium writes at once (a cookie may wait 30 s in memory: a killed browser loses it).
+DEVICE_HEADER = "X-WA-Sim-Device"
+SESSION_MAX_AGE = 400 * 24 * 3600  # the longest Chrome keeps a cookie: it outlives browser restarts
+MAX_SESSIONS = 500  # never-linked sessions beyond this are forgotten (a curl loop on "/" makes one each)
+_SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
 class SimState:
-    """The one global state of the simulator (single user)."""
+    """Everything the simulator knows: devices (sessions), accounts, the one ledger.
+
+    Legacy single-user mode: ``login()`` makes every device that no scan linked elsewhere
+    a device of the default account (``settings.own_number``)."""
 
     def __init__(self, settings: Settings, *, logged_in: bool = False, seed: int | None = None) -> None:
         self.lock = threading.RLock()
         self.initial_settings = settings.copy()
         self.settings = settings
         self.rng = random.Random(seed)
-        self.logged_in = logged_in
-        self.use_here = False
+        self.legacy_login = logged_in
+        self.sessions: dict[str, Session] = {}
+        self.accounts: dict[str, Account] = {}
+        # What GET /__sim__/state shows as "qr" while no page shows one (tests without a browser).
+        self._spare_qr = QrCode()
         self._reset_data()
-        self._qr_start: float | None = None
-        self._qr_refs: list[str] = []
-        self._qr_keys = ""
         self.page_lang: str | None = None  # the UI language the last page load resolved
 
     def _reset_data(self) -> None:
         self.ledger_messages: list[Message] = []
-        self.queued: list[Message] = []
-        self.chats: dict[str, list[Message]] = {}
-        self.by_id: dict[str, Message] = {}
+        self.accounts = {number: Account(number) for number in self.accounts}
         self.counters = {
             "page_loads": 0,
             "chat_opens": 0,
@@ -309,24 +402,137 @@ class SimState:
             "offline_drops": 0,
         }
         self.refused_reasons: list[str] = []
-        self.chats_version = 0
+
+    # --- accounts and devices ------------------------------------------------------
+
+    @property
+    def logged_in(self) -> bool:
+        """Is the default account logged in (the single-user view)?"""
+        with self.lock:
+            return self.is_logged_in(self.settings.own_number)
+
+    def _number(self, account: Any) -> str:
+        return self.settings.own_number if account is None else e164(account, "account")
+
+    def _account(self, account: Any = None) -> Account:
+        number = self._number(account)
+        acc = self.accounts.get(number)
+        if acc is None:
+            acc = self.accounts[number] = Account(number)
+        return acc
+
+    def account_of(self, session: Session) -> str | None:
+        """The account a device is logged in as, or None while it shows the QR code."""
+        with self.lock:
+            if session.account is not None:
+                return session.account
+            return self.settings.own_number if self.legacy_login else None
+
+    def is_logged_in(self, number: str) -> bool:
+        with self.lock:
+            if self.legacy_login and number == self.settings.own_number:
+                return True
+            return any(s.account == number for s in self.sessions.values())
+
+    def _live(self, account: Any) -> Account | None:
+        """The account, if some device (or the legacy login) has it logged in."""
+        number = self._number(account)
+        return self._account(number) if self.is_logged_in(number) else None
+
+    def session_for(self, session_id: str | None) -> tuple[Session, bool]:
+        """The device behind a cookie; a new one (True) when the cookie is missing or unknown."""
+        with self.lock:
+            now = time.time()
+            known = self.sessions.get(session_id or "")
+            if known is not None:
+                known.seen = now
+                return known, False
+            session = Session(id=secrets.token_urlsafe(24), seen=now)
+            self.sessions[session.id] = session
+            self._prune_sessions()
+            return session, True
+
+    def _prune_sessions(self) -> None:
+        spare = [s for s in self.sessions.values() if s.account is None and s.linked_before is None]
+        spare.sort(key=lambda s: s.seen)
+        for s in spare[:max(0, len(self.sessions) - MAX_SESSIONS)]:
+            del self.sessions[s.id]
+
+    def _showing_qr(self) -> list[Session]:
+        return [s for s in self.sessions.values() if s.qr.started is not None and self.account_of(s) is None]
+
+    def _link(self, session: Session, number: str) -> None:
+        session.account = session.linked_before = number
+        session.qr.stop()
+        self._account(number)
+
+    def _next_number(self) -> str:
+        """A number no device has had: own_number first, then own_number + 1, + 2 …"""
+        taken = {n for s in self.sessions.values() for n in (s.account, s.linked_before)}
+        number = int(digits_of(self.settings.own_number))
+        while f"+{number}" in taken:
+            number += 1
+        return f"+{number}"
+
+    def _auto_link(self, now: float) -> None:
+        """Demo mode: a phone scans every QR code that has been on screen auto_login seconds."""
+        wait = self.settings.auto_login
+        if wait is None:
+            return
+        for s in self._showing_qr():
+            assert s.qr.started is not None
+            if now - s.qr.started >= wait:
+                self.link_here(s)
+
+    def link_here(self, session: Session) -> None:
+        """The page's own "simulate scanning": back to its last account, else a fresh number."""
+        with self.lock:
+            if self.account_of(session) is None:
+                self._link(session, session.linked_before or self._next_number())
 
     # --- control -------------------------------------------------------------
 
     def login(self) -> None:
+        """Legacy: every device not linked to another account is the default account's."""
         with self.lock:
-            self.logged_in = True
-            self._qr_start = None
+            self.legacy_login = True
+            self._account()
+            for s in self.sessions.values():
+                if s.account is None:
+                    s.qr.stop()
 
-    def logout(self) -> None:
+    def logout(self, number: Any = None) -> None:
+        """One account's devices (all devices when None) go back to a fresh QR code."""
         with self.lock:
-            self.logged_in = False
-            self.use_here = False
-            self._qr_start = None
+            number = None if number is None else e164(number)
+            linked = [(s, self.account_of(s)) for s in self.sessions.values()]
+            leaving = [(s, n) for s, n in linked if n is not None and number in (None, n)]
+            if number is None or number == self.settings.own_number:
+                self.legacy_login = False
+            for acc in self.accounts.values():
+                if number in (None, acc.number):
+                    acc.use_here = False
+            now = time.time()
+            for s, n in leaving:
+                s.account, s.linked_before = None, n
+                s.qr.start(now)
+            self._spare_qr.stop()
 
-    def show_use_here(self, show: bool = True) -> None:
+    def scan(self, ref: Any, number: Any) -> str:
+        """The phone of account `number` scans the QR code showing `ref`; the device's id."""
         with self.lock:
-            self.use_here = show
+            number = e164(number)
+            now = time.time()
+            self._auto_link(now)
+            for s in self._showing_qr():
+                if isinstance(ref, str) and s.qr.accepts(ref, now, self.settings):
+                    self._link(s, number)
+                    return s.id
+            raise ConfigError(f"ref: no QR code on screen shows {ref!r} (unknown, expired or already scanned)")
+
+    def show_use_here(self, show: bool = True, account: Any = None) -> None:
+        with self.lock:
+            self._account(account).use_here = show
 
     def configure(self, **changes: Any) -> dict[str, Any]:
         with self.lock:
@@ -352,61 +558,103 @@ class SimState:
     def reset(self) -> None:
         """Forget ledger, chats and counters; restore the settings given at start.
 
-        The login state is kept.
+        The login state (devices, their accounts, the legacy login) is kept.
         """
         with self.lock:
             self._reset_data()
             self.settings.__dict__.update(self.initial_settings.copy().__dict__)
-            self.use_here = False
 
     # --- QR -------------------------------------------------------------------
 
-    def qr_start(self) -> None:
+    def qr_start(self, session: Session) -> None:
+        """A page load: a device that is not linked shows a fresh QR code."""
         with self.lock:
-            self._qr_start = time.time()
-            self._qr_refs = []
-            self._qr_keys = ",".join([_b64(32), _b64(32), _b64(16)])
+            if self.account_of(session) is None:
+                session.qr.start(time.time())
 
-    def _qr_view(self, now: float) -> dict[str, Any] | None:
-        if self.logged_in:
-            return None
-        if self._qr_start is None:
-            self.qr_start()
-        assert self._qr_start is not None
-        s = self.settings
-        elapsed = now - self._qr_start
-        if s.auto_login is not None and elapsed >= s.auto_login:
-            self.login()
-            return None
-        index = int(elapsed / s.qr_rotate_seconds)
-        expired = index > s.qr_max_rotations
-        index = min(index, s.qr_max_rotations)
-        while len(self._qr_refs) <= index:
-            self._qr_refs.append(f"2@{_b64(66)},{self._qr_keys}")
-        return {"ref": self._qr_refs[index], "rotation": index, "expired": expired}
+    def _control_qr(self, now: float) -> dict[str, Any]:
+        """The QR code the single-user view shows: the one most recently put on a screen."""
+        showing = self._showing_qr()
+        if not showing:
+            return self._spare_qr.view(now, self.settings)
+        return max(showing, key=lambda s: s.qr.started or 0.0).qr.view(now, self.settings)
 
     # --- reading ----------------------------------------------------------------
 
     def state(self, watch: list[str] | None = None) -> dict[str, Any]:
+        """The control view: the default account as the single-user simulator had it, and all accounts."""
         with self.lock:
             now = time.time()
-            qr = self._qr_view(now)
+            self._auto_link(now)
+            acc = self._account()
+            logged_in = self.is_logged_in(acc.number)
             out: dict[str, Any] = {
-                "logged_in": self.logged_in,
+                "logged_in": logged_in,
                 "phone_connected": self.settings.phone_connected,
-                "use_here": self.use_here and self.logged_in,
-                "qr": qr,
+                "use_here": acc.use_here and logged_in,
+                "qr": None if logged_in else self._control_qr(now),
                 "demo": self.settings.auto_login is not None,
-                "chats_version": self.chats_version,
-                "queued": len(self.queued),
+                "chats_version": acc.chats_version,
+                "queued": len(acc.queued),
+                "page_lang": self.page_lang,
+                "settings": self.settings.as_dict(),
+                "accounts": self._accounts_view(),
+            }
+            if watch:
+                out["watched"] = {mid: acc.by_id[mid].ack_view(now) for mid in watch if mid in acc.by_id}
+            return out
+
+    def app_state(self, session: Session, watch: list[str] | None = None) -> dict[str, Any]:
+        """What one page sees: its device's login or QR code, its account's chats."""
+        with self.lock:
+            now = time.time()
+            self._auto_link(now)
+            number = self.account_of(session)
+            acc = self._account(number) if number else None
+            out: dict[str, Any] = {
+                "device": session.id,
+                "logged_in": acc is not None,
+                "own_number": number,
+                "phone_connected": self.settings.phone_connected,
+                "use_here": bool(acc and acc.use_here),
+                "qr": None if acc else session.qr.view(now, self.settings),
+                "demo": self.settings.auto_login is not None,
+                "chats_version": acc.chats_version if acc else 0,
+                "queued": len(acc.queued) if acc else 0,
                 "page_lang": self.page_lang,
                 "settings": self.settings.as_dict(),
             }
-            if watch:
-                out["watched"] = {
-                    mid: self.by_id[mid].ack_view(now) for mid in watch if mid in self.by_id
-                }
+            if watch and acc:
+                out["watched"] = {mid: acc.by_id[mid].ack_view(now) for mid in watch if mid in acc.by_id}
             return out
+
+    def _accounts_view(self) -> dict[str, dict[str, Any]]:
+        devices: dict[str, int] = {}
+        for s in self.sessions.values():
+            number = self.account_of(s)
+            if number is not None:
+                devices[number] = devices.get(number, 0) + 1
+        numbers = sorted(set(self.accounts) | set(devices) | {self.settings.own_number})
+        return {n: {"sessions": devices.get(n, 0), "logged_in": self.is_logged_in(n)} for n in numbers}
+
+    def pending_logins(self) -> list[dict[str, Any]]:
+        """Devices showing a QR code now (oldest first), with the ref a phone would scan."""
+        with self.lock:
+            now = time.time()
+            self._auto_link(now)
+            return [{"session": s.id, **{k: v for k, v in s.qr.view(now, self.settings).items()
+                                         if k in ("ref", "expired")}}
+                    for s in self._showing_qr()]
+
+    def sessions_view(self) -> list[dict[str, Any]]:
+        """Every device: its account (None while not linked) and the QR code it shows."""
+        with self.lock:
+            now = time.time()
+            self._auto_link(now)
+            showing = {s.id for s in self._showing_qr()}
+            return [{"session": s.id, "account": self.account_of(s), "seen": s.seen,
+                     "qr": s.qr.view(now, self.settings) if s.id in showing else None}
+                    for s in self.sessions.values()]
 
     def ledger(self) -> dict[str, Any]:
         with self.lock:
@@ -419,15 +667,17 @@ class SimState:
                     "caption": m.caption,
                     "attachment": dict(m.attachment) if m.attachment else None,
                     "accepted_at": m.accepted_at,
+                    "account": m.account,
                 }
                 for m in self.ledger_messages
             ]
             return {"messages": msgs, **self.counters}
 
-    def chat_list(self) -> dict[str, Any]:
+    def chat_list(self, account: Any = None) -> dict[str, Any]:
         with self.lock:
+            acc = self._account(account)
             items = []
-            for phone, msgs in self.chats.items():
+            for phone, msgs in acc.chats.items():
                 if not msgs:
                     continue
                 last = msgs[-1]
@@ -439,7 +689,7 @@ class SimState:
                     "count": len(msgs),
                 })
             items.sort(key=lambda c: c["last_at"], reverse=True)
-            return {"version": self.chats_version, "chats": items[:200]}
+            return {"version": acc.chats_version, "chats": items[:200]}
 
     # --- the app ------------------------------------------------------------------
 
@@ -460,9 +710,10 @@ class SimState:
             return True
         return bool(s.invalid_suffix) and digits.endswith(s.invalid_suffix or "")
 
-    def open_chat(self, phone: Any, via: str) -> dict[str, Any]:
+    def open_chat(self, phone: Any, via: str, *, account: Any = None) -> dict[str, Any]:
         with self.lock:
-            if not self.logged_in:
+            acc = self._live(account)
+            if acc is None:
                 return {"error": "not logged in"}
             digits = digits_of(phone)
             if self.settings.failure_rate and self.rng.random() < self.settings.failure_rate:
@@ -474,40 +725,40 @@ class SimState:
             self.counters["chat_opens"] += 1
             self.counters["url_opens" if via == "url" else "in_app_opens"] += 1
             now = time.time()
-            e164 = "+" + digits
+            contact = "+" + digits
             return {
-                "phone": e164,
-                "name": self.settings.contact_names.get(e164),
-                "history": [m.history_view(now) for m in self.chats.get(e164, [])],
+                "phone": contact,
+                "name": self.settings.contact_names.get(contact),
+                "history": [m.history_view(now) for m in acc.chats.get(contact, [])],
             }
 
-    def history(self, phone: Any) -> dict[str, Any]:
+    def history(self, phone: Any, *, account: Any = None) -> dict[str, Any]:
         """The open chat's messages again (the page merges new ones in, e.g. a reply)."""
         with self.lock:
+            acc = self._account(account)
             now = time.time()
-            e164 = "+" + digits_of(phone)
-            return {"phone": e164, "history": [m.history_view(now) for m in self.chats.get(e164, [])]}
+            contact = "+" + digits_of(phone)
+            return {"phone": contact, "history": [m.history_view(now) for m in acc.chats.get(contact, [])]}
 
-    def seed_history(self, phone: Any, text: str, *, at: float, incoming: bool = False) -> dict[str, Any]:
+    def seed_history(self, phone: Any, text: str, *, at: float, incoming: bool = False,
+                     account: Any = None) -> dict[str, Any]:
         """A message already in a chat from before (e.g. an earlier campaign), at time `at`.
         Outgoing ones show a double tick; none of them is in the ledger."""
         with self.lock:
+            acc = self._account(account)
             digits = digits_of(phone)
             if not isinstance(text, str) or not text.strip():
                 raise ConfigError("text: expected a non-empty string")
             msg = Message(id=("3A" if incoming else "3EB0") + secrets.token_hex(8).upper(), phone="+" + digits,
                           text=text, caption=None, attachment=None, sent_at=at, accepted_at=at,
                           check_at=at, dbl_at=at, incoming=incoming)
-            self.by_id[msg.id] = msg
-            chat = self.chats.setdefault(msg.phone, [])
-            chat.append(msg)
-            chat.sort(key=lambda m: m.accepted_at or m.sent_at)
-            self.chats_version += 1
+            acc.add(msg, in_time_order=True)
             return {"id": msg.id, "phone": msg.phone}
 
-    def deliver(self, phone: Any, text: str, *, at: float | None = None) -> dict[str, Any]:
+    def deliver(self, phone: Any, text: str, *, at: float | None = None, account: Any = None) -> dict[str, Any]:
         """An incoming message from `phone` (a contact's reply): in its chat, never in the ledger."""
         with self.lock:
+            acc = self._account(account)
             digits = digits_of(phone)
             if not 7 <= len(digits) <= 15:
                 raise ConfigError(f"phone: {phone!r} is not a phone number")
@@ -516,9 +767,7 @@ class SimState:
             now = time.time() if at is None else at
             msg = Message(id="3A" + secrets.token_hex(9).upper(), phone="+" + digits, text=text, caption=None,
                           attachment=None, sent_at=now, accepted_at=now, incoming=True)
-            self.by_id[msg.id] = msg
-            self.chats.setdefault(msg.phone, []).append(msg)
-            self.chats_version += 1
+            acc.add(msg)
             return {"id": msg.id, "phone": msg.phone}
 
     def send(
@@ -528,15 +777,17 @@ class SimState:
         text: str,
         *,
         attachment: dict[str, Any] | None = None,
+        account: Any = None,
     ) -> dict[str, Any]:
         """A send click reached the server. Returns what the page should show."""
         with self.lock:
-            if not self.logged_in:
+            acc = self._live(account)
+            if acc is None:
                 return {"id": msg_id, "status": "lost", "error": "not logged in"}
             digits = digits_of(phone)
             if not digits or self.is_invalid(digits):
                 return {"id": msg_id, "status": "lost", "error": "invalid number"}
-            known = self.by_id.get(msg_id or "")
+            known = acc.by_id.get(msg_id or "")
             if known is not None and known.phone == "+" + digits and known.text == text and not known.incoming:
                 return known.ack_view(time.time())  # the page sent it again (its answer was lost)
             if not _MSG_ID_RE.match(msg_id or "") or known is not None:
@@ -554,13 +805,11 @@ class SimState:
                 attachment=attachment,
                 sent_at=now,
             )
-            self.by_id[msg_id] = msg
-            self.chats.setdefault(msg.phone, []).append(msg)
-            self.chats_version += 1
+            acc.add(msg)
             if self.settings.phone_connected:
                 self._accept(msg, now)
             else:
-                self.queued.append(msg)
+                acc.queued.append(msg)
             return msg.ack_view(now)
 
     def _accept(self, msg: Message, now: float) -> None:
@@ -574,10 +823,13 @@ class SimState:
         self.ledger_messages.append(msg)
 
     def _flush_queue(self) -> None:
+        """The phone is back: every account's waiting messages go, in the order they were sent."""
         now = time.time()
-        for msg in self.queued:
+        waiting = sorted((m for acc in self.accounts.values() for m in acc.queued), key=lambda m: m.sent_at)
+        for acc in self.accounts.values():
+            acc.queued = []
+        for msg in waiting:
             self._accept(msg, now)
-        self.queued = []
 
 
 # ----------------------------------------------------------------------------- HTTP
@@ -590,6 +842,17 @@ _UNSUPPORTED_HTML = """<!doctype html>
 <a href="https://www.google.com/chrome">UPDATE GOOGLE CHROME</a>
 </div></div></body></html>
 """
+
+
+def _session_id(cookie_header: str | None) -> str | None:
+    """The device id a request's Cookie header carries, if it looks like one of ours."""
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie_header or "")
+    except CookieError:
+        return None
+    morsel = jar.get(SESSION_COOKIE)
+    return morsel.value if morsel is not None and _SESSION_ID_RE.match(morsel.value) else None
 
 
 class _Server(ThreadingHTTPServer):
@@ -644,6 +907,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- helpers ---
 
+    _session: Session | None = None  # the device of the request being answered
+
     def _send(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -651,6 +916,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         for k, v in (extra or {}).items():
             self.send_header(k, v)
+        if self._new_cookie:
+            self.send_header("Set-Cookie", self._new_cookie)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -664,6 +931,19 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self) -> bytes:
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n > 0 else b""
+
+    def _device(self) -> Session:
+        """This request's device: the one its page names (header DEVICE_HEADER, kept in the
+        profile's IndexedDB, as WhatsApp Web keeps its keys), else the one its cookie names,
+        else a new one (the answer sets its cookie; the page stores the id it is told)."""
+        if self._session is None:
+            claimed = self.headers.get(DEVICE_HEADER)
+            claimed = claimed if claimed and _SESSION_ID_RE.match(claimed) else None
+            self._session, created = self.server.state.session_for(claimed or _session_id(self.headers.get("Cookie")))
+            if created:
+                self._new_cookie = (f"{SESSION_COOKIE}={self._session.id}; Path=/; Max-Age={SESSION_MAX_AGE}; "
+                                    "HttpOnly; SameSite=Strict")
+        return self._session
 
     def _json_body(self) -> dict[str, Any]:
         raw = self._body()
@@ -698,7 +978,12 @@ class _Handler(BaseHTTPRequestHandler):
             pass
         return True
 
+    def _new_request(self) -> None:
+        self._session = None
+        self._new_cookie: str | None = None
+
     def do_GET(self) -> None:
+        self._new_request()
         if self._offline_drop():
             return
         try:
@@ -707,6 +992,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def do_POST(self) -> None:
+        self._new_request()
         if self._offline_drop():
             return
         try:
@@ -730,6 +1016,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, _UNSUPPORTED_HTML.replace("{MIN}", str(settings.min_chrome)).encode("utf-8"),
                            _CONTENT_TYPES[".html"])
                 return
+            self._device()  # a browser profile without a cookie is a new device
             html = self.server.static["app.html"].decode("utf-8")
             boot = {"boot_time": settings.boot_time, "poll_interval": settings.poll_interval,
                     "dom": settings.dom, "lang": settings.lang}
@@ -744,14 +1031,19 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, body, _CONTENT_TYPES[Path(name).suffix])
         elif path in ("/__sim__/state", "/__sim__/app/state"):  # control / the page's poll
             watch = [w for w in ",".join(query.get("watch", [])).split(",") if w]
-            self._json(st.state(watch))
+            self._json(st.app_state(self._device(), watch) if path.startswith("/__sim__/app/") else st.state(watch))
+        elif path == "/__sim__/sessions":
+            self._json({"sessions": st.sessions_view()})
+        elif path == "/__sim__/pending_logins":
+            self._json(st.pending_logins())
         elif path == "/__sim__/ledger":
             self._json(st.ledger())
         elif path == "/__sim__/config":
             with st.lock:
                 self._json(st.settings.as_dict())
         elif path == "/__sim__/app/chats":
-            self._json(st.chat_list())
+            number = st.account_of(self._device())
+            self._json(st.chat_list(number) if number else {"version": 0, "chats": []})
         elif path == "/favicon.ico":
             self._send(204, b"", "image/x-icon")
         else:
@@ -766,9 +1058,12 @@ class _Handler(BaseHTTPRequestHandler):
             st.login()
             self._json(st.state())
         elif path == "/__sim__/logout":
-            self._body()
-            st.logout()
+            st.logout(self._json_body().get("number"))
             self._json(st.state())
+        elif path == "/__sim__/scan":
+            body = self._json_body()
+            session = st.scan(body.get("ref"), body.get("number"))
+            self._json({"session": session, "account": st.account_of(st.sessions[session])})
         elif path == "/__sim__/config":
             self._json(st.configure(**self._json_body()))
         elif path == "/__sim__/reset":
@@ -777,33 +1072,51 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(st.state())
         elif path == "/__sim__/use_here":
             body = self._json_body()
-            st.show_use_here(bool(body.get("show", True)))
-            self._json(st.state())
-        elif path == "/__sim__/app/use_here":  # the page's "Use here" button
-            self._body()
-            st.show_use_here(False)
-            self._json(st.state())
-        elif path == "/__sim__/app/qr/start":
-            body = self._json_body()
-            if isinstance(body.get("lang"), str):
-                st.page_lang = body["lang"][:20]
-            st.qr_start()
+            st.show_use_here(bool(body.get("show", True)), body.get("account"))
             self._json(st.state())
         elif path == "/__sim__/incoming":
             body = self._json_body()
-            self._json(st.deliver(body.get("phone"), body.get("text")))
-        elif path == "/__sim__/app/history":
+            self._json(st.deliver(body.get("phone"), body.get("text"), account=body.get("account")))
+        elif path.startswith("/__sim__/app/"):
+            self._post_app(path, query)
+        else:
+            self._body()
+            self._error(404, f"no such endpoint: {path}")
+
+    def _post_app(self, path: str, query: dict[str, list[str]]) -> None:
+        """The page's calls: each acts for the request's device and the account it is linked to
+        (a device showing the QR code has none: its calls find nothing and send nothing)."""
+        st = self.server.state
+        device = self._device()
+        number = st.account_of(device)
+        if path == "/__sim__/app/qr/start":
             body = self._json_body()
-            self._json(st.history(body.get("phone")))
+            if isinstance(body.get("lang"), str):
+                st.page_lang = body["lang"][:20]
+            st.qr_start(device)
+            self._json(st.app_state(device))
+        elif path == "/__sim__/app/scan":  # the QR page's "simulate scanning" button (any key in demo mode)
+            self._body()
+            st.link_here(device)
+            self._json(st.app_state(device))
+        elif path == "/__sim__/app/use_here":  # the page's "Use here" button
+            self._body()
+            if number:
+                st.show_use_here(False, number)
+            self._json(st.app_state(device))
+        elif path == "/__sim__/app/history":
+            phone = self._json_body().get("phone")
+            self._json(st.history(phone, account=number) if number else {"history": []})
         elif path == "/__sim__/app/open":
             body = self._json_body()
-            self._json(st.open_chat(body.get("phone"), str(body.get("via") or "in_app")))
+            self._json(st.open_chat(body.get("phone"), str(body.get("via") or "in_app"), account=number)
+                       if number else {"error": "not logged in"})
         elif path == "/__sim__/app/send":
             body = self._json_body()
             text = body.get("text")
             if not isinstance(text, str) or not text:
                 raise ValueError("text: expected a non-empty string")
-            self._json(st.send(body.get("phone"), str(body.get("id") or ""), text))
+            self._json(self._app_send(number, body.get("phone"), str(body.get("id") or ""), text))
         elif path == "/__sim__/app/send_file":
             data = self._body()
             q = {k: v[0] for k, v in query.items()}
@@ -816,10 +1129,16 @@ class _Handler(BaseHTTPRequestHandler):
                 attachment["type"] = q["type"]
             # Which file input the page was given the file through: media, document or sticker.
             attachment["kind"] = q.get("kind") or "document"
-            self._json(st.send(q.get("phone"), q.get("id") or "", q.get("caption", ""), attachment=attachment))
+            self._json(self._app_send(number, q.get("phone"), q.get("id") or "", q.get("caption", ""), attachment))
         else:
             self._body()
             self._error(404, f"no such endpoint: {path}")
+
+    def _app_send(self, number: str | None, phone: Any, msg_id: str, text: str,
+                  attachment: dict[str, Any] | None = None) -> dict[str, Any]:
+        if number is None:
+            return {"id": msg_id, "status": "lost", "error": "not logged in"}
+        return self.server.state.send(phone, msg_id, text, attachment=attachment, account=number)
 
 
 # ----------------------------------------------------------------------------- facade
@@ -895,31 +1214,47 @@ class Simulator:
     # --- control (mirrors the HTTP API) ---
 
     def login(self) -> None:
+        """Legacy single user: every device not linked to another account is the default account's."""
         self.state.login()
 
-    def logout(self) -> None:
-        self.state.logout()
+    def logout(self, number: str | None = None) -> None:
+        """Log out the account `number` (its devices show a fresh QR code), or everything."""
+        self.state.logout(number)
+
+    def scan(self, ref: str, number: str) -> str:
+        """The phone of account `number` scans the QR code showing `ref`; returns the device's
+        session id. ConfigError when no device shows that ref (unknown, expired, scanned)."""
+        return self.state.scan(ref, number)
+
+    def pending_logins(self) -> list[dict[str, Any]]:
+        """Devices showing a QR code: [{"session", "ref", "expired"}], oldest first."""
+        return self.state.pending_logins()
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every device: [{"session", "account" (None while not linked), "seen", "qr"}]."""
+        return self.state.sessions_view()
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         return self.state.configure(**settings)
 
-    def show_use_here(self, show: bool = True) -> None:
-        self.state.show_use_here(show)
+    def show_use_here(self, show: bool = True, account: str | None = None) -> None:
+        self.state.show_use_here(show, account)
 
     def reset(self) -> None:
         self.state.reset()
 
-    def deliver(self, phone: str, text: str) -> dict[str, Any]:
-        """A contact writes to us (an incoming message in their chat)."""
-        return self.state.deliver(phone, text)
+    def deliver(self, phone: str, text: str, account: str | None = None) -> dict[str, Any]:
+        """A contact writes to us (an incoming message in their chat of `account`, default own_number)."""
+        return self.state.deliver(phone, text, account=account)
 
     def set_offline(self, offline: bool = True) -> None:
         """The computer loses (or gets back) its network: page loads and the page's calls fail."""
         self.state.configure(offline=offline)
 
-    def seed_history(self, phone: str, text: str, *, at: float, incoming: bool = False) -> dict[str, Any]:
-        """Put an older message into a chat (not into the ledger)."""
-        return self.state.seed_history(phone, text, at=at, incoming=incoming)
+    def seed_history(self, phone: str, text: str, *, at: float, incoming: bool = False,
+                     account: str | None = None) -> dict[str, Any]:
+        """Put an older message into a chat of `account` (default own_number), not into the ledger."""
+        return self.state.seed_history(phone, text, at=at, incoming=incoming, account=account)
 
     def ledger(self) -> dict[str, Any]:
         return self.state.ledger()

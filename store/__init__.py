@@ -1,6 +1,7 @@
 """The shared job store (SQLite through `dataset`). Imports nothing else of the product."""
 from . import states
 from .states import IllegalTransition
+from .accounts import DEFAULT_ACCOUNT
 from .store import ReadMostlyStore, Store, StoreError
 
-__all__ = ["Store", "ReadMostlyStore", "StoreError", "IllegalTransition", "states"]
+__all__ = ["DEFAULT_ACCOUNT", "Store", "ReadMostlyStore", "StoreError", "IllegalTransition", "states"]

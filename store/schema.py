@@ -7,7 +7,7 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Upgrades of an existing database, by the version they lead to (a new database is
 # created by DDL at the newest version). Each runs in the schema transaction.
@@ -17,6 +17,13 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE messages ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE messages ADD COLUMN verify_tries INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE messages ADD COLUMN review TEXT",
+    ),
+    # Several accounts: who claimed a message. A database from before had one account,
+    # "default". Worker rows are only the live workers' state: recreated with their account.
+    3: (
+        "ALTER TABLE messages ADD COLUMN account TEXT",
+        "UPDATE messages SET account = 'default' WHERE claimed_by IS NOT NULL",
+        "DROP TABLE IF EXISTS workers",
     ),
 }
 
@@ -47,6 +54,8 @@ DDL = (
         next_attempt_at REAL,
         last_error TEXT,
         claimed_by TEXT,
+        -- the account that claimed it: only that account's chats can tell whether it was sent
+        account TEXT,
         claimed_at REAL,
         -- committed just before the send click or key: NULL means it certainly never happened
         clicked_at REAL,
@@ -75,6 +84,8 @@ DDL = (
         WHERE status IN ('sending', 'unknown')""",
     # Daily cap: messages sent since local midnight.
     "CREATE INDEX IF NOT EXISTS ix_messages_sent_at ON messages(sent_at) WHERE sent_at IS NOT NULL",
+    # An account's daily cap: its messages sent since local midnight.
+    "CREATE INDEX IF NOT EXISTS ix_messages_account_sent ON messages(account, sent_at) WHERE sent_at IS NOT NULL",
     # Per-job counts by status, kept by triggers so reading them never touches messages.
     """CREATE TABLE IF NOT EXISTS job_counts (
         job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
@@ -108,8 +119,25 @@ DDL = (
         qr TEXT,
         browser_pids TEXT,
         info TEXT,
-        stopped_at REAL
+        stopped_at REAL,
+        account TEXT
     )""",
+    # The WhatsApp accounts: enabled in the config, their login as their worker last saw
+    # it, and the day they first sent (the warm-up counts from it).
+    """CREATE TABLE IF NOT EXISTS accounts (
+        name TEXT PRIMARY KEY,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        login TEXT NOT NULL DEFAULT 'unknown',
+        login_at REAL,
+        first_sent_at REAL,
+        updated_at REAL NOT NULL
+    )""",
+    # A job's accounts; none: any account may send it.
+    """CREATE TABLE IF NOT EXISTS job_accounts (
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        account TEXT NOT NULL,
+        PRIMARY KEY (job_id, account)
+    ) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS optouts (
         phone TEXT PRIMARY KEY,
         added_at REAL NOT NULL,

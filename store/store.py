@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import orjson
 
 from . import states as S
+from .accounts import DEFAULT_ACCOUNT, AccountsMixin
 from .schema import DDL, MIGRATIONS, PRAGMAS, SCHEMA_VERSION
 
 Row = dict[str, Any]
@@ -67,20 +68,22 @@ def _user_errors(path: Any) -> Iterator[None]:
 # message of the job before the first queued one (SQLite only; PostgreSQL has no hint).
 CLAIM_SQL = """
 UPDATE messages
-   SET status = 'sending', claimed_by = :worker, claimed_at = :now,
+   SET status = 'sending', claimed_by = :worker, account = :account, claimed_at = :now,
        attempts = attempts + 1, updated_at = :now
  WHERE id = (
        SELECT m.id
          FROM jobs AS j CROSS JOIN messages AS m INDEXED BY ix_messages_queue
         WHERE j.status = 'running'
           AND (j.start_at IS NULL OR j.start_at <= :now)
+          AND (NOT EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id)
+               OR EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id AND a.account = :account))
           AND m.job_id = j.id
           AND m.status IN ('pending', 'retrying')
           AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= :now)
         ORDER BY j.id, m.id
         LIMIT 1)
    AND status IN ('pending', 'retrying')
-RETURNING id, job_id, phone, name, text, attachment, attempts, claimed_at
+RETURNING id, job_id, phone, name, text, attachment, attempts, claimed_at, account
 """
 
 
@@ -100,7 +103,7 @@ def _loads(value: str | None) -> Any:
     return json.loads(value) if value else None
 
 
-class Store:
+class Store(AccountsMixin):
     """One handle per process (thread-safe: each thread gets its own connection)."""
 
     def __init__(self, target: str | os.PathLike[str], *, create: bool = True, read_only: bool = False,
@@ -118,7 +121,10 @@ class Store:
                 try:
                     self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                     # Owner-only whatever the umask; SQLite gives -wal and -shm the same mode.
-                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+                    if not self.path.exists():
+                        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                except FileExistsError:  # created meanwhile by another process: fine
+                    pass
                 except OSError as exc:
                     raise StoreError(f"{self.path}: cannot create the database: {exc.strerror or exc}") from None
             elif not self.path.exists():
@@ -263,8 +269,9 @@ class Store:
     def create_job(self, name: str, template: str, messages: Iterable[Mapping[str, Any]], *,
                    attachment: str | None = None, source_file: str | None = None,
                    start_at: float | None = None, status: str = S.JOB_RUNNING,
-                   now: float | None = None) -> int:
+                   accounts: Iterable[str] = (), now: float | None = None) -> int:
         """Create a job and all its messages in one transaction (a crash leaves no job).
+        `accounts`: the accounts that may send it (none: any account).
 
         Each message mapping has phone (E.164), text, and optionally name, columns (dict)
         and status (only 'pending' or 'skipped' at creation).
@@ -278,13 +285,13 @@ class Store:
         self._q("PRAGMA cache_size=-65536")
         try:
             return self._create_job(name, template, messages, attachment=attachment, source_file=source_file,
-                                    start_at=start_at, status=status, now=now)
+                                    start_at=start_at, status=status, accounts=tuple(accounts), now=now)
         finally:
             self._q("PRAGMA cache_size=-2000")
 
     def _create_job(self, name: str, template: str, messages: Iterable[Mapping[str, Any]], *,
                     attachment: str | None, source_file: str | None, start_at: float | None, status: str,
-                    now: float) -> int:
+                    accounts: tuple[str, ...], now: float) -> int:
         with self.write():
             row = self._one(
                 "INSERT INTO jobs(name, status, template, attachment, source_file, created_at, start_at) "
@@ -294,6 +301,8 @@ class Store:
             )
             assert row is not None
             job_id = int(row["id"])
+            for account in dict.fromkeys(accounts):
+                self._q("INSERT INTO job_accounts(job_id, account) VALUES (:j, :a)", j=job_id, a=account)
             # The raw driver's executemany: SQLAlchemy's per-row overhead would triple import time.
             insert = ("INSERT INTO messages(job_id, phone, name, columns, text, attachment, status, updated_at) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
@@ -328,6 +337,7 @@ class Store:
         job = self._one("SELECT * FROM jobs WHERE id = :id", id=job_id)
         if job is not None:
             job["counts"] = self.counts(job_id)
+            job["accounts"] = self.job_accounts(job_id)
         return job
 
     def jobs(self) -> list[Row]:
@@ -336,8 +346,12 @@ class Store:
         counts: dict[int, dict[str, int]] = {}
         for r in self._q("SELECT job_id, status, n FROM job_counts"):
             counts.setdefault(r["job_id"], {})[r["status"]] = r["n"]
+        accounts: dict[int, list[str]] = {}
+        for r in self._q("SELECT job_id, account FROM job_accounts ORDER BY job_id, account"):
+            accounts.setdefault(r["job_id"], []).append(r["account"])
         for job in jobs:
             job["counts"] = {st: counts.get(job["id"], {}).get(st, 0) for st in S.MESSAGE_STATES}
+            job["accounts"] = accounts.get(job["id"], [])
         return jobs
 
     def counts(self, job_id: int) -> dict[str, int]:
@@ -392,11 +406,12 @@ class Store:
         return row["t"] if row else None
 
     # ------------------------------------------------------------------ the queue
-    def claim(self, worker_id: str, *, now: float | None = None) -> Row | None:
-        """Atomically take the next due message of a running job and mark it `sending`."""
+    def claim(self, worker_id: str, *, account: str = DEFAULT_ACCOUNT, now: float | None = None) -> Row | None:
+        """Atomically take the next due message of a running job that `account` may send,
+        and mark it `sending`, claimed by that worker and account."""
         now = now or time.time()
         with self.write():
-            row = self._one(CLAIM_SQL, worker=worker_id, now=now)
+            row = self._one(CLAIM_SQL, worker=worker_id, account=account, now=now)
             if row is not None:
                 self._q("UPDATE workers SET current_message_id = :m WHERE id = :w", m=row["id"], w=worker_id)
         return row
@@ -433,6 +448,8 @@ class Store:
         now = now or time.time()
         with self.write():
             row = self._move(message_id, S.SENT, now, worker_id=worker_id, sent_at=now, last_error=note, review=None)
+            self._q("UPDATE accounts SET first_sent_at = :now WHERE first_sent_at IS NULL "
+                    "AND name = (SELECT account FROM messages WHERE id = :id)", now=now, id=message_id)
             self.log_event("sent", f"message {message_id} sent" + (f" ({note})" if note else ""),
                            job_id=row["job_id"], message_id=message_id, at=now)
 
@@ -607,13 +624,15 @@ class Store:
         if job and job["status"] in (S.JOB_COMPLETED, S.JOB_FAILED):
             self.set_job_status(job_id, S.JOB_RUNNING, now=now)
 
-    def in_flight(self, *, exclude_workers: Iterable[str] = ()) -> list[Row]:
-        """Messages in `sending`/`unknown` whose claimer is not among `exclude_workers`."""
-        rows = self._q("SELECT id, job_id, phone, text, attachment, status, claimed_by, claimed_at, clicked_at, "
-                       "attempts, requeues, verify_tries, review "
+    def in_flight(self, *, exclude_workers: Iterable[str] = (), account: str | None = None) -> list[Row]:
+        """Messages in `sending`/`unknown` whose claimer is not among `exclude_workers`;
+        with `account`, only that account's (only its chats can tell what happened)."""
+        rows = self._q("SELECT id, job_id, phone, text, attachment, status, claimed_by, account, claimed_at, "
+                       "clicked_at, attempts, requeues, verify_tries, review "
                        "FROM messages WHERE status IN ('sending', 'unknown') ORDER BY id")
         skip = set(exclude_workers)
-        return [r for r in rows if r["claimed_by"] not in skip]
+        return [r for r in rows if r["claimed_by"] not in skip
+                and (account is None or (r["account"] or DEFAULT_ACCOUNT) == account)]
 
     def skip_optouts(self, *, now: float | None = None) -> int:
         """Queued messages to opted-out numbers are skipped (an opt-out added after import)."""
@@ -626,9 +645,13 @@ class Store:
                 self._move(mid, S.SKIPPED, now, last_error="opted out")
             return len(ids)
 
-    def sent_since(self, since: float) -> int:
-        """Messages sent at or after `since` (for the daily cap)."""
-        row = self._one("SELECT count(*) AS n FROM messages WHERE sent_at >= :t", t=since)
+    def sent_since(self, since: float, account: str | None = None) -> int:
+        """Messages sent at or after `since` (for the daily cap), by `account` if given."""
+        if account is None:
+            row = self._one("SELECT count(*) AS n FROM messages WHERE sent_at >= :t", t=since)
+        else:
+            row = self._one("SELECT count(*) AS n FROM messages INDEXED BY ix_messages_account_sent "
+                            "WHERE account = :a AND sent_at >= :t", a=account, t=since)
         return int(row["n"]) if row else 0
 
     def sent_times(self, job_id: int, limit: int) -> list[float]:
@@ -681,13 +704,15 @@ class Store:
             last = rows[-1]["id"]
 
     # ------------------------------------------------------------------ workers
-    def register_worker(self, worker_id: str, pid: int, *, now: float | None = None) -> None:
+    def register_worker(self, worker_id: str, pid: int, *, account: str = DEFAULT_ACCOUNT,
+                        now: float | None = None) -> None:
         now = now or time.time()
         self._q(
-            "INSERT INTO workers(id, pid, started_at, heartbeat_at, state) VALUES (:id, :pid, :now, :now, 'starting') "
+            "INSERT INTO workers(id, pid, started_at, heartbeat_at, state, account) "
+            "VALUES (:id, :pid, :now, :now, 'starting', :acc) "
             "ON CONFLICT(id) DO UPDATE SET pid = :pid, started_at = :now, heartbeat_at = :now, "
-            "state = 'starting', stopped_at = NULL",
-            id=worker_id, pid=pid, now=now,
+            "state = 'starting', stopped_at = NULL, account = :acc",
+            id=worker_id, pid=pid, now=now, acc=account,
         )
 
     def heartbeat(self, worker_id: str, *, state: str | None = None, current_message_id: Any = ...,
@@ -775,6 +800,7 @@ class ReadMostlyStore:
         "events", "get_job", "jobs", "counts", "next_start_at", "message",
         "in_flight", "sent_since", "sent_times", "page_messages", "iter_messages",
         "workers", "latest_worker", "optouts", "optout_set", "get_doc", "url", "path", "review_list",
+        "accounts", "account", "job_accounts", "sent_by_account", "get_attention", "attentions",
     })
 
     def __init__(self, target: str | os.PathLike[str]) -> None:

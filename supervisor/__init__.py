@@ -8,16 +8,18 @@ API for the command line and the dashboard (details in docs/supervisor.md):
 - ``status(config_path_or_cfg, *, store=None) -> dict | None``: published state + liveness.
 - ``clear_fatal(config_path_or_cfg) -> bool``: a manual start after ``fatal``.
 - ``paused / pause_all / request_restart``: the run directory's signal files.
+- ``account_paused / pause_account``: one account's pause file (``run/accounts/NAME/pause``).
 
 `ctx` is a ``config.RunContext`` (a config path or a Config is accepted too).
 """
-from .api import (UNSUPERVISED, SupervisorError, clear_fatal, pause_all, paused, request_restart, run_foreground,
-                  start_detached, status, stop)
-from .core import EXIT_OK, EXIT_RESTART, EXIT_USER_ERROR, STATES, StartError, Supervisor
+from .api import (UNSUPERVISED, SupervisorError, account_paused, clear_fatal, pause_account, pause_all, paused,
+                  request_restart, run_foreground, start_detached, status, stop)
+from .core import STATES, StartError, Supervisor
+from .program import EXIT_OK, EXIT_RESTART, EXIT_USER_ERROR
 from .pidfile import AlreadyRunning
 
 __all__ = [
-    "AlreadyRunning", "StartError", "SupervisorError", "Supervisor", "STATES", "EXIT_OK", "EXIT_RESTART",
+    "AlreadyRunning", "StartError", "account_paused", "pause_account", "SupervisorError", "Supervisor", "STATES", "EXIT_OK", "EXIT_RESTART",
     "EXIT_USER_ERROR", "UNSUPERVISED", "clear_fatal", "pause_all", "paused", "request_restart", "run_foreground",
     "start_detached", "status", "stop",
 ]

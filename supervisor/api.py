@@ -251,6 +251,23 @@ def pause_all(target: Any = None, on: bool = True) -> bool:
     return on
 
 
+def account_paused(target: Any, account: str) -> bool:
+    """Whether one account's sending is paused (its own `pause` file, or the global one)."""
+    run_dir = _cfg(target).paths.run_dir
+    return runfiles.is_set(runfiles.account_dir(run_dir, account), runfiles.PAUSE) or \
+        runfiles.is_set(run_dir, runfiles.PAUSE)
+
+
+def pause_account(target: Any, account: str, on: bool = True) -> bool:
+    """Pause (or resume) one account's sending (`run/accounts/NAME/pause`); the new state."""
+    own = runfiles.account_dir(_cfg(target).paths.run_dir, account)
+    if on:
+        runfiles.set_flag(own, runfiles.PAUSE)
+    else:
+        runfiles.clear_flag(own, runfiles.PAUSE)
+    return on
+
+
 def request_restart(target: Any = None) -> None:
     """The worker restarts between two messages (a new config); also clears `fatal`."""
     runfiles.set_flag(_cfg(target).paths.run_dir, runfiles.RESTART)

@@ -28,7 +28,7 @@ from supervisor.proctree import RUN_DIR_VAR, tagged
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-N = 200
+N = 200  # = the default daily cap: the job must complete when its last message reaches the cap
 WORKER_KILLS = 10
 BROWSER_KILLS = 3
 

@@ -199,7 +199,7 @@ def test_attention_shows_and_clears_a_stopped_line(db: Path, contacts_csv: Path)
     from store import Store
 
     store = Store(db)
-    store.put_doc("attention", {"key": "send_button", "detail": "selector 'send_button': none matched",
+    store.put_attention("default", {"key": "send_button", "detail": "selector 'send_button': none matched",
                                 "dump": "/tmp/x/20261130-send_button", "messages": [1, 2, 3], "since": 1.0})
     store.close()
     shown = tui("--db", str(db), "attention")

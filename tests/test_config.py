@@ -94,7 +94,7 @@ def test_environment_variable_chooses_the_file(tmp_path: Path, monkeypatch: pyte
     p.write_text("[sending]\ndaily_cap = 7\n")
     monkeypatch.setenv(config.ENV_VAR, str(p))
     assert config.load().sending.daily_cap == 7
-    assert config.load(ROOT / "config.toml").sending.daily_cap == 0  # --config wins
+    assert config.load(ROOT / "config.toml").sending.daily_cap == 200  # --config wins
 
 
 def test_missing_file(tmp_path: Path) -> None:

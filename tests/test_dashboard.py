@@ -372,7 +372,7 @@ async def test_v_decides_on_an_unknown_message_and_the_job_counts_them(env: Env)
 async def test_a_selector_stop_shows_in_the_worker_panel_and_A_sends_again(env: Env) -> None:
     env.store.heartbeat("w1", state="needs_attention", info={"login": "logged_in", "key": "send_button",
                                                              "detail": "selector 'send_button' failed"}, now=NOW - 1)
-    env.store.put_doc("attention", {"key": "send_button", "messages": [1, 2, 3]})
+    env.store.put_attention("default", {"key": "send_button", "messages": [1, 2, 3]})
     app = env.app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
@@ -380,7 +380,7 @@ async def test_a_selector_stop_shows_in_the_worker_panel_and_A_sends_again(env: 
         assert "needs_attention" in text and "selector send_button" in text
         assert "D: doctor" in text and "A: try again" in text
         await pilot.press("A")
-        await wait_for(pilot, lambda: env.store.get_doc("attention") is None, what="attention cleared")
+        await wait_for(pilot, lambda: env.store.get_attention("default") is None, what="attention cleared")
 
 
 def _doctor_report() -> dict:
@@ -402,7 +402,7 @@ async def test_D_opens_the_doctor_and_w_writes_its_finding_and_restarts_the_work
 
     env.store.heartbeat("w1", state="needs_attention", info={"login": "logged_in", "key": "send_button",
                                                              "detail": "selector 'send_button' failed"}, now=NOW - 1)
-    env.store.put_doc("attention", {"key": "send_button", "messages": [1]})
+    env.store.put_attention("default", {"key": "send_button", "messages": [1]})
     calls = []
 
     def fake_doctor(ctx):
@@ -419,7 +419,7 @@ async def test_D_opens_the_doctor_and_w_writes_its_finding_and_restarts_the_work
         assert "nothing was sent" in text
         assert calls == [env.cfg.path.resolve()]
         await pilot.press("w")
-        await wait_for(pilot, lambda: env.store.get_doc("attention") is None, what="attention cleared")
+        await wait_for(pilot, lambda: env.store.get_attention("default") is None, what="attention cleared")
         await wait_for(pilot, lambda: runfiles.flag(env.cfg.paths.run_dir, runfiles.RESTART).exists(), what="restart asked")
     cfg = configmod.load(env.cfg.path)
     assert cfg.selectors["send_button"][0] == "#main footer div[role='button'][aria-label='{Send}']"

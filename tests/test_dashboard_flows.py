@@ -6,7 +6,7 @@ from pathlib import Path
 from textual.widgets import OptionList, TextArea
 
 import config as configmod
-from dashboard import qr as qrdraw
+import qrdraw
 from dashboard.components.config_editor import ConfigScreen, set_values
 from dashboard.components.new_job import NewJobScreen
 from dashboard.components.qr_modal import QRScreen

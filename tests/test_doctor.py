@@ -149,7 +149,7 @@ def test_the_doctor_borrows_a_running_workers_browser_and_gives_it_back(tmp_path
         sim.stop()
     counts = collections.Counter(m["phone"] for m in ledger)
     assert len(counts) == n and set(counts.values()) == {1}  # the doctor sent nothing of its own
-    assert not (tmp_path / "run" / "hold").exists()
+    assert not (tmp_path / "run" / "accounts" / "default" / "hold").exists()
     store.close()
 
 

@@ -1,7 +1,7 @@
 """The login QR in half blocks and in sextants: decoded back by a real QR decoder.
 
 The drawing is turned back into an image by a renderer that knows nothing of
-dashboard/qr.py's tables: each character's shape comes from its Unicode NAME
+qrdraw.py's tables: each character's shape comes from its Unicode NAME
 ("UPPER HALF BLOCK", "BLOCK SEXTANT-1345", ...), painted into a cell of a realistic
 terminal size (8×16 pixels and others: sextant rows of 5/6/5 pixels), on a dark
 "terminal" around the code. zxing-cpp must read the login string back.
@@ -16,7 +16,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from dashboard import qr as qrdraw
+import qrdraw
 from dashboard.components.qr_modal import CHROME_ROWS, QRScreen
 from dashboard.textshot import screen_text
 from tests.test_dashboard_support import Env, aio, env, settle, utc, wait_for  # noqa: F401

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ["--invalid-suffix", "1x"],
     ["--lose-clicks", "many"],
     ["--qr-rotate", "0"],
+    ["--own-number", "12"],
     ["--no-such-flag"],
 ])
 def test_bad_flags_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -49,6 +50,14 @@ def test_flags_reach_the_settings() -> None:
     assert s["phone_connected"] is False and s["auto_login"] == 4
     assert s["qr_rotate_seconds"] == 7 and s["qr_max_rotations"] == 3
     assert build_parser().parse_args([]).port == 8377
+
+
+def test_own_number_is_the_default_account() -> None:
+    from simulator.cli import simulator_from_args
+
+    sim = simulator_from_args(build_parser().parse_args(["--port", "0", "--own-number", "+55 11 98765-4321"]))
+    assert sim.settings["own_number"] == "+5511987654321"
+    assert build_parser().parse_args([]).own_number == "+15550100000"
 
 
 def test_serves_until_ctrl_c() -> None:

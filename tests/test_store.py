@@ -13,6 +13,7 @@ import pytest
 
 from store import IllegalTransition, Store, StoreError
 from store import states as S
+from store.schema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -177,7 +178,7 @@ def test_claim_uses_the_queue_index(store: Store) -> None:
     from store.store import CLAIM_SQL
     store.create_job("j", "t", msgs(5))
     select = CLAIM_SQL[CLAIM_SQL.index("SELECT"):CLAIM_SQL.index("LIMIT 1") + 7]
-    plan = " ".join(r["detail"] for r in store._q("EXPLAIN QUERY PLAN " + select, now=0.0))
+    plan = " ".join(r["detail"] for r in store._q("EXPLAIN QUERY PLAN " + select, now=0.0, account="default"))
     assert "ix_messages_queue" in plan
     assert "TEMP B-TREE" not in plan  # no sort of the whole queue per claim
 
@@ -462,6 +463,8 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
     store = Store(path)
     row = store.message(1)
     assert row["status"] == "sending" and row["clicked_at"] is None and row["requeues"] == 0
-    assert store.get_doc("schema_version") == 2
+    assert row["account"] == "default"  # the one account there was; only it verifies the message
+    assert store.get_doc("schema_version") == SCHEMA_VERSION == 3
+    assert [r["id"] for r in store.in_flight(account="default")] == [1] and store.in_flight(account="b") == []
     store.close()
     Store(path).close()  # opening it again changes nothing

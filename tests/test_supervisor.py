@@ -75,8 +75,9 @@ while True:
         conn.execute("UPDATE workers SET heartbeat_at = ? WHERE id = ?", (time.time(), wid))
     if stop or (run_dir / "stop").exists():
         sys.exit(0)
-    if (run_dir / "restart").exists() and mode != "deaf":
-        (run_dir / "restart").unlink()
+    own = run_dir / "accounts" / os.environ["WA_SENDER_ACCOUNT"]  # the worker's own signal files
+    if (own / "restart").exists() and mode != "deaf":
+        (own / "restart").unlink()
         sys.exit(75)
     if mode == "crash-late" and time.time() - t0 > 0.5:
         sys.exit(1)

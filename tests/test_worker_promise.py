@@ -168,7 +168,7 @@ def test_a_broken_send_button_stops_the_line_and_a_fixed_config_finishes_the_job
         wait_until(lambda: store.get_job(job)["status"] == "completed", 90, "completed")
     finally:
         assert w2.stop() == 0
-    assert store.get_doc("attention") is None
+    assert store.get_attention("default") is None
     assert sorted(ledger_texts(sim)) == sorted(f"offer {i} 🎁" for i in range(50))  # each once
     assert store.counts(job)["sent"] == 50 and store.counts(job)["failed"] == 0
     store.close()
@@ -190,7 +190,7 @@ def test_a_broken_compose_box_gives_the_attempts_back(sim: Simulator, tmp_path: 
     msgs = list(store.iter_messages(job))
     assert [m["status"] for m in msgs] == ["pending"] * 10
     assert all(m["attempts"] == 0 for m in msgs)
-    assert worker_row(store)["state"] == "stopped" and store.get_doc("attention")["key"] == "compose_box"
+    assert worker_row(store)["state"] == "stopped" and store.get_attention("default")["key"] == "compose_box"
     assert sim.ledger()["messages"] == []
     store.close()
 

@@ -4,7 +4,8 @@ When the same selector key fails on `sending.attention_after` messages in a row 
 when a fallback in code saved the message: the page changed under us), the worker stops
 sending and waits in `needs_attention`, naming the key and the saved page. The attempts
 those messages used are given back. The state is kept in the store (document
-`attention`), so a restart does not start burning again; it ends when a person clears
+`attention:ACCOUNT`: each account's page may change on its own day), so a restart
+does not start burning again; it ends when a person clears
 it (`python tui.py attention --clear`, or the dashboard) or when that key's selectors in
 the config change.
 """
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
     from .runner import Worker
 
 log = logging.getLogger("worker")
-
-DOC = "attention"
 
 
 def what_to_do(key: str) -> str:
@@ -64,7 +63,7 @@ class Attention:
             "worker": w.id,
             "selectors": list(w.cfg.selectors.get(key, ())),
         }
-        w.store.put_doc(DOC, doc)
+        w.store.put_attention(w.account, doc)
         w.store.log_event("needs_attention", f"selector {key!r} failed on {len(messages)} messages in a row: "
                                              f"sending stopped; {what_to_do(key)}", level="error")
         log.error("needs attention: selector %r failed on %d messages in a row (%s); %s",
@@ -72,10 +71,9 @@ class Attention:
 
     def current(self) -> dict[str, Any] | None:
         try:
-            doc = self.w.store.get_doc(DOC)
+            return self.w.store.get_attention(self.w.account)
         except Exception:  # a busy database: look again next time
             return None
-        return doc if isinstance(doc, dict) and doc.get("key") else None
 
     def clear_if_fixed(self) -> None:
         """At start: a stop whose key's selectors have changed since is over."""
@@ -84,8 +82,7 @@ class Attention:
             return
         now = list(self.w.cfg.selectors.get(doc["key"], ()))
         if now != doc.get("selectors"):
-            self.w.store.delete_doc(DOC)
-            self.w.store.log_event("attention_cleared", f"selectors of {doc['key']!r} changed: sending again")
+            self.w.store.clear_attention(self.w.account, why=f"selectors of {doc['key']!r} changed: sending again")
             log.info("selectors of %r changed since the stop: sending again", doc["key"])
 
     def describe(self, doc: dict[str, Any]) -> str:

@@ -340,9 +340,10 @@ def _ordered(reports: dict[str, KeyReport]) -> list[KeyReport]:
 
 
 def hold_worker(cfg: Any, store: Any = None, *, wait: float = HOLD_WAIT) -> None:
-    """Ask this run directory's worker to let go of the browser profile (`run/hold`) and wait
-    until the profile is free. Raises UserError when it does not happen in time."""
-    runfiles.set_flag(cfg.paths.run_dir, runfiles.HOLD)
+    """Ask the account's worker to let go of the browser profile (`run/accounts/NAME/hold`)
+    and wait until the profile is free. Raises UserError when it does not happen in time."""
+    own = runfiles.account_dir(cfg.paths.run_dir, cfg.account_name)
+    runfiles.set_flag(own, runfiles.HOLD)
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -350,7 +351,7 @@ def hold_worker(cfg: Any, store: Any = None, *, wait: float = HOLD_WAIT) -> None
             return
         except UserError:
             if time.monotonic() >= deadline:
-                runfiles.clear_flag(cfg.paths.run_dir, runfiles.HOLD)
+                runfiles.clear_flag(own, runfiles.HOLD)
                 raise UserError(f"the browser profile {cfg.browser.profile_dir} stayed in use for {wait:.0f} s: "
                                 "stop the worker (python -m supervisor stop) and run the doctor again") from None
             time.sleep(0.3)
@@ -360,6 +361,8 @@ def diagnose(cfg: Any, *, number: str | None = None, page: str | Path | None = N
              say: Callable[[str], None] = lambda _m: None) -> Report:
     """Check every key (live, or on a saved page) and propose fixes. Writes nothing."""
     t0 = time.monotonic()
+    if cfg.account is None:
+        cfg = cfg.for_account()
     if page is not None:
         return _diagnose_saved(cfg, Path(page), t0)
     hold_worker(cfg)
@@ -375,7 +378,7 @@ def diagnose(cfg: Any, *, number: str | None = None, page: str | Path | None = N
                 driver.quit()
             except Exception:  # the report matters more than a clean quit
                 pass
-        runfiles.clear_flag(cfg.paths.run_dir, runfiles.HOLD)
+        runfiles.clear_flag(runfiles.account_dir(cfg.paths.run_dir, cfg.account_name), runfiles.HOLD)
 
 
 def _diagnose_saved(cfg: Any, path: Path, t0: float) -> Report:

@@ -55,6 +55,11 @@ class Heartbeat:
         if changed:
             self.write()
 
+    def note(self, **info: Any) -> None:
+        """Figures for the next write (no new state, no write of its own)."""
+        with self._lock:
+            self._row["info"].update(info)
+
     def write(self) -> None:
         try:
             pids = self.pids()

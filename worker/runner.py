@@ -49,18 +49,24 @@ class RestartNow(Exception):
     pass
 
 
-def make_worker_id(start: float | None = None) -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{int(start or time.time())}"
+def make_worker_id(account: str, start: float | None = None) -> str:
+    """host:account:pid:start; unique per worker (two accounts' workers may share a process in tests)."""
+    return f"{socket.gethostname()}:{account}:{os.getpid()}:{int(start or time.time())}"
 
 
 class Worker:
     def __init__(self, cfg: Any, store: Store, clock: Clock, stop_event: threading.Event, worker_id: str) -> None:
+        if cfg.account is None:  # the whole config: its first account
+            cfg = cfg.for_account()
         self.cfg = cfg
+        self.account = cfg.account
         self.store = store
         self.clock = clock
         self.stop_event = stop_event
         self.id = worker_id
         self.run_dir = Path(cfg.paths.run_dir)
+        # This account's signal files; the global pause and stop act on every account.
+        self.own_dir = runfiles.account_dir(self.run_dir, self.account)
         self.driver: Any = None
         self.service: Any = None
         self.page: WhatsAppPage | None = None
@@ -85,11 +91,22 @@ class Worker:
 
     # ------------------------------------------------------------------ signals
     def control(self) -> str | None:
-        if self.stop_event.is_set() or runfiles.is_set(self.run_dir, runfiles.STOP) or self.orphaned():
+        if self.stop_event.is_set() or self.flag(runfiles.STOP) or self.orphaned():
             return "stop"
-        if runfiles.is_set(self.run_dir, runfiles.PAUSE):
+        if self.flag(runfiles.PAUSE):
             return "pause"
         return None
+
+    def flag(self, name: str) -> bool:
+        return runfiles.is_set(self.own_dir, name) or runfiles.is_set(self.run_dir, name)
+
+    def take_restart(self) -> bool:
+        """A restart asked for this account; a worker without a supervisor also takes the
+        global one (the supervisor hands that one to every account)."""
+        mine = runfiles.clear_flag(self.own_dir, runfiles.RESTART)
+        if self.supervisor_pid is None:
+            mine = runfiles.clear_flag(self.run_dir, runfiles.RESTART) or mine
+        return mine
 
     def orphaned(self) -> bool:
         """Our supervisor is gone (SIGKILL): nothing watches us any more, so we stop."""
@@ -129,8 +146,8 @@ class Worker:
     def run(self) -> int:
         self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # A restart asked for before we started is done: this start reads the config anew.
-        runfiles.clear_flag(self.run_dir, runfiles.RESTART)
-        self.store.register_worker(self.id, os.getpid())
+        self.take_restart()
+        self.store.register_worker(self.id, os.getpid(), account=self.account)
         self.hb.start()
         code = EXIT_CRASH
         try:
@@ -179,7 +196,7 @@ class Worker:
 
     def wait_while_held(self) -> None:
         """The doctor uses the browser profile: wait without a browser until it is done."""
-        while runfiles.is_set(self.run_dir, runfiles.HOLD):
+        while runfiles.is_set(self.own_dir, runfiles.HOLD):
             if self.control() == "stop":
                 raise StopNow()
             self.hb.set("held", current_message_id=None, detail="the browser is lent to the selector doctor")
@@ -189,8 +206,8 @@ class Worker:
         cfg = self.cfg
         self.wait_while_held()
         self.hb.set("booting", detail="starting the browser")
-        self.store.log_event("worker_started", f"worker {self.id} started (pid {os.getpid()}, "
-                                               f"navigation {cfg.browser.navigation})")
+        self.store.log_event("worker_started", f"worker {self.id} of account {self.account} started "
+                                               f"(pid {os.getpid()}, navigation {cfg.browser.navigation})")
         self.driver, self.service = start_browser(cfg.browser)
         self.hb.write()
         self.page = WhatsAppPage(self.driver, cfg, check=self.step_check)
@@ -206,10 +223,10 @@ class Worker:
             c = self.control()
             if c == "stop":
                 return EXIT_OK
-            if runfiles.clear_flag(self.run_dir, runfiles.RESTART):
+            if self.take_restart():
                 log.info("restart requested")
                 return EXIT_RESTART
-            if runfiles.is_set(self.run_dir, runfiles.HOLD):
+            if runfiles.is_set(self.own_dir, runfiles.HOLD):
                 log.info("the selector doctor needs the browser: letting go of it until it is done")
                 return EXIT_RESTART
             if c == "pause":
@@ -227,11 +244,13 @@ class Worker:
             lt = self.clock.localtime()
             s = cfg.sending
             if not pacing.in_window(s.window_start, s.window_end, lt):
+                store.finish_jobs()  # its last message may have been sent (or verified) just now
                 self.hb.set("outside_window", current_message_id=None,
                             next_send_at=pacing.next_window_start(s.window_start, lt))
                 self.nap(1.0)
                 continue
-            if s.daily_cap > 0 and store.sent_since(pacing.local_midnight(lt)) >= s.daily_cap:
+            if self.at_daily_cap(lt):
+                store.finish_jobs()  # the message that reached the cap may have been the job's last
                 self.hb.set("daily_cap", current_message_id=None, next_send_at=pacing.next_midnight(lt))
                 self.nap(1.0)
                 continue
@@ -241,7 +260,7 @@ class Worker:
                 self.hb.set("waiting", current_message_id=None, next_send_at=self.next_send_at)
                 self.nap(min(self.next_send_at - now, 1.0))
                 continue
-            msg = store.claim(self.id, now=now)
+            msg = store.claim(self.id, account=self.account, now=now)
             if msg is None:
                 store.finish_jobs()
                 if self.verifier.run_due(queue_empty=True):
@@ -250,6 +269,15 @@ class Worker:
                 self.nap(cfg.worker.poll_interval)
                 continue
             self.sender.process(msg)
+
+    def at_daily_cap(self, lt: time.struct_time) -> bool:
+        """This account's cap for today (its warm-up day) is reached. Publishes both figures."""
+        s = self.cfg.sending
+        first = (self.store.account(self.account) or {}).get("first_sent_at")
+        cap = s.cap_today(first, self.clock.now())
+        sent = self.store.sent_since(pacing.local_midnight(lt), account=self.account)
+        self.hb.note(sent_today=sent, cap_today=cap)
+        return cap > 0 and sent >= cap
 
     def wait_for_attention(self) -> bool:
         """True while sending is stopped for a person (the loop then waits). A change of the
@@ -295,8 +323,10 @@ def run_worker(cfg: Any, *, store: Store | None = None, clock: Clock | None = No
     own_store = store is None
     st = store or Store(cfg.paths.database)
     try:
+        if cfg.account is None:
+            cfg = cfg.for_account()
         w = Worker(cfg, st, clock or SystemClock(), stop_event or threading.Event(),
-                   worker_id or make_worker_id())
+                   worker_id or make_worker_id(cfg.account))
         return w.run()
     finally:
         if own_store:
@@ -318,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
                                  description="Send the queued WhatsApp messages through one browser session.")
     ap.add_argument("--config", help="config file (default: $WA_SENDER_CONFIG or ./config.toml)")
     ap.add_argument("--db", help="database file (default: paths.database of the config)")
+    ap.add_argument("--account", help="the account to send for (default: the config's first account; "
+                                      f"also ${runfiles.ACCOUNT_VAR})")
     ap.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     args = ap.parse_args(argv)
     safefiles.private_umask()
@@ -332,7 +364,7 @@ def _main(args: argparse.Namespace) -> int:
     import config as config_mod
 
     ctx = config_mod.resolve(args.config, args.db)
-    cfg = ctx.cfg
+    cfg = ctx.cfg.for_account(args.account or os.environ.get(runfiles.ACCOUNT_VAR) or None)
     level = logging.DEBUG if args.verbose else logging.INFO
     # stderr carries what a person must see; the log file has everything.
     applog.setup("worker", Path(cfg.paths.log_dir), stream=sys.stderr, stream_format="worker: %(message)s",

@@ -1,8 +1,9 @@
 """The WhatsApp Web session: booting, logged out (QR), "Use here", phone not connected,
 this computer offline.
 
-Running jobs wait (`waiting_for_login`) while the account is logged out and run again
-by themselves after the next login. Offline is a state too: the worker says so once,
+Running jobs wait (`waiting_for_login`) while no account that may send them is logged in
+(the store decides from every account's login) and run again by themselves after the
+next login. Offline is a state too: the worker says so once,
 uses no attempt and no restart, tries again with a capped backoff for as long as it
 takes, and goes on by itself when the network is back."""
 from __future__ import annotations
@@ -25,7 +26,6 @@ OFFLINE_RETRY_MAX = 60.0    # ... doubling up to this
 class Session:
     def __init__(self, worker: "Worker") -> None:
         self.w = worker
-        self.jobs_waiting = True       # until the first login is seen, waiting jobs are resumed on login
         self.booting_since: float | None = None
         self._waiting_checked = 0.0
         self.offline_since: float | None = None
@@ -108,22 +108,22 @@ class Session:
             return False
         self.booting_since = None
         if login == "logged_out":
-            if not self.jobs_waiting:
-                w.store.set_jobs_waiting(True)
-                self.jobs_waiting = True
-                w.store.log_event("logged_out", "WhatsApp Web is logged out: scan the QR code", level="warning")
+            if w.store.account_seen(w.account, "logged_out"):
+                w.store.log_event("logged_out", f"account {w.account}: WhatsApp Web is logged out: scan the QR code",
+                                  level="warning")
             if s["qr_expired"]:
                 log.info("QR code expired: reloading it")
                 page.click("qr_reload")
             elif time.monotonic() - self._waiting_checked > 2.0:
-                w.store.set_jobs_waiting(True)  # jobs started while logged out wait too
+                w.store.refresh_waiting()  # jobs started while logged out wait too
                 self._waiting_checked = time.monotonic()
             w.hb.set("waiting_for_login", current_message_id=None, qr=s["qr"], login="logged_out")
             return False
-        if self.jobs_waiting:
-            w.store.set_jobs_waiting(False)
-            self.jobs_waiting = False
-            w.store.log_event("logged_in", "WhatsApp Web is logged in")
+        if w.store.account_seen(w.account, "logged_in"):
+            w.store.log_event("logged_in", f"account {w.account}: WhatsApp Web is logged in")
+        elif time.monotonic() - self._waiting_checked > 2.0:
+            w.store.refresh_waiting()  # jobs created or resumed meanwhile run, or wait
+            self._waiting_checked = time.monotonic()
         if login == "phone_disconnected":
             w.hb.set("phone_disconnected", current_message_id=None, qr=None, login="phone_disconnected")
             return False

@@ -117,7 +117,7 @@ class Verifier:
         """Every in-flight message of a dead worker: an unclicked claim goes straight back to
         the queue; a clicked one is verified before anything is sent; a held one waits."""
         w = self.w
-        for row in w.store.in_flight(exclude_workers=[w.id]):
+        for row in w.store.in_flight(exclude_workers=[w.id], account=w.account):
             if row["status"] == S.SENDING and row["clicked_at"] is None:
                 outcome = w.store.release_unclicked(row["id"], "the worker stopped before the send click",
                                                     max_attempts=w.cfg.sending.max_attempts,
@@ -165,7 +165,7 @@ class Verifier:
         self.due.pop(mid, None)
         now = w.clock.now()
         if verdict.outcome == "found":
-            store.mark_sent(mid, now=now, note="verified in the chat")
+            store.mark_sent(mid, now=now, note=f"verified in the chat of account {w.account}")
             log.info("message %s verified: found in the chat, sent", mid)
         elif verdict.outcome == "absent" and current["requeues"] < w.cfg.sending.auto_requeue_limit:
             store.requeue_unsent(mid, "verification: not in the chat", now=now)

@@ -102,10 +102,7 @@ class DoctorScreen(ModalScreen[None]):
 
             backup = config.prepend_selectors(ctx.config_path, found)
             supervisor.request_restart(ctx)
-            doc = store.get_doc("attention")
-            if doc and doc.get("key") in found:
-                store.delete_doc("attention")
-                store.log_event("attention_cleared", f"the doctor wrote new selectors for {', '.join(found)}")
+            store.clear_attention(keys=list(found), why=f"the doctor wrote new selectors for {', '.join(found)}")
             return f"Wrote {', '.join(found)} (backup {backup.name}); the worker restarts to use them"
 
         self.app.run_bg("write selectors", do)

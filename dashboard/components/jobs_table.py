@@ -26,7 +26,7 @@ def job_cells(job: dict[str, Any], eta: float | None) -> tuple:
     status = job["status"]
     return (
         str(job["id"]),
-        one_line(job["name"], 40),
+        one_line(job["name"] + (f" @{','.join(job['accounts'])}" if job.get("accounts") else ""), 40),
         styled(SHORT_STATUS.get(status, status), STATUS_STYLE.get(status)),
         bar(done_fraction(job), 4),
         compact(c.get("sent", 0)),

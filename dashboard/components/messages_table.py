@@ -161,9 +161,10 @@ class MessagesPanel(Vertical):
             if page.job_id is None:
                 parts.append("no job selected")
             else:
-                parts.append(f"job {page.job_id}")
+                job = next((j for j in snap.jobs if j["id"] == page.job_id), None)
+                sent_by = f" (by {', '.join(job['accounts'])})" if job and job.get("accounts") else ""
+                parts.append(f"job {page.job_id}{sent_by}")
                 if page.rows:
-                    job = next((j for j in snap.jobs if j["id"] == page.job_id), None)
                     span = f"ids {page.rows[0]['id']}–{page.rows[-1]['id']}"
                     if job and not self.search:
                         total = job["counts"].get(self.status, 0) if self.status else job["total"]

@@ -1,4 +1,5 @@
-"""The new-job wizard (`n`): file → phone column → template → attachment → summary → create.
+"""The new-job wizard (`n`): file → phone column → template → attachment → summary (and the
+accounts that may send it, when there are several) → create.
 
 Uses the same code as `python tui.py import`: contacts.read_contacts / Template /
 plan_import, then importer.create_job_from_plan. Reading the file, planning the
@@ -17,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import (ContentSwitcher, DataTable, DirectoryTree, Footer, Input, OptionList,
-                             ProgressBar, Static, TextArea)
+                             ProgressBar, SelectionList, Static, TextArea)
 from textual.widgets.option_list import Option
 
 CONTACT_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".vcf"}
@@ -27,7 +28,7 @@ STEP_TITLES = {
     "columns": "2/5 Columns: choose the phone column",
     "template": "3/5 Message template",
     "attachment": "4/5 Attachment (optional)",
-    "summary": "5/5 Summary",
+    "summary": "5/5 Summary (and, with several accounts, which may send it)",
 }
 PREVIEW_ROWS = 3
 DEFAULT_TEMPLATE = "{Hi|Hello} {name}, "
@@ -94,6 +95,11 @@ class NewJobScreen(Screen[int | None]):
             with Vertical(id="summary"):
                 yield ProgressBar(id="import-progress", show_eta=False)
                 yield Static("", id="summary-text")
+                accounts = [a.name for a in self.cfg.enabled_accounts()]
+                if len(accounts) > 1:
+                    yield Static("Accounts that may send it (space ticks; none ticked: any account):",
+                                 classes="step-help")
+                    yield SelectionList[str](*[(name, name) for name in accounts], id="job-accounts")
                 yield Static("Job name (Enter or Ctrl+N creates the job):", classes="step-help")
                 yield Input(id="job-name")
                 yield Static("", id="summary-error", classes="step-error")
@@ -405,13 +411,18 @@ class NewJobScreen(Screen[int | None]):
         self.query_one("#summary-error", Static).update("Creating the job…")
         self._create_job(name)
 
+    def chosen_accounts(self) -> list[str]:
+        picked = self.query("#job-accounts")
+        return list(picked.first(SelectionList).selected) if picked else []
+
     @work(thread=True, exclusive=True, group="wizard", name="create job", exit_on_error=False)
     def _create_job(self, name: str) -> None:
         from importer import create_job_from_plan
 
+        accounts = self.app.call_from_thread(self.chosen_accounts)
         try:
             job_id = create_job_from_plan(self.store, self.plan, name=name, template=self.template_text,
-                                          attachment=self.attachment, source_file=self.path)
+                                          attachment=self.attachment, source_file=self.path, accounts=accounts)
         except Exception as exc:
             self.app.call_from_thread(self._create_failed, f"{type(exc).__name__}: {exc}")
             return

@@ -19,7 +19,7 @@ from textual.containers import Center, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from .. import qr as qrdraw
+import qrdraw
 
 CHROME_ROWS = 2  # the title line and the hint line
 STYLES = ("auto", *qrdraw.STYLES)
@@ -41,12 +41,13 @@ class QRScreen(ModalScreen[None]):
                  account: str | None = None) -> None:
         if style not in STYLES:
             raise ValueError(f"QR style must be one of {', '.join(STYLES)}, not {style!r}")
-        super().__init__(id="qr-screen")
+        super().__init__(classes="qr-screen")  # a class: the next account's may open as this one closes
         self.data = data
         self.on_scan = on_scan
         self.qr_style = style  # what is asked for: auto, half or sextant
         self.drawn_style: str | None = None  # what is on the screen (None: too small)
-        self.account = account
+        self.account = account  # shown in the title (None: one account, no name needed)
+        self.account_key: str | None = account  # whose login this is (the app sets it)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="qr-box"):

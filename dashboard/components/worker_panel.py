@@ -1,5 +1,6 @@
 """Supervisor and worker state: pids, uptime, restarts, CPU and memory sparklines,
-login state, the message being sent and the next send time."""
+login state, the message being sent and the next send time. With several accounts, the
+worker of the account selected in the accounts table."""
 from __future__ import annotations
 
 from collections import deque
@@ -25,19 +26,33 @@ class WorkerPanel(Static):
         self._last_doc: Any = None
         self.running = False
         self.supervisor_pid: int | None = None
+        self._account: str | None = None
+
+    @staticmethod
+    def program(snap: Snapshot) -> dict[str, Any]:
+        """The supervisor's figures for the shown account's worker (or its own, for one)."""
+        sup = snap.supervisor or {}
+        return (sup.get("workers") or {}).get(snap.account) or sup
 
     def apply(self, snap: Snapshot) -> None:
         sup = snap.supervisor or {}
+        prog = self.program(snap)
+        if snap.account != self._account:  # another account's worker: its own history
+            self._account = snap.account
+            self.cpu.clear()
+            self.mem.clear()
         if sup and sup != self._last_doc and snap.supervisor_alive:
-            self.cpu.append(float(sup.get("cpu_percent") or 0.0))
-            self.mem.append(float(sup.get("memory_mb") or 0.0))
+            self.cpu.append(float(prog.get("cpu_percent") or 0.0))
+            self.mem.append(float(prog.get("memory_mb") or 0.0))
         self._last_doc = sup
+        self.border_title = f"Worker · {snap.account}" if snap.many_accounts else "Worker"
         self.running = snap.supervisor_alive
         self.supervisor_pid = sup.get("pid") if snap.supervisor_alive else None
         self.update(self.render_table(snap))
 
     def render_table(self, snap: Snapshot) -> Table:
         sup = snap.supervisor or {}
+        prog = self.program(snap)
         w = snap.worker or {}
         info = w.get("info") or {}
         t = Table.grid(padding=(0, 1))
@@ -58,11 +73,11 @@ class WorkerPanel(Static):
         t.add_row("Supervisor", state)
         if snap.paused_all:
             t.add_row("Sending", Text("PAUSED (all) — P resumes", style="bold yellow"))
-        if sup.get("state") == "fatal" and sup.get("fatal_reason"):
-            t.add_row("", Text(one_line(sup["fatal_reason"], 60), style="red"))
+        if prog.get("state") == "fatal" and prog.get("fatal_reason"):
+            t.add_row("", Text(one_line(prog["fatal_reason"], 60), style="red"))
         wstate = st(w.get("state") if w else None)
         if w and w.get("state") != "stopped":
-            pid = sup.get("worker_pid") or w.get("pid")
+            pid = prog.get("worker_pid") or w.get("pid")
             if pid:
                 wstate.append(f"  pid {pid}", style="dim")
         t.add_row("Worker", wstate)
@@ -70,13 +85,13 @@ class WorkerPanel(Static):
             t.add_row("Attention", Text(f"selector {info.get('key')}", style="bold red"))
             t.add_row("", Text("D: doctor · A: try again", style="red"))
         if snap.supervisor_alive:
-            t.add_row("Uptime", Text(f"{duration(sup.get('uptime'))}  restarts {sup.get('restarts', 0)}"))
-            cpu = sup.get("cpu_percent")
-            mem = sup.get("memory_mb")
+            t.add_row("Uptime", Text(f"{duration(prog.get('uptime'))}  restarts {prog.get('restarts', 0)}"))
+            cpu = prog.get("cpu_percent")
+            mem = prog.get("memory_mb")
             t.add_row("CPU", Text(f"{cpu or 0:5.1f}% ").append(sparkline(self.cpu), style="cyan"))
             t.add_row("Memory", Text(f"{mem or 0:5.0f}M ").append(sparkline(self.mem), style="magenta"))
-            if sup.get("browser_processes") is not None:
-                t.add_row("Browser", Text(f"{sup.get('browser_processes')} processes"))
+            if prog.get("browser_processes") is not None:
+                t.add_row("Browser", Text(f"{prog.get('browser_processes')} processes"))
         login = info.get("login") or ("waiting for QR scan" if w.get("qr") else None)
         if w and w.get("state") != "stopped":
             style = "green" if login in ("logged_in", "logged in") else "bold yellow"

@@ -4,6 +4,10 @@
  * (a #startup screen for boot_time seconds), then polls /__sim__/app/state and
  * renders the QR landing, the "Use here" dialog or the app. Chats open inside
  * the app (wa.me and /send links, chat list, "New chat" field) without a reload.
+ * The server knows this browser profile as one linked device by an id the page keeps
+ * in IndexedDB (as WhatsApp Web keeps its keys there: written at once, so a killed
+ * browser keeps its login) and sends with every call; the state it answers is this
+ * device's login and the chats of the account it is linked to.
  *
  * Two DOM generations (docs/whatsapp-dom.md), chosen per page load:
  *  - "2024": the DOM this project was first written against (classes such as
@@ -117,9 +121,10 @@
 
   const app = document.getElementById('app');
   let view = 'startup';        // startup | landing | usehere | app
-  let state = null;            // last /__sim__/state answer
+  let state = null;            // last /__sim__/app/state answer (this device)
   let pendingSend = null;      // {phone, text} from a /send?phone= page load
   let chatsVersion = -1;
+  let shownAccount = null;     // own number of the account the app is drawn for
   let openToken = 0;
   let currentPhone = null;     // "+DIGITS" of the open chat
   let chat = null;             // the open chat: {phone, name, history (all known), shown (count)}
@@ -163,13 +168,39 @@
   function icon(name, extra) {
     return h('span', Object.assign({ 'data-icon': name, html: ICONS[name] || '' }, extra || {}));
   }
+  // ------------------------------------------------------------------ this device's id (IndexedDB)
+  let deviceId = null;
+  function idb(mode, fn) {
+    return new Promise((resolve) => {
+      let req;
+      try { req = indexedDB.open('wa-sim', 1); } catch (e) { resolve(null); return; }
+      req.onupgradeneeded = () => req.result.createObjectStore('kv');
+      req.onerror = () => resolve(null);
+      req.onsuccess = () => {
+        const db = req.result;
+        const tx = db.transaction('kv', mode);
+        const out = fn(tx.objectStore('kv'));
+        tx.oncomplete = () => { db.close(); resolve(out && 'result' in out ? out.result : null); };
+        tx.onerror = () => { db.close(); resolve(null); };
+      };
+    });
+  }
+  const loadDevice = async () => { deviceId = (await idb('readonly', (st) => st.get('device'))) || null; };
+  function keepDevice(id) {
+    if (id && id !== deviceId) {
+      deviceId = id;
+      idb('readwrite', (st) => { st.put(id, 'device'); });
+    }
+  }
+  const withDevice = (headers) => Object.assign(headers || {}, deviceId ? { 'X-WA-Sim-Device': deviceId } : {});
+
   async function getJSON(url) {
-    const r = await fetch(url, { cache: 'no-store' });
+    const r = await fetch(url, { cache: 'no-store', headers: withDevice() });
     return r.json();
   }
   async function postJSON(url, body) {
     const r = await fetch(url, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body || {}),
+      method: 'POST', headers: withDevice({ 'Content-Type': 'application/json' }), body: JSON.stringify(body || {}),
     });
     return r.json();
   }
@@ -369,6 +400,7 @@
 
   async function finishBoot() {
     let s = null;
+    await loadDevice();
     for (;;) {
       try {
         s = await postJSON('/__sim__/app/qr/start', { lang: LANG });   // a page load gets a fresh QR code
@@ -436,6 +468,7 @@
 
   function apply(s) {
     state = s;
+    if (s.device) keepDevice(s.device);
     if (!s.logged_in) {
       if (view !== 'landing') renderLanding();
       updateQR(s.qr);
@@ -445,7 +478,8 @@
       if (view !== 'usehere') renderUseHere();
       return;
     }
-    if (view !== 'app') {
+    // A device re-linked to another account (e.g. the legacy login took it over) redraws.
+    if (view !== 'app' || s.own_number !== shownAccount) {
       renderApp();
       if (pendingSend) {
         const p = pendingSend;
@@ -493,9 +527,9 @@
             h('li', { text: 'Point your phone to this screen to capture the QR code' })),
           h('p', { class: 'sim-note', text: demo
             ? 'Simulator (demo): press any key to log in, or wait a few seconds.'
-            : 'Simulator: log in with POST /__sim__/login, or:' }),
+            : 'Simulator: scan this code with POST /__sim__/scan {"ref", "number"}, or:' }),
           h('button', { class: 'sim-login', type: 'button', text: 'Simulate scanning the QR code (log in)',
-            onclick: async () => apply(await postJSON('/__sim__/login')) })),
+            onclick: async () => apply(await postJSON('/__sim__/app/scan')) })),
         h('div', { class: 'qr-box' }, qr))));
   }
 
@@ -550,7 +584,7 @@
 
   document.addEventListener('keydown', (e) => {
     if (view === 'landing' && state && state.demo && !e.ctrlKey && !e.metaKey) {
-      postJSON('/__sim__/login').then(apply);
+      postJSON('/__sim__/app/scan').then(apply);
     } else if (view === 'app' && e.key === 'Escape' && !document.querySelector('.modal-slot > *')) {
       const preview = document.getElementById('media-preview');
       if (preview) preview.remove();
@@ -585,10 +619,10 @@
 
   function renderApp() {
     view = 'app';
+    shownAccount = state ? state.own_number : null;
     // WhatsApp Web keeps the account's own id in localStorage ("last-wid-md").
     try {
-      const own = state && state.settings && state.settings.own_number;
-      if (own) localStorage.setItem('last-wid-md', JSON.stringify(`${digitsOf(own)}:12@c.us`));
+      if (shownAccount) localStorage.setItem('last-wid-md', JSON.stringify(`${digitsOf(shownAccount)}:12@c.us`));
     } catch (e) { /* storage off: no own number */ }
     currentPhone = null;
     chat = null;
@@ -1014,7 +1048,7 @@
       const f = job.file;
       const q = new URLSearchParams({ phone: job.phone, id: job.id, name: f.name, caption: job.text,
         type: f.type || '', kind: job.kind || '' });
-      const resp = await fetch('/__sim__/app/send_file?' + q, { method: 'POST', body: f });
+      const resp = await fetch('/__sim__/app/send_file?' + q, { method: 'POST', body: f, headers: withDevice() });
       return resp.json();
     }
     return postJSON('/__sim__/app/send', { phone: job.phone, id: job.id, text: job.text });

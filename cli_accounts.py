@@ -1,0 +1,158 @@
+"""The `accounts` and `login` commands: list the WhatsApp accounts, add, enable or disable
+one (in config.toml; a running supervisor starts or stops its worker by itself), and log
+one in from a plain terminal (its QR, redrawn as it rotates, until it is scanned)."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from typing import Any, Callable
+
+import config as configmod
+
+LOGIN_POLL = 0.5  # seconds between two looks at the account's worker row
+
+
+def _when(ts: float | None, now: float) -> str:
+    if not ts:
+        return "-"
+    left = ts - now
+    return "now" if left <= 0 else (f"in {left:.0f} s" if left < 120 else time.strftime("%H:%M", time.localtime(ts)))
+
+
+def cmd_accounts(args: argparse.Namespace, load: Callable[[argparse.Namespace], Any],
+                 open_store: Callable[..., Any]) -> int:
+    cfg = load(args)
+    action = args.action or "list"
+    if action == "add":
+        return _add(args, cfg, open_store)
+    if action in ("enable", "disable"):
+        return _enable(args, cfg, open_store, action == "enable")
+    import overview
+    import supervisor
+
+    store = open_store(cfg, must_exist=False)
+    rows = overview.account_rows(cfg, store, supervisor.status(cfg, store=store),
+                                 paused=lambda name: supervisor.account_paused(cfg, name))
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2))
+        return 0
+    now = time.time()
+    print(f"{'ACCOUNT':<16} {'ENABLED':<7} {'LOGIN':<10} {'WORKER':<10} {'DOING':<18} {'TODAY':>9}  NEXT")
+    for r in rows:
+        cap = f"{r.sent_today}/{r.cap_today}" if r.cap_today else f"{r.sent_today}/-"
+        doing = "paused" if r.paused and r.enabled else r.activity
+        print(f"{r.name:<16} {'yes' if r.enabled else 'no':<7} {r.login:<10} {r.worker:<10} {doing:<18} "
+              f"{cap:>9}  {_when(r.next_send_at, now)}")
+        if r.detail and r.worker in ("fatal", "backoff"):
+            print(f"{'':<16} {configmod.one_line(r.detail, 100)}")
+    if any(r.login != "logged_in" and r.enabled for r in rows):
+        print("Log an account in: python tui.py login NAME")
+    return 0
+
+
+def _add(args: argparse.Namespace, cfg: Any, open_store: Callable[..., Any]) -> int:
+    if not args.name:
+        raise configmod.ConfigError("accounts add: give the new account's NAME")
+    if cfg.path is None:
+        raise configmod.ConfigError("no config file to add the account to")
+    overrides = {"daily_cap": args.daily_cap} if args.daily_cap is not None else {}
+    if args.warmup_days is not None:
+        overrides["warmup_days"] = args.warmup_days
+    configmod.add_account(cfg.path, args.name, profile_dir=args.profile_dir, **overrides)
+    new = configmod.load(cfg.path)
+    if cfg.paths.database.exists():
+        open_store(cfg).sync_accounts({a.name: a.enabled for a in new.all_accounts()})
+    acc = new.get_account(args.name)
+    print(f"Added account {acc.name} (browser profile {acc.profile_dir}) to {cfg.path}.")
+    print(f"A running worker supervisor starts its worker by itself; log it in: python tui.py login {acc.name}")
+    return 0
+
+
+def _enable(args: argparse.Namespace, cfg: Any, open_store: Callable[..., Any], on: bool) -> int:
+    if not args.name:
+        raise configmod.ConfigError(f"accounts {'enable' if on else 'disable'}: give the account's NAME")
+    cfg.get_account(args.name)
+    configmod.set_account_enabled(cfg.path, args.name, on)
+    if cfg.paths.database.exists():
+        open_store(cfg).set_account_enabled(args.name, on)
+    if on:
+        print(f"Account {args.name} is enabled: a running supervisor starts its worker.")
+    else:
+        print(f"Account {args.name} is disabled: its worker stops; its login is kept. Its messages in doubt "
+              "wait for it (no other account can tell whether they were sent).")
+    return 0
+
+
+def cmd_login(args: argparse.Namespace, context: Callable[[argparse.Namespace], Any],
+              open_store: Callable[..., Any]) -> int:
+    """Draw the account's QR in this terminal until its worker says it is logged in."""
+    import overview
+    import qrdraw
+    import supervisor
+
+    ctx = context(args)
+    cfg = ctx.cfg
+    acc = cfg.get_account(args.name) if args.name else cfg.all_accounts()[0]
+    if not acc.enabled:
+        raise configmod.ConfigError(f"account {acc.name} is disabled: python tui.py accounts enable {acc.name}")
+    store = open_store(cfg, must_exist=False)
+    st = supervisor.status(cfg, store=store)
+    if not (st and st.get("alive")):
+        print("Starting the worker supervisor in the background…", flush=True)
+        try:
+            supervisor.start_detached(ctx)
+        except supervisor.AlreadyRunning:
+            pass
+    tty = sys.stdout.isatty()
+    shown = None
+    deadline = time.monotonic() + args.timeout if args.timeout else None
+    while True:
+        row = overview.latest_rows(store.workers()).get(acc.name) or {}
+        login = (store.account(acc.name) or {}).get("login")
+        if login == "logged_in" and row.get("state") not in (None, "stopped", "waiting_for_login"):
+            print(f"Account {acc.name} is logged in.")
+            return 0
+        sup = (supervisor.status(cfg, store=store) or {}).get("workers", {}).get(acc.name) or {}
+        if sup.get("state") == "fatal":
+            print(f"The worker of account {acc.name} stopped: {sup.get('fatal_reason')}", file=sys.stderr)
+            return 1
+        qr = row.get("qr") if row.get("state") == "waiting_for_login" else None
+        if qr and qr != shown:
+            shown = qr
+            _draw(qrdraw, qr, acc.name, args.style or cfg.dashboard.qr_style, tty)
+        elif not qr and shown is None and tty:
+            print(f"\rWaiting for the worker of account {acc.name} to show its QR code… ", end="", flush=True)
+        if deadline is not None and time.monotonic() > deadline:
+            print(f"Account {acc.name} was not logged in within {args.timeout:g} s.", file=sys.stderr)
+            return 1
+        time.sleep(LOGIN_POLL)
+
+
+def _draw(qrdraw: Any, data: str, name: str, prefer: str, tty: bool) -> None:
+    cols, rows = shutil.get_terminal_size((80, 24))
+    style = qrdraw.choose(data, cols, rows - 2, prefer)
+    if tty:
+        print("\033[2J\033[H", end="")  # a new code replaces the old one on screen
+    print(f"Account {name}: scan with WhatsApp on your phone (Settings → Linked devices → Link a device)")
+    dark, light = "\033[30;47m", "\033[0m"
+    for line in qrdraw.lines(data, style=style):
+        print(f"{dark}{line}{light}" if tty else line)
+    print("The code changes every ~20 s; this waits until the phone has scanned it (Ctrl-C to leave).", flush=True)
+
+
+def add_parsers(add: Callable[..., argparse.ArgumentParser], cmd_accounts_: Callable, cmd_login_: Callable) -> None:
+    p = add("accounts", cmd_accounts_, "the WhatsApp accounts: list them (login, worker, sent today / cap), "
+                                       "add, enable or disable one")
+    p.add_argument("action", nargs="?", choices=("list", "add", "enable", "disable"))
+    p.add_argument("name", nargs="?", help="the account (add, enable, disable)")
+    p.add_argument("--profile-dir", metavar="DIR", help="add: its browser profile (default profiles/NAME)")
+    p.add_argument("--daily-cap", type=int, metavar="N", help="add: its own daily cap")
+    p.add_argument("--warmup-days", type=int, metavar="N", help="add: grow its cap over its first N days")
+    p.add_argument("--json", action="store_true")
+    p = add("login", cmd_login_, "log an account in: its QR code in this terminal until the phone scans it")
+    p.add_argument("name", nargs="?", help="the account (default: the first one)")
+    p.add_argument("--style", choices=("auto", "half", "sextant"), help="how to draw the QR (default: config)")
+    p.add_argument("--timeout", type=float, default=0, metavar="S", help="give up after S seconds (default: never)")

@@ -1,0 +1,58 @@
+"""The accounts table: one row per WhatsApp account (its worker, login, sent today / cap,
+next send). Shown when there is more than one account; the cursor chooses whose worker
+the worker panel shows, and `a` pauses or resumes the selected account."""
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.widgets import DataTable
+
+from ..fmt import STATUS_STYLE, duration
+from ..messages import AccountSelected
+from ..snapshot import Snapshot
+from .difftable import DiffTable, styled
+
+COLUMNS = [("Account", "name", 12), ("Worker", "worker", 9), ("Login", "login", 10),
+           ("Today", "today", 9), ("Next", "next", 6)]
+LOGIN_STYLE = {"logged_in": "green", "logged_out": "bold yellow", "unknown": "dim"}
+
+
+def account_cells(a: Any, now: float) -> tuple:
+    worker = "paused" if a.paused and a.enabled else (a.worker if a.enabled else "disabled")
+    today = f"{a.sent_today}/{a.cap_today}" if a.cap_today else f"{a.sent_today}/-"
+    full = bool(a.cap_today) and a.sent_today >= a.cap_today
+    nxt = duration(a.next_send_at - now) if a.next_send_at and a.next_send_at > now else "-"
+    return (a.name, styled(worker, STATUS_STYLE.get(worker, "yellow" if worker == "paused" else None)),
+            styled(a.login.replace("_", " "), LOGIN_STYLE.get(a.login)), styled(today, "yellow" if full else None),
+            nxt)
+
+
+class AccountsTable(DiffTable):
+    BORDER_TITLE = "Accounts"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(COLUMNS, id="accounts", **kwargs)
+        self._last: str | None = None
+
+    def apply(self, snap: Snapshot) -> None:
+        self.display = snap.many_accounts
+        self.sync([(a.name, account_cells(a, snap.at)) for a in snap.accounts])
+        self.styles.height = min(len(snap.accounts), 5) + 2  # top border, header, rows
+        waiting = sum(1 for a in snap.accounts if a.enabled and a.login != "logged_in")
+        self.border_title = f"Accounts · {waiting} to log in (L)" if waiting else "Accounts"
+        self._announce()
+
+    def selected_account(self) -> str | None:
+        return self.selected_key()
+
+    def _announce(self) -> None:
+        name = self.selected_key()
+        if name != self._last:
+            self._last = name
+            self.post_message(AccountSelected(name))
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._announce()
