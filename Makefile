@@ -31,6 +31,7 @@ bench: setup
 	$(PY) bench/bench_worker.py
 	$(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_doctor.py
+	$(PY) bench/bench_accounts.py
 
 setup: system-packages $(STAMP)
 
