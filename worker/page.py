@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
@@ -153,7 +153,12 @@ class WhatsAppPage:
         el = self.js(JS.FIND, key, visible)
         if el is None:
             return False
-        click_element(self.driver, el)
+        try:
+            click_element(self.driver, el)
+        except StaleElementReferenceException:
+            # Redrawn between finding and clicking (a dialog closing by itself): not clicked;
+            # the caller looks at the page again.
+            return False
         return True
 
     def key_failed(self, key: str, detail: str) -> None:
