@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import config as configmod
+import dburl
 import safefiles
 
 EXIT_USAGE = 2
@@ -34,8 +35,8 @@ def _context(args: argparse.Namespace) -> configmod.RunContext:
         args.ctx = configmod.resolve(args.config, args.db)
         cfg = args.ctx.cfg
         db = cfg.paths.database
-        warning = safefiles.exposure_warning(
-            [p for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), cfg.paths.log_dir, cfg.paths.run_dir)])
+        files = [] if dburl.is_url(db) else [db, Path(f"{db}-wal"), Path(f"{db}-shm")]
+        warning = safefiles.exposure_warning([*files, cfg.paths.log_dir, cfg.paths.run_dir])
         if warning:
             print(warning, file=sys.stderr)
     return args.ctx
@@ -57,7 +58,7 @@ def _open_store(cfg: configmod.Config, *, must_exist: bool = True):
     from store import Store
 
     db = cfg.paths.database
-    if must_exist and not db.exists():
+    if must_exist and not dburl.exists(db):
         raise CliError(f"{db}: no database yet (import a contact file first)")
     return Store(db)
 
@@ -171,7 +172,7 @@ def _import(args: argparse.Namespace) -> int:
     start_at = _parse_start(args.start_at)
     accounts = [cfg.get_account(a).name for a in dict.fromkeys(args.accounts or [])]  # unknown: one line, exit 2
     region = _region(args, cfg)
-    db_exists = cfg.paths.database.exists()
+    db_exists = dburl.exists(cfg.paths.database)
     optouts: frozenset[str] = frozenset()
     if db_exists:
         store = _open_store(cfg)
@@ -231,7 +232,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     cfg = _load_config(args)
-    if not cfg.paths.database.exists():
+    if not dburl.exists(cfg.paths.database):
         jobs: list[dict[str, Any]] = []
     else:
         jobs = _open_store(cfg).jobs()
@@ -391,7 +392,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
     cfg = _load_config(args)
     if args.account:
         cfg.get_account(args.account)  # a name that is not in the config: one line, exit 2
-    if not cfg.paths.database.exists():
+    if not dburl.exists(cfg.paths.database):
         print("Sending is not stopped.")
         return 0
     store = _open_store(cfg)
@@ -446,7 +447,7 @@ def cmd_optout(args: argparse.Namespace) -> int:
     cfg = _load_config(args)
     region = _region(args, cfg)
     if args.action == "list":
-        if not cfg.paths.database.exists():
+        if not dburl.exists(cfg.paths.database):
             rows: list[dict[str, Any]] = []
         else:
             rows = _open_store(cfg).optouts()
@@ -502,6 +503,42 @@ def cmd_login(args: argparse.Namespace) -> int:
     return cli_accounts.cmd_login(args, _context, _open_store)
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Copy this (SQLite) database into an empty PostgreSQL database."""
+    import supervisor
+    from store import Store
+    from store.migrate import copy_database, message_statuses
+
+    cfg = _load_config(args)
+    src_db = cfg.paths.database
+    if not dburl.is_url(args.to):
+        raise CliError(f"--to: must be a postgresql://user@host/db URL, not {configmod.one_line(args.to, 60)!r}")
+    if dburl.is_url(src_db):
+        raise CliError(f"{dburl.redact(src_db)}: the database to copy from must be an SQLite file")
+    if not dburl.exists(src_db):
+        raise CliError(f"{src_db}: no database to copy")
+    st = supervisor.status(cfg)
+    if st and st.get("alive"):
+        raise CliError("the supervisor is running on this database: stop it first (python tui.py worker, Ctrl-C)")
+    src = Store(src_db)
+    dst = Store(args.to)
+    result = copy_database(src, dst)
+    statuses = (message_statuses(src), message_statuses(dst))
+    print(f"copied {src_db} -> {dburl.redact(args.to)}")
+    print(f"{'TABLE':<14} {'SQLITE':>10} {'POSTGRESQL':>11}")
+    for table, (a, b) in result.items():
+        print(f"{table:<14} {a:>10} {b:>11}{'' if a == b else '  MISMATCH'}")
+    for status in sorted(set(statuses[0]) | set(statuses[1])):
+        a, b = statuses[0].get(status, 0), statuses[1].get(status, 0)
+        print(f"  {status:<12} {a:>10} {b:>11}{'' if a == b else '  MISMATCH'}")
+    same = all(a == b for a, b in result.values()) and statuses[0] == statuses[1]
+    if not same:
+        print("error: the copy differs from the source (see MISMATCH above)", file=sys.stderr)
+        return 1
+    print(f"Use it: [paths] database = \"{dburl.redact(args.to)}\" in the config of every host")
+    return 0
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import dashboard
 
@@ -514,7 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
                         help=f"config file (default: ${configmod.ENV_VAR} or config.toml)")
     common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                        help="database file (overrides [paths] database)")
+                        help="database file or postgresql:// URL (overrides [paths] database)")
 
     parser = argparse.ArgumentParser(
         prog="python tui.py", parents=[common],
@@ -582,6 +619,9 @@ def build_parser() -> argparse.ArgumentParser:
     import cli_accounts
 
     cli_accounts.add_parsers(add, cmd_accounts, cmd_login)
+    p = add("migrate", cmd_migrate, "copy this SQLite database into an empty PostgreSQL database "
+                                    "(several hosts share it)")
+    p.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db (a new, empty database)")
     p = add("worker", cmd_worker, "run the supervised worker(s) in the foreground (headless; Ctrl-C stops)")
     p = add("simulator", cmd_simulator, "run the local WhatsApp Web simulator (see `simulator --help`)")
     p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)

@@ -11,6 +11,7 @@ import time
 from typing import Any, Callable
 
 import config as configmod
+import dburl
 
 LOGIN_POLL = 0.5  # seconds between two looks at the account's worker row
 
@@ -40,15 +41,16 @@ def cmd_accounts(args: argparse.Namespace, load: Callable[[argparse.Namespace], 
         print(json.dumps([r.to_dict() for r in rows], indent=2))
         return 0
     now = time.time()
-    print(f"{'ACCOUNT':<16} {'ENABLED':<7} {'LOGIN':<10} {'WORKER':<10} {'DOING':<18} {'TODAY':>9}  NEXT")
+    print(f"{'ACCOUNT':<16} {'HOST':<12} {'ENABLED':<7} {'LOGIN':<10} {'WORKER':<10} {'DOING':<18} "
+          f"{'TODAY':>9}  NEXT")
     for r in rows:
         cap = f"{r.sent_today}/{r.cap_today}" if r.cap_today else f"{r.sent_today}/-"
         doing = "paused" if r.paused and r.enabled else r.activity
-        print(f"{r.name:<16} {'yes' if r.enabled else 'no':<7} {r.login:<10} {r.worker:<10} {doing:<18} "
-              f"{cap:>9}  {_when(r.next_send_at, now)}")
-        if r.detail and r.worker in ("fatal", "backoff"):
+        print(f"{r.name:<16} {r.host:<12} {'yes' if r.enabled else 'no':<7} {r.login:<10} {r.worker:<10} "
+              f"{doing:<18} {cap:>9}  {_when(r.next_send_at, now)}")
+        if r.detail and (r.worker in ("fatal", "backoff") or r.lost):
             print(f"{'':<16} {configmod.one_line(r.detail, 100)}")
-    if any(r.login != "logged_in" and r.enabled for r in rows):
+    if any(r.login != "logged_in" and r.enabled and not r.remote for r in rows):
         print("Log an account in: python tui.py login NAME")
     return 0
 
@@ -63,7 +65,7 @@ def _add(args: argparse.Namespace, cfg: Any, open_store: Callable[..., Any]) -> 
         overrides["warmup_days"] = args.warmup_days
     configmod.add_account(cfg.path, args.name, profile_dir=args.profile_dir, **overrides)
     new = configmod.load(cfg.path)
-    if cfg.paths.database.exists():
+    if dburl.exists(cfg.paths.database):
         open_store(cfg).sync_accounts({a.name: a.enabled for a in new.all_accounts()})
     acc = new.get_account(args.name)
     print(f"Added account {acc.name} (browser profile {acc.profile_dir}) to {cfg.path}.")
@@ -76,7 +78,7 @@ def _enable(args: argparse.Namespace, cfg: Any, open_store: Callable[..., Any], 
         raise configmod.ConfigError(f"accounts {'enable' if on else 'disable'}: give the account's NAME")
     cfg.get_account(args.name)
     configmod.set_account_enabled(cfg.path, args.name, on)
-    if cfg.paths.database.exists():
+    if dburl.exists(cfg.paths.database):
         open_store(cfg).set_account_enabled(args.name, on)
     if on:
         print(f"Account {args.name} is enabled: a running supervisor starts its worker.")

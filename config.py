@@ -28,6 +28,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
+import dburl
+
 ENV_VAR = "WA_SENDER_CONFIG"
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_PATH = PROJECT_DIR / "config.toml"
@@ -79,7 +81,8 @@ def exit_on_user_error(main: Callable[..., int]) -> Callable[..., int]:
 
 @dataclass(frozen=True)
 class PathSettings:
-    database: Path = Path("data/wa_sender.db")
+    # An SQLite file, or a `postgresql://user@host/db` URL (a str) for several hosts.
+    database: Path | str = Path("data/wa_sender.db")
     run_dir: Path = Path("run")
     log_dir: Path = Path("logs")
 
@@ -366,7 +369,7 @@ class Config:
         return resolve_selectors(self.selectors, self.words())
 
     def with_database(self, db: str | Path) -> "Config":
-        return dataclasses.replace(self, paths=dataclasses.replace(self.paths, database=Path(db).resolve()))
+        return dataclasses.replace(self, paths=dataclasses.replace(self.paths, database=dburl.normalize(db)))
 
 
 _LABEL_RE = re.compile(r"\{([^{}]+)\}")
@@ -462,6 +465,10 @@ def _coerce(check: _Checker, section: str, key: str, value: Any, default: Any) -
     if isinstance(default, (str, Path)):
         if not isinstance(value, str) or not value.strip():
             raise check.fail(section, key, f"must be a non-empty string, not {value!r}")
+        if (section, key) == ("paths", "database") and dburl.is_url(value):
+            return value.strip()
+        if (section, key) == ("paths", "database") and "://" in value:
+            raise check.fail(section, key, f"must be a file path or a postgresql:// URL, not {value!r}")
         return Path(value) if isinstance(default, Path) else value
     raise AssertionError(f"unhandled default type for {section}.{key}")
 
@@ -672,7 +679,7 @@ class RunContext:
 
     config_path: Path
     config_source: str         # "--config", "$WA_SENDER_CONFIG" or "default"
-    db_override: Path | None   # --db, if given
+    db_override: Path | str | None   # --db, if given (a file or a postgresql:// URL)
     cfg: Config
 
     @property
@@ -704,7 +711,9 @@ def resolve(config: str | Path | None = None, db: str | Path | None = None) -> R
     cfg = load(path)
     override = None
     if db:
-        override = Path(db).expanduser().resolve()
+        if "://" in str(db) and not dburl.is_url(db):
+            raise ConfigError(f"--db: must be a file path or a postgresql:// URL, not {db!r}")
+        override = dburl.normalize(db)
         cfg = cfg.with_database(override)
     return RunContext(config_path=path, config_source=source, db_override=override, cfg=cfg)
 

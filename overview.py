@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import config as configmod
+import runfiles
 
 
 @dataclass
@@ -23,6 +24,13 @@ class AccountRow:
     next_send_at: float | None
     paused: bool
     detail: str = ""
+    host: str = ""           # where its worker runs
+    remote: bool = False     # another host's account: paused and stopped there
+    lost: bool = False       # its worker's heartbeat went stale without a stop
+
+    @property
+    def here(self) -> bool:
+        return not self.remote
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,6 +63,7 @@ def account_rows(cfg: Any, store: Any, sup: dict[str, Any] | None, *, now: float
     programs = (sup or {}).get("workers") or {}
     alive = bool(sup and sup.get("alive", True) and sup.get("state") != "stopped")
     out = []
+    here = runfiles.host_name()
     for acc in cfg.all_accounts():
         rec = known.get(acc.name) or {}
         row = rows.get(acc.name) or {}
@@ -68,5 +77,33 @@ def account_rows(cfg: Any, store: Any, sup: dict[str, Any] | None, *, now: float
             activity=row.get("state", "-") if running_row else "-", sent_today=sent.get(acc.name, 0),
             cap_today=cap, next_send_at=info.get("next_send_at") if running_row else None,
             paused=bool(paused(acc.name)) if paused else bool(prog and prog.get("paused")),
-            detail=(prog or {}).get("fatal_reason") or (info.get("detail") if running_row else "") or ""))
+            detail=(prog or {}).get("fatal_reason") or (info.get("detail") if running_row else "") or "",
+            host=here))
+    local = {a.name for a in out}
+    for name in sorted((set(known) | set(rows)) - local):
+        row = rows.get(name)
+        if not row or (row.get("host") or here) == here:
+            continue  # an account this host no longer configures: nothing runs it
+        out.append(remote_row(name, known.get(name) or {}, row, sent.get(name, 0), now))
     return out
+
+
+def remote_row(name: str, rec: dict[str, Any], row: dict[str, Any], sent_today: int, now: float) -> AccountRow:
+    """Another host's account, as its worker row tells it."""
+    host = row.get("host") or "?"
+    info = row.get("info") or {}
+    stopped = row.get("state") == "stopped"
+    age = now - (row.get("heartbeat_at") or 0)
+    lost = not stopped and age > runfiles.LOST_AFTER
+    if lost:
+        detail = (f"host {host} lost: no heartbeat for {age:.0f} s; messages in doubt wait for account {name} "
+                  "to come back (on any host with its profile)")
+    else:
+        detail = f"runs on host {host}: pause or stop this account there (its signal files)"
+    live = not stopped and not lost
+    return AccountRow(
+        name=name, enabled=bool(rec.get("enabled", 1)), login=rec.get("login") or "unknown",
+        worker="lost" if lost else ("stopped" if stopped else "running"),
+        activity=row.get("state", "-") if live else "-", sent_today=sent_today,
+        cap_today=int(info.get("cap_today") or 0), next_send_at=info.get("next_send_at") if live else None,
+        paused=False, detail=detail, host=host, remote=True, lost=lost)

@@ -10,6 +10,7 @@ every account, a global `restart` is handed to every account by the supervisor.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 # Signal files.
@@ -29,6 +30,12 @@ TAG_VAR = "WA_SENDER_TAG"                 # unique per worker start
 RUN_DIR_VAR = "WA_SENDER_RUN_DIR"         # the run directory of the supervisor that started it
 ACCOUNT_VAR = "WA_SENDER_ACCOUNT"         # the account the worker sends for
 SUPERVISOR_PID_VAR = "WA_SENDER_SUPERVISOR_PID"  # the worker stops when this process is gone
+# The name this host goes by in a shared (PostgreSQL) database; default: its hostname.
+# Set it where hostnames say nothing (containers), or to run several "hosts" on one machine.
+HOST_VAR = "WA_SENDER_HOST"
+# A worker row whose heartbeat (every 5 s at most) is this old, not marked stopped: its
+# process or its whole host is gone ("lost").
+LOST_AFTER = 30.0
 
 # Worker exit codes.
 EXIT_OK = 0        # stopped on request
@@ -68,3 +75,12 @@ def clear_flag(run_dir: str | os.PathLike[str], name: str) -> bool:
         return True
     except FileNotFoundError:
         return False
+
+
+def host_name() -> str:
+    return os.environ.get(HOST_VAR, "").strip() or socket.gethostname()
+
+
+def supervisor_doc(host: str | None = None) -> str:
+    """The store document holding one host's supervisor state (hosts share a database)."""
+    return f"supervisor@{host or host_name()}"

@@ -5,7 +5,7 @@ Entry points: `run()` (the dashboard) and `dashboard.demo.run_demo()` (`python t
 """
 from __future__ import annotations
 
-from pathlib import Path
+import dburl
 
 
 def run(ctx: object, *, demo: object | None = None) -> int:
@@ -16,8 +16,8 @@ def run(ctx: object, *, demo: object | None = None) -> int:
 
     cfg = ctx.cfg  # type: ignore[attr-defined]
     # An existing database is read without importing dataset first: a faster start.
-    db_path = Path(cfg.paths.database)
-    store = ReadMostlyStore(db_path) if db_path.exists() else Store(db_path)
+    db = cfg.paths.database
+    store = ReadMostlyStore(db) if dburl.exists(db) else Store(db)
     app = WaSenderApp(ctx, store=store, demo=demo)
     app.run()
     if app.exit_note:

@@ -502,6 +502,11 @@ class WaSenderApp(App[int]):
         if name is None:
             self.notify("No account.", timeout=3)
             return
+        row = next((a for a in self.snapshot.accounts if a.name == name), None)
+        if row is not None and row.remote:
+            self.notify(f"Account {name} runs on host {row.host}: pause it there (its run/accounts/{name}/pause "
+                        "file); jobs pause here for every host (p)", timeout=6)
+            return
 
         def do() -> str:
             import supervisor

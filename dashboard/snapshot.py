@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import overview
+import runfiles
 import supervisor
 from store.progress import ETA_SAMPLES, eta_seconds, open_count
 
@@ -173,7 +174,7 @@ class SnapshotReader:
                 return sup, bool(sup and sup.get("alive"))
             except Exception:
                 pass
-        sup = self.store.get_doc("supervisor")
+        sup = self.store.get_doc(runfiles.supervisor_doc())
         alive = bool(sup and sup.get("pid") and sup.get("state") != "stopped" and pid_alive(sup["pid"]))
         return sup, alive
 

@@ -1,4 +1,6 @@
-"""Schema of the shared database (SQLite). All DDL of the project lives here."""
+"""Schema of the shared database. All DDL of the project lives here, in SQLite's
+spelling; `dialect.Postgres.ddl` rewrites the types for PostgreSQL and swaps the
+trigger for PG_COUNTS_TRIGGER. One version number and one upgrade path for both."""
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -7,7 +9,7 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Upgrades of an existing database, by the version they lead to (a new database is
 # created by DDL at the newest version). Each runs in the schema transaction.
@@ -23,6 +25,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: (
         "ALTER TABLE messages ADD COLUMN account TEXT",
         "UPDATE messages SET account = 'default' WHERE claimed_by IS NOT NULL",
+        "DROP TABLE IF EXISTS workers",
+    ),
+    # Several hosts on one PostgreSQL database: the host a worker runs on. Worker rows are
+    # live state only: recreated (by the DDL) with the column.
+    4: (
         "DROP TABLE IF EXISTS workers",
     ),
 }
@@ -120,7 +127,8 @@ DDL = (
         browser_pids TEXT,
         info TEXT,
         stopped_at REAL,
-        account TEXT
+        account TEXT,
+        host TEXT
     )""",
     # The WhatsApp accounts: enabled in the config, their login as their worker last saw
     # it, and the day they first sent (the warm-up counts from it).
@@ -149,4 +157,23 @@ DDL = (
         data TEXT NOT NULL,
         updated_at REAL NOT NULL
     )""",
+)
+
+# PostgreSQL's counter trigger. The two counter rows are updated in status order: two
+# transactions moving messages in opposite directions (a claim, a message given back)
+# then lock them in the same order and cannot deadlock.
+PG_COUNTS_TRIGGER = (
+    """CREATE OR REPLACE FUNCTION wa_job_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF OLD.status < NEW.status THEN
+            UPDATE job_counts SET n = n - 1 WHERE job_id = OLD.job_id AND status = OLD.status;
+            UPDATE job_counts SET n = n + 1 WHERE job_id = NEW.job_id AND status = NEW.status;
+        ELSE
+            UPDATE job_counts SET n = n + 1 WHERE job_id = NEW.job_id AND status = NEW.status;
+            UPDATE job_counts SET n = n - 1 WHERE job_id = OLD.job_id AND status = OLD.status;
+        END IF;
+        RETURN NULL;
+    END $$""",
+    """CREATE OR REPLACE TRIGGER trg_messages_status AFTER UPDATE OF status ON messages
+        FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION wa_job_counts()""",
 )

@@ -1,13 +1,17 @@
-"""The job store: jobs, messages, events, workers and opt-outs in one SQLite database.
+"""The job store: jobs, messages, events, workers and opt-outs in one database: an
+SQLite file, or PostgreSQL for several hosts (dialect.py holds what differs).
 
-All SQL of the project lives in this package. Writes run inside `BEGIN IMMEDIATE`
-(the connection is in autocommit mode, so pysqlite never opens a deferred
-transaction behind our back), which makes a claim one atomic step across processes.
+All SQL of the project lives in this package. Connections are in autocommit mode and
+writes run inside an explicit transaction: `BEGIN IMMEDIATE` on SQLite (so pysqlite
+never opens a deferred one behind our back), which makes a claim one atomic step across
+processes; on PostgreSQL a claim is one `FOR UPDATE SKIP LOCKED` statement and other
+writes take one advisory lock.
 """
 from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -17,8 +21,11 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import orjson
 
+import dburl
+
 from . import states as S
 from .accounts import DEFAULT_ACCOUNT, AccountsMixin
+from .dialect import WRITE_LOCK_KEY, for_url
 from .schema import DDL, MIGRATIONS, PRAGMAS, SCHEMA_VERSION
 
 Row = dict[str, Any]
@@ -26,69 +33,15 @@ Row = dict[str, Any]
 
 class StoreError(Exception):
     """The database cannot be used (a folder, read-only, disk full, locked too long, not a
-    database): one line naming the file, exit status 2; the transaction was rolled back."""
+    database, no server): one line naming it, exit status 2; the transaction was rolled back."""
 
     user_error = True
 
 
-_SQLITE_PROBLEMS = (
-    ("unable to open database file", "cannot open the database (does its folder exist, and may this user write it?)"),
-    ("readonly database", "the database is read-only for this user: check the file's and its folder's permissions"),
-    ("disk is full", "the disk is full: nothing was written; free some space and try again"),
-    ("database is locked", "the database stayed locked by another process for too long; try again"),
-    ("disk i/o error", "a disk error while using the database"),
-    ("file is not a database", "this file is not a database of this tool"),
-    ("database disk image is malformed", "the database file is damaged"),
-)
-
-
-def explain(exc: BaseException, path: Any) -> StoreError | None:
-    """The user-facing StoreError for a database error (also one wrapped by SQLAlchemy)."""
-    orig = getattr(exc, "orig", None) or exc
-    if not isinstance(orig, sqlite3.Error):
-        return None
-    text = str(orig).lower()
-    for needle, meaning in _SQLITE_PROBLEMS:
-        if needle in text:
-            return StoreError(f"{path}: {meaning}")
-    return None
-
-
-@contextmanager
-def _user_errors(path: Any) -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        mapped = explain(exc, path)
-        if mapped is None:
-            raise
-        raise mapped from None
-
-# INDEXED BY: without statistics SQLite prefers ix_messages_job, which walks every sent
-# message of the job before the first queued one (SQLite only; PostgreSQL has no hint).
-CLAIM_SQL = """
-UPDATE messages
-   SET status = 'sending', claimed_by = :worker, account = :account, claimed_at = :now,
-       attempts = attempts + 1, updated_at = :now
- WHERE id = (
-       SELECT m.id
-         FROM jobs AS j CROSS JOIN messages AS m INDEXED BY ix_messages_queue
-        WHERE j.status = 'running'
-          AND (j.start_at IS NULL OR j.start_at <= :now)
-          AND (NOT EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id)
-               OR EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id AND a.account = :account))
-          AND m.job_id = j.id
-          AND m.status IN ('pending', 'retrying')
-          AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= :now)
-        ORDER BY j.id, m.id
-        LIMIT 1)
-   AND status IN ('pending', 'retrying')
-RETURNING id, job_id, phone, name, text, attachment, attempts, claimed_at, account
-"""
-
-
 def _url(target: str | os.PathLike[str]) -> str:
     s = str(target)
+    if dburl.is_url(s):
+        return dburl.sqlalchemy_url(s)
     if "://" in s:
         return s
     return f"sqlite:///{Path(s).resolve()}"
@@ -130,6 +83,9 @@ class Store(AccountsMixin):
             elif not self.path.exists():
                 raise StoreError(f"{self.path}: database not found")
         self.url = url
+        self.dialect = for_url(url)
+        # What error messages name: the file, or the server URL without its password.
+        self.where: Any = self.path if self.path is not None else dburl.redact(target)
         self.read_only = read_only
         self._local = threading.local()
         self._read_conns: list[sqlite3.Connection] = []
@@ -142,19 +98,26 @@ class Store(AccountsMixin):
             return
         import dataset
 
-        self.db = dataset.connect(
-            url,
-            ensure_schema=False,
-            engine_kwargs={
-                # We issue BEGIN IMMEDIATE / COMMIT ourselves.
-                "isolation_level": "AUTOCOMMIT",
-                "connect_args": {"timeout": busy_timeout, "check_same_thread": False},
-            },
-            sqlite_wal_mode=False,  # set below, with the other pragmas
-            on_connect_statements=[*PRAGMAS, f"PRAGMA busy_timeout={int(busy_timeout * 1000)}"],
-        )
+        if self.dialect.name == "sqlite":
+            self.db = dataset.connect(
+                url,
+                ensure_schema=False,
+                engine_kwargs={
+                    # We issue BEGIN IMMEDIATE / COMMIT ourselves.
+                    "isolation_level": "AUTOCOMMIT",
+                    "connect_args": {"timeout": busy_timeout, "check_same_thread": False},
+                },
+                sqlite_wal_mode=False,  # set below, with the other pragmas
+                on_connect_statements=[*PRAGMAS, f"PRAGMA busy_timeout={int(busy_timeout * 1000)}"],
+            )
+        else:
+            self.db = dataset.connect(
+                url, ensure_schema=False,
+                engine_kwargs={"isolation_level": "AUTOCOMMIT",
+                               "connect_args": {"connect_timeout": 10, "application_name": "wa-sender"}},
+            )
         if create:
-            with _user_errors(self.path):
+            with self._errors():
                 self._create_schema()
 
     # ------------------------------------------------------------------ plumbing
@@ -168,19 +131,35 @@ class Store(AccountsMixin):
         raw = getattr(self._local, "raw", None)
         if raw is None:
             if self.db is None:
-                with _user_errors(self.path):
+                with self._errors():
                     raw = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
                                           check_same_thread=False, timeout=self.busy_timeout)
                     raw.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
                 self._read_conns.append(raw)
             else:
-                with _user_errors(self.path):
+                with self._errors():
                     raw = self.db.executable.connection.dbapi_connection
             self._local.raw = raw
         return raw
 
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """A database error that the user can act on becomes one StoreError line."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:
+            meaning = self.dialect.explain(exc)
+            if meaning is None:
+                raise
+            raise StoreError(f"{self.where}: {meaning}") from None
+
     def _q(self, sql: str, **params: Any) -> list[Row]:
-        with _user_errors(self.path):
+        sql = self.dialect.sql(sql)
+        if not sql:
+            return []
+        with self._errors():
             cur = self._raw.execute(sql, params)
             if cur.description is None:
                 return []
@@ -191,9 +170,17 @@ class Store(AccountsMixin):
         rows = self._q(sql, **params)
         return rows[0] if rows else None
 
+    def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """One statement, many rows, `?` parameters: the driver's executemany (SQLAlchemy's
+        per-row overhead would triple an import's time)."""
+        with self._errors():
+            self._raw.cursor().executemany(self.dialect.positional(sql), rows)
+
     @contextmanager
-    def write(self) -> Iterator["Store"]:
-        """A write transaction that holds SQLite's write lock from its first statement."""
+    def write(self, *, serial: bool = True) -> Iterator["Store"]:
+        """A write transaction that holds SQLite's write lock from its first statement; on
+        PostgreSQL the store's advisory lock (unless `serial` is false: the claim, which
+        locks only the row it takes)."""
         if self.read_only:
             raise RuntimeError("this store is read-only")
         depth = getattr(self._local, "depth", 0)
@@ -204,18 +191,20 @@ class Store(AccountsMixin):
             finally:
                 self._local.depth -= 1
             return
-        with _user_errors(self.path):
-            self._raw.execute("BEGIN IMMEDIATE")
+        with self._errors():
+            self._raw.execute(self.dialect.begin)
         self._local.depth = 1
         try:
+            if serial and self.dialect.name == "postgresql":
+                self._q("SELECT pg_advisory_xact_lock(:k)", k=WRITE_LOCK_KEY)
             yield self
-            with _user_errors(self.path):
+            with self._errors():
                 self._raw.execute("COMMIT")
         except BaseException:
             self._local.depth = 0
             try:
                 self._raw.execute("ROLLBACK")
-            except sqlite3.Error:  # SQLite already rolled back (a full disk does that)
+            except Exception:  # already rolled back (SQLite on a full disk; a lost server)
                 pass
             raise
         self._local.depth = 0
@@ -223,18 +212,18 @@ class Store(AccountsMixin):
     def _create_schema(self) -> None:
         """Create a new database at the newest version, or upgrade an older one step by step."""
         with self.write():
-            fresh = self._one("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'messages'") is None
+            fresh = self._one(self.dialect.fresh_sql) is None
             version = SCHEMA_VERSION
             if not fresh:
                 row = self._one("SELECT data FROM kv WHERE name = 'schema_version'")
                 version = int(json.loads(row["data"])) if row else 1
                 if version > SCHEMA_VERSION:
-                    raise RuntimeError(f"{self.path}: database schema {version} is newer than this program "
+                    raise StoreError(f"{self.where}: database schema {version} is newer than this program "
                                        f"({SCHEMA_VERSION}): update the program")
                 for target in range(version + 1, SCHEMA_VERSION + 1):
-                    for statement in MIGRATIONS.get(target, ()):
+                    for statement in self.dialect.ddl(MIGRATIONS.get(target, ())):
                         self._q(statement)
-            for statement in DDL:
+            for statement in self.dialect.ddl(DDL):
                 self._q(statement)
             self._q(
                 "INSERT INTO kv(name, data, updated_at) VALUES ('schema_version', :v, :t) "
@@ -303,7 +292,6 @@ class Store(AccountsMixin):
             job_id = int(row["id"])
             for account in dict.fromkeys(accounts):
                 self._q("INSERT INTO job_accounts(job_id, account) VALUES (:j, :a)", j=job_id, a=account)
-            # The raw driver's executemany: SQLAlchemy's per-row overhead would triple import time.
             insert = ("INSERT INTO messages(job_id, phone, name, columns, text, attachment, status, updated_at) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             counts = dict.fromkeys(S.MESSAGE_STATES, 0)
@@ -318,17 +306,14 @@ class Store(AccountsMixin):
                               _encode(cols) if cols is not None else None,
                               m["text"], m.get("attachment", attachment), st, now))
                 if len(batch) >= 5000:
-                    with _user_errors(self.path):
-                        self._raw.executemany(insert, batch)
+                    self._many(insert, batch)
                     batch = []
             if batch:
-                with _user_errors(self.path):
-                    self._raw.executemany(insert, batch)
+                self._many(insert, batch)
             # Counted while inserting (a GROUP BY would scan the job: there is no full
             # (job_id, status) index); from here on the trigger keeps them.
-            with _user_errors(self.path):
-                self._raw.executemany("INSERT INTO job_counts(job_id, status, n) VALUES (?, ?, ?)",
-                                      [(job_id, st, n) for st, n in counts.items()])
+            self._many("INSERT INTO job_counts(job_id, status, n) VALUES (?, ?, ?)",
+                       [(job_id, st, n) for st, n in counts.items()])
             self._q("UPDATE jobs SET total = :n WHERE id = :job", n=sum(counts.values()), job=job_id)
             self.log_event("job_created", f"job {job_id} {name!r} created", job_id=job_id, at=now)
         return job_id
@@ -410,8 +395,8 @@ class Store(AccountsMixin):
         """Atomically take the next due message of a running job that `account` may send,
         and mark it `sending`, claimed by that worker and account."""
         now = now or time.time()
-        with self.write():
-            row = self._one(CLAIM_SQL, worker=worker_id, account=account, now=now)
+        with self.write(serial=False):
+            row = self._one(self.dialect.claim_sql, worker=worker_id, account=account, now=now)
             if row is not None:
                 self._q("UPDATE workers SET current_message_id = :m WHERE id = :w", m=row["id"], w=worker_id)
         return row
@@ -426,8 +411,8 @@ class Store(AccountsMixin):
               **fields: Any) -> Row:
         """The single place where a message changes status."""
         with self.write():
-            row = self._one("SELECT id, job_id, status, claimed_by, attempts FROM messages WHERE id = :id",
-                            id=message_id)
+            row = self._one("SELECT id, job_id, status, claimed_by, attempts FROM messages WHERE id = :id"
+                            + self.dialect.lock_rows, id=message_id)
             if row is None:
                 raise KeyError(f"no message {message_id}")
             S.check_message(row["status"], new)
@@ -498,7 +483,7 @@ class Store(AccountsMixin):
         with self.write():
             row = self._move(message_id, S.PENDING, now, worker_id=worker_id,
                              claimed_by=None, claimed_at=None, clicked_at=None)
-            self._q("UPDATE messages SET attempts = max(attempts - 1, 0) WHERE id = :id", id=message_id)
+            self._q("UPDATE messages SET attempts = CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END WHERE id = :id", id=message_id)
             self.log_event("released", f"message {message_id} back in the queue: {reason}",
                            job_id=row["job_id"], message_id=message_id, at=now)
 
@@ -600,7 +585,7 @@ class Store(AccountsMixin):
                 if row is None or row["status"] not in (S.RETRYING, S.FAILED):
                     continue
                 moved = self._move(mid, S.PENDING, now, next_attempt_at=None, last_error=reason)
-                self._q("UPDATE messages SET attempts = max(attempts - :n, 0) WHERE id = :id", id=mid, n=int(n))
+                self._q("UPDATE messages SET attempts = CASE WHEN attempts > :n THEN attempts - :n ELSE 0 END WHERE id = :id", id=mid, n=int(n))
                 self._reopen_job(moved["job_id"], now)
                 done.append(mid)
             if done:
@@ -640,7 +625,7 @@ class Store(AccountsMixin):
         with self.write():
             ids = [r["id"] for r in self._q(
                 "SELECT m.id FROM messages m JOIN optouts o ON o.phone = m.phone "
-                "WHERE m.status IN ('pending', 'retrying')")]
+                "WHERE m.status IN ('pending', 'retrying')" + self.dialect.lock_rows)]
             for mid in ids:
                 self._move(mid, S.SKIPPED, now, last_error="opted out")
             return len(ids)
@@ -705,14 +690,14 @@ class Store(AccountsMixin):
 
     # ------------------------------------------------------------------ workers
     def register_worker(self, worker_id: str, pid: int, *, account: str = DEFAULT_ACCOUNT,
-                        now: float | None = None) -> None:
+                        host: str | None = None, now: float | None = None) -> None:
         now = now or time.time()
         self._q(
-            "INSERT INTO workers(id, pid, started_at, heartbeat_at, state, account) "
-            "VALUES (:id, :pid, :now, :now, 'starting', :acc) "
+            "INSERT INTO workers(id, pid, started_at, heartbeat_at, state, account, host) "
+            "VALUES (:id, :pid, :now, :now, 'starting', :acc, :host) "
             "ON CONFLICT(id) DO UPDATE SET pid = :pid, started_at = :now, heartbeat_at = :now, "
-            "state = 'starting', stopped_at = NULL, account = :acc",
-            id=worker_id, pid=pid, now=now, acc=account,
+            "state = 'starting', stopped_at = NULL, account = :acc, host = :host",
+            id=worker_id, pid=pid, now=now, acc=account, host=host or socket.gethostname(),
         )
 
     def heartbeat(self, worker_id: str, *, state: str | None = None, current_message_id: Any = ...,
@@ -805,9 +790,12 @@ class ReadMostlyStore:
 
     def __init__(self, target: str | os.PathLike[str]) -> None:
         self._target = target
-        self.reader = Store(target, read_only=True)
         self._writer: Store | None = None
         self._lock = threading.Lock()
+        if dburl.is_url(target):  # a server: no file to read on the side
+            self._writer = self.reader = Store(target, create=False)
+        else:
+            self.reader = Store(target, read_only=True)
 
     def writer(self) -> Store:
         with self._lock:
@@ -825,5 +813,5 @@ class ReadMostlyStore:
 
     def close(self) -> None:
         self.reader.close()
-        if self._writer is not None:
+        if self._writer is not None and self._writer is not self.reader:
             self._writer.close()

@@ -107,7 +107,7 @@ def _read_state(cfg: Any, store: Any = None) -> dict[str, Any] | None:
     doc = pidfile.read_json(Path(cfg.paths.run_dir) / pidfile.STATE_FILE)
     if doc is None and store is not None:
         try:
-            doc = store.get_doc("supervisor")
+            doc = store.get_doc(runfiles.supervisor_doc())
         except Exception:
             doc = None
     return doc if isinstance(doc, dict) else None

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 import psutil
 
+import dburl
 import runfiles
 from store import Store
 
@@ -62,7 +63,7 @@ def as_context(target: Any) -> Any:
     if isinstance(target, configmod.Config):
         path = Path(target.path or configmod.DEFAULT_PATH).resolve()
         return configmod.RunContext(config_path=path, config_source="caller",
-                                    db_override=Path(target.paths.database), cfg=target)
+                                    db_override=target.paths.database, cfg=target)
     return configmod.resolve(target)
 
 
@@ -148,14 +149,14 @@ class Supervisor:
             try:
                 self.store = Store(self.cfg.paths.database)
             except Exception as exc:
-                raise StartError(f"cannot open the database {self.cfg.paths.database}: {exc}") from None
+                raise StartError(f"cannot open the database {dburl.redact(self.cfg.paths.database)}: {exc}") from None
             self._sync_accounts(self.cfg)
             self._kill_orphans_of_dead_supervisor()
             for name in ("stop", "restart"):
                 if self._file(name).exists():
                     log.info("removing a stale %s file left from before", name)
                     self._unlink(name)
-            self.lock.write_pidfile(config=str(self.config_path), db=str(self.cfg.paths.database),
+            self.lock.write_pidfile(config=str(self.config_path), db=dburl.redact(self.cfg.paths.database),
                                     started_at=self.started_at)
             log.info("supervisor %d started (run dir %s, accounts %s, worker: %s)", os.getpid(), self.run_dir,
                      ", ".join(self.programs) or "none enabled", " ".join(self.worker_cmd))
@@ -185,7 +186,7 @@ class Supervisor:
                 # `rm -rf run/`: the abstract socket still keeps a second supervisor out;
                 # put the files back so that everyone else finds us again.
                 log.warning("the run directory %s or its lock was removed: recreating it", self.run_dir)
-                self.lock.retake(config=str(self.config_path), db=str(self.cfg.paths.database),
+                self.lock.retake(config=str(self.config_path), db=dburl.redact(self.cfg.paths.database),
                                  started_at=self.started_at)
                 self.publish(force=True)
         if mono - self._last_config_check >= 2.0:
@@ -353,7 +354,7 @@ class Supervisor:
             "paused": self._file("pause").exists(),
             "run_dir": str(self.run_dir),
             "config": str(self.config_path),
-            "database": str(self.cfg.paths.database),
+            "database": dburl.redact(self.cfg.paths.database),
             "updated_at": now,
         }
 
@@ -372,7 +373,7 @@ class Supervisor:
             log.warning("cannot write %s: %s", state_file, exc)
         if self.store is not None:
             try:
-                self.store.put_doc("supervisor", snap)
+                self.store.put_doc(runfiles.supervisor_doc(), snap)
             except Exception as exc:
                 self._warn_db(exc)
 

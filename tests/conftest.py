@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.sim_fixtures"]
+pytest_plugins = ["tests.sim_fixtures", "tests.pg_fixtures"]

@@ -155,3 +155,38 @@ async def test_the_new_job_wizard_asks_which_accounts_may_send_it(aenv: Accounts
         await wait_for(pilot, lambda: not isinstance(app.screen, NewJobScreen), what="wizard closed")
     job = next(j for j in aenv.store.jobs() if j["name"] == "for south")
     assert job["accounts"] == ["south"]
+
+
+@aio
+async def test_other_hosts_accounts_are_shown_with_their_host_and_a_vanished_one_as_lost(
+        aenv: AccountsEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(runfiles.HOST_VAR, "hostA")
+    s = aenv.store
+    s.heartbeat("ws", state="waiting", qr=None, now=NOW - 1)  # no QR in the way
+    s.register_worker("hostB:west:7:1", 7, account="west", host="hostB", now=NOW - 50)
+    s.heartbeat("hostB:west:7:1", state="sending", info={"cap_today": 40, "sent_today": 3}, now=NOW - 2)
+    s.register_worker("hostC:east:8:1", 8, account="east", host="hostC", now=NOW - 500)
+    s.heartbeat("hostC:east:8:1", state="sending", now=NOW - 100)
+    app = aenv.app()
+    async with app.run_test(size=(110, 40)) as pilot:
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "@hostB" in text and "lost" in text and "0/40" in text
+        assert "Accounts · 1 to log in (L)" in text  # south; not the other hosts' accounts
+        table = app.query_one("#accounts")
+        table.focus()
+        keys = [table.coordinate_to_cell_key((r, 0)).row_key.value for r in range(table.row_count)]
+        assert keys == ["north", "south", "spare", "east", "west"]
+        for _ in range(3):
+            await pilot.press("down")
+        await settle(pilot, app, 2)
+        text = screen_text(app)
+        assert "Worker · east" in text and "hostC  lost" in text and "no heartbeat for 100 s" in text
+        assert "w starts the worker" not in text  # nothing to start here for another host's account
+        await pilot.press("down")
+        await settle(pilot, app, 2)
+        assert "hostB  another host" in screen_text(app)
+        await pilot.press("a")  # pausing another host's account is done there
+        await settle(pilot, app, 2)
+        assert not runfiles.account_dir(aenv.cfg.paths.run_dir, "west").exists()
+        assert not runfiles.is_set(aenv.cfg.paths.run_dir, runfiles.PAUSE)

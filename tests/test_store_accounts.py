@@ -2,7 +2,6 @@
 uncertain messages are whose, and jobs that wait exactly while no account can send them."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,8 @@ def msgs(n: int, prefix: str = "+1202555") -> list[dict]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "t.db")
+def store(db_target) -> Store:
+    s = Store(db_target)
     yield s
     s.close()
 

@@ -21,6 +21,7 @@ from typing import Any, Callable
 import psutil
 import pytest
 
+import runfiles
 import supervisor
 from store import Store
 from supervisor import pidfile
@@ -197,7 +198,7 @@ def test_crash_at_start_goes_fatal_after_the_budget_not_a_tight_loop(harness) ->
     assert "3 times" in st["fatal_reason"] and st["last_exit"] == 1
     assert h.proc.poll() is None  # the supervisor stays, showing fatal
     # published in the database as well, for the dashboard
-    doc = Store(h.db).get_doc("supervisor")
+    doc = Store(h.db).get_doc(runfiles.supervisor_doc())
     assert doc["state"] == "fatal" and doc["fatal_reason"] == st["fatal_reason"]
     # a manual start clears it: the dashboard's start or `touch run/restart`
     (h.run_dir / "restart").touch()
@@ -533,6 +534,6 @@ def test_one_run_context_reaches_the_detached_supervisor_and_its_worker(harness,
         while (supervisor.status(ctx) or {}).get("database") != str(other) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert supervisor.status(ctx)["database"] == str(other)
-        assert Store(other).get_doc("supervisor")["database"] == str(other)
+        assert Store(other).get_doc(runfiles.supervisor_doc())["database"] == str(other)
     finally:
         assert supervisor.stop(ctx, timeout=15) is True

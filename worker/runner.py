@@ -13,7 +13,6 @@ import logging
 import os
 import random
 import signal
-import socket
 import sys
 import threading
 import time
@@ -51,7 +50,7 @@ class RestartNow(Exception):
 
 def make_worker_id(account: str, start: float | None = None) -> str:
     """host:account:pid:start; unique per worker (two accounts' workers may share a process in tests)."""
-    return f"{socket.gethostname()}:{account}:{os.getpid()}:{int(start or time.time())}"
+    return f"{runfiles.host_name()}:{account}:{os.getpid()}:{int(start or time.time())}"
 
 
 class Worker:
@@ -147,7 +146,7 @@ class Worker:
         self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # A restart asked for before we started is done: this start reads the config anew.
         self.take_restart()
-        self.store.register_worker(self.id, os.getpid(), account=self.account)
+        self.store.register_worker(self.id, os.getpid(), account=self.account, host=runfiles.host_name())
         self.hb.start()
         code = EXIT_CRASH
         try:
@@ -204,6 +203,12 @@ class Worker:
 
     def _run(self) -> int:
         cfg = self.cfg
+        host = runfiles.host_name()
+        other = self.store.account_elsewhere(self.account, host, since=time.time() - runfiles.LOST_AFTER)
+        if other is not None:
+            raise UserError(f"account {self.account} is already sending from host {other['host']} "
+                            f"(its worker's heartbeat is {time.time() - other['heartbeat_at']:.0f} s old): "
+                            "an account runs on one host; give this one another name or stop it there")
         self.wait_while_held()
         self.hb.set("booting", detail="starting the browser")
         self.store.log_event("worker_started", f"worker {self.id} of account {self.account} started "

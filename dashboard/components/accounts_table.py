@@ -23,7 +23,10 @@ def account_cells(a: Any, now: float) -> tuple:
     today = f"{a.sent_today}/{a.cap_today}" if a.cap_today else f"{a.sent_today}/-"
     full = bool(a.cap_today) and a.sent_today >= a.cap_today
     nxt = duration(a.next_send_at - now) if a.next_send_at and a.next_send_at > now else "-"
-    return (a.name, styled(worker, STATUS_STYLE.get(worker, "yellow" if worker == "paused" else None)),
+    style = STATUS_STYLE.get(worker, "yellow" if worker == "paused" else None)
+    if a.remote:  # another host's account: where it runs, or that it is gone
+        worker, style = ("lost", "bold red") if a.lost else (f"@{a.host}", "dim")
+    return (a.name, styled(worker, style),
             styled(a.login.replace("_", " "), LOGIN_STYLE.get(a.login)), styled(today, "yellow" if full else None),
             nxt)
 
@@ -39,7 +42,7 @@ class AccountsTable(DiffTable):
         self.display = snap.many_accounts
         self.sync([(a.name, account_cells(a, snap.at)) for a in snap.accounts])
         self.styles.height = min(len(snap.accounts), 5) + 2  # top border, header, rows
-        waiting = sum(1 for a in snap.accounts if a.enabled and a.login != "logged_in")
+        waiting = sum(1 for a in snap.accounts if a.enabled and a.login != "logged_in" and not a.remote)
         self.border_title = f"Accounts · {waiting} to log in (L)" if waiting else "Accounts"
         self._announce()
 

@@ -71,12 +71,18 @@ class WorkerPanel(Static):
         else:
             state = Text("not running", style="dim")
         t.add_row("Supervisor", state)
+        acc = next((a for a in snap.accounts if a.name == snap.account), None)
+        remote = acc is not None and acc.remote
+        if remote:  # another host's account: only its worker row is known here
+            t.add_row("Host", Text(acc.host, style="bold red" if acc.lost else "bold").append(
+                "  lost" if acc.lost else "  another host", style="red" if acc.lost else "dim"))
+            t.add_row("", Text(one_line(acc.detail, 80), style="red" if acc.lost else "dim"))
         if snap.paused_all:
             t.add_row("Sending", Text("PAUSED (all) — P resumes", style="bold yellow"))
         if prog.get("state") == "fatal" and prog.get("fatal_reason"):
             t.add_row("", Text(one_line(prog["fatal_reason"], 60), style="red"))
         wstate = st(w.get("state") if w else None)
-        if w and w.get("state") != "stopped":
+        if w and w.get("state") != "stopped" and not remote:
             pid = prog.get("worker_pid") or w.get("pid")
             if pid:
                 wstate.append(f"  pid {pid}", style="dim")
@@ -84,7 +90,7 @@ class WorkerPanel(Static):
         if w.get("state") == "needs_attention":  # first: it is why nothing is being sent
             t.add_row("Attention", Text(f"selector {info.get('key')}", style="bold red"))
             t.add_row("", Text("D: doctor · A: try again", style="red"))
-        if snap.supervisor_alive:
+        if snap.supervisor_alive and not remote:
             t.add_row("Uptime", Text(f"{duration(prog.get('uptime'))}  restarts {prog.get('restarts', 0)}"))
             cpu = prog.get("cpu_percent")
             mem = prog.get("memory_mb")
@@ -104,6 +110,6 @@ class WorkerPanel(Static):
             t.add_row("Next send", Text(f"in {duration(nxt - snap.at)}"))
         if info.get("detail") and w.get("state") not in ("stopped", "needs_attention"):
             t.add_row("", Text(one_line(info["detail"], 80), style="dim"))
-        if not snap.supervisor_alive:
+        if not snap.supervisor_alive and not remote:
             t.add_row("", Text("w starts the worker", style="dim"))
         return t
