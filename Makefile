@@ -8,12 +8,12 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test demo worker simulator setup system-packages bench clean
+.PHONY: run test demo worker simulator setup system-packages test-packages bench clean
 
 run: setup
 	$(PY) tui.py
 
-test: setup
+test: setup test-packages
 	$(PY) -m pytest
 
 demo: setup
@@ -25,7 +25,7 @@ worker: setup
 simulator: setup
 	$(PY) tui.py simulator
 
-bench: setup
+bench: setup test-packages
 	$(PY) bench/bench_store.py
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_worker.py
@@ -55,6 +55,23 @@ system-packages:
 	    $(APT) update -qq && $(APT) install -y -qq $$missing; \
 	  else \
 	    echo "missing:$$missing; install Chromium, ChromeDriver and tmux by hand (see README)"; exit 1; \
+	  fi; \
+	fi
+
+# The tests also need PostgreSQL's server programs: they start throw-away clusters with
+# initdb/pg_ctl in temporary folders. Debian's package would also create and start a
+# cluster of its own on port 5432; createcluster.conf tells it not to (when we write it).
+test-packages:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing: postgresql"; \
+	    if [ ! -e /etc/postgresql-common/createcluster.conf ]; then \
+	      $(SUDO) mkdir -p /etc/postgresql-common && \
+	      echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.conf >/dev/null; \
+	    fi; \
+	    $(APT) update -qq && $(APT) install -y -qq postgresql; \
+	  else \
+	    echo "missing: PostgreSQL (its initdb and pg_ctl) for the tests; install it by hand (see README)"; exit 1; \
 	  fi; \
 	fi
 
