@@ -66,9 +66,6 @@ class SQLite:
     def sql(self, text: str) -> str:
         return text
 
-    def positional(self, text: str) -> str:
-        return text
-
     def ddl(self, statements: tuple[str, ...]) -> list[str]:
         return list(statements)
 
@@ -117,9 +114,6 @@ class Postgres:
 
     def sql(self, text: str) -> str:
         return _pg_sql(text)
-
-    def positional(self, text: str) -> str:
-        return text.replace("?", "%s")
 
     def ddl(self, statements: tuple[str, ...]) -> list[str]:
         out: list[str] = []

@@ -1,0 +1,203 @@
+"""What the store's reads return: small typed records, one per kind of row.
+
+Attributes are typed (`job.status` is a `JobStatus`, `message.columns` a dict); each
+record also reads like the mapping it replaced (`row["status"]`, `row.get("name")`,
+`dict(row)`), so callers move to attributes at their own pace, and `to_dict()` /
+`jsonable` give plain JSON.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterator, Mapping, TypeVar
+
+from .states import JobStatus, MessageStatus
+
+R = TypeVar("R", bound="Record")
+
+
+class Record:
+    """A dataclass that reads like a dict."""
+
+    _fields: ClassVar[frozenset[str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+
+    @classmethod
+    def of(cls: type[R], row: Mapping[str, Any]) -> R:
+        """From a database row; columns this record does not know are left out (a newer schema)."""
+        names = cls.field_names()
+        return cls(**{k: v for k, v in row.items() if k in names})
+
+    @classmethod
+    def field_names(cls) -> frozenset[str]:
+        names = cls.__dict__.get("_names")
+        if names is None:
+            names = frozenset(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+            setattr(cls, "_names", names)
+        return names
+
+    # The mapping face.
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.field_names():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in self.field_names():
+            raise KeyError(f"{type(self).__name__} has no field {key!r}")
+        setattr(self, key, value)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in self.field_names() else default
+
+    def keys(self) -> list[str]:
+        return [f.name for f in dataclasses.fields(self)]  # type: ignore[arg-type]
+
+    def values(self) -> list[Any]:
+        return [getattr(self, k) for k in self.keys()]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(k, getattr(self, k)) for k in self.keys()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.field_names()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: jsonable(v) for k, v in self.items()}
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values (a `json.dumps(default=...)` hook too)."""
+    if isinstance(value, Record):
+        return value.to_dict()
+    if isinstance(value, (JobStatus, MessageStatus)):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _job_status(value: Any) -> JobStatus:
+    return JobStatus(value)
+
+
+def _message_status(value: Any) -> MessageStatus | None:
+    return None if value is None else MessageStatus(value)
+
+
+@dataclass(eq=True)
+class Job(Record):
+    id: int
+    name: str
+    status: JobStatus
+    template: str
+    attachment: str | None = None
+    source_file: str | None = None
+    created_at: float = 0.0
+    start_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    total: int = 0
+    counts: dict[str, int] = field(default_factory=dict)   # messages by status
+    accounts: list[str] = field(default_factory=list)      # who may send it (none: any account)
+
+    def __post_init__(self) -> None:
+        self.status = _job_status(self.status)
+
+
+@dataclass(eq=True)
+class Message(Record):
+    """A message row; reads of part of the row (a page, the in-flight list) leave the rest None."""
+
+    id: int
+    job_id: int | None = None
+    phone: str | None = None
+    name: str | None = None
+    columns: dict[str, Any] | None = None
+    text: str | None = None
+    attachment: str | None = None
+    status: MessageStatus | None = None
+    attempts: int | None = None
+    next_attempt_at: float | None = None
+    last_error: str | None = None
+    claimed_by: str | None = None
+    account: str | None = None
+    claimed_at: float | None = None
+    clicked_at: float | None = None
+    sent_at: float | None = None
+    updated_at: float | None = None
+    requeues: int | None = None
+    verify_tries: int | None = None
+    review: str | None = None
+
+    def __post_init__(self) -> None:
+        self.status = _message_status(self.status)
+
+
+@dataclass(eq=True)
+class Claim(Record):
+    """A message just claimed: what the worker needs to send it."""
+
+    id: int
+    job_id: int
+    phone: str
+    name: str | None
+    text: str
+    attachment: str | None
+    attempts: int
+    claimed_at: float
+    account: str
+
+
+@dataclass(eq=True)
+class Event(Record):
+    id: int
+    at: float
+    level: str
+    kind: str
+    job_id: int | None
+    message_id: int | None
+    text: str
+
+
+@dataclass(eq=True)
+class WorkerRow(Record):
+    id: str
+    pid: int
+    started_at: float
+    heartbeat_at: float | None = None
+    state: str = "starting"
+    current_message_id: int | None = None
+    qr: str | None = None
+    browser_pids: list[int] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+    stopped_at: float | None = None
+    account: str | None = None
+    host: str | None = None
+
+
+@dataclass(eq=True)
+class Account(Record):
+    name: str
+    enabled: int = 1
+    login: str = "unknown"
+    login_at: float | None = None
+    first_sent_at: float | None = None
+    updated_at: float = 0.0
+
+
+@dataclass(eq=True)
+class OptOut(Record):
+    phone: str
+    added_at: float
+    reason: str | None = None
