@@ -63,7 +63,17 @@ def _open_store(cfg: configmod.Config, *, must_exist: bool = True):
     return Store(db)
 
 
-def _job(store, job_id: int) -> dict[str, Any]:
+def jsonable(value: Any) -> Any:
+    """json.dumps' hook for the store's typed records."""
+    from store.records import jsonable as plain
+
+    out = plain(value)
+    if out is value:
+        raise TypeError(f"not JSON: {type(value).__name__}")
+    return out
+
+
+def _job(store, job_id: int):
     job = store.get_job(job_id)
     if job is None:
         raise CliError(f"no job {job_id} (see `python tui.py jobs`)")
@@ -237,7 +247,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     else:
         jobs = _open_store(cfg).jobs()
     if args.json:
-        print(json.dumps(jobs, ensure_ascii=False, indent=2))
+        print(json.dumps(jobs, ensure_ascii=False, indent=2, default=jsonable))
         return 0
     if not jobs:
         print("No jobs yet. Create one with: python tui.py import FILE --template TEXT")
@@ -256,9 +266,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = _open_store(cfg)
     job = _job(store, args.job)
     eta = _eta(store, job)
-    job["eta_seconds"] = eta
     if args.json:
-        print(json.dumps(job, ensure_ascii=False, indent=2))
+        print(json.dumps({**job.to_dict(), "eta_seconds": eta}, ensure_ascii=False, indent=2))
         return 0
     print(f"Job {job['id']} {job['name']!r}: {job['status']} ({_progress(job)} of {job['total']})")
     print(f"  created {_fmt_time(job['created_at'])}, started {_fmt_time(job['started_at'])}, "
@@ -371,7 +380,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         return 0
     rows = store.review_list(args.job)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps(rows, ensure_ascii=False, indent=2, default=jsonable))
         return 0
     if not rows:
         print("Nothing to review: no message is waiting for a decision.")
@@ -452,7 +461,7 @@ def cmd_optout(args: argparse.Namespace) -> int:
         else:
             rows = _open_store(cfg).optouts()
         if args.json:
-            print(json.dumps(rows, indent=2))
+            print(json.dumps(rows, indent=2, default=jsonable))
         else:
             for r in rows:
                 print(f"{r['phone']}  {_fmt_time(r['added_at'])}  {r['reason'] or ''}")

@@ -202,8 +202,6 @@ class SnapshotReader:
         current = None
         if worker and worker.get("current_message_id") and worker.get("state") != "stopped":
             current = self.store.message(worker["current_message_id"])
-            if current is not None:
-                current.pop("columns", None)
         if self.last_event_id == 0:
             events = self.store.events(limit=self.events_backlog)
         else:

@@ -10,6 +10,7 @@ import time
 from typing import Any, Mapping
 
 from . import states as S
+from .records import Account
 
 DEFAULT_ACCOUNT = "default"  # the one account of a config without [[accounts]]
 ATTENTION = "attention:"     # kv documents: an account's worker stopped on a failing selector
@@ -107,11 +108,12 @@ class AccountsMixin:
     def set_account_enabled(self, name: str, enabled: bool, *, now: float | None = None) -> None:
         self.sync_accounts({name: enabled}, now=now)
 
-    def accounts(self) -> list[dict[str, Any]]:
-        return self._q("SELECT * FROM accounts ORDER BY name")
+    def accounts(self) -> list[Account]:
+        return [Account.of(r) for r in self._q("SELECT * FROM accounts ORDER BY name")]
 
-    def account(self, name: str) -> dict[str, Any] | None:
-        return self._one("SELECT * FROM accounts WHERE name = :n", n=name)
+    def account(self, name: str) -> Account | None:
+        row = self._one("SELECT * FROM accounts WHERE name = :n", n=name)
+        return Account.of(row) if row is not None else None
 
     def account_elsewhere(self, name: str, host: str, *, since: float) -> dict[str, Any] | None:
         """A live worker of account `name` on another host (heartbeat at or after `since`):

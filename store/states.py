@@ -5,22 +5,49 @@ store calls them), so an illegal move raises instead of silently corrupting a jo
 """
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class IllegalTransition(Exception):
     """A status change that the state machine forbids."""
 
 
-# Message states (DESIGN.md, "Data").
-PENDING = "pending"
-SENDING = "sending"      # claimed and committed; the send click may happen any moment
-SENT = "sent"
-RETRYING = "retrying"    # failed before the click; will be tried again
-FAILED = "failed"        # out of attempts
-INVALID = "invalid"      # number not on WhatsApp
-SKIPPED = "skipped"      # opted out
-UNKNOWN = "unknown"      # the click happened but no tick confirmed it
+class _Status(StrEnum):
+    """Equal to its text (stored as it, compared with it), shown as it."""
 
-MESSAGE_STATES = (PENDING, SENDING, SENT, RETRYING, FAILED, INVALID, SKIPPED, UNKNOWN)
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+class MessageStatus(_Status):
+    """Message states (DESIGN.md, "Data")."""
+
+    PENDING = "pending"
+    SENDING = "sending"      # claimed and committed; the send click may happen any moment
+    SENT = "sent"
+    RETRYING = "retrying"    # failed before the click; will be tried again
+    FAILED = "failed"        # out of attempts
+    INVALID = "invalid"      # number not on WhatsApp
+    SKIPPED = "skipped"      # opted out
+    UNKNOWN = "unknown"      # the click happened but no tick confirmed it
+
+
+class JobStatus(_Status):
+    """Job states (DESIGN.md)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSED = "paused"
+    WAITING = "waiting_for_login"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+PENDING, SENDING, SENT, RETRYING = MessageStatus.PENDING, MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.RETRYING
+FAILED, INVALID, SKIPPED, UNKNOWN = MessageStatus.FAILED, MessageStatus.INVALID, MessageStatus.SKIPPED, MessageStatus.UNKNOWN
+
+MESSAGE_STATES = tuple(MessageStatus)
 QUEUED = (PENDING, RETRYING)
 IN_FLIGHT = (SENDING, UNKNOWN)
 OPEN = (PENDING, RETRYING, SENDING, UNKNOWN)  # a job with any of these is not finished
@@ -41,16 +68,10 @@ MESSAGE_MOVES: dict[str, frozenset[str]] = {
     SKIPPED: frozenset(),
 }
 
-# Job states (DESIGN.md).
-JOB_PENDING = "pending"
-JOB_RUNNING = "running"
-JOB_PAUSED = "paused"
-JOB_WAITING = "waiting_for_login"
-JOB_COMPLETED = "completed"
-JOB_STOPPED = "stopped"
-JOB_FAILED = "failed"
+JOB_PENDING, JOB_RUNNING, JOB_PAUSED, JOB_WAITING = JobStatus.PENDING, JobStatus.RUNNING, JobStatus.PAUSED, JobStatus.WAITING
+JOB_COMPLETED, JOB_STOPPED, JOB_FAILED = JobStatus.COMPLETED, JobStatus.STOPPED, JobStatus.FAILED
 
-JOB_STATES = (JOB_PENDING, JOB_RUNNING, JOB_PAUSED, JOB_WAITING, JOB_COMPLETED, JOB_STOPPED, JOB_FAILED)
+JOB_STATES = tuple(JobStatus)
 
 JOB_MOVES: dict[str, frozenset[str]] = {
     JOB_PENDING: frozenset({JOB_RUNNING, JOB_PAUSED, JOB_STOPPED}),

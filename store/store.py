@@ -26,6 +26,7 @@ import dburl
 from . import states as S
 from .accounts import DEFAULT_ACCOUNT, AccountsMixin
 from .dialect import WRITE_LOCK_KEY, for_url
+from .records import Claim, Event, Job, Message, OptOut, WorkerRow
 from .schema import DDL, MIGRATIONS, PRAGMAS, SCHEMA_VERSION
 
 Row = dict[str, Any]
@@ -252,13 +253,15 @@ class Store(AccountsMixin):
             at=at or time.time(), level=level, kind=kind, job=job_id, msg=message_id, text=text_,
         )
 
-    def events(self, *, limit: int = 50, job_id: int | None = None, after_id: int = 0) -> list[Row]:
+    def events(self, *, limit: int = 50, job_id: int | None = None, after_id: int = 0) -> list[Event]:
         """Newest first."""
         if job_id is None:
-            return self._q("SELECT * FROM events WHERE id > :after ORDER BY id DESC LIMIT :lim",
+            rows = self._q("SELECT * FROM events WHERE id > :after ORDER BY id DESC LIMIT :lim",
                            after=after_id, lim=limit)
-        return self._q("SELECT * FROM events WHERE job_id = :job AND id > :after ORDER BY id DESC LIMIT :lim",
-                       job=job_id, after=after_id, lim=limit)
+        else:
+            rows = self._q("SELECT * FROM events WHERE job_id = :job AND id > :after ORDER BY id DESC LIMIT :lim",
+                           job=job_id, after=after_id, lim=limit)
+        return [Event.of(r) for r in rows]
 
     # ------------------------------------------------------------------ jobs
     def create_job(self, name: str, template: str, messages: Iterable[Mapping[str, Any]], *,
@@ -322,16 +325,18 @@ class Store(AccountsMixin):
             self.log_event("job_created", f"job {job_id} {name!r} created", job_id=job_id, at=now)
         return job_id
 
-    def get_job(self, job_id: int) -> Row | None:
-        job = self._one("SELECT * FROM jobs WHERE id = :id", id=job_id)
-        if job is not None:
-            job["counts"] = self.counts(job_id)
-            job["accounts"] = self.job_accounts(job_id)
+    def get_job(self, job_id: int) -> Job | None:
+        row = self._one("SELECT * FROM jobs WHERE id = :id", id=job_id)
+        if row is None:
+            return None
+        job = Job.of(row)
+        job.counts = self.counts(job_id)
+        job.accounts = self.job_accounts(job_id)
         return job
 
-    def jobs(self) -> list[Row]:
+    def jobs(self) -> list[Job]:
         """Every job with its counts, newest first."""
-        jobs = self._q("SELECT * FROM jobs ORDER BY id DESC")
+        jobs = [Job.of(r) for r in self._q("SELECT * FROM jobs ORDER BY id DESC")]
         counts: dict[int, dict[str, int]] = {}
         for r in self._q("SELECT job_id, status, n FROM job_counts"):
             counts.setdefault(r["job_id"], {})[r["status"]] = r["n"]
@@ -339,15 +344,15 @@ class Store(AccountsMixin):
         for r in self._q("SELECT job_id, account FROM job_accounts ORDER BY job_id, account"):
             accounts.setdefault(r["job_id"], []).append(r["account"])
         for job in jobs:
-            job["counts"] = {st: counts.get(job["id"], {}).get(st, 0) for st in S.MESSAGE_STATES}
-            job["accounts"] = accounts.get(job["id"], [])
+            job.counts = {str(st): counts.get(job.id, {}).get(st, 0) for st in S.MESSAGE_STATES}
+            job.accounts = accounts.get(job.id, [])
         return jobs
 
     def counts(self, job_id: int) -> dict[str, int]:
         """Messages of a job by status, read from the trigger-kept counter table."""
         found = {r["status"]: r["n"] for r in
                  self._q("SELECT status, n FROM job_counts WHERE job_id = :job", job=job_id)}
-        return {st: found.get(st, 0) for st in S.MESSAGE_STATES}
+        return {str(st): found.get(st, 0) for st in S.MESSAGE_STATES}
 
     def set_job_status(self, job_id: int, new: str, *, now: float | None = None) -> str:
         """Move a job to `new`; returns the old status. Illegal moves raise."""
@@ -395,7 +400,7 @@ class Store(AccountsMixin):
         return row["t"] if row else None
 
     # ------------------------------------------------------------------ the queue
-    def claim(self, worker_id: str, *, account: str = DEFAULT_ACCOUNT, now: float | None = None) -> Row | None:
+    def claim(self, worker_id: str, *, account: str = DEFAULT_ACCOUNT, now: float | None = None) -> Claim | None:
         """Atomically take the next due message of a running job that `account` may send,
         and mark it `sending`, claimed by that worker and account."""
         now = now or time.time()
@@ -403,13 +408,14 @@ class Store(AccountsMixin):
             row = self._one(self.dialect.claim_sql, worker=worker_id, account=account, now=now)
             if row is not None:
                 self._q("UPDATE workers SET current_message_id = :m WHERE id = :w", m=row["id"], w=worker_id)
-        return row
+        return Claim.of(row) if row is not None else None
 
-    def message(self, message_id: int) -> Row | None:
+    def message(self, message_id: int) -> Message | None:
         row = self._one("SELECT * FROM messages WHERE id = :id", id=message_id)
-        if row is not None:
-            row["columns"] = _loads(row["columns"])
-        return row
+        if row is None:
+            return None
+        row["columns"] = _loads(row["columns"])
+        return Message.of(row)
 
     def _move(self, message_id: int, new: str, now: float, *, worker_id: str | None = None,
               **fields: Any) -> Row:
@@ -543,13 +549,13 @@ class Store(AccountsMixin):
                            job_id=row["job_id"], message_id=message_id, level="warning", at=now)
             return tries
 
-    def review_list(self, job_id: int | None = None) -> list[Row]:
+    def review_list(self, job_id: int | None = None) -> list[Message]:
         """`unknown` messages (sent or not: nothing proved it), oldest first, for a person to decide."""
         sql = ("SELECT id, job_id, phone, name, text, attachment, status, attempts, claimed_by, claimed_at, "
                "clicked_at, requeues, verify_tries, review, last_error FROM messages WHERE status = 'unknown'")
         if job_id is not None:
-            return self._q(sql + " AND job_id = :j ORDER BY id", j=job_id)
-        return self._q(sql + " ORDER BY id")
+            return [Message.of(r) for r in self._q(sql + " AND job_id = :j ORDER BY id", j=job_id)]
+        return [Message.of(r) for r in self._q(sql + " ORDER BY id")]
 
     def decide(self, message_ids: Iterable[int], *, sent: bool, now: float | None = None) -> list[int]:
         """A person's decision on `unknown` messages: they were sent, or they go back to the
@@ -613,14 +619,14 @@ class Store(AccountsMixin):
         if job and job["status"] in (S.JOB_COMPLETED, S.JOB_FAILED):
             self.set_job_status(job_id, S.JOB_RUNNING, now=now)
 
-    def in_flight(self, *, exclude_workers: Iterable[str] = (), account: str | None = None) -> list[Row]:
+    def in_flight(self, *, exclude_workers: Iterable[str] = (), account: str | None = None) -> list[Message]:
         """Messages in `sending`/`unknown` whose claimer is not among `exclude_workers`;
         with `account`, only that account's (only its chats can tell what happened)."""
         rows = self._q("SELECT id, job_id, phone, text, attachment, status, claimed_by, account, claimed_at, "
                        "clicked_at, attempts, requeues, verify_tries, review "
                        "FROM messages WHERE status IN ('sending', 'unknown') ORDER BY id")
         skip = set(exclude_workers)
-        return [r for r in rows if r["claimed_by"] not in skip
+        return [Message.of(r) for r in rows if r["claimed_by"] not in skip
                 and (account is None or (r["account"] or DEFAULT_ACCOUNT) == account)]
 
     def skip_optouts(self, *, now: float | None = None) -> int:
@@ -651,7 +657,7 @@ class Store(AccountsMixin):
 
     # ------------------------------------------------------------------ reading messages
     def page_messages(self, job_id: int, *, after_id: int | None = None, before_id: int | None = None,
-                      limit: int = 50, status: str | None = None, search: str | None = None) -> list[Row]:
+                      limit: int = 50, status: str | None = None, search: str | None = None) -> list[Message]:
         """One page of a job's messages in id order (keyset pagination: never OFFSET)."""
         where = ["job_id = :job"]
         source = "messages"
@@ -680,16 +686,18 @@ class Store(AccountsMixin):
             f"FROM {source} WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT :lim", **params)
         if order == "DESC":
             rows.reverse()
-        return rows
+        return [Message.of(r) for r in rows]
 
-    def iter_messages(self, job_id: int, batch: int = 2000) -> Iterator[Row]:
+    def iter_messages(self, job_id: int, batch: int = 2000) -> Iterator[Message]:
         last = 0
         while True:
             rows = self._q("SELECT * FROM messages WHERE job_id = :j AND id > :last ORDER BY id LIMIT :lim",
                            j=job_id, last=last, lim=batch)
             if not rows:
                 return
-            yield from rows
+            for r in rows:
+                r["columns"] = orjson.loads(r["columns"]) if r["columns"] else None
+                yield Message.of(r)
             last = rows[-1]["id"]
 
     # ------------------------------------------------------------------ workers
@@ -732,14 +740,14 @@ class Store(AccountsMixin):
         self._q("UPDATE workers SET state = 'stopped', stopped_at = :now, current_message_id = NULL, qr = NULL "
                 "WHERE id = :id", id=worker_id, now=now)
 
-    def workers(self) -> list[Row]:
+    def workers(self) -> list[WorkerRow]:
         rows = self._q("SELECT * FROM workers ORDER BY started_at DESC")
         for r in rows:
             r["browser_pids"] = _loads(r["browser_pids"]) or []
             r["info"] = _loads(r["info"]) or {}
-        return rows
+        return [WorkerRow.of(r) for r in rows]
 
-    def latest_worker(self) -> Row | None:
+    def latest_worker(self) -> WorkerRow | None:
         rows = self.workers()
         return rows[0] if rows else None
 
@@ -757,8 +765,8 @@ class Store(AccountsMixin):
         with self.write():
             return bool(self._q("DELETE FROM optouts WHERE phone = :p RETURNING phone", p=phone))
 
-    def optouts(self) -> list[Row]:
-        return self._q("SELECT phone, added_at, reason FROM optouts ORDER BY phone")
+    def optouts(self) -> list[OptOut]:
+        return [OptOut.of(r) for r in self._q("SELECT phone, added_at, reason FROM optouts ORDER BY phone")]
 
     def optout_set(self) -> frozenset[str]:
         return frozenset(r["phone"] for r in self._q("SELECT phone FROM optouts"))

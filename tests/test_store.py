@@ -484,3 +484,30 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert [r["id"] for r in store.in_flight(account="default")] == [1] and store.in_flight(account="b") == []
     store.close()
     Store(path).close()  # opening it again changes nothing
+
+
+def test_reads_are_typed_records_with_enum_statuses(store: Store) -> None:
+    import json
+
+    from store.records import Claim, Event, Job, Message, WorkerRow, jsonable
+    from store.states import JobStatus, MessageStatus
+
+    job_id = store.create_job("typed", "t", [{"phone": "+12025550100", "text": "hi", "columns": {"City": "Pune"}}])
+    job = store.get_job(job_id)
+    assert isinstance(job, Job) and job.status is JobStatus.RUNNING and job.counts["pending"] == 1
+    claim = store.claim("w")
+    assert isinstance(claim, Claim) and claim.phone == "+12025550100" and claim.attempts == 1
+    msg = store.message(claim.id)
+    assert isinstance(msg, Message) and msg.status is MessageStatus.SENDING and msg.columns == {"City": "Pune"}
+    assert msg["status"] == "sending" and msg.get("nope", 7) == 7 and dict(msg)["claimed_by"] == "w"
+    with pytest.raises(KeyError):
+        msg["nope"]
+    store.register_worker("w", 1, host="h1")
+    assert isinstance(store.workers()[0], WorkerRow) and store.workers()[0].host == "h1"
+    assert all(isinstance(e, Event) for e in store.events())
+    assert [m.status for m in store.page_messages(job_id)] == [MessageStatus.SENDING]
+    # Plain JSON: statuses as their text.
+    out = json.loads(json.dumps(store.jobs(), default=jsonable))
+    assert out[0]["status"] == "running" and out[0]["counts"]["sending"] == 1
+    with pytest.raises(ValueError):
+        JobStatus("nope")
