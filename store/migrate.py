@@ -13,8 +13,8 @@ from .store import Store, StoreError
 
 # In dependency order (foreign keys), with the column that orders a table's rows.
 TABLES = (("jobs", "id"), ("messages", "id"), ("job_counts", "job_id, status"), ("job_accounts", "job_id, account"),
-          ("events", "id"), ("accounts", "name"), ("optouts", "phone"), ("kv", "name"))
-IDENTITY = ("jobs", "messages", "events")
+          ("events", "id"), ("accounts", "name"), ("optouts", "phone"), ("replies", "id"), ("kv", "name"))
+IDENTITY = ("jobs", "messages", "events", "replies")
 # Documents that describe this machine's processes, or the target's own schema.
 SKIP_DOCS = ("schema_version", "supervisor")
 BATCH = 5000

@@ -110,6 +110,15 @@ class Job(Record):
     total: int = 0
     counts: dict[str, int] = field(default_factory=dict)   # messages by status
     accounts: list[str] = field(default_factory=list)      # who may send it (none: any account)
+    replied: int = 0       # numbers that answered
+    optouts: int = 0       # numbers that opted out by reply
+    unclear: int = 0       # replies flagged for a look
+
+    @property
+    def reply_rate(self) -> float | None:
+        """Numbers that answered per message sent (None before the first send)."""
+        sent = self.counts.get("sent", 0)
+        return self.replied / sent if sent else None
 
     def __post_init__(self) -> None:
         self.status = _job_status(self.status)
@@ -201,3 +210,21 @@ class OptOut(Record):
     phone: str
     added_at: float
     reason: str | None = None
+
+
+@dataclass(eq=True)
+class Reply(Record):
+    """An incoming message: what a contact answered."""
+
+    id: int
+    account: str
+    phone: str
+    wa_id: str
+    message_id: int | None = None
+    job_id: int | None = None
+    text: str | None = None
+    kind: str = "text"              # text, image, video, audio, document, sticker
+    attachment_name: str | None = None
+    at: float | None = None         # its time in the chat (minute precision), if read
+    read_at: float = 0.0
+    flag: str | None = None         # optout, unclear, None

@@ -9,7 +9,7 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Upgrades of an existing database, by the version they lead to (a new database is
 # created by DDL at the newest version). Each runs in the schema transaction.
@@ -32,6 +32,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: (
         "DROP TABLE IF EXISTS workers",
     ),
+    # 5: the replies table (created by the DDL).
 }
 
 DDL = (
@@ -146,6 +147,24 @@ DDL = (
         account TEXT NOT NULL,
         PRIMARY KEY (job_id, account)
     ) WITHOUT ROWID""",
+    # What contacts answered: each incoming message once (by its WhatsApp id in that
+    # account's chat), tied to the message of ours it answers.
+    """CREATE TABLE IF NOT EXISTS replies (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        wa_id TEXT NOT NULL,
+        message_id INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+        job_id INTEGER REFERENCES jobs(id) ON DELETE CASCADE,
+        text TEXT,
+        kind TEXT NOT NULL DEFAULT 'text',
+        attachment_name TEXT,
+        at REAL,
+        read_at REAL NOT NULL,
+        flag TEXT,
+        UNIQUE (account, phone, wa_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS ix_replies_job ON replies(job_id, phone)",
     """CREATE TABLE IF NOT EXISTS optouts (
         phone TEXT PRIMARY KEY,
         added_at REAL NOT NULL,

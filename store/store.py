@@ -25,6 +25,7 @@ import dburl
 
 from . import states as S
 from .accounts import DEFAULT_ACCOUNT, AccountsMixin
+from .replies import RepliesMixin
 from .dialect import WRITE_LOCK_KEY, for_url
 from .records import Claim, Event, Job, Message, OptOut, WorkerRow
 from .schema import DDL, MIGRATIONS, PRAGMAS, SCHEMA_VERSION
@@ -57,7 +58,7 @@ def _loads(value: str | None) -> Any:
     return json.loads(value) if value else None
 
 
-class Store(AccountsMixin):
+class Store(AccountsMixin, RepliesMixin):
     """One handle per process (thread-safe: each thread gets its own connection)."""
 
     def __init__(self, target: str | os.PathLike[str], *, create: bool = True, read_only: bool = False,
@@ -332,6 +333,8 @@ class Store(AccountsMixin):
         job = Job.of(row)
         job.counts = self.counts(job_id)
         job.accounts = self.job_accounts(job_id)
+        for k, v in self.reply_stats().get(job_id, {}).items():
+            setattr(job, k, v)
         return job
 
     def jobs(self) -> list[Job]:
@@ -343,9 +346,12 @@ class Store(AccountsMixin):
         accounts: dict[int, list[str]] = {}
         for r in self._q("SELECT job_id, account FROM job_accounts ORDER BY job_id, account"):
             accounts.setdefault(r["job_id"], []).append(r["account"])
+        replies = self.reply_stats()
         for job in jobs:
             job.counts = {str(st): counts.get(job.id, {}).get(st, 0) for st in S.MESSAGE_STATES}
             job.accounts = accounts.get(job.id, [])
+            for k, v in replies.get(job.id, {}).items():
+                setattr(job, k, v)
         return jobs
 
     def counts(self, job_id: int) -> dict[str, int]:
@@ -798,6 +804,7 @@ class ReadMostlyStore:
         "in_flight", "sent_since", "sent_times", "page_messages", "iter_messages",
         "workers", "latest_worker", "optouts", "optout_set", "get_doc", "url", "path", "review_list",
         "accounts", "account", "job_accounts", "sent_by_account", "get_attention", "attentions",
+        "replies", "reply_stats", "reply_targets",
     })
 
     def __init__(self, target: str | os.PathLike[str]) -> None:

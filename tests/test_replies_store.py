@@ -1,0 +1,76 @@
+"""Replies in the store (both backends): each incoming message once, tied to our
+message; an opt-out reply skips that number's pending messages in every job; per-job
+reply figures. And the opt-out word list: the whole reply, in any form, in six languages."""
+from __future__ import annotations
+
+import pytest
+
+from optout_words import OPTOUT, UNCLEAR, Classifier, normalize
+from store import Store
+
+T0 = 1_790_000_000.0
+
+
+@pytest.fixture
+def store(db_target) -> Store:
+    s = Store(db_target)
+    yield s
+    s.close()
+
+
+def sent_job(store: Store, name: str, phones: list[str], account: str = "default", now: float = T0) -> int:
+    job = store.create_job(name, "t", [{"phone": p, "text": f"hi {p}"} for p in phones], now=now)
+    while (m := store.claim("w", account=account, now=now)) is not None:
+        store.mark_sent(m.id, worker_id="w", now=now + 1)
+    return job
+
+
+def test_replies_are_stored_once_and_an_optout_skips_every_pending_message(store: Store) -> None:
+    a, b = "+12025550001", "+12025550002"
+    first = sent_job(store, "first", [a, b])
+    second = store.create_job("second", "t", [{"phone": p, "text": "again"} for p in (a, b)], now=T0 + 10)
+    targets = store.reply_targets([a, b, "+19999999999"], account="default", finished_since=0)
+    assert set(targets) == {a, b} and targets[a]["job_id"] == first
+    items = [{"wa_id": "3A1", "text": "Thanks!", "at": T0 + 60, "flag": None},
+             {"wa_id": "3A2", "text": "Stop!", "at": T0 + 120, "flag": OPTOUT}]
+    new = store.add_replies("default", a, targets[a], items, now=T0 + 130)
+    assert [r.wa_id for r in new] == ["3A1", "3A2"] and new[1].job_id == first and new[1].message_id == targets[a]["id"]
+    assert store.add_replies("default", a, targets[a], items, now=T0 + 200) == []  # read twice: stored once
+    assert len(store.replies(first)) == 2
+    # The opt-out: on the list, its pending message in the second job skipped; b's not.
+    assert a in store.optout_set()
+    assert {m.phone: m.status for m in store.iter_messages(second)} == {a: "skipped", b: "pending"}
+    store.add_replies("default", b, targets[b], [{"wa_id": "3A9", "text": "stop sending me offers pls",
+                                                   "flag": UNCLEAR}], now=T0 + 300)
+    assert b not in store.optout_set()
+    job = store.get_job(first)
+    assert (job.replied, job.optouts, job.unclear, job.reply_rate) == (2, 1, 1, 1.0)
+    assert {j.id: j.replied for j in store.jobs()} == {first: 2, second: 0}
+    kinds = [e.kind for e in store.events(limit=20)]
+    assert "optout_reply" in kinds and "reply_unclear" in kinds
+
+
+def test_only_live_or_recent_jobs_and_only_this_accounts_messages_are_targets(store: Store) -> None:
+    a = "+12025550003"
+    old = sent_job(store, "old", [a], now=T0)
+    store.finish_jobs(now=T0 + 5)
+    assert store.get_job(old).status == "completed"
+    assert store.reply_targets([a], account="default", finished_since=T0 + 100) == {}
+    assert set(store.reply_targets([a], account="default", finished_since=T0)) == {a}
+    assert store.reply_targets([a], account="other", finished_since=0) == {}
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("stop", OPTOUT), ("Stop!", OPTOUT), ("PARAR 🙏", OPTOUT), ("STOP STOP", OPTOUT), ("  Baja. ", OPTOUT),
+    ("Darme de baja", OPTOUT), ("Arrêt", OPTOUT), ("Abmelden", OPTOUT), ("रुको", OPTOUT), ("band karo 🙏", OPTOUT),
+    ("UNSUBSCRIBE", OPTOUT), ("Sair", OPTOUT), ("stop sending me offers pls", UNCLEAR), ("pls stop", UNCLEAR),
+    ("Thanks!", None), ("Quero saber mais", None), ("👍", None), ("stopwatch", None),
+])
+def test_the_whole_reply_decides_in_any_form(text: str, flag: str | None) -> None:
+    assert Classifier().classify(text) == flag
+
+
+def test_normalize_keeps_indic_vowel_signs_and_drops_latin_accents() -> None:
+    assert normalize("Désabonner!!") == "desabonner"
+    assert normalize("बंद करो") == "बंद करो"
+    assert Classifier(["cancel"]).classify("CANCEL") == OPTOUT and Classifier(["cancel"]).classify("stop") is None
