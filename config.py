@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import dburl
+import optout_words
 
 ENV_VAR = "WA_SENDER_CONFIG"
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -152,6 +153,20 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class ReplySettings:
+    """Reading what contacts answer (docs in config.toml)."""
+    enabled: bool = True
+    # Open unread chats to read every new message with its time. Opening a chat marks it
+    # read, so the contact sees blue ticks, as when a person opens it. false: read only
+    # the chat list's one-line preview of the newest message; nothing is marked read.
+    open_chats: bool = True
+    look_every: float = 20.0     # seconds between two looks at the chat list
+    budget: float = 4.0          # a look starts only this long before the next send is due, at least
+    finished_days: float = 7.0   # replies to jobs finished this many days ago are still read
+    optout_words: tuple[str, ...] = optout_words.DEFAULT_WORDS
+
+
+@dataclass(frozen=True)
 class SupervisorSettings:
     start_seconds: float = 10.0
     backoff_initial: float = 1.0
@@ -202,6 +217,7 @@ LANGUAGES: dict[str, dict[str, Any]] = {
         "Read more": "Ler mais", "Click to reload QR code": "Clique para recarregar o código QR",
         "end-to-end encrypted": "ponta a ponta", "open the chat": "abrir a conversa",
         "Computer not connected": "Computador não conectado",
+        "unread": "não lida", "Chat list": "Lista de conversas",
     }},
     "de-DE": {"date_order": "DMY", "labels": {
         "You": "Du", "Send": "Senden", "Type a message": "Nachricht eingeben", "Attach": "Anhängen",
@@ -211,6 +227,7 @@ LANGUAGES: dict[str, dict[str, Any]] = {
         "Click to reload QR code": "Klicke, um den QR-Code neu zu laden",
         "end-to-end encrypted": "Ende-zu-Ende", "open the chat": "Chat konnte nicht",
         "Computer not connected": "Computer nicht verbunden",
+        "unread": "ungelesen", "Chat list": "Chatliste",
     }},
     "es-ES": {"date_order": "DMY", "labels": {
         "You": "Tú", "Send": "Enviar", "Type a message": "Escribe un mensaje", "Attach": "Adjuntar",
@@ -219,11 +236,12 @@ LANGUAGES: dict[str, dict[str, Any]] = {
         "Read more": "Leer más", "Click to reload QR code": "Haz clic para volver a cargar el código QR",
         "end-to-end encrypted": "extremo a extremo", "open the chat": "abrir el chat",
         "Computer not connected": "Computadora no conectada",
+        "unread": "no leído", "Chat list": "Lista de chats",
     }},
 }
 LABELS = ("You", "Send", "Type a message", "Attach", "Add a caption", "Use here", "OK", "invalid",
           "Trying to reach phone", "Phone not connected", "Read more", "Click to reload QR code",
-          "end-to-end encrypted", "open the chat", "Computer not connected")
+          "end-to-end encrypted", "open the chat", "Computer not connected", "unread", "Chat list")
 
 _ICON_OUT = "span[data-icon='msg-time'], span[data-icon='msg-check'], span[data-icon='msg-dblcheck']"
 
@@ -300,6 +318,13 @@ DEFAULT_SELECTORS: dict[str, tuple[str, ...]] = {
         "div[contenteditable='true'][aria-label*='caption']",
     ),
     "media_send": ("span[data-icon='wds-ic-send-filled']", "div[role='button'][aria-label='{Send}']"),
+    # The chat list: a chat's row (2024: list items; 2026: grid rows), its unread badge
+    # (the count, labelled "3 unread messages" in the UI language), and in a row, the
+    # chat's name and last-message preview are `span[title]`s, in that order.
+    "chat_list_item": ("#pane-side div[role='listitem']", "#pane-side div[role='row']",
+                       "div[aria-label='{Chat list}'] div[role='row']"),
+    "unread_badge": ("span[aria-label*='{unread}']", "[data-testid='icon-unread-count']"),
+    "incoming_message": ("#main div.message-in",),
 }
 
 
@@ -315,6 +340,7 @@ class Config:
     # Words added or corrected by `[labels.LANG]` tables: {lang: {label: text}}.
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    replies: ReplySettings = field(default_factory=ReplySettings)
     # [[accounts]]; without any, one account "default" on [browser] profile_dir.
     accounts: tuple[AccountSettings, ...] = ()
     # The account this config is narrowed to (`for_account`); None: the whole file.
@@ -396,6 +422,7 @@ SECTIONS: dict[str, type] = {
     "worker": WorkerSettings,
     "supervisor": SupervisorSettings,
     "dashboard": DashboardSettings,
+    "replies": ReplySettings,
 }
 
 DAY = 86400.0
@@ -462,6 +489,10 @@ def _coerce(check: _Checker, section: str, key: str, value: Any, default: Any) -
         if not math.isfinite(value):
             raise check.fail(section, key, f"must be a finite number, not {value!r}")
         return float(value)
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+            raise check.fail(section, key, "must be a non-empty list of words")
+        return tuple(v.strip() for v in value)
     if isinstance(default, (str, Path)):
         if not isinstance(value, str) or not value.strip():
             raise check.fail(section, key, f"must be a non-empty string, not {value!r}")

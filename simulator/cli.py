@@ -9,6 +9,7 @@ import argparse
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 from simulator.server import DOMS, LANGS, ConfigError, Simulator
@@ -120,6 +121,11 @@ def build_parser(prog: str = "tui.py simulator") -> argparse.ArgumentParser:
                    help='the user turned off "Enter is send": Enter makes a new line')
     p.add_argument("--contact", action="append", default=[], type=_contact, metavar="NAME=NUMBER",
                    help="a saved contact: its chat shows NAME instead of the number (repeatable)")
+    p.add_argument("--incoming", action="append", default=[], type=_incoming, metavar="NUMBER=TEXT",
+                   help="a contact writes TEXT to the account (unread badge, preview, a bubble without status "
+                        "icon), --incoming-after seconds after the start (repeatable)")
+    p.add_argument("--incoming-after", type=_seconds, default=5.0, metavar="SECONDS",
+                   help="when the --incoming messages arrive (default 5)")
     p.add_argument("--min-chrome", type=_count, default=120, metavar="N",
                    help="2026: Chrome older than N (or HeadlessChrome) gets 'update your browser' (default 120)")
     return p
@@ -137,6 +143,13 @@ def _contact(text: str) -> tuple[str, str]:
     if not sep or not name.strip() or not number.strip().lstrip("+").isdigit():
         raise argparse.ArgumentTypeError(f"expected NAME=NUMBER such as 'Ana Souza=+5511987654321', got {text!r}")
     return name.strip(), number.strip()
+
+
+def _incoming(text: str) -> tuple[str, str]:
+    number, sep, message = text.partition("=")
+    if not sep or not message.strip():
+        raise argparse.ArgumentTypeError(f"expected NUMBER=TEXT such as '+5511987654321=STOP', got {text!r}")
+    return _phone(number), message
 
 
 def simulator_from_args(args: argparse.Namespace) -> Simulator:
@@ -193,9 +206,15 @@ def main(argv: list[str] | None = None) -> int:
               f"curl -X POST {sim.url}/__sim__/scan -d '{{\"ref\": \"2@…\", \"number\": \"+15550100001\"}}'",
               flush=True)
     print("Press Ctrl-C to stop.", flush=True)
+    deliver_at = time.monotonic() + args.incoming_after
+    incoming = list(args.incoming)
     try:
         while not stop.wait(0.5):
-            pass
+            if incoming and time.monotonic() >= deliver_at:
+                for number, text in incoming:
+                    sim.deliver(number, text)
+                    print(f"incoming message from {number}", flush=True)
+                incoming = []
     except KeyboardInterrupt:
         pass
     finally:

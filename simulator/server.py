@@ -301,6 +301,16 @@ class Account:
     queued: list[Message] = field(default_factory=list)
     chats_version: int = 0
     use_here: bool = False
+    # Incoming messages not yet seen on a device, per chat (the chat list's badge), and
+    # when each chat was last read (the contact then sees blue ticks).
+    unread: dict[str, int] = field(default_factory=dict)
+    read_at: dict[str, float] = field(default_factory=dict)
+
+    def mark_read(self, phone: str, now: float) -> None:
+        if self.unread.get(phone):
+            self.unread[phone] = 0
+            self.read_at[phone] = now
+            self.chats_version += 1
 
     def add(self, msg: Message, *, in_time_order: bool = False) -> None:
         msg.account = self.number
@@ -687,6 +697,7 @@ class SimState:
                     "last_text": last.text if last.text else (last.attachment or {}).get("name", ""),
                     "last_at": last.accepted_at or last.sent_at,
                     "count": len(msgs),
+                    "unread": acc.unread.get(phone, 0),
                 })
             items.sort(key=lambda c: c["last_at"], reverse=True)
             return {"version": acc.chats_version, "chats": items[:200]}
@@ -726,6 +737,7 @@ class SimState:
             self.counters["url_opens" if via == "url" else "in_app_opens"] += 1
             now = time.time()
             contact = "+" + digits
+            acc.mark_read(contact, now)  # an opened chat is read
             return {
                 "phone": contact,
                 "name": self.settings.contact_names.get(contact),
@@ -738,6 +750,7 @@ class SimState:
             acc = self._account(account)
             now = time.time()
             contact = "+" + digits_of(phone)
+            acc.mark_read(contact, now)  # the open chat shows them: read
             return {"phone": contact, "history": [m.history_view(now) for m in acc.chats.get(contact, [])]}
 
     def seed_history(self, phone: Any, text: str, *, at: float, incoming: bool = False,
@@ -768,7 +781,18 @@ class SimState:
             msg = Message(id="3A" + secrets.token_hex(9).upper(), phone="+" + digits, text=text, caption=None,
                           attachment=None, sent_at=now, accepted_at=now, incoming=True)
             acc.add(msg)
+            acc.unread[msg.phone] = acc.unread.get(msg.phone, 0) + 1
             return {"id": msg.id, "phone": msg.phone}
+
+    def unread(self, account: Any = None) -> dict[str, int]:
+        """Chats with incoming messages no device has shown yet (their badge counts)."""
+        with self.lock:
+            return {p: n for p, n in self._account(account).unread.items() if n}
+
+    def read_receipts(self, account: Any = None) -> dict[str, float]:
+        """When each chat was read: what the contact sees as blue ticks."""
+        with self.lock:
+            return dict(self._account(account).read_at)
 
     def send(
         self,
@@ -1038,6 +1062,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(st.pending_logins())
         elif path == "/__sim__/ledger":
             self._json(st.ledger())
+        elif path == "/__sim__/unread":
+            self._json({"unread": st.unread(query.get("account", [None])[0]),
+                        "read_at": st.read_receipts(query.get("account", [None])[0])})
         elif path == "/__sim__/config":
             with st.lock:
                 self._json(st.settings.as_dict())
@@ -1246,6 +1273,14 @@ class Simulator:
     def deliver(self, phone: str, text: str, account: str | None = None) -> dict[str, Any]:
         """A contact writes to us (an incoming message in their chat of `account`, default own_number)."""
         return self.state.deliver(phone, text, account=account)
+
+    def unread(self, account: str | None = None) -> dict[str, int]:
+        """Chats with messages no device has shown yet (the chat list's badges)."""
+        return self.state.unread(account)
+
+    def read_receipts(self, account: str | None = None) -> dict[str, float]:
+        """When each chat was last read on a device (the contact's blue ticks)."""
+        return self.state.read_receipts(account)
 
     def set_offline(self, offline: bool = True) -> None:
         """The computer loses (or gets back) its network: page loads and the page's calls fail."""

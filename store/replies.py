@@ -23,9 +23,10 @@ class RepliesMixin:
     add_optout: Any
     log_event: Any
 
-    def reply_targets(self, phones: Iterable[str], *, account: str, finished_since: float) -> dict[str, Any]:
-        """For each of `phones`: our newest message sent to it by `account` in a job that is
-        live or finished at or after `finished_since` (id, job_id, sent_at)."""
+    def reply_targets(self, phones: Iterable[str], *, account: str,
+                      finished_since: float) -> dict[str, list[dict[str, Any]]]:
+        """For each of `phones`: our messages sent to it by `account` in jobs that are live
+        or finished at or after `finished_since` (id, job_id, sent_at), oldest first."""
         phones = list(dict.fromkeys(phones))
         if not phones:
             return {}
@@ -35,7 +36,10 @@ class RepliesMixin:
             f"WHERE m.phone IN ({', '.join(':' + k for k in params)}) AND m.status = 'sent' AND m.account = :acc "
             f"AND (j.status IN {LIVE_JOBS} OR j.finished_at >= :since) ORDER BY m.sent_at",
             acc=account, since=finished_since, **params)
-        return {r["phone"]: r for r in rows}  # the newest wins
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            out.setdefault(r["phone"], []).append(r)
+        return out
 
     def add_replies(self, account: str, phone: str, target: Mapping[str, Any] | None,
                     items: Iterable[Mapping[str, Any]], *, now: float | None = None) -> list[Reply]:

@@ -217,3 +217,52 @@ s.scrollTop = 0;
 s.dispatchEvent(new Event('scroll'));
 return true;
 """
+
+# The chat list's chats with an unread badge: the chat's name (its first span[title]),
+# the preview of its newest message (the last span[title]) and the count.
+UNREAD_CHATS = PRELUDE + r"""
+const items = FA('chat_list_item');
+const chats = [];
+for (const r of items) {
+  const badge = F('unread_badge', r);
+  if (!badge) continue;
+  const titles = Array.from(r.querySelectorAll('span[title]'));
+  chats.push({
+    title: titles.length ? titles[0].getAttribute('title') : null,
+    preview: titles.length > 1 ? titles[titles.length - 1].getAttribute('title') : null,
+    unread: parseInt((badge.textContent || '').replace(/\D/g, ''), 10) || 1,
+  });
+}
+const header = F('chat_open', null, true);
+return {chats, rows: items.length,
+        open_title: header ? (header.getAttribute('title') || header.textContent || '').trim() : null};
+"""
+
+# The open chat's incoming messages: rows that the incoming key matches, else rows with
+# no status icon (ours always have one), each with whether it comes after our last
+# outgoing row.
+INCOMING = PRELUDE + r"""
+const all = FA('message_row');
+const keyed = new Set(FA('incoming_message'));
+const out = [];
+let afterOurs = false;
+for (const r of all) {
+  const mine = STATUS_ICON(r);
+  if (mine) { afterOurs = true; out.forEach((m) => { m.after_ours = false; }); continue; }
+  const incoming = keyed.size ? Array.from(keyed).some((k) => r.contains(k) || k.contains(r)) : true;
+  if (!incoming) continue;
+  const t = F('message_text', r);
+  const meta = F('message_meta', r) || (r.hasAttribute('data-pre-plain-text') ? r : null);
+  const doc = r.querySelector('[title$=".pdf"], [title$=".docx"], [title$=".xlsx"], [title$=".zip"]');
+  out.push({
+    id: rowId(r),
+    text: t ? richText(t) : null,
+    full: richText(r),
+    pre: meta ? meta.getAttribute('data-pre-plain-text') : null,
+    media: hasMedia(r),
+    document: doc ? doc.getAttribute('title') : null,
+    after_ours: afterOurs,
+  });
+}
+return out;
+"""

@@ -26,6 +26,7 @@ from store import Store
 from . import pacing
 from .attention import Attention
 from .browser import UserError, browser_pids, kill_pids, start_browser
+from .replies import ReplyReader
 from .clock import Clock, SystemClock
 from .heartbeat import Heartbeat
 from .page import Interrupted, WhatsAppPage
@@ -75,6 +76,9 @@ class Worker:
         self.session = Session(self)
         self.sender = Sender(self)
         self.verifier = Verifier(self)
+        self.replies = ReplyReader(self)
+        self.due_at = 0.0      # the send time the loop waits for
+        self.late_max = 0.0    # the latest a send started after its due time, this run
         self.attention = Attention(self)
         self.next_send_at = 0.0
         self.clicked = False
@@ -260,7 +264,12 @@ class Worker:
                 self.nap(1.0)
                 continue
             if now < self.next_send_at:
+                self.due_at = self.next_send_at
                 if self.verifier.run_due(queue_empty=False):
+                    continue
+                if self.replies.due(self.next_send_at):
+                    self.hb.set("reading_replies", current_message_id=None, next_send_at=self.next_send_at)
+                    self.replies.look(self.next_send_at)
                     continue
                 self.hb.set("waiting", current_message_id=None, next_send_at=self.next_send_at)
                 self.nap(min(self.next_send_at - now, 1.0))
@@ -270,9 +279,20 @@ class Worker:
                 store.finish_jobs()
                 if self.verifier.run_due(queue_empty=True):
                     continue
-                self.hb.set("idle", current_message_id=None, next_send_at=store.next_start_at(now))
+                nxt = store.next_start_at(now)
+                if self.replies.due(nxt):
+                    self.hb.set("reading_replies", current_message_id=None, next_send_at=nxt)
+                    self.replies.look(nxt)
+                    continue
+                self.hb.set("idle", current_message_id=None, next_send_at=nxt)
                 self.nap(cfg.worker.poll_interval)
                 continue
+            # How late this send is against the due time it waited for (reading replies
+            # must not delay it; bench_replies reads the figure).
+            if self.due_at:
+                self.late_max = max(self.late_max, now - self.due_at)
+                self.due_at = 0.0
+                self.hb.note(late_max_s=round(self.late_max, 3))
             self.sender.process(msg)
 
     def at_daily_cap(self, lt: time.struct_time) -> bool:

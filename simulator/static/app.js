@@ -39,6 +39,7 @@
       photos: 'Photos & videos', document: 'Document', sticker: 'New sticker', voice: 'Voice message',
       close: 'Close', search: 'Search input textbox', chats: 'Chats',
       offline: 'Computer not connected', offlineSub: 'Make sure your computer has an active Internet connection.',
+      unread: (n) => `${n} unread message${n === 1 ? '' : 's'}`, chatList: 'Chat list',
     },
     'en-GB': {},
     'pt-BR': {
@@ -50,6 +51,7 @@
       e2e: 'As mensagens e as chamadas são protegidas com a criptografia de ponta a ponta. Somente as pessoas desta conversa podem ler, ouvir ou compartilhá-las.',
       chatError: 'Não foi possível abrir a conversa. Verifique sua conexão e tente novamente.',
       photos: 'Fotos e vídeos', document: 'Documento', sticker: 'Nova figurinha', voice: 'Mensagem de voz',
+      unread: (n) => `${n} mensage${n === 1 ? 'm não lida' : 'ns não lidas'}`, chatList: 'Lista de conversas',
       close: 'Fechar', search: 'Caixa de texto de pesquisa', chats: 'Conversas',
       offline: 'Computador não conectado', offlineSub: 'Verifique se o seu computador tem uma conexão ativa com a internet.',
     },
@@ -62,6 +64,7 @@
       e2e: 'Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt. Nur Personen in diesem Chat können sie lesen, anhören oder teilen.',
       chatError: 'Chat konnte nicht geöffnet werden. Überprüfe deine Verbindung und versuche es erneut.',
       photos: 'Fotos & Videos', document: 'Dokument', sticker: 'Neuer Sticker', voice: 'Sprachnachricht',
+      unread: (n) => `${n} ungelesene Nachricht${n === 1 ? '' : 'en'}`, chatList: 'Chatliste',
       close: 'Schließen', search: 'Suchfeld', chats: 'Chats',
       offline: 'Computer nicht verbunden', offlineSub: 'Stelle sicher, dass dein Computer mit dem Internet verbunden ist.',
     },
@@ -74,6 +77,7 @@
       e2e: 'Los mensajes y las llamadas están cifrados de extremo a extremo. Solo las personas en este chat pueden leerlos, escucharlos o compartirlos.',
       chatError: 'No se pudo abrir el chat. Comprueba tu conexión e inténtalo de nuevo.',
       photos: 'Fotos y videos', document: 'Documento', sticker: 'Nuevo sticker', voice: 'Mensaje de voz',
+      unread: (n) => `${n} mensaje${n === 1 ? ' no leído' : 's no leídos'}`, chatList: 'Lista de chats',
       close: 'Cerrar', search: 'Cuadro de texto de búsqueda', chats: 'Chats',
       offline: 'Computadora no conectada', offlineSub: 'Asegúrate de que tu computadora tenga una conexión a internet activa.',
     },
@@ -655,8 +659,8 @@
           h('div', { class: 'banner-slot' }),
           search,
           h('div', { class: 'new-chat' }, newChat),
-          h('div', { id: 'pane-side', role: 'grid', 'aria-label': 'Chat list' },
-            h('div', { class: 'chat-list', role: 'list' }))),
+          h('div', { id: 'pane-side', role: 'grid', 'aria-label': NEW ? T.chatList : 'Chat list' },
+            h('div', { class: 'chat-list', role: NEW ? 'rowgroup' : 'list' }))),
         h('div', { class: 'main-slot', id: 'main-slot' }, intro())),
       h('div', { class: 'toast-slot' }),
       h('div', { class: 'modal-slot' })));
@@ -697,17 +701,25 @@
     for (const c of data.chats) {
       const d = new Date(c.last_at * 1000);
       const title = c.name || c.phone;
+      const preview = c.last_text.split('\n')[0];
+      // The unread count: a badge whose label says it in words (2026: inside a gridcell).
+      const badge = c.unread
+        ? h('span', { class: 'unread-badge', 'aria-label': T.unread(c.unread), text: String(c.unread) })
+        : null;
+      const last = h('div', { class: 'chat-last' }, h('span', { dir: 'ltr', title: preview, text: preview }),
+        badge && !NEW ? badge : null,
+        badge && NEW ? h('div', { role: 'gridcell', class: 'badge-cell' }, badge) : null);
       list.append(h('div', {
-        class: 'chat-item' + (c.phone === currentPhone ? ' active' : ''), role: 'listitem',
-        'data-phone': c.phone, tabindex: '-1',
+        class: 'chat-item' + (c.phone === currentPhone ? ' active' : '') + (c.unread ? ' unread' : ''),
+        role: NEW ? 'row' : 'listitem', 'data-phone': c.phone, tabindex: '-1',
         onclick: () => openChat(c.phone, '', 'in_app'),
       },
         h('div', { class: 'avatar' }),
         h('div', { class: 'chat-info' },
           h('div', { class: 'chat-row' },
-            h('span', { class: 'chat-name', title, text: title }),
+            h('span', { class: 'chat-name', dir: 'auto', title, text: title }),
             h('span', { class: 'chat-time', text: `${pad(d.getHours())}:${pad(d.getMinutes())}` })),
-          h('div', { class: 'chat-last', text: c.last_text.split('\n')[0] }))));
+          last)));
     }
   }
 

@@ -1,0 +1,131 @@
+"""Reading what contacts answer, in the gaps the worker has anyway.
+
+A look: the chat list's unread chats (and the chat that is open now, where a reply may
+have been shown, and so read, at once) whose number got a message of ours from this
+account in a live job, or one finished within `finished_days`. Each such chat is opened
+(which marks it read, as when a person opens it) and its incoming messages since our
+message are stored once each; with `open_chats = false` only the list's preview of the
+newest message is read and nothing is marked read. The classifier decides opt-outs.
+A look never starts less than `budget` seconds before a send is due, stops opening chats
+a second before it, and never types or clicks anything but the chat links.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from typing import Any
+
+from optout_words import Classifier
+
+from . import page_js as JS
+from .bubble_time import parse_pre_plain
+from .page import ChatResult
+
+log = logging.getLogger("worker")
+
+SLACK = 60.0   # bubble times have minute precision: a reply may show the minute before ours
+
+
+def _digits(title: str | None) -> str | None:
+    """A chat named by a number ("+55 11 98765-4321"): its digits; a saved name: None."""
+    if not title:
+        return None
+    digits = re.sub(r"\D", "", title)
+    return digits if 7 <= len(digits) <= 15 and not re.search(r"[^\d\s+().\-\u202a\u202c\u00a0]", title) else None
+
+
+class ReplyReader:
+    def __init__(self, w: Any) -> None:
+        self.w = w
+        self.settings = w.cfg.replies
+        self.classifier = Classifier(self.settings.optout_words)
+        self.last_look = 0.0
+        self.stored = 0
+
+    def due(self, until: float | None) -> bool:
+        """A look may start now: enabled, not too soon after the last, far enough from a send."""
+        if not self.settings.enabled:
+            return False
+        now = time.time()
+        if now - self.last_look < self.settings.look_every:
+            return False
+        return until is None or until - self.w.clock.now() >= self.settings.budget
+
+    def look(self, until: float | None) -> int:
+        """One look; returns the number of new replies stored. `until`: the clock time of
+        the next due send (None: nothing due)."""
+        self.last_look = time.time()
+        w, page = self.w, self.w.page
+        if page is None:
+            return 0
+        t0 = time.monotonic()
+        seen = page.js(JS.UNREAD_CHATS)
+        unread = {}
+        for c in seen["chats"]:
+            digits = _digits(c.get("title"))
+            if digits:
+                unread["+" + digits] = c
+        open_digits = _digits(seen.get("open_title"))
+        open_phone = "+" + open_digits if open_digits else None
+        phones = set(unread) | ({open_phone} if open_phone else set())
+        if not phones:
+            return 0
+        since = w.clock.now() - self.settings.finished_days * 86400
+        targets = w.store.reply_targets(phones, account=w.account, finished_since=since)
+        new = 0
+        if open_phone in targets:
+            new += self._read_open_chat(open_phone, targets[open_phone])
+        for phone, chat in unread.items():
+            if phone not in targets or phone == open_phone:
+                continue
+            if until is not None and until - w.clock.now() < 1.0:
+                break  # the next send is due: the rest waits for the next look
+            if not self.settings.open_chats:
+                new += self._store_preview(phone, chat, targets[phone])
+                continue
+            result: ChatResult = page.open_chat(phone)
+            if result.ok:
+                new += self._read_open_chat(phone, targets[phone])
+        if new:
+            log.info("replies: %d new from %d chat(s) in %.1f s", new, len(phones), time.monotonic() - t0)
+        self.stored += new
+        return new
+
+    def _read_open_chat(self, phone: str, ours: list[dict[str, Any]]) -> int:
+        w = self.w
+        rows = w.page.js(JS.INCOMING)
+        order = w.cfg.date_order()
+        first = ours[0]["sent_at"] or 0.0
+        items = []
+        for i, r in enumerate(rows):
+            at = parse_pre_plain(r.get("pre"), order)
+            if at is not None:
+                if at < first - SLACK:
+                    continue  # from before our first message: another conversation
+                target = next((m for m in reversed(ours) if (m["sent_at"] or 0) <= at + SLACK), ours[0])
+            elif r.get("after_ours"):
+                target = ours[-1]
+            else:
+                continue
+            text = r.get("text") if r.get("text") is not None else (r.get("full") or "").strip() or None
+            kind = "document" if r.get("document") else ("media" if r.get("media") else "text")
+            wa_id = r.get("id") or "t:" + hashlib.sha1(f"{r.get('pre')}|{text}|{i}".encode()).hexdigest()[:20]
+            items.append((target, {"wa_id": wa_id, "text": text, "kind": kind, "attachment_name": r.get("document"),
+                                   "at": at, "flag": self.classifier.classify(text)}))
+        new = 0
+        for target in ours:
+            mine = [it for t, it in items if t is target]
+            if mine:
+                new += len(w.store.add_replies(w.account, phone, target, mine, now=w.clock.now()))
+        return new
+
+    def _store_preview(self, phone: str, chat: dict[str, Any], ours: list[dict[str, Any]]) -> int:
+        """The newest message as the chat list previews it (one line, no time): enough for "STOP"."""
+        text = chat.get("preview")
+        if not text:
+            return 0
+        wa_id = "preview:" + hashlib.sha1(f"{text}|{chat.get('unread')}".encode()).hexdigest()[:20]
+        item = {"wa_id": wa_id, "text": text, "kind": "text", "at": None, "flag": self.classifier.classify(text)}
+        return len(self.w.store.add_replies(self.w.account, phone, ours[-1], [item], now=self.w.clock.now()))
