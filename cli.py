@@ -253,11 +253,12 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         print("No jobs yet. Create one with: python tui.py import FILE --template TEXT")
         return 0
     print(f"{'ID':>4}  {'NAME':<24} {'STATUS':<18} {'DONE':>5} {'SENT':>7} {'FAILED':>7} {'INVALID':>7} {'PENDING':>7}"
-          "  ACCOUNTS")
+          f" {'REPLIED':>7} {'OPTOUT':>6}  ACCOUNTS")
     for j in jobs:
         c = j["counts"]
         print(f"{j['id']:>4}  {j['name'][:24]:<24} {j['status']:<18} {_progress(j):>5} {c['sent']:>7} "
-              f"{c['failed']:>7} {c['invalid']:>7} {c['pending'] + c['retrying']:>7}  {_accounts(j)}")
+              f"{c['failed']:>7} {c['invalid']:>7} {c['pending'] + c['retrying']:>7} {j.replied:>7} {j.optouts:>6}"
+              f"  {_accounts(j)}")
     return 0
 
 
@@ -267,7 +268,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     job = _job(store, args.job)
     eta = _eta(store, job)
     if args.json:
-        print(json.dumps({**job.to_dict(), "eta_seconds": eta}, ensure_ascii=False, indent=2))
+        print(json.dumps({**job.to_dict(), "reply_rate": job.reply_rate, "eta_seconds": eta},
+                         ensure_ascii=False, indent=2))
         return 0
     print(f"Job {job['id']} {job['name']!r}: {job['status']} ({_progress(job)} of {job['total']})")
     print(f"  created {_fmt_time(job['created_at'])}, started {_fmt_time(job['started_at'])}, "
@@ -282,6 +284,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  ETA       {int(eta // 3600)}h{int(eta % 3600 // 60):02d}m at the current pace")
     if job["counts"].get("unknown"):
         print(f"  {job['counts']['unknown']} message(s) wait for a decision: python tui.py review {job['id']}")
+    if job.replied or job.counts.get("sent"):
+        rate = f"{job.reply_rate:.0%}" if job.reply_rate is not None else "-"
+        print(f"  replies   {job.replied} number(s), reply rate {rate}, opted out by reply {job.optouts}"
+              + (f", {job.unclear} to look at (python tui.py replies {job.id})" if job.unclear else ""))
     import overview
 
     many = len(cfg.all_accounts()) > 1
@@ -548,6 +554,35 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replies(args: argparse.Namespace) -> int:
+    """What contacts answered to a job: each reply with its number, time and flag."""
+    cfg = _load_config(args)
+    store = _open_store(cfg)
+    job = _job(store, args.job)
+    rows = store.replies(job.id)
+    if args.flagged:
+        rows = [r for r in rows if r.flag]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2, default=jsonable))
+        return 0
+    rate = f"{job.reply_rate:.0%}" if job.reply_rate is not None else "-"
+    print(f"Job {job.id} {job.name!r}: {job.replied} number(s) replied (reply rate {rate}), "
+          f"{job.optouts} opted out by reply, {job.unclear} unclear")
+    if not rows:
+        print("No replies yet." if not args.flagged else "No flagged replies.")
+        return 0
+    flags = {"optout": "OPT-OUT", "unclear": "LOOK"}
+    for r in rows:
+        what = r.text if r.text is not None else f"[{r.kind}]"
+        if r.attachment_name:
+            what += f" [{r.kind}: {r.attachment_name}]"
+        print(f"  {_fmt_time(r.at or r.read_at)}  {r.phone:<16} {flags.get(r.flag or '', ''):<8} "
+              f"{configmod.one_line(what, 80)}")
+    if job.unclear:
+        print("LOOK: may mean stop; nothing was done. Opt a number out with: python tui.py optout add PHONE")
+    return 0
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     import dashboard
 
@@ -618,6 +653,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "(a backup is kept) and restart the worker")
     p.add_argument("--region", metavar="CC", help="region of --number when it has no country code")
     p.add_argument("--account", help="the account whose browser to use (default: the first one)")
+    p.add_argument("--json", action="store_true")
+    p = add("replies", cmd_replies, "what contacts answered to a job (opt-outs and replies to look at flagged)")
+    p.add_argument("job", type=_job_id)
+    p.add_argument("--flagged", action="store_true", help="only opt-outs and replies to look at")
     p.add_argument("--json", action="store_true")
     p = add("optout", cmd_optout, "numbers that must never be messaged: add, remove, list")
     p.add_argument("action", choices=("add", "remove", "list"))

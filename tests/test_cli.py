@@ -127,7 +127,8 @@ def test_export_escapes_formula_cells(db: Path, contacts_csv: Path, tmp_path: Pa
     assert proc.returncode == 0, proc.stderr
     with out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["phone", "name", "status", "attempts", "sent_at", "error", "review"]
+    assert rows[0] == ["phone", "name", "status", "attempts", "sent_at", "error", "review",
+                       "replies", "last_reply", "last_reply_at", "opted_out_by_reply"]
     by_name = {r[1]: r for r in rows[1:]}
     assert by_name["'=cmd"][0] == "'+12025550147"
     assert by_name["Ana"][2] == "pending"

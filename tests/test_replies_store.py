@@ -75,3 +75,37 @@ def test_normalize_keeps_indic_vowel_signs_and_drops_latin_accents() -> None:
     assert normalize("Désabonner!!") == "desabonner"
     assert normalize("बंद करो") == "बंद करो"
     assert Classifier(["cancel"]).classify("CANCEL") == OPTOUT and Classifier(["cancel"]).classify("stop") is None
+
+
+def test_cli_replies_status_jobs_and_export_show_them(tmp_path) -> None:
+    import csv
+    import json
+
+    from tests.test_cli import tui
+
+    db = tmp_path / "db.sqlite"
+    store = Store(db)
+    a, b, c = "+12025550011", "+12025550012", "+12025550013"
+    job = sent_job(store, "promo", [a, b, c])
+    targets = {p: t[-1] for p, t in store.reply_targets([a, b], account="default", finished_since=0).items()}
+    store.add_replies("default", a, targets[a], [{"wa_id": "1", "text": "PARAR 🙏", "at": T0 + 60, "flag": OPTOUT}])
+    store.add_replies("default", b, targets[b], [{"wa_id": "2", "text": "stop sending me offers pls",
+                                                   "at": T0 + 70, "flag": UNCLEAR},
+                                                  {"wa_id": "3", "text": "=cmd|' /C calc'!A0", "at": T0 + 80}])
+    store.close()
+    out = tui("--db", str(db), "replies", str(job)).stdout
+    assert "2 number(s) replied (reply rate 67%), 1 opted out by reply, 1 unclear" in out
+    assert "OPT-OUT  PARAR 🙏" in out and "LOOK     stop sending me offers pls" in out
+    flagged = json.loads(tui("--db", str(db), "replies", str(job), "--flagged", "--json").stdout)
+    assert [(r["phone"], r["flag"]) for r in flagged] == [(a, "optout"), (b, "unclear")]
+    status = tui("--db", str(db), "status", str(job)).stdout
+    assert "replies   2 number(s), reply rate 67%, opted out by reply 1, 1 to look at" in status
+    jobs = json.loads(tui("--db", str(db), "jobs", "--json").stdout)
+    assert (jobs[0]["replied"], jobs[0]["optouts"], jobs[0]["unclear"]) == (2, 1, 1)
+    assert json.loads(tui("--db", str(db), "status", str(job), "--json").stdout)["reply_rate"] == pytest.approx(2 / 3)
+    assert tui("--db", str(db), "export", str(job), "-o", str(tmp_path / "out.csv")).returncode == 0
+    with open(tmp_path / "out.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = {r["phone"].lstrip("'"): r for r in csv.DictReader(fh)}  # "+..." is written as text
+    assert rows[a]["replies"] == "1" and rows[a]["opted_out_by_reply"] == "yes" and rows[a]["last_reply"] == "PARAR 🙏"
+    assert rows[b]["replies"] == "2" and rows[b]["last_reply"].startswith("'=cmd")  # no formula in a spreadsheet
+    assert rows[c]["replies"] == "0" and rows[c]["last_reply_at"] == ""
