@@ -51,6 +51,7 @@ class WaSenderApp(App[int]):
         Binding("q", "quit", "Quit"),
         Binding("r", "retry", "Retry failed", show=False),
         Binding("v", "review", "Review unknown", show=False),
+        Binding("R", "replies", "Replies of the selected contact", show=False),
         Binding("A", "clear_attention", "Send again after a selector stop", show=False),
         Binding("D", "doctor", "Selector doctor", show=False),
         Binding("f", "cycle_status", "Status filter", show=False),
@@ -435,6 +436,16 @@ class WaSenderApp(App[int]):
             self.run_bg(f"review message {mid}", do)
 
         self.push_screen(ReviewScreen(row, self.clock()), decided)
+
+    def action_replies(self) -> None:
+        from .components.replies_modal import RepliesScreen
+
+        key = self.messages_panel.table.selected_key()
+        row = self.store.message(int(key)) if key is not None else None
+        if row is None:
+            self.notify("R shows a contact's replies: select a message first.", severity="warning", timeout=4)
+            return
+        self.push_screen(RepliesScreen(row, self.store.replies(row["job_id"], phone=row["phone"]), self.clock()))
 
     def action_doctor(self) -> None:
         from .components.doctor_screen import DoctorScreen, run_doctor

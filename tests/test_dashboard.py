@@ -45,7 +45,7 @@ async def test_messages_show_sent_time_and_error_and_eta(env: Env) -> None:
         assert "chat did not open" in text
         job2 = app.jobs.get_row("2")
         assert job2[4] == "18" and str(job2[5]) == "1"
-        assert job2[8] != "-"  # an ETA from the pace of the last sends
+        assert job2[10] != "-"  # an ETA from the pace of the last sends
 
 
 @aio
@@ -232,7 +232,7 @@ async def test_e_exports_with_the_shared_exporter(env: Env) -> None:
         await pilot.press("enter")
         await wait_for(pilot, out.exists, what="the CSV")
         lines = out.read_text(encoding="utf-8-sig").splitlines()
-        assert lines[0] == "phone,name,status,attempts,sent_at,error,review" and len(lines) == 301
+        assert lines[0] == "phone,name,status,attempts,sent_at,error,review,replies,last_reply,last_reply_at,opted_out_by_reply" and len(lines) == 301
 
 
 @aio
@@ -441,3 +441,33 @@ async def test_the_doctor_screen_says_when_the_doctor_could_not_run(env: Env) ->
         await pilot.press("w")  # nothing to write: no file changes
         await pilot.pause()
     assert not list(env.cfg.path.parent.glob("config.toml.bak-*"))
+
+
+@aio
+async def test_rep_column_and_a_contacts_replies_view(env: Env) -> None:
+    from dashboard.components.replies_modal import RepliesScreen
+
+    job2 = [m for m in env.store.iter_messages(2) if m.status == "sent"]
+    a, b = job2[0], job2[1]
+    env.store.add_replies("default", a.phone, {"id": a.id, "job_id": 2},
+                          [{"wa_id": "x1", "text": "Thanks! Which sizes?", "at": T0 + 100},
+                           {"wa_id": "x2", "text": "STOP", "at": T0 + 160, "flag": "optout"}], now=T0 + 170)
+    env.store.add_replies("default", b.phone, {"id": b.id, "job_id": 2},
+                          [{"wa_id": "y1", "text": "stop sending me offers pls", "flag": "unclear"}], now=T0 + 180)
+    app = env.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("down")
+        await wait_for(pilot, lambda: app.view.job_id == 2)
+        await settle(pilot, app)
+        assert str(app.jobs.get_row("2")[9]) == "2"  # two numbers replied
+        table = app.query_one(MessagesTable)
+        table.focus()
+        table.move_cursor(row=table.keys.index(str(a.id)))
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, RepliesScreen), what="the replies view")
+        text = screen_text(app)
+        assert "2 replies" in text and "Thanks! Which sizes?" in text and "STOP" in text and "opted out" in text
+        assert a.text[:20] in text  # our message first
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RepliesScreen), what="closed")

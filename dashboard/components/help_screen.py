@@ -13,6 +13,7 @@ KEYS: list[tuple[str, str]] = [
     ("s", "stop the selected job for good (asks first)"),
     ("r", "retry the selected job's failed messages"),
     ("v", "decide on the selected `unknown` message: it was sent, or send it again"),
+    ("R", "the selected contact's replies: our message and their answers (opt-outs, unclear ones)"),
     ("A", "the worker stopped on a failing selector: try again (after fixing config)"),
     ("D", "selector doctor: check every selector on the live page; w writes the fixes"),
     ("w", "start the worker, or stop it (asks first)"),

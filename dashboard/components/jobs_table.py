@@ -8,16 +8,16 @@ from textual.widgets import DataTable
 
 from store.progress import done_fraction
 
-from ..fmt import STATUS_STYLE, SHORT_STATUS, bar, compact, duration, one_line
+from ..fmt import STATUS_STYLE, SHORT_STATUS, compact, duration, one_line
 from ..messages import JobSelected
 from ..snapshot import Snapshot
 from .difftable import DiffTable, styled
 
 # "Unk": messages clicked but not proven sent, waiting for a person (v on the row decides).
 COLUMNS = [
-    ("ID", "id", 3), ("Name", "name", 10), ("Status", "status", 9), ("Progress", "progress", 9),
+    ("ID", "id", 3), ("Name", "name", 10), ("Status", "status", 9), ("Done", "progress", 4),
     ("Sent", "sent", 6), ("Fail", "failed", 4), ("Unk", "unknown", 3), ("Inv", "invalid", 3),
-    ("Pend", "pending", 5), ("ETA", "eta", 5),
+    ("Pend", "pending", 5), ("Rep", "replied", 3), ("ETA", "eta", 5),
 ]
 
 
@@ -28,12 +28,15 @@ def job_cells(job: dict[str, Any], eta: float | None) -> tuple:
         str(job["id"]),
         one_line(job["name"] + (f" @{','.join(job['accounts'])}" if job.get("accounts") else ""), 40),
         styled(SHORT_STATUS.get(status, status), STATUS_STYLE.get(status)),
-        bar(done_fraction(job), 4),
+        f"{done_fraction(job) * 100:3.0f}%",
         compact(c.get("sent", 0)),
         styled(compact(c.get("failed", 0)), "red" if c.get("failed") else None),
         styled(compact(c.get("unknown", 0)), "bold yellow" if c.get("unknown") else None),
         compact(c.get("invalid", 0)),
         compact(c.get("pending", 0) + c.get("retrying", 0)),
+        # numbers that replied; red when some opted out, yellow when one needs a look
+        styled(compact(job.get("replied", 0)),
+               "red" if job.get("optouts") else ("yellow" if job.get("unclear") else None)),
         duration(eta) if eta is not None else "-",
     )
 
