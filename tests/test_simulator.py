@@ -572,3 +572,31 @@ def test_reset_forgets_everything(simulator: Simulator, browser) -> None:
     open_chat(browser, PHONE)
     assert bubbles(browser) == []
 
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("dom, lang, label, row", [("2024", "en-US", "2 unread messages", "listitem"),
+                                                   ("2026", "pt-BR", "2 mensagens não lidas", "row")])
+def test_an_incoming_message_shows_an_unread_badge_until_its_chat_is_opened(
+        browser, dom: str, lang: str, label: str, row: str) -> None:
+    sim = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, dom=dom, lang=lang).start()
+    try:
+        boot_logged_in(browser, sim)
+        sim.deliver("+" + OTHER, "Quero saber mais")
+        sim.deliver("+" + OTHER, "PARAR 🙏")
+        badge = find(browser, f"#pane-side div[role='{row}'] span[aria-label='{label}']")
+        assert badge.text == "2"
+        item = badge.find_element(By.XPATH, f"ancestor::div[@role='{row}']")
+        titles = [e.get_attribute("title") for e in item.find_elements(By.CSS_SELECTOR, "span[title]")]
+        assert titles == ["+" + OTHER, "PARAR 🙏"]  # the chat's name, then the preview
+        assert sim.unread() == {"+" + OTHER: 2} and sim.read_receipts() == {}
+        item.click()  # a person opens the chat
+        gone(browser, "#pane-side span[aria-label]")
+        assert sim.unread() == {} and set(sim.read_receipts()) == {"+" + OTHER}
+        # The replies are bubbles without a status icon.
+        wait(browser).until(lambda d: "PARAR" in d.find_element(By.ID, "main").text)
+        rows = [r for r in browser.find_elements(By.CSS_SELECTOR, "#main div[role='row']")
+                if "Quero" in r.text or "PARAR" in r.text]
+        assert len(rows) == 2 and not any(r.find_elements(By.CSS_SELECTOR, "span[data-icon^='msg-']") for r in rows)
+    finally:
+        sim.stop()

@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
     ["--lose-clicks", "many"],
     ["--qr-rotate", "0"],
     ["--own-number", "12"],
+    ["--incoming", "+15551234567"],
+    ["--incoming", "12=STOP"],
     ["--no-such-flag"],
 ])
 def test_bad_flags_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,6 +77,28 @@ def test_serves_until_ctrl_c() -> None:
         assert state["logged_in"] is True and state["settings"]["lose_clicks"] == 1
         with urllib.request.urlopen(url, timeout=5) as r:
             assert b'id="startup"' in r.read()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_incoming_flag_delivers_a_reply_with_an_unread_badge() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "--port", "0", "--logged-in", "--incoming", "+1 555 123 4567=STOP",
+         "--incoming-after", "0.2"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", proc.stdout.readline())
+        assert m
+        url = m.group(0)
+        while "incoming message from +15551234567" not in proc.stdout.readline():
+            pass
+        with urllib.request.urlopen(url + "__sim__/unread", timeout=5) as r:
+            assert json.loads(r.read()) == {"unread": {"+15551234567": 1}, "read_at": {}}
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
     finally:

@@ -38,9 +38,10 @@ log = logging.getLogger("worker")
 # Page states, in the order the doctor walks them, and the keys checked in each.
 STATES: list[tuple[str, tuple[str, ...]]] = [
     ("login page", ("booting", "qr_code", "qr_reload")),
-    ("chat list", ("logged_in", "phone_disconnected", "offline_banner", "use_here_button", "chat_error")),
+    ("chat list", ("logged_in", "phone_disconnected", "offline_banner", "use_here_button", "chat_error",
+                   "chat_list_item", "unread_badge")),
     ("invalid number", ("invalid_popup", "popup_ok")),
-    ("open chat", ("chat_open", "compose_box", "message_list", "message_row", "chat_start")),
+    ("open chat", ("chat_open", "compose_box", "message_list", "message_row", "chat_start", "incoming_message")),
     ("bubble", ("outgoing_message", "message_text", "message_meta", "msg_ack", "msg_pending", "read_more")),
     ("compose+text", ("send_button",)),
     ("attach menu", ("attach_button", "media_input", "document_input")),
@@ -48,7 +49,10 @@ STATES: list[tuple[str, tuple[str, ...]]] = [
 ]
 # Shown only in some situations (a banner, a dialog, an error): absent is fine.
 SITUATIONAL = {"booting", "qr_code", "qr_reload", "phone_disconnected", "offline_banner", "use_here_button",
-               "chat_error", "msg_pending", "read_more", "chat_start"}
+               "chat_error", "msg_pending", "read_more", "chat_start",
+               # a new account has no chats, a chat list no unread one, a chat no reply;
+               # incoming rows have a structural fallback (a row without a status icon)
+               "chat_list_item", "unread_badge", "incoming_message"}
 STATE_OF = {key: state for state, keys in STATES for key in keys}
 PROBE_TEXT = "doctor check: typed, never sent"
 HOLD_WAIT = 60.0       # seconds for the worker to let go of the browser
