@@ -784,6 +784,11 @@ class SimState:
             acc.unread[msg.phone] = acc.unread.get(msg.phone, 0) + 1
             return {"id": msg.id, "phone": msg.phone}
 
+    def read_chat(self, phone: Any, account: Any = None) -> None:
+        """The account's own phone opened the chat: read everywhere, no badge on any device."""
+        with self.lock:
+            self._account(account).mark_read("+" + digits_of(phone), time.time())
+
     def unread(self, account: Any = None) -> dict[str, int]:
         """Chats with incoming messages no device has shown yet (their badge counts)."""
         with self.lock:
@@ -1273,6 +1278,10 @@ class Simulator:
     def deliver(self, phone: str, text: str, account: str | None = None) -> dict[str, Any]:
         """A contact writes to us (an incoming message in their chat of `account`, default own_number)."""
         return self.state.deliver(phone, text, account=account)
+
+    def read_chat(self, phone: str, account: str | None = None) -> None:
+        """The account's phone opens the chat: it is read on every device (no badge)."""
+        self.state.read_chat(phone, account)
 
     def unread(self, account: str | None = None) -> dict[str, int]:
         """Chats with messages no device has shown yet (the chat list's badges)."""

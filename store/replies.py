@@ -32,7 +32,7 @@ class RepliesMixin:
             return {}
         params = {f"p{i}": p for i, p in enumerate(phones)}
         rows = self._q(
-            "SELECT m.id, m.job_id, m.phone, m.sent_at FROM messages m JOIN jobs j ON j.id = m.job_id "
+            "SELECT m.id, m.job_id, m.phone, m.sent_at, m.text FROM messages m JOIN jobs j ON j.id = m.job_id "
             f"WHERE m.phone IN ({', '.join(':' + k for k in params)}) AND m.status = 'sent' AND m.account = :acc "
             f"AND (j.status IN {LIVE_JOBS} OR j.finished_at >= :since) ORDER BY m.sent_at",
             acc=account, since=finished_since, **params)
@@ -73,6 +73,18 @@ class RepliesMixin:
                 else:
                     self.log_event("reply", f"{phone} replied", job_id=job_id, at=now)
         return new
+
+    def last_reply_texts(self, account: str, phones: Iterable[str]) -> dict[str, str | None]:
+        """The newest stored reply's text per number (in this account's chats)."""
+        phones = list(dict.fromkeys(phones))
+        if not phones:
+            return {}
+        params = {f"p{i}": p for i, p in enumerate(phones)}
+        out: dict[str, str | None] = {}
+        for r in self._q(f"SELECT phone, text FROM replies WHERE account = :acc AND phone IN "
+                         f"({', '.join(':' + k for k in params)}) ORDER BY id", acc=account, **params):
+            out[r["phone"]] = r["text"]
+        return out
 
     def replies(self, job_id: int | None = None, *, phone: str | None = None) -> list[Reply]:
         """Replies, oldest first: of one job, and/or from one number."""

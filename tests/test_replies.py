@@ -69,13 +69,20 @@ def test_replies_are_read_once_opt_outs_skip_the_next_job_and_unclear_ones_wait(
         job = store.get_job(first)
         assert (job.replied, job.optouts, job.unclear) == (5, 3, 1) and job.reply_rate == 0.25
         assert set(sim.read_receipts()) == set(ANSWERS)  # the contacts see their messages read
+        # A reply read on the phone first has no badge: its chat's preview tells it is new.
+        late = PHONES[16]
+        sim.deliver(late, "Can I pay on delivery?")
+        sim.read_chat(late)
+        assert late not in sim.unread()
+        wait_until(lambda: [r.text for r in store.replies(first) if r.phone == late] == ["Can I pay on delivery?"],
+                   30, "the reply read elsewhere")
         store.set_job_status(second, "running")
         wait_until(lambda: store.get_job(second).status == "completed", 90, "the second job sent")
     finally:
         w.stop()
     per_phone = collections.Counter(m["phone"] for m in sim.ledger()["messages"])
     assert all(per_phone[p] == (1 if p in OPTED else 2) for p in PHONES), per_phone
-    assert len(store.replies(first)) == 5
+    assert len(store.replies(first)) == 6
     store.close()
 
 

@@ -218,19 +218,18 @@ s.dispatchEvent(new Event('scroll'));
 return true;
 """
 
-# The chat list's chats with an unread badge: the chat's name (its first span[title]),
-# the preview of its newest message (the last span[title]) and the count.
-UNREAD_CHATS = PRELUDE + r"""
+# The chat list's chats: the chat's name (its first span[title]), the preview of its
+# newest message (the last span[title]) and its unread count (0: no badge).
+CHAT_LIST = PRELUDE + r"""
 const items = FA('chat_list_item');
 const chats = [];
 for (const r of items) {
   const badge = F('unread_badge', r);
-  if (!badge) continue;
   const titles = Array.from(r.querySelectorAll('span[title]'));
   chats.push({
     title: titles.length ? titles[0].getAttribute('title') : null,
     preview: titles.length > 1 ? titles[titles.length - 1].getAttribute('title') : null,
-    unread: parseInt((badge.textContent || '').replace(/\D/g, ''), 10) || 1,
+    unread: badge ? (parseInt((badge.textContent || '').replace(/\D/g, ''), 10) || 1) : 0,
   });
 }
 const header = F('chat_open', null, true);

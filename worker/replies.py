@@ -21,7 +21,8 @@ from optout_words import Classifier
 
 from . import page_js as JS
 from .bubble_time import parse_pre_plain
-from .page import ChatResult
+from .page import (ChatResult, Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound,
+                   SendFailure)
 
 log = logging.getLogger("worker")
 
@@ -36,6 +37,18 @@ def _digits(title: str | None) -> str | None:
     return digits if 7 <= len(digits) <= 15 and not re.search(r"[^\d\s+().\-\u202a\u202c\u00a0]", title) else None
 
 
+def _first_line(text: str | None) -> str:
+    return (text or "").split("\n", 1)[0].strip()
+
+
+def _news(preview: str | None, ours: str | None, last_reply: str | None) -> bool:
+    """The chat list shows a newest message that is neither ours nor a reply we stored."""
+    p = (preview or "").strip().rstrip("…").strip()
+    if not p:
+        return False
+    return not any(t and (t == p or t.startswith(p)) for t in (_first_line(ours), _first_line(last_reply)))
+
+
 class ReplyReader:
     def __init__(self, w: Any) -> None:
         self.w = w
@@ -43,6 +56,7 @@ class ReplyReader:
         self.classifier = Classifier(self.settings.optout_words)
         self.last_look = 0.0
         self.stored = 0
+        self.read_preview: dict[str, str | None] = {}
 
     def due(self, until: float | None) -> bool:
         """A look may start now: enabled, not too soon after the last, far enough from a send."""
@@ -61,33 +75,48 @@ class ReplyReader:
         if page is None:
             return 0
         t0 = time.monotonic()
-        seen = page.js(JS.UNREAD_CHATS)
-        unread = {}
+        seen = page.js(JS.CHAT_LIST)
+        listed = {}
         for c in seen["chats"]:
             digits = _digits(c.get("title"))
             if digits:
-                unread["+" + digits] = c
+                listed["+" + digits] = c
         open_digits = _digits(seen.get("open_title"))
         open_phone = "+" + open_digits if open_digits else None
-        phones = set(unread) | ({open_phone} if open_phone else set())
+        phones = set(listed) | ({open_phone} if open_phone else set())
         if not phones:
             return 0
         since = w.clock.now() - self.settings.finished_days * 86400
         targets = w.store.reply_targets(phones, account=w.account, finished_since=since)
+        # A reply shown while its chat was open is read at once (no badge): its chat's
+        # preview then is neither our message nor a reply already stored.
+        known = w.store.last_reply_texts(w.account, [p for p in listed if p in targets])
+        unread = {p: c for p, c in listed.items() if p in targets and
+                  (c["unread"] or (c.get("preview") != self.read_preview.get(p)
+                                   and _news(c.get("preview"), targets[p][-1].get("text"), known.get(p))))}
         new = 0
         if open_phone in targets:
             new += self._read_open_chat(open_phone, targets[open_phone])
         for phone, chat in unread.items():
-            if phone not in targets or phone == open_phone:
+            if phone == open_phone:
                 continue
             if until is not None and until - w.clock.now() < 1.0:
                 break  # the next send is due: the rest waits for the next look
             if not self.settings.open_chats:
                 new += self._store_preview(phone, chat, targets[phone])
                 continue
-            result: ChatResult = page.open_chat(phone)
+            try:
+                result: ChatResult = page.open_chat(phone)
+            except (SendFailure, SelectorNotFound) as exc:  # this chat, this time: the next look tries again
+                log.info("replies: a chat did not open (%s)", exc.__class__.__name__)
+                continue
+            except (LoggedOut, Offline, PhoneDisconnected, Interrupted):
+                break  # the session's own checks in the loop deal with it
             if result.ok:
                 new += self._read_open_chat(phone, targets[phone])
+                # This preview is read: an attachment's preview, which is never our text,
+                # does not open the chat again at every look.
+                self.read_preview[phone] = chat.get("preview")
         if new:
             log.info("replies: %d new from %d chat(s) in %.1f s", new, len(phones), time.monotonic() - t0)
         self.stored += new
