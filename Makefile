@@ -32,6 +32,7 @@ bench: setup test-packages
 	$(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_doctor.py
 	$(PY) bench/bench_accounts.py
+	$(PY) bench/bench_replies.py
 
 setup: system-packages $(STAMP)
 
