@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator, Mapping, TypeVar
+from typing import Any, Iterator, Mapping, TypeVar
 
 from .states import JobStatus, MessageStatus
 
@@ -18,11 +18,6 @@ R = TypeVar("R", bound="Record")
 
 class Record:
     """A dataclass that reads like a dict."""
-
-    _fields: ClassVar[frozenset[str]]
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
 
     @classmethod
     def of(cls: type[R], row: Mapping[str, Any]) -> R:

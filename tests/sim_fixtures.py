@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from simulator import Simulator
+from simulator.server import DOMS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -58,6 +59,16 @@ def simulator() -> Iterator[Simulator]:
         yield sim
     finally:
         sim.stop()
+
+
+@pytest.fixture(params=DOMS)
+def sim_each(request: pytest.FixtureRequest) -> Iterator[Simulator]:
+    """The simulator in each DOM generation, logged in."""
+    s = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, dom=request.param)
+    s.start()
+    s.login()
+    yield s
+    s.stop()
 
 
 @pytest.fixture

@@ -153,6 +153,15 @@ class Run:
         self.store.close()
 
 
+def in_doubt(sim: Simulator, store: Store, account: str, number: str) -> Any:
+    """A message `account` clicked that the server has, still unconfirmed in the store."""
+    in_ledger = {m["phone"] for m in sim.ledger()["messages"] if m["account"] == number}
+    for r in store.in_flight(account=account):
+        if r["clicked_at"] and r["phone"] in in_ledger:
+            return r
+    return None
+
+
 def sigkill_worker(run: Run, account: str, timeout: float = 60) -> None:
     pid = wait_until(lambda: run.worker_pid(account), timeout, f"a running worker of {account}")
     os.kill(pid, signal.SIGKILL)
@@ -179,14 +188,8 @@ def test_chaos_three_accounts_kills_and_a_logout_lose_nothing_and_send_nothing_t
 
         # south clicks a message (the server has it, no tick yet): kill its worker and log
         # the account out. Nobody else may touch that message; south verifies it later.
-        def south_in_doubt() -> dict | None:
-            in_ledger = {m["phone"] for m in sim.ledger()["messages"] if m["account"] == NUMBERS["south"]}
-            for r in store.in_flight(account="south"):
-                if r["clicked_at"] and r["phone"] in in_ledger:
-                    return r
-            return None
-
-        doubt = wait_until(south_in_doubt, 120, "south with a clicked message in doubt")
+        doubt = wait_until(lambda: in_doubt(sim, store, "south", NUMBERS["south"]), 120,
+                           "south with a clicked message in doubt")
         pid = run.worker_pid("south")
         os.kill(pid, signal.SIGKILL)
         sim.logout(NUMBERS["south"])

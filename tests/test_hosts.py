@@ -11,8 +11,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
-
 import psutil
 import pytest
 
@@ -20,7 +18,7 @@ import config
 import runfiles
 from simulator import Simulator
 from store import Store
-from tests.test_accounts import Run, log_in, sigkill_worker, with_accounts
+from tests.test_accounts import Run, in_doubt, log_in, sigkill_worker, with_accounts
 from tests.worker_helpers import ROOT, no_leftover_browsers, wait_until, write_config  # noqa: F401
 
 HOSTS = {"hostA": ("north", "+15550100011"), "hostB": ("south", "+15550100022"), "hostC": ("east", "+15550100033")}
@@ -83,14 +81,8 @@ def test_three_hosts_one_postgresql_kills_and_a_vanished_host_lose_nothing_and_s
             kills += 1
 
         # hostC vanishes while east has clicked a message the server has but not confirmed.
-        def east_in_doubt() -> dict[str, Any] | None:
-            in_ledger = {m["phone"] for m in sim.ledger()["messages"] if m["account"] == NUMBERS["east"]}
-            for r in store.in_flight(account="east"):
-                if r["clicked_at"] and r["phone"] in in_ledger:
-                    return r
-            return None
-
-        doubt = wait_until(east_in_doubt, 120, "east with a clicked message in doubt")
+        doubt = wait_until(lambda: in_doubt(sim, store, "east", NUMBERS["east"]), 120,
+                           "east with a clicked message in doubt")
         hosts["hostC"].vanish()
         at_vanish = sent()
         for name in ("hostB", "hostA"):  # the others go on, and lose workers too

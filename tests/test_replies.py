@@ -16,7 +16,6 @@ import pytest
 
 import config
 from simulator import Simulator
-from simulator.server import DOMS
 from store import Store
 from tests.worker_helpers import WorkerThread, no_leftover_browsers, wait_until, write_config  # noqa: F401
 
@@ -24,15 +23,6 @@ PHONES = [f"+1202555{i:04d}" for i in range(300, 320)]
 ANSWERS = {PHONES[1]: "stop", PHONES[4]: "Stop!", PHONES[7]: "PARAR 🙏",
            PHONES[10]: "stop sending me offers pls", PHONES[13]: "Thanks, tell me more"}
 OPTED = {PHONES[1], PHONES[4], PHONES[7]}
-
-
-@pytest.fixture(params=DOMS)
-def sim_each(request: pytest.FixtureRequest) -> Any:
-    s = Simulator(port=0, boot_time=0.2, ack_delay=0.05, dblcheck_delay=0.1, dom=request.param)
-    s.start()
-    s.login()
-    yield s
-    s.stop()
 
 
 def run_job_then_replies(sim: Simulator, tmp: Path, **overrides: Any) -> tuple[Store, int, int, WorkerThread]:

@@ -30,16 +30,6 @@ from worker.browser import UserError, check_paths, installed_version, prepare_pr
 from worker.textmatch import comparable
 
 
-@pytest.fixture(params=DOMS)
-def sim_each(request: pytest.FixtureRequest) -> Any:
-    """The simulator in each DOM generation."""
-    s = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, dom=request.param)
-    s.start()
-    s.login()
-    yield s
-    s.stop()
-
-
 def load(tmp: Path, sim: Simulator, **overrides: Any) -> Any:
     return config.load(write_config(tmp, sim, **overrides))
 
