@@ -1,4 +1,13 @@
+import signal
+
 pytest_plugins = ["tests.sim_fixtures", "tests.pg_fixtures"]
+
+# A run started in the background (`cmd &`, nohup) inherits SIGINT or SIGHUP ignored, and
+# so would every program the tests start; the tests that stop programs with Ctrl-C or a
+# hang-up need them as a terminal delivers them.
+for _sig, _handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGHUP, signal.SIG_DFL)):
+    if signal.getsignal(_sig) is signal.SIG_IGN:
+        signal.signal(_sig, _handler)
 
 
 def pytest_sessionfinish(session, exitstatus):
