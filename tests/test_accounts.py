@@ -162,6 +162,21 @@ def in_doubt(sim: Simulator, store: Store, account: str, number: str) -> Any:
     return None
 
 
+def assert_each_sent_once_by_its_account(sim: Simulator, store: Store, job: int, n: int,
+                                         numbers: dict[str, str]) -> None:
+    """0 lost, 0 twice (the ledger); every message sent, by the account the store names,
+    and every account took part."""
+    ledger = sim.ledger()["messages"]
+    per_phone = collections.Counter(m["phone"] for m in ledger)
+    assert len(per_phone) == n, "lost"
+    assert max(per_phone.values()) == 1, [p for p, c in per_phone.items() if c > 1]
+    rows = list(store.iter_messages(job))
+    assert all(r["status"] == "sent" for r in rows)
+    by_phone = {m["phone"]: m["account"] for m in ledger}
+    assert all(numbers[r["account"]] == by_phone[r["phone"]] for r in rows)
+    assert {r["account"] for r in rows} == set(numbers)
+
+
 def sigkill_worker(run: Run, account: str, timeout: float = 60) -> None:
     pid = wait_until(lambda: run.worker_pid(account), timeout, f"a running worker of {account}")
     os.kill(pid, signal.SIGKILL)
@@ -216,17 +231,8 @@ def test_chaos_three_accounts_kills_and_a_logout_lose_nothing_and_send_nothing_t
     finally:
         run.stop()
         sim.stop()
-    ledger = sim.ledger()["messages"]
-    per_phone = collections.Counter(m["phone"] for m in ledger)
-    assert len(per_phone) == 150, "lost"
-    assert max(per_phone.values()) == 1, [p for p, c in per_phone.items() if c > 1]
     final = Store(run.cfg.paths.database)
-    rows = list(final.iter_messages(job))
-    assert all(r["status"] == "sent" for r in rows)
-    # The store and the ledger agree on who sent each message.
-    by_phone = {m["phone"]: m["account"] for m in ledger}
-    assert all(NUMBERS[r["account"]] == by_phone[r["phone"]] for r in rows)
-    assert {r["account"] for r in rows} == set(NUMBERS)
+    assert_each_sent_once_by_its_account(sim, final, job, 150, NUMBERS)
     final.close()
 
 

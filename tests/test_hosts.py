@@ -6,7 +6,6 @@ confirmed: nobody else touches that message; the host comes back, its account ve
 it. 0 lost, 0 sent twice (the simulator's ledger)."""
 from __future__ import annotations
 
-import collections
 import os
 import subprocess
 import sys
@@ -18,7 +17,8 @@ import config
 import runfiles
 from simulator import Simulator
 from store import Store
-from tests.test_accounts import Run, in_doubt, log_in, sigkill_worker, with_accounts
+from tests.test_accounts import (Run, assert_each_sent_once_by_its_account, in_doubt, log_in, sigkill_worker,
+                                 with_accounts)
 from tests.worker_helpers import ROOT, no_leftover_browsers, wait_until, write_config  # noqa: F401
 
 HOSTS = {"hostA": ("north", "+15550100011"), "hostB": ("south", "+15550100022"), "hostC": ("east", "+15550100033")}
@@ -102,14 +102,6 @@ def test_three_hosts_one_postgresql_kills_and_a_vanished_host_lose_nothing_and_s
         for h in hosts.values():
             h.stop()
         sim.stop()
-    ledger = sim.ledger()["messages"]
-    per_phone = collections.Counter(m["phone"] for m in ledger)
-    assert len(per_phone) == 90, "lost"
-    assert max(per_phone.values()) == 1, [p for p, c in per_phone.items() if c > 1]
-    rows = list(store.iter_messages(job))
-    assert all(r["status"] == "sent" for r in rows)
-    by_phone = {m["phone"]: m["account"] for m in ledger}
-    assert all(NUMBERS[r["account"]] == by_phone[r["phone"]] for r in rows)
-    assert {r["account"] for r in rows} == set(NUMBERS)
+    assert_each_sent_once_by_its_account(sim, store, job, 90, NUMBERS)
     assert kills == 6
     store.close()
