@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
-import config as configmod  # noqa: E402
+import settings
 from store import Store  # noqa: E402
 
 TARGET_PAINT = 1.5
@@ -72,17 +72,17 @@ def build_db(path: Path, n: int) -> None:
     print(f"built {path}: {n:,} messages in {time.perf_counter() - t:.1f} s")
 
 
-def make_cfg(tmp: Path, db: Path) -> configmod.Config:
+def make_cfg(tmp: Path, db: Path) -> settings.Config:
     path = tmp / "config.toml"
     path.write_text(f'[paths]\ndatabase = "{db}"\nrun_dir = "{tmp / "run"}"\nlog_dir = "{tmp / "logs"}"\n')
-    return configmod.load(path)
+    return settings.load(path)
 
 
 def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 1e6
 
 
-async def headless(cfg: configmod.Config, db: Path) -> dict:
+async def headless(cfg: settings.Config, db: Path) -> dict:
     from dashboard.app import WaSenderApp
     from dashboard.components.messages_table import MessagesTable
 

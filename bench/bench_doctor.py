@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 import tomlkit  # noqa: E402
 
-import config  # noqa: E402
+import settings
 from simulator import Simulator  # noqa: E402
-from worker import run_worker  # noqa: E402
+from worker.runner import run_worker  # noqa: E402
 
 TARGET = 20.0
 BROKEN = ("compose_box", "send_button", "attach_button", "outgoing_message", "logged_in", "message_row")
@@ -74,7 +74,7 @@ def run_case(dom: str, case: str, runs: int, tmp: Path) -> dict:
     try:
         cfg_path = write_config(tmp / f"{dom}-{case}", sim.url, broken=case == "broken")
         if case == "held":
-            cfg = config.load(cfg_path)
+            cfg = settings.load(cfg_path)
             worker = threading.Thread(target=run_worker, args=(cfg,), kwargs={"stop_event": stop}, daemon=True)
             worker.start()
             deadline = time.monotonic() + 60

@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tomlkit  # noqa: E402
 
-import config  # noqa: E402
+import settings
 from simulator import Simulator  # noqa: E402
 from store import Store  # noqa: E402
-from worker import run_worker  # noqa: E402
+from worker.runner import run_worker  # noqa: E402
 
 SHIPPED = Path(__file__).resolve().parent.parent / "config.toml"
 TARGET_LATE = 5.0
@@ -53,7 +53,7 @@ def run(dom: str, n: int, reply_every: float, replies: bool, tmp: Path) -> dict:
     sim.login()
     d = tmp / f"{dom}-{'replies' if replies else 'baseline'}"
     d.mkdir()
-    cfg = config.load(write_config(d, sim.url, replies))
+    cfg = settings.load(write_config(d, sim.url, replies))
     store = Store(cfg.paths.database)
     phones = [f"+1202555{2000 + i:04d}" for i in range(n)]
     job = store.create_job("bench replies", "t", [{"phone": p, "text": f"Hello {p}, our offer 👋"} for p in phones])

@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tomlkit  # noqa: E402
 
-import config  # noqa: E402
+import settings
 from simulator import Simulator  # noqa: E402
 from store import Store  # noqa: E402
-from worker import run_worker  # noqa: E402
+from worker.runner import run_worker  # noqa: E402
 
 
 SHIPPED = Path(__file__).resolve().parent.parent / "config.toml"
@@ -55,7 +55,7 @@ def run_mode(dom: str, navigation: str, n: int, tmp: Path) -> dict:
         d = tmp / f"{dom}-{navigation}"
         d.mkdir()
         write_config(d, sim.url, navigation)
-        cfg = config.load(d / "config.toml")
+        cfg = settings.load(d / "config.toml")
         store = Store(cfg.paths.database)
         job = store.create_job(f"bench-{navigation}", "t", [
             {"phone": f"+1202555{1000 + i:04d}",

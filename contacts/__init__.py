@@ -3,12 +3,9 @@
 Imports nothing of the product: everything comes in as plain parameters.
 """
 from .errors import ContactsError
-from .phones import normalise_phone, normalise_many
-from .readers import ContactTable, read_contacts
+from .phones import normalise_many, normalise_phone
+from .plan import plan_import
+from .readers import read_contacts
 from .template import Template
-from .plan import ImportPlan, RowProblem, plan_import
 
-__all__ = [
-    "ContactsError", "ContactTable", "ImportPlan", "RowProblem", "Template",
-    "normalise_many", "normalise_phone", "plan_import", "read_contacts",
-]
+__all__ = ["ContactsError", "Template", "normalise_many", "normalise_phone", "plan_import", "read_contacts"]

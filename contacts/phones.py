@@ -22,7 +22,6 @@ Result = tuple  # (e164 | None, reason | None)
 
 # Characters people put between digits. Removed before parsing.
 _SEPARATORS = " \t\u00a0\u2007\u202f-\u2010\u2011\u2012\u2013\u2014\u2212.()[]/\\\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff"
-_STRIP_TABLE = str.maketrans("", "", _SEPARATORS)
 _SCIENTIFIC = re.compile(r"^[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+$")
 _HAS_DIGIT = re.compile(r"\d")
 _LABEL = re.compile(r"\([^()]*[^\W\d_][^()]*\)")  # a bracketed word such as (home)

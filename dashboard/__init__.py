@@ -5,7 +5,7 @@ Entry points: `run()` (the dashboard) and `dashboard.demo.run_demo()` (`python t
 """
 from __future__ import annotations
 
-import dburl
+from common import dburl
 
 
 def run(ctx: object, *, demo: object | None = None) -> int:

@@ -11,8 +11,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=None)
     parser.add_argument("--db", default=None)
     args = parser.parse_args(argv)
-    import config as configmod
-    import safefiles
+    import settings
+    from common.errors import exit_on_user_error
+    from common import safefiles
 
     safefiles.private_umask()
     if args.command == "demo":
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo()
     from . import run
 
-    return configmod.exit_on_user_error(lambda: run(configmod.resolve(args.config, args.db)))()
+    return exit_on_user_error(lambda: run(settings.resolve(args.config, args.db)))()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from jobs.service import JobError, JobService
+
 from .components.accounts_table import AccountsTable
 from .components.confirm import ConfirmScreen
 from .components.events_log import EventsLog
@@ -78,6 +80,7 @@ class WaSenderApp(App[int]):
 
             store = Store(cfg.paths.database)
         self.store = store
+        self.service = JobService(store)  # every decision on a job is the job service's
         self.demo = demo
         self.poll_interval = poll_interval
         self.clock = clock
@@ -331,7 +334,7 @@ class WaSenderApp(App[int]):
             error = worker.error
             from store import IllegalTransition
 
-            text = str(error) if isinstance(error, (IllegalTransition, OSError, KeyError, ValueError)) \
+            text = str(error) if isinstance(error, (IllegalTransition, JobError, OSError, KeyError, ValueError)) \
                 else f"{type(error).__name__}: {error}"
             self.notify(f"{worker.name}: {text}", severity="error", timeout=8)
             self.refresh_now()
@@ -366,38 +369,21 @@ class WaSenderApp(App[int]):
         job = self._need_job()
         if job is None:
             return
-        if job["status"] == "paused":
-            new, verb = "running", "resumed"
-        elif job["status"] in ("running", "pending", "waiting_for_login"):
-            new, verb = "paused", "paused"
-        else:
-            self.notify(f"Job {job['id']} is {job['status']}: nothing to pause or resume.",
-                        severity="warning", timeout=4)
-            return
-
-        def do() -> str:
-            self.store.set_job_status(job["id"], new)
-            return f"Job {job['id']} {verb}"
-
-        self.run_bg(f"{verb[:-1]} job {job['id']}", do)
+        self.run_bg(f"pause or resume job {job['id']}", lambda: self.service.toggle_pause(job["id"]).text)
 
     def action_stop_job(self) -> None:
         job = self._need_job()
         if job is None:
             return
-        if job["status"] in ("stopped", "completed"):
-            self.notify(f"Job {job['id']} is already {job['status']}.", severity="warning", timeout=4)
+        from jobs.service import can_move
+
+        if not can_move(job["status"], "stopped"):
+            self.notify(f"Job {job['id']} is {job['status']}: it cannot be stopped.", severity="warning", timeout=4)
             return
 
         def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-
-            def do() -> str:
-                self.store.set_job_status(job["id"], "stopped")
-                return f"Job {job['id']} stopped"
-
-            self.run_bg(f"stop job {job['id']}", do)
+            if yes:
+                self.run_bg(f"stop job {job['id']}", lambda: self.service.stop(job["id"]).text)
 
         self.push_screen(ConfirmScreen(f"Stop job {job['id']} {job['name']!r} for good?",
                                        "Its unsent messages will never be sent. Pause (p) can be undone; "
@@ -409,7 +395,7 @@ class WaSenderApp(App[int]):
             return
 
         def do() -> str:
-            n = self.store.retry_failed(job["id"])
+            n = self.service.retry(job["id"])
             return f"Job {job['id']}: {n} failed message(s) queued again"
 
         self.run_bg(f"retry job {job['id']}", do)
@@ -430,7 +416,7 @@ class WaSenderApp(App[int]):
                 return
 
             def do() -> str:
-                self.store.decide([mid], sent=decision == "sent")
+                self.service.review([mid] if decision == "sent" else [], [] if decision == "sent" else [mid])
                 return f"Message {mid}: " + ("marked sent" if decision == "sent" else "queued again")
 
             self.run_bg(f"review message {mid}", do)
@@ -540,7 +526,7 @@ class WaSenderApp(App[int]):
                 return
 
             def do() -> str:
-                from exporting import export_job_csv
+                from jobs.exporting import export_job_csv
 
                 n = export_job_csv(self.store, job["id"], path)
                 return f"Wrote {n:,} rows to {path}"

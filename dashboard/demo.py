@@ -113,16 +113,16 @@ class Demo:
         raise RuntimeError(f"the simulator did not start (see {self.root / 'logs' / 'simulator.log'})")
 
     def write_config(self) -> Any:
-        import config as configmod
+        import settings
 
         self.config_path.write_text(DEMO_CONFIG.replace("{url}", self.url), encoding="utf-8")
-        self.ctx = configmod.resolve(self.config_path)
+        self.ctx = settings.resolve(self.config_path)
         self.cfg = self.ctx.cfg
         return self.cfg
 
     def import_contacts(self, store: Any) -> int:
         from contacts import plan_import
-        from importer import create_job_from_plan
+        from jobs.importing import create_job_from_plan
 
         write_contacts(self.contacts)
         plan = plan_import(self.contacts, TEMPLATE, region="US", optouts=store.optout_set(), seed=1)

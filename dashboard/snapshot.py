@@ -14,8 +14,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import overview
-import runfiles
+from jobs import overview
+from common import runfiles
 import supervisor
 from store.progress import ETA_SAMPLES, eta_seconds, open_count
 

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import orjson
 
-import dburl
+from common import dburl
 
 from . import states as S
 from .accounts import DEFAULT_ACCOUNT, AccountsMixin
@@ -378,15 +378,6 @@ class Store(AccountsMixin, RepliesMixin):
             self.log_event("job_status", f"job {job_id}: {old} -> {new}", job_id=job_id, at=now)
             return old
 
-    def set_jobs_waiting(self, waiting: bool, *, now: float | None = None) -> list[int]:
-        """Logged out: running jobs wait for login. Logged in again: they run."""
-        src, dst = (S.JOB_RUNNING, S.JOB_WAITING) if waiting else (S.JOB_WAITING, S.JOB_RUNNING)
-        with self.write():
-            ids = [r["id"] for r in self._q("SELECT id FROM jobs WHERE status = :s", s=src)]
-            for job_id in ids:
-                self.set_job_status(job_id, dst, now=now)
-            return ids
-
     def finish_jobs(self, *, now: float | None = None) -> list[int]:
         """Running jobs with nothing left to send or verify become completed."""
         placeholders = ", ".join(f"'{s}'" for s in S.OPEN)
@@ -563,32 +554,33 @@ class Store(AccountsMixin, RepliesMixin):
             return [Message.of(r) for r in self._q(sql + " AND job_id = :j ORDER BY id", j=job_id)]
         return [Message.of(r) for r in self._q(sql + " ORDER BY id")]
 
-    def decide(self, message_ids: Iterable[int], *, sent: bool, now: float | None = None) -> list[int]:
-        """A person's decision on `unknown` messages: they were sent, or they go back to the
-        queue. All ids are checked first; nothing changes unless every one is `unknown`."""
+    def decide_all(self, sent: Iterable[int] = (), resend: Iterable[int] = (), *, job_id: int | None = None,
+                   now: float | None = None) -> None:
+        """A person's decision on `unknown` messages: `sent` were sent, `resend` go back to the
+        queue. Every id is checked first (in doubt, and of `job_id` when given), then all are
+        applied in one transaction: nothing changes unless every one may."""
         now = now or time.time()
-        ids = list(dict.fromkeys(message_ids))
+        sent_ids, resend_ids = list(dict.fromkeys(sent)), list(dict.fromkeys(resend))
         with self.write():
-            for mid in ids:
-                row = self._one("SELECT status FROM messages WHERE id = :id", id=mid)
+            for mid in [*sent_ids, *resend_ids]:
+                row = self._one("SELECT status, job_id FROM messages WHERE id = :id", id=mid)
                 if row is None:
                     raise KeyError(f"no message {mid}")
+                if job_id is not None and row["job_id"] != job_id:
+                    raise S.IllegalTransition(f"message {mid} is not in job {job_id} (it is in job {row['job_id']})")
                 if row["status"] != S.UNKNOWN:
                     raise S.IllegalTransition(f"message {mid} is {row['status']}, not unknown")
-            for mid in ids:
-                if sent:
-                    row = self._move(mid, S.SENT, now, sent_at=now, last_error="marked sent by a person",
-                                     review=None)
-                    self.log_event("sent", f"message {mid} marked sent by a person", job_id=row["job_id"],
-                                   message_id=mid, at=now)
-                else:
-                    row = self._move(mid, S.PENDING, now, claimed_by=None, claimed_at=None, clicked_at=None,
-                                     last_error="sent again by a person's decision", next_attempt_at=None,
-                                     review=None, verify_tries=0)
-                    self._reopen_job(row["job_id"], now)
-                    self.log_event("resend", f"message {mid} queued again by a person", job_id=row["job_id"],
-                                   message_id=mid, level="warning", at=now)
-            return ids
+            for mid in sent_ids:
+                moved = self._move(mid, S.SENT, now, sent_at=now, last_error="marked sent by a person", review=None)
+                self.log_event("sent", f"message {mid} marked sent by a person", job_id=moved["job_id"],
+                               message_id=mid, at=now)
+            for mid in resend_ids:
+                moved = self._move(mid, S.PENDING, now, claimed_by=None, claimed_at=None, clicked_at=None,
+                                   last_error="sent again by a person's decision", next_attempt_at=None,
+                                   review=None, verify_tries=0)
+                self._reopen_job(moved["job_id"], now)
+                self.log_event("resend", f"message {mid} queued again by a person", job_id=moved["job_id"],
+                               message_id=mid, level="warning", at=now)
 
     def give_back(self, attempts: Mapping[int, int], reason: str, *, now: float | None = None) -> list[int]:
         """Attempts that a page change (not the message) used up, by message id: messages in

@@ -6,20 +6,17 @@ API for the command line and the dashboard (details in docs/supervisor.md):
 - ``start_detached(ctx) -> int``: start it in a new session with the same run context; its pid.
 - ``stop(config_path_or_cfg, *, timeout=None) -> bool``: stop it (and the worker) and wait.
 - ``status(config_path_or_cfg, *, store=None) -> dict | None``: published state + liveness.
-- ``clear_fatal(config_path_or_cfg) -> bool``: a manual start after ``fatal``.
 - ``paused / pause_all / request_restart``: the run directory's signal files.
 - ``account_paused / pause_account``: one account's pause file (``run/accounts/NAME/pause``).
 
-`ctx` is a ``config.RunContext`` (a config path or a Config is accepted too).
+`ctx` is a ``settings.RunContext`` (a config path or a Config is accepted too).
 """
-from .api import (UNSUPERVISED, SupervisorError, account_paused, clear_fatal, pause_account, pause_all, paused,
-                  request_restart, run_foreground, start_detached, status, stop)
-from .core import STATES, StartError, Supervisor
-from .program import EXIT_OK, EXIT_RESTART, EXIT_USER_ERROR
+from .api import (SupervisorError, account_paused, pause_account, pause_all, paused, request_restart, run_foreground,
+                  start_detached, status, stop)
+from .core import Supervisor
 from .pidfile import AlreadyRunning
 
 __all__ = [
-    "AlreadyRunning", "StartError", "account_paused", "pause_account", "SupervisorError", "Supervisor", "STATES", "EXIT_OK", "EXIT_RESTART",
-    "EXIT_USER_ERROR", "UNSUPERVISED", "clear_fatal", "pause_all", "paused", "request_restart", "run_foreground",
-    "start_detached", "status", "stop",
+    "AlreadyRunning", "Supervisor", "SupervisorError", "account_paused", "pause_account", "pause_all", "paused",
+    "request_restart", "run_foreground", "start_detached", "status", "stop",
 ]

@@ -5,7 +5,9 @@ import argparse
 import json
 import sys
 
-import config as configmod
+import settings
+
+from common.errors import exit_on_user_error
 
 from . import api
 
@@ -19,9 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     return _act(args)
 
 
-@configmod.exit_on_user_error
+@exit_on_user_error
 def _act(args: argparse.Namespace) -> int:
-    ctx = configmod.resolve(args.config, args.db)
+    ctx = settings.resolve(args.config, args.db)
     if args.action == "run":
         return api.run_foreground(ctx)
     if args.action == "status":

@@ -16,10 +16,11 @@ from typing import Any, Sequence
 
 import psutil
 
-import applog
-import config as configmod
-import runfiles
-import safefiles
+from common import applog
+import settings
+from common.errors import one_line
+from common import runfiles
+from common import safefiles
 
 from . import pidfile
 from .core import FATAL, PROJECT_DIR, STARTING, STOPPED, StartError, Supervisor, as_context
@@ -44,11 +45,11 @@ class SupervisorError(Exception):
 
 
 def _cfg(target: Any = None) -> Any:
-    if isinstance(target, configmod.RunContext):
+    if isinstance(target, settings.RunContext):
         return target.cfg
     if target is not None and hasattr(target, "supervisor") and hasattr(target, "paths"):
         return target
-    return configmod.load(target)
+    return settings.load(target)
 
 
 def _install_signals(sup: Supervisor) -> dict[int, Any]:
@@ -80,8 +81,8 @@ def run_foreground(target: Any = None, *, worker_cmd: Sequence[str] | None = Non
     """
     try:
         ctx = as_context(target)
-    except configmod.ConfigError as exc:
-        print(f"error: {configmod.one_line(exc)}", file=sys.stderr)
+    except settings.ConfigError as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
     cfg = ctx.cfg
     if worker_cmd is None and os.environ.get(WORKER_CMD_VAR):
@@ -96,7 +97,7 @@ def run_foreground(target: Any = None, *, worker_cmd: Sequence[str] | None = Non
     try:
         return sup.run()
     except (AlreadyRunning, StartError) as exc:
-        print(f"error: {configmod.one_line(exc)}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
     finally:
         for signum, handler in old.items():

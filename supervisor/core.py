@@ -20,8 +20,8 @@ from typing import Any, Sequence
 
 import psutil
 
-import dburl
-import runfiles
+from common import dburl
+from common import runfiles
 from store import Store
 
 from . import pidfile
@@ -56,15 +56,16 @@ def default_worker_cmd(ctx: Any) -> list[str]:
 
 def as_context(target: Any) -> Any:
     """A RunContext from a RunContext, a Config (its own file and database) or a config path."""
-    import config as configmod
+    import settings
+    from common.errors import one_line
 
-    if isinstance(target, configmod.RunContext):
+    if isinstance(target, settings.RunContext):
         return target
-    if isinstance(target, configmod.Config):
-        path = Path(target.path or configmod.DEFAULT_PATH).resolve()
-        return configmod.RunContext(config_path=path, config_source="caller",
+    if isinstance(target, settings.Config):
+        path = Path(target.path or settings.DEFAULT_PATH).resolve()
+        return settings.RunContext(config_path=path, config_source="caller",
                                     db_override=target.paths.database, cfg=target)
-    return configmod.resolve(target)
+    return settings.resolve(target)
 
 
 class StartError(Exception):
@@ -234,15 +235,16 @@ class Supervisor:
         mtime = _mtime(self.config_path)
         if mtime == self._config_mtime:
             return
-        import config as configmod
+        import settings
+        from common.errors import one_line
 
         try:
-            cfg = configmod.load(self.config_path)
-        except configmod.ConfigError as exc:
+            cfg = settings.load(self.config_path)
+        except settings.ConfigError as exc:
             if self._config_warned != mtime:
                 self._config_warned = mtime
                 log.warning("the config file changed but cannot be read (%s): keeping the accounts as they are",
-                            configmod.one_line(exc))
+                            one_line(exc))
             return
         self._config_mtime = mtime
         if self.ctx.db_override is not None:

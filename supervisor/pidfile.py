@@ -26,8 +26,8 @@ from typing import Any
 
 import psutil
 
-import runfiles
-import safefiles
+from common import runfiles
+from common import safefiles
 
 MARKER = "wa-sender-supervisor"
 PID_FILE = runfiles.PID_FILE

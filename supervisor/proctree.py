@@ -19,7 +19,7 @@ from typing import Iterable
 
 import psutil
 
-from runfiles import RUN_DIR_VAR, TAG_VAR  # noqa: F401 (re-exported for the supervisor's callers)
+from common.runfiles import RUN_DIR_VAR, TAG_VAR  # noqa: F401 (re-exported for the supervisor's callers)
 
 BROWSER_HINTS = ("chrom", "headless_shell")
 

@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Sequence
 
-import runfiles
+from common import runfiles
 
 from .proctree import RUN_DIR_VAR, TAG_VAR, Tree, kill_all, wait_gone
 from .states import BACKOFF, FATAL, PAUSED, RUNNING, STARTING, STOPPED, check

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import tomlkit
 
-import config
+import settings
 from simulator import Simulator
 from store import Store
 from tests.worker_helpers import ROOT, WorkerThread, no_leftover_browsers, wait_until, write_config  # noqa: F401
@@ -82,7 +82,7 @@ def test_an_account_at_its_cap_sends_nothing_more_that_day_while_the_other_goes_
         # north is new: a 5-day warm-up from 3 a day to 10 a day; south has no cap.
         with_accounts(path, tmp_path, {"north": {"daily_cap": 10, "warmup_days": 5, "warmup_start": 3},
                                        "south": {}})
-        cfg = config.load(path)
+        cfg = settings.load(path)
         store = Store(cfg.paths.database)
         workers = [WorkerThread(cfg.for_account(n), clock=clock).start() for n in numbers]
         try:
@@ -129,7 +129,7 @@ class Run:
                             supervisor__backoff_max=1.0, supervisor__max_restarts=20,
                             supervisor__stop_timeout=5.0)
         self.cfg_path = with_accounts(path, tmp, accounts)
-        self.cfg = config.load(self.cfg_path)
+        self.cfg = settings.load(self.cfg_path)
         self.store = Store(self.cfg.paths.database)
         self.out = open(tmp / "supervisor.out", "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "supervisor", "--config", str(self.cfg_path)],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import config
+import settings
 from tests.test_cli import assert_user_error, tui
 
 CONFIG = """\
@@ -42,14 +42,14 @@ def contacts(tmp_path: Path) -> Path:
 
 
 def test_adding_a_second_account_keeps_the_first_login_and_the_comments(cfg_path: Path) -> None:
-    before = config.load(cfg_path)
+    before = settings.load(cfg_path)
     assert [a.name for a in before.all_accounts()] == ["default"]
     out = tui("--config", str(cfg_path), "accounts", "add", "sales-2", "--daily-cap", "80", "--warmup-days", "10")
     assert out.returncode == 0, out.stderr
     assert "python tui.py login sales-2" in out.stdout
     text = cfg_path.read_text()
     assert "# my settings" in text and "# where my login is" in text
-    cfg = config.load(cfg_path)
+    cfg = settings.load(cfg_path)
     assert [a.name for a in cfg.all_accounts()] == ["default", "sales-2"]
     # The existing login (its profile) stays the default account's.
     assert cfg.get_account("default").profile_dir == before.browser.profile_dir == cfg_path.parent / "my-profile"
@@ -80,10 +80,10 @@ def test_list_enable_disable_and_jobs_for_some_accounts(cfg_path: Path, contacts
         [("default", True, "unknown", 0, 150), ("b", True, "unknown", 0, 150)]
     off = tui("--config", str(cfg_path), "accounts", "disable", "b")
     assert off.returncode == 0 and "disabled" in off.stdout, off.stderr
-    assert config.load(cfg_path).get_account("b").enabled is False
+    assert settings.load(cfg_path).get_account("b").enabled is False
     table = tui("--config", str(cfg_path), "accounts").stdout
     assert "b " in table and " no " in table and "python tui.py login NAME" in table
     assert tui("--config", str(cfg_path), "accounts", "enable", "b").returncode == 0
-    assert config.load(cfg_path).get_account("b").enabled is True
+    assert settings.load(cfg_path).get_account("b").enabled is True
     assert_user_error(tui("--config", str(cfg_path), "accounts", "disable", "zz"), "no account 'zz'")
     assert_user_error(tui("--config", str(cfg_path), "login", "zz"), "no account 'zz'")

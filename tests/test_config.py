@@ -6,22 +6,24 @@ from pathlib import Path
 
 import pytest
 
-import config
-from config import ConfigError
+import settings
+
+from worker import knowledge
+from settings import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_shipped_config_equals_the_built_in_defaults() -> None:
-    shipped = config.load(ROOT / "config.toml")
-    defaults = config.parse("", ROOT / "config.toml")
+    shipped = settings.load(ROOT / "config.toml")
+    defaults = settings.parse("", ROOT / "config.toml")
     for section in ("paths", "browser", "sending", "worker", "supervisor"):
         assert getattr(shipped, section) == getattr(defaults, section), section
     assert shipped.selectors == defaults.selectors
 
 
 def test_original_design_defaults() -> None:
-    cfg = config.load(ROOT / "config.toml")
+    cfg = settings.load(ROOT / "config.toml")
     assert (cfg.sending.delay_min, cfg.sending.delay_max) == (4.0, 8.0)
     assert cfg.sending.long_pause_every == 10
     assert (cfg.sending.long_pause_min, cfg.sending.long_pause_max) == (20.0, 40.0)
@@ -42,7 +44,7 @@ def test_every_setting_has_a_comment() -> None:
 def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
     p = tmp_path / "c.toml"
     p.write_text('[paths]\ndatabase = "x/y.db"\n')
-    cfg = config.load(p)
+    cfg = settings.load(p)
     assert cfg.paths.database == (tmp_path / "x/y.db").resolve()
     assert cfg.paths.run_dir == (tmp_path / "run").resolve()
 
@@ -73,7 +75,7 @@ def test_bad_values_name_the_key_and_line(tmp_path: Path, body: str, needle: str
     p = tmp_path / "bad.toml"
     p.write_text("# comment\n" + body)
     with pytest.raises(ConfigError) as info:
-        config.load(p)
+        settings.load(p)
     msg = str(info.value)
     assert needle in msg
     assert str(p) in msg
@@ -86,38 +88,38 @@ def test_line_number_points_at_the_key(tmp_path: Path) -> None:
     p = tmp_path / "bad.toml"
     p.write_text("[paths]\n\n[sending]\n# x\ndelay_min = -1\n")
     with pytest.raises(ConfigError, match=r"line 5: sending\.delay_min"):
-        config.load(p)
+        settings.load(p)
 
 
 def test_environment_variable_chooses_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = tmp_path / "env.toml"
     p.write_text("[sending]\ndaily_cap = 7\n")
-    monkeypatch.setenv(config.ENV_VAR, str(p))
-    assert config.load().sending.daily_cap == 7
-    assert config.load(ROOT / "config.toml").sending.daily_cap == 200  # --config wins
+    monkeypatch.setenv(settings.ENV_VAR, str(p))
+    assert settings.load().sending.daily_cap == 7
+    assert settings.load(ROOT / "config.toml").sending.daily_cap == 200  # --config wins
 
 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
-        config.load(tmp_path / "nope.toml")
+        settings.load(tmp_path / "nope.toml")
 
 
 def test_config_is_frozen() -> None:
-    cfg = config.parse("")
+    cfg = settings.parse("")
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.sending.delay_min = 1  # type: ignore[misc]
 
 
 def test_words_fill_selectors_in_the_browser_language_with_english_after() -> None:
-    cfg = config.parse('[browser]\nlanguage = "pt-BR"\n[selectors]\nsend_button = ["b[aria-label=\'{Send}\']", "span"]\n')
+    cfg = settings.parse('[browser]\nlanguage = "pt-BR"\n[selectors]\nsend_button = ["b[aria-label=\'{Send}\']", "span"]\n')
     assert cfg.resolved_selectors()["send_button"] == ("b[aria-label='Enviar']", "b[aria-label='Send']", "span")
     assert cfg.date_order() == "DMY" and cfg.words()["You"] == "Você"
-    en = config.parse("")
+    en = settings.parse("")
     assert en.resolved_selectors()["send_button"][0] == "#main footer button[aria-label='Send']"
     assert en.date_order() == "MDY"
     # No {Word} survives in any language.
-    for lang in config.LANGUAGES:
-        c = config.parse(f'[browser]\nlanguage = "{lang}"\n')
+    for lang in knowledge.LANGUAGES:
+        c = settings.parse(f'[browser]\nlanguage = "{lang}"\n')
         assert not any("{" in sel for sels in c.resolved_selectors().values() for sel in sels), lang
 
 
@@ -125,7 +127,7 @@ def test_labels_add_a_language_and_new_words(tmp_path: Path) -> None:
     p = tmp_path / "c.toml"
     p.write_text('[browser]\nlanguage = "fr-FR"\n[labels.fr-FR]\n"Send" = "Envoyer"\n"Nouveau" = "Nouveau"\n'
                  '[selectors]\nsend_button = ["b[aria-label=\'{Send}\']", "i[title=\'{Nouveau}\']"]\n')
-    cfg = config.load(p)
+    cfg = settings.load(p)
     assert cfg.resolved_selectors()["send_button"] == ("b[aria-label='Envoyer']", "b[aria-label='Send']",
                                                         "i[title='Nouveau']")
     assert cfg.date_order() == "DMY"

@@ -397,8 +397,8 @@ def _doctor_report() -> dict:
 
 @aio
 async def test_D_opens_the_doctor_and_w_writes_its_finding_and_restarts_the_worker(env: Env) -> None:
-    import config as configmod
-    import runfiles
+    import settings
+    from common import runfiles
 
     env.store.heartbeat("w1", state="needs_attention", info={"login": "logged_in", "key": "send_button",
                                                              "detail": "selector 'send_button' failed"}, now=NOW - 1)
@@ -421,7 +421,7 @@ async def test_D_opens_the_doctor_and_w_writes_its_finding_and_restarts_the_work
         await pilot.press("w")
         await wait_for(pilot, lambda: env.store.get_attention("default") is None, what="attention cleared")
         await wait_for(pilot, lambda: runfiles.flag(env.cfg.paths.run_dir, runfiles.RESTART).exists(), what="restart asked")
-    cfg = configmod.load(env.cfg.path)
+    cfg = settings.load(env.cfg.path)
     assert cfg.selectors["send_button"][0] == "#main footer div[role='button'][aria-label='{Send}']"
     assert len(cfg.selectors["send_button"]) > 1  # the old ones stay after it
     assert list(env.cfg.path.parent.glob("config.toml.bak-*"))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import config as configmod
-import runfiles
+import settings
+from common import runfiles
 from dashboard.components.qr_modal import QRScreen
 from dashboard.textshot import screen_text
 from store import Store
@@ -35,7 +35,7 @@ class AccountsEnv(Env):
     def __init__(self, tmp: Path) -> None:
         path = tmp / "config.toml"
         path.write_text(CONFIG_TEXT.replace("daily_cap = 0", "daily_cap = 120") + ACCOUNTS, encoding="utf-8")
-        cfg = configmod.load(path)
+        cfg = settings.load(path)
         self.tmp = tmp
         self.cfg = dataclasses.replace(cfg, paths=dataclasses.replace(
             cfg.paths, database=tmp / "data" / "t.db", run_dir=tmp / "run", log_dir=tmp / "logs"))

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from textual.widgets import OptionList, TextArea
 
-import config as configmod
-import qrdraw
+import settings
+from dashboard import qrdraw
 from dashboard.components.config_editor import ConfigScreen, set_values
 from dashboard.components.new_job import NewJobScreen
 from dashboard.components.qr_modal import QRScreen
@@ -148,7 +148,7 @@ async def test_config_editor_validates_saves_atomically_and_restarts(env: Env) -
         await wait_for(pilot, lambda: (env.cfg.paths.run_dir / "restart").exists(), what="run/restart")
         assert "delay_max = 9.5" in path.read_text()
         assert "# Random delay between two messages" in path.read_text()
-        assert configmod.load(path).sending.delay_max == 9.5
+        assert settings.load(path).sending.delay_max == 9.5
         assert not list(path.parent.glob(".config.toml.*"))  # no temporary file left
         # the form changes values through tomlkit, keeping the comments
         (env.cfg.paths.run_dir / "restart").unlink()

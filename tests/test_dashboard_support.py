@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-import config as configmod
+import settings
 from store import Store
 
 T0 = 1_780_000_000.0  # 2026-05-28 20:26:40 UTC
@@ -55,11 +55,11 @@ daily_cap = 0
 """
 
 
-def make_cfg(tmp: Path) -> configmod.Config:
+def make_cfg(tmp: Path) -> settings.Config:
     text = CONFIG_TEXT
     path = tmp / "config.toml"
     path.write_text(text, encoding="utf-8")
-    cfg = configmod.load(path)
+    cfg = settings.load(path)
     return dataclasses.replace(cfg, paths=dataclasses.replace(
         cfg.paths, database=tmp / "data" / "t.db", run_dir=tmp / "run", log_dir=tmp / "logs"))
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-import config
+import settings
 from simulator import Simulator
 from store import Store
 from tests.worker_helpers import (DOMS, PY, ROOT, WorkerThread, no_leftover_browsers, wait_until,  # noqa: F401
@@ -81,7 +81,7 @@ def test_the_doctor_repairs_a_config_written_for_the_other_generation(tmp_path: 
         assert fixed.returncode == 0, fixed.stderr
         assert "Written:" in fixed.stdout and "nothing was sent" in fixed.stdout
         assert list(tmp_path.glob("config.toml.bak-*"))  # the old file is kept
-        cfg = config.load(cfg_path)  # still a valid config, its comments kept
+        cfg = settings.load(cfg_path)  # still a valid config, its comments kept
         assert "# CSS selectors (or XPath" in cfg_path.read_text(encoding="utf-8")
         for key in broken:  # the winner first, the old selectors after it
             assert cfg.selectors[key][0] != FOR_ONE[other][key][0]
@@ -159,7 +159,7 @@ def test_the_doctor_reads_a_page_the_worker_saved(tmp_path: Path, no_leftover_br
     try:
         cfg_path = write_config(tmp_path, sim, selectors__send_button=["#main footer button[aria-label='Send']"],
                                 sending__attention_after=1)
-        cfg = config.load(cfg_path)
+        cfg = settings.load(cfg_path)
         store = Store(cfg.paths.database)
         store.create_job("j", "t", [{"phone": "+12025550911", "text": "once"}])
         w = WorkerThread(cfg).start()
@@ -213,7 +213,7 @@ def _counting_server() -> tuple[list[str], int]:
 def test_the_report_reads_in_80_columns_and_says_what_to_add() -> None:
     from worker.doctor import KeyReport, Report, format_report
 
-    cfg = config.parse("")
+    cfg = settings.parse("")
     keys = [KeyReport("send_button", "compose+text", "failed", None, note="no configured selector matches",
                       proposal=["#main footer span[data-icon='wds-ic-send-filled']"]),
             KeyReport("compose_box", "open chat", "ok", 2, 1, True),

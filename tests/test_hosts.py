@@ -13,8 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-import config
-import runfiles
+import settings
+from common import runfiles
 from simulator import Simulator
 from store import Store
 from tests.test_accounts import (Run, assert_each_sent_once_by_its_account, in_doubt, log_in, sigkill_worker,
@@ -37,7 +37,7 @@ class Host(Run):
                             supervisor__backoff_initial=0.2, supervisor__backoff_max=1.0,
                             supervisor__max_restarts=20, supervisor__stop_timeout=5.0)
         self.cfg_path = with_accounts(path, self.tmp, {account: {}})
-        self.cfg = config.load(self.cfg_path)
+        self.cfg = settings.load(self.cfg_path)
         self.store = Store(db)
         self.env = {**os.environ, runfiles.HOST_VAR: name}
         self.start()

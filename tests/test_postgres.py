@@ -10,9 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-import config
-import overview
-import runfiles
+import settings
+from jobs import overview
+from common import runfiles
 from store import Store, StoreError
 from store.migrate import TABLES
 from tests.test_cli import assert_user_error, tui
@@ -105,7 +105,7 @@ def test_the_cli_and_the_config_take_a_postgresql_url(tmp_path: Path, pg_url: st
     assert proc.returncode == 0, proc.stderr
     cfg_path = tmp_path / "config.toml"
     cfg_path.write_text(f'[paths]\ndatabase = "{pg_url}"\nrun_dir = "run"\nlog_dir = "logs"\n', encoding="utf-8")
-    cfg = config.load(cfg_path)
+    cfg = settings.load(cfg_path)
     assert cfg.paths.database == pg_url and cfg.paths.run_dir == tmp_path / "run"
     proc = tui("--config", str(cfg_path), "jobs", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -137,7 +137,7 @@ def test_every_hosts_accounts_in_one_overview_and_a_vanished_host_is_lost(
         s.account_seen(name, "logged_in", now=now)
     cfg_path = tmp_path / "config.toml"
     cfg_path.write_text(f'[paths]\ndatabase = "{pg_url}"\n[[accounts]]\nname = "north"\n', encoding="utf-8")
-    cfg = config.load(cfg_path)
+    cfg = settings.load(cfg_path)
     rows = {r.name: r for r in overview.account_rows(cfg, s, None, now=now)}
     assert set(rows) == {"north", "south", "east"}
     assert rows["north"].host == "hostA" and not rows["north"].remote

@@ -16,7 +16,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-import qrdraw
+from dashboard import qrdraw
 from dashboard.components.qr_modal import CHROME_ROWS, QRScreen
 from dashboard.textshot import screen_text
 from tests.test_dashboard_support import Env, aio, env, settle, utc, wait_for  # noqa: F401

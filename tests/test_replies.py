@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-import config
+import settings
 from simulator import Simulator
 from store import Store
 from tests.worker_helpers import WorkerThread, no_leftover_browsers, wait_until, write_config  # noqa: F401
@@ -26,7 +26,7 @@ OPTED = {PHONES[1], PHONES[4], PHONES[7]}
 
 
 def run_job_then_replies(sim: Simulator, tmp: Path, **overrides: Any) -> tuple[Store, int, int, WorkerThread]:
-    cfg = config.load(write_config(tmp, sim, replies__look_every=0.5, replies__budget=0.0, **overrides))
+    cfg = settings.load(write_config(tmp, sim, replies__look_every=0.5, replies__budget=0.0, **overrides))
     store = Store(cfg.paths.database)
     first = store.create_job("first", "t", [{"phone": p, "text": f"Offer for {p} 🎁"} for p in PHONES])
     # The second job waits (paused) while the answers come in.

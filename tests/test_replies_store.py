@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from optout_words import OPTOUT, UNCLEAR, Classifier, normalize
+from worker.optout_words import OPTOUT, UNCLEAR, Classifier, normalize
 from store import Store
 
 T0 = 1_790_000_000.0

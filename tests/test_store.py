@@ -209,13 +209,14 @@ def test_finish_jobs_completes_only_when_nothing_is_open(store: Store) -> None:
     assert store.get_job(job)["finished_at"] is not None
 
 
-def test_logout_moves_running_jobs_to_waiting_and_back(store: Store) -> None:
+def test_a_job_waiting_for_login_is_not_claimed(store: Store) -> None:
     a = store.create_job("a", "t", msgs(1))
     b = store.create_job("b", "t", msgs(1, "+1202777"))
     store.set_job_status(b, S.JOB_PAUSED)
-    assert store.set_jobs_waiting(True) == [a]
+    store.set_job_status(a, S.JOB_WAITING)
     assert store.claim("w") is None
-    assert store.set_jobs_waiting(False) == [a]
+    store.set_job_status(a, S.JOB_RUNNING)
+    assert store.claim("w")["job_id"] == a
     assert store.get_job(b)["status"] == "paused"
 
 
@@ -435,10 +436,15 @@ def test_decisions_are_all_or_nothing(store: Store) -> None:
         ids.append(m["id"])
     other = store.claim("w")["id"]
     with pytest.raises(IllegalTransition):
-        store.decide([ids[0], other], sent=True)
+        store.decide_all([ids[0], other])
+    with pytest.raises(KeyError):  # a good decision and an unknown id: neither happens
+        store.decide_all([ids[0]], [999_999])
+    with pytest.raises(IllegalTransition):  # the job named is not theirs
+        store.decide_all([ids[0]], job_id=ids[0] + 1000)
     assert store.message(ids[0])["status"] == "unknown"
-    assert store.decide(ids, sent=False) == ids
-    assert all(store.message(i)["status"] == "pending" for i in ids)
+    store.decide_all([ids[0]], [ids[1]])
+    assert store.message(ids[0])["status"] == "sent"
+    assert store.message(ids[1])["status"] == "pending"
 
 
 def test_give_back_returns_the_attempts_of_retrying_and_failed_messages(store: Store) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import psutil
 import pytest
 
-import runfiles
+from common import runfiles
 import supervisor
 from store import Store
 from supervisor import pidfile
@@ -287,10 +287,10 @@ def test_memory_above_the_limit_asks_for_a_graceful_restart(harness) -> None:
 
 def test_worker_deaf_to_the_restart_request_is_stopped_the_hard_way(tmp_path: Path, caplog) -> None:
     # In process, to shorten the margin after stop_timeout.
-    import config
+    import settings
 
     h = Harness(tmp_path, "deaf", memory_limit_mb=1, stop_timeout=0.3)
-    sup = supervisor.Supervisor(config.load(h.config), worker_cmd=h.worker_cmd, recycle_margin=0.5, poll=0.05)
+    sup = supervisor.Supervisor(settings.load(h.config), worker_cmd=h.worker_cmd, recycle_margin=0.5, poll=0.05)
     import threading
 
     t = threading.Thread(target=sup.run, daemon=True)
@@ -518,11 +518,11 @@ def test_unusable_database_is_one_line_and_status_2(tmp_path: Path) -> None:
 def test_one_run_context_reaches_the_detached_supervisor_and_its_worker(harness, monkeypatch) -> None:
     """`python tui.py --db other.db`, then `w` in the dashboard: the supervisor it starts and
     the worker that supervisor starts work on other.db, not on the config's database."""
-    import config
+    import settings
 
     h = harness("browsers")
     other = h.tmp / "other.db"
-    ctx = config.resolve(h.config, other)
+    ctx = settings.resolve(h.config, other)
     assert ctx.config_source == "--config" and ctx.db_source == "--db" and ctx.cfg.paths.database == other
     worker_cmd = supervisor.Supervisor(ctx).worker_cmd
     assert worker_cmd[-4:] == ["--config", str(Path(h.config).resolve()), "--db", str(other)]

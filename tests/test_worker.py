@@ -19,19 +19,20 @@ from typing import Any
 import psutil
 import pytest
 
-import config
+import settings
 from simulator import Simulator
 from simulator.server import browser_refused
 from store import Store
 from tests.worker_helpers import (DOMS, PY, ROOT, WorkerThread, ids_of, no_leftover_browsers, sim,  # noqa: F401
                                   status_of, wait_until, worker_row, write_config)
-from worker import FakeClock, pacing, verify
+from worker import pacing, verify
+from worker.clock import FakeClock
 from worker.browser import UserError, check_paths, installed_version, prepare_profile, start_browser
 from worker.textmatch import comparable
 
 
 def load(tmp: Path, sim: Simulator, **overrides: Any) -> Any:
-    return config.load(write_config(tmp, sim, **overrides))
+    return settings.load(write_config(tmp, sim, **overrides))
 
 
 def with_selectors(cfg: Any, **sel: tuple[str, ...]) -> Any:
@@ -107,7 +108,7 @@ def test_missing_browser_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
         f'[paths]\ndatabase = "{tmp_path}/db.sqlite"\nrun_dir = "{tmp_path}/run"\nlog_dir = "{tmp_path}/logs"\n'
         f'[browser]\nbinary = "{tmp_path}/no-chromium"\nprofile_dir = "{tmp_path}/p"\n')
     with pytest.raises(UserError, match="chromium not found at .*apt-get install chromium chromium-driver"):
-        check_paths(config.load(cfg_path).browser)
+        check_paths(settings.load(cfg_path).browser)
     proc = subprocess.run([PY, "-m", "worker", "--config", str(cfg_path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
@@ -118,7 +119,7 @@ def test_missing_browser_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
     cfg_path.write_text(cfg_path.read_text().replace(f'binary = "{tmp_path}/no-chromium"',
                                                      f'driver = "{tmp_path}/no-driver"'))
     with pytest.raises(UserError, match="chromedriver not found"):
-        check_paths(config.load(cfg_path).browser)
+        check_paths(settings.load(cfg_path).browser)
 
 
 def test_bad_config_exits_2(tmp_path: Path) -> None:
@@ -359,7 +360,7 @@ def test_sigkill_between_click_and_tick_sends_once(sim_each: Simulator, tmp_path
                                                   no_leftover_browsers: None) -> None:
     sim = sim_each
     cfg_path = write_config(tmp_path, sim, browser__ack_timeout=30)
-    cfg = config.load(cfg_path)
+    cfg = settings.load(cfg_path)
     store = Store(cfg.paths.database)
     img = tmp_path / "offer.jpg"
     img.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(500))

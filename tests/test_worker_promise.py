@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import config
+import settings
 from simulator import Simulator
 from store import Store
 from tests.worker_helpers import (PY, ROOT, WorkerThread, ids_of, no_leftover_browsers, sim,  # noqa: F401
@@ -53,7 +53,7 @@ def test_a_bubble_whose_time_cannot_be_read_is_never_sent_again(sim: Simulator, 
                                                                 no_leftover_browsers: None,
                                                                 fast_verify: None) -> None:
     cfg_path = write_config(tmp_path, sim)
-    cfg = config.load(cfg_path)
+    cfg = settings.load(cfg_path)
     store = Store(cfg.paths.database)
     job = store.create_job("t", "t", [{"phone": "+12025550701", "text": "Olá *Ana* 👋🏽 https://example.com"}])
     msg = crashed_after_click(store, sim, job, reached=True)
@@ -86,7 +86,7 @@ def test_a_bubble_whose_time_cannot_be_read_is_never_sent_again(sim: Simulator, 
 @pytest.mark.browser
 def test_a_message_that_never_left_is_sent_again_and_one_that_did_is_not(sim: Simulator, tmp_path: Path,
                                                                         no_leftover_browsers: None) -> None:
-    cfg = config.load(write_config(tmp_path, sim))
+    cfg = settings.load(write_config(tmp_path, sim))
     store = Store(cfg.paths.database)
     texts = ["Black Friday 🛍️ *-40%* today", "Your order is ready ✅", "see you 👋"]
     job = store.create_job("t", "t", [{"phone": f"+1202555080{i}", "text": t} for i, t in enumerate(texts)])
@@ -116,7 +116,7 @@ def test_a_message_that_never_left_is_sent_again_and_one_that_did_is_not(sim: Si
 @pytest.mark.browser
 def test_after_a_click_a_message_goes_back_to_the_queue_once_then_waits_for_a_person(
         sim: Simulator, tmp_path: Path, no_leftover_browsers: None, fast_verify: None) -> None:
-    cfg = config.load(write_config(tmp_path, sim, browser__ack_timeout=1.0))
+    cfg = settings.load(write_config(tmp_path, sim, browser__ack_timeout=1.0))
     store = Store(cfg.paths.database)
     job = store.create_job("t", "t", [{"phone": "+12025550901", "text": "two lost clicks"}])
     [mid] = ids_of(store, job)
@@ -138,7 +138,7 @@ def test_after_a_click_a_message_goes_back_to_the_queue_once_then_waits_for_a_pe
 def test_a_broken_send_button_stops_the_line_and_a_fixed_config_finishes_the_job_once(
         sim: Simulator, tmp_path: Path, no_leftover_browsers: None) -> None:
     cfg_path = write_config(tmp_path, sim)
-    cfg = config.load(cfg_path)
+    cfg = settings.load(cfg_path)
     broken = dataclasses.replace(cfg, selectors={**cfg.selectors,
                                                  "send_button": ("#main footer button[aria-label='Nope']",)})
     store = Store(cfg.paths.database)
@@ -163,7 +163,7 @@ def test_a_broken_send_button_stops_the_line_and_a_fixed_config_finishes_the_job
     finally:
         w.stop()
     assert (Path(cfg.paths.log_dir) / "failures").glob("*send_button*.html")
-    w2 = WorkerThread(config.load(cfg_path)).start()
+    w2 = WorkerThread(settings.load(cfg_path)).start()
     try:
         wait_until(lambda: store.get_job(job)["status"] == "completed", 90, "completed")
     finally:
@@ -177,7 +177,7 @@ def test_a_broken_send_button_stops_the_line_and_a_fixed_config_finishes_the_job
 @pytest.mark.browser
 def test_a_broken_compose_box_gives_the_attempts_back(sim: Simulator, tmp_path: Path,
                                                       no_leftover_browsers: None) -> None:
-    cfg = config.load(write_config(tmp_path, sim, browser__chat_timeout=1, sending__max_attempts=2))
+    cfg = settings.load(write_config(tmp_path, sim, browser__chat_timeout=1, sending__max_attempts=2))
     cfg = dataclasses.replace(cfg, selectors={**cfg.selectors, "compose_box": ("#main footer textarea",)})
     store = Store(cfg.paths.database)
     job = store.create_job("t", "t", [{"phone": f"+1202557{i:04d}", "text": f"hi {i}"} for i in range(10)])
@@ -201,7 +201,7 @@ def test_a_page_that_hides_our_own_bubbles_never_makes_a_loop(sim: Simulator, tm
                                                               fast_verify: None) -> None:
     """Our bubbles cannot be read back (as with emoji drawn as images or attachments
     without a name attribute, before this was fixed): nothing may be sent twice."""
-    cfg = config.load(write_config(tmp_path, sim, browser__ack_timeout=1.0, sending__attention_after=10))
+    cfg = settings.load(write_config(tmp_path, sim, browser__ack_timeout=1.0, sending__attention_after=10))
     cfg = dataclasses.replace(cfg, selectors={**cfg.selectors, "message_text": ("span.no-such-text",)})
     store = Store(cfg.paths.database)
     texts = [f"Olá {n} 👋" for n in ("Ana", "Bia", "Caio", "Duda")]
@@ -225,7 +225,7 @@ def test_portuguese_page_words_and_times(tmp_path: Path, no_leftover_browsers: N
     page_sim = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, dom="2026").start()
     page_sim.login()
     try:
-        cfg = config.load(write_config(tmp_path, page_sim, browser__language="pt-BR", browser__ack_timeout=1.0))
+        cfg = settings.load(write_config(tmp_path, page_sim, browser__language="pt-BR", browser__ack_timeout=1.0))
         store = Store(cfg.paths.database)
         img = tmp_path / "cardapio.png"
         img.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)

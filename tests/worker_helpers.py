@@ -13,7 +13,7 @@ import tomlkit
 
 from simulator import Simulator
 from store import Store
-from worker import run_worker
+from worker.runner import run_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "config.toml"

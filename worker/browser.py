@@ -16,14 +16,16 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
-import config
+import settings
+
+from common.errors import UserError
 
 log = logging.getLogger("worker")
 
 INSTALL_HINT = "install it with `apt-get install chromium chromium-driver`"
 
 
-class UserError(config.UserError):
+class UserError(UserError):
     """A problem the user fixes (missing browser, bad config): shown as one line, exit 2."""
 
 

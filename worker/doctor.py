@@ -26,8 +26,10 @@ from typing import Any, Callable
 
 from selenium.webdriver.common.keys import Keys
 
-import config
-import runfiles
+import settings
+
+from worker import knowledge
+from common import runfiles
 
 from . import doctor_js as DJ
 from . import page_js as JS
@@ -128,7 +130,7 @@ class PageCheck:
             configured = list(self.resolved.get(key, ()))
             raw = [c for c in found[key]["candidates"]]
             proposals[key] = raw
-            resolved_candidates = [config.resolve_selectors({key: (c,)}, self.words)[key][0] for c in raw]
+            resolved_candidates = [settings.resolve_selectors({key: (c,)}, self.words)[key][0] for c in raw]
             sets[key] = configured + resolved_candidates
         tried = self.driver.execute_script(DJ.TRY, sets)
         out: dict[str, KeyReport] = {}
@@ -338,7 +340,7 @@ class LiveDoctor:
 
 def _ordered(reports: dict[str, KeyReport]) -> list[KeyReport]:
     keys = [k for _state, ks in STATES for k in ks]
-    keys += [k for k in config.DEFAULT_SELECTORS if k not in keys]
+    keys += [k for k in knowledge.DEFAULT_SELECTORS if k not in keys]
     return [reports.get(k) or KeyReport(k, STATE_OF.get(k, "-"), "not checkable", None, note="no state for it")
             for k in keys]
 
@@ -388,7 +390,7 @@ def diagnose(cfg: Any, *, number: str | None = None, page: str | Path | None = N
 def _diagnose_saved(cfg: Any, path: Path, t0: float) -> Report:
     import dataclasses
 
-    import safefiles
+    from common import safefiles
 
     safefiles.regular_file(path, "saved page", max_bytes=50 * 1024 * 1024)
     html = path.read_text(encoding="utf-8", errors="replace")
@@ -427,7 +429,7 @@ def write_winners(cfg: Any, report: Report) -> Report:
         return report
     if cfg.path is None:
         raise UserError("no config file to write to")
-    backup = config.prepend_selectors(cfg.path, {k: [v] for k, v in winners.items()})
+    backup = settings.prepend_selectors(cfg.path, {k: [v] for k, v in winners.items()})
     runfiles.set_flag(cfg.paths.run_dir, runfiles.RESTART)
     report.written = sorted(winners)
     report.backup = str(backup)

@@ -107,13 +107,6 @@ return {
 };
 """
 
-CLICK = PRELUDE + r"""
-const e = F(arguments[1], null, arguments[2]);
-if (!e) return false;
-e.click();
-return true;
-"""
-
 FIND = PRELUDE + "return F(arguments[1], null, arguments[2]);"
 
 # Before a chat is asked for: an error toast still showing does not count, and the open

@@ -17,7 +17,7 @@ import re
 import time
 from typing import Any
 
-from optout_words import Classifier
+from worker.optout_words import Classifier
 
 from . import page_js as JS
 from .bubble_time import parse_pre_plain

@@ -19,8 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import config
-import runfiles
+import settings
+
+from common.errors import exit_on_user_error
+from common import runfiles
 from store import Store
 
 from . import pacing
@@ -367,7 +369,7 @@ def die_with_parent() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import safefiles
+    from common import safefiles
 
     ap = argparse.ArgumentParser(prog="python -m worker",
                                  description="Send the queued WhatsApp messages through one browser session.")
@@ -383,12 +385,13 @@ def main(argv: list[str] | None = None) -> int:
     return _main(args)
 
 
-@config.exit_on_user_error
+@exit_on_user_error
 def _main(args: argparse.Namespace) -> int:
-    import applog
-    import config as config_mod
+    from common import applog
+    import settings
+    from common.errors import exit_on_user_error
 
-    ctx = config_mod.resolve(args.config, args.db)
+    ctx = settings.resolve(args.config, args.db)
     cfg = ctx.cfg.for_account(args.account or os.environ.get(runfiles.ACCOUNT_VAR) or None)
     level = logging.DEBUG if args.verbose else logging.INFO
     # stderr carries what a person must see; the log file has everything.

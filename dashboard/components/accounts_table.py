@@ -46,9 +46,6 @@ class AccountsTable(DiffTable):
         self.border_title = f"Accounts · {waiting} to log in (L)" if waiting else "Accounts"
         self._announce()
 
-    def selected_account(self) -> str | None:
-        return self.selected_key()
-
     def _announce(self) -> None:
         name = self.selected_key()
         if name != self._last:

@@ -49,11 +49,11 @@ def set_values(text: str, changes: dict[tuple[str, str], Any]) -> str:
 def save_config(path: Path, text: str, running: Any) -> Any:
     """Validate, write whole (its mode kept), ask the running worker (of the config
     `running`, or of the new one) to restart. Raises config.ConfigError."""
-    import config as configmod
-    import safefiles
+    import settings
+    from common import safefiles
     import supervisor
 
-    cfg = configmod.parse(text, path)
+    cfg = settings.parse(text, path)
     safefiles.write_atomic(path, text, what="config file", mode=None)
     supervisor.request_restart(running if running is not None else cfg)
     return cfg
@@ -118,9 +118,9 @@ class ConfigScreen(Screen[bool]):
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError:
             return
-        import config as configmod
+        import settings
 
-        defaults = configmod.SendingSettings()
+        defaults = settings.SendingSettings()
         for section, key, _ in FORM_KEYS:
             value = data.get(section, {}).get(key, getattr(defaults, key))
             self.query_one(f"#form-{key}", Input).value = str(value)
@@ -153,11 +153,11 @@ class ConfigScreen(Screen[bool]):
 
     @work(thread=True, exclusive=True, group="config", name="save config", exit_on_error=False)
     def _save(self, text: str) -> None:
-        import config as configmod
+        import settings
 
         try:
             save_config(self.path, text, self.running)
-        except configmod.ConfigError as exc:
+        except settings.ConfigError as exc:
             self.app.call_from_thread(self._save_failed, str(exc))
             return
         except OSError as exc:

@@ -97,10 +97,10 @@ class DoctorScreen(ModalScreen[None]):
         ctx, store = self.ctx, self.app.store  # the thread runs after this screen is gone
 
         def do() -> str:
-            import config
+            import settings
             import supervisor
 
-            backup = config.prepend_selectors(ctx.config_path, found)
+            backup = settings.prepend_selectors(ctx.config_path, found)
             supervisor.request_restart(ctx)
             store.clear_attention(keys=list(found), why=f"the doctor wrote new selectors for {', '.join(found)}")
             return f"Wrote {', '.join(found)} (backup {backup.name}); the worker restarts to use them"

@@ -417,7 +417,7 @@ class NewJobScreen(Screen[int | None]):
 
     @work(thread=True, exclusive=True, group="wizard", name="create job", exit_on_error=False)
     def _create_job(self, name: str) -> None:
-        from importer import create_job_from_plan
+        from jobs.importing import create_job_from_plan
 
         accounts = self.app.call_from_thread(self.chosen_accounts)
         try:

@@ -19,7 +19,7 @@ from textual.containers import Center, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-import qrdraw
+from .. import qrdraw
 
 CHROME_ROWS = 2  # the title line and the hint line
 STYLES = ("auto", *qrdraw.STYLES)

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-import safefiles
+from common import safefiles
 from store import Store
 
 COLUMNS = ("phone", "name", "status", "attempts", "sent_at", "error", "review",

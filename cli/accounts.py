@@ -8,10 +8,13 @@ import json
 import shutil
 import sys
 import time
-from typing import Any, Callable
+from typing import Any
 
-import config as configmod
-import dburl
+import settings
+from common import dburl
+from common.errors import one_line
+
+from .context import AddCommand, context, load_config, open_store
 
 LOGIN_POLL = 0.5  # seconds between two looks at the account's worker row
 
@@ -23,15 +26,14 @@ def _when(ts: float | None, now: float) -> str:
     return "now" if left <= 0 else (f"in {left:.0f} s" if left < 120 else time.strftime("%H:%M", time.localtime(ts)))
 
 
-def cmd_accounts(args: argparse.Namespace, load: Callable[[argparse.Namespace], Any],
-                 open_store: Callable[..., Any]) -> int:
-    cfg = load(args)
+def cmd_accounts(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
     action = args.action or "list"
     if action == "add":
-        return _add(args, cfg, open_store)
+        return _add(args, cfg)
     if action in ("enable", "disable"):
-        return _enable(args, cfg, open_store, action == "enable")
-    import overview
+        return _enable(args, cfg, action == "enable")
+    from jobs import overview
     import supervisor
 
     store = open_store(cfg, must_exist=False)
@@ -49,22 +51,22 @@ def cmd_accounts(args: argparse.Namespace, load: Callable[[argparse.Namespace], 
         print(f"{r.name:<16} {r.host:<12} {'yes' if r.enabled else 'no':<7} {r.login:<10} {r.worker:<10} "
               f"{doing:<18} {cap:>9}  {_when(r.next_send_at, now)}")
         if r.detail and (r.worker in ("fatal", "backoff") or r.lost):
-            print(f"{'':<16} {configmod.one_line(r.detail, 100)}")
+            print(f"{'':<16} {one_line(r.detail, 100)}")
     if any(r.login != "logged_in" and r.enabled and not r.remote for r in rows):
         print("Log an account in: python tui.py login NAME")
     return 0
 
 
-def _add(args: argparse.Namespace, cfg: Any, open_store: Callable[..., Any]) -> int:
+def _add(args: argparse.Namespace, cfg: settings.Config) -> int:
     if not args.name:
-        raise configmod.ConfigError("accounts add: give the new account's NAME")
+        raise settings.ConfigError("accounts add: give the new account's NAME")
     if cfg.path is None:
-        raise configmod.ConfigError("no config file to add the account to")
+        raise settings.ConfigError("no config file to add the account to")
     overrides = {"daily_cap": args.daily_cap} if args.daily_cap is not None else {}
     if args.warmup_days is not None:
         overrides["warmup_days"] = args.warmup_days
-    configmod.add_account(cfg.path, args.name, profile_dir=args.profile_dir, **overrides)
-    new = configmod.load(cfg.path)
+    settings.add_account(cfg.path, args.name, profile_dir=args.profile_dir, **overrides)
+    new = settings.load(cfg.path)
     if dburl.exists(cfg.paths.database):
         open_store(cfg).sync_accounts({a.name: a.enabled for a in new.all_accounts()})
     acc = new.get_account(args.name)
@@ -73,11 +75,12 @@ def _add(args: argparse.Namespace, cfg: Any, open_store: Callable[..., Any]) -> 
     return 0
 
 
-def _enable(args: argparse.Namespace, cfg: Any, open_store: Callable[..., Any], on: bool) -> int:
+def _enable(args: argparse.Namespace, cfg: settings.Config, on: bool) -> int:
     if not args.name:
-        raise configmod.ConfigError(f"accounts {'enable' if on else 'disable'}: give the account's NAME")
+        raise settings.ConfigError(f"accounts {'enable' if on else 'disable'}: give the account's NAME")
     cfg.get_account(args.name)
-    configmod.set_account_enabled(cfg.path, args.name, on)
+    assert cfg.path is not None
+    settings.set_account_enabled(cfg.path, args.name, on)
     if dburl.exists(cfg.paths.database):
         open_store(cfg).set_account_enabled(args.name, on)
     if on:
@@ -88,18 +91,17 @@ def _enable(args: argparse.Namespace, cfg: Any, open_store: Callable[..., Any], 
     return 0
 
 
-def cmd_login(args: argparse.Namespace, context: Callable[[argparse.Namespace], Any],
-              open_store: Callable[..., Any]) -> int:
+def cmd_login(args: argparse.Namespace) -> int:
     """Draw the account's QR in this terminal until its worker says it is logged in."""
-    import overview
-    import qrdraw
+    from jobs import overview
+    from dashboard import qrdraw
     import supervisor
 
     ctx = context(args)
     cfg = ctx.cfg
     acc = cfg.get_account(args.name) if args.name else cfg.all_accounts()[0]
     if not acc.enabled:
-        raise configmod.ConfigError(f"account {acc.name} is disabled: python tui.py accounts enable {acc.name}")
+        raise settings.ConfigError(f"account {acc.name} is disabled: python tui.py accounts enable {acc.name}")
     store = open_store(cfg, must_exist=False)
     st = supervisor.status(cfg, store=store)
     if not (st and st.get("alive")):
@@ -145,8 +147,8 @@ def _draw(qrdraw: Any, data: str, name: str, prefer: str, tty: bool) -> None:
     print("The code changes every ~20 s; this waits until the phone has scanned it (Ctrl-C to leave).", flush=True)
 
 
-def add_parsers(add: Callable[..., argparse.ArgumentParser], cmd_accounts_: Callable, cmd_login_: Callable) -> None:
-    p = add("accounts", cmd_accounts_, "the WhatsApp accounts: list them (login, worker, sent today / cap), "
+def add_parsers(add: AddCommand) -> None:
+    p = add("accounts", cmd_accounts, "the WhatsApp accounts: list them (login, worker, sent today / cap), "
                                        "add, enable or disable one")
     p.add_argument("action", nargs="?", choices=("list", "add", "enable", "disable"))
     p.add_argument("name", nargs="?", help="the account (add, enable, disable)")
@@ -154,7 +156,7 @@ def add_parsers(add: Callable[..., argparse.ArgumentParser], cmd_accounts_: Call
     p.add_argument("--daily-cap", type=int, metavar="N", help="add: its own daily cap")
     p.add_argument("--warmup-days", type=int, metavar="N", help="add: grow its cap over its first N days")
     p.add_argument("--json", action="store_true")
-    p = add("login", cmd_login_, "log an account in: its QR code in this terminal until the phone scans it")
+    p = add("login", cmd_login, "log an account in: its QR code in this terminal until the phone scans it")
     p.add_argument("name", nargs="?", help="the account (default: the first one)")
     p.add_argument("--style", choices=("auto", "half", "sextant"), help="how to draw the QR (default: config)")
     p.add_argument("--timeout", type=float, default=0, metavar="S", help="give up after S seconds (default: never)")

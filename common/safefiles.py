@@ -50,6 +50,10 @@ def regular_file(path: str | os.PathLike[str], what: str, *, max_bytes: int | No
         raise FileProblem(f"{p}: is {kind}, not a {what}")
     if max_bytes is not None and st.st_size > max_bytes:
         raise FileProblem(f"{p}: the {what} is too big ({st.st_size:,} bytes; at most {max_bytes:,})")
+    try:  # readable by this user (the worker reads it much later: say so now)
+        os.close(os.open(p, os.O_RDONLY | os.O_NONBLOCK))
+    except OSError as exc:
+        raise FileProblem(f"{p}: cannot read the {what}: {exc.strerror or exc}") from None
     return p
 
 

@@ -8,8 +8,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import config as configmod
-import runfiles
+import settings
+from common import runfiles
 
 
 @dataclass
@@ -45,7 +45,7 @@ def latest_rows(workers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The newest worker row of each account (rows come newest first)."""
     out: dict[str, dict[str, Any]] = {}
     for row in workers:
-        out.setdefault(row.get("account") or configmod.DEFAULT_ACCOUNT, row)
+        out.setdefault(row.get("account") or settings.DEFAULT_ACCOUNT, row)
     return out
 
 

@@ -1,0 +1,55 @@
+"""User errors: one line, exit status 2, no traceback (DESIGN.md, "Conventions").
+
+Any exception class with `user_error = True` (the settings' ConfigError, the CLI's, the
+store's, the contact reader's...) is shown by `exit_on_user_error` as one line, its text
+cut to `MAX_ERROR_LINE` characters (the reason first, so a cut never loses it).
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any, Callable
+
+EXIT_USER_ERROR = 2
+MAX_ERROR_LINE = 300  # characters of an error line; longer input is cut with an ellipsis
+
+
+class UserError(Exception):
+    """A problem the user fixes (file, config, argument): one line, exit status 2."""
+
+    user_error = True
+
+
+def one_line(text: object, limit: int = MAX_ERROR_LINE) -> str:
+    """A message on one line, cut with an ellipsis (an error may echo a huge input)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """Marked as one (`user_error = True`), or a file of the user's that cannot be used
+    (an OSError naming its file: permission denied, no such folder, disk full...)."""
+    if getattr(type(exc), "user_error", False):
+        return True
+    return isinstance(exc, OSError) and bool(getattr(exc, "filename", None))
+
+
+def describe(exc: BaseException) -> str:
+    """The one line a user error prints (without the "error: " prefix)."""
+    if isinstance(exc, OSError) and not getattr(type(exc), "user_error", False):
+        return one_line(f"{exc.filename}: {exc.strerror or exc}")
+    return one_line(str(exc))
+
+
+def exit_on_user_error(main: Callable[..., int]) -> Callable[..., int]:
+    """Wrap an entry point: a user error is printed as `error: ...` on one line, status 2."""
+    @functools.wraps(main)
+    def wrapper(*args: Any, **kwargs: Any) -> int:
+        try:
+            return main(*args, **kwargs)
+        except Exception as exc:
+            if not is_user_error(exc):
+                raise
+            print(f"error: {describe(exc)}", file=sys.stderr)
+            return EXIT_USER_ERROR
+    return wrapper

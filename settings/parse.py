@@ -1,0 +1,291 @@
+"""Reading and validating config.toml.
+
+A problem with the file raises ConfigError whose message is one line naming the file,
+the key and, where it can be found, the line. Every number is checked against the bounds
+declared beside its field (`model.bounded`); the rules here tie fields together.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from common import dburl
+from worker import knowledge
+from worker.optout_words import normalize as normalize_optout
+
+from .model import (ACCOUNT_NAME, ACCOUNT_OVERRIDES, SECTIONS, AccountSettings, Config, ConfigError,
+                    SendingSettings, bounds_of, labels_in)
+
+MAX_CONFIG_BYTES = 1_000_000
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _line_of(text: str, section: str, key: str | None) -> int | None:
+    """Best effort: the line where `key` is set inside `[section]` (tomllib gives no positions)."""
+    current = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.match(r"^\[\[?\s*([A-Za-z0-9_.-]+)\s*\]", line)
+        if header:
+            current = header.group(1)
+            if key is None and current == section:
+                return number
+            continue
+        if key is not None and current == section and re.match(rf"^{re.escape(key)}\s*=", line):
+            return number
+    return None
+
+
+class _Checker:
+    """Builds the one-line error for a key of the file being read."""
+
+    def __init__(self, path: Path | None, text: str) -> None:
+        self.path = path
+        self.text = text
+
+    def fail(self, section: str, key: str | None, problem: str) -> ConfigError:
+        where = str(self.path) if self.path else "config"
+        line = _line_of(self.text, section, key)
+        name = f"{section}.{key}" if key else f"[{section}]"
+        at = f", line {line}" if line else ""
+        return ConfigError(f"{where}{at}: {name}: {problem}")
+
+
+def _coerce(check: _Checker, section: str, key: str, value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise check.fail(section, key, f"must be true or false, not {value!r}")
+        return value
+    if isinstance(default, int) and not isinstance(default, bool):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise check.fail(section, key, f"must be a whole number, not {value!r}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise check.fail(section, key, f"must be a number, not {value!r}")
+        if not math.isfinite(value):
+            raise check.fail(section, key, f"must be a finite number, not {value!r}")
+        return float(value)
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+            raise check.fail(section, key, "must be a non-empty list of words")
+        return tuple(v.strip() for v in value)
+    if isinstance(default, (str, Path)):
+        if not isinstance(value, str) or not value.strip():
+            raise check.fail(section, key, f"must be a non-empty string, not {value!r}")
+        if (section, key) == ("paths", "database"):
+            if dburl.is_url(value):
+                return dburl.check_url(value.strip(), what=f"{section}.{key}")
+            problem = dburl.not_a_path(value)
+            if problem:
+                raise check.fail(section, key, problem)
+        return Path(value) if isinstance(default, Path) else value
+    raise AssertionError(f"unhandled default type for {section}.{key}")
+
+
+def _check_bounds(check: _Checker, section: str, obj: Any, where: str | None = None) -> None:
+    """Every field's declared bounds (`model.bounded`); `where` names an account's table."""
+    for f in fields(obj):
+        b = bounds_of(f)
+        if not b:
+            continue
+        value = getattr(obj, f.name)
+        name = where or section
+        if b.get("choices"):
+            if value not in b["choices"]:
+                allowed = ", ".join(f'"{c}"' for c in b["choices"])
+                raise check.fail(name, f.name, f"must be one of {allowed}, not {value!r}")
+            continue
+        if b.get("lo") is not None and value < b["lo"]:
+            problem = "must not be negative" if b["lo"] == 0 else f"must be at least {b['lo']:g}"
+            raise check.fail(name, f.name, f"{problem}, got {value:g}")
+        if b.get("above") is not None and value <= b["above"]:
+            raise check.fail(name, f.name, f"must be greater than {b['above']:g}, got {value:g}")
+        if b.get("hi") is not None and value > b["hi"]:
+            raise check.fail(name, f.name, f"must be at most {b['hi']:g}, got {value:g}")
+
+
+def _build_section(check: _Checker, section: str, cls: type, data: Any, base: Path) -> Any:
+    if not isinstance(data, dict):
+        raise check.fail(section, None, "must be a table")
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise check.fail(section, key, f"unknown key (known: {', '.join(known)})")
+        values[key] = _coerce(check, section, key, value, known[key].default)
+    obj = cls(**values)
+    _check_bounds(check, section, obj)
+    # Relative paths are relative to the config file, so the tool works from any cwd.
+    for f in fields(cls):
+        current = getattr(obj, f.name)
+        if isinstance(current, Path) and not current.is_absolute():
+            obj = dataclasses.replace(obj, **{f.name: (base / current).resolve()})
+    return obj
+
+
+def _validate_sending(check: _Checker, s: SendingSettings, section: str = "sending") -> None:
+    """The [sending] rules that tie fields together, also for an account's overrides."""
+    if s.delay_min > s.delay_max:
+        raise check.fail(section, "delay_max", f"must be at least delay_min ({s.delay_min})")
+    if s.long_pause_min > s.long_pause_max:
+        raise check.fail(section, "long_pause_max", f"must be at least long_pause_min ({s.long_pause_min})")
+    for key in ("window_start", "window_end"):
+        if not _HHMM.match(getattr(s, key)):
+            raise check.fail(section, key, f"must be a time written HH:MM, not {getattr(s, key)!r}")
+    if s.warmup_days > 0 and s.daily_cap <= 0:
+        raise check.fail(section, "warmup_days", "a warm-up needs a daily_cap to grow to (daily_cap > 0)")
+    if s.warmup_days > 0 and s.warmup_start > s.daily_cap:
+        raise check.fail(section, "warmup_start", f"must be at most daily_cap ({s.daily_cap}): a warm-up "
+                                                  f"grows to the cap, got {s.warmup_start}")
+
+
+def _validate(check: _Checker, cfg: Config) -> None:
+    s, b, sup = cfg.sending, cfg.browser, cfg.supervisor
+    _validate_sending(check, s)
+    if sup.backoff_initial > sup.backoff_max:
+        raise check.fail("supervisor", "backoff_max", f"must be at least backoff_initial ({sup.backoff_initial})")
+    import phonenumbers  # external library, not the product: allowed here
+
+    if s.default_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise check.fail("sending", "default_region", f"unknown region {s.default_region!r} (use a code such as US, IN, GB)")
+    if not re.match(r"^https?://", b.whatsapp_url):
+        raise check.fail("browser", "whatsapp_url", f"must start with http:// or https://, not {b.whatsapp_url!r}")
+    if "headless" in b.user_agent.lower():
+        raise check.fail("browser", "user_agent", "must not contain 'Headless' (WhatsApp refuses such browsers)")
+    if not re.match(r"^[a-z]{2,3}(-[A-Z][A-Za-z]{1,3})?$", b.language):
+        raise check.fail("browser", "language", f"must be a language tag such as \"en-US\" or \"pt-BR\", "
+                                                f"not {b.language!r}")
+    empty = [w for w in cfg.replies.optout_words if not normalize_optout(w)]
+    if empty:
+        raise check.fail("replies", "optout_words", f"{empty[0]!r} is no word once case, accents, punctuation "
+                                                    "and emoji are set aside: it would match nothing")
+    for acc in cfg.accounts:
+        merged = dataclasses.replace(s, **acc.sending)
+        _check_bounds(check, "sending", merged, where="accounts")
+        _validate_sending(check, merged, "accounts")
+
+
+def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, ...]:
+    if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
+        raise check.fail("accounts", None, "must be [[accounts]] tables")
+    out: list[AccountSettings] = []
+    sending_fields = {f.name: f for f in fields(SendingSettings)}
+    for table in data:
+        name = table.get("name")
+        if not isinstance(name, str) or not ACCOUNT_NAME.match(name):
+            raise check.fail("accounts", "name", f"must be 1-32 lower-case letters, digits, '-' or '_' "
+                                                 f"(it names folders), not {name!r}")
+        if name in {a.name for a in out}:
+            raise check.fail("accounts", "name", f"account {name!r} is listed twice")
+        profile: Path = base / "profiles" / name
+        enabled = True
+        overrides: dict[str, Any] = {}
+        for key, value in table.items():
+            if key == "name":
+                continue
+            if key == "profile_dir":
+                if not isinstance(value, str) or not value.strip():
+                    raise check.fail("accounts", key, f"account {name!r}: must be a folder path")
+                profile = Path(value).expanduser()
+                profile = profile if profile.is_absolute() else (base / profile)
+            elif key == "enabled":
+                if not isinstance(value, bool):
+                    raise check.fail("accounts", key, f"account {name!r}: must be true or false")
+                enabled = value
+            elif key in ACCOUNT_OVERRIDES:
+                overrides[key] = _coerce(check, "accounts", key, value, sending_fields[key].default)
+            else:
+                raise check.fail("accounts", key, f"account {name!r}: unknown key (known: name, profile_dir, "
+                                                  f"enabled, {', '.join(ACCOUNT_OVERRIDES)})")
+        out.append(AccountSettings(name, profile.resolve(), enabled, overrides))
+    profiles = [a.profile_dir for a in out]
+    if len(set(profiles)) != len(profiles):
+        raise check.fail("accounts", "profile_dir", "two accounts share a browser profile (one login each)")
+    return tuple(out)
+
+
+def _selectors(check: _Checker, data: Any, extra_labels: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
+    if not isinstance(data, dict):
+        raise check.fail("selectors", None, "must be a table")
+    result = dict(knowledge.DEFAULT_SELECTORS)
+    for key, value in data.items():
+        if key not in knowledge.DEFAULT_SELECTORS:
+            raise check.fail("selectors", key, f"unknown selector key (known: {', '.join(knowledge.DEFAULT_SELECTORS)})")
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+            raise check.fail("selectors", key, "must be a non-empty list of selector strings")
+        for sel in value:
+            for label in labels_in(sel):
+                if label not in knowledge.LABELS and label not in extra_labels:
+                    raise check.fail("selectors", key, f"unknown word {{{label}}} (known: "
+                                                       f"{', '.join(knowledge.LABELS)}; add one in a [labels.LANG] table)")
+        result[key] = tuple(value)
+    return result
+
+
+def _labels(check: _Checker, data: Any) -> dict[str, dict[str, str]]:
+    if not isinstance(data, dict):
+        raise check.fail("labels", None, "must be a table of languages, e.g. [labels.pt-BR]")
+    out: dict[str, dict[str, str]] = {}
+    for lang, words in data.items():
+        if not isinstance(words, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                  for k, v in words.items()):
+            raise check.fail("labels", lang, 'must be a table of "English word" = "word on the page"')
+        out[lang] = dict(words)
+    return out
+
+
+def parse(text: str, path: Path | None = None) -> Config:
+    """Parse and validate config text. Relative paths resolve against the file's directory."""
+    check = _Checker(path, text)
+    where = str(path) if path else "config"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    base = path.resolve().parent if path else Path.cwd()
+    parts: dict[str, Any] = {}
+    if "labels" in data:
+        parts["labels"] = _labels(check, data["labels"])
+    extra = frozenset(w for words in parts.get("labels", {}).values() for w in words)
+    for section, value in data.items():
+        if section == "labels":
+            continue
+        if section == "selectors":
+            parts["selectors"] = _selectors(check, value, extra)
+        elif section == "accounts":
+            continue  # after [browser]: nothing of it is needed, but keep one order of errors
+        elif section in SECTIONS:
+            parts[section] = _build_section(check, section, SECTIONS[section], value, base)
+        else:
+            raise check.fail(section, None, f"unknown section (known: "
+                                            f"{', '.join([*SECTIONS, 'selectors', 'labels', 'accounts'])})")
+    for section, cls in SECTIONS.items():
+        parts.setdefault(section, _build_section(check, section, cls, {}, base))
+    if "accounts" in data:
+        parts["accounts"] = _accounts(check, data["accounts"], base)
+    cfg = Config(path=path, **parts)
+    _validate(check, cfg)
+    return cfg
+
+
+def load_file(path: Path) -> Config:
+    """Read and parse one config file (a regular file of bounded size)."""
+    try:
+        if path.exists() and not path.is_file():
+            raise ConfigError(f"{path}: not a regular file (a config is a TOML file)")
+        if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: too big for a config file ({path.stat().st_size:,} bytes)")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    return parse(text, path)
