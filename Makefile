@@ -8,13 +8,19 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test demo worker simulator setup system-packages test-packages bench clean
+.PHONY: run test check demo worker simulator setup system-packages test-packages bench clean
 
 run: setup
 	$(PY) tui.py
 
-test: setup test-packages
+test: setup test-packages check
 	$(PY) -m pytest
+
+# The layers, the linter and the formatter (docs/design.md, "Checked, not described").
+check: setup
+	$(VENV)/bin/ruff check cli common contacts dashboard jobs settings simulator store supervisor worker bench tui.py
+	$(VENV)/bin/ruff format --check cli common contacts dashboard jobs settings store supervisor worker bench tui.py
+	$(VENV)/bin/lint-imports
 
 demo: setup
 	$(PY) tui.py demo

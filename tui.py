@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """WhatsApp bulk sender: `python tui.py` opens the dashboard; `python tui.py --help` lists the commands."""
+
 import gc
 import sys
 

@@ -19,6 +19,7 @@ processes share: Chromium's code, ~150 MB mapped by every process of a tree, is 
 between accounts; an account alone carries all of it, and its figure is printed too).
 Also checks 0 lost and 0 duplicated in the ledger.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,11 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psutil  # noqa: E402
-import tomlkit  # noqa: E402
+import psutil
+import tomlkit
 
-from simulator import Simulator  # noqa: E402
-from store import Store  # noqa: E402
+from simulator import Simulator
+from store import Store
 
 FLOOR_RATIO = 2.5
 PSS_LIMIT_MB = 400.0
@@ -108,13 +109,18 @@ def run_count(n: int, messages: int, dom: str, tmp: Path) -> dict:
     d.mkdir()
     cfg_path = write_config(d, sim.url, n)
     store = Store(d / "db.sqlite")
-    sup = subprocess.Popen([sys.executable, "-m", "supervisor", "--config", str(cfg_path)], cwd=ROOT,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sup = subprocess.Popen(
+        [sys.executable, "-m", "supervisor", "--config", str(cfg_path)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         names = [f"acc{i + 1}" for i in range(n)]
         log_in_all(sim, store, names)
-        job = store.create_job("bench", "t", [{"phone": f"+1202555{1000 + i:04d}", "text": f"Benchmark {i} 👋"}
-                                               for i in range(messages)])
+        job = store.create_job(
+            "bench", "t", [{"phone": f"+1202555{1000 + i:04d}", "text": f"Benchmark {i} 👋"} for i in range(messages)]
+        )
         store.refresh_waiting()
         samples: dict[str, list[float]] = collections.defaultdict(list)
         deadline = time.monotonic() + 60 + messages * 10
@@ -134,10 +140,14 @@ def run_count(n: int, messages: int, dom: str, tmp: Path) -> dict:
         per_contact = collections.Counter(m["phone"] for m in ledger)
         by_account = collections.Counter(r["account"] for r in rows)
         return {
-            "accounts": n, "sent": len(rows), "per_min": len(rows) / (last - first) * 60, "wall": last - first,
+            "accounts": n,
+            "sent": len(rows),
+            "per_min": len(rows) / (last - first) * 60,
+            "wall": last - first,
             "by_account": dict(sorted(by_account.items())),
             "pss": {a: statistics.median(v) for a, v in sorted(samples.items())},
-            "duplicated": sum(1 for c in per_contact.values() if c > 1), "lost": messages - len(per_contact),
+            "duplicated": sum(1 for c in per_contact.values() if c > 1),
+            "lost": messages - len(per_contact),
         }
     finally:
         sup.send_signal(signal.SIGTERM)
@@ -155,17 +165,21 @@ def main() -> int:
     ap.add_argument("--counts", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--dom", default="2026", choices=["2024", "2026"])
     args = ap.parse_args()
-    print(f"{os.cpu_count()} CPUs; simulator defaults (boot_time {Simulator(port=0).settings['boot_time']} s, "
-          f"ack_delay {Simulator(port=0).settings['ack_delay']} s); worker delays 0; {args.messages} messages per run")
+    print(
+        f"{os.cpu_count()} CPUs; simulator defaults (boot_time {Simulator(port=0).settings['boot_time']} s, "
+        f"ack_delay {Simulator(port=0).settings['ack_delay']} s); worker delays 0; {args.messages} messages per run"
+    )
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.counts:
             r = run_count(n, args.messages, args.dom, Path(tmp))
             results.append(r)
             pss = ", ".join(f"{a} {v:.0f} MB" for a, v in r["pss"].items())
-            print(f"{n} account(s): {r['sent']} sent in {r['wall']:.1f} s = {r['per_min']:.1f} messages/min; "
-                  f"by account {r['by_account']}; PSS per account (worker + browser tree): {pss}; "
-                  f"lost {r['lost']}, duplicated {r['duplicated']}")
+            print(
+                f"{n} account(s): {r['sent']} sent in {r['wall']:.1f} s = {r['per_min']:.1f} messages/min; "
+                f"by account {r['by_account']}; PSS per account (worker + browser tree): {pss}; "
+                f"lost {r['lost']}, duplicated {r['duplicated']}"
+            )
     base = results[0]["per_min"]
     ok = all(r["lost"] == 0 and r["duplicated"] == 0 for r in results)
     for r in results[1:]:
@@ -173,19 +187,25 @@ def main() -> int:
     top = max(results, key=lambda r: r["accounts"])
     if top["accounts"] >= 4:
         ratio = top["per_min"] / base
-        print(f"target: {top['accounts']} accounts >= {FLOOR_RATIO}x one account: {ratio:.2f}x "
-              f"({'ok' if ratio >= FLOOR_RATIO else 'MISS'})")
+        print(
+            f"target: {top['accounts']} accounts >= {FLOOR_RATIO}x one account: {ratio:.2f}x "
+            f"({'ok' if ratio >= FLOOR_RATIO else 'MISS'})"
+        )
         ok = ok and ratio >= FLOOR_RATIO
     several = [v for r in results if r["accounts"] > 1 for v in r["pss"].values()]
     alone = [v for r in results if r["accounts"] == 1 for v in r["pss"].values()]
     if several:
         worst = max(several)
-        print(f"target: <= {PSS_LIMIT_MB:.0f} MB PSS per account with several accounts: worst {worst:.0f} MB "
-              f"({'ok' if worst <= PSS_LIMIT_MB else 'MISS'}); ratio {worst / PSS_LIMIT_MB:.2f}")
+        print(
+            f"target: <= {PSS_LIMIT_MB:.0f} MB PSS per account with several accounts: worst {worst:.0f} MB "
+            f"({'ok' if worst <= PSS_LIMIT_MB else 'MISS'}); ratio {worst / PSS_LIMIT_MB:.2f}"
+        )
         ok = ok and worst <= PSS_LIMIT_MB
     if alone:
-        print(f"one account alone: {max(alone):.0f} MB PSS (ratio {max(alone) / PSS_LIMIT_MB:.2f}; it shares "
-              "Chromium's code with no other account)")
+        print(
+            f"one account alone: {max(alone):.0f} MB PSS (ratio {max(alone) / PSS_LIMIT_MB:.2f}; it shares "
+            "Chromium's code with no other account)"
+        )
     print("PASS" if ok else "MISS")
     return 0 if ok else 1
 

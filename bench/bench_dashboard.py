@@ -15,6 +15,7 @@ Prints each figure and its ratio to the target (ratio < 1 is within the target).
 - memory: RSS of the process after start-up and after paging through 50 pages.
 The database is built once (store.create_job from a generator) and kept in bench/out/.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,10 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psutil  # noqa: E402
+import psutil
 
 import settings
-from store import Store  # noqa: E402
+from store import Store
 
 TARGET_PAINT = 1.5
 TARGET_REFRESH_MS = 50.0
@@ -54,12 +55,16 @@ def build_db(path: Path, n: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     store = Store(path)
-    small = store.create_job("small", "Hi {name}",
-                             ({"phone": f"+1415555{i:04d}", "name": f"Small {i}", "text": f"Hi {i}"}
-                              for i in range(10)))
-    store.create_job("million", "Hi {name}",
-                     ({"phone": f"+9198{i:08d}", "name": f"Person {i}", "text": f"Hello Person {i}"}
-                      for i in range(n)))
+    small = store.create_job(
+        "small",
+        "Hi {name}",
+        ({"phone": f"+1415555{i:04d}", "name": f"Small {i}", "text": f"Hi {i}"} for i in range(10)),
+    )
+    store.create_job(
+        "million",
+        "Hi {name}",
+        ({"phone": f"+9198{i:08d}", "name": f"Person {i}", "text": f"Hello Person {i}"} for i in range(n)),
+    )
     now = time.time() - 600
     for i in range(300):  # some history: sends, a failure, events; gives an ETA
         m = store.claim("bench", now=now + i)
@@ -88,9 +93,20 @@ async def headless(cfg: settings.Config, db: Path) -> dict:
 
     t0 = time.perf_counter()
     store = Store(db)
-    app = WaSenderApp(cfg, store=store, poll_interval=1.0,
-                      supervisor_status=lambda: {"pid": 1, "state": "running", "alive": True, "uptime": 10,
-                                                 "cpu_percent": 3.0, "memory_mb": 300, "restarts": 0})
+    app = WaSenderApp(
+        cfg,
+        store=store,
+        poll_interval=1.0,
+        supervisor_status=lambda: {
+            "pid": 1,
+            "state": "running",
+            "alive": True,
+            "uptime": 10,
+            "cpu_percent": 3.0,
+            "memory_mb": 300,
+            "restarts": 0,
+        },
+    )
     out: dict = {}
     async with app.run_test(size=(120, 40)) as pilot:
         while app.first_paint_at is None:
@@ -103,7 +119,7 @@ async def headless(cfg: settings.Config, db: Path) -> dict:
         out["rss_start"] = rss_mb()
         writer = Store(db)
         reads, applies = [], []
-        for i in range(30):
+        for _ in range(30):
             m = writer.claim("bench2")
             if m:
                 writer.mark_sent(m["id"])
@@ -143,12 +159,24 @@ def tmux_paint(db: Path, cfg_path: Path) -> float | None:
         return None
     session = f"bench-dash-{os.getpid()}"
     t0 = time.perf_counter()
-    subprocess.run([tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
-                    f"{sys.executable} {ROOT / 'tui.py'} --config {cfg_path} --db {db}"], check=True)
+    subprocess.run(
+        [
+            tmux,
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            f"{sys.executable} {ROOT / 'tui.py'} --config {cfg_path} --db {db}",
+        ],
+        check=True,
+    )
     try:
         while time.perf_counter() - t0 < 20:
-            text = subprocess.run([tmux, "capture-pane", "-p", "-t", session], capture_output=True,
-                                  text=True).stdout
+            text = subprocess.run([tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
             if "Messages · job" in text and "+9198" in text:
                 return time.perf_counter() - t0
             time.sleep(0.01)
@@ -173,8 +201,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-dash-"))
     try:
         cfg = make_cfg(tmp, args.db)
-        tmux_runs = [] if args.no_tmux else [t for t in (tmux_paint(args.db, cfg.path) for _ in range(5))
-                                             if t is not None]
+        tmux_runs = (
+            [] if args.no_tmux else [t for t in (tmux_paint(args.db, cfg.path) for _ in range(5)) if t is not None]
+        )
         tmux_s = statistics.median(tmux_runs) if tmux_runs else None
         r = asyncio.run(headless(cfg, args.db))
     finally:
@@ -187,8 +216,10 @@ def main() -> int:
         print(f"    runs: {', '.join(f'{t:.2f}' for t in tmux_runs)} s")
     line("refresh cycle, median (read + apply)", statistics.median(cycle), "ms", TARGET_REFRESH_MS)
     line("refresh cycle, max", max(cycle), "ms", TARGET_REFRESH_MS)
-    print(f"    read median {statistics.median(r['read_ms']):.1f} ms, apply median "
-          f"{statistics.median(r['apply_ms']):.1f} ms")
+    print(
+        f"    read median {statistics.median(r['read_ms']):.1f} ms, apply median "
+        f"{statistics.median(r['apply_ms']):.1f} ms"
+    )
     # No target of its own in the issue; shown against the refresh target for scale.
     line("next page (PgDn to shown), median", statistics.median(r["page_ms"]), "ms", TARGET_REFRESH_MS)
     line("last page (End to shown)", r["end_ms"], "ms", TARGET_REFRESH_MS)

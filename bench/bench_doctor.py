@@ -15,6 +15,7 @@ message in the own-number chat) and times `python tui.py doctor --json` as a sub
 Prints the median and worst of N runs per case and whether the ledger stayed unchanged
 (the doctor never sends). Target: <= 20 s per run on every generation.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,11 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import tomlkit  # noqa: E402
+import tomlkit
 
 import settings
-from simulator import Simulator  # noqa: E402
-from worker.runner import run_worker  # noqa: E402
+from simulator import Simulator
+from worker.runner import run_worker
 
 TARGET = 20.0
 BROKEN = ("compose_box", "send_button", "attach_button", "outgoing_message", "logged_in", "message_row")
@@ -57,8 +58,13 @@ def write_config(d: Path, url: str, broken: bool) -> Path:
 
 def doctor_once(cfg_path: Path) -> tuple[float, dict]:
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "tui.py", "--config", str(cfg_path), "doctor", "--json"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "tui.py", "--config", str(cfg_path), "doctor", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     wall = time.monotonic() - t0
     if proc.returncode != 0:
         raise SystemExit(f"doctor failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
@@ -90,9 +96,16 @@ def run_case(dom: str, case: str, runs: int, tmp: Path) -> dict:
         last = reports[-1]
         fixable = [k["key"] for k in last["keys"] if k["status"] in ("failed", "wrong") and k["proposal"]]
         unfixed = [k["key"] for k in last["keys"] if k["status"] in ("failed", "wrong") and not k["proposal"]]
-        return {"dom": dom, "case": case, "median": statistics.median(walls), "worst": max(walls),
-                "in_doctor": statistics.median(r["seconds"] for r in reports), "fixable": fixable,
-                "unfixed": unfixed, "sent_by_doctor": len(sim.ledger()["messages"]) - before}
+        return {
+            "dom": dom,
+            "case": case,
+            "median": statistics.median(walls),
+            "worst": max(walls),
+            "in_doctor": statistics.median(r["seconds"] for r in reports),
+            "fixable": fixable,
+            "unfixed": unfixed,
+            "sent_by_doctor": len(sim.ledger()["messages"]) - before,
+        }
     finally:
         stop.set()
         if worker is not None:
@@ -106,17 +119,21 @@ def main() -> int:
     ap.add_argument("--dom", nargs="+", default=["2024", "2026"], choices=["2024", "2026"])
     args = ap.parse_args()
     logging.getLogger("worker").setLevel(logging.WARNING)
-    print(f"simulator default boot_time={Simulator(port=0).settings['boot_time']} s; {args.runs} runs per case; "
-          "time = `python tui.py doctor --json` wall clock")
+    print(
+        f"simulator default boot_time={Simulator(port=0).settings['boot_time']} s; {args.runs} runs per case; "
+        "time = `python tui.py doctor --json` wall clock"
+    )
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         for dom in args.dom:
             for case in ("shipped", "broken", "held"):
                 r = run_case(dom, case, args.runs, Path(tmp))
-                print(f"dom {dom} {case:>7}: median {r['median']:.1f} s, worst {r['worst']:.1f} s "
-                      f"(inside the doctor {r['in_doctor']:.1f} s), ratio worst/target {r['worst'] / TARGET:.2f}; "
-                      f"keys to fix {len(r['fixable'])}{' ' + ','.join(r['fixable']) if r['fixable'] else ''}; "
-                      f"unfixed {r['unfixed'] or 'none'}; messages sent by the doctor {r['sent_by_doctor']}")
+                print(
+                    f"dom {dom} {case:>7}: median {r['median']:.1f} s, worst {r['worst']:.1f} s "
+                    f"(inside the doctor {r['in_doctor']:.1f} s), ratio worst/target {r['worst'] / TARGET:.2f}; "
+                    f"keys to fix {len(r['fixable'])}{' ' + ','.join(r['fixable']) if r['fixable'] else ''}; "
+                    f"unfixed {r['unfixed'] or 'none'}; messages sent by the doctor {r['sent_by_doctor']}"
+                )
                 ok = ok and r["worst"] <= TARGET and r["sent_by_doctor"] == 0 and not r["unfixed"]
                 if case == "broken":
                     ok = ok and set(r["fixable"]) >= set(BROKEN)

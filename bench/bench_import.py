@@ -8,6 +8,7 @@ normalising the same raw values to E.164 in one process: parse, is_valid_number,
 format_number; measured in the same run) and their ratio. Target (issue 10): import end
 to end <= 2 x that floor. The floor without the E.164 formatting is printed too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_parse import floor, make_numbers, write_csv  # noqa: E402
+from bench_parse import floor, make_numbers, write_csv
 
 
 def main() -> int:
@@ -45,9 +46,22 @@ def main() -> int:
             t = time.perf_counter()
             c0 = os.times()
             proc = subprocess.run(
-                [sys.executable, str(ROOT / "tui.py"), "--db", str(db), "import", str(csv_path),
-                 "--template", "{Hi|Hello} {name}, your code is {phone}", "--region", args.region, "--json"],
-                capture_output=True, text=True)
+                [
+                    sys.executable,
+                    str(ROOT / "tui.py"),
+                    "--db",
+                    str(db),
+                    "import",
+                    str(csv_path),
+                    "--template",
+                    "{Hi|Hello} {name}, your code is {phone}",
+                    "--region",
+                    args.region,
+                    "--json",
+                ],
+                capture_output=True,
+                text=True,
+            )
             times.append(time.perf_counter() - t)
             c1 = os.times()
             cpus.append((c1.children_user - c0.children_user) + (c1.children_system - c0.children_system))
@@ -58,10 +72,14 @@ def main() -> int:
         best = min(times)
         base, base_cpu = floor(numbers, args.region)
         bare, _ = floor(numbers, args.region, e164=False)
-        print(f"rows: {args.rows:,}  queued {summary['queued']:,}, invalid {summary['invalid']:,}, "
-              f"duplicates {summary['duplicates']:,}")
-        print(f"import end to end (python tui.py import, best of {args.runs}): {best:.2f} s "
-              f"(all: {', '.join(f'{t:.2f}' for t in times)}; CPU {min(cpus):.2f} s)")
+        print(
+            f"rows: {args.rows:,}  queued {summary['queued']:,}, invalid {summary['invalid']:,}, "
+            f"duplicates {summary['duplicates']:,}"
+        )
+        print(
+            f"import end to end (python tui.py import, best of {args.runs}): {best:.2f} s "
+            f"(all: {', '.join(f'{t:.2f}' for t in times)}; CPU {min(cpus):.2f} s)"
+        )
         print(f"floor: phonenumbers normalising (parse, valid, E.164), 1 process: {base:.2f} s (CPU {base_cpu:.2f} s)")
         print(f"       (parse + is_valid_number only: {bare:.2f} s, ratio {best / bare:.2f})")
         print(f"load average: {os.getloadavg()[0]:.1f}")

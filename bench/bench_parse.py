@@ -9,6 +9,7 @@ some duplicates), then prints:
   plan   = contacts.plan_import (read + normalise + dedupe + render), end to end
   ratio  = plan / floor (wall and CPU seconds)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,12 +23,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import phonenumbers  # noqa: E402
+import phonenumbers
 
-from contacts import plan_import  # noqa: E402
+from contacts import plan_import
 
-FIRST = ["Asha", "Ravi", "José", "Priya", "Arjun", "Meera", "Vikram", "Sara", "Li", "Omar",
-         "Fatima", "John", "Anita", "Rahul", "Zoë", "Kiran"]
+FIRST = [
+    "Asha",
+    "Ravi",
+    "José",
+    "Priya",
+    "Arjun",
+    "Meera",
+    "Vikram",
+    "Sara",
+    "Li",
+    "Omar",
+    "Fatima",
+    "John",
+    "Anita",
+    "Rahul",
+    "Zoë",
+    "Kiran",
+]
 LAST = ["Sharma", "Patel", "García", "Iyer", "Khan", "Singh", "Müller", "Reddy", "Das", "Nair"]
 CITIES = ["Pune", "Mumbai", "Delhi", "Chennai", "Kolkata", "Bengaluru", "Goa"]
 
@@ -42,8 +59,21 @@ def make_numbers(n: int, rng: random.Random) -> list[str]:
             out.append(rng.choice([f"+91 {d}", f"0{d}", d, f"0091-{d[:5]}-{d[5:]}"]))
             continue
         if k < 0.06:  # invalid
-            out.append(rng.choice(["12345", "n/a", "", "+91 12345 678", "98765432101234",
-                                   "9.19877E+11", "+999 555 1234", "call me", "0000000000"]))
+            out.append(
+                rng.choice(
+                    [
+                        "12345",
+                        "n/a",
+                        "",
+                        "+91 12345 678",
+                        "98765432101234",
+                        "9.19877E+11",
+                        "+999 555 1234",
+                        "call me",
+                        "0000000000",
+                    ]
+                )
+            )
             continue
         d = str(rng.randint(6_000_000_000, 9_999_999_999))
         pool.append(d)
@@ -125,8 +155,11 @@ def main() -> None:
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"floor  phonenumbers parse+valid+E.164, 1 process:     {fl:6.2f} s wall {fl_cpu:6.2f} s CPU")
     label = f"plan   plan_import (best of {args.repeat}):"
-    print(f"{label:<53}{best:6.2f} s wall {best_cpu:6.2f} s CPU"
-          f"   ratio {best / fl:4.2f} wall {best_cpu / fl_cpu:4.2f} CPU")
+    print(
+        f"{label:<53}{best:6.2f} s wall {best_cpu:6.2f} s CPU"
+        f"   ratio {best / fl:4.2f} wall {best_cpu / fl_cpu:4.2f} CPU"
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -12,6 +12,7 @@ worker measures it at each claim: target <= 5 s), the median and worst delay fro
 reply's arrival to its row in the store, the replies stored, the opt-outs. With
 --baseline the same job runs first with reading off, for the lateness it has anyway.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,12 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import tomlkit  # noqa: E402
+import tomlkit
 
 import settings
-from simulator import Simulator  # noqa: E402
-from store import Store  # noqa: E402
-from worker.runner import run_worker  # noqa: E402
+from simulator import Simulator
+from store import Store
+from worker.runner import run_worker
 
 SHIPPED = Path(__file__).resolve().parent.parent / "config.toml"
 TARGET_LATE = 5.0
@@ -86,10 +87,16 @@ def run(dom: str, n: int, reply_every: float, replies: bool, tmp: Path) -> dict:
         th.join(30)
         stored = store.replies(job)
         delays = [r.read_at - delivered[r.phone] for r in stored if r.phone in delivered]
-        return {"late_max": (row.info or {}).get("late_max_s", 0.0), "wall": wall, "sent": store.counts(job)["sent"],
-                "delivered": len(delivered), "stored": len(stored), "optouts": len(store.optout_set()),
-                "delay_median": statistics.median(delays) if delays else None,
-                "delay_max": max(delays) if delays else None}
+        return {
+            "late_max": (row.info or {}).get("late_max_s", 0.0),
+            "wall": wall,
+            "sent": store.counts(job)["sent"],
+            "delivered": len(delivered),
+            "stored": len(stored),
+            "optouts": len(store.optout_set()),
+            "delay_median": statistics.median(delays) if delays else None,
+            "delay_max": max(delays) if delays else None,
+        }
     finally:
         store.close()
         sim.stop()
@@ -106,13 +113,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if args.baseline:
             b = run(args.dom, args.messages, args.reply_every, False, Path(tmp))
-            print(f"baseline (replies off): {b['sent']}/{args.messages} sent in {b['wall']:.0f} s, "
-                  f"worst send lateness {b['late_max']:.3f} s")
+            print(
+                f"baseline (replies off): {b['sent']}/{args.messages} sent in {b['wall']:.0f} s, "
+                f"worst send lateness {b['late_max']:.3f} s"
+            )
         r = run(args.dom, args.messages, args.reply_every, True, Path(tmp))
-    print(f"dom {args.dom}: {r['sent']}/{args.messages} sent in {r['wall']:.0f} s at default pacing; "
-          f"{r['delivered']} replies delivered, {r['stored']} stored, {r['optouts']} opt-outs")
-    print(f"worst send lateness {r['late_max']:.3f} s (target <= {TARGET_LATE:g} s, ratio "
-          f"{r['late_max'] / TARGET_LATE:.2f})")
+    print(
+        f"dom {args.dom}: {r['sent']}/{args.messages} sent in {r['wall']:.0f} s at default pacing; "
+        f"{r['delivered']} replies delivered, {r['stored']} stored, {r['optouts']} opt-outs"
+    )
+    print(
+        f"worst send lateness {r['late_max']:.3f} s (target <= {TARGET_LATE:g} s, ratio "
+        f"{r['late_max'] / TARGET_LATE:.2f})"
+    )
     if r["delay_median"] is not None:
         print(f"reply stored after: median {r['delay_median']:.1f} s, worst {r['delay_max']:.1f} s")
     ok = r["late_max"] <= TARGET_LATE and r["stored"] == r["delivered"]

@@ -10,6 +10,7 @@ fsync on, as a server keeps it) unless --pg-url names an empty database.
 Targets: SQLite claim + mark <= 1 ms (issue 2); PostgreSQL <= 2 ms (issue 13);
 counts <= 20 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from store import Store  # noqa: E402
+from store import Store
 
 TARGET_MS = {"sqlite": 1.0, "postgresql": 2.0}
 
@@ -36,8 +37,11 @@ def fill(store: Store, n: int) -> int:
     assert store.get_job(done)["status"] == "completed"
     paused = store.create_job("paused", "x", [{"phone": f"+1202556{i:04d}", "text": "x"} for i in range(1000)])
     store.set_job_status(paused, "paused")
-    return store.create_job("big", "Hello {name}", (
-        {"phone": f"+9198{i:08d}", "text": f"Hello contact {i}", "name": f"Contact {i}"} for i in range(n)))
+    return store.create_job(
+        "big",
+        "Hello {name}",
+        ({"phone": f"+9198{i:08d}", "text": f"Hello contact {i}", "name": f"Contact {i}"} for i in range(n)),
+    )
 
 
 def _claimer(target: str, worker: str, quota: int, ready, start, out) -> None:
@@ -56,8 +60,9 @@ def concurrent(target: str, claimers: int, per_claimer: int) -> tuple[float, int
     """(messages per second, messages) with `claimers` processes claiming + marking at once."""
     ctx = mp.get_context("spawn")
     ready, out, start = ctx.Queue(), ctx.Queue(), ctx.Event()
-    procs = [ctx.Process(target=_claimer, args=(target, f"c{i}", per_claimer, ready, start, out))
-             for i in range(claimers)]
+    procs = [
+        ctx.Process(target=_claimer, args=(target, f"c{i}", per_claimer, ready, start, out)) for i in range(claimers)
+    ]
     for p in procs:
         p.start()
     for _ in procs:
@@ -98,17 +103,23 @@ def run(backend: str, target: str, args: argparse.Namespace) -> None:
     assert c["sent"] == 2 * args.samples, c
     med = statistics.median
     target_ms = TARGET_MS[backend]
-    print(f"[{backend}] claim + mark sent: median {med(cycle) * 1000:.3f} ms  "
-          f"(target <= {target_ms:g} ms, ratio {med(cycle) * 1000 / target_ms:.2f})")
+    print(
+        f"[{backend}] claim + mark sent: median {med(cycle) * 1000:.3f} ms  "
+        f"(target <= {target_ms:g} ms, ratio {med(cycle) * 1000 / target_ms:.2f})"
+    )
     print(f"[{backend}] claim alone:       median {med(claim_only) * 1000:.3f} ms")
-    print(f"[{backend}] per-job counts:    median {med(counts) * 1000:.3f} ms  "
-          f"(target <= 20 ms, ratio {med(counts) * 1000 / 20:.3f})")
+    print(
+        f"[{backend}] per-job counts:    median {med(counts) * 1000:.3f} ms  "
+        f"(target <= 20 ms, ratio {med(counts) * 1000 / 20:.3f})"
+    )
     print(f"[{backend}] jobs() with counts: median {med(jobs_list) * 1000:.3f} ms")
     rate1, n1 = concurrent(target, 1, args.per_claimer * args.claimers)
     rate, n = concurrent(target, args.claimers, args.per_claimer)
     print(f"[{backend}] 1 claimer:  {rate1:,.0f} claim + mark per s ({n1:,} messages)")
-    print(f"[{backend}] {args.claimers} claimers: {rate:,.0f} claim + mark per s ({n:,} messages), "
-          f"ratio to 1 claimer {rate / rate1:.2f}")
+    print(
+        f"[{backend}] {args.claimers} claimers: {rate:,.0f} claim + mark per s ({n:,} messages), "
+        f"ratio to 1 claimer {rate / rate1:.2f}"
+    )
     sent = store.counts(job)["sent"]
     assert sent == 2 * args.samples + n1 + n, (sent, n1, n)
     store.close()

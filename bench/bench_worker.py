@@ -12,6 +12,7 @@ sent_at). Prints the medians, the ratio in_app/url and the page loads per messag
 login (simulator ledger). Targets: in-app <= 0.25 x URL, in-app <= 1.0 s per message,
 0 page loads per message after login, on every generation.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,13 +26,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import tomlkit  # noqa: E402
+import tomlkit
 
 import settings
-from simulator import Simulator  # noqa: E402
-from store import Store  # noqa: E402
-from worker.runner import run_worker  # noqa: E402
-
+from simulator import Simulator
+from store import Store
+from worker.runner import run_worker
 
 SHIPPED = Path(__file__).resolve().parent.parent / "config.toml"
 
@@ -57,10 +57,17 @@ def run_mode(dom: str, navigation: str, n: int, tmp: Path) -> dict:
         write_config(d, sim.url, navigation)
         cfg = settings.load(d / "config.toml")
         store = Store(cfg.paths.database)
-        job = store.create_job(f"bench-{navigation}", "t", [
-            {"phone": f"+1202555{1000 + i:04d}",
-             "text": f"Benchmark *message* {i} 👋🏽\nsecond line https://example.com/{i}"}
-            for i in range(n)])
+        job = store.create_job(
+            f"bench-{navigation}",
+            "t",
+            [
+                {
+                    "phone": f"+1202555{1000 + i:04d}",
+                    "text": f"Benchmark *message* {i} 👋🏽\nsecond line https://example.com/{i}",
+                }
+                for i in range(n)
+            ],
+        )
         stop = threading.Event()
         codes: list[int] = []
         t0 = time.monotonic()
@@ -82,10 +89,16 @@ def run_mode(dom: str, navigation: str, n: int, tmp: Path) -> dict:
         ledger = sim.ledger()
         store.close()
         return {
-            "dom": dom, "navigation": navigation, "messages": n, "sent": len(times),
-            "median": statistics.median(times), "p90": sorted(times)[int(0.9 * (len(times) - 1))],
+            "dom": dom,
+            "navigation": navigation,
+            "messages": n,
+            "sent": len(times),
+            "median": statistics.median(times),
+            "p90": sorted(times)[int(0.9 * (len(times) - 1))],
             "page_loads_after_login": ledger["page_loads"] - loads_at_login,
-            "ledger_messages": len(ledger["messages"]), "wall": wall, "exit": codes[0] if codes else None,
+            "ledger_messages": len(ledger["messages"]),
+            "wall": wall,
+            "exit": codes[0] if codes else None,
         }
     finally:
         sim.stop()
@@ -98,24 +111,32 @@ def main() -> int:
     ap.add_argument("--dom", nargs="+", default=["2024", "2026"], choices=["2024", "2026"])
     args = ap.parse_args()
     logging.getLogger("worker").setLevel(logging.WARNING)
-    print(f"simulator defaults: boot_time={Simulator(port=0).settings['boot_time']} s, "
-          f"ack_delay={Simulator(port=0).settings['ack_delay']} s; worker delays 0; shipped selectors")
+    print(
+        f"simulator defaults: boot_time={Simulator(port=0).settings['boot_time']} s, "
+        f"ack_delay={Simulator(port=0).settings['ack_delay']} s; worker delays 0; shipped selectors"
+    )
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         for dom in args.dom:
-            results = [run_mode(dom, "in_app", args.messages, Path(tmp)),
-                       run_mode(dom, "url", args.url_messages, Path(tmp))]
+            results = [
+                run_mode(dom, "in_app", args.messages, Path(tmp)),
+                run_mode(dom, "url", args.url_messages, Path(tmp)),
+            ]
             for r in results:
-                print(f"dom {dom} {r['navigation']:>6}: {r['sent']}/{r['messages']} sent "
-                      f"(ledger {r['ledger_messages']}), median {r['median']:.3f} s, p90 {r['p90']:.3f} s per "
-                      f"message, page loads after login {r['page_loads_after_login']} "
-                      f"({r['page_loads_after_login'] / r['messages']:.2f} per message), wall {r['wall']:.1f} s")
+                print(
+                    f"dom {dom} {r['navigation']:>6}: {r['sent']}/{r['messages']} sent "
+                    f"(ledger {r['ledger_messages']}), median {r['median']:.3f} s, p90 {r['p90']:.3f} s per "
+                    f"message, page loads after login {r['page_loads_after_login']} "
+                    f"({r['page_loads_after_login'] / r['messages']:.2f} per message), wall {r['wall']:.1f} s"
+                )
             in_app, url = results
             ratio = in_app["median"] / url["median"]
             per_load = in_app["page_loads_after_login"] / in_app["messages"]
-            print(f"dom {dom}: ratio in_app/url {ratio:.3f} (target <= 0.25), in_app median "
-                  f"{in_app['median']:.3f} s (target <= 1.0 s), in_app page loads per message {per_load:.2f} "
-                  "(target 0)")
+            print(
+                f"dom {dom}: ratio in_app/url {ratio:.3f} (target <= 0.25), in_app median "
+                f"{in_app['median']:.3f} s (target <= 1.0 s), in_app page loads per message {per_load:.2f} "
+                "(target 0)"
+            )
             ok = ok and ratio <= 0.25 and in_app["median"] <= 1.0 and in_app["page_loads_after_login"] == 0
     print("PASS" if ok else "MISS")
     return 0 if ok else 1

@@ -6,11 +6,12 @@ resolved once into a `RunContext` (`args.ctx`) that every command, the dashboard
 supervisor it starts all use. Every user error, argparse's own included, is one line on
 stderr and exit status 2.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import settings
 from common import safefiles
@@ -22,15 +23,24 @@ from .context import OneLineParser
 
 def build_parser() -> argparse.ArgumentParser:
     common = OneLineParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
-                        help=f"config file (default: ${settings.ENV_VAR} or config.toml)")
-    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                        help="database file or postgresql:// URL (overrides [paths] database)")
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help=f"config file (default: ${settings.ENV_VAR} or config.toml)",
+    )
+    common.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="database file or postgresql:// URL (overrides [paths] database)",
+    )
 
     parser = OneLineParser(
-        prog="python tui.py", parents=[common],
+        prog="python tui.py",
+        parents=[common],
         description="Send one WhatsApp message to every contact of a list, through your own "
-                    "WhatsApp Web session, at a human pace. Without a command: the dashboard.",
+        "WhatsApp Web session, at a human pace. Without a command: the dashboard.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
@@ -71,7 +81,7 @@ def _split_simulator(argv: list[str]) -> tuple[list[str], list[str] | None]:
         if a.startswith(("--config=", "--db=")) or a in ("-h", "--help"):
             i += 1
             continue
-        return (argv[:i + 1], argv[i + 1:]) if a == "simulator" else (argv, None)
+        return (argv[: i + 1], argv[i + 1 :]) if a == "simulator" else (argv, None)
     return argv, None
 
 

@@ -1,6 +1,7 @@
 """The `accounts` and `login` commands: list the WhatsApp accounts, add, enable or disable
 one (in config.toml; a running supervisor starts or stops its worker by itself), and log
 one in from a plain terminal (its QR, redrawn as it rotates, until it is scanned)."""
+
 from __future__ import annotations
 
 import argparse
@@ -33,23 +34,25 @@ def cmd_accounts(args: argparse.Namespace) -> int:
         return _add(args, cfg)
     if action in ("enable", "disable"):
         return _enable(args, cfg, action == "enable")
-    from jobs import overview
     import supervisor
+    from jobs import overview
 
     store = open_store(cfg, must_exist=False)
-    rows = overview.account_rows(cfg, store, supervisor.status(cfg, store=store),
-                                 paused=lambda name: supervisor.account_paused(cfg, name))
+    rows = overview.account_rows(
+        cfg, store, supervisor.status(cfg, store=store), paused=lambda name: supervisor.account_paused(cfg, name)
+    )
     if args.json:
         print(json.dumps([r.to_dict() for r in rows], indent=2))
         return 0
     now = time.time()
-    print(f"{'ACCOUNT':<16} {'HOST':<12} {'ENABLED':<7} {'LOGIN':<10} {'WORKER':<10} {'DOING':<18} "
-          f"{'TODAY':>9}  NEXT")
+    print(f"{'ACCOUNT':<16} {'HOST':<12} {'ENABLED':<7} {'LOGIN':<10} {'WORKER':<10} {'DOING':<18} {'TODAY':>9}  NEXT")
     for r in rows:
         cap = f"{r.sent_today}/{r.cap_today}" if r.cap_today else f"{r.sent_today}/-"
         doing = "paused" if r.paused and r.enabled else r.activity
-        print(f"{r.name:<16} {r.host:<12} {'yes' if r.enabled else 'no':<7} {r.login:<10} {r.worker:<10} "
-              f"{doing:<18} {cap:>9}  {_when(r.next_send_at, now)}")
+        print(
+            f"{r.name:<16} {r.host:<12} {'yes' if r.enabled else 'no':<7} {r.login:<10} {r.worker:<10} "
+            f"{doing:<18} {cap:>9}  {_when(r.next_send_at, now)}"
+        )
         if r.detail and (r.worker in ("fatal", "backoff") or r.lost):
             print(f"{'':<16} {one_line(r.detail, 100)}")
     if any(r.login != "logged_in" and r.enabled and not r.remote for r in rows):
@@ -86,16 +89,18 @@ def _enable(args: argparse.Namespace, cfg: settings.Config, on: bool) -> int:
     if on:
         print(f"Account {args.name} is enabled: a running supervisor starts its worker.")
     else:
-        print(f"Account {args.name} is disabled: its worker stops; its login is kept. Its messages in doubt "
-              "wait for it (no other account can tell whether they were sent).")
+        print(
+            f"Account {args.name} is disabled: its worker stops; its login is kept. Its messages in doubt "
+            "wait for it (no other account can tell whether they were sent)."
+        )
     return 0
 
 
 def cmd_login(args: argparse.Namespace) -> int:
     """Draw the account's QR in this terminal until its worker says it is logged in."""
-    from jobs import overview
-    from dashboard import qrdraw
     import supervisor
+    from dashboard import qrdraw
+    from jobs import overview
 
     ctx = context(args)
     cfg = ctx.cfg
@@ -148,8 +153,11 @@ def _draw(qrdraw: Any, data: str, name: str, prefer: str, tty: bool) -> None:
 
 
 def add_parsers(add: AddCommand) -> None:
-    p = add("accounts", cmd_accounts, "the WhatsApp accounts: list them (login, worker, sent today / cap), "
-                                       "add, enable or disable one")
+    p = add(
+        "accounts",
+        cmd_accounts,
+        "the WhatsApp accounts: list them (login, worker, sent today / cap), add, enable or disable one",
+    )
     p.add_argument("action", nargs="?", choices=("list", "add", "enable", "disable"))
     p.add_argument("name", nargs="?", help="the account (add, enable, disable)")
     p.add_argument("--profile-dir", metavar="DIR", help="add: its browser profile (default profiles/NAME)")

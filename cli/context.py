@@ -4,21 +4,23 @@ and printing (times, JSON, a one-line progress).
 Every user error ends as one line on stderr and exit status 2 (`common.errors`);
 nothing is written before the input has been checked.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 import settings
 from common import dburl, safefiles
 from common.errors import EXIT_USER_ERROR, UserError, one_line
 from store import Store
 
-MAX_ID = 2 ** 63 - 1
+MAX_ID = 2**63 - 1
 
 
 class CliError(UserError):
@@ -104,8 +106,13 @@ def progress_line(every: float = 0.2) -> Callable[[int, int], None]:
         if total < 2000 or (now - last[0] < every and done < total):
             return
         last[0] = now
-        print(f"\rchecking numbers and writing messages: {100 * done // max(total, 1):3d}% "
-              f"({done:,} of {total:,} rows)\033[K", end="", file=sys.stderr, flush=True)
+        print(
+            f"\rchecking numbers and writing messages: {100 * done // max(total, 1):3d}% "
+            f"({done:,} of {total:,} rows)\033[K",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
     return show
 
@@ -118,8 +125,9 @@ def region(args: argparse.Namespace, cfg: settings.Config) -> str:
     try:
         return check_region(getattr(args, "region", None) or cfg.sending.default_region) or ""
     except ContactsError:
-        raise CliError(f"--region: unknown region {one_line(args.region, 20)!r} "
-                       "(use a two-letter country code such as US, IN, GB)") from None
+        raise CliError(
+            f"--region: unknown region {one_line(args.region, 20)!r} (use a two-letter country code such as US, IN, GB)"
+        ) from None
 
 
 def phone(raw: str, region_code: str) -> str:

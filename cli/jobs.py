@@ -1,6 +1,7 @@
 """The job commands: import, jobs, status, pause, resume, stop, retry, export, review,
 replies. Decisions are the job service's (`jobs.service`); this module reads arguments
 and prints."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,19 @@ from store import Store
 from store.progress import done_fraction
 from store.records import Job
 
-from .context import (AddCommand, CliError, fmt_time, has_database, id_arg, ids, jsonable, load_config,
-                      open_store, progress_line, region)
+from .context import (
+    AddCommand,
+    CliError,
+    fmt_time,
+    has_database,
+    id_arg,
+    ids,
+    jsonable,
+    load_config,
+    open_store,
+    progress_line,
+    region,
+)
 
 
 def _service(args: argparse.Namespace) -> tuple[Store, JobService]:
@@ -59,20 +71,37 @@ def _import(args: argparse.Namespace) -> int:
     accounts = [cfg.get_account(a).name for a in dict.fromkeys(args.accounts or [])]  # unknown: one line, exit 2
     region_code = region(args, cfg)
     optouts: frozenset[str] = open_store(cfg).optout_set() if has_database(cfg) else frozenset()
-    plan = plan_import(args.file, template, region=region_code, optouts=optouts, phone_column=args.phone_column,
-                       progress=progress_line() if sys.stderr.isatty() else None)
+    plan = plan_import(
+        args.file,
+        template,
+        region=region_code,
+        optouts=optouts,
+        phone_column=args.phone_column,
+        progress=progress_line() if sys.stderr.isatty() else None,
+    )
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
-    result: dict[str, Any] = {"dry_run": bool(args.dry_run), "name": name, **plan.to_dict(messages=False),
-                              "preview": plan.messages[:5]}
+    result: dict[str, Any] = {
+        "dry_run": bool(args.dry_run),
+        "name": name,
+        **plan.to_dict(messages=False),
+        "preview": plan.messages[:5],
+    }
     job_id = None
     if not args.dry_run:
         if not plan.messages:
             raise CliError(f"{args.file}: no row has a valid number; nothing to send")
         store = open_store(cfg, must_exist=False)
-        job_id = importing.create_job_from_plan(store, plan, name=name, template=template, attachment=attachment,
-                                                start_at=start_at, source_file=Path(args.file).resolve(),
-                                                accounts=accounts)
+        job_id = importing.create_job_from_plan(
+            store,
+            plan,
+            name=name,
+            template=template,
+            attachment=attachment,
+            start_at=start_at,
+            source_file=Path(args.file).resolve(),
+            accounts=accounts,
+        )
     result["job_id"] = job_id
     result["accounts"] = accounts or "any"
     if args.json:
@@ -119,14 +148,18 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if not jobs:
         print("No jobs yet. Create one with: python tui.py import FILE --template TEXT")
         return 0
-    print(f"{'ID':>4}  {'NAME':<24} {'STATUS':<18} {'DONE':>5} {'SENT':>7} {'FAILED':>7} {'INVALID':>7} {'PENDING':>7}"
-          f" {'REPLIED':>7} {'OPTOUT':>6}  ACCOUNTS")
+    print(
+        f"{'ID':>4}  {'NAME':<24} {'STATUS':<18} {'DONE':>5} {'SENT':>7} {'FAILED':>7} {'INVALID':>7} {'PENDING':>7}"
+        f" {'REPLIED':>7} {'OPTOUT':>6}  ACCOUNTS"
+    )
     for j in jobs:
         c = j.counts
         name = one_line(j.name, 24)[:24]  # a name from before names were checked may hold a tab
-        print(f"{j.id:>4}  {name:<24} {j.status:<18} {_progress(j):>5} {c['sent']:>7} "
-              f"{c['failed']:>7} {c['invalid']:>7} {c['pending'] + c['retrying']:>7} {j.replied:>7} {j.optouts:>6}"
-              f"  {_accounts(j)}")
+        print(
+            f"{j.id:>4}  {name:<24} {j.status:<18} {_progress(j):>5} {c['sent']:>7} "
+            f"{c['failed']:>7} {c['invalid']:>7} {c['pending'] + c['retrying']:>7} {j.replied:>7} {j.optouts:>6}"
+            f"  {_accounts(j)}"
+        )
     return 0
 
 
@@ -138,12 +171,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     job = service.job(args.job)
     eta = service.eta(job)
     if args.json:
-        print(json.dumps({**job.to_dict(), "reply_rate": job.reply_rate, "eta_seconds": eta},
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {**job.to_dict(), "reply_rate": job.reply_rate, "eta_seconds": eta}, ensure_ascii=False, indent=2
+            )
+        )
         return 0
     print(f"Job {job.id} {job.name!r}: {job.status} ({_progress(job)} of {job.total})")
-    print(f"  created {fmt_time(job.created_at)}, started {fmt_time(job.started_at)}, "
-          f"finished {fmt_time(job.finished_at)}")
+    print(
+        f"  created {fmt_time(job.created_at)}, started {fmt_time(job.started_at)}, "
+        f"finished {fmt_time(job.finished_at)}"
+    )
     if job.start_at:
         print(f"  starts at {fmt_time(job.start_at)}")
     print(f"  sent by   {_accounts(job)}")
@@ -156,8 +194,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {job.counts['unknown']} message(s) wait for a decision: python tui.py review {job.id}")
     if job.replied or job.counts.get("sent"):
         rate = f"{job.reply_rate:.0%}" if job.reply_rate is not None else "-"
-        print(f"  replies   {job.replied} number(s), reply rate {rate}, opted out by reply {job.optouts}"
-              + (f", {job.unclear} to look at (python tui.py replies {job.id})" if job.unclear else ""))
+        print(
+            f"  replies   {job.replied} number(s), reply rate {rate}, opted out by reply {job.optouts}"
+            + (f", {job.unclear} to look at (python tui.py replies {job.id})" if job.unclear else "")
+        )
     many = len(cfg.all_accounts()) > 1
     for name, worker in overview.latest_rows(store.workers()).items():
         if worker["state"] != "stopped" and (not job.accounts or name in job.accounts):
@@ -223,9 +263,11 @@ def cmd_review(args: argparse.Namespace) -> int:
     if not rows:
         print("Nothing to review: no message is waiting for a decision.")
         return 0
-    print(f"{len(rows)} message(s) were clicked but nothing proved whether they arrived. Look at each chat on "
-          "the phone, then decide:\n  python tui.py review --mark-sent ID...   (it is in the chat)\n"
-          "  python tui.py review --resend ID...      (it is not: send it again)\n")
+    print(
+        f"{len(rows)} message(s) were clicked but nothing proved whether they arrived. Look at each chat on "
+        "the phone, then decide:\n  python tui.py review --mark-sent ID...   (it is in the chat)\n"
+        "  python tui.py review --resend ID...      (it is not: send it again)\n"
+    )
     for r in rows:
         text = r.text.replace("\n", " ")
         shown = text if len(text) <= 40 else text[:39] + "…"
@@ -245,8 +287,10 @@ def cmd_replies(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2, default=jsonable))
         return 0
     rate = f"{job.reply_rate:.0%}" if job.reply_rate is not None else "-"
-    print(f"Job {job.id} {job.name!r}: {job.replied} number(s) replied (reply rate {rate}), "
-          f"{job.optouts} opted out by reply, {job.unclear} unclear")
+    print(
+        f"Job {job.id} {job.name!r}: {job.replied} number(s) replied (reply rate {rate}), "
+        f"{job.optouts} opted out by reply, {job.unclear} unclear"
+    )
     if not rows:
         print("No replies yet." if not args.flagged else "No flagged replies.")
         return 0
@@ -255,8 +299,7 @@ def cmd_replies(args: argparse.Namespace) -> int:
         what = r.text if r.text is not None else f"[{r.kind}]"
         if r.attachment_name:
             what += f" [{r.kind}: {r.attachment_name}]"
-        print(f"  {fmt_time(r.at or r.read_at)}  {r.phone:<16} {flags.get(r.flag or '', ''):<8} "
-              f"{one_line(what, 80)}")
+        print(f"  {fmt_time(r.at or r.read_at)}  {r.phone:<16} {flags.get(r.flag or '', ''):<8} {one_line(what, 80)}")
     if job.unclear:
         print("LOOK: may mean stop; nothing was done. Opt a number out with: python tui.py optout add PHONE")
     return 0
@@ -273,8 +316,13 @@ def add_parsers(add: AddCommand) -> None:
     p.add_argument("--phone-column", metavar="COL", help="column holding the phone numbers")
     p.add_argument("--region", metavar="CC", help="region for numbers without country code, e.g. IN")
     p.add_argument("--start-at", metavar="ISO", help="do not send before this local time, e.g. 2026-12-01T09:00")
-    p.add_argument("--account", action="append", metavar="NAME", dest="accounts",
-                   help="only this account may send the job (repeat for several; default: any account)")
+    p.add_argument(
+        "--account",
+        action="append",
+        metavar="NAME",
+        dest="accounts",
+        help="only this account may send the job (repeat for several; default: any account)",
+    )
     p.add_argument("--dry-run", action="store_true", help="create nothing; show messages and problem rows")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
@@ -283,9 +331,12 @@ def add_parsers(add: AddCommand) -> None:
     p = add("status", cmd_status, "show one job's counts and ETA")
     p.add_argument("job", type=id_arg)
     p.add_argument("--json", action="store_true")
-    for name, func, help_ in (("pause", cmd_pause, "pause a job"), ("resume", cmd_resume, "resume a paused job"),
-                              ("stop", cmd_stop, "stop a job for good"),
-                              ("retry", cmd_retry, "queue a job's failed messages again")):
+    for name, func, help_ in (
+        ("pause", cmd_pause, "pause a job"),
+        ("resume", cmd_resume, "resume a paused job"),
+        ("stop", cmd_stop, "stop a job for good"),
+        ("retry", cmd_retry, "queue a job's failed messages again"),
+    ):
         add(name, func, help_).add_argument("job", type=id_arg)
     p = add("export", cmd_export, "write a job's results to CSV (phone, name, status, attempts, sent_at, error)")
     p.add_argument("job", type=id_arg)

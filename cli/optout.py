@@ -1,4 +1,5 @@
 """The `optout` command: numbers that must never be messaged."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,6 +1,7 @@
 """When WhatsApp Web changes its page: `attention` (is sending stopped on a failing
 selector? clear it) and `doctor` (check every selector on the live page, find working
 ones, write them)."""
+
 from __future__ import annotations
 
 import argparse
@@ -34,14 +35,18 @@ def cmd_attention(args: argparse.Namespace) -> int:
         print("Sending is not stopped.")
         return 0
     for name, doc in docs.items():
-        print(f"Account {name}: sending is stopped since {fmt_time(doc.get('since'))}: selector "
-              f"{doc.get('key')!r} failed on {len(doc.get('messages') or [])} messages in a row.")
+        print(
+            f"Account {name}: sending is stopped since {fmt_time(doc.get('since'))}: selector "
+            f"{doc.get('key')!r} failed on {len(doc.get('messages') or [])} messages in a row."
+        )
         if doc.get("detail"):
             print(f"  last failure: {doc['detail']}")
         if doc.get("dump"):
             print(f"  page saved as {doc['dump']}.html (and .png)")
-    print(f"  fix the [selectors] in {cfg.path} (python tui.py doctor finds working ones): the worker restarts "
-          "by itself when the file changes; or try again unchanged: python tui.py attention --clear")
+    print(
+        f"  fix the [selectors] in {cfg.path} (python tui.py doctor finds working ones): the worker restarts "
+        "by itself when the file changes; or try again unchanged: python tui.py attention --clear"
+    )
     return 0
 
 
@@ -57,8 +62,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         doctor.write_winners(cfg, report)
         if report.written:
             store = open_store(cfg, must_exist=False)
-            store.clear_attention(keys=report.written,
-                                  why=f"the doctor wrote new selectors for {', '.join(report.written)}")
+            store.clear_attention(
+                keys=report.written, why=f"the doctor wrote new selectors for {', '.join(report.written)}"
+            )
     if args.json:
         print(json.dumps({**report.to_dict(), "toml": report.toml_lines(cfg)}, ensure_ascii=False, indent=2))
     else:
@@ -71,12 +77,18 @@ def add_parsers(add: AddCommand) -> None:
     p.add_argument("--clear", action="store_true", help="try again without changing the config")
     p.add_argument("--account", help="only this account (default: every account)")
     p.add_argument("--json", action="store_true")
-    p = add("doctor", cmd_doctor, "check every WhatsApp Web selector on the live page and find working ones "
-                                  "(nothing is sent)")
+    p = add(
+        "doctor",
+        cmd_doctor,
+        "check every WhatsApp Web selector on the live page and find working ones (nothing is sent)",
+    )
     p.add_argument("--number", metavar="PHONE", help="the chat to open (default: the account's own)")
     p.add_argument("--page", metavar="FILE.html", help="check a page the worker saved (logs/failures/...)")
-    p.add_argument("--write", action="store_true", help="put the selectors found first in config.toml "
-                                                         "(a backup is kept) and restart the worker")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="put the selectors found first in config.toml (a backup is kept) and restart the worker",
+    )
     p.add_argument("--region", metavar="CC", help="region of --number when it has no country code")
     p.add_argument("--account", help="the account whose browser to use (default: the first one)")
     p.add_argument("--json", action="store_true")

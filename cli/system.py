@@ -1,5 +1,6 @@
 """Running the parts: the dashboard, the supervised worker, the simulator, the demo, and
 moving the database to PostgreSQL (`migrate`)."""
+
 from __future__ import annotations
 
 import argparse
@@ -68,13 +69,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if not same:
         print("error: the copy differs from the source (see MISMATCH above)", file=sys.stderr)
         return 1
-    print(f"Use it: [paths] database = \"{dburl.redact(target)}\" in the config of every host")
+    print(f'Use it: [paths] database = "{dburl.redact(target)}" in the config of every host')
     return 0
 
 
 def add_parsers(add: AddCommand) -> None:
-    p = add("migrate", cmd_migrate, "copy this SQLite database into an empty PostgreSQL database "
-                                    "(several hosts share it)")
+    p = add(
+        "migrate", cmd_migrate, "copy this SQLite database into an empty PostgreSQL database (several hosts share it)"
+    )
     p.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db (a new, empty database)")
     add("worker", cmd_worker, "run the supervised worker(s) in the foreground (headless; Ctrl-C stops)")
     p = add("simulator", cmd_simulator, "run the local WhatsApp Web simulator (see `simulator --help`)")

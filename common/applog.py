@@ -1,4 +1,5 @@
 """The one place where logging is configured: each process calls `setup` once, in its main."""
+
 from __future__ import annotations
 
 import logging
@@ -18,8 +19,15 @@ class PrivateFileHandler(logging.handlers.RotatingFileHandler):
         return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
 
-def setup(name: str, log_dir: Path, *, stream: TextIO | None = None, stream_level: int = logging.INFO,
-          stream_format: str = "%(asctime)s %(levelname)-7s %(message)s", level: int = logging.INFO) -> None:
+def setup(
+    name: str,
+    log_dir: Path,
+    *,
+    stream: TextIO | None = None,
+    stream_level: int = logging.INFO,
+    stream_format: str = "%(asctime)s %(levelname)-7s %(message)s",
+    level: int = logging.INFO,
+) -> None:
     """Send logger `name` to `log_dir/name.log` (rotated at 10 MB, 3 kept) and, if given, `stream`.
 
     The log file gets everything at `level`; the stream only what a person watching the
@@ -40,7 +48,8 @@ def setup(name: str, log_dir: Path, *, stream: TextIO | None = None, stream_leve
     try:
         log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         file_handler = PrivateFileHandler(
-            log_dir / f"{name}.log", maxBytes=10 * 1024 * 1024, backupCount=3, encoding="utf-8")
+            log_dir / f"{name}.log", maxBytes=10 * 1024 * 1024, backupCount=3, encoding="utf-8"
+        )
     except OSError as exc:
         logger.warning("cannot write the log file in %s: %s", log_dir, exc)
     else:

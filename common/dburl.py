@@ -4,17 +4,17 @@ No project imports: the settings, the store and the CLI all ask these questions.
 is checked here once (host, port, database) so that a malformed one is one clear line,
 and no error line ever shows a password.
 """
+
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
-from typing import Union
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import UserError
 
-Target = Union[str, Path]
+Target = str | Path
 
 _SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 # A libpq connection string ("host=db user=wa password=..."): not a file name.
@@ -39,8 +39,10 @@ def not_a_path(text: str) -> str | None:
     if "://" in text:
         return f"must be a file path or a postgresql:// URL, not {redact(text)!r}"
     if _LIBPQ_WORDS.search(text):
-        return ("looks like a libpq connection string (host=... dbname=...): write it as a URL, "
-                "postgresql://USER@HOST:PORT/DBNAME (passwords in ~/.pgpass or PGPASSWORD)")
+        return (
+            "looks like a libpq connection string (host=... dbname=...): write it as a URL, "
+            "postgresql://USER@HOST:PORT/DBNAME (passwords in ~/.pgpass or PGPASSWORD)"
+        )
     return None
 
 
@@ -89,7 +91,9 @@ def redact(target: Target) -> str:
     if "?" in text and "://" in text:
         try:
             parts = urlsplit(text)
-            query = [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+            query = [
+                (k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            ]
             text = urlunsplit(parts._replace(query=urlencode(query, safe="*")))
         except ValueError:
             text = re.sub(r"(?i)(password=)[^&\s]*", r"\1***", text)

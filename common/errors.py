@@ -4,11 +4,13 @@ Any exception class with `user_error = True` (the settings' ConfigError, the CLI
 store's, the contact reader's...) is shown by `exit_on_user_error` as one line, its text
 cut to `MAX_ERROR_LINE` characters (the reason first, so a cut never loses it).
 """
+
 from __future__ import annotations
 
 import functools
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 EXIT_USER_ERROR = 2
 MAX_ERROR_LINE = 300  # characters of an error line; longer input is cut with an ellipsis
@@ -43,6 +45,7 @@ def describe(exc: BaseException) -> str:
 
 def exit_on_user_error(main: Callable[..., int]) -> Callable[..., int]:
     """Wrap an entry point: a user error is printed as `error: ...` on one line, status 2."""
+
     @functools.wraps(main)
     def wrapper(*args: Any, **kwargs: Any) -> int:
         try:
@@ -52,4 +55,5 @@ def exit_on_user_error(main: Callable[..., int]) -> Callable[..., int]:
                 raise
             print(f"error: {describe(exc)}", file=sys.stderr)
             return EXIT_USER_ERROR
+
     return wrapper

@@ -7,6 +7,7 @@ Signal files steer a host's supervisor from any shell: `touch run/pause`, `rm ru
 `run/accounts/NAME/` act on one account's worker; the global `pause` and `stop` act on
 every account, a global `restart` is handed to every account by the supervisor.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,21 +15,21 @@ import socket
 from pathlib import Path
 
 # Signal files.
-PAUSE = "pause"        # present: sending waits (the current step ends safely)
-STOP = "stop"          # present: the worker and the supervisor stop (the supervisor removes it)
-RESTART = "restart"    # present: the worker restarts between two messages; also clears `fatal`
-HOLD = "hold"          # present: the worker lets go of the browser profile (for the doctor) and waits
+PAUSE = "pause"  # present: sending waits (the current step ends safely)
+STOP = "stop"  # present: the worker and the supervisor stop (the supervisor removes it)
+RESTART = "restart"  # present: the worker restarts between two messages; also clears `fatal`
+HOLD = "hold"  # present: the worker lets go of the browser profile (for the doctor) and waits
 SIGNALS = (PAUSE, STOP, RESTART, HOLD)
 
 # The supervisor's files.
 STATE_FILE = "supervisor.json"  # its published state (also in the store)
-PID_FILE = "supervisor.pid"     # who it is (pid, creation time, command line)
-LOCK_FILE = "supervisor.lock"   # flock-ed for its whole life
+PID_FILE = "supervisor.pid"  # who it is (pid, creation time, command line)
+LOCK_FILE = "supervisor.lock"  # flock-ed for its whole life
 
 # Environment of the worker and of everything it starts.
-TAG_VAR = "WA_SENDER_TAG"                 # unique per worker start
-RUN_DIR_VAR = "WA_SENDER_RUN_DIR"         # the run directory of the supervisor that started it
-ACCOUNT_VAR = "WA_SENDER_ACCOUNT"         # the account the worker sends for
+TAG_VAR = "WA_SENDER_TAG"  # unique per worker start
+RUN_DIR_VAR = "WA_SENDER_RUN_DIR"  # the run directory of the supervisor that started it
+ACCOUNT_VAR = "WA_SENDER_ACCOUNT"  # the account the worker sends for
 SUPERVISOR_PID_VAR = "WA_SENDER_SUPERVISOR_PID"  # the worker stops when this process is gone
 # The name this host goes by in a shared (PostgreSQL) database; default: its hostname.
 # Set it where hostnames say nothing (containers), or to run several "hosts" on one machine.
@@ -38,9 +39,9 @@ HOST_VAR = "WA_SENDER_HOST"
 LOST_AFTER = 30.0
 
 # Worker exit codes.
-EXIT_OK = 0        # stopped on request
-EXIT_CRASH = 1     # an unexpected exception: restarted
-EXIT_USER = 2      # bad config, browser missing: restarting will not help
+EXIT_OK = 0  # stopped on request
+EXIT_CRASH = 1  # an unexpected exception: restarted
+EXIT_USER = 2  # bad config, browser missing: restarting will not help
 EXIT_RESTART = 75  # restart requested (new config, browser recycling)
 
 

@@ -4,13 +4,15 @@ are read.
 
 Imports nothing of the product. `FileProblem` is a user error (one line, exit 2).
 """
+
 from __future__ import annotations
 
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Callable, Iterable
+from typing import IO
 
 PRIVATE_UMASK = 0o077
 
@@ -45,8 +47,13 @@ def regular_file(path: str | os.PathLike[str], what: str, *, max_bytes: int | No
     if stat.S_ISDIR(st.st_mode):
         raise FileProblem(f"{p}: is a folder, not a {what}")
     if not stat.S_ISREG(st.st_mode):
-        kind = "a pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else \
-            "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file"
+        kind = (
+            "a pipe (FIFO)"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "not a regular file"
+        )
         raise FileProblem(f"{p}: is {kind}, not a {what}")
     if max_bytes is not None and st.st_size > max_bytes:
         raise FileProblem(f"{p}: the {what} is too big ({st.st_size:,} bytes; at most {max_bytes:,})")
@@ -75,8 +82,13 @@ def writable_target(path: str | os.PathLike[str], what: str) -> Path:
     return p
 
 
-def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None] | bytes | str, *,
-                 what: str = "file", mode: int | None = 0o600) -> Path:
+def write_atomic(
+    path: str | os.PathLike[str],
+    write: Callable[[IO[bytes]], None] | bytes | str,
+    *,
+    what: str = "file",
+    mode: int | None = 0o600,
+) -> Path:
     """Write `path` whole through a temporary file in the same folder and a rename: a crash
     or a full disk leaves the old file (or none), never half of one. Owner-only, or with
     `mode=None` the mode the file had (a config file the user owns)."""
@@ -137,5 +149,7 @@ def exposure_warning(paths: Iterable[str | os.PathLike[str]]) -> str | None:
         return None
     shown = ", ".join(str(p) for p in found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
     fix = " ".join(str(r) for r in roots if r.exists())
-    return (f"warning: {len(found)} of this tool's files and folders can be read by other users ({shown}): "
-            f"chmod -R go-rwx {fix}")
+    return (
+        f"warning: {len(found)} of this tool's files and folders can be read by other users ({shown}): "
+        f"chmod -R go-rwx {fix}"
+    )

@@ -2,6 +2,7 @@
 
 Imports nothing of the product: everything comes in as plain parameters.
 """
+
 from .errors import ContactsError
 from .phones import normalise_many, normalise_phone
 from .plan import plan_import

@@ -1,4 +1,5 @@
 """Choosing the phone column and the display-name columns of a table."""
+
 from __future__ import annotations
 
 import re
@@ -15,17 +16,77 @@ def norm_name(name: str) -> str:
 
 # Name heuristics, best tier first. Words are matched whole (after splitting on
 # non-letters), plus a few glued forms ("mobileno", "phonenumber").
-_TIER0 = {"whatsapp", "wa", "mobile", "mobil", "mob", "cell", "cellphone", "cellular", "handy",
-          "celular", "movil", "móvil", "portable", "mobilephone", "mobileno", "mobilenumber",
-          "cellnumber", "whatsappnumber", "whatsappno"}
-_TIER1 = {"phone", "phones", "telephone", "tel", "tele", "telefon", "telefono", "teléfono",
-          "téléphone", "telefone", "number", "no", "num", "msisdn", "phonenumber", "phoneno",
-          "contactnumber", "contactno"}
+_TIER0 = {
+    "whatsapp",
+    "wa",
+    "mobile",
+    "mobil",
+    "mob",
+    "cell",
+    "cellphone",
+    "cellular",
+    "handy",
+    "celular",
+    "movil",
+    "móvil",
+    "portable",
+    "mobilephone",
+    "mobileno",
+    "mobilenumber",
+    "cellnumber",
+    "whatsappnumber",
+    "whatsappno",
+}
+_TIER1 = {
+    "phone",
+    "phones",
+    "telephone",
+    "tel",
+    "tele",
+    "telefon",
+    "telefono",
+    "teléfono",
+    "téléphone",
+    "telefone",
+    "number",
+    "no",
+    "num",
+    "msisdn",
+    "phonenumber",
+    "phoneno",
+    "contactnumber",
+    "contactno",
+}
 _TIER2 = {"contact", "contacts"}
 # Columns that mention a phone but hold something else.
-_NOT_PHONE = {"type", "label", "kind", "fax", "pager", "telex", "isdn", "tty", "tdd", "ext",
-              "extension", "email", "mail", "e", "address", "name", "id", "code", "country",
-              "status", "date", "time", "notes", "note", "radio", "callback"}
+_NOT_PHONE = {
+    "type",
+    "label",
+    "kind",
+    "fax",
+    "pager",
+    "telex",
+    "isdn",
+    "tty",
+    "tdd",
+    "ext",
+    "extension",
+    "email",
+    "mail",
+    "e",
+    "address",
+    "name",
+    "id",
+    "code",
+    "country",
+    "status",
+    "date",
+    "time",
+    "notes",
+    "note",
+    "radio",
+    "callback",
+}
 
 _DIGITS = re.compile(r"\d")
 _PHONE_LIKE = re.compile(r"^\s*(?:tel:)?[+'(=\"]*\s*\d[\d \-.()/\u00a0]*\"?\s*$")
@@ -84,7 +145,7 @@ def find_phone_column(table, override: str | None) -> str:
         raise ContactsError(f"{where}: no column named {override!r}; the columns are: {listing}")
     if table.format == "vcf":
         return "Phone"
-    sample = [r for r in table.rows[:SAMPLE_ROWS * 2] if any(r.values())][:SAMPLE_ROWS]
+    sample = [r for r in table.rows[: SAMPLE_ROWS * 2] if any(r.values())][:SAMPLE_ROWS]
     named = []
     for i, c in enumerate(cols):
         t = _tier(c)
@@ -98,7 +159,7 @@ def find_phone_column(table, override: str | None) -> str:
         return usable[0][4]
     # 2. by content: the column where most values look like phone numbers
     best = None
-    for i, c in enumerate(cols):
+    for c in cols:
         good, filled = _content_score(sample, c)
         if good and good >= 0.6 * filled and (best is None or good > best[0]):
             best = (good, c)
@@ -109,17 +170,39 @@ def find_phone_column(table, override: str | None) -> str:
         named.sort(key=lambda x: (x[0], -x[2], x[3]))
         return named[0][4]
     raise ContactsError(
-        f"{where}: no phone column found; the columns are: {listing}. "
-        "Name the phone column with --phone-column NAME")
+        f"{where}: no phone column found; the columns are: {listing}. Name the phone column with --phone-column NAME"
+    )
 
 
-_FULL = {"name", "full name", "fullname", "display name", "displayname", "contact name",
-         "contact", "fn", "nome", "nombre", "nom", "customer name", "client name"}
-_FIRST = {"first name", "firstname", "given name", "givenname", "first", "given", "forename",
-          "vorname", "prénom", "prenom"}
+_FULL = {
+    "name",
+    "full name",
+    "fullname",
+    "display name",
+    "displayname",
+    "contact name",
+    "contact",
+    "fn",
+    "nome",
+    "nombre",
+    "nom",
+    "customer name",
+    "client name",
+}
+_FIRST = {
+    "first name",
+    "firstname",
+    "given name",
+    "givenname",
+    "first",
+    "given",
+    "forename",
+    "vorname",
+    "prénom",
+    "prenom",
+}
 _MIDDLE = {"middle name", "middlename", "additional name"}
-_LAST = {"last name", "lastname", "family name", "familyname", "surname", "last", "family",
-         "nachname"}
+_LAST = {"last name", "lastname", "family name", "familyname", "surname", "last", "family", "nachname"}
 
 
 def find_name_columns(columns: list[str], phone_column: str) -> tuple[list[str], list[str]]:

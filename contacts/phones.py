@@ -8,10 +8,11 @@ instead of ``+``) and asks phonenumbers.
 identical cleaned numbers are asked once. phonenumbers is the only judge of a
 number: nothing here knows a country's rules.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
@@ -21,10 +22,13 @@ from .errors import ContactsError
 Result = tuple  # (e164 | None, reason | None)
 
 # Characters people put between digits. Removed before parsing.
-_SEPARATORS = " \t\u00a0\u2007\u202f-\u2010\u2011\u2012\u2013\u2014\u2212.()[]/\\\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff"
+_SEPARATORS = (
+    " \t\u00a0\u2007\u202f-\u2010\u2011\u2012\u2013\u2014\u2212.()[]/\\\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff"
+)
 _SCIENTIFIC = re.compile(r"^[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+$")
 _HAS_DIGIT = re.compile(r"\d")
 _LABEL = re.compile(r"\([^()]*[^\W\d_][^()]*\)")  # a bracketed word such as (home)
+
 
 def check_region(region: str | None) -> str | None:
     """Upper-cased region, or ContactsError if phonenumbers doesn't know it."""
@@ -32,9 +36,7 @@ def check_region(region: str | None) -> str | None:
         return None
     reg = str(region).strip().upper()
     if reg not in phonenumbers.SUPPORTED_REGIONS:
-        raise ContactsError(
-            f"unknown default region {region!r}: use a two-letter country code such as US, IN, GB, DE"
-        )
+        raise ContactsError(f"unknown default region {region!r}: use a two-letter country code such as US, IN, GB, DE")
     return reg
 
 
@@ -71,8 +73,11 @@ def clean_key(raw: str) -> tuple[str | None, Result | None]:
     if not s:
         return None, (None, "no phone number")
     if _SCIENTIFIC.match(s):
-        return None, (None, "number in scientific notation (Excel dropped its digits): "
-                            "format the column as text or number and export again")
+        return None, (
+            None,
+            "number in scientific notation (Excel dropped its digits): "
+            "format the column as text or number and export again",
+        )
     if not _HAS_DIGIT.search(s):
         return None, (None, "no digits")
     return s, None
@@ -101,8 +106,7 @@ def _slow(key: str, region: str | None) -> Result:
     try:
         num = phonenumbers.parse(key, region)
     except NumberParseException as e:
-        if (e.error_type == NumberParseException.INVALID_COUNTRY_CODE
-                and region is None and not key.startswith("+")):
+        if e.error_type == NumberParseException.INVALID_COUNTRY_CODE and region is None and not key.startswith("+"):
             return None, "no country code: write it as +<country code> or set a default region"
         return None, _PARSE_REASONS.get(e.error_type, "not a phone number")
     if phonenumbers.is_valid_number(num):
@@ -124,7 +128,7 @@ def _slow(key: str, region: str | None) -> Result:
 
 def _judge(key: str, region: str | None) -> Result:
     res = _slow(key, region)
-    if (res[0] is None and key.isdigit() and len(key) >= 11 and key[0] != "0"):
+    if res[0] is None and key.isdigit() and len(key) >= 11 and key[0] != "0":
         # Digits with the country code but no '+' (the wa.me form, or Excel
         # dropped the '+'): accept it when it is a valid international number.
         alt = _slow("+" + key, None)
@@ -149,8 +153,9 @@ def normalise_phone(raw: str | None, region: str | None) -> Result:
     return _judge(key, region)
 
 
-def normalise_many(raws: Iterable[str], region: str | None,
-                   progress: Callable[[int, int], None] | None = None) -> list[Result]:
+def normalise_many(
+    raws: Iterable[str], region: str | None, progress: Callable[[int, int], None] | None = None
+) -> list[Result]:
     """normalise_phone() for every value, in order; identical cleaned numbers are asked
     once. progress(done, total) is called now and then."""
     region = check_region(region)

@@ -3,13 +3,14 @@
 Every data row ends up in exactly one place: ``messages`` (to be queued),
 ``invalid``, ``duplicates``, ``opted_out`` or ``blank``.
 """
+
 from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .phones import check_region, normalise_many, normalise_phone
 from .readers import ContactTable, read_contacts
@@ -20,15 +21,14 @@ MAX_MESSAGE_CHARS = 65_536  # WhatsApp's own limit for one message
 
 @dataclass(frozen=True)
 class RowProblem:
-    row: int        # spreadsheet row (header = 1) or vCard card number
-    raw: str        # the phone cell as written
-    reason: str     # for humans: 'too short', 'duplicate of row 5', 'opted out', ...
+    row: int  # spreadsheet row (header = 1) or vCard card number
+    raw: str  # the phone cell as written
+    reason: str  # for humans: 'too short', 'duplicate of row 5', 'opted out', ...
     name: str = ""
     phone: str = ""  # the E.164 number when it is valid (opted out, duplicates)
 
     def to_dict(self) -> dict:
-        return {"row": self.row, "raw": self.raw, "reason": self.reason, "name": self.name,
-                "phone": self.phone}
+        return {"row": self.row, "raw": self.raw, "reason": self.reason, "name": self.name, "phone": self.phone}
 
     def line(self, kind: str) -> str:
         """One line for people: 'row 7: invalid: '12345': too short'."""
@@ -71,22 +71,37 @@ class ImportPlan:
     def problems(self) -> list[tuple[str, RowProblem]]:
         """Every row that will not be sent, with its kind, in file order (the CLI and the
         wizard list the same thing)."""
-        kinds = [("invalid", self.invalid), ("duplicate", self.duplicates), ("opted out", self.opted_out),
-                 ("blank", self.blank)]
+        kinds = [
+            ("invalid", self.invalid),
+            ("duplicate", self.duplicates),
+            ("opted out", self.opted_out),
+            ("blank", self.blank),
+        ]
         return sorted(((kind, p) for kind, rows in kinds for p in rows), key=lambda kp: kp[1].row)
 
     def summary(self) -> dict:
-        return {"total_rows": self.total_rows, "queued": len(self.messages),
-                "invalid": len(self.invalid), "duplicates": len(self.duplicates),
-                "opted_out": len(self.opted_out), "blank": len(self.blank)}
+        return {
+            "total_rows": self.total_rows,
+            "queued": len(self.messages),
+            "invalid": len(self.invalid),
+            "duplicates": len(self.duplicates),
+            "opted_out": len(self.opted_out),
+            "blank": len(self.blank),
+        }
 
     def to_dict(self, messages: bool = True) -> dict:
         t = self.table
         d = {
-            "file": str(t.path), "format": t.format, "columns": t.columns,
-            "phone_column": t.phone_column, "name_columns": t.name_columns,
-            "encoding": t.encoding, "delimiter": t.delimiter, "sheet": t.sheet,
-            "region": self.region, "template": self.template,
+            "file": str(t.path),
+            "format": t.format,
+            "columns": t.columns,
+            "phone_column": t.phone_column,
+            "name_columns": t.name_columns,
+            "encoding": t.encoding,
+            "delimiter": t.delimiter,
+            "sheet": t.sheet,
+            "region": self.region,
+            "template": self.template,
             "summary": self.summary(),
             "invalid": [p.to_dict() for p in self.invalid],
             "duplicates": [p.to_dict() for p in self.duplicates],
@@ -120,8 +135,7 @@ def _expand_multi(table: ContactTable) -> None:
     col = table.phone_column
     rows, nums = table.rows, table.row_numbers
     maybe = _MAYBE_MULTI.search
-    hits = [i for i, r in enumerate(rows)
-            if maybe(r.get(col, "")) and len(split_numbers(r.get(col, ""))) > 1]
+    hits = [i for i, r in enumerate(rows) if maybe(r.get(col, "")) and len(split_numbers(r.get(col, ""))) > 1]
     if not hits:
         return
     out_rows, out_nums = [], []
@@ -139,10 +153,15 @@ def _expand_multi(table: ContactTable) -> None:
     table.rows, table.row_numbers = out_rows, out_nums
 
 
-def plan_import(path, template_text: str, region: str | None = "US",
-                optouts=frozenset(), phone_column: str | None = None,
-                seed: int | None = None,
-                progress: Callable[[int, int], None] | None = None) -> ImportPlan:
+def plan_import(
+    path,
+    template_text: str,
+    region: str | None = "US",
+    optouts=frozenset(),
+    phone_column: str | None = None,
+    seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportPlan:
     """Everything an import needs, computed before anything is written.
 
     Raises ContactsError (bad file, template, column or region) before any
@@ -184,8 +203,7 @@ def plan_import(path, template_text: str, region: str | None = "US",
     rng = random.Random(seed)
     first_row: dict[str, int] = {}
     name_of = table.name_of
-    messages, invalid, dups, opted, blank = (plan.messages, plan.invalid, plan.duplicates,
-                                             plan.opted_out, plan.blank)
+    messages, invalid, dups, opted, blank = (plan.messages, plan.invalid, plan.duplicates, plan.opted_out, plan.blank)
     step = max(1, total // 20)
     for i, r in enumerate(rows):
         num = numbers[i]
@@ -208,8 +226,11 @@ def plan_import(path, template_text: str, region: str | None = "US",
         name = name_of(r)
         text = render(r, name, e164, rng).strip()
         if not text or len(text) > MAX_MESSAGE_CHARS:
-            why = ("the message is empty for this row (the template's columns are empty)" if not text else
-                   f"the message is too long for WhatsApp ({len(text):,} characters; at most {MAX_MESSAGE_CHARS:,})")
+            why = (
+                "the message is empty for this row (the template's columns are empty)"
+                if not text
+                else f"the message is too long for WhatsApp ({len(text):,} characters; at most {MAX_MESSAGE_CHARS:,})"
+            )
             invalid.append(RowProblem(num, raw, why, name, e164))
             del first_row[e164]
             continue

@@ -1,4 +1,5 @@
 """Reading contact files: CSV (any usual delimiter and encoding), XLSX, vCard."""
+
 from __future__ import annotations
 
 import csv
@@ -25,17 +26,18 @@ class ContactTable:
     is where the user finds that row: the spreadsheet row (header is row 1) for
     CSV/XLSX, the card number (1 = first card) for vCard. Blank rows are kept.
     """
+
     path: Path
-    format: str                     # 'csv' | 'xlsx' | 'vcf'
+    format: str  # 'csv' | 'xlsx' | 'vcf'
     columns: list[str]
     rows: list[dict[str, str]]
     row_numbers: list[int]
     phone_column: str = ""
-    name_columns: list[str] = field(default_factory=list)   # joined with ' '
+    name_columns: list[str] = field(default_factory=list)  # joined with ' '
     name_fallback: list[str] = field(default_factory=list)  # used when those are empty
-    encoding: str | None = None     # text formats
-    delimiter: str | None = None    # csv
-    sheet: str | None = None        # xlsx
+    encoding: str | None = None  # text formats
+    delimiter: str | None = None  # csv
+    sheet: str | None = None  # xlsx
     has_header: bool = True
 
     @property
@@ -60,17 +62,23 @@ class ContactTable:
                 return name
         return ""
 
+
 # -- entry point ------------------------------------------------------------------
 
 # (signature, what it is, also refused when the extension says text?)
 _MAGIC = [
-    (b"\x89PNG", "a PNG image", True), (b"\xff\xd8\xff", "a JPEG image", True),
-    (b"GIF8", "a GIF image", True), (b"%PDF", "a PDF document", True),
-    (b"\x1f\x8b", "a gzip archive", True), (b"Rar!\x1a", "a RAR archive", True),
-    (b"7z\xbc\xaf", "a 7-Zip archive", True), (b"\x7fELF", "a program", True),
+    (b"\x89PNG", "a PNG image", True),
+    (b"\xff\xd8\xff", "a JPEG image", True),
+    (b"GIF8", "a GIF image", True),
+    (b"%PDF", "a PDF document", True),
+    (b"\x1f\x8b", "a gzip archive", True),
+    (b"Rar!\x1a", "a RAR archive", True),
+    (b"7z\xbc\xaf", "a 7-Zip archive", True),
+    (b"\x7fELF", "a program", True),
     (b"{\\rtf", "an RTF document (save it as CSV)", True),
     (b"SQLite format 3\x00", "an SQLite database", True),
-    (b"MZ", "a Windows program", False), (b"BM", "a bitmap image", False),
+    (b"MZ", "a Windows program", False),
+    (b"BM", "a bitmap image", False),
     (b"RIFF", "a media file", False),
 ]
 MAX_FILE_BYTES = 200 * 1024 * 1024  # a contact file; millions of rows fit
@@ -93,8 +101,10 @@ def read_contacts(path, phone_column: str | None = None) -> ContactTable:
         if not stat.S_ISREG(st.st_mode):
             raise ContactsError(f"{p}: is not a regular file (a pipe or a device), not a contact file")
         if st.st_size > MAX_FILE_BYTES:
-            raise ContactsError(f"{p}: too big for a contact file ({st.st_size:,} bytes; at most "
-                                f"{MAX_FILE_BYTES:,}): split it into several files")
+            raise ContactsError(
+                f"{p}: too big for a contact file ({st.st_size:,} bytes; at most "
+                f"{MAX_FILE_BYTES:,}): split it into several files"
+            )
         with open(p, "rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
@@ -111,18 +121,21 @@ def read_contacts(path, phone_column: str | None = None) -> ContactTable:
 
     if data[:4] == b"PK\x03\x04" or ext in _XLSX_EXT:
         if data[:4] != b"PK\x03\x04":
-            hint = ("an old Excel .xls file: save it as .xlsx or CSV"
-                    if data[:4] == b"\xd0\xcf\x11\xe0" else "not a zip archive")
+            hint = (
+                "an old Excel .xls file: save it as .xlsx or CSV"
+                if data[:4] == b"\xd0\xcf\x11\xe0"
+                else "not a zip archive"
+            )
             raise ContactsError(f"{p}: not a valid .xlsx file ({hint})")
         table = _read_xlsx(p, data)
     elif data[:4] == b"\xd0\xcf\x11\xe0":
-        raise ContactsError(f"{p}: this is an old Excel .xls (or other Office) file; "
-                            "save it as .xlsx or CSV and import that")
+        raise ContactsError(
+            f"{p}: this is an old Excel .xls (or other Office) file; save it as .xlsx or CSV and import that"
+        )
     else:
         for magic, what, strong in _MAGIC:
             if data.startswith(magic) and (strong or ext not in _TEXT_EXT | _VCF_EXT):
-                raise ContactsError(f"{p}: not a contact file (looks like {what}); "
-                                    "use CSV, XLSX or vCard (.vcf)")
+                raise ContactsError(f"{p}: not a contact file (looks like {what}); use CSV, XLSX or vCard (.vcf)")
         text, encoding = decode_text(p, data)
         head = text.lstrip("\ufeff \t\r\n")[:11].upper()
         if head.startswith("BEGIN:VCARD"):
@@ -274,11 +287,11 @@ def _build(p: Path, fmt: str, records, first_number: int = 1) -> ContactTable:
     empty = [""] * ncol
 
     for num, cells in pending:
-        rows.append(dict(zip(columns, cells + empty[len(cells):])))
+        rows.append(dict(zip(columns, cells + empty[len(cells) :])))
         numbers.append(num)
     for num, cells in it:
         if len(cells) < ncol:
-            cells = cells + empty[len(cells):]
+            cells = cells + empty[len(cells) :]
         rows.append(dict(zip(columns, cells)))
         numbers.append(num)
     if not rows:
@@ -301,7 +314,7 @@ def sniff_delimiter(text: str) -> str:
         if nl < 0:
             lines.append(text[pos:])
             break
-        lines.append(text[pos:nl + 1])
+        lines.append(text[pos : nl + 1])
         pos = nl + 1
     sample = "".join(lines)
     best, best_score = ",", None
@@ -327,7 +340,7 @@ def _read_csv(p: Path, text: str) -> ContactTable:
     m = re.match(r"sep=(.)[ \t]*(\r\n|\n|\r)", text[:10], re.IGNORECASE)
     if m:  # Excel's "sep=;" hint line; Excel doesn't show it as a row
         delim = m.group(1)
-        text = text[m.end():]
+        text = text[m.end() :]
     else:
         delim = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
@@ -391,8 +404,9 @@ def _read_xlsx(p: Path, data: bytes) -> ContactTable:
             while records and not any(records[-1][1]):
                 records.pop()  # trailing formatted-but-empty rows are not data
             if records:
-                width = max((max((j + 1 for j, c in enumerate(cells) if c), default=0)
-                             for _, cells in records), default=0)
+                width = max(
+                    (max((j + 1 for j, c in enumerate(cells) if c), default=0) for _, cells in records), default=0
+                )
                 records = [(i, cells[:width]) for i, cells in records]
                 t = _build(p, "xlsx", records)
                 t.sheet = name
@@ -439,7 +453,9 @@ def _vcf_prop(line: str):
             params.setdefault(k.strip().upper(), []).extend(x.strip('"').lower() for x in v.split(","))
         elif prm.strip():
             params.setdefault("TYPE", []).append(prm.strip().lower())  # vCard 2.1: TEL;CELL:
-    if "QUOTED-PRINTABLE" in [x.upper() for x in params.get("ENCODING", [])] or "quoted-printable" in params.get("TYPE", []):
+    if "QUOTED-PRINTABLE" in [x.upper() for x in params.get("ENCODING", [])] or "quoted-printable" in params.get(
+        "TYPE", []
+    ):
         charset = (params.get("CHARSET") or ["utf-8"])[0]
         try:
             value = quopri.decodestring(value.encode("latin-1", "replace")).decode(charset, "replace")
@@ -489,8 +505,9 @@ def _read_vcf(p: Path, text: str) -> ContactTable:
         _emit_card(cur, card, rows, numbers)
     if not rows:
         raise ContactsError(f"{p}: no contact cards (BEGIN:VCARD … END:VCARD) found")
-    return ContactTable(path=p, format="vcf", columns=list(VCF_COLUMNS), rows=rows,
-                        row_numbers=numbers, phone_column="Phone")
+    return ContactTable(
+        path=p, format="vcf", columns=list(VCF_COLUMNS), rows=rows, row_numbers=numbers, phone_column="Phone"
+    )
 
 
 def _vcf_unescape_keep(v: str) -> str:
@@ -501,6 +518,5 @@ def _emit_card(cur, card: int, rows, numbers) -> None:
     name = cur["fn"] or cur["n"]
     tels = cur["tels"] or [("", "")]
     for tel, typ in tels:
-        rows.append({"Name": name, "Phone": tel, "Type": typ,
-                     "Organization": cur["org"], "Email": cur["email"]})
+        rows.append({"Name": name, "Phone": tel, "Type": typ, "Organization": cur["org"], "Email": cur["email"]})
         numbers.append(card)

@@ -15,10 +15,11 @@ what is between the braces.
 - A placeholder name cannot contain ``. [ ] ! :`` or a line break, so
   ``{0.__class__}`` or ``{name[0]}`` are errors, not lookups.
 """
+
 from __future__ import annotations
 
 import random as _random
-from typing import Callable
+from collections.abc import Callable
 
 from .columns import norm_name
 from .errors import ContactsError
@@ -30,7 +31,7 @@ PHONE = "phone"
 
 
 class _Ph:
-    __slots__ = ("name", "key")
+    __slots__ = ("key", "name")
 
     def __init__(self, name: str):
         self.name = name
@@ -69,11 +70,10 @@ class Template:
         return f"line {line}, column {col}"
 
     def _err(self, i: int, what: str) -> ContactsError:
-        return ContactsError(f"{self.source}: {what} at {self._where(i)} "
-                             "(write {{ and }} for literal braces)")
+        return ContactsError(f"{self.source}: {what} at {self._where(i)} (write {{{{ and }}}} for literal braces)")
 
     def _parse(self) -> list:
-        nodes, i = self._seq(0, top=True)
+        nodes, _end = self._seq(0, top=True)
         return nodes
 
     def _seq(self, i: int, top: bool, depth: int = 0) -> tuple[list, int]:
@@ -132,8 +132,7 @@ class Template:
         if not opt or (len(opt) == 1 and isinstance(opt[0], str) and not opt[0].strip()):
             raise self._err(start, "an empty placeholder {}")
         if len(opt) != 1 or not isinstance(opt[0], str):
-            raise self._err(start, f"{_short(raw)} is not a placeholder name "
-                                   "(spintax needs '|' between options)")
+            raise self._err(start, f"{_short(raw)} is not a placeholder name (spintax needs '|' between options)")
         name = opt[0].strip()
         bad = sorted(set(name) & _FORBIDDEN)
         if bad or not any(ch.isalnum() for ch in name):
@@ -157,8 +156,7 @@ class Template:
         """Placeholder names as first written, in order, without repeats."""
         return list(self._keys.values())
 
-    def check(self, columns, where: str | None = None,
-              name_column: str | None = None) -> dict[str, str]:
+    def check(self, columns, where: str | None = None, name_column: str | None = None) -> dict[str, str]:
         """Map each placeholder key to a column, 'name' or 'phone'.
 
         name_column: the table's display-name column; {name} naming it gives
@@ -183,7 +181,8 @@ class Template:
                 listing = ", ".join(repr(c) for c in columns) or "(none)"
                 raise ContactsError(
                     f"{where or self.source}: the template uses {{{spelled}}} but the file has no such "
-                    f"column; the columns are: {listing} (plus {{name}} and {{phone}})")
+                    f"column; the columns are: {listing} (plus {{name}} and {{phone}})"
+                )
         return mapping
 
     def render(self, values: dict, rng: _random.Random | None = None) -> str:
@@ -202,8 +201,9 @@ class Template:
         row = {k: ("" if v is None else str(v)) for k, v in values.items()}
         return self.bind_mapping(mapping)(row, "", "", rng or _random)
 
-    def bind(self, columns, where: str | None = None, name_column: str | None = None
-             ) -> Callable[[dict, str, str, _random.Random], str]:
+    def bind(
+        self, columns, where: str | None = None, name_column: str | None = None
+    ) -> Callable[[dict, str, str, _random.Random], str]:
         """A fast renderer for rows of a table: fn(row, name, phone, rng) -> str.
 
         Raises ContactsError like check() (where names the file in the message).
@@ -213,9 +213,10 @@ class Template:
     def bind_mapping(self, mapping: dict[str, str]):
         bound = _bind(self._nodes, mapping)
         if not self.has_spintax:
+
             def render(row, name, phone, rng, _b=bound):
-                return "".join([p if c == 0 else row[p] if c == 1 else name if c == 2 else phone
-                                for c, p in _b])
+                return "".join([p if c == 0 else row[p] if c == 1 else name if c == 2 else phone for c, p in _b])
+
             return render
 
         if all(c != 4 or all(o.__class__ is str for o in p) for c, p in bound):
@@ -224,14 +225,28 @@ class Template:
 
             def render(row, name, phone, rng, _f=flat):
                 rnd = rng.random
-                return "".join([p if c == 0 else row[p] if c == 1 else p[int(rnd() * len(p))]
-                                if c == 4 else name if c == 2 else phone for c, p in _f])
+                return "".join(
+                    [
+                        p
+                        if c == 0
+                        else row[p]
+                        if c == 1
+                        else p[int(rnd() * len(p))]
+                        if c == 4
+                        else name
+                        if c == 2
+                        else phone
+                        for c, p in _f
+                    ]
+                )
+
             return render
 
         def render(row, name, phone, rng, _b=bound):
             out: list[str] = []
             _emit(_b, row, name, phone, rng.random, out)
             return "".join(out)
+
         return render
 
 

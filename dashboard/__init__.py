@@ -3,6 +3,7 @@
 Nothing imports this package; it imports store, supervisor, contacts, config.
 Entry points: `run()` (the dashboard) and `dashboard.demo.run_demo()` (`python tui.py demo`).
 """
+
 from __future__ import annotations
 
 from common import dburl

@@ -1,4 +1,5 @@
 """`python -m dashboard [--config PATH] [--db PATH]` and `python -m dashboard demo`."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=None)
     args = parser.parse_args(argv)
     import settings
-    from common.errors import exit_on_user_error
     from common import safefiles
+    from common.errors import exit_on_user_error
 
     safefiles.private_umask()
     if args.command == "demo":

@@ -1,17 +1,19 @@
 """The dashboard application: the main screen, its keys and the background poller."""
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -61,10 +63,18 @@ class WaSenderApp(App[int]):
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
-    def __init__(self, ctx: Any, *, store: Any = None, demo: Any = None, poll_interval: float = 1.0,
-                 clock: Callable[[], float] = time.time, live: bool = True,
-                 supervisor_status: Callable[[], dict[str, Any] | None] | None = None,
-                 doctor: Callable[[Any], dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Any,
+        *,
+        store: Any = None,
+        demo: Any = None,
+        poll_interval: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        live: bool = True,
+        supervisor_status: Callable[[], dict[str, Any] | None] | None = None,
+        doctor: Callable[[Any], dict[str, Any]] | None = None,
+    ) -> None:
         """`ctx`: the run context (config file and database) the dashboard shows and the
         supervisor it starts uses (a Config is taken as its own file and database).
         `doctor`: what runs the selector doctor (default: `tui.py doctor --json`)."""
@@ -142,8 +152,7 @@ class WaSenderApp(App[int]):
     def poll_loop(self) -> None:
         """Read a snapshot of what is on screen every poll_interval (or at once when woken)."""
         me = get_current_worker()
-        reader = SnapshotReader(self.store, cfg=self.cfg, clock=self.clock,
-                                supervisor_status=self.supervisor_status)
+        reader = SnapshotReader(self.store, cfg=self.cfg, clock=self.clock, supervisor_status=self.supervisor_status)
         failures = 0
         while not me.is_cancelled and not self._stopping:
             self._wake.clear()
@@ -153,8 +162,7 @@ class WaSenderApp(App[int]):
             except Exception as exc:  # a locked or missing database must not kill the screen
                 failures += 1
                 if failures in (1, 10) and not self._stopping:
-                    self.call_from_thread(self.notify, f"cannot read the database: {exc}",
-                                          severity="error", timeout=6)
+                    self.call_from_thread(self.notify, f"cannot read the database: {exc}", severity="error", timeout=6)
                 self._wake.wait(min(5.0, self.poll_interval * failures))
                 continue
             if me.is_cancelled or self._stopping:
@@ -210,8 +218,9 @@ class WaSenderApp(App[int]):
         try:
             self.store.warm()
         except Exception as exc:
-            self.call_from_thread(self.notify, f"cannot open the database for writing: {exc}",
-                                  severity="error", timeout=6)
+            self.call_from_thread(
+                self.notify, f"cannot open the database for writing: {exc}", severity="error", timeout=6
+            )
 
     # ------------------------------------------------------------------ selection and paging
     @on(JobSelected)
@@ -282,8 +291,7 @@ class WaSenderApp(App[int]):
         if shown is not None:  # its account logged in
             self._qr_screen = None
             shown.dismiss(None)
-            self.notify(f"Logged in to WhatsApp{f' ({shown.account_key})' if snap.many_accounts else ''}",
-                        timeout=4)
+            self.notify(f"Logged in to WhatsApp{f' ({shown.account_key})' if snap.many_accounts else ''}", timeout=4)
         if not waiting:
             self._qr_hidden = False
         elif not self._qr_hidden:
@@ -292,8 +300,12 @@ class WaSenderApp(App[int]):
 
     def _open_qr(self, data: str, account: str, many: bool) -> None:
         on_scan = getattr(self.demo, "login", None)
-        screen = QRScreen(data, on_scan=(lambda: self._demo_login()) if on_scan else None,
-                          style=self.cfg.dashboard.qr_style, account=account if many else None)
+        screen = QRScreen(
+            data,
+            on_scan=(lambda: self._demo_login()) if on_scan else None,
+            style=self.cfg.dashboard.qr_style,
+            account=account if many else None,
+        )
         screen.account_key = account
         self._qr_screen = screen
 
@@ -334,8 +346,11 @@ class WaSenderApp(App[int]):
             error = worker.error
             from store import IllegalTransition
 
-            text = str(error) if isinstance(error, (IllegalTransition, JobError, OSError, KeyError, ValueError)) \
+            text = (
+                str(error)
+                if isinstance(error, (IllegalTransition, JobError, OSError, KeyError, ValueError))
                 else f"{type(error).__name__}: {error}"
+            )
             self.notify(f"{worker.name}: {text}", severity="error", timeout=8)
             self.refresh_now()
         elif event.state == WorkerState.SUCCESS and worker.group == "actions":
@@ -385,9 +400,13 @@ class WaSenderApp(App[int]):
             if yes:
                 self.run_bg(f"stop job {job['id']}", lambda: self.service.stop(job["id"]).text)
 
-        self.push_screen(ConfirmScreen(f"Stop job {job['id']} {job['name']!r} for good?",
-                                       "Its unsent messages will never be sent. Pause (p) can be undone; "
-                                       "stop cannot."), answered)
+        self.push_screen(
+            ConfirmScreen(
+                f"Stop job {job['id']} {job['name']!r} for good?",
+                "Its unsent messages will never be sent. Pause (p) can be undone; stop cannot.",
+            ),
+            answered,
+        )
 
     def action_retry(self) -> None:
         job = self._need_job()
@@ -406,8 +425,9 @@ class WaSenderApp(App[int]):
         key = self.messages_panel.table.selected_key()
         row = self.store.message(int(key)) if key is not None else None
         if row is None or row["status"] != "unknown":
-            self.notify("v decides on an `unknown` message: select one (f filters by status).",
-                        severity="warning", timeout=4)
+            self.notify(
+                "v decides on an `unknown` message: select one (f filters by status).", severity="warning", timeout=4
+            )
             return
         mid = row["id"]
 
@@ -461,9 +481,13 @@ class WaSenderApp(App[int]):
                 if yes:
                     self.run_bg("stop worker", self._stop_worker)
 
-            self.push_screen(ConfirmScreen(f"Stop the worker (supervisor pid {pid})?",
-                                           "Sending stops after the current message; "
-                                           "w starts it again."), answered)
+            self.push_screen(
+                ConfirmScreen(
+                    f"Stop the worker (supervisor pid {pid})?",
+                    "Sending stops after the current message; w starts it again.",
+                ),
+                answered,
+            )
         else:
             self.run_bg("start worker", self._start_worker)
 
@@ -501,8 +525,11 @@ class WaSenderApp(App[int]):
             return
         row = next((a for a in self.snapshot.accounts if a.name == name), None)
         if row is not None and row.remote:
-            self.notify(f"Account {name} runs on host {row.host}: pause it there (its run/accounts/{name}/pause "
-                        "file); jobs pause here for every host (p)", timeout=6)
+            self.notify(
+                f"Account {name} runs on host {row.host}: pause it there (its run/accounts/{name}/pause "
+                "file); jobs pause here for every host (p)",
+                timeout=6,
+            )
             return
 
         def do() -> str:
@@ -559,13 +586,19 @@ class WaSenderApp(App[int]):
 
     async def action_quit(self) -> None:
         if self.demo is not None:
+
             def answered(stop_all: bool | None) -> None:
                 self.keep_worker = not stop_all
                 self._finish()
 
-            self.push_screen(ConfirmScreen("Quit the demo: stop its worker and simulator too?",
-                                           "y/Enter: stop everything and delete the demo files.  "
-                                           "n: leave the worker running in the background."), answered)
+            self.push_screen(
+                ConfirmScreen(
+                    "Quit the demo: stop its worker and simulator too?",
+                    "y/Enter: stop everything and delete the demo files.  "
+                    "n: leave the worker running in the background.",
+                ),
+                answered,
+            )
             return
         self._finish()
 
@@ -575,8 +608,10 @@ class WaSenderApp(App[int]):
         if self.demo is not None and not self.keep_worker:
             self.exit_note = "Demo stopped."
         elif running:
-            self.exit_note = (f"Dashboard closed. The worker keeps running in the background (supervisor pid "
-                              f"{pid}); run `python tui.py` to watch it, press w there to stop it.")
+            self.exit_note = (
+                f"Dashboard closed. The worker keeps running in the background (supervisor pid "
+                f"{pid}); run `python tui.py` to watch it, press w there to stop it."
+            )
         else:
             self.exit_note = "Dashboard closed. The worker is not running."
         self._stopping = True

@@ -10,6 +10,7 @@ detached and opens the dashboard.
 Quitting asks: stop everything and delete the demo files (y), or leave the worker
 and the simulator running in the background (n), as the normal dashboard does.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,11 +28,16 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 AUTO_LOGIN = 8.0
 SAMPLE = [
-    ("Asha Sharma", "+1 415 555 0101", "Pune"), ("Ravi Patel", "+1 415 555 0102", "Goa"),
-    ("Priya Iyer", "+1 415 555 0103", "Chennai"), ("Arjun Khan", "+1 415 555 0104", "Delhi"),
-    ("Meera Singh", "+1 415 555 0105", "Mumbai"), ("Vikram Reddy", "+1 415 555 0106", "Kolkata"),
-    ("Sara Das", "+1 415 555 0107", "Bengaluru"), ("Li Nair", "+1 415 555 0108", "Pune"),
-    ("Omar Müller", "+1 415 555 0109", "Goa"), ("Fatima García", "+1 415 555 0110", "Delhi"),
+    ("Asha Sharma", "+1 415 555 0101", "Pune"),
+    ("Ravi Patel", "+1 415 555 0102", "Goa"),
+    ("Priya Iyer", "+1 415 555 0103", "Chennai"),
+    ("Arjun Khan", "+1 415 555 0104", "Delhi"),
+    ("Meera Singh", "+1 415 555 0105", "Mumbai"),
+    ("Vikram Reddy", "+1 415 555 0106", "Kolkata"),
+    ("Sara Das", "+1 415 555 0107", "Bengaluru"),
+    ("Li Nair", "+1 415 555 0108", "Pune"),
+    ("Omar Müller", "+1 415 555 0109", "Goa"),
+    ("Fatima García", "+1 415 555 0110", "Delhi"),
 ]
 TEMPLATE = "{Hi|Hello} {First}, this is the demo message for {City}."
 
@@ -95,11 +101,21 @@ class Demo:
     # ------------------------------------------------------------------ setting up
     def start_simulator(self) -> None:
         port = free_port()
-        cmd = [sys.executable, str(PROJECT_DIR / "tui.py"), "simulator", "--port", str(port),
-               "--boot-time", "1", "--auto-login", str(self.auto_login)]
-        log = open(self.root / "logs" / "simulator.log", "ab")
-        self.sim_proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         start_new_session=True)
+        cmd = [
+            sys.executable,
+            str(PROJECT_DIR / "tui.py"),
+            "simulator",
+            "--port",
+            str(port),
+            "--boot-time",
+            "1",
+            "--auto-login",
+            str(self.auto_login),
+        ]
+        with open(self.root / "logs" / "simulator.log", "ab") as log:  # the child keeps its own copy
+            self.sim_proc = subprocess.Popen(
+                cmd, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+            )
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -148,8 +164,9 @@ class Demo:
     # ------------------------------------------------------------------ while running
     def login(self) -> None:
         """Log the simulator in, as if the QR code had been scanned."""
-        req = urllib.request.Request(f"{self.url}/__sim__/login", data=b"{}", method="POST",
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.url}/__sim__/login", data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+        )
         urllib.request.urlopen(req, timeout=5).read()
 
     # ------------------------------------------------------------------ tearing down
@@ -159,7 +176,7 @@ class Demo:
                 import supervisor
 
                 supervisor.stop(self.cfg, timeout=30)
-            except Exception as exc:  # noqa: BLE001 - best effort: say it, go on
+            except Exception as exc:
                 print(f"demo: could not stop the worker: {exc}", file=sys.stderr)
         if self.sim_proc is not None and self.sim_proc.poll() is None:
             self.sim_proc.send_signal(signal.SIGTERM)
@@ -170,9 +187,13 @@ class Demo:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def describe(self) -> dict[str, Any]:
-        return {"root": str(self.root), "config": str(self.config_path), "simulator": self.url,
-                "simulator_pid": self.sim_proc.pid if self.sim_proc else None,
-                "supervisor_pid": self.supervisor_pid}
+        return {
+            "root": str(self.root),
+            "config": str(self.config_path),
+            "simulator": self.url,
+            "simulator_pid": self.sim_proc.pid if self.sim_proc else None,
+            "supervisor_pid": self.supervisor_pid,
+        }
 
 
 def run_demo(root: str | Path | None = None, *, auto_login: float = AUTO_LOGIN) -> int:
@@ -193,10 +214,12 @@ def run_demo(root: str | Path | None = None, *, auto_login: float = AUTO_LOGIN) 
         demo.shutdown()
         raise
     if app.keep_worker:
-        print(f"The demo keeps running in the background: worker (supervisor pid {demo.supervisor_pid}), "
-              f"simulator {demo.url} (pid {demo.sim_proc.pid if demo.sim_proc else '-'}), files in {demo.root}.\n"
-              f"Watch it: python tui.py --config {demo.config_path}   Stop it: press w there, then "
-              f"kill {demo.sim_proc.pid if demo.sim_proc else ''}")
+        print(
+            f"The demo keeps running in the background: worker (supervisor pid {demo.supervisor_pid}), "
+            f"simulator {demo.url} (pid {demo.sim_proc.pid if demo.sim_proc else '-'}), files in {demo.root}.\n"
+            f"Watch it: python tui.py --config {demo.config_path}   Stop it: press w there, then "
+            f"kill {demo.sim_proc.pid if demo.sim_proc else ''}"
+        )
     else:
         demo.shutdown()
         print("Demo stopped; its files are deleted.")

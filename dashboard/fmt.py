@@ -1,17 +1,34 @@
 """Small text helpers shared by the panels (pure functions, easy to test)."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 SPARK = "▁▂▃▄▅▆▇█"
 
 STATUS_STYLE = {
-    "pending": "dim", "sending": "bold yellow", "sent": "green", "retrying": "yellow",
-    "failed": "bold red", "invalid": "magenta", "skipped": "dim", "unknown": "bold yellow",
-    "running": "bold green", "paused": "yellow", "waiting_for_login": "bold yellow",
-    "completed": "green", "stopped": "dim", "starting": "yellow", "backoff": "yellow",
-    "fatal": "bold red", "logged_in": "green", "logged_out": "bold yellow", "needs_attention": "bold red", "offline": "bold yellow",
+    "pending": "dim",
+    "sending": "bold yellow",
+    "sent": "green",
+    "retrying": "yellow",
+    "failed": "bold red",
+    "invalid": "magenta",
+    "skipped": "dim",
+    "unknown": "bold yellow",
+    "running": "bold green",
+    "paused": "yellow",
+    "waiting_for_login": "bold yellow",
+    "completed": "green",
+    "stopped": "dim",
+    "starting": "yellow",
+    "backoff": "yellow",
+    "fatal": "bold red",
+    "logged_in": "green",
+    "logged_out": "bold yellow",
+    "needs_attention": "bold red",
+    "offline": "bold yellow",
 }
 
 SHORT_STATUS = {"waiting_for_login": "login?"}

@@ -1,6 +1,6 @@
 """Typed messages posted between the poller thread, the panels and the app."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from textual.message import Message
 

@@ -26,6 +26,7 @@ on the right and at the bottom.
 Dark modules are black and light modules (and the quiet zone) white, with explicit
 colours, so the code scans whatever the terminal's or the app's theme.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -50,11 +51,11 @@ def _sextant(bits: int) -> str:
     if bits == 0:
         return " "
     if bits == 0b010101:  # 1, 3, 5: the left column
-        return "\u258c"   # ▌ LEFT HALF BLOCK
+        return "\u258c"  # ▌ LEFT HALF BLOCK
     if bits == 0b101010:  # 2, 4, 6: the right column
-        return "\u2590"   # ▐ RIGHT HALF BLOCK
+        return "\u2590"  # ▐ RIGHT HALF BLOCK
     if bits == 0b111111:
-        return "\u2588"   # █ FULL BLOCK
+        return "\u2588"  # █ FULL BLOCK
     # U+1FB00 is pattern 1; the block skips patterns 21 (▌) and 42 (▐)
     return chr(0x1FB00 + bits - 1 - (bits > 0b010101) - (bits > 0b101010))
 
@@ -121,14 +122,16 @@ def lines(data: str, quiet: int = QUIET, style: str = "half") -> list[str]:
     m = [row + [False] * pad_x for row in m]
     m += [[False] * (width + pad_x) for _ in range(-len(m) % ch)]
     if style == "half":
-        return ["".join(HALF_BLOCKS[(top, bot)] for top, bot in zip(m[y], m[y + 1]))
-                for y in range(0, len(m), 2)]
+        return ["".join(HALF_BLOCKS[(top, bot)] for top, bot in zip(m[y], m[y + 1])) for y in range(0, len(m), 2)]
     out = []
     for y in range(0, len(m), 3):
         r0, r1, r2 = m[y], m[y + 1], m[y + 2]
-        out.append("".join(
-            SEXTANTS[r0[x] | r0[x + 1] << 1 | r1[x] << 2 | r1[x + 1] << 3 | r2[x] << 4 | r2[x + 1] << 5]
-            for x in range(0, len(r0), 2)))
+        out.append(
+            "".join(
+                SEXTANTS[r0[x] | r0[x + 1] << 1 | r1[x] << 2 | r1[x + 1] << 3 | r2[x] << 4 | r2[x + 1] << 5]
+                for x in range(0, len(r0), 2)
+            )
+        )
     return out
 
 

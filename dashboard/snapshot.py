@@ -6,19 +6,20 @@ messages by keyset pagination, every account's row (login, worker, sent today / 
 with the selected account's worker row, the supervisor's published document and the
 events newer than the last one seen. It never reads every message.
 """
+
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from jobs import overview
-from common import runfiles
 import supervisor
+from common import runfiles
+from jobs import overview
 from store.progress import ETA_SAMPLES, eta_seconds, open_count
-
 
 ETA_EVERY = 5.0  # seconds between two reads of a job's send times (pace)
 PID_MAX = 2**62
@@ -70,9 +71,9 @@ class Snapshot:
     events: tuple[dict[str, Any], ...]  # new since the previous snapshot, oldest first
     paused_all: bool
     read_ms: float = 0.0
-    accounts: tuple[Any, ...] = ()                 # overview.AccountRow, in config order
+    accounts: tuple[Any, ...] = ()  # overview.AccountRow, in config order
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)  # account -> its newest worker row
-    account: str | None = None                     # the account `worker` belongs to
+    account: str | None = None  # the account `worker` belongs to
 
     @property
     def many_accounts(self) -> bool:
@@ -90,9 +91,15 @@ def pid_alive(pid: Any) -> bool:
 
 
 class SnapshotReader:
-    def __init__(self, store: Any, *, cfg: Any = None, clock: Callable[[], float] = time.time,
-                 events_backlog: int = 200,
-                 supervisor_status: Callable[[], dict[str, Any] | None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        *,
+        cfg: Any = None,
+        clock: Callable[[], float] = time.time,
+        events_backlog: int = 200,
+        supervisor_status: Callable[[], dict[str, Any] | None] | None = None,
+    ) -> None:
         self.store = store
         self.supervisor_status = supervisor_status
         self.cfg = cfg
@@ -103,19 +110,27 @@ class SnapshotReader:
         self._eta: dict[int, tuple[float, list[float]]] = {}
 
     # ---------------------------------------------------------------- messages page
-    def _fetch(self, job_id: int, *, after_id: int | None = None, before_id: int | None = None,
-               limit: int, status: str | None, search: str | None) -> list[dict[str, Any]]:
+    def _fetch(
+        self,
+        job_id: int,
+        *,
+        after_id: int | None = None,
+        before_id: int | None = None,
+        limit: int,
+        status: str | None,
+        search: str | None,
+    ) -> list[dict[str, Any]]:
         """One keyset page: a range of the (job_id, id) or (job_id, status, id) index."""
-        return self.store.page_messages(job_id, after_id=after_id, before_id=before_id, limit=limit,
-                                        status=status, search=search)
+        return self.store.page_messages(
+            job_id, after_id=after_id, before_id=before_id, limit=limit, status=status, search=search
+        )
 
-    def _page(self, job_id: int | None, status: str | None, search: str, size: int,
-              navs: list[str]) -> Page:
+    def _page(self, job_id: int | None, status: str | None, search: str, size: int, navs: list[str]) -> Page:
         if job_id is None:
             return Page(None, status, search, 0, ())
         fkey = (job_id, status, search)
         after = self._anchor.get(fkey, 0)
-        q = dict(limit=size, status=status or None, search=search or None)
+        q = {"limit": size, "status": status or None, "search": search or None}
         moved = None
         rows: list[dict[str, Any]] | None = None
         for nav in navs:
@@ -191,9 +206,15 @@ class SnapshotReader:
         sup, alive = self._supervisor()
         accounts: tuple[Any, ...] = ()
         if self.cfg is not None:
-            accounts = tuple(overview.account_rows(
-                self.cfg, self.store, dict(sup or {}, alive=alive), now=now,
-                paused=lambda name: supervisor.account_paused(self.cfg, name)))
+            accounts = tuple(
+                overview.account_rows(
+                    self.cfg,
+                    self.store,
+                    dict(sup or {}, alive=alive),
+                    now=now,
+                    paused=lambda name: supervisor.account_paused(self.cfg, name),
+                )
+            )
             names = [a.name for a in accounts]
             account = account if account in names else (names[0] if names else None)
             worker = workers.get(account) if account else None
@@ -211,8 +232,18 @@ class SnapshotReader:
             self.last_event_id = events[-1]["id"]
         paused_all = self.cfg is not None and supervisor.paused(self.cfg)
         return Snapshot(
-            at=now, jobs=tuple(jobs), etas=self._etas(jobs, now), page=page, worker=worker,
-            current=current, supervisor=sup, supervisor_alive=alive, events=tuple(events),
-            paused_all=paused_all, read_ms=(time.perf_counter() - t0) * 1000,
-            accounts=accounts, workers=workers, account=account,
+            at=now,
+            jobs=tuple(jobs),
+            etas=self._etas(jobs, now),
+            page=page,
+            worker=worker,
+            current=current,
+            supervisor=sup,
+            supervisor_alive=alive,
+            events=tuple(events),
+            paused_all=paused_all,
+            read_ms=(time.perf_counter() - t0) * 1000,
+            accounts=accounts,
+            workers=workers,
+            account=account,
         )

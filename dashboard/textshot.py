@@ -1,4 +1,5 @@
 """A plain-text capture of the app's screen (for tests, docs and the README)."""
+
 from __future__ import annotations
 
 import io
@@ -8,8 +9,16 @@ from rich.console import Console
 
 def screen_text(app) -> str:
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), record=True, force_terminal=True,
-                      color_system="truecolor", legacy_windows=False, safe_box=False)
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        record=True,
+        force_terminal=True,
+        color_system="truecolor",
+        legacy_windows=False,
+        safe_box=False,
+    )
     update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     console.print(update)
     return "\n".join(line.rstrip() for line in console.export_text(styles=False).splitlines())

@@ -1,4 +1,5 @@
 """Exporting a job's results to CSV that is safe to open in a spreadsheet."""
+
 from __future__ import annotations
 
 import csv
@@ -10,8 +11,19 @@ from typing import IO
 from common import safefiles
 from store import Store
 
-COLUMNS = ("phone", "name", "status", "attempts", "sent_at", "error", "review",
-           "replies", "last_reply", "last_reply_at", "opted_out_by_reply")
+COLUMNS = (
+    "phone",
+    "name",
+    "status",
+    "attempts",
+    "sent_at",
+    "error",
+    "review",
+    "replies",
+    "last_reply",
+    "last_reply_at",
+    "opted_out_by_reply",
+)
 # A cell starting with one of these is run as a formula by Excel and LibreOffice
 # (CSV injection); a leading apostrophe makes it plain text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -42,12 +54,25 @@ def export_job_csv(store: Store, job_id: int, path: str | Path) -> int:
         for m in store.iter_messages(job_id):
             theirs = replies.get(m["phone"], [])
             last = theirs[-1] if theirs else None
-            writer.writerow([safe_cell(v) for v in (
-                m["phone"], m["name"], m["status"], m["attempts"], _when(m["sent_at"]), m["last_error"],
-                # `unknown`: why nothing proved whether it was sent (python tui.py review)
-                m["review"] if m["status"] == "unknown" else "",
-                len(theirs), last.text if last else "", _when((last.at or last.read_at) if last else None),
-                "yes" if any(r.flag == "optout" for r in theirs) else "")])
+            writer.writerow(
+                [
+                    safe_cell(v)
+                    for v in (
+                        m["phone"],
+                        m["name"],
+                        m["status"],
+                        m["attempts"],
+                        _when(m["sent_at"]),
+                        m["last_error"],
+                        # `unknown`: why nothing proved whether it was sent (python tui.py review)
+                        m["review"] if m["status"] == "unknown" else "",
+                        len(theirs),
+                        last.text if last else "",
+                        _when((last.at or last.read_at) if last else None),
+                        "yes" if any(r.flag == "optout" for r in theirs) else "",
+                    )
+                ]
+            )
             count += 1
         text.flush()
         text.detach()

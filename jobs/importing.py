@@ -2,20 +2,22 @@
 HTTP API alike: the options are checked here once (template, attachment, start time, job
 name), then the import plan (contacts) becomes a job (store) in one transaction.
 """
+
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from common import safefiles
 from common.errors import UserError, one_line
 from store import Store
 
 MAX_TEMPLATE_BYTES = 64 * 1024
-MAX_ATTACHMENT_BYTES = 2 * 1024 ** 3  # WhatsApp's limit for a document
+MAX_ATTACHMENT_BYTES = 2 * 1024**3  # WhatsApp's limit for a document
 MAX_NAME = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -26,7 +28,9 @@ class ImportOptionError(UserError):
 
 def check_template(template: str, what: str = "--template") -> str:
     if len(template.encode("utf-8", "replace")) > MAX_TEMPLATE_BYTES:
-        raise ImportOptionError(f"{what}: too long ({len(template):,} characters; at most {MAX_TEMPLATE_BYTES:,} bytes)")
+        raise ImportOptionError(
+            f"{what}: too long ({len(template):,} characters; at most {MAX_TEMPLATE_BYTES:,} bytes)"
+        )
     if not template.strip():
         raise ImportOptionError("the template is empty")
     return template
@@ -56,8 +60,9 @@ def parse_start(value: str | None, what: str = "--start-at") -> float | None:
             raise ValueError(when.year)
         return when.astimezone().timestamp() if when.tzinfo is None else when.timestamp()
     except (ValueError, OverflowError, OSError):
-        raise ImportOptionError(f"{what}: {one_line(value, 40)!r} is not a date and time between 1970 and 9999 "
-                                "like 2026-12-01T09:30") from None
+        raise ImportOptionError(
+            f"{what}: {one_line(value, 40)!r} is not a date and time between 1970 and 9999 like 2026-12-01T09:30"
+        ) from None
 
 
 def check_name(name: str, what: str = "--name") -> str:
@@ -86,17 +91,35 @@ def job_messages(plan: Any) -> Iterator[dict[str, Any]]:
         phone = getattr(problem, "phone", None)
         if phone and phone not in seen:
             seen.add(phone)
-            yield {"phone": phone, "name": getattr(problem, "name", "") or "", "columns": None,
-                   "text": getattr(problem, "text", "") or "", "status": "skipped"}
+            yield {
+                "phone": phone,
+                "name": getattr(problem, "name", "") or "",
+                "columns": None,
+                "text": getattr(problem, "text", "") or "",
+                "status": "skipped",
+            }
 
 
-def create_job_from_plan(store: Store, plan: Any, *, name: str, template: str,
-                         attachment: str | Path | None = None, start_at: float | None = None,
-                         source_file: str | Path | None = None, accounts: list[str] | tuple[str, ...] = ()) -> int:
+def create_job_from_plan(
+    store: Store,
+    plan: Any,
+    *,
+    name: str,
+    template: str,
+    attachment: str | Path | None = None,
+    start_at: float | None = None,
+    source_file: str | Path | None = None,
+    accounts: list[str] | tuple[str, ...] = (),
+) -> int:
     """Create the job and all its messages in one transaction. `accounts`: the accounts
     that may send it (none: any)."""
     att = str(Path(attachment).resolve()) if attachment else None
     return store.create_job(
-        name, template, job_messages(plan), attachment=att,
-        source_file=str(source_file) if source_file else None, start_at=start_at, accounts=accounts,
+        name,
+        template,
+        job_messages(plan),
+        attachment=att,
+        source_file=str(source_file) if source_file else None,
+        start_at=start_at,
+        accounts=accounts,
     )

@@ -2,6 +2,7 @@
 from the config (enabled, limits), the store (login, sent today, worker row) and the
 supervisor's published state (its worker's state). Reads only; imports nothing of the
 product but config (the store and the status are handed in)."""
+
 from __future__ import annotations
 
 import time
@@ -16,17 +17,17 @@ from common import runfiles
 class AccountRow:
     name: str
     enabled: bool
-    login: str               # unknown | logged_in | logged_out
-    worker: str              # the supervisor's state of its worker, else the worker row's, else "-"
-    activity: str            # what the worker does (its row's state: sending, waiting, daily_cap...)
+    login: str  # unknown | logged_in | logged_out
+    worker: str  # the supervisor's state of its worker, else the worker row's, else "-"
+    activity: str  # what the worker does (its row's state: sending, waiting, daily_cap...)
     sent_today: int
-    cap_today: int           # 0: no cap
+    cap_today: int  # 0: no cap
     next_send_at: float | None
     paused: bool
     detail: str = ""
-    host: str = ""           # where its worker runs
-    remote: bool = False     # another host's account: paused and stopped there
-    lost: bool = False       # its worker's heartbeat went stale without a stop
+    host: str = ""  # where its worker runs
+    remote: bool = False  # another host's account: paused and stopped there
+    lost: bool = False  # its worker's heartbeat went stale without a stop
 
     @property
     def here(self) -> bool:
@@ -49,8 +50,9 @@ def latest_rows(workers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def account_rows(cfg: Any, store: Any, sup: dict[str, Any] | None, *, now: float | None = None,
-                 paused: Any = None) -> list[AccountRow]:
+def account_rows(
+    cfg: Any, store: Any, sup: dict[str, Any] | None, *, now: float | None = None, paused: Any = None
+) -> list[AccountRow]:
     """`sup`: the supervisor's status (None: never ran); `paused(name)`: is that account's
     pause file there (None: not known here)."""
     now = now or time.time()
@@ -72,13 +74,21 @@ def account_rows(cfg: Any, store: Any, sup: dict[str, Any] | None, *, now: float
         prog = programs.get(acc.name) if alive else None
         worker = prog["state"] if prog else ("-" if not acc.enabled else "stopped")
         cap = cfg.for_account(acc.name).sending.cap_today(rec.get("first_sent_at"), now)
-        out.append(AccountRow(
-            name=acc.name, enabled=acc.enabled, login=rec.get("login") or "unknown", worker=worker,
-            activity=row.get("state", "-") if running_row else "-", sent_today=sent.get(acc.name, 0),
-            cap_today=cap, next_send_at=info.get("next_send_at") if running_row else None,
-            paused=bool(paused(acc.name)) if paused else bool(prog and prog.get("paused")),
-            detail=(prog or {}).get("fatal_reason") or (info.get("detail") if running_row else "") or "",
-            host=here))
+        out.append(
+            AccountRow(
+                name=acc.name,
+                enabled=acc.enabled,
+                login=rec.get("login") or "unknown",
+                worker=worker,
+                activity=row.get("state", "-") if running_row else "-",
+                sent_today=sent.get(acc.name, 0),
+                cap_today=cap,
+                next_send_at=info.get("next_send_at") if running_row else None,
+                paused=bool(paused(acc.name)) if paused else bool(prog and prog.get("paused")),
+                detail=(prog or {}).get("fatal_reason") or (info.get("detail") if running_row else "") or "",
+                host=here,
+            )
+        )
     local = {a.name for a in out}
     for name in sorted((set(known) | set(rows)) - local):
         row = rows.get(name)
@@ -96,14 +106,25 @@ def remote_row(name: str, rec: dict[str, Any], row: dict[str, Any], sent_today: 
     age = now - (row.get("heartbeat_at") or 0)
     lost = not stopped and age > runfiles.LOST_AFTER
     if lost:
-        detail = (f"host {host} lost: no heartbeat for {age:.0f} s; messages in doubt wait for account {name} "
-                  "to come back (on any host with its profile)")
+        detail = (
+            f"host {host} lost: no heartbeat for {age:.0f} s; messages in doubt wait for account {name} "
+            "to come back (on any host with its profile)"
+        )
     else:
         detail = f"runs on host {host}: pause or stop this account there (its signal files)"
     live = not stopped and not lost
     return AccountRow(
-        name=name, enabled=bool(rec.get("enabled", 1)), login=rec.get("login") or "unknown",
+        name=name,
+        enabled=bool(rec.get("enabled", 1)),
+        login=rec.get("login") or "unknown",
         worker="lost" if lost else ("stopped" if stopped else "running"),
-        activity=row.get("state", "-") if live else "-", sent_today=sent_today,
-        cap_today=int(info.get("cap_today") or 0), next_send_at=info.get("next_send_at") if live else None,
-        paused=False, detail=detail, host=host, remote=True, lost=lost)
+        activity=row.get("state", "-") if live else "-",
+        sent_today=sent_today,
+        cap_today=int(info.get("cap_today") or 0),
+        next_send_at=info.get("next_send_at") if live else None,
+        paused=False,
+        detail=detail,
+        host=host,
+        remote=True,
+        lost=lost,
+    )

@@ -5,10 +5,11 @@ Every decision comes from the store's move table (`store.states.JOB_MOVES`): whe
 may be paused, resumed or stopped is never decided again elsewhere. Each action returns
 what changed (`Change`), or raises `JobError` (a user error: one line) naming why not.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from common.errors import UserError
 from store import IllegalTransition, Store, states
@@ -97,8 +98,9 @@ class JobService:
         self.job(job_id)
         return self.store.retry_failed(job_id)
 
-    def review(self, mark_sent: Iterable[int] = (), resend: Iterable[int] = (), *,
-               job_id: int | None = None) -> Decision:
+    def review(
+        self, mark_sent: Iterable[int] = (), resend: Iterable[int] = (), *, job_id: int | None = None
+    ) -> Decision:
         """Decide on messages in doubt: every id is checked first (in doubt, of `job_id` when
         given), then all are applied in one transaction; nothing changes on a bad id."""
         sent_ids, resend_ids = tuple(dict.fromkeys(mark_sent)), tuple(dict.fromkeys(resend))

@@ -4,6 +4,7 @@
 The CLI, the dashboard, the supervisor (also detached) and the worker all receive it
 (`ctx.argv()` hands it to a child process), so every process works on the same files.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,8 @@ class RunContext:
     """The config file, the database and where each came from, resolved once."""
 
     config_path: Path
-    config_source: str         # "--config", "$WA_SENDER_CONFIG" or "default"
-    db_override: Path | str | None   # --db, if given (a file or a postgresql:// URL)
+    config_source: str  # "--config", "$WA_SENDER_CONFIG" or "default"
+    db_override: Path | str | None  # --db, if given (a file or a postgresql:// URL)
     cfg: Config
 
     @property
@@ -41,8 +42,10 @@ class RunContext:
         return out
 
     def describe(self) -> str:
-        return (f"config {self.config_path} (from {self.config_source}), database "
-                f"{dburl.redact(self.cfg.paths.database)} (from {self.db_source})")
+        return (
+            f"config {self.config_path} (from {self.config_source}), database "
+            f"{dburl.redact(self.cfg.paths.database)} (from {self.db_source})"
+        )
 
 
 def config_path(explicit: str | Path | None = None) -> Path:

@@ -2,6 +2,7 @@
 beside it (`bounded`); `settings.parse` checks every bound the same way and adds the
 rules that tie two fields together. config.toml documents every key for the user.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,8 +23,14 @@ class ConfigError(UserError):
     """A user error in the configuration: the message names the file, the key and its line."""
 
 
-def bounded(default: Any, *, lo: float | None = None, above: float | None = None, hi: float | None = None,
-            choices: tuple[str, ...] = ()) -> Any:
+def bounded(
+    default: Any,
+    *,
+    lo: float | None = None,
+    above: float | None = None,
+    hi: float | None = None,
+    choices: tuple[str, ...] = (),
+) -> Any:
     """A field whose value must be >= `lo`, > `above`, <= `hi`, or one of `choices`."""
     return field(default=default, metadata={"lo": lo, "above": above, "hi": hi, "choices": choices})
 
@@ -105,14 +112,15 @@ class WorkerSettings:
 @dataclass(frozen=True)
 class ReplySettings:
     """Reading what contacts answer (docs in config.toml)."""
+
     enabled: bool = True
     # Open unread chats to read every new message with its time. Opening a chat marks it
     # read, so the contact sees blue ticks, as when a person opens it. false: read only
     # the chat list's one-line preview of the newest message; nothing is marked read.
     open_chats: bool = True
-    look_every: float = bounded(20.0, above=0, hi=DAY)   # seconds between two looks at the chat list
-    budget: float = bounded(4.0, lo=0, hi=3600)           # a look starts only this long before a due send
-    finished_days: float = bounded(7.0, lo=0, hi=365)     # replies to jobs finished this many days ago
+    look_every: float = bounded(20.0, above=0, hi=DAY)  # seconds between two looks at the chat list
+    budget: float = bounded(4.0, lo=0, hi=3600)  # a look starts only this long before a due send
+    finished_days: float = bounded(7.0, lo=0, hi=365)  # replies to jobs finished this many days ago
     optout_words: tuple[str, ...] = DEFAULT_WORDS
 
 
@@ -139,8 +147,18 @@ class DashboardSettings:
 DEFAULT_ACCOUNT = "default"
 ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # [sending] keys an [[accounts]] table may override for its account.
-ACCOUNT_OVERRIDES = ("delay_min", "delay_max", "long_pause_every", "long_pause_min", "long_pause_max",
-                     "daily_cap", "window_start", "window_end", "warmup_days", "warmup_start")
+ACCOUNT_OVERRIDES = (
+    "delay_min",
+    "delay_max",
+    "long_pause_every",
+    "long_pause_min",
+    "long_pause_max",
+    "daily_cap",
+    "window_start",
+    "window_end",
+    "warmup_days",
+    "warmup_start",
+)
 
 
 @dataclass(frozen=True)
@@ -162,8 +180,10 @@ def resolve_selectors(selectors: dict[str, tuple[str, ...]], words: dict[str, st
     for key, values in selectors.items():
         resolved: list[str] = []
         for sel in values:
-            variants = [_LABEL_RE.sub(lambda m: words.get(m.group(1), m.group(1)), sel),
-                        _LABEL_RE.sub(lambda m: m.group(1), sel)]
+            variants = [
+                _LABEL_RE.sub(lambda m: words.get(m.group(1), m.group(1)), sel),
+                _LABEL_RE.sub(lambda m: m.group(1), sel),
+            ]
             for v in variants:
                 if v not in resolved:
                     resolved.append(v)
@@ -209,16 +229,17 @@ class Config:
         for a in self.all_accounts():
             if a.name == name:
                 return a
-        raise ConfigError(f"{self.path or 'config'}: no account {name!r} (accounts: "
-                          f"{', '.join(self.account_names())})")
+        raise ConfigError(f"{self.path or 'config'}: no account {name!r} (accounts: {', '.join(self.account_names())})")
 
-    def for_account(self, name: str | None = None) -> "Config":
+    def for_account(self, name: str | None = None) -> Config:
         """This config as one account's worker sees it: its profile and its limits."""
         acc = self.get_account(name or self.all_accounts()[0].name)
         return dataclasses.replace(
-            self, account=acc.name,
+            self,
+            account=acc.name,
             browser=dataclasses.replace(self.browser, profile_dir=acc.profile_dir),
-            sending=dataclasses.replace(self.sending, **acc.sending))
+            sending=dataclasses.replace(self.sending, **acc.sending),
+        )
 
     @property
     def account_name(self) -> str:
@@ -229,7 +250,7 @@ class Config:
         lang = self.browser.language
         known = knowledge.LANGUAGES.get(lang, {}).get("labels", {})
         words = {label: known.get(label, label) for label in knowledge.LABELS}
-        words.update({k: v for k, v in self.labels.get(lang, {}).items()})
+        words.update(dict(self.labels.get(lang, {}).items()))
         return words
 
     def date_order(self) -> str:
@@ -244,7 +265,7 @@ class Config:
         English is tried first and the English one after it (pages that stay English)."""
         return resolve_selectors(self.selectors, self.words())
 
-    def with_database(self, db: str | Path) -> "Config":
+    def with_database(self, db: str | Path) -> Config:
         from common import dburl
 
         return dataclasses.replace(self, paths=dataclasses.replace(self.paths, database=dburl.normalize(db)))

@@ -4,6 +4,7 @@ A problem with the file raises ConfigError whose message is one line naming the 
 the key and, where it can be found, the line. Every number is checked against the bounds
 declared beside its field (`model.bounded`); the rules here tie fields together.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,8 +19,17 @@ from common import dburl
 from worker import knowledge
 from worker.optout_words import normalize as normalize_optout
 
-from .model import (ACCOUNT_NAME, ACCOUNT_OVERRIDES, SECTIONS, AccountSettings, Config, ConfigError,
-                    SendingSettings, bounds_of, labels_in)
+from .model import (
+    ACCOUNT_NAME,
+    ACCOUNT_OVERRIDES,
+    SECTIONS,
+    AccountSettings,
+    Config,
+    ConfigError,
+    SendingSettings,
+    bounds_of,
+    labels_in,
+)
 
 MAX_CONFIG_BYTES = 1_000_000
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -141,8 +151,11 @@ def _validate_sending(check: _Checker, s: SendingSettings, section: str = "sendi
     if s.warmup_days > 0 and s.daily_cap <= 0:
         raise check.fail(section, "warmup_days", "a warm-up needs a daily_cap to grow to (daily_cap > 0)")
     if s.warmup_days > 0 and s.warmup_start > s.daily_cap:
-        raise check.fail(section, "warmup_start", f"must be at most daily_cap ({s.daily_cap}): a warm-up "
-                                                  f"grows to the cap, got {s.warmup_start}")
+        raise check.fail(
+            section,
+            "warmup_start",
+            f"must be at most daily_cap ({s.daily_cap}): a warm-up grows to the cap, got {s.warmup_start}",
+        )
 
 
 def _validate(check: _Checker, cfg: Config) -> None:
@@ -153,18 +166,24 @@ def _validate(check: _Checker, cfg: Config) -> None:
     import phonenumbers  # external library, not the product: allowed here
 
     if s.default_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise check.fail("sending", "default_region", f"unknown region {s.default_region!r} (use a code such as US, IN, GB)")
+        raise check.fail(
+            "sending", "default_region", f"unknown region {s.default_region!r} (use a code such as US, IN, GB)"
+        )
     if not re.match(r"^https?://", b.whatsapp_url):
         raise check.fail("browser", "whatsapp_url", f"must start with http:// or https://, not {b.whatsapp_url!r}")
     if "headless" in b.user_agent.lower():
         raise check.fail("browser", "user_agent", "must not contain 'Headless' (WhatsApp refuses such browsers)")
     if not re.match(r"^[a-z]{2,3}(-[A-Z][A-Za-z]{1,3})?$", b.language):
-        raise check.fail("browser", "language", f"must be a language tag such as \"en-US\" or \"pt-BR\", "
-                                                f"not {b.language!r}")
+        raise check.fail(
+            "browser", "language", f'must be a language tag such as "en-US" or "pt-BR", not {b.language!r}'
+        )
     empty = [w for w in cfg.replies.optout_words if not normalize_optout(w)]
     if empty:
-        raise check.fail("replies", "optout_words", f"{empty[0]!r} is no word once case, accents, punctuation "
-                                                    "and emoji are set aside: it would match nothing")
+        raise check.fail(
+            "replies",
+            "optout_words",
+            f"{empty[0]!r} is no word once case, accents, punctuation and emoji are set aside: it would match nothing",
+        )
     for acc in cfg.accounts:
         merged = dataclasses.replace(s, **acc.sending)
         _check_bounds(check, "sending", merged, where="accounts")
@@ -179,8 +198,11 @@ def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, 
     for table in data:
         name = table.get("name")
         if not isinstance(name, str) or not ACCOUNT_NAME.match(name):
-            raise check.fail("accounts", "name", f"must be 1-32 lower-case letters, digits, '-' or '_' "
-                                                 f"(it names folders), not {name!r}")
+            raise check.fail(
+                "accounts",
+                "name",
+                f"must be 1-32 lower-case letters, digits, '-' or '_' (it names folders), not {name!r}",
+            )
         if name in {a.name for a in out}:
             raise check.fail("accounts", "name", f"account {name!r} is listed twice")
         profile: Path = base / "profiles" / name
@@ -201,8 +223,12 @@ def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, 
             elif key in ACCOUNT_OVERRIDES:
                 overrides[key] = _coerce(check, "accounts", key, value, sending_fields[key].default)
             else:
-                raise check.fail("accounts", key, f"account {name!r}: unknown key (known: name, profile_dir, "
-                                                  f"enabled, {', '.join(ACCOUNT_OVERRIDES)})")
+                raise check.fail(
+                    "accounts",
+                    key,
+                    f"account {name!r}: unknown key (known: name, profile_dir, "
+                    f"enabled, {', '.join(ACCOUNT_OVERRIDES)})",
+                )
         out.append(AccountSettings(name, profile.resolve(), enabled, overrides))
     profiles = [a.profile_dir for a in out]
     if len(set(profiles)) != len(profiles):
@@ -216,7 +242,9 @@ def _selectors(check: _Checker, data: Any, extra_labels: frozenset[str] = frozen
     result = dict(knowledge.DEFAULT_SELECTORS)
     for key, value in data.items():
         if key not in knowledge.DEFAULT_SELECTORS:
-            raise check.fail("selectors", key, f"unknown selector key (known: {', '.join(knowledge.DEFAULT_SELECTORS)})")
+            raise check.fail(
+                "selectors", key, f"unknown selector key (known: {', '.join(knowledge.DEFAULT_SELECTORS)})"
+            )
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
@@ -224,8 +252,12 @@ def _selectors(check: _Checker, data: Any, extra_labels: frozenset[str] = frozen
         for sel in value:
             for label in labels_in(sel):
                 if label not in knowledge.LABELS and label not in extra_labels:
-                    raise check.fail("selectors", key, f"unknown word {{{label}}} (known: "
-                                                       f"{', '.join(knowledge.LABELS)}; add one in a [labels.LANG] table)")
+                    raise check.fail(
+                        "selectors",
+                        key,
+                        f"unknown word {{{label}}} (known: "
+                        f"{', '.join(knowledge.LABELS)}; add one in a [labels.LANG] table)",
+                    )
         result[key] = tuple(value)
     return result
 
@@ -235,8 +267,9 @@ def _labels(check: _Checker, data: Any) -> dict[str, dict[str, str]]:
         raise check.fail("labels", None, "must be a table of languages, e.g. [labels.pt-BR]")
     out: dict[str, dict[str, str]] = {}
     for lang, words in data.items():
-        if not isinstance(words, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
-                                                  for k, v in words.items()):
+        if not isinstance(words, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in words.items()
+        ):
             raise check.fail("labels", lang, 'must be a table of "English word" = "word on the page"')
         out[lang] = dict(words)
     return out
@@ -265,8 +298,9 @@ def parse(text: str, path: Path | None = None) -> Config:
         elif section in SECTIONS:
             parts[section] = _build_section(check, section, SECTIONS[section], value, base)
         else:
-            raise check.fail(section, None, f"unknown section (known: "
-                                            f"{', '.join([*SECTIONS, 'selectors', 'labels', 'accounts'])})")
+            raise check.fail(
+                section, None, f"unknown section (known: {', '.join([*SECTIONS, 'selectors', 'labels', 'accounts'])})"
+            )
     for section, cls in SECTIONS.items():
         parts.setdefault(section, _build_section(check, section, cls, {}, base))
     if "accounts" in data:

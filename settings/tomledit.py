@@ -4,15 +4,17 @@ two processes editing at once (two accounts' workers repairing their selectors, 
 dashboard's editor) never lose each other's change: each edit re-reads the file inside
 the lock.
 """
+
 from __future__ import annotations
 
 import fcntl
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import tomlkit
 
@@ -62,6 +64,7 @@ def prepend_selectors(path: str | Path, winners: dict[str, list[str]]) -> Path |
     """Put `winners` first in their keys' lists in the config file at `path`, keeping the
     others after them; the old file is kept beside it. Returns the backup's path (None
     when the file already read so)."""
+
     def edit(doc: Any, current: Config) -> None:
         table = doc.get("selectors")
         if table is None:
@@ -118,6 +121,7 @@ def add_account(path: str | Path, name: str, *, profile_dir: str | None = None, 
 
 def set_account_enabled(path: str | Path, name: str, enabled: bool) -> None:
     """`enabled = true/false` in the account's table (a file without [[accounts]] gets one)."""
+
     def edit(doc: Any, current: Config) -> None:
         current.get_account(name)  # unknown: ConfigError
         _accounts_table(doc)

@@ -6,4 +6,4 @@ the product; standard library only.
 
 from simulator.server import ConfigError, Simulator
 
-__all__ = ["Simulator", "ConfigError"]
+__all__ = ["ConfigError", "Simulator"]

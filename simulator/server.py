@@ -132,7 +132,7 @@ class Settings:
             "own_number": self.own_number,
         }
 
-    def copy(self) -> "Settings":
+    def copy(self) -> Settings:
         return Settings(**self.as_dict())
 
 
@@ -931,7 +931,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "WhatsAppSimulator/1.0"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
     # --- helpers ---
@@ -1210,7 +1210,7 @@ class Simulator:
 
     # --- lifecycle ---
 
-    def start(self) -> "Simulator":
+    def start(self) -> Simulator:
         if self._server is not None:
             return self
         self._server = _Server((HOST, self.port), self.state)
@@ -1233,7 +1233,7 @@ class Simulator:
         self._server = None
         self._thread = None
 
-    def __enter__(self) -> "Simulator":
+    def __enter__(self) -> Simulator:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

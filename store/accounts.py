@@ -4,16 +4,18 @@ their worker last saw it, which jobs they may send, and what they sent today.
 A running job waits (`waiting_for_login`) exactly while none of the accounts that may
 send it is enabled and logged in; `refresh_waiting` moves jobs both ways.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import states as S
 from .records import Account
 
 DEFAULT_ACCOUNT = "default"  # the one account of a config without [[accounts]]
-ATTENTION = "attention:"     # kv documents: an account's worker stopped on a failing selector
+ATTENTION = "attention:"  # kv documents: an account's worker stopped on a failing selector
 LOGIN_STATES = ("unknown", "logged_in", "logged_out")
 
 # A job can be sent now when an enabled, logged-in account may send it.
@@ -48,9 +50,9 @@ class AccountsMixin:
         """Every account whose worker stopped on a failing selector, with its document."""
         out = {}
         for r in self._q("SELECT name FROM kv WHERE name LIKE 'attention:%' ORDER BY name"):
-            doc = self.get_attention(r["name"][len(ATTENTION):])
+            doc = self.get_attention(r["name"][len(ATTENTION) :])
             if doc:
-                out[r["name"][len(ATTENTION):]] = doc
+                out[r["name"][len(ATTENTION) :]] = doc
         return out
 
     def clear_attention(self, account: str | None = None, *, keys: Any = None, why: str = "") -> list[str]:
@@ -58,10 +60,10 @@ class AccountsMixin:
         the stop's key is among them. Returns the accounts whose stop ended."""
         cleared = []
         for name, doc in self.attentions().items():
-            if (account is None or name == account) and (keys is None or doc["key"] in keys):
-                if self.delete_doc(ATTENTION + name):
-                    cleared.append(name)
-                    self.log_event("attention_cleared", f"account {name}: {why or 'cleared'}")
+            mine = (account is None or name == account) and (keys is None or doc["key"] in keys)
+            if mine and self.delete_doc(ATTENTION + name):
+                cleared.append(name)
+                self.log_event("attention_cleared", f"account {name}: {why or 'cleared'}")
         return cleared
 
     def sync_accounts(self, enabled: Mapping[str, bool], *, now: float | None = None) -> None:
@@ -69,9 +71,14 @@ class AccountsMixin:
         now = now or time.time()
         with self.write():
             for name, on in enabled.items():
-                self._q("INSERT INTO accounts(name, enabled, updated_at) VALUES (:n, :e, :t) "
-                        "ON CONFLICT(name) DO UPDATE SET enabled = :e, updated_at = :t "
-                        "WHERE accounts.enabled <> :e", n=name, e=int(bool(on)), t=now)
+                self._q(
+                    "INSERT INTO accounts(name, enabled, updated_at) VALUES (:n, :e, :t) "
+                    "ON CONFLICT(name) DO UPDATE SET enabled = :e, updated_at = :t "
+                    "WHERE accounts.enabled <> :e",
+                    n=name,
+                    e=int(bool(on)),
+                    t=now,
+                )
             self.refresh_waiting(now=now)
 
     def account_seen(self, name: str, login: str, *, now: float | None = None) -> bool:
@@ -84,9 +91,13 @@ class AccountsMixin:
             row = self._one("SELECT login FROM accounts WHERE name = :n", n=name)
             if row is not None and row["login"] == login:
                 return False
-            self._q("INSERT INTO accounts(name, login, login_at, updated_at) VALUES (:n, :l, :t, :t) "
-                    "ON CONFLICT(name) DO UPDATE SET login = :l, login_at = :t, updated_at = :t",
-                    n=name, l=login, t=now)
+            self._q(
+                "INSERT INTO accounts(name, login, login_at, updated_at) VALUES (:n, :l, :t, :t) "
+                "ON CONFLICT(name) DO UPDATE SET login = :l, login_at = :t, updated_at = :t",
+                n=name,
+                l=login,
+                t=now,
+            )
             self.refresh_waiting(now=now)
             return True
 
@@ -95,10 +106,13 @@ class AccountsMixin:
         can send run again. Returns (now waiting, running again)."""
         now = now or time.time()
         with self.write():
-            waiting = [r["id"] for r in self._q(
-                f"SELECT j.id FROM jobs AS j WHERE j.status = 'running' AND NOT {_SERVABLE}")]
-            running = [r["id"] for r in self._q(
-                f"SELECT j.id FROM jobs AS j WHERE j.status = 'waiting_for_login' AND {_SERVABLE}")]
+            waiting = [
+                r["id"] for r in self._q(f"SELECT j.id FROM jobs AS j WHERE j.status = 'running' AND NOT {_SERVABLE}")
+            ]
+            running = [
+                r["id"]
+                for r in self._q(f"SELECT j.id FROM jobs AS j WHERE j.status = 'waiting_for_login' AND {_SERVABLE}")
+            ]
             for job_id in waiting:
                 self.set_job_status(job_id, S.JOB_WAITING, now=now)
             for job_id in running:
@@ -118,15 +132,25 @@ class AccountsMixin:
     def account_elsewhere(self, name: str, host: str, *, since: float) -> dict[str, Any] | None:
         """A live worker of account `name` on another host (heartbeat at or after `since`):
         an account's chats are on one host, so a second host must not send for it."""
-        return self._one("SELECT id, host, heartbeat_at FROM workers WHERE account = :n AND host <> :h "
-                         "AND state <> 'stopped' AND heartbeat_at >= :t ORDER BY heartbeat_at DESC LIMIT 1",
-                         n=name, h=host, t=since)
+        return self._one(
+            "SELECT id, host, heartbeat_at FROM workers WHERE account = :n AND host <> :h "
+            "AND state <> 'stopped' AND heartbeat_at >= :t ORDER BY heartbeat_at DESC LIMIT 1",
+            n=name,
+            h=host,
+            t=since,
+        )
 
     def job_accounts(self, job_id: int) -> list[str]:
-        return [r["account"] for r in self._q(
-            "SELECT account FROM job_accounts WHERE job_id = :j ORDER BY account", j=job_id)]
+        return [
+            r["account"]
+            for r in self._q("SELECT account FROM job_accounts WHERE job_id = :j ORDER BY account", j=job_id)
+        ]
 
     def sent_by_account(self, since: float) -> dict[str, int]:
         """Messages sent at or after `since`, by account."""
-        return {r["account"] or DEFAULT_ACCOUNT: int(r["n"]) for r in self._q(
-            "SELECT account, count(*) AS n FROM messages WHERE sent_at >= :t GROUP BY account", t=since)}
+        return {
+            r["account"] or DEFAULT_ACCOUNT: int(r["n"])
+            for r in self._q(
+                "SELECT account, count(*) AS n FROM messages WHERE sent_at >= :t GROUP BY account", t=since
+            )
+        }

@@ -4,6 +4,7 @@ The store writes its SQL once, in SQLite's spelling with `:name` parameters; the
 PostgreSQL dialect rewrites it (parameters, hints, types) and brings the statements
 that have no common spelling: the claim, the counter trigger, the schema check.
 """
+
 from __future__ import annotations
 
 import re
@@ -60,8 +61,12 @@ class SQLite:
     fresh_sql = "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'messages'"
     # INDEXED BY: without statistics SQLite prefers ix_messages_job, which walks every sent
     # message of the job before the first queued one.
-    claim_sql = (CLAIM_SET + "SELECT m.id FROM jobs AS j CROSS JOIN messages AS m INDEXED BY ix_messages_queue"
-                 + CLAIM_WHERE + CLAIM_RETURNING)
+    claim_sql = (
+        CLAIM_SET
+        + "SELECT m.id FROM jobs AS j CROSS JOIN messages AS m INDEXED BY ix_messages_queue"
+        + CLAIM_WHERE
+        + CLAIM_RETURNING
+    )
 
     def sql(self, text: str) -> str:
         return text
@@ -106,11 +111,17 @@ class Postgres:
     name = "postgresql"
     begin = "BEGIN"
     lock_rows = " FOR UPDATE"
-    fresh_sql = ("SELECT 1 AS x FROM information_schema.tables "
-                 "WHERE table_schema = current_schema() AND table_name = 'messages'")
+    fresh_sql = (
+        "SELECT 1 AS x FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'messages'"
+    )
     # One statement: the first due row that no other claimer holds, locked and taken.
-    claim_sql = (CLAIM_SET + "SELECT m.id FROM jobs AS j CROSS JOIN messages AS m" + CLAIM_WHERE
-                 + " FOR UPDATE OF m SKIP LOCKED" + CLAIM_RETURNING)
+    claim_sql = (
+        CLAIM_SET
+        + "SELECT m.id FROM jobs AS j CROSS JOIN messages AS m"
+        + CLAIM_WHERE
+        + " FOR UPDATE OF m SKIP LOCKED"
+        + CLAIM_RETURNING
+    )
 
     def sql(self, text: str) -> str:
         return _pg_sql(text)

@@ -5,6 +5,7 @@ and accounts, counters, events, opt-outs, accounts, documents), in one transacti
 target: a failure leaves it empty. Worker rows are not copied: they are the state of
 processes that are not running during the move (the supervisor must be stopped).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,8 +13,17 @@ from typing import Any
 from .store import Store, StoreError
 
 # In dependency order (foreign keys), with the column that orders a table's rows.
-TABLES = (("jobs", "id"), ("messages", "id"), ("job_counts", "job_id, status"), ("job_accounts", "job_id, account"),
-          ("events", "id"), ("accounts", "name"), ("optouts", "phone"), ("replies", "id"), ("kv", "name"))
+TABLES = (
+    ("jobs", "id"),
+    ("messages", "id"),
+    ("job_counts", "job_id, status"),
+    ("job_accounts", "job_id, account"),
+    ("events", "id"),
+    ("accounts", "name"),
+    ("optouts", "phone"),
+    ("replies", "id"),
+    ("kv", "name"),
+)
 IDENTITY = ("jobs", "messages", "events", "replies")
 # Documents that describe this machine's processes, or the target's own schema.
 SKIP_DOCS = ("schema_version", "supervisor")
@@ -34,8 +44,10 @@ def counts(store: Store) -> dict[str, int]:
 
 
 def message_statuses(store: Store) -> dict[str, int]:
-    return {r["status"]: int(r["n"]) for r in
-            store._q("SELECT status, count(*) AS n FROM messages GROUP BY status ORDER BY status")}
+    return {
+        r["status"]: int(r["n"])
+        for r in store._q("SELECT status, count(*) AS n FROM messages GROUP BY status ORDER BY status")
+    }
 
 
 def copy_database(src: Store, dst: Store) -> dict[str, tuple[int, int]]:
@@ -44,8 +56,10 @@ def copy_database(src: Store, dst: Store) -> dict[str, tuple[int, int]]:
         raise StoreError(f"{dst.where}: the target must be a PostgreSQL database")
     busy = {t: n for t, n in counts(dst).items() if n}
     if busy:
-        raise StoreError(f"{dst.where}: the target is not empty ({', '.join(f'{n} {t}' for t, n in busy.items())}); "
-                         "migrate into a new, empty database")
+        raise StoreError(
+            f"{dst.where}: the target is not empty ({', '.join(f'{n} {t}' for t, n in busy.items())}); "
+            "migrate into a new, empty database"
+        )
     with dst.write(), dst._errors():
         conn = dst._raw
         for table, order in TABLES:
@@ -55,8 +69,10 @@ def copy_database(src: Store, dst: Store) -> dict[str, tuple[int, int]]:
                 for row in _rows(src, table, names, order):
                     copy.write_row(row)
         for table in IDENTITY:
-            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                         f"(SELECT COALESCE(max(id), 0) + 1 FROM {table}), false)")
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(max(id), 0) + 1 FROM {table}), false)"
+            )
     src_n, dst_n = counts(src), counts(dst)
     return {t: (src_n[t], dst_n[t]) for t, _ in TABLES}
 

@@ -1,7 +1,9 @@
 """How far a job is: derived from its counts and send times (shared by the CLI and the dashboard)."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .states import OPEN
 

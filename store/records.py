@@ -5,11 +5,13 @@ record also reads like the mapping it replaced (`row["status"]`, `row.get("name"
 `dict(row)`), so callers move to attributes at their own pace, and `to_dict()` /
 `jsonable` give plain JSON.
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from .states import JobStatus, MessageStatus
 
@@ -30,7 +32,7 @@ class Record:
         names = cls.__dict__.get("_names")
         if names is None:
             names = frozenset(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-            setattr(cls, "_names", names)
+            cls._names = names
         return names
 
     # The mapping face.
@@ -103,11 +105,11 @@ class Job(Record):
     started_at: float | None = None
     finished_at: float | None = None
     total: int = 0
-    counts: dict[str, int] = field(default_factory=dict)   # messages by status
-    accounts: list[str] = field(default_factory=list)      # who may send it (none: any account)
-    replied: int = 0       # numbers that answered
-    optouts: int = 0       # numbers that opted out by reply
-    unclear: int = 0       # replies flagged for a look
+    counts: dict[str, int] = field(default_factory=dict)  # messages by status
+    accounts: list[str] = field(default_factory=list)  # who may send it (none: any account)
+    replied: int = 0  # numbers that answered
+    optouts: int = 0  # numbers that opted out by reply
+    unclear: int = 0  # replies flagged for a look
 
     @property
     def reply_rate(self) -> float | None:
@@ -218,8 +220,8 @@ class Reply(Record):
     message_id: int | None = None
     job_id: int | None = None
     text: str | None = None
-    kind: str = "text"              # text, image, video, audio, document, sticker
+    kind: str = "text"  # text, image, video, audio, document, sticker
     attachment_name: str | None = None
-    at: float | None = None         # its time in the chat (minute precision), if read
+    at: float | None = None  # its time in the chat (minute precision), if read
     read_at: float = 0.0
-    flag: str | None = None         # optout, unclear, None
+    flag: str | None = None  # optout, unclear, None

@@ -29,9 +29,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     # Several hosts on one PostgreSQL database: the host a worker runs on. Worker rows are
     # live state only: recreated (by the DDL) with the column.
-    4: (
-        "DROP TABLE IF EXISTS workers",
-    ),
+    4: ("DROP TABLE IF EXISTS workers",),
     # 5: the replies table (created by the DDL).
 }
 

@@ -3,6 +3,7 @@
 Every status change in the project goes through `check_message` / `check_job` (the
 store calls them), so an illegal move raises instead of silently corrupting a job.
 """
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -23,13 +24,13 @@ class MessageStatus(_Status):
     """Message states (DESIGN.md, "Data")."""
 
     PENDING = "pending"
-    SENDING = "sending"      # claimed and committed; the send click may happen any moment
+    SENDING = "sending"  # claimed and committed; the send click may happen any moment
     SENT = "sent"
-    RETRYING = "retrying"    # failed before the click; will be tried again
-    FAILED = "failed"        # out of attempts
-    INVALID = "invalid"      # number not on WhatsApp
-    SKIPPED = "skipped"      # opted out
-    UNKNOWN = "unknown"      # the click happened but no tick confirmed it
+    RETRYING = "retrying"  # failed before the click; will be tried again
+    FAILED = "failed"  # out of attempts
+    INVALID = "invalid"  # number not on WhatsApp
+    SKIPPED = "skipped"  # opted out
+    UNKNOWN = "unknown"  # the click happened but no tick confirmed it
 
 
 class JobStatus(_Status):
@@ -44,8 +45,18 @@ class JobStatus(_Status):
     FAILED = "failed"
 
 
-PENDING, SENDING, SENT, RETRYING = MessageStatus.PENDING, MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.RETRYING
-FAILED, INVALID, SKIPPED, UNKNOWN = MessageStatus.FAILED, MessageStatus.INVALID, MessageStatus.SKIPPED, MessageStatus.UNKNOWN
+PENDING, SENDING, SENT, RETRYING = (
+    MessageStatus.PENDING,
+    MessageStatus.SENDING,
+    MessageStatus.SENT,
+    MessageStatus.RETRYING,
+)
+FAILED, INVALID, SKIPPED, UNKNOWN = (
+    MessageStatus.FAILED,
+    MessageStatus.INVALID,
+    MessageStatus.SKIPPED,
+    MessageStatus.UNKNOWN,
+)
 
 MESSAGE_STATES = tuple(MessageStatus)
 QUEUED = (PENDING, RETRYING)
@@ -62,13 +73,18 @@ MESSAGE_MOVES: dict[str, frozenset[str]] = {
     # UNKNOWN is settled only by verification (found in the chat, or proven absent and
     # queued again) or by a person's decision (`review --mark-sent / --resend`).
     UNKNOWN: frozenset({SENT, PENDING}),
-    FAILED: frozenset({PENDING}),   # retried by hand
+    FAILED: frozenset({PENDING}),  # retried by hand
     SENT: frozenset(),
     INVALID: frozenset(),
     SKIPPED: frozenset(),
 }
 
-JOB_PENDING, JOB_RUNNING, JOB_PAUSED, JOB_WAITING = JobStatus.PENDING, JobStatus.RUNNING, JobStatus.PAUSED, JobStatus.WAITING
+JOB_PENDING, JOB_RUNNING, JOB_PAUSED, JOB_WAITING = (
+    JobStatus.PENDING,
+    JobStatus.RUNNING,
+    JobStatus.PAUSED,
+    JobStatus.WAITING,
+)
 JOB_COMPLETED, JOB_STOPPED, JOB_FAILED = JobStatus.COMPLETED, JobStatus.STOPPED, JobStatus.FAILED
 
 JOB_MOVES: dict[str, frozenset[str]] = {

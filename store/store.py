@@ -7,6 +7,7 @@ never opens a deferred one behind our back), which makes a claim one atomic step
 processes; on PostgreSQL a claim is one `FOR UPDATE SKIP LOCKED` statement and other
 writes take one advisory lock.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,10 @@ import socket
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import orjson
 
@@ -25,9 +27,9 @@ from common import dburl
 
 from . import states as S
 from .accounts import DEFAULT_ACCOUNT, AccountsMixin
-from .replies import RepliesMixin
 from .dialect import WRITE_LOCK_KEY, for_url
 from .records import Claim, Event, Job, Message, OptOut, WorkerRow
+from .replies import RepliesMixin
 from .schema import DDL, MIGRATIONS, PRAGMAS, SCHEMA_VERSION
 
 Row = dict[str, Any]
@@ -61,13 +63,19 @@ def _loads(value: str | None) -> Any:
 class Store(AccountsMixin, RepliesMixin):
     """One handle per process (thread-safe: each thread gets its own connection)."""
 
-    def __init__(self, target: str | os.PathLike[str], *, create: bool = True, read_only: bool = False,
-                 busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        target: str | os.PathLike[str],
+        *,
+        create: bool = True,
+        read_only: bool = False,
+        busy_timeout: float = 30.0,
+    ) -> None:
         url = _url(target)
         self.path: Path | None = None
         self.busy_timeout = busy_timeout
         if url.startswith("sqlite:///"):
-            self.path = Path(url[len("sqlite:///"):])
+            self.path = Path(url[len("sqlite:///") :])
             if self.path.is_dir():
                 raise StoreError(f"{self.path}: is a folder, not a database file")
             if self.path.exists() and not self.path.is_file():
@@ -114,9 +122,12 @@ class Store(AccountsMixin, RepliesMixin):
             )
         else:
             self.db = dataset.connect(
-                url, ensure_schema=False,
-                engine_kwargs={"isolation_level": "AUTOCOMMIT",
-                               "connect_args": {"connect_timeout": 10, "application_name": "wa-sender"}},
+                url,
+                ensure_schema=False,
+                engine_kwargs={
+                    "isolation_level": "AUTOCOMMIT",
+                    "connect_args": {"connect_timeout": 10, "application_name": "wa-sender"},
+                },
             )
         if create:
             with self._errors():
@@ -134,8 +145,13 @@ class Store(AccountsMixin, RepliesMixin):
         if raw is None:
             if self.db is None:
                 with self._errors():
-                    raw = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
-                                          check_same_thread=False, timeout=self.busy_timeout)
+                    raw = sqlite3.connect(
+                        f"file:{self.path}?mode=ro",
+                        uri=True,
+                        isolation_level=None,
+                        check_same_thread=False,
+                        timeout=self.busy_timeout,
+                    )
                     raw.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
                 self._read_conns.append(raw)
             else:
@@ -185,7 +201,7 @@ class Store(AccountsMixin, RepliesMixin):
                 self._raw.executemany(f"INSERT INTO {table}({names}) VALUES ({', '.join('?' * len(cols))})", rows)
 
     @contextmanager
-    def write(self, *, serial: bool = True) -> Iterator["Store"]:
+    def write(self, *, serial: bool = True) -> Iterator[Store]:
         """A write transaction that holds SQLite's write lock from its first statement; on
         PostgreSQL the store's advisory lock (unless `serial` is false: the claim, which
         locks only the row it takes)."""
@@ -226,8 +242,10 @@ class Store(AccountsMixin, RepliesMixin):
                 row = self._one("SELECT data FROM kv WHERE name = 'schema_version'")
                 version = int(json.loads(row["data"])) if row else 1
                 if version > SCHEMA_VERSION:
-                    raise StoreError(f"{self.where}: database schema {version} is newer than this program "
-                                       f"({SCHEMA_VERSION}): update the program")
+                    raise StoreError(
+                        f"{self.where}: database schema {version} is newer than this program "
+                        f"({SCHEMA_VERSION}): update the program"
+                    )
                 for target in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in self.dialect.ddl(MIGRATIONS.get(target, ())):
                         self._q(statement)
@@ -236,7 +254,8 @@ class Store(AccountsMixin, RepliesMixin):
             self._q(
                 "INSERT INTO kv(name, data, updated_at) VALUES ('schema_version', :v, :t) "
                 "ON CONFLICT(name) DO UPDATE SET data = :v, updated_at = :t",
-                v=str(SCHEMA_VERSION), t=time.time(),
+                v=str(SCHEMA_VERSION),
+                t=time.time(),
             )
 
     def close(self) -> None:
@@ -246,29 +265,56 @@ class Store(AccountsMixin, RepliesMixin):
             conn.close()
 
     # ------------------------------------------------------------------ events
-    def log_event(self, kind: str, text_: str, *, job_id: int | None = None,
-                  message_id: int | None = None, level: str = "info", at: float | None = None) -> None:
+    def log_event(
+        self,
+        kind: str,
+        text_: str,
+        *,
+        job_id: int | None = None,
+        message_id: int | None = None,
+        level: str = "info",
+        at: float | None = None,
+    ) -> None:
         self._q(
             "INSERT INTO events(at, level, kind, job_id, message_id, text) "
             "VALUES (:at, :level, :kind, :job, :msg, :text)",
-            at=at or time.time(), level=level, kind=kind, job=job_id, msg=message_id, text=text_,
+            at=at or time.time(),
+            level=level,
+            kind=kind,
+            job=job_id,
+            msg=message_id,
+            text=text_,
         )
 
     def events(self, *, limit: int = 50, job_id: int | None = None, after_id: int = 0) -> list[Event]:
         """Newest first."""
         if job_id is None:
-            rows = self._q("SELECT * FROM events WHERE id > :after ORDER BY id DESC LIMIT :lim",
-                           after=after_id, lim=limit)
+            rows = self._q(
+                "SELECT * FROM events WHERE id > :after ORDER BY id DESC LIMIT :lim", after=after_id, lim=limit
+            )
         else:
-            rows = self._q("SELECT * FROM events WHERE job_id = :job AND id > :after ORDER BY id DESC LIMIT :lim",
-                           job=job_id, after=after_id, lim=limit)
+            rows = self._q(
+                "SELECT * FROM events WHERE job_id = :job AND id > :after ORDER BY id DESC LIMIT :lim",
+                job=job_id,
+                after=after_id,
+                lim=limit,
+            )
         return [Event.of(r) for r in rows]
 
     # ------------------------------------------------------------------ jobs
-    def create_job(self, name: str, template: str, messages: Iterable[Mapping[str, Any]], *,
-                   attachment: str | None = None, source_file: str | None = None,
-                   start_at: float | None = None, status: str = S.JOB_RUNNING,
-                   accounts: Iterable[str] = (), now: float | None = None) -> int:
+    def create_job(
+        self,
+        name: str,
+        template: str,
+        messages: Iterable[Mapping[str, Any]],
+        *,
+        attachment: str | None = None,
+        source_file: str | None = None,
+        start_at: float | None = None,
+        status: str = S.JOB_RUNNING,
+        accounts: Iterable[str] = (),
+        now: float | None = None,
+    ) -> int:
         """Create a job and all its messages in one transaction (a crash leaves no job).
         `accounts`: the accounts that may send it (none: any account).
 
@@ -283,20 +329,44 @@ class Store(AccountsMixin, RepliesMixin):
         # keeps it.
         self._q("PRAGMA cache_size=-65536")
         try:
-            return self._create_job(name, template, messages, attachment=attachment, source_file=source_file,
-                                    start_at=start_at, status=status, accounts=tuple(accounts), now=now)
+            return self._create_job(
+                name,
+                template,
+                messages,
+                attachment=attachment,
+                source_file=source_file,
+                start_at=start_at,
+                status=status,
+                accounts=tuple(accounts),
+                now=now,
+            )
         finally:
             self._q("PRAGMA cache_size=-2000")
 
-    def _create_job(self, name: str, template: str, messages: Iterable[Mapping[str, Any]], *,
-                    attachment: str | None, source_file: str | None, start_at: float | None, status: str,
-                    accounts: tuple[str, ...], now: float) -> int:
+    def _create_job(
+        self,
+        name: str,
+        template: str,
+        messages: Iterable[Mapping[str, Any]],
+        *,
+        attachment: str | None,
+        source_file: str | None,
+        start_at: float | None,
+        status: str,
+        accounts: tuple[str, ...],
+        now: float,
+    ) -> int:
         with self.write():
             row = self._one(
                 "INSERT INTO jobs(name, status, template, attachment, source_file, created_at, start_at) "
                 "VALUES (:name, :status, :tpl, :att, :src, :now, :start) RETURNING id",
-                name=name, status=status, tpl=template, att=attachment, src=source_file,
-                now=now, start=start_at,
+                name=name,
+                status=status,
+                tpl=template,
+                att=attachment,
+                src=source_file,
+                now=now,
+                start=start_at,
             )
             assert row is not None
             job_id = int(row["id"])
@@ -311,9 +381,18 @@ class Store(AccountsMixin, RepliesMixin):
                     raise S.IllegalTransition(f"a new message cannot start as {st!r}")
                 counts[st] += 1
                 columns = m.get("columns")
-                batch.append((job_id, m["phone"], m.get("name") or "",
-                              _encode(columns) if columns is not None else None,
-                              m["text"], m.get("attachment", attachment), st, now))
+                batch.append(
+                    (
+                        job_id,
+                        m["phone"],
+                        m.get("name") or "",
+                        _encode(columns) if columns is not None else None,
+                        m["text"],
+                        m.get("attachment", attachment),
+                        st,
+                        now,
+                    )
+                )
                 if len(batch) >= 5000:
                     self._insert_rows("messages", cols, batch)
                     batch = []
@@ -356,8 +435,9 @@ class Store(AccountsMixin, RepliesMixin):
 
     def counts(self, job_id: int) -> dict[str, int]:
         """Messages of a job by status, read from the trigger-kept counter table."""
-        found = {r["status"]: r["n"] for r in
-                 self._q("SELECT status, n FROM job_counts WHERE job_id = :job", job=job_id)}
+        found = {
+            r["status"]: r["n"] for r in self._q("SELECT status, n FROM job_counts WHERE job_id = :job", job=job_id)
+        }
         return {str(st): found.get(st, 0) for st in S.MESSAGE_STATES}
 
     def set_job_status(self, job_id: int, new: str, *, now: float | None = None) -> str:
@@ -373,8 +453,13 @@ class Store(AccountsMixin, RepliesMixin):
             S.check_job(old, new)
             finished = now if new in (S.JOB_COMPLETED, S.JOB_STOPPED, S.JOB_FAILED) else None
             started = job["started_at"] or (now if new == S.JOB_RUNNING else None)
-            self._q("UPDATE jobs SET status = :new, started_at = :started, finished_at = :fin WHERE id = :id",
-                    new=new, started=started, fin=finished, id=job_id)
+            self._q(
+                "UPDATE jobs SET status = :new, started_at = :started, finished_at = :fin WHERE id = :id",
+                new=new,
+                started=started,
+                fin=finished,
+                id=job_id,
+            )
             self.log_event("job_status", f"job {job_id}: {old} -> {new}", job_id=job_id, at=now)
             return old
 
@@ -382,10 +467,13 @@ class Store(AccountsMixin, RepliesMixin):
         """Running jobs with nothing left to send or verify become completed."""
         placeholders = ", ".join(f"'{s}'" for s in S.OPEN)
         with self.write():
-            ids = [r["id"] for r in self._q(
-                "SELECT j.id FROM jobs j WHERE j.status = 'running' AND NOT EXISTS ("
-                f" SELECT 1 FROM job_counts c WHERE c.job_id = j.id AND c.status IN ({placeholders}) AND c.n > 0)"
-            )]
+            ids = [
+                r["id"]
+                for r in self._q(
+                    "SELECT j.id FROM jobs j WHERE j.status = 'running' AND NOT EXISTS ("
+                    f" SELECT 1 FROM job_counts c WHERE c.job_id = j.id AND c.status IN ({placeholders}) AND c.n > 0)"
+                )
+            ]
             for job_id in ids:
                 self.set_job_status(job_id, S.JOB_COMPLETED, now=now)
             return ids
@@ -414,55 +502,92 @@ class Store(AccountsMixin, RepliesMixin):
         row["columns"] = _loads(row["columns"])
         return Message.of(row)
 
-    def _move(self, message_id: int, new: str, now: float, *, worker_id: str | None = None,
-              **fields: Any) -> Row:
+    def _move(self, message_id: int, new: str, now: float, *, worker_id: str | None = None, **fields: Any) -> Row:
         """The single place where a message changes status."""
         with self.write():
-            row = self._one("SELECT id, job_id, status, claimed_by, attempts FROM messages WHERE id = :id"
-                            + self.dialect.lock_rows, id=message_id)
+            row = self._one(
+                "SELECT id, job_id, status, claimed_by, attempts FROM messages WHERE id = :id" + self.dialect.lock_rows,
+                id=message_id,
+            )
             if row is None:
                 raise KeyError(f"no message {message_id}")
             S.check_message(row["status"], new)
             if worker_id is not None and row["status"] == S.SENDING and row["claimed_by"] != worker_id:
                 raise S.IllegalTransition(
-                    f"message {message_id} is claimed by {row['claimed_by']!r}, not {worker_id!r}")
+                    f"message {message_id} is claimed by {row['claimed_by']!r}, not {worker_id!r}"
+                )
             sets = ", ".join(f"{k} = :{k}" for k in fields)
             self._q(
                 f"UPDATE messages SET status = :new, updated_at = :now{', ' + sets if sets else ''} WHERE id = :id",
-                new=new, now=now, id=message_id, **fields,
+                new=new,
+                now=now,
+                id=message_id,
+                **fields,
             )
             row["old_status"] = row["status"]
             row["status"] = new
             return row
 
-    def mark_sent(self, message_id: int, *, worker_id: str | None = None, now: float | None = None,
-                  note: str | None = None) -> None:
+    def mark_sent(
+        self, message_id: int, *, worker_id: str | None = None, now: float | None = None, note: str | None = None
+    ) -> None:
         now = now or time.time()
         with self.write():
             row = self._move(message_id, S.SENT, now, worker_id=worker_id, sent_at=now, last_error=note, review=None)
-            self._q("UPDATE accounts SET first_sent_at = :now WHERE first_sent_at IS NULL "
-                    "AND name = (SELECT account FROM messages WHERE id = :id)", now=now, id=message_id)
-            self.log_event("sent", f"message {message_id} sent" + (f" ({note})" if note else ""),
-                           job_id=row["job_id"], message_id=message_id, at=now)
+            self._q(
+                "UPDATE accounts SET first_sent_at = :now WHERE first_sent_at IS NULL "
+                "AND name = (SELECT account FROM messages WHERE id = :id)",
+                now=now,
+                id=message_id,
+            )
+            self.log_event(
+                "sent",
+                f"message {message_id} sent" + (f" ({note})" if note else ""),
+                job_id=row["job_id"],
+                message_id=message_id,
+                at=now,
+            )
 
-    def mark_unknown(self, message_id: int, reason: str, *, worker_id: str | None = None,
-                     now: float | None = None) -> None:
+    def mark_unknown(
+        self, message_id: int, reason: str, *, worker_id: str | None = None, now: float | None = None
+    ) -> None:
         now = now or time.time()
         with self.write():
             row = self._move(message_id, S.UNKNOWN, now, worker_id=worker_id, last_error=reason)
-            self.log_event("unknown", f"message {message_id}: {reason}", job_id=row["job_id"],
-                           message_id=message_id, level="warning", at=now)
+            self.log_event(
+                "unknown",
+                f"message {message_id}: {reason}",
+                job_id=row["job_id"],
+                message_id=message_id,
+                level="warning",
+                at=now,
+            )
 
-    def mark_invalid(self, message_id: int, reason: str, *, worker_id: str | None = None,
-                     now: float | None = None) -> None:
+    def mark_invalid(
+        self, message_id: int, reason: str, *, worker_id: str | None = None, now: float | None = None
+    ) -> None:
         now = now or time.time()
         with self.write():
             row = self._move(message_id, S.INVALID, now, worker_id=worker_id, last_error=reason)
-            self.log_event("invalid", f"message {message_id}: {reason}", job_id=row["job_id"],
-                           message_id=message_id, level="warning", at=now)
+            self.log_event(
+                "invalid",
+                f"message {message_id}: {reason}",
+                job_id=row["job_id"],
+                message_id=message_id,
+                level="warning",
+                at=now,
+            )
 
-    def mark_failed_attempt(self, message_id: int, error: str, *, max_attempts: int, backoff: float,
-                            worker_id: str | None = None, now: float | None = None) -> str:
+    def mark_failed_attempt(
+        self,
+        message_id: int,
+        error: str,
+        *,
+        max_attempts: int,
+        backoff: float,
+        worker_id: str | None = None,
+        now: float | None = None,
+    ) -> str:
         """A failure before the send click: retry later with backoff, or fail when out of attempts."""
         now = now or time.time()
         with self.write():
@@ -472,52 +597,95 @@ class Store(AccountsMixin, RepliesMixin):
             attempts = current["attempts"]
             if attempts >= max_attempts:
                 row = self._move(message_id, S.FAILED, now, worker_id=worker_id, last_error=error)
-                self.log_event("failed", f"message {message_id} failed after {attempts} attempts: {error}",
-                               job_id=row["job_id"], message_id=message_id, level="error", at=now)
+                self.log_event(
+                    "failed",
+                    f"message {message_id} failed after {attempts} attempts: {error}",
+                    job_id=row["job_id"],
+                    message_id=message_id,
+                    level="error",
+                    at=now,
+                )
                 return S.FAILED
             delay = backoff * (2 ** max(attempts - 1, 0))
-            row = self._move(message_id, S.RETRYING, now, worker_id=worker_id, last_error=error,
-                             next_attempt_at=now + delay)
-            self.log_event("retrying", f"message {message_id} attempt {attempts} failed: {error}; "
-                           f"retry in {delay:.0f}s", job_id=row["job_id"], message_id=message_id,
-                           level="warning", at=now)
+            row = self._move(
+                message_id, S.RETRYING, now, worker_id=worker_id, last_error=error, next_attempt_at=now + delay
+            )
+            self.log_event(
+                "retrying",
+                f"message {message_id} attempt {attempts} failed: {error}; retry in {delay:.0f}s",
+                job_id=row["job_id"],
+                message_id=message_id,
+                level="warning",
+                at=now,
+            )
             return S.RETRYING
 
-    def release(self, message_id: int, *, worker_id: str | None = None, reason: str = "released",
-                now: float | None = None) -> None:
+    def release(
+        self, message_id: int, *, worker_id: str | None = None, reason: str = "released", now: float | None = None
+    ) -> None:
         """Give a claimed message back before its send click; the attempt is not counted."""
         now = now or time.time()
         with self.write():
-            row = self._move(message_id, S.PENDING, now, worker_id=worker_id,
-                             claimed_by=None, claimed_at=None, clicked_at=None)
-            self._q("UPDATE messages SET attempts = CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END WHERE id = :id", id=message_id)
-            self.log_event("released", f"message {message_id} back in the queue: {reason}",
-                           job_id=row["job_id"], message_id=message_id, at=now)
+            row = self._move(
+                message_id, S.PENDING, now, worker_id=worker_id, claimed_by=None, claimed_at=None, clicked_at=None
+            )
+            self._q(
+                "UPDATE messages SET attempts = CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END WHERE id = :id",
+                id=message_id,
+            )
+            self.log_event(
+                "released",
+                f"message {message_id} back in the queue: {reason}",
+                job_id=row["job_id"],
+                message_id=message_id,
+                at=now,
+            )
 
     def requeue_unsent(self, message_id: int, reason: str, *, now: float | None = None) -> None:
         """Verification proved the message is not in its chat: it goes back to the queue.
         Counted in `requeues` (the worker holds a message instead once that is used up)."""
         now = now or time.time()
         with self.write():
-            row = self._move(message_id, S.PENDING, now, claimed_by=None, claimed_at=None, clicked_at=None,
-                             last_error=reason, next_attempt_at=None, review=None, verify_tries=0)
+            row = self._move(
+                message_id,
+                S.PENDING,
+                now,
+                claimed_by=None,
+                claimed_at=None,
+                clicked_at=None,
+                last_error=reason,
+                next_attempt_at=None,
+                review=None,
+                verify_tries=0,
+            )
             self._q("UPDATE messages SET requeues = requeues + 1 WHERE id = :id", id=message_id)
             self._reopen_job(row["job_id"], now)
-            self.log_event("requeued", f"message {message_id} not found in its chat, queued again: {reason}",
-                           job_id=row["job_id"], message_id=message_id, level="warning", at=now)
+            self.log_event(
+                "requeued",
+                f"message {message_id} not found in its chat, queued again: {reason}",
+                job_id=row["job_id"],
+                message_id=message_id,
+                level="warning",
+                at=now,
+            )
 
     def mark_clicking(self, message_id: int, *, worker_id: str, now: float | None = None) -> None:
         """Committed right before the send click or key: from here on the message may have left."""
         now = now or time.time()
         with self.write():
-            done = self._q("UPDATE messages SET clicked_at = :now, updated_at = :now "
-                           "WHERE id = :id AND status = 'sending' AND claimed_by = :w RETURNING id",
-                           now=now, id=message_id, w=worker_id)
+            done = self._q(
+                "UPDATE messages SET clicked_at = :now, updated_at = :now "
+                "WHERE id = :id AND status = 'sending' AND claimed_by = :w RETURNING id",
+                now=now,
+                id=message_id,
+                w=worker_id,
+            )
             if not done:
                 raise S.IllegalTransition(f"message {message_id} is not claimed by {worker_id} in 'sending'")
 
-    def release_unclicked(self, message_id: int, reason: str, *, max_attempts: int, backoff: float,
-                          now: float | None = None) -> str:
+    def release_unclicked(
+        self, message_id: int, reason: str, *, max_attempts: int, backoff: float, now: float | None = None
+    ) -> str:
         """A dead worker's claimed message whose send click certainly never happened
         (no `clicked_at`): queued again without any verification, its attempt counted."""
         now = now or time.time()
@@ -540,22 +708,41 @@ class Store(AccountsMixin, RepliesMixin):
             elif row["status"] != S.UNKNOWN:
                 raise S.IllegalTransition(f"message {message_id} is {row['status']}, not in flight")
             tries = int(row["verify_tries"]) + 1
-            self._q("UPDATE messages SET review = :r, verify_tries = :n, updated_at = :now WHERE id = :id",
-                    r=reason, n=tries, now=now, id=message_id)
-            self.log_event("undetermined", f"message {message_id}: verification could not decide: {reason}",
-                           job_id=row["job_id"], message_id=message_id, level="warning", at=now)
+            self._q(
+                "UPDATE messages SET review = :r, verify_tries = :n, updated_at = :now WHERE id = :id",
+                r=reason,
+                n=tries,
+                now=now,
+                id=message_id,
+            )
+            self.log_event(
+                "undetermined",
+                f"message {message_id}: verification could not decide: {reason}",
+                job_id=row["job_id"],
+                message_id=message_id,
+                level="warning",
+                at=now,
+            )
             return tries
 
     def review_list(self, job_id: int | None = None) -> list[Message]:
         """`unknown` messages (sent or not: nothing proved it), oldest first, for a person to decide."""
-        sql = ("SELECT id, job_id, phone, name, text, attachment, status, attempts, claimed_by, claimed_at, "
-               "clicked_at, requeues, verify_tries, review, last_error FROM messages WHERE status = 'unknown'")
+        sql = (
+            "SELECT id, job_id, phone, name, text, attachment, status, attempts, claimed_by, claimed_at, "
+            "clicked_at, requeues, verify_tries, review, last_error FROM messages WHERE status = 'unknown'"
+        )
         if job_id is not None:
             return [Message.of(r) for r in self._q(sql + " AND job_id = :j ORDER BY id", j=job_id)]
         return [Message.of(r) for r in self._q(sql + " ORDER BY id")]
 
-    def decide_all(self, sent: Iterable[int] = (), resend: Iterable[int] = (), *, job_id: int | None = None,
-                   now: float | None = None) -> None:
+    def decide_all(
+        self,
+        sent: Iterable[int] = (),
+        resend: Iterable[int] = (),
+        *,
+        job_id: int | None = None,
+        now: float | None = None,
+    ) -> None:
         """A person's decision on `unknown` messages: `sent` were sent, `resend` go back to the
         queue. Every id is checked first (in doubt, and of `job_id` when given), then all are
         applied in one transaction: nothing changes unless every one may."""
@@ -572,15 +759,31 @@ class Store(AccountsMixin, RepliesMixin):
                     raise S.IllegalTransition(f"message {mid} is {row['status']}, not unknown")
             for mid in sent_ids:
                 moved = self._move(mid, S.SENT, now, sent_at=now, last_error="marked sent by a person", review=None)
-                self.log_event("sent", f"message {mid} marked sent by a person", job_id=moved["job_id"],
-                               message_id=mid, at=now)
+                self.log_event(
+                    "sent", f"message {mid} marked sent by a person", job_id=moved["job_id"], message_id=mid, at=now
+                )
             for mid in resend_ids:
-                moved = self._move(mid, S.PENDING, now, claimed_by=None, claimed_at=None, clicked_at=None,
-                                   last_error="sent again by a person's decision", next_attempt_at=None,
-                                   review=None, verify_tries=0)
+                moved = self._move(
+                    mid,
+                    S.PENDING,
+                    now,
+                    claimed_by=None,
+                    claimed_at=None,
+                    clicked_at=None,
+                    last_error="sent again by a person's decision",
+                    next_attempt_at=None,
+                    review=None,
+                    verify_tries=0,
+                )
                 self._reopen_job(moved["job_id"], now)
-                self.log_event("resend", f"message {mid} queued again by a person", job_id=moved["job_id"],
-                               message_id=mid, level="warning", at=now)
+                self.log_event(
+                    "resend",
+                    f"message {mid} queued again by a person",
+                    job_id=moved["job_id"],
+                    message_id=mid,
+                    level="warning",
+                    at=now,
+                )
 
     def give_back(self, attempts: Mapping[int, int], reason: str, *, now: float | None = None) -> list[int]:
         """Attempts that a page change (not the message) used up, by message id: messages in
@@ -593,7 +796,12 @@ class Store(AccountsMixin, RepliesMixin):
                 if row is None or row["status"] not in (S.RETRYING, S.FAILED):
                     continue
                 moved = self._move(mid, S.PENDING, now, next_attempt_at=None, last_error=reason)
-                self._q("UPDATE messages SET attempts = CASE WHEN attempts > :n THEN attempts - :n ELSE 0 END WHERE id = :id", id=mid, n=int(n))
+                self._q(
+                    "UPDATE messages SET attempts = CASE WHEN attempts > :n THEN attempts - :n ELSE 0 END "
+                    "WHERE id = :id",
+                    id=mid,
+                    n=int(n),
+                )
                 self._reopen_job(moved["job_id"], now)
                 done.append(mid)
             if done:
@@ -604,8 +812,9 @@ class Store(AccountsMixin, RepliesMixin):
         """Put a job's failed messages back in the queue (by hand, from the dashboard or CLI)."""
         now = now or time.time()
         with self.write():
-            ids = [r["id"] for r in self._q("SELECT id FROM messages WHERE job_id = :j AND status = 'failed'",
-                                             j=job_id)]
+            ids = [
+                r["id"] for r in self._q("SELECT id FROM messages WHERE job_id = :j AND status = 'failed'", j=job_id)
+            ]
             for mid in ids:
                 self._move(mid, S.PENDING, now, attempts=0, next_attempt_at=None)
             if ids:
@@ -620,20 +829,29 @@ class Store(AccountsMixin, RepliesMixin):
     def in_flight(self, *, exclude_workers: Iterable[str] = (), account: str | None = None) -> list[Message]:
         """Messages in `sending`/`unknown` whose claimer is not among `exclude_workers`;
         with `account`, only that account's (only its chats can tell what happened)."""
-        rows = self._q("SELECT id, job_id, phone, text, attachment, status, claimed_by, account, claimed_at, "
-                       "clicked_at, attempts, requeues, verify_tries, review "
-                       "FROM messages WHERE status IN ('sending', 'unknown') ORDER BY id")
+        rows = self._q(
+            "SELECT id, job_id, phone, text, attachment, status, claimed_by, account, claimed_at, "
+            "clicked_at, attempts, requeues, verify_tries, review "
+            "FROM messages WHERE status IN ('sending', 'unknown') ORDER BY id"
+        )
         skip = set(exclude_workers)
-        return [Message.of(r) for r in rows if r["claimed_by"] not in skip
-                and (account is None or (r["account"] or DEFAULT_ACCOUNT) == account)]
+        return [
+            Message.of(r)
+            for r in rows
+            if r["claimed_by"] not in skip and (account is None or (r["account"] or DEFAULT_ACCOUNT) == account)
+        ]
 
     def skip_optouts(self, *, now: float | None = None) -> int:
         """Queued messages to opted-out numbers are skipped (an opt-out added after import)."""
         now = now or time.time()
         with self.write():
-            ids = [r["id"] for r in self._q(
-                "SELECT m.id FROM messages m JOIN optouts o ON o.phone = m.phone "
-                "WHERE m.status IN ('pending', 'retrying')" + self.dialect.lock_rows)]
+            ids = [
+                r["id"]
+                for r in self._q(
+                    "SELECT m.id FROM messages m JOIN optouts o ON o.phone = m.phone "
+                    "WHERE m.status IN ('pending', 'retrying')" + self.dialect.lock_rows
+                )
+            ]
             for mid in ids:
                 self._move(mid, S.SKIPPED, now, last_error="opted out")
             return len(ids)
@@ -643,19 +861,35 @@ class Store(AccountsMixin, RepliesMixin):
         if account is None:
             row = self._one("SELECT count(*) AS n FROM messages WHERE sent_at >= :t", t=since)
         else:
-            row = self._one("SELECT count(*) AS n FROM messages INDEXED BY ix_messages_account_sent "
-                            "WHERE account = :a AND sent_at >= :t", a=account, t=since)
+            row = self._one(
+                "SELECT count(*) AS n FROM messages INDEXED BY ix_messages_account_sent "
+                "WHERE account = :a AND sent_at >= :t",
+                a=account,
+                t=since,
+            )
         return int(row["n"]) if row else 0
 
     def sent_times(self, job_id: int, limit: int) -> list[float]:
         """The newest send times of a job (for the pace and the ETA)."""
-        rows = self._q("SELECT sent_at FROM messages WHERE job_id = :j AND status = 'sent' "
-                       "AND sent_at IS NOT NULL ORDER BY sent_at DESC LIMIT :lim", j=job_id, lim=limit)
+        rows = self._q(
+            "SELECT sent_at FROM messages WHERE job_id = :j AND status = 'sent' "
+            "AND sent_at IS NOT NULL ORDER BY sent_at DESC LIMIT :lim",
+            j=job_id,
+            lim=limit,
+        )
         return [r["sent_at"] for r in rows]
 
     # ------------------------------------------------------------------ reading messages
-    def page_messages(self, job_id: int, *, after_id: int | None = None, before_id: int | None = None,
-                      limit: int = 50, status: str | None = None, search: str | None = None) -> list[Message]:
+    def page_messages(
+        self,
+        job_id: int,
+        *,
+        after_id: int | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+        status: str | None = None,
+        search: str | None = None,
+    ) -> list[Message]:
         """One page of a job's messages in id order (keyset pagination: never OFFSET)."""
         where = ["job_id = :job"]
         source = "messages"
@@ -681,7 +915,9 @@ class Store(AccountsMixin, RepliesMixin):
             order = "DESC"
         rows = self._q(
             "SELECT id, job_id, phone, name, status, attempts, sent_at, last_error, claimed_at "
-            f"FROM {source} WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT :lim", **params)
+            f"FROM {source} WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT :lim",
+            **params,
+        )
         if order == "DESC":
             rows.reverse()
         return [Message.of(r) for r in rows]
@@ -689,8 +925,12 @@ class Store(AccountsMixin, RepliesMixin):
     def iter_messages(self, job_id: int, batch: int = 2000) -> Iterator[Message]:
         last = 0
         while True:
-            rows = self._q("SELECT * FROM messages WHERE job_id = :j AND id > :last ORDER BY id LIMIT :lim",
-                           j=job_id, last=last, lim=batch)
+            rows = self._q(
+                "SELECT * FROM messages WHERE job_id = :j AND id > :last ORDER BY id LIMIT :lim",
+                j=job_id,
+                last=last,
+                lim=batch,
+            )
             if not rows:
                 return
             for r in rows:
@@ -699,20 +939,39 @@ class Store(AccountsMixin, RepliesMixin):
             last = rows[-1]["id"]
 
     # ------------------------------------------------------------------ workers
-    def register_worker(self, worker_id: str, pid: int, *, account: str = DEFAULT_ACCOUNT,
-                        host: str | None = None, now: float | None = None) -> None:
+    def register_worker(
+        self,
+        worker_id: str,
+        pid: int,
+        *,
+        account: str = DEFAULT_ACCOUNT,
+        host: str | None = None,
+        now: float | None = None,
+    ) -> None:
         now = now or time.time()
         self._q(
             "INSERT INTO workers(id, pid, started_at, heartbeat_at, state, account, host) "
             "VALUES (:id, :pid, :now, :now, 'starting', :acc, :host) "
             "ON CONFLICT(id) DO UPDATE SET pid = :pid, started_at = :now, heartbeat_at = :now, "
             "state = 'starting', stopped_at = NULL, account = :acc, host = :host",
-            id=worker_id, pid=pid, now=now, acc=account, host=host or socket.gethostname(),
+            id=worker_id,
+            pid=pid,
+            now=now,
+            acc=account,
+            host=host or socket.gethostname(),
         )
 
-    def heartbeat(self, worker_id: str, *, state: str | None = None, current_message_id: Any = ...,
-                  qr: Any = ..., browser_pids: list[int] | None = None, info: dict | None = None,
-                  now: float | None = None) -> None:
+    def heartbeat(
+        self,
+        worker_id: str,
+        *,
+        state: str | None = None,
+        current_message_id: Any = ...,
+        qr: Any = ...,
+        browser_pids: list[int] | None = None,
+        info: dict | None = None,
+        now: float | None = None,
+    ) -> None:
         now = now or time.time()
         sets = ["heartbeat_at = :now"]
         params: dict[str, Any] = {"id": worker_id, "now": now}
@@ -735,8 +994,12 @@ class Store(AccountsMixin, RepliesMixin):
 
     def worker_stopped(self, worker_id: str, *, now: float | None = None) -> None:
         now = now or time.time()
-        self._q("UPDATE workers SET state = 'stopped', stopped_at = :now, current_message_id = NULL, qr = NULL "
-                "WHERE id = :id", id=worker_id, now=now)
+        self._q(
+            "UPDATE workers SET state = 'stopped', stopped_at = :now, current_message_id = NULL, qr = NULL "
+            "WHERE id = :id",
+            id=worker_id,
+            now=now,
+        )
 
     def workers(self) -> list[WorkerRow]:
         rows = self._q("SELECT * FROM workers ORDER BY started_at DESC")
@@ -754,8 +1017,13 @@ class Store(AccountsMixin, RepliesMixin):
         """True when the number was not opted out before. Queued messages to it are skipped."""
         now = now or time.time()
         with self.write():
-            rows = self._q("INSERT INTO optouts(phone, added_at, reason) VALUES (:p, :t, :r) "
-                           "ON CONFLICT(phone) DO NOTHING RETURNING phone", p=phone, t=now, r=reason)
+            rows = self._q(
+                "INSERT INTO optouts(phone, added_at, reason) VALUES (:p, :t, :r) "
+                "ON CONFLICT(phone) DO NOTHING RETURNING phone",
+                p=phone,
+                t=now,
+                r=reason,
+            )
             self.skip_optouts(now=now)
             return bool(rows)
 
@@ -771,9 +1039,13 @@ class Store(AccountsMixin, RepliesMixin):
 
     # ------------------------------------------------------------------ small documents
     def put_doc(self, name: str, data: Any, *, now: float | None = None) -> None:
-        self._q("INSERT INTO kv(name, data, updated_at) VALUES (:n, :d, :t) "
-                "ON CONFLICT(name) DO UPDATE SET data = :d, updated_at = :t",
-                n=name, d=json.dumps(data), t=now or time.time())
+        self._q(
+            "INSERT INTO kv(name, data, updated_at) VALUES (:n, :d, :t) "
+            "ON CONFLICT(name) DO UPDATE SET data = :d, updated_at = :t",
+            n=name,
+            d=json.dumps(data),
+            t=now or time.time(),
+        )
 
     def get_doc(self, name: str) -> Any:
         row = self._one("SELECT data, updated_at FROM kv WHERE name = :n", n=name)
@@ -791,13 +1063,38 @@ class ReadMostlyStore:
     writer in the background afterwards).
     """
 
-    READS = frozenset({
-        "events", "get_job", "jobs", "counts", "next_start_at", "message",
-        "in_flight", "sent_since", "sent_times", "page_messages", "iter_messages",
-        "workers", "latest_worker", "optouts", "optout_set", "get_doc", "url", "path", "review_list",
-        "accounts", "account", "job_accounts", "sent_by_account", "get_attention", "attentions",
-        "replies", "reply_stats", "reply_targets",
-    })
+    READS = frozenset(
+        {
+            "events",
+            "get_job",
+            "jobs",
+            "counts",
+            "next_start_at",
+            "message",
+            "in_flight",
+            "sent_since",
+            "sent_times",
+            "page_messages",
+            "iter_messages",
+            "workers",
+            "latest_worker",
+            "optouts",
+            "optout_set",
+            "get_doc",
+            "url",
+            "path",
+            "review_list",
+            "accounts",
+            "account",
+            "job_accounts",
+            "sent_by_account",
+            "get_attention",
+            "attentions",
+            "replies",
+            "reply_stats",
+            "reply_targets",
+        }
+    )
 
     def __init__(self, target: str | os.PathLike[str]) -> None:
         self._target = target

@@ -11,12 +11,33 @@ API for the command line and the dashboard (details in docs/supervisor.md):
 
 `ctx` is a ``settings.RunContext`` (a config path or a Config is accepted too).
 """
-from .api import (SupervisorError, account_paused, pause_account, pause_all, paused, request_restart, run_foreground,
-                  start_detached, status, stop)
+
+from .api import (
+    SupervisorError,
+    account_paused,
+    pause_account,
+    pause_all,
+    paused,
+    request_restart,
+    run_foreground,
+    start_detached,
+    status,
+    stop,
+)
 from .core import Supervisor
 from .pidfile import AlreadyRunning
 
 __all__ = [
-    "AlreadyRunning", "Supervisor", "SupervisorError", "account_paused", "pause_account", "pause_all", "paused",
-    "request_restart", "run_foreground", "start_detached", "status", "stop",
+    "AlreadyRunning",
+    "Supervisor",
+    "SupervisorError",
+    "account_paused",
+    "pause_account",
+    "pause_all",
+    "paused",
+    "request_restart",
+    "run_foreground",
+    "start_detached",
+    "status",
+    "stop",
 ]

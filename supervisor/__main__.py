@@ -1,4 +1,5 @@
 """`python -m supervisor [run|status|stop|start] [--config P] [--db D]` (`python tui.py worker` = run)."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,7 +7,6 @@ import json
 import sys
 
 import settings
-
 from common.errors import exit_on_user_error
 
 from . import api

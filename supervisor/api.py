@@ -1,5 +1,6 @@
 """What the command line and the dashboard call: run, start detached, stop, status, and
 the run directory's signal files (pause all, restart)."""
+
 from __future__ import annotations
 
 import faulthandler
@@ -11,16 +12,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import psutil
 
-from common import applog
 import settings
+from common import applog, runfiles, safefiles
 from common.errors import one_line
-from common import runfiles
-from common import safefiles
 
 from . import pidfile
 from .core import FATAL, PROJECT_DIR, STARTING, STOPPED, StartError, Supervisor, as_context
@@ -29,7 +29,7 @@ from .proctree import RUN_DIR_VAR, kill_all, tagged
 
 log = logging.getLogger("supervisor")
 
-DETACHED_VAR = "WA_SENDER_DETACHED"      # set for a detached supervisor: no logging to stdout
+DETACHED_VAR = "WA_SENDER_DETACHED"  # set for a detached supervisor: no logging to stdout
 WORKER_CMD_VAR = "WA_SENDER_WORKER_CMD"  # JSON list: another worker command (tests, debugging)
 LOG_NAME = "supervisor.log"
 STDERR_LOG_NAME = "supervisor.stderr.log"
@@ -88,8 +88,7 @@ def run_foreground(target: Any = None, *, worker_cmd: Sequence[str] | None = Non
     if worker_cmd is None and os.environ.get(WORKER_CMD_VAR):
         worker_cmd = json.loads(os.environ[WORKER_CMD_VAR])
     safefiles.private_umask()
-    applog.setup("supervisor", Path(cfg.paths.log_dir),
-                 stream=None if os.environ.get(DETACHED_VAR) else sys.stdout)
+    applog.setup("supervisor", Path(cfg.paths.log_dir), stream=None if os.environ.get(DETACHED_VAR) else sys.stdout)
     sup = Supervisor(ctx, worker_cmd=worker_cmd, subreaper=True)
     old = _install_signals(sup)
     if threading.current_thread() is threading.main_thread():
@@ -137,11 +136,20 @@ def status(target: Any = None, *, store: Any = None) -> dict[str, Any] | None:
         doc.update(alive=True, stale=False)
     elif orphans:
         # Its supervisor died (kill -9) but processes it started still run: never "stopped".
-        doc.update(stale=True, state=UNSUPERVISED, alive=False, worker_pid=None,
-                   orphan_pids=sorted(p.pid for p in orphans))
+        doc.update(
+            stale=True, state=UNSUPERVISED, alive=False, worker_pid=None, orphan_pids=sorted(p.pid for p in orphans)
+        )
     else:
-        doc.update(stale=doc.get("state") not in (None, STOPPED), state=STOPPED, alive=False,
-                   worker_pid=None, browser_processes=0, memory_mb=0.0, cpu_percent=0.0, uptime=0.0)
+        doc.update(
+            stale=doc.get("state") not in (None, STOPPED),
+            state=STOPPED,
+            alive=False,
+            worker_pid=None,
+            browser_processes=0,
+            memory_mb=0.0,
+            cpu_percent=0.0,
+            uptime=0.0,
+        )
     doc["age"] = round(time.time() - doc["updated_at"], 1) if doc.get("updated_at") else None
     return doc
 
@@ -184,8 +192,14 @@ def start_detached(target: Any = None, *, wait: float = 10.0) -> int:
     with open(os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as err:
         start = err.tell()
         proc = subprocess.Popen(
-            cmd, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-            start_new_session=True, close_fds=True, env=dict(os.environ, **{DETACHED_VAR: "1"}),
+            cmd,
+            cwd=PROJECT_DIR,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+            close_fds=True,
+            env=dict(os.environ, **{DETACHED_VAR: "1"}),
         )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
@@ -255,8 +269,9 @@ def pause_all(target: Any = None, on: bool = True) -> bool:
 def account_paused(target: Any, account: str) -> bool:
     """Whether one account's sending is paused (its own `pause` file, or the global one)."""
     run_dir = _cfg(target).paths.run_dir
-    return runfiles.is_set(runfiles.account_dir(run_dir, account), runfiles.PAUSE) or \
-        runfiles.is_set(run_dir, runfiles.PAUSE)
+    return runfiles.is_set(runfiles.account_dir(run_dir, account), runfiles.PAUSE) or runfiles.is_set(
+        run_dir, runfiles.PAUSE
+    )
 
 
 def pause_account(target: Any, account: str, on: bool = True) -> bool:

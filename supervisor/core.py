@@ -7,6 +7,7 @@ to ``run_dir/supervisor.json`` at least once a second and on every change: the
 supervisor's own fields, the liveliest worker's state as ``state``, and every
 account's worker under ``workers``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,18 +16,18 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import psutil
 
-from common import dburl
-from common import runfiles
+from common import dburl, runfiles
 from store import Store
 
 from . import pidfile
-from .program import Program, exit_label  # noqa: F401  (exit_label: part of this module's API)
 from .proctree import RUN_DIR_VAR, gone, kill_all, tagged, wait_gone
+from .program import Program, exit_label  # noqa: F401  (exit_label: part of this module's API)
 from .states import BACKOFF, FATAL, IDLE, PAUSED, RUNNING, STARTING, STATES, STOPPED, overall  # noqa: F401
 
 log = logging.getLogger("supervisor")
@@ -57,14 +58,14 @@ def default_worker_cmd(ctx: Any) -> list[str]:
 def as_context(target: Any) -> Any:
     """A RunContext from a RunContext, a Config (its own file and database) or a config path."""
     import settings
-    from common.errors import one_line
 
     if isinstance(target, settings.RunContext):
         return target
     if isinstance(target, settings.Config):
         path = Path(target.path or settings.DEFAULT_PATH).resolve()
-        return settings.RunContext(config_path=path, config_source="caller",
-                                    db_override=target.paths.database, cfg=target)
+        return settings.RunContext(
+            config_path=path, config_source="caller", db_override=target.paths.database, cfg=target
+        )
     return settings.resolve(target)
 
 
@@ -101,8 +102,9 @@ class Supervisor:
         self.state = STARTING
         self.started_at = time.time()
         self.many_accounts = len(cfg.all_accounts()) > 1
-        self.programs: dict[str, Program] = {a.name: Program(self, a.name, self.worker_cmd)
-                                             for a in cfg.enabled_accounts()}
+        self.programs: dict[str, Program] = {
+            a.name: Program(self, a.name, self.worker_cmd) for a in cfg.enabled_accounts()
+        }
         self._config_mtime = _mtime(self.config_path)
         self.stop_requests = 0
         self._clear_fatal = False
@@ -157,10 +159,16 @@ class Supervisor:
                 if self._file(name).exists():
                     log.info("removing a stale %s file left from before", name)
                     self._unlink(name)
-            self.lock.write_pidfile(config=str(self.config_path), db=dburl.redact(self.cfg.paths.database),
-                                    started_at=self.started_at)
-            log.info("supervisor %d started (run dir %s, accounts %s, worker: %s)", os.getpid(), self.run_dir,
-                     ", ".join(self.programs) or "none enabled", " ".join(self.worker_cmd))
+            self.lock.write_pidfile(
+                config=str(self.config_path), db=dburl.redact(self.cfg.paths.database), started_at=self.started_at
+            )
+            log.info(
+                "supervisor %d started (run dir %s, accounts %s, worker: %s)",
+                os.getpid(),
+                self.run_dir,
+                ", ".join(self.programs) or "none enabled",
+                " ".join(self.worker_cmd),
+            )
             self.publish(force=True)
             while not self.stopping:
                 self._tick()
@@ -187,8 +195,9 @@ class Supervisor:
                 # `rm -rf run/`: the abstract socket still keeps a second supervisor out;
                 # put the files back so that everyone else finds us again.
                 log.warning("the run directory %s or its lock was removed: recreating it", self.run_dir)
-                self.lock.retake(config=str(self.config_path), db=dburl.redact(self.cfg.paths.database),
-                                 started_at=self.started_at)
+                self.lock.retake(
+                    config=str(self.config_path), db=dburl.redact(self.cfg.paths.database), started_at=self.started_at
+                )
                 self.publish(force=True)
         if mono - self._last_config_check >= 2.0:
             self._last_config_check = mono
@@ -243,8 +252,9 @@ class Supervisor:
         except settings.ConfigError as exc:
             if self._config_warned != mtime:
                 self._config_warned = mtime
-                log.warning("the config file changed but cannot be read (%s): keeping the accounts as they are",
-                            one_line(exc))
+                log.warning(
+                    "the config file changed but cannot be read (%s): keeping the accounts as they are", one_line(exc)
+                )
             return
         self._config_mtime = mtime
         if self.ctx.db_override is not None:
@@ -291,8 +301,12 @@ class Supervisor:
         left = tagged(RUN_DIR_VAR, str(self.run_dir))
         if not left:
             return
-        log.warning("found %d process(es) left by a previous supervisor on %s (pids %s): stopping them",
-                    len(left), self.run_dir, ", ".join(str(p.pid) for p in left))
+        log.warning(
+            "found %d process(es) left by a previous supervisor on %s (pids %s): stopping them",
+            len(left),
+            self.run_dir,
+            ", ".join(str(p.pid) for p in left),
+        )
         for p in left:
             try:
                 p.terminate()
@@ -304,8 +318,10 @@ class Supervisor:
         by_file = self._file("stop").exists()
         log.info("stopping (%s)", "stop file" if by_file else "signal")
         # Every account's worker at once: each may take stop_timeout to end its step.
-        threads = [threading.Thread(target=p.shut_down, kwargs={"by_file": by_file}, daemon=True)
-                   for p in self.programs.values()]
+        threads = [
+            threading.Thread(target=p.shut_down, kwargs={"by_file": by_file}, daemon=True)
+            for p in self.programs.values()
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -350,8 +366,10 @@ class Supervisor:
             "memory_mb": round(sum(w["memory_mb"] for w in workers.values()), 1),
             "browser_processes": sum(w["browser_processes"] for w in workers.values()),
             "memory_limit_mb": self.sup.memory_limit_mb,
-            "fatal_reason": "; ".join((f"{w['account']}: " if self.many_accounts else "") + w["fatal_reason"]
-                                      for w in fatal) or None,
+            "fatal_reason": "; ".join(
+                (f"{w['account']}: " if self.many_accounts else "") + w["fatal_reason"] for w in fatal
+            )
+            or None,
             "next_start_in": min(waits) if waits else None,
             "paused": self._file("pause").exists(),
             "run_dir": str(self.run_dir),
@@ -362,8 +380,11 @@ class Supervisor:
 
     def publish(self, force: bool = False) -> None:
         mono = time.monotonic()
-        key = tuple((n, p.state, p.proc.pid if p.proc else None, p.restarts, p.last_exit, p.fatal_reason)
-                    for n, p in self.programs.items()) + (self.state,)
+        programs = tuple(
+            (n, p.state, p.proc.pid if p.proc else None, p.restarts, p.last_exit, p.fatal_reason)
+            for n, p in self.programs.items()
+        )
+        key = (*programs, self.state)
         if not force and key == self._last_published_key and mono - self._last_publish < 1.0:
             return
         self._last_publish, self._last_published_key = mono, key

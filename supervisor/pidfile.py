@@ -11,6 +11,7 @@
   reused pid (another process, another creation time or command line) is never
   mistaken for a live supervisor.
 """
+
 from __future__ import annotations
 
 import errno
@@ -26,8 +27,7 @@ from typing import Any
 
 import psutil
 
-from common import runfiles
-from common import safefiles
+from common import runfiles, safefiles
 
 MARKER = "wa-sender-supervisor"
 PID_FILE = runfiles.PID_FILE
@@ -180,8 +180,10 @@ class RunDirLock:
     def _busy_message(self) -> str:
         live = live_supervisor(self.run_dir)
         who = f"pid {live[0].pid}" if live else "pid unknown"
-        return (f"another supervisor is already running on {self.run_dir} ({who}); "
-                f"stop it first (touch {self.run_dir / 'stop'}) or use that one")
+        return (
+            f"another supervisor is already running on {self.run_dir} ({who}); "
+            f"stop it first (touch {self.run_dir / 'stop'}) or use that one"
+        )
 
     def write_pidfile(self, **extra: Any) -> dict[str, Any]:
         info = describe_self(self.run_dir, **extra)

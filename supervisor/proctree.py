@@ -10,12 +10,13 @@ tracked three ways, and every one is used when killing:
 - an environment tag (``WA_SENDER_TAG``) that the worker and everything it starts
   inherit: after the worker is gone, any process still carrying its tag is a leftover.
 """
+
 from __future__ import annotations
 
 import os
 import signal
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 import psutil
 

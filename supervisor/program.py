@@ -3,6 +3,7 @@ own browser, start-seconds, backoff, restart budget, `fatal`, heartbeat watchdog
 memory limit (supervisord's "program"). The Supervisor owns one per enabled account
 and calls `tick` on each; every state change goes through the table in `states`.
 """
+
 from __future__ import annotations
 
 import collections
@@ -13,7 +14,8 @@ import subprocess
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from common import runfiles
 
@@ -43,7 +45,7 @@ def exit_label(rc: int) -> int | str:
 
 
 class Program:
-    def __init__(self, owner: "Supervisor", account: str, cmd: Sequence[str]) -> None:
+    def __init__(self, owner: Supervisor, account: str, cmd: Sequence[str]) -> None:
         self.owner = owner
         self.account = account
         self.cmd = list(cmd)
@@ -125,15 +127,28 @@ class Program:
     def spawn(self) -> None:
         runfiles.clear_flag(self.own_dir, runfiles.RESTART)  # a request meant for the previous worker
         tag = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        env = dict(os.environ, PYTHONUNBUFFERED="1",
-                   **{TAG_VAR: tag, RUN_DIR_VAR: str(self.run_dir), runfiles.ACCOUNT_VAR: self.account,
-                      runfiles.SUPERVISOR_PID_VAR: str(os.getpid())})
+        env = dict(
+            os.environ,
+            PYTHONUNBUFFERED="1",
+            **{
+                TAG_VAR: tag,
+                RUN_DIR_VAR: str(self.run_dir),
+                runfiles.ACCOUNT_VAR: self.account,
+                runfiles.SUPERVISOR_PID_VAR: str(os.getpid()),
+            },
+        )
         self.starts += 1
         self.move(STARTING)
         try:
             self.proc = subprocess.Popen(
-                self.cmd, cwd=self.owner.project_dir, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+                self.cmd,
+                cwd=self.owner.project_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
             )
         except OSError as exc:
             self.fatal(f"cannot start the worker ({' '.join(self.cmd)}): {exc}")
@@ -147,8 +162,9 @@ class Program:
         self.recycle_at = None
         self.expected = None
         self.output_tail.clear()
-        self._reader = threading.Thread(target=self._forward_output, args=(self.proc,), daemon=True,
-                                        name=f"worker-output-{self.proc.pid}")
+        self._reader = threading.Thread(
+            target=self._forward_output, args=(self.proc,), daemon=True, name=f"worker-output-{self.proc.pid}"
+        )
         self._reader.start()
         self.info("worker started (pid %d, start #%d)", self.proc.pid, self.starts)
         self.owner.publish(force=True)
@@ -213,13 +229,17 @@ class Program:
         limit = sup.memory_limit_mb
         if self.recycle_at is None:
             if limit > 0 and self.state in (RUNNING, PAUSED) and self.stats["memory_mb"] > limit:
-                self.info("worker tree uses %.0f MB (limit %d MB): asking for a restart between messages",
-                          self.stats["memory_mb"], limit)
+                self.info(
+                    "worker tree uses %.0f MB (limit %d MB): asking for a restart between messages",
+                    self.stats["memory_mb"],
+                    limit,
+                )
                 runfiles.set_flag(self.own_dir, runfiles.RESTART)
                 self.recycle_at = mono
         elif mono - self.recycle_at > sup.stop_timeout + self.owner.recycle_margin:
-            self.warn("worker did not restart within %.0f s of the request: stopping it the hard way",
-                      mono - self.recycle_at)
+            self.warn(
+                "worker did not restart within %.0f s of the request: stopping it the hard way", mono - self.recycle_at
+            )
             self.expected = "recycle"
             self.on_exit(self.stop_worker(graceful=True))
 
@@ -243,8 +263,9 @@ class Program:
         self.last_exit, self.last_exit_at = exit_label(rc), now
         recycling = self.recycle_at is not None or self.expected == "recycle"
         expected, self.expected, self.recycle_at = self.expected, None, None
-        self.info("worker %d exited (%s) after %.1f s%s", pid, self._exit_text(rc), ran,
-                  f" [{expected}]" if expected else "")
+        self.info(
+            "worker %d exited (%s) after %.1f s%s", pid, self._exit_text(rc), ran, f" [{expected}]" if expected else ""
+        )
 
         if self.owner.stopping or expected == "stop":
             return
@@ -260,8 +281,10 @@ class Program:
         elif rc == EXIT_RESTART or expected == "recycle":
             self.restarts += 1
             self.recycles += recycling
-            self.info("%s: starting the worker again now (not counted as a failure)",
-                      "browser recycling" if recycling else "restart requested")
+            self.info(
+                "%s: starting the worker again now (not counted as a failure)",
+                "browser recycling" if recycling else "restart requested",
+            )
             runfiles.clear_flag(self.own_dir, runfiles.RESTART)
             self.next_start = mono
             self.spawn()
@@ -276,20 +299,27 @@ class Program:
             kind = f"failed start #{self.failed_starts} (exited within {sup.start_seconds:g} s)"
         else:
             self.failed_starts = 0
-            kind = ("hung" if expected == "hung" else
-                    "exited 0 without a stop request" if rc == EXIT_OK else "crash")
+            kind = "hung" if expected == "hung" else "exited 0 without a stop request" if rc == EXIT_OK else "crash"
         self.prune(mono)
         if len(self.restart_times) >= sup.max_restarts:
-            self.fatal(f"worker failed {len(self.restart_times) + 1} times within {sup.restart_period:g} s "
-                       f"(max_restarts {sup.max_restarts}); last exit {self.last_exit}")
+            self.fatal(
+                f"worker failed {len(self.restart_times) + 1} times within {sup.restart_period:g} s "
+                f"(max_restarts {sup.max_restarts}); last exit {self.last_exit}"
+            )
             return
         delay = min(sup.backoff_max, sup.backoff_initial * 2 ** max(self.failed_starts - 1, 0))
         self.restart_times.append(mono)
         self.restarts += 1
         self.move(BACKOFF)
         self.next_start = mono + delay
-        self.warn("%s: restarting in %.1f s (%d of %d restarts within %g s)", kind, delay,
-                  len(self.restart_times), sup.max_restarts, sup.restart_period)
+        self.warn(
+            "%s: restarting in %.1f s (%d of %d restarts within %g s)",
+            kind,
+            delay,
+            len(self.restart_times),
+            sup.max_restarts,
+            sup.restart_period,
+        )
         self.owner.publish(force=True)
 
     @staticmethod
@@ -303,9 +333,13 @@ class Program:
         self.move(FATAL)
         self.fatal_reason = reason
         runfiles.clear_flag(self.own_dir, runfiles.RESTART)
-        log.error("%sFATAL: %s. The worker stays stopped until started by hand "
-                  "(dashboard start, `touch %s`, or restart the supervisor).", self.prefix, reason,
-                  runfiles.flag(self.run_dir, runfiles.RESTART))
+        log.error(
+            "%sFATAL: %s. The worker stays stopped until started by hand "
+            "(dashboard start, `touch %s`, or restart the supervisor).",
+            self.prefix,
+            reason,
+            runfiles.flag(self.run_dir, runfiles.RESTART),
+        )
         self.owner.publish(force=True)
 
     def prune(self, mono: float) -> None:

@@ -1,6 +1,7 @@
 """The states of one supervised worker and the only legal moves between them (as the
 message states in store/states.py): every change goes through `check`, so a bug in the
 restart policy raises instead of showing a state that cannot be."""
+
 from __future__ import annotations
 
 STARTING, RUNNING, BACKOFF, PAUSED, FATAL, STOPPED = "starting", "running", "backoff", "paused", "fatal", "stopped"

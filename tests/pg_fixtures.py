@@ -1,6 +1,7 @@
 """PostgreSQL for the tests: one throw-away cluster per test session (started on first
 use), a fresh database per test. `make test` installs Debian's postgresql; a machine
 without it fails these tests rather than skipping them."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -20,10 +20,7 @@ from simulator.server import DOMS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/142.0.0.0 Safari/537.36"
-)
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36"
 
 
 def make_browser(profile_dir: str):
@@ -34,17 +31,25 @@ def make_browser(profile_dir: str):
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
     for arg in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--disable-quic", "--window-size=1280,900",
-        f"--user-data-dir={profile_dir}", f"--user-agent={USER_AGENT}",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--window-size=1280,900",
+        f"--user-data-dir={profile_dir}",
+        f"--user-agent={USER_AGENT}",
     ):
         opts.add_argument(arg)
     # A busy machine sometimes drops chromedriver's first connection: try twice.
     for attempt in (1, 2):
         try:
             return webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
-        except Exception:  # noqa: BLE001 - WebDriverException, urllib3 ProtocolError
+        except Exception:
             if attempt == 2:
                 raise
             time.sleep(0.5)

@@ -3,6 +3,7 @@ each account's login by its own QR, its own daily cap and warm-up (fake clock) w
 others go on, and the chaos run of issue 12 (3 accounts, 150 messages, 10 worker
 SIGKILLs, one account logged out mid-job with a message in doubt) with 0 lost and 0
 duplicated, the doubtful message verified by the account that clicked it."""
+
 from __future__ import annotations
 
 import collections
@@ -62,8 +63,11 @@ def log_in(sim: Simulator, store: Store, numbers: dict[str, str], timeout: float
         left -= scan_waiting(sim, store, {n: numbers[n] for n in left})
         assert time.monotonic() < deadline, f"no QR to scan for {left}"
         time.sleep(0.1)
-    wait_until(lambda: all((store.account(n) or {}).get("login") == "logged_in" for n in numbers), timeout,
-               "the workers see their login")
+    wait_until(
+        lambda: all((store.account(n) or {}).get("login") == "logged_in" for n in numbers),
+        timeout,
+        "the workers see their login",
+    )
 
 
 def ledger_accounts(sim: Simulator) -> collections.Counter:
@@ -72,7 +76,8 @@ def ledger_accounts(sim: Simulator) -> collections.Counter:
 
 @pytest.mark.browser
 def test_an_account_at_its_cap_sends_nothing_more_that_day_while_the_other_goes_on(
-        tmp_path: Path, no_leftover_browsers: None) -> None:
+    tmp_path: Path, no_leftover_browsers: None
+) -> None:
     sim = Simulator(port=0, boot_time=0.2, ack_delay=0.05, dblcheck_delay=0.1).start()
     day1 = time.mktime((2030, 5, 6, 10, 0, 0, 0, 0, -1))
     clock = FakeClock(day1)
@@ -80,21 +85,28 @@ def test_an_account_at_its_cap_sends_nothing_more_that_day_while_the_other_goes_
     try:
         path = write_config(tmp_path, sim, sending__daily_cap=0)
         # north is new: a 5-day warm-up from 3 a day to 10 a day; south has no cap.
-        with_accounts(path, tmp_path, {"north": {"daily_cap": 10, "warmup_days": 5, "warmup_start": 3},
-                                       "south": {}})
+        with_accounts(path, tmp_path, {"north": {"daily_cap": 10, "warmup_days": 5, "warmup_start": 3}, "south": {}})
         cfg = settings.load(path)
         store = Store(cfg.paths.database)
         workers = [WorkerThread(cfg.for_account(n), clock=clock).start() for n in numbers]
         try:
             log_in(sim, store, numbers)
-            only_north = store.create_job("north only", "t", [{"phone": f"+1202555{100 + i:04d}", "text": f"n{i}"}
-                                                             for i in range(10)], accounts=["north"])
-            anyone = store.create_job("anyone", "t", [{"phone": f"+1202556{100 + i:04d}", "text": f"a{i}"}
-                                                     for i in range(12)])
+            only_north = store.create_job(
+                "north only",
+                "t",
+                [{"phone": f"+1202555{100 + i:04d}", "text": f"n{i}"} for i in range(10)],
+                accounts=["north"],
+            )
+            anyone = store.create_job(
+                "anyone", "t", [{"phone": f"+1202556{100 + i:04d}", "text": f"a{i}"} for i in range(12)]
+            )
             store.refresh_waiting()
             wait_until(lambda: store.counts(anyone)["sent"] == 12, 90, "the other account finishes the job")
-            wait_until(lambda: next(r for r in store.workers() if r["account"] == "north")["state"] == "daily_cap",
-                       30, "north at its cap")
+            wait_until(
+                lambda: next(r for r in store.workers() if r["account"] == "north")["state"] == "daily_cap",
+                30,
+                "north at its cap",
+            )
             time.sleep(1.0)  # north stays at its cap
             north_sent = store.sent_since(0, account="north")
             assert north_sent == 3  # day 1 of its warm-up
@@ -102,7 +114,8 @@ def test_an_account_at_its_cap_sends_nothing_more_that_day_while_the_other_goes_
             assert (info["sent_today"], info["cap_today"]) == (3, 3)
             assert ledger_accounts(sim)[NUMBERS["north"]] == 3
             assert store.counts(only_north)["sent"] == 3 - sum(
-                1 for r in store.iter_messages(anyone) if r["account"] == "north")
+                1 for r in store.iter_messages(anyone) if r["account"] == "north"
+            )
             # The next day north may send 4 (3 + (10 - 3) * 1 / 4, rounded down) more.
             clock.set(day1 + 86400)
             wait_until(lambda: store.sent_since(day1 + 43200, account="north") == 4, 60, "day 2 of the warm-up")
@@ -120,20 +133,33 @@ def test_an_account_at_its_cap_sends_nothing_more_that_day_while_the_other_goes_
 
 # ---------------------------------------------------------------------------- chaos
 
+
 class Run:
     """The real supervisor (`python -m supervisor`) with one worker process per account."""
 
     def __init__(self, tmp: Path, sim: Simulator, accounts: dict[str, dict[str, Any]]) -> None:
-        path = write_config(tmp, sim, sending__daily_cap=0, sending__delay_min=0.1, sending__delay_max=0.4,
-                            supervisor__start_seconds=1.0, supervisor__backoff_initial=0.2,
-                            supervisor__backoff_max=1.0, supervisor__max_restarts=20,
-                            supervisor__stop_timeout=5.0)
+        path = write_config(
+            tmp,
+            sim,
+            sending__daily_cap=0,
+            sending__delay_min=0.1,
+            sending__delay_max=0.4,
+            supervisor__start_seconds=1.0,
+            supervisor__backoff_initial=0.2,
+            supervisor__backoff_max=1.0,
+            supervisor__max_restarts=20,
+            supervisor__stop_timeout=5.0,
+        )
         self.cfg_path = with_accounts(path, tmp, accounts)
         self.cfg = settings.load(self.cfg_path)
         self.store = Store(self.cfg.paths.database)
         self.out = open(tmp / "supervisor.out", "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "supervisor", "--config", str(self.cfg_path)],
-                                     cwd=ROOT, stdout=self.out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "supervisor", "--config", str(self.cfg_path)],
+            cwd=ROOT,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
+        )
 
     def worker_pid(self, account: str) -> int | None:
         import supervisor
@@ -162,8 +188,9 @@ def in_doubt(sim: Simulator, store: Store, account: str, number: str) -> Any:
     return None
 
 
-def assert_each_sent_once_by_its_account(sim: Simulator, store: Store, job: int, n: int,
-                                         numbers: dict[str, str]) -> None:
+def assert_each_sent_once_by_its_account(
+    sim: Simulator, store: Store, job: int, n: int, numbers: dict[str, str]
+) -> None:
     """0 lost, 0 twice (the ledger); every message sent, by the account the store names,
     and every account took part."""
     ledger = sim.ledger()["messages"]
@@ -185,14 +212,16 @@ def sigkill_worker(run: Run, account: str, timeout: float = 60) -> None:
 
 @pytest.mark.browser
 def test_chaos_three_accounts_kills_and_a_logout_lose_nothing_and_send_nothing_twice(
-        tmp_path: Path, no_leftover_browsers: None) -> None:
+    tmp_path: Path, no_leftover_browsers: None
+) -> None:
     sim = Simulator(port=0, boot_time=0.2, ack_delay=0.8, dblcheck_delay=0.2).start()
     run = Run(tmp_path, sim, {name: {} for name in NUMBERS})
     store = run.store
     try:
         log_in(sim, store, NUMBERS, timeout=90)
-        job = store.create_job("chaos", "Hi", [{"phone": f"+1202557{i:04d}", "text": f"chaos {i} 👋"}
-                                               for i in range(150)])
+        job = store.create_job(
+            "chaos", "Hi", [{"phone": f"+1202557{i:04d}", "text": f"chaos {i} 👋"} for i in range(150)]
+        )
         store.refresh_waiting()
         sent = lambda: store.counts(job)["sent"]  # noqa: E731
         kills = 0
@@ -203,8 +232,9 @@ def test_chaos_three_accounts_kills_and_a_logout_lose_nothing_and_send_nothing_t
 
         # south clicks a message (the server has it, no tick yet): kill its worker and log
         # the account out. Nobody else may touch that message; south verifies it later.
-        doubt = wait_until(lambda: in_doubt(sim, store, "south", NUMBERS["south"]), 120,
-                           "south with a clicked message in doubt")
+        doubt = wait_until(
+            lambda: in_doubt(sim, store, "south", NUMBERS["south"]), 120, "south with a clicked message in doubt"
+        )
         pid = run.worker_pid("south")
         os.kill(pid, signal.SIGKILL)
         sim.logout(NUMBERS["south"])
@@ -238,7 +268,8 @@ def test_chaos_three_accounts_kills_and_a_logout_lose_nothing_and_send_nothing_t
 
 @pytest.mark.browser
 def test_login_prints_that_accounts_qr_in_the_terminal_until_the_phone_scans_it(
-        tmp_path: Path, no_leftover_browsers: None) -> None:
+    tmp_path: Path, no_leftover_browsers: None
+) -> None:
     """`python tui.py login south` as a user runs it on a server: it starts the supervisor,
     prints south's QR (an 80x24 terminal: sextants), and returns once that code is
     scanned. The code is read back from the printed characters, as a phone would."""
@@ -246,8 +277,13 @@ def test_login_prints_that_accounts_qr_in_the_terminal_until_the_phone_scans_it(
 
     sim = Simulator(port=0, boot_time=0.2).start()
     path = with_accounts(write_config(tmp_path, sim), tmp_path, {"north": {}, "south": {}})
-    proc = subprocess.Popen([sys.executable, "tui.py", "--config", str(path), "login", "south", "--timeout", "120"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "tui.py", "--config", str(path), "login", "south", "--timeout", "120"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         lines: list[str] = []
@@ -256,7 +292,7 @@ def test_login_prints_that_accounts_qr_in_the_terminal_until_the_phone_scans_it(
             if line.startswith("The code changes"):
                 break
         start = next(i for i, ln in enumerate(lines) if ln.startswith("Account south: scan"))
-        drawing = lines[start + 1:-1]
+        drawing = lines[start + 1 : -1]
         assert 20 <= len(drawing) <= 22 and max(len(r) for r in drawing) <= 80  # fits 80x24
         [ref] = decode(paint(drawing))
         assert ref.startswith("2@")
@@ -269,6 +305,10 @@ def test_login_prints_that_accounts_qr_in_the_terminal_until_the_phone_scans_it(
     finally:
         if proc.poll() is None:
             proc.kill()
-        subprocess.run([sys.executable, "-m", "supervisor", "stop", "--config", str(path)], cwd=ROOT,
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "supervisor", "stop", "--config", str(path)],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=60,
+        )
         sim.stop()

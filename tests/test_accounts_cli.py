@@ -1,6 +1,7 @@
 """Accounts from the command line, as a user runs it: add, enable, disable and list them
 (config.toml edited in place, comments kept), jobs for some accounts only, and every
 mistake one line with exit status 2."""
+
 from __future__ import annotations
 
 import json
@@ -58,15 +59,18 @@ def test_adding_a_second_account_keeps_the_first_login_and_the_comments(cfg_path
     assert (s.daily_cap, s.warmup_days, cfg.for_account("default").sending.daily_cap) == (80, 10, 150)
     assert_user_error(tui("--config", str(cfg_path), "accounts", "add", "sales-2"), "exists already")
     assert_user_error(tui("--config", str(cfg_path), "accounts", "add", "Bad Name"), "account name")
-    assert_user_error(tui("--config", str(cfg_path), "accounts", "add", "x", "--warmup-days", "3",
-                          "--daily-cap", "0"), "warmup_days")
+    assert_user_error(
+        tui("--config", str(cfg_path), "accounts", "add", "x", "--warmup-days", "3", "--daily-cap", "0"), "warmup_days"
+    )
     assert cfg_path.read_text() == text  # a refused change writes nothing
 
 
 def test_list_enable_disable_and_jobs_for_some_accounts(cfg_path: Path, contacts: Path) -> None:
     assert tui("--config", str(cfg_path), "accounts", "add", "b").returncode == 0
-    assert_user_error(tui("--config", str(cfg_path), "import", str(contacts), "--template", "Hi",
-                          "--account", "nope"), "no account 'nope'")
+    assert_user_error(
+        tui("--config", str(cfg_path), "import", str(contacts), "--template", "Hi", "--account", "nope"),
+        "no account 'nope'",
+    )
     made = tui("--config", str(cfg_path), "import", str(contacts), "--template", "Hi", "--account", "b", "--json")
     assert made.returncode == 0, made.stderr
     assert json.loads(made.stdout)["accounts"] == ["b"]
@@ -76,8 +80,10 @@ def test_list_enable_disable_and_jobs_for_some_accounts(cfg_path: Path, contacts
     status = tui("--config", str(cfg_path), "status", "1").stdout
     assert "sent by   b" in status
     listed = json.loads(tui("--config", str(cfg_path), "accounts", "--json").stdout)
-    assert [(a["name"], a["enabled"], a["login"], a["sent_today"], a["cap_today"]) for a in listed] == \
-        [("default", True, "unknown", 0, 150), ("b", True, "unknown", 0, 150)]
+    assert [(a["name"], a["enabled"], a["login"], a["sent_today"], a["cap_today"]) for a in listed] == [
+        ("default", True, "unknown", 0, 150),
+        ("b", True, "unknown", 0, 150),
+    ]
     off = tui("--config", str(cfg_path), "accounts", "disable", "b")
     assert off.returncode == 0 and "disabled" in off.stdout, off.stderr
     assert settings.load(cfg_path).get_account("b").enabled is False

@@ -5,6 +5,7 @@ SIGKILLed, at 3 more only its browser. The supervisor restarts each time; at the
 the simulator's ledger holds each of the 200 messages exactly once. The figures are
 printed (run with -s to see them). Seed: CHAOS_SEED=N to replay a run.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,17 +35,27 @@ BROWSER_KILLS = 3
 
 
 def write_config(tmp: Path, url: str, **supervisor: Any) -> Path:
-    sup = dict(start_seconds=1.0, backoff_initial=0.1, backoff_max=0.5, max_restarts=100, restart_period=600.0,
-               stable_seconds=600.0, stop_timeout=5.0, heartbeat_timeout=30.0, memory_limit_mb=0)
+    sup = {
+        "start_seconds": 1.0,
+        "backoff_initial": 0.1,
+        "backoff_max": 0.5,
+        "max_restarts": 100,
+        "restart_period": 600.0,
+        "stable_seconds": 600.0,
+        "stop_timeout": 5.0,
+        "heartbeat_timeout": 30.0,
+        "memory_limit_mb": 0,
+    }
     sup.update(supervisor)
-    text = f"""
+    text = (
+        f"""
 [paths]
-database = "{tmp / 'db.sqlite'}"
-run_dir = "{tmp / 'run'}"
-log_dir = "{tmp / 'logs'}"
+database = "{tmp / "db.sqlite"}"
+run_dir = "{tmp / "run"}"
+log_dir = "{tmp / "logs"}"
 
 [browser]
-profile_dir = "{tmp / 'profile'}"
+profile_dir = "{tmp / "profile"}"
 whatsapp_url = "{url}"
 headless = true
 navigation = "in_app"
@@ -64,7 +75,10 @@ heartbeat_interval = 1.0
 poll_interval = 0.2
 
 [supervisor]
-""" + "\n".join(f"{k} = {v}" for k, v in sup.items()) + "\n"
+"""
+        + "\n".join(f"{k} = {v}" for k, v in sup.items())
+        + "\n"
+    )
     path = tmp / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -78,8 +92,11 @@ def browser_main(worker_pid: int) -> psutil.Process | None:
     """The Chromium browser process (not a helper: no --type=) under the worker."""
     try:
         for p in psutil.Process(worker_pid).children(recursive=True):
-            if "chrom" in p.name() and "driver" not in p.name() and not any(
-                    a.startswith("--type=") for a in p.cmdline()):
+            if (
+                "chrom" in p.name()
+                and "driver" not in p.name()
+                and not any(a.startswith("--type=") for a in p.cmdline())
+            ):
                 return p
     except psutil.Error:
         pass
@@ -107,8 +124,11 @@ def test_chaos_200_messages_exactly_once_through_kills(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     store = Store(tmp_path / "db.sqlite")
     phones = [f"+1202555{i:04d}" for i in range(N)]
-    job = store.create_job("chaos", "chaos {n}", [{"phone": p, "text": f"chaos *message* {i} 👋🏽 https://example.com/{i}"}
-                                                  for i, p in enumerate(phones)])
+    job = store.create_job(
+        "chaos",
+        "chaos {n}",
+        [{"phone": p, "text": f"chaos *message* {i} 👋🏽 https://example.com/{i}"} for i, p in enumerate(phones)],
+    )
     # Kill points by progress (messages in the ledger), at least 8 apart, plus a random jitter.
     kinds = ["worker"] * WORKER_KILLS + ["browser"] * BROWSER_KILLS
     rng.shuffle(kinds)
@@ -116,8 +136,9 @@ def test_chaos_200_messages_exactly_once_through_kills(tmp_path: Path) -> None:
     plan = [(p * 8 + rng.randrange(8), kind, rng.uniform(0.0, 0.4)) for p, kind in zip(points, kinds)]
     out = open(tmp_path / "supervisor.out", "wb")
     t0 = time.monotonic()
-    sup = subprocess.Popen([PY, "tui.py", "worker", "--config", str(cfg_path)], cwd=ROOT,
-                           stdout=out, stderr=subprocess.STDOUT)
+    sup = subprocess.Popen(
+        [PY, "tui.py", "worker", "--config", str(cfg_path)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+    )
     done: list[tuple[str, int, int]] = []
     try:
         deadline = t0 + 240
@@ -132,7 +153,9 @@ def test_chaos_200_messages_exactly_once_through_kills(tmp_path: Path) -> None:
                     time.sleep(jitter)
                     victim: psutil.Process | None = None
                     try:  # the published worker may have just exited (a previous kill, a restart)
-                        victim = psutil.Process(st["worker_pid"]) if kind == "worker" else browser_main(st["worker_pid"])
+                        victim = (
+                            psutil.Process(st["worker_pid"]) if kind == "worker" else browser_main(st["worker_pid"])
+                        )
                     except psutil.NoSuchProcess:
                         pass
                     if victim is not None:
@@ -170,10 +193,12 @@ def test_chaos_200_messages_exactly_once_through_kills(tmp_path: Path) -> None:
     worker_kills = sum(1 for k, _, _ in done if k == "worker")
     browser_kills = sum(1 for k, _, _ in done if k == "browser")
     job_counts = store.counts(job)
-    print(f"chaos: {N} messages, {worker_kills} worker SIGKILLs + {browser_kills} browser SIGKILLs "
-          f"(at ledger counts {[n for _, n, _ in done]}), supervisor restarts {final.get('restarts')}, "
-          f"ledger {len(sim_ledger)} entries: {len(counts)} distinct, lost {lost}, duplicated {duplicated}, "
-          f"elapsed {elapsed:.1f} s; store: {json.dumps({k: v for k, v in job_counts.items() if v})}")
+    print(
+        f"chaos: {N} messages, {worker_kills} worker SIGKILLs + {browser_kills} browser SIGKILLs "
+        f"(at ledger counts {[n for _, n, _ in done]}), supervisor restarts {final.get('restarts')}, "
+        f"ledger {len(sim_ledger)} entries: {len(counts)} distinct, lost {lost}, duplicated {duplicated}, "
+        f"elapsed {elapsed:.1f} s; store: {json.dumps({k: v for k, v in job_counts.items() if v})}"
+    )
     assert worker_kills >= WORKER_KILLS and browser_kills >= BROWSER_KILLS, (done, log[-3000:])
     assert lost == 0 and duplicated == 0 and extra == 0
     assert len(sim_ledger) == N and len(counts) == N
@@ -190,13 +215,20 @@ def test_chaos_200_messages_exactly_once_through_kills(tmp_path: Path) -> None:
 
 def test_worker_crashing_at_start_goes_fatal_after_the_budget_not_a_tight_loop(tmp_path: Path) -> None:
     """Through `python tui.py worker`, with a worker that dies at once: fatal after max_restarts."""
-    cfg_path = write_config(tmp_path, "http://127.0.0.1:9", max_restarts=4, backoff_initial=0.2,
-                            backoff_max=0.4, start_seconds=2.0)
+    cfg_path = write_config(
+        tmp_path, "http://127.0.0.1:9", max_restarts=4, backoff_initial=0.2, backoff_max=0.4, start_seconds=2.0
+    )
     run_dir = tmp_path / "run"
     env = dict(os.environ, WA_SENDER_WORKER_CMD=json.dumps([PY, "-c", "import sys; sys.exit(1)"]))
     t0 = time.monotonic()
-    sup = subprocess.Popen([PY, "tui.py", "worker", "--config", str(cfg_path)], cwd=ROOT, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sup = subprocess.Popen(
+        [PY, "tui.py", "worker", "--config", str(cfg_path)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = t0 + 30
         while state(run_dir).get("state") != "fatal" and time.monotonic() < deadline:

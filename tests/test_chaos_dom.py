@@ -3,6 +3,7 @@
 random moments and started again at once. At the end the simulator's ledger holds each
 message exactly once with its exact text (and attachment), numbers not on WhatsApp end
 `invalid`, nothing waits for a person. Seed: CHAOS_SEED=N replays a kill schedule."""
+
 from __future__ import annotations
 
 import collections
@@ -47,21 +48,37 @@ def test_60_messages_exactly_once_through_10_sigkills(tmp_path: Path, dom: str, 
     sim.login()
     phones = [f"+1303555{i:04d}" for i in range(N)]
     sim.configure(invalid_numbers=[phones[i] for i in INVALID])
-    cfg_path = write_config(tmp_path, sim, browser__ack_timeout=10, browser__chat_timeout=10,
-                            sending__max_attempts=100, sending__attention_after=100)
+    cfg_path = write_config(
+        tmp_path,
+        sim,
+        browser__ack_timeout=10,
+        browser__chat_timeout=10,
+        sending__max_attempts=100,
+        sending__attention_after=100,
+    )
     img = tmp_path / "oferta.png"
     img.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(2000))
     store = Store(tmp_path / "db.sqlite")
-    job = store.create_job("chaos", "t", [
-        {"phone": p, "text": text_for(i), **({"attachment": str(img)} if attachment else {})}
-        for i, p in enumerate(phones)])
+    job = store.create_job(
+        "chaos",
+        "t",
+        [
+            {"phone": p, "text": text_for(i), **({"attachment": str(img)} if attachment else {})}
+            for i, p in enumerate(phones)
+        ],
+    )
     points = sorted(rng.sample(range(2, N - 6), KILLS))
     kills: list[tuple[int, float]] = []
     errors = open(tmp_path / "worker.err", "wb")
 
     def spawn() -> subprocess.Popen:
-        return subprocess.Popen([PY, "-m", "worker", "--config", str(cfg_path)], cwd=ROOT,
-                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=errors)
+        return subprocess.Popen(
+            [PY, "-m", "worker", "--config", str(cfg_path)],
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
 
     proc = spawn()
     t0 = time.monotonic()
@@ -100,9 +117,11 @@ def test_60_messages_exactly_once_through_10_sigkills(tmp_path: Path, dom: str, 
     rows = list(store.iter_messages(job))
     verified = sum(1 for m in rows if "verified" in (m["last_error"] or ""))
     requeued = sum(1 for m in rows if m["requeues"])
-    print(f"chaos dom {dom}: {len(kills)} SIGKILLs at {[k for k, _ in kills]}, {len(ledger)} in the ledger, "
-          f"lost {lost}, duplicated {duplicated}, {verified} found by verification, {requeued} proven absent "
-          f"and re-sent, elapsed {elapsed:.1f} s, store {({k: v for k, v in job_counts.items() if v})}")
+    print(
+        f"chaos dom {dom}: {len(kills)} SIGKILLs at {[k for k, _ in kills]}, {len(ledger)} in the ledger, "
+        f"lost {lost}, duplicated {duplicated}, {verified} found by verification, {requeued} proven absent "
+        f"and re-sent, elapsed {elapsed:.1f} s, store { ({k: v for k, v in job_counts.items() if v}) }"
+    )
     assert len(kills) == KILLS
     assert duplicated == 0 and lost == 0 and set(counts) == wanted
     assert job_counts["sent"] == N - len(INVALID) and job_counts["invalid"] == len(INVALID)
@@ -110,6 +129,8 @@ def test_60_messages_exactly_once_through_10_sigkills(tmp_path: Path, dom: str, 
     assert store.get_job(job)["status"] == "completed"
     if attachment:
         digest = hashlib.sha256(img.read_bytes()).hexdigest()
-        assert all(m["attachment"] and m["attachment"]["sha256"] == digest and m["attachment"]["kind"] == "media"
-                   for m in ledger)
+        assert all(
+            m["attachment"] and m["attachment"]["sha256"] == digest and m["attachment"]["kind"] == "media"
+            for m in ledger
+        )
     store.close()

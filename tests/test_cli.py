@@ -1,4 +1,5 @@
 """The scriptable CLI, run as a user runs it: `python tui.py ...` in a subprocess."""
+
 from __future__ import annotations
 
 import csv
@@ -14,8 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def tui(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "tui.py"), *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tui.py"), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+    )
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def contacts_csv(tmp_path: Path) -> Path:
         "Bob,12345,Goa\n"
         "Ana again,+919876543210,Pune\n"
         "Cy,0091-98765-43211,Delhi\n"
-        "=cmd,+1 (202) 555-0147,\"=HYPERLINK(\"\"x\"\")\"\n",
+        '=cmd,+1 (202) 555-0147,"=HYPERLINK(""x"")"\n',
         encoding="utf-8",
     )
     return p
@@ -48,14 +50,36 @@ def assert_user_error(proc: subprocess.CompletedProcess, needle: str) -> None:
 
 def test_help_lists_every_subcommand() -> None:
     out = tui("--help").stdout
-    for cmd in ("import", "jobs", "status", "pause", "resume", "stop", "export", "optout",
-                "worker", "simulator", "demo", "review", "attention"):
+    for cmd in (
+        "import",
+        "jobs",
+        "status",
+        "pause",
+        "resume",
+        "stop",
+        "export",
+        "optout",
+        "worker",
+        "simulator",
+        "demo",
+        "review",
+        "attention",
+    ):
         assert cmd in out
 
 
 def test_import_reports_counts_and_creates_the_job(db: Path, contacts_csv: Path) -> None:
-    proc = tui("--db", str(db), "import", str(contacts_csv), "--template", "Hello {name} from {City}",
-               "--name", "launch", "--json")
+    proc = tui(
+        "--db",
+        str(db),
+        "import",
+        str(contacts_csv),
+        "--template",
+        "Hello {name} from {City}",
+        "--name",
+        "launch",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["job_id"] == 1
@@ -116,8 +140,9 @@ def test_start_at(db: Path, contacts_csv: Path) -> None:
     from datetime import datetime
 
     assert job["start_at"] == datetime(2030, 1, 2, 9, 30).timestamp()
-    assert_user_error(tui("--db", str(db), "import", str(contacts_csv), "--template", "x", "--start-at", "soon"),
-                      "--start-at")
+    assert_user_error(
+        tui("--db", str(db), "import", str(contacts_csv), "--template", "x", "--start-at", "soon"), "--start-at"
+    )
 
 
 def test_export_escapes_formula_cells(db: Path, contacts_csv: Path, tmp_path: Path) -> None:
@@ -127,8 +152,19 @@ def test_export_escapes_formula_cells(db: Path, contacts_csv: Path, tmp_path: Pa
     assert proc.returncode == 0, proc.stderr
     with out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["phone", "name", "status", "attempts", "sent_at", "error", "review",
-                       "replies", "last_reply", "last_reply_at", "opted_out_by_reply"]
+    assert rows[0] == [
+        "phone",
+        "name",
+        "status",
+        "attempts",
+        "sent_at",
+        "error",
+        "review",
+        "replies",
+        "last_reply",
+        "last_reply_at",
+        "opted_out_by_reply",
+    ]
     by_name = {r[1]: r for r in rows[1:]}
     assert by_name["'=cmd"][0] == "'+12025550147"
     assert by_name["Ana"][2] == "pending"
@@ -174,15 +210,19 @@ def test_review_lists_unknown_messages_and_records_decisions(db: Path, contacts_
     assert "Nothing to review" in tui("--db", str(db), "review").stdout
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--mark-sent", "999"], "no message 999"),
-    (["--mark-sent", "1", "--resend", "1"], "both in --mark-sent and --resend"),
-    (["--resend", "x1"], "--resend: 'x1' is not a message id"),
-    (["--mark-sent", str(2**63)], "is not a message id"),
-    (["7"], "no job 7"),
-])
-def test_review_bad_input_is_one_line_and_changes_nothing(db: Path, contacts_csv: Path, args: list[str],
-                                                          needle: str) -> None:
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--mark-sent", "999"], "no message 999"),
+        (["--mark-sent", "1", "--resend", "1"], "both in --mark-sent and --resend"),
+        (["--resend", "x1"], "--resend: 'x1' is not a message id"),
+        (["--mark-sent", str(2**63)], "is not a message id"),
+        (["7"], "no job 7"),
+    ],
+)
+def test_review_bad_input_is_one_line_and_changes_nothing(
+    db: Path, contacts_csv: Path, args: list[str], needle: str
+) -> None:
     a, b = _unknown_messages(db, contacts_csv)
     assert_user_error(tui("--db", str(db), "review", *args), needle)
     # One bad id among good ones: nothing is decided.
@@ -200,8 +240,16 @@ def test_attention_shows_and_clears_a_stopped_line(db: Path, contacts_csv: Path)
     from store import Store
 
     store = Store(db)
-    store.put_attention("default", {"key": "send_button", "detail": "selector 'send_button': none matched",
-                                "dump": "/tmp/x/20261130-send_button", "messages": [1, 2, 3], "since": 1.0})
+    store.put_attention(
+        "default",
+        {
+            "key": "send_button",
+            "detail": "selector 'send_button': none matched",
+            "dump": "/tmp/x/20261130-send_button",
+            "messages": [1, 2, 3],
+            "since": 1.0,
+        },
+    )
     store.close()
     shown = tui("--db", str(db), "attention")
     assert "selector 'send_button' failed on 3 messages in a row" in shown.stdout
@@ -212,6 +260,7 @@ def test_attention_shows_and_clears_a_stopped_line(db: Path, contacts_csv: Path)
 
 
 # ---- bad input: one line, exit 2, nothing written --------------------------------
+
 
 def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     empty = tmp_path / "empty.csv"
@@ -240,8 +289,10 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "empty", "header only", "binary", "unknown format",
-                                  "no phone column", "broken xlsx", "bad encoding"])
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "empty", "header only", "binary", "unknown format", "no phone column", "broken xlsx", "bad encoding"],
+)
 def test_bad_contact_files(tmp_path: Path, db: Path, case: str) -> None:
     path, needle = _bad_files(tmp_path)[case]
     proc = tui("--db", str(db), "import", str(path), "--template", "Hi {name}")
@@ -250,8 +301,10 @@ def test_bad_contact_files(tmp_path: Path, db: Path, case: str) -> None:
 
 
 def test_missing_attachment(tmp_path: Path, db: Path, contacts_csv: Path) -> None:
-    assert_user_error(tui("--db", str(db), "import", str(contacts_csv), "--template", "x",
-                          "--attach", str(tmp_path / "nope.jpg")), "attachment not found")
+    assert_user_error(
+        tui("--db", str(db), "import", str(contacts_csv), "--template", "x", "--attach", str(tmp_path / "nope.jpg")),
+        "attachment not found",
+    )
     assert not db.exists()
 
 
@@ -292,8 +345,9 @@ def test_config_from_environment(tmp_path: Path, contacts_csv: Path) -> None:
 def test_bad_arguments(db: Path, contacts_csv: Path) -> None:
     proc = tui("--db", str(db), "import", str(contacts_csv))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert_user_error(tui("--db", str(db), "import", str(contacts_csv), "--template", "x", "--region", "ZZ"),
-                      "--region")
+    assert_user_error(
+        tui("--db", str(db), "import", str(contacts_csv), "--template", "x", "--region", "ZZ"), "--region"
+    )
     assert_user_error(tui("--db", str(db), "optout", "add", "12"), "not a phone number")
     assert_user_error(tui("--db", str(db), "status", "1"), "no database")
 
@@ -323,8 +377,16 @@ def test_import_of_a_big_file_shows_progress_on_a_terminal(tmp_path: Path) -> No
         out.extend(data)
         return data
 
-    argv = [sys.executable, str(ROOT / "tui.py"), "--db", str(tmp_path / "db.sqlite"), "import", str(big),
-            "--template", "Hi {name}"]
+    argv = [
+        sys.executable,
+        str(ROOT / "tui.py"),
+        "--db",
+        str(tmp_path / "db.sqlite"),
+        "import",
+        str(big),
+        "--template",
+        "Hi {name}",
+    ]
     status = pty.spawn(argv, read)
     text = out.decode("utf-8", "replace")
     assert os.waitstatus_to_exitcode(status) == 0, text

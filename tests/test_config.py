@@ -1,4 +1,5 @@
 """config.toml: defaults, validation, error messages that name the key and line."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -7,9 +8,8 @@ from pathlib import Path
 import pytest
 
 import settings
-
-from worker import knowledge
 from settings import ConfigError
+from worker import knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,28 +49,34 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
     assert cfg.paths.run_dir == (tmp_path / "run").resolve()
 
 
-@pytest.mark.parametrize("body, needle", [
-    ("[sending]\ndelay_min = \"fast\"\n", "sending.delay_min: must be a number"),
-    ("[sending]\ndelay_mni = 3\n", "sending.delay_mni: unknown key"),
-    ("[sendign]\n", "[sendign]: unknown section"),
-    ("[sending]\ndelay_min = 9\ndelay_max = 3\n", "sending.delay_max: must be at least delay_min"),
-    ("[sending]\nmax_attempts = 0\n", "sending.max_attempts: must be greater than 0"),
-    ("[sending]\nmax_attempts = 2.5\n", "sending.max_attempts: must be a whole number"),
-    ("[sending]\nwindow_start = \"25:00\"\n", "sending.window_start: must be a time"),
-    ("[sending]\ndefault_region = \"XX\"\n", "sending.default_region: unknown region"),
-    ("[browser]\nheadless = \"yes\"\n", "browser.headless: must be true or false"),
-    ("[browser]\nnavigation = \"teleport\"\n", "browser.navigation: must be"),
-    ("[browser]\nuser_agent = \"Mozilla HeadlessChrome/1\"\n", "browser.user_agent"),
-    ("[worker]\nheartbeat_interval = 30\n", "worker.heartbeat_interval"),
-    ("[selectors]\ncompose = [\"x\"]\n", "selectors.compose: unknown selector key"),
-    ("[selectors]\ncompose_box = []\n", "selectors.compose_box: must be a non-empty list"),
-    ("[sending\n", "not valid TOML"),
-    ("[browser]\nlanguage = \"portuguese\"\n", "browser.language: must be a language tag"),
-    ("[sending]\nauto_requeue_limit = -1\n", "sending.auto_requeue_limit: must not be negative"),
-    ("[sending]\nattention_after = 0\n", "sending.attention_after: must be at least 1"),
-    ("[selectors]\nsend_button = [\"button[aria-label='{Sned}']\"]\n", "selectors.send_button: unknown word {Sned}"),
-    ("[labels]\npt-BR = 3\n", "labels.pt-BR: must be a table"),
-])
+@pytest.mark.parametrize(
+    "body, needle",
+    [
+        ('[sending]\ndelay_min = "fast"\n', "sending.delay_min: must be a number"),
+        ("[sending]\ndelay_mni = 3\n", "sending.delay_mni: unknown key"),
+        ("[sendign]\n", "[sendign]: unknown section"),
+        ("[sending]\ndelay_min = 9\ndelay_max = 3\n", "sending.delay_max: must be at least delay_min"),
+        ("[sending]\nmax_attempts = 0\n", "sending.max_attempts: must be greater than 0"),
+        ("[sending]\nmax_attempts = 2.5\n", "sending.max_attempts: must be a whole number"),
+        ('[sending]\nwindow_start = "25:00"\n', "sending.window_start: must be a time"),
+        ('[sending]\ndefault_region = "XX"\n', "sending.default_region: unknown region"),
+        ('[browser]\nheadless = "yes"\n', "browser.headless: must be true or false"),
+        ('[browser]\nnavigation = "teleport"\n', "browser.navigation: must be"),
+        ('[browser]\nuser_agent = "Mozilla HeadlessChrome/1"\n', "browser.user_agent"),
+        ("[worker]\nheartbeat_interval = 30\n", "worker.heartbeat_interval"),
+        ('[selectors]\ncompose = ["x"]\n', "selectors.compose: unknown selector key"),
+        ("[selectors]\ncompose_box = []\n", "selectors.compose_box: must be a non-empty list"),
+        ("[sending\n", "not valid TOML"),
+        ('[browser]\nlanguage = "portuguese"\n', "browser.language: must be a language tag"),
+        ("[sending]\nauto_requeue_limit = -1\n", "sending.auto_requeue_limit: must not be negative"),
+        ("[sending]\nattention_after = 0\n", "sending.attention_after: must be at least 1"),
+        (
+            "[selectors]\nsend_button = [\"button[aria-label='{Sned}']\"]\n",
+            "selectors.send_button: unknown word {Sned}",
+        ),
+        ("[labels]\npt-BR = 3\n", "labels.pt-BR: must be a table"),
+    ],
+)
 def test_bad_values_name_the_key_and_line(tmp_path: Path, body: str, needle: str) -> None:
     p = tmp_path / "bad.toml"
     p.write_text("# comment\n" + body)
@@ -111,7 +117,9 @@ def test_config_is_frozen() -> None:
 
 
 def test_words_fill_selectors_in_the_browser_language_with_english_after() -> None:
-    cfg = settings.parse('[browser]\nlanguage = "pt-BR"\n[selectors]\nsend_button = ["b[aria-label=\'{Send}\']", "span"]\n')
+    cfg = settings.parse(
+        '[browser]\nlanguage = "pt-BR"\n[selectors]\nsend_button = ["b[aria-label=\'{Send}\']", "span"]\n'
+    )
     assert cfg.resolved_selectors()["send_button"] == ("b[aria-label='Enviar']", "b[aria-label='Send']", "span")
     assert cfg.date_order() == "DMY" and cfg.words()["You"] == "Você"
     en = settings.parse("")
@@ -125,9 +133,14 @@ def test_words_fill_selectors_in_the_browser_language_with_english_after() -> No
 
 def test_labels_add_a_language_and_new_words(tmp_path: Path) -> None:
     p = tmp_path / "c.toml"
-    p.write_text('[browser]\nlanguage = "fr-FR"\n[labels.fr-FR]\n"Send" = "Envoyer"\n"Nouveau" = "Nouveau"\n'
-                 '[selectors]\nsend_button = ["b[aria-label=\'{Send}\']", "i[title=\'{Nouveau}\']"]\n')
+    p.write_text(
+        '[browser]\nlanguage = "fr-FR"\n[labels.fr-FR]\n"Send" = "Envoyer"\n"Nouveau" = "Nouveau"\n'
+        "[selectors]\nsend_button = [\"b[aria-label='{Send}']\", \"i[title='{Nouveau}']\"]\n"
+    )
     cfg = settings.load(p)
-    assert cfg.resolved_selectors()["send_button"] == ("b[aria-label='Envoyer']", "b[aria-label='Send']",
-                                                        "i[title='Nouveau']")
+    assert cfg.resolved_selectors()["send_button"] == (
+        "b[aria-label='Envoyer']",
+        "b[aria-label='Send']",
+        "i[title='Nouveau']",
+    )
     assert cfg.date_order() == "DMY"

@@ -1,4 +1,5 @@
 """plan_import: the per-row report and the messages."""
+
 from __future__ import annotations
 
 import json
@@ -9,15 +10,15 @@ import pytest
 from contacts import ContactsError, plan_import
 
 CSV = (
-    "First Name,Last Name,Mobile,City\n"       # row 1
-    "Asha,Rao,+91 98765 43210,Pune\n"          # 2 queued
-    "Ravi,,098765 43211,Goa\n"                 # 3 queued
-    ",,,\n"                                    # 4 blank
-    "Bob,X,12345,Delhi\n"                      # 5 invalid
-    "Asha,Again,0091-98765-43210,Pune\n"       # 6 duplicate of 2
-    "Opt,Out,9876543212,Pune\n"                # 7 opted out
-    "No,Phone,,Pune\n"                         # 8 invalid (no number)
-    "Zoë,Ü,+91 98765 43213,Mumbai\n"           # 9 queued
+    "First Name,Last Name,Mobile,City\n"  # row 1
+    "Asha,Rao,+91 98765 43210,Pune\n"  # 2 queued
+    "Ravi,,098765 43211,Goa\n"  # 3 queued
+    ",,,\n"  # 4 blank
+    "Bob,X,12345,Delhi\n"  # 5 invalid
+    "Asha,Again,0091-98765-43210,Pune\n"  # 6 duplicate of 2
+    "Opt,Out,9876543212,Pune\n"  # 7 opted out
+    "No,Phone,,Pune\n"  # 8 invalid (no number)
+    "Zoë,Ü,+91 98765 43213,Mumbai\n"  # 9 queued
 )
 
 
@@ -41,8 +42,7 @@ def test_every_row_is_accounted_for(tmp_path):
     assert plan.invalid[0].phone == ""
     assert [p.row for p in plan.blank] == [4]
     s = plan.summary()
-    assert s == {"total_rows": 8, "queued": 3, "invalid": 2, "duplicates": 1,
-                 "opted_out": 1, "blank": 1}
+    assert s == {"total_rows": 8, "queued": 3, "invalid": 2, "duplicates": 1, "opted_out": 1, "blank": 1}
     assert s["queued"] + s["invalid"] + s["duplicates"] + s["opted_out"] + s["blank"] == s["total_rows"]
 
 
@@ -51,8 +51,7 @@ def test_messages_content(tmp_path):
     m = plan.messages[0]
     assert m["phone"] == "+919876543210"
     assert m["name"] == "Asha Rao"
-    assert m["columns"] == {"First Name": "Asha", "Last Name": "Rao", "Mobile": "+91 98765 43210",
-                            "City": "Pune"}
+    assert m["columns"] == {"First Name": "Asha", "Last Name": "Rao", "Mobile": "+91 98765 43210", "City": "Pune"}
     assert m["text"] in ("Hi Asha Rao from Pune ✓", "Hello Asha Rao from Pune ✓")
     assert plan.messages[1]["name"] == "Ravi"
     assert plan.messages[-1]["text"].endswith("Zoë Ü from Mumbai ✓")
@@ -111,8 +110,9 @@ def test_bad_region(tmp_path):
 def test_progress_called_and_ends_at_total(tmp_path):
     rows = "".join(f"P{i},+1415555{i:04d}\n" for i in range(3000))
     calls = []
-    plan = plan_of(tmp_path, "Name,Phone\n" + rows, "hi {name}", region="US",
-                   progress=lambda d, t: calls.append((d, t)))
+    plan = plan_of(
+        tmp_path, "Name,Phone\n" + rows, "hi {name}", region="US", progress=lambda d, t: calls.append((d, t))
+    )
     assert len(plan.messages) == 3000
     assert calls[0] == (0, 3000) and calls[-1] == (3000, 3000)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
@@ -130,7 +130,9 @@ def test_vcf_rows_are_cards(tmp_path):
     p = tmp_path / "c.vcf"
     p.write_text(
         "BEGIN:VCARD\nFN:Asha\nTEL;TYPE=CELL:+91 98765 43210\nTEL;TYPE=HOME:+91 98765 43210\n"
-        "TEL:+91 123\nEND:VCARD\nBEGIN:VCARD\nFN:NoTel\nEND:VCARD\n", encoding="utf-8")
+        "TEL:+91 123\nEND:VCARD\nBEGIN:VCARD\nFN:NoTel\nEND:VCARD\n",
+        encoding="utf-8",
+    )
     plan = plan_import(p, "Hi {name} ({type})", region="IN")
     assert [(m["row"], m["text"]) for m in plan.messages] == [(1, "Hi Asha (cell)")]
     assert [(d.row, d.reason) for d in plan.duplicates] == [(1, "duplicate of card 1")]
@@ -159,12 +161,18 @@ def test_google_multi_value_cell_expands(tmp_path):
 
 
 def test_several_numbers_in_one_cell(tmp_path):
-    text = ('Name,Phone\nA,9876543210 / 9876543211\nB,"9876543212, 9876543213"\n'
-            'C,"9876543214\n9876543215"\nD,0221/123456\n')
+    text = (
+        'Name,Phone\nA,9876543210 / 9876543211\nB,"9876543212, 9876543213"\nC,"9876543214\n9876543215"\nD,0221/123456\n'
+    )
     plan = plan_of(tmp_path, text, "Hi {name}")
     assert [(m["row"], m["phone"]) for m in plan.messages] == [
-        (2, "+919876543210"), (2, "+919876543211"), (3, "+919876543212"), (3, "+919876543213"),
-        (4, "+919876543214"), (4, "+919876543215")]
+        (2, "+919876543210"),
+        (2, "+919876543211"),
+        (3, "+919876543212"),
+        (3, "+919876543213"),
+        (4, "+919876543214"),
+        (4, "+919876543215"),
+    ]
     assert [(p.row, p.raw) for p in plan.invalid] == [(5, "0221/123456")]  # one number, not split
     assert plan.total_rows == 7
 
@@ -173,7 +181,6 @@ def test_to_dict_is_json(tmp_path):
     plan = plan_of(tmp_path, seed=1)
     d = json.loads(json.dumps(plan.to_dict(), ensure_ascii=False))
     assert d["summary"]["queued"] == 4  # no opt-outs given: row 7 is queued too
-    assert d["invalid"][0] == {"row": 5, "raw": "12345", "reason": "too short", "name": "Bob X",
-                               "phone": ""}
+    assert d["invalid"][0] == {"row": 5, "raw": "12345", "reason": "too short", "name": "Bob X", "phone": ""}
     assert d["phone_column"] == "Mobile" and d["format"] == "csv" and len(d["messages"]) == 4
     assert "messages" not in plan.to_dict(messages=False)

@@ -1,4 +1,5 @@
 """Reading contact files: formats, encodings, delimiters, column choice, errors."""
+
 from __future__ import annotations
 
 import zipfile
@@ -16,10 +17,10 @@ def write(path, text, encoding="utf-8"):
 
 # -- CSV: delimiters and encodings ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("delim", [",", ";", "\t", "|"])
 def test_csv_delimiter_sniffed(tmp_path, delim):
-    rows = [["Name", "Phone", "City"], ["Ann Lee", "+1 415 555 0100", "SF"],
-            ["Bob", "+1 415 555 0101", "LA"]]
+    rows = [["Name", "Phone", "City"], ["Ann Lee", "+1 415 555 0100", "SF"], ["Bob", "+1 415 555 0101", "LA"]]
     p = write(tmp_path / "c.csv", "\n".join(delim.join(r) for r in rows) + "\n")
     t = read_contacts(p)
     assert t.format == "csv"
@@ -129,6 +130,7 @@ def test_header_row_after_empty_lines(tmp_path):
 
 # -- XLSX ------------------------------------------------------------------------------------
 
+
 def make_xlsx(path, rows, title="Contacts"):
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -140,12 +142,15 @@ def make_xlsx(path, rows, title="Contacts"):
 
 
 def test_xlsx_floats_ints_and_text(tmp_path):
-    p = make_xlsx(tmp_path / "c.xlsx", [
-        ["Name", "WhatsApp", "Score", "Joined"],
-        ["Asha", 919876543210.0, 1.5, None],
-        ["Ravi", 919876543211, 2.0, None],
-        ["Meera", "+91 98765 43212", None, "x"],
-    ])
+    p = make_xlsx(
+        tmp_path / "c.xlsx",
+        [
+            ["Name", "WhatsApp", "Score", "Joined"],
+            ["Asha", 919876543210.0, 1.5, None],
+            ["Ravi", 919876543211, 2.0, None],
+            ["Meera", "+91 98765 43212", None, "x"],
+        ],
+    )
     t = read_contacts(p)
     assert t.format == "xlsx"
     assert t.sheet == "Contacts"
@@ -245,22 +250,71 @@ def test_vcf_extension_without_cards(tmp_path):
 
 # -- Google / Outlook / column choice -------------------------------------------------------------
 
-GOOGLE_OLD = ["Name", "Given Name", "Additional Name", "Family Name", "Nickname", "Birthday",
-              "Notes", "Group Membership", "E-mail 1 - Type", "E-mail 1 - Value",
-              "Phone 1 - Type", "Phone 1 - Value", "Phone 2 - Type", "Phone 2 - Value"]
-GOOGLE_NEW = ["First Name", "Middle Name", "Last Name", "Phonetic First Name", "Nickname",
-              "File As", "Organization Name", "Organization Title", "Birthday", "Notes", "Labels",
-              "E-mail 1 - Label", "E-mail 1 - Value", "Phone 1 - Label", "Phone 1 - Value",
-              "Phone 2 - Label", "Phone 2 - Value"]
-OUTLOOK = ["First Name", "Middle Name", "Last Name", "Title", "Suffix", "Nickname", "E-mail Address",
-           "E-mail 2 Address", "Business Phone", "Business Phone 2", "Business Fax", "Home Phone",
-           "Home Phone 2", "Home Fax", "Mobile Phone", "Other Phone", "Pager", "Primary Phone",
-           "Company", "Job Title", "Notes", "Birthday"]
+GOOGLE_OLD = [
+    "Name",
+    "Given Name",
+    "Additional Name",
+    "Family Name",
+    "Nickname",
+    "Birthday",
+    "Notes",
+    "Group Membership",
+    "E-mail 1 - Type",
+    "E-mail 1 - Value",
+    "Phone 1 - Type",
+    "Phone 1 - Value",
+    "Phone 2 - Type",
+    "Phone 2 - Value",
+]
+GOOGLE_NEW = [
+    "First Name",
+    "Middle Name",
+    "Last Name",
+    "Phonetic First Name",
+    "Nickname",
+    "File As",
+    "Organization Name",
+    "Organization Title",
+    "Birthday",
+    "Notes",
+    "Labels",
+    "E-mail 1 - Label",
+    "E-mail 1 - Value",
+    "Phone 1 - Label",
+    "Phone 1 - Value",
+    "Phone 2 - Label",
+    "Phone 2 - Value",
+]
+OUTLOOK = [
+    "First Name",
+    "Middle Name",
+    "Last Name",
+    "Title",
+    "Suffix",
+    "Nickname",
+    "E-mail Address",
+    "E-mail 2 Address",
+    "Business Phone",
+    "Business Phone 2",
+    "Business Fax",
+    "Home Phone",
+    "Home Phone 2",
+    "Home Fax",
+    "Mobile Phone",
+    "Other Phone",
+    "Pager",
+    "Primary Phone",
+    "Company",
+    "Job Title",
+    "Notes",
+    "Birthday",
+]
 
 
 def csv_of(tmp_path, header, rows, name="c.csv"):
     import csv
     import io
+
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(header)
@@ -270,12 +324,28 @@ def csv_of(tmp_path, header, rows, name="c.csv"):
 
 
 def test_google_old_export(tmp_path):
-    p = csv_of(tmp_path, GOOGLE_OLD, [
-        {"Name": "Asha Rao", "Given Name": "Asha", "Family Name": "Rao", "Phone 1 - Type": "Mobile",
-         "Phone 1 - Value": "+91 98765 43210", "Phone 2 - Type": "Work", "Phone 2 - Value": "+91 22 2345 6789"},
-        {"Name": "", "Given Name": "Ravi", "Family Name": "K", "Phone 1 - Type": "Mobile",
-         "Phone 1 - Value": "+91 98765 43211"},
-    ])
+    p = csv_of(
+        tmp_path,
+        GOOGLE_OLD,
+        [
+            {
+                "Name": "Asha Rao",
+                "Given Name": "Asha",
+                "Family Name": "Rao",
+                "Phone 1 - Type": "Mobile",
+                "Phone 1 - Value": "+91 98765 43210",
+                "Phone 2 - Type": "Work",
+                "Phone 2 - Value": "+91 22 2345 6789",
+            },
+            {
+                "Name": "",
+                "Given Name": "Ravi",
+                "Family Name": "K",
+                "Phone 1 - Type": "Mobile",
+                "Phone 1 - Value": "+91 98765 43211",
+            },
+        ],
+    )
     t = read_contacts(p)
     assert t.phone_column == "Phone 1 - Value"
     assert t.name_columns == ["Name"]
@@ -284,10 +354,20 @@ def test_google_old_export(tmp_path):
 
 
 def test_google_new_export(tmp_path):
-    p = csv_of(tmp_path, GOOGLE_NEW, [
-        {"First Name": "Asha", "Middle Name": "M", "Last Name": "Rao", "Phone 1 - Label": "Mobile",
-         "Phone 1 - Value": "+91 98765 43210", "Organization Name": "Acme"},
-    ])
+    p = csv_of(
+        tmp_path,
+        GOOGLE_NEW,
+        [
+            {
+                "First Name": "Asha",
+                "Middle Name": "M",
+                "Last Name": "Rao",
+                "Phone 1 - Label": "Mobile",
+                "Phone 1 - Value": "+91 98765 43210",
+                "Organization Name": "Acme",
+            },
+        ],
+    )
     t = read_contacts(p)
     assert t.phone_column == "Phone 1 - Value"
     assert t.name_columns == ["First Name", "Middle Name", "Last Name"]
@@ -295,21 +375,34 @@ def test_google_new_export(tmp_path):
 
 
 def test_outlook_export_prefers_filled_mobile(tmp_path):
-    p = csv_of(tmp_path, OUTLOOK, [
-        {"First Name": "Ann", "Last Name": "Lee", "Business Phone": "+1 415 555 0199",
-         "Mobile Phone": "+1 415 555 0100", "Business Fax": "+1 415 555 0999"},
-        {"First Name": "Bob", "Mobile Phone": "(415) 555-0101"},
-    ])
+    p = csv_of(
+        tmp_path,
+        OUTLOOK,
+        [
+            {
+                "First Name": "Ann",
+                "Last Name": "Lee",
+                "Business Phone": "+1 415 555 0199",
+                "Mobile Phone": "+1 415 555 0100",
+                "Business Fax": "+1 415 555 0999",
+            },
+            {"First Name": "Bob", "Mobile Phone": "(415) 555-0101"},
+        ],
+    )
     t = read_contacts(p)
     assert t.phone_column == "Mobile Phone"
     assert t.name_of(t.rows[0]) == "Ann Lee"
 
 
 def test_outlook_export_with_empty_mobile_column(tmp_path):
-    p = csv_of(tmp_path, OUTLOOK, [
-        {"First Name": "Ann", "Primary Phone": "+1 415 555 0100", "Business Fax": "+1 415 555 0999"},
-        {"First Name": "Bob", "Primary Phone": "+1 415 555 0101", "Home Phone": "+1 415 555 0111"},
-    ])
+    p = csv_of(
+        tmp_path,
+        OUTLOOK,
+        [
+            {"First Name": "Ann", "Primary Phone": "+1 415 555 0100", "Business Fax": "+1 415 555 0999"},
+            {"First Name": "Bob", "Primary Phone": "+1 415 555 0101", "Home Phone": "+1 415 555 0111"},
+        ],
+    )
     assert read_contacts(p).phone_column == "Primary Phone"
 
 
@@ -351,6 +444,7 @@ def test_phone_named_column_with_garbage_is_still_chosen(tmp_path):
 
 
 # -- errors ----------------------------------------------------------------------------------------
+
 
 def assert_one_line(err, filename):
     msg = str(err.value)
@@ -409,6 +503,7 @@ def test_pdf(tmp_path):
 
 def test_random_binary(tmp_path):
     import random
+
     rng = random.Random(3)
     p = tmp_path / "blob.csv"
     p.write_bytes(bytes(rng.randrange(256) for _ in range(5000)))
@@ -434,9 +529,9 @@ def test_unknown_extension(tmp_path):
 def test_unreadable_encoding(tmp_path):
     # names made of random high bytes: invalid UTF-8, invalid cp1252, no encoding fits
     import random
+
     rng = random.Random(0)
-    body = b"".join(bytes(rng.randrange(0x80, 0x100) for _ in range(12)) + b",+14155550100\n"
-                    for _ in range(40))
+    body = b"".join(bytes(rng.randrange(0x80, 0x100) for _ in range(12)) + b",+14155550100\n" for _ in range(40))
     p = tmp_path / "enc.csv"
     p.write_bytes(b"Name,Phone\n" + body)
     with pytest.raises(ContactsError) as e:

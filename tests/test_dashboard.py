@@ -1,9 +1,9 @@
 """Pilot tests of the dashboard: the main screen, every key, paging and the live refresh."""
+
 from __future__ import annotations
 
 import sys
 import types
-
 
 from dashboard.components.confirm import ConfirmScreen
 from dashboard.components.export_modal import ExportScreen
@@ -11,7 +11,7 @@ from dashboard.components.help_screen import HelpScreen
 from dashboard.components.log_screen import LogScreen
 from dashboard.components.messages_table import MessagesTable, parse_filter
 from dashboard.textshot import screen_text
-from tests.test_dashboard_support import NOW, SUP_STOPPED, T0, Env, env, empty_env, aio, settle, utc, wait_for  # noqa: F401
+from tests.test_dashboard_support import NOW, SUP_STOPPED, T0, Env, aio, empty_env, env, settle, utc, wait_for  # noqa: F401
 
 
 @aio
@@ -28,8 +28,19 @@ async def test_main_screen_shows_jobs_messages_worker_and_events(env: Env) -> No
         assert "restarts 1" in text and "12.5%" in text and "logged in" in text
         assert "in 40s" in text  # next send
         assert "message 319 sent" in text  # the newest event, at the bottom
-        for key in ("n New", "p Pause", "s Stop", "w Worker", "P All", "e Export", "c Config", "l Log",
-                    "/ Find", "? Help", "q Quit"):
+        for key in (
+            "n New",
+            "p Pause",
+            "s Stop",
+            "w Worker",
+            "P All",
+            "e Export",
+            "c Config",
+            "l Log",
+            "/ Find",
+            "? Help",
+            "q Quit",
+        ):
             assert key in text
 
 
@@ -191,8 +202,7 @@ async def test_w_starts_the_worker_when_stopped_and_asks_before_stopping(env: En
         assert "not running" in screen_text(app)
         await pilot.press("w")
         # The supervisor gets the dashboard's own run context: its config file and database.
-        await wait_for(pilot, lambda: calls == [("start", env.cfg.path, env.cfg.paths.database)],
-                       what="start_detached")
+        await wait_for(pilot, lambda: calls == [("start", env.cfg.path, env.cfg.paths.database)], what="start_detached")
         from tests.test_dashboard_support import SUP_RUNNING
 
         env.sup = dict(SUP_RUNNING)
@@ -232,7 +242,11 @@ async def test_e_exports_with_the_shared_exporter(env: Env) -> None:
         await pilot.press("enter")
         await wait_for(pilot, out.exists, what="the CSV")
         lines = out.read_text(encoding="utf-8-sig").splitlines()
-        assert lines[0] == "phone,name,status,attempts,sent_at,error,review,replies,last_reply,last_reply_at,opted_out_by_reply" and len(lines) == 301
+        assert (
+            lines[0]
+            == "phone,name,status,attempts,sent_at,error,review,replies,last_reply,last_reply_at,opted_out_by_reply"
+            and len(lines) == 301
+        )
 
 
 @aio
@@ -284,8 +298,17 @@ async def test_command_palette_lists_the_actions(env: Env) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for t in ("New job", "Pause / resume job", "Stop job", "Start / stop worker",
-                  "Pause / resume all sending", "Export results", "Edit config", "Full log", "Keys"):
+        for t in (
+            "New job",
+            "Pause / resume job",
+            "Stop job",
+            "Start / stop worker",
+            "Pause / resume all sending",
+            "Export results",
+            "Edit config",
+            "Full log",
+            "Keys",
+        ):
             assert t in titles
         await pilot.press("ctrl+p")
         await pilot.press(*"full log")
@@ -340,7 +363,6 @@ async def test_a_broken_database_read_is_reported_not_fatal(env: Env, monkeypatc
         assert calls["n"] >= 2
 
 
-
 @aio
 async def test_v_decides_on_an_unknown_message_and_the_job_counts_them(env: Env) -> None:
     from dashboard.components.review_modal import ReviewScreen
@@ -370,8 +392,12 @@ async def test_v_decides_on_an_unknown_message_and_the_job_counts_them(env: Env)
 
 @aio
 async def test_a_selector_stop_shows_in_the_worker_panel_and_A_sends_again(env: Env) -> None:
-    env.store.heartbeat("w1", state="needs_attention", info={"login": "logged_in", "key": "send_button",
-                                                             "detail": "selector 'send_button' failed"}, now=NOW - 1)
+    env.store.heartbeat(
+        "w1",
+        state="needs_attention",
+        info={"login": "logged_in", "key": "send_button", "detail": "selector 'send_button' failed"},
+        now=NOW - 1,
+    )
     env.store.put_attention("default", {"key": "send_button", "messages": [1, 2, 3]})
     app = env.app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -385,14 +411,36 @@ async def test_a_selector_stop_shows_in_the_worker_panel_and_A_sends_again(env: 
 
 def _doctor_report() -> dict:
     def key(name, state, status, fallback=None, count=0, visible=False, note="", proposal=()):
-        return {"key": name, "state": state, "status": status, "fallback": fallback, "count": count,
-                "visible": visible, "note": note, "proposal": list(proposal)}
-    return {"source": "live", "seconds": 2.4, "number": "+15550100000", "written": False, "backup": None,
-            "keys": [key("chat_list", "chat list", "ok", 1, 1, True),
-                     key("send_button", "compose with text", "failed", note="found by role and label",
-                         proposal=["#main footer div[role='button'][aria-label='{Send}']"]),
-                     key("outgoing_message", "bubble", "ok", 2, 3, True),
-                     key("qr_code", "login page", "not checkable", note="logged in")]}
+        return {
+            "key": name,
+            "state": state,
+            "status": status,
+            "fallback": fallback,
+            "count": count,
+            "visible": visible,
+            "note": note,
+            "proposal": list(proposal),
+        }
+
+    return {
+        "source": "live",
+        "seconds": 2.4,
+        "number": "+15550100000",
+        "written": False,
+        "backup": None,
+        "keys": [
+            key("chat_list", "chat list", "ok", 1, 1, True),
+            key(
+                "send_button",
+                "compose with text",
+                "failed",
+                note="found by role and label",
+                proposal=["#main footer div[role='button'][aria-label='{Send}']"],
+            ),
+            key("outgoing_message", "bubble", "ok", 2, 3, True),
+            key("qr_code", "login page", "not checkable", note="logged in"),
+        ],
+    }
 
 
 @aio
@@ -400,8 +448,12 @@ async def test_D_opens_the_doctor_and_w_writes_its_finding_and_restarts_the_work
     import settings
     from common import runfiles
 
-    env.store.heartbeat("w1", state="needs_attention", info={"login": "logged_in", "key": "send_button",
-                                                             "detail": "selector 'send_button' failed"}, now=NOW - 1)
+    env.store.heartbeat(
+        "w1",
+        state="needs_attention",
+        info={"login": "logged_in", "key": "send_button", "detail": "selector 'send_button' failed"},
+        now=NOW - 1,
+    )
     env.store.put_attention("default", {"key": "send_button", "messages": [1]})
     calls = []
 
@@ -420,7 +472,9 @@ async def test_D_opens_the_doctor_and_w_writes_its_finding_and_restarts_the_work
         assert calls == [env.cfg.path.resolve()]
         await pilot.press("w")
         await wait_for(pilot, lambda: env.store.get_attention("default") is None, what="attention cleared")
-        await wait_for(pilot, lambda: runfiles.flag(env.cfg.paths.run_dir, runfiles.RESTART).exists(), what="restart asked")
+        await wait_for(
+            pilot, lambda: runfiles.flag(env.cfg.paths.run_dir, runfiles.RESTART).exists(), what="restart asked"
+        )
     cfg = settings.load(env.cfg.path)
     assert cfg.selectors["send_button"][0] == "#main footer div[role='button'][aria-label='{Send}']"
     assert len(cfg.selectors["send_button"]) > 1  # the old ones stay after it
@@ -449,11 +503,23 @@ async def test_rep_column_and_a_contacts_replies_view(env: Env) -> None:
 
     job2 = [m for m in env.store.iter_messages(2) if m.status == "sent"]
     a, b = job2[0], job2[1]
-    env.store.add_replies("default", a.phone, {"id": a.id, "job_id": 2},
-                          [{"wa_id": "x1", "text": "Thanks! Which sizes?", "at": T0 + 100},
-                           {"wa_id": "x2", "text": "STOP", "at": T0 + 160, "flag": "optout"}], now=T0 + 170)
-    env.store.add_replies("default", b.phone, {"id": b.id, "job_id": 2},
-                          [{"wa_id": "y1", "text": "stop sending me offers pls", "flag": "unclear"}], now=T0 + 180)
+    env.store.add_replies(
+        "default",
+        a.phone,
+        {"id": a.id, "job_id": 2},
+        [
+            {"wa_id": "x1", "text": "Thanks! Which sizes?", "at": T0 + 100},
+            {"wa_id": "x2", "text": "STOP", "at": T0 + 160, "flag": "optout"},
+        ],
+        now=T0 + 170,
+    )
+    env.store.add_replies(
+        "default",
+        b.phone,
+        {"id": b.id, "job_id": 2},
+        [{"wa_id": "y1", "text": "stop sending me offers pls", "flag": "unclear"}],
+        now=T0 + 180,
+    )
     app = env.app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)

@@ -1,6 +1,7 @@
 """The dashboard with several WhatsApp accounts: the accounts table (worker, login, sent
 today / cap), the worker panel following the selected account, `a` pausing one account,
 a login QR per account that says whose it is, and jobs that name their accounts."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,22 +38,52 @@ class AccountsEnv(Env):
         path.write_text(CONFIG_TEXT.replace("daily_cap = 0", "daily_cap = 120") + ACCOUNTS, encoding="utf-8")
         cfg = settings.load(path)
         self.tmp = tmp
-        self.cfg = dataclasses.replace(cfg, paths=dataclasses.replace(
-            cfg.paths, database=tmp / "data" / "t.db", run_dir=tmp / "run", log_dir=tmp / "logs"))
+        self.cfg = dataclasses.replace(
+            cfg,
+            paths=dataclasses.replace(
+                cfg.paths, database=tmp / "data" / "t.db", run_dir=tmp / "run", log_dir=tmp / "logs"
+            ),
+        )
         self.store = Store(self.cfg.paths.database)
-        self.sup = {"pid": 4242, "state": "running", "alive": True, "restarts": 0,
-                    "workers": {"north": {"state": "running", "worker_pid": 11, "uptime": 60.0, "restarts": 2,
-                                          "cpu_percent": 3.0, "memory_mb": 280.0, "browser_processes": 6},
-                                "south": {"state": "starting", "worker_pid": 12, "uptime": 5.0, "restarts": 0,
-                                          "cpu_percent": 1.0, "memory_mb": 120.0, "browser_processes": 3}}}
+        self.sup = {
+            "pid": 4242,
+            "state": "running",
+            "alive": True,
+            "restarts": 0,
+            "workers": {
+                "north": {
+                    "state": "running",
+                    "worker_pid": 11,
+                    "uptime": 60.0,
+                    "restarts": 2,
+                    "cpu_percent": 3.0,
+                    "memory_mb": 280.0,
+                    "browser_processes": 6,
+                },
+                "south": {
+                    "state": "starting",
+                    "worker_pid": 12,
+                    "uptime": 5.0,
+                    "restarts": 0,
+                    "cpu_percent": 1.0,
+                    "memory_mb": 120.0,
+                    "browser_processes": 3,
+                },
+            },
+        }
         self.demo_logins = 0
         s = self.store
         s.sync_accounts({"north": True, "south": True, "spare": False}, now=T0)
         s.account_seen("north", "logged_in", now=T0)
         s.account_seen("south", "logged_out", now=T0)
         s.create_job("everyone", "Hi", [{"phone": f"+1202555{i:04d}", "text": "Hi"} for i in range(10)], now=T0)
-        s.create_job("south only", "Yo", [{"phone": f"+1202556{i:04d}", "text": "Yo"} for i in range(3)],
-                     accounts=["south"], now=T0 + 1)
+        s.create_job(
+            "south only",
+            "Yo",
+            [{"phone": f"+1202556{i:04d}", "text": "Yo"} for i in range(3)],
+            accounts=["south"],
+            now=T0 + 1,
+        )
         s.refresh_waiting(now=T0 + 1)  # as a worker does every few seconds
         for i in range(4):
             m = s.claim("wn", account="north", now=T0 + 2 + i)
@@ -110,8 +141,11 @@ async def test_a_qr_per_account_says_whose_it_is_and_moves_on_to_the_next(aenv: 
         assert app.screen.account_key == "north"
         await wait_for(pilot, lambda: "Account north" in screen_text(app), what="its title")
         s.heartbeat("wn", state="waiting", qr=None, info={"login": "logged_in"}, now=NOW - 0.5)
-        await wait_for(pilot, lambda: isinstance(app.screen, QRScreen) and app.screen.account_key == "south",
-                       what="south's QR next")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, QRScreen) and app.screen.account_key == "south",
+            what="south's QR next",
+        )
         await wait_for(pilot, lambda: "Account south" in screen_text(app), what="its title")
         await pilot.press("escape")
         await settle(pilot, app)
@@ -159,7 +193,8 @@ async def test_the_new_job_wizard_asks_which_accounts_may_send_it(aenv: Accounts
 
 @aio
 async def test_other_hosts_accounts_are_shown_with_their_host_and_a_vanished_one_as_lost(
-        aenv: AccountsEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    aenv: AccountsEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(runfiles.HOST_VAR, "hostA")
     s = aenv.store
     s.heartbeat("ws", state="waiting", qr=None, now=NOW - 1)  # no QR in the way

@@ -1,4 +1,5 @@
 """Pilot tests of the new-job wizard, the config editor and the QR login modal."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -112,8 +113,11 @@ async def test_new_job_wizard_can_change_the_phone_column_and_cancel(env: Env) -
     async with app.run_test(size=(100, 30)) as pilot:
         wiz = await wizard_at_columns(pilot, app, csv)
         await pilot.press("down", "enter")  # City: no phone numbers in it
-        await wait_for(pilot, lambda: wiz.step == "template" or "phone" in str(
-            wiz.query_one("#columns-error").render()), what="column change")
+        await wait_for(
+            pilot,
+            lambda: wiz.step == "template" or "phone" in str(wiz.query_one("#columns-error").render()),
+            what="column change",
+        )
         assert wiz.table.phone_column == "City"
         await pilot.press("escape")
         assert not isinstance(app.screen, NewJobScreen)
@@ -134,7 +138,7 @@ async def test_config_editor_validates_saves_atomically_and_restarts(env: Env) -
         await wait_for(pilot, lambda: editor.text == original, what="config loaded")
         assert editor.language == "toml" or editor.language is None
         # a bad value: error names key and line, nothing written
-        editor.text = original.replace("delay_max = 8.0", "delay_max = \"soon\"")
+        editor.text = original.replace("delay_max = 8.0", 'delay_max = "soon"')
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "sending.delay_max" in screen_text(app), what="the error")
         text = screen_text(app)
@@ -192,8 +196,13 @@ def test_qr_half_blocks_black_on_white_with_quiet_zone() -> None:
             if 2 * y + 1 < len(m):
                 assert (ch in "▄█") == m[2 * y + 1][x]
     text = qrdraw.render("hello")
-    assert all(str(span.style.color.triplet.hex) == "#000000" and span.style.bgcolor.triplet.hex == "#ffffff"
-               for span in text.spans) or str(text.style) == ""
+    assert (
+        all(
+            str(span.style.color.triplet.hex) == "#000000" and span.style.bgcolor.triplet.hex == "#ffffff"
+            for span in text.spans
+        )
+        or str(text.style) == ""
+    )
     styles = {str(s.style) for s in text.spans}
     assert styles == {"#000000 on #ffffff"}
 
@@ -206,8 +215,7 @@ async def test_qr_modal_opens_redraws_and_closes_on_login(env: Env) -> None:
         def login(self) -> None:
             logins.append(1)
 
-    env.store.heartbeat("w1", state="waiting_for_login", qr=QR_DATA, info={"login": "waiting for QR scan"},
-                        now=NOW - 1)
+    env.store.heartbeat("w1", state="waiting_for_login", qr=QR_DATA, info={"login": "waiting for QR scan"}, now=NOW - 1)
     app = env.app(demo=Demo())
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)

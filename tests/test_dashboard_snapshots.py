@@ -3,8 +3,8 @@
 Deterministic: fixed clock and timestamps, TZ=UTC, a fake supervisor status.
 Update after an intended change with: pytest tests/test_dashboard_snapshots.py --snapshot-update
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 from textual.widgets import TextArea
 
@@ -29,8 +29,9 @@ def test_main_screen_120x40(env: Env, snap_compare) -> None:
 
 
 def test_qr_modal_120x40(env: Env, snap_compare) -> None:
-    env.store.heartbeat("w1", state="waiting_for_login", qr=QR_DATA, info={"login": "logged_out"},
-                        current_message_id=None, now=NOW - 1)
+    env.store.heartbeat(
+        "w1", state="waiting_for_login", qr=QR_DATA, info={"login": "logged_out"}, current_message_id=None, now=NOW - 1
+    )
 
     async def run_before(pilot) -> None:
         from dashboard.components.qr_modal import QRScreen

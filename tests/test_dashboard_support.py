@@ -3,6 +3,7 @@
 Everything is deterministic: a fixed clock, fixed timestamps in the database, TZ=UTC,
 and a fake supervisor status, so screens and snapshots never depend on the machine.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,8 +19,17 @@ from store import Store
 
 T0 = 1_780_000_000.0  # 2026-05-28 20:26:40 UTC
 NOW = T0 + 60
-SUP_RUNNING = {"pid": 4242, "worker_pid": 4243, "state": "running", "restarts": 1, "uptime": 3723.0,
-               "cpu_percent": 12.5, "memory_mb": 312.0, "browser_processes": 5, "alive": True}
+SUP_RUNNING = {
+    "pid": 4242,
+    "worker_pid": 4243,
+    "state": "running",
+    "restarts": 1,
+    "uptime": 3723.0,
+    "cpu_percent": 12.5,
+    "memory_mb": 312.0,
+    "browser_processes": 5,
+    "alive": True,
+}
 SUP_STOPPED = {"pid": 4242, "state": "stopped", "alive": False}
 
 
@@ -60,15 +70,20 @@ def make_cfg(tmp: Path) -> settings.Config:
     path = tmp / "config.toml"
     path.write_text(text, encoding="utf-8")
     cfg = settings.load(path)
-    return dataclasses.replace(cfg, paths=dataclasses.replace(
-        cfg.paths, database=tmp / "data" / "t.db", run_dir=tmp / "run", log_dir=tmp / "logs"))
+    return dataclasses.replace(
+        cfg,
+        paths=dataclasses.replace(cfg.paths, database=tmp / "data" / "t.db", run_dir=tmp / "run", log_dir=tmp / "logs"),
+    )
 
 
 def fill(store: Store, *, jobs: int = 3, per_job: int = 300, sent: int = 19) -> None:
     for j in range(jobs):
-        store.create_job(f"campaign {j}", "Hi {name}",
-                         ({"phone": f"+1555{j}{i:06d}", "name": f"Person {i}", "text": f"Hi Person {i}"}
-                          for i in range(per_job)), now=T0 + j)
+        store.create_job(
+            f"campaign {j}",
+            "Hi {name}",
+            ({"phone": f"+1555{j}{i:06d}", "name": f"Person {i}", "text": f"Hi Person {i}"} for i in range(per_job)),
+            now=T0 + j,
+        )
     if jobs >= 1:
         store.set_job_status(1, "paused", now=T0 + 5)
     for i in range(sent):
@@ -80,8 +95,7 @@ def fill(store: Store, *, jobs: int = 3, per_job: int = 300, sent: int = 19) -> 
         else:
             store.mark_sent(m["id"], now=T0 + 11 + i)
     store.register_worker("w1", 4243, now=T0)
-    store.heartbeat("w1", state="sending", info={"login": "logged_in", "next_send_at": NOW + 40},
-                    now=NOW - 1)
+    store.heartbeat("w1", state="sending", info={"login": "logged_in", "next_send_at": NOW + 40}, now=NOW - 1)
 
 
 class Env:
@@ -97,8 +111,7 @@ class Env:
 
         kw.setdefault("clock", lambda: NOW)
         kw.setdefault("poll_interval", 0.2)
-        return WaSenderApp(self.cfg, store=self.store,
-                           supervisor_status=lambda: self.sup, **kw)
+        return WaSenderApp(self.cfg, store=self.store, supervisor_status=lambda: self.sup, **kw)
 
 
 @pytest.fixture

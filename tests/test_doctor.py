@@ -3,6 +3,7 @@ selectors were written for the other generation is repaired by `python tui.py do
 --write`, after which the worker sends a job exactly once; the doctor itself never sends
 anything (the ledger says so), lends and gives back a running worker's browser, works on
 a page the worker saved, and fits an 80-column terminal."""
+
 from __future__ import annotations
 
 import collections
@@ -20,8 +21,15 @@ import pytest
 import settings
 from simulator import Simulator
 from store import Store
-from tests.worker_helpers import (DOMS, PY, ROOT, WorkerThread, no_leftover_browsers, wait_until,  # noqa: F401
-                                  worker_row, write_config)
+from tests.worker_helpers import (
+    DOMS,
+    PY,
+    ROOT,
+    WorkerThread,
+    wait_until,
+    worker_row,
+    write_config,
+)
 
 # Selectors as they were written for one generation only (each matches nothing, or the
 # wrong thing, on the other).
@@ -38,7 +46,9 @@ FOR_ONE = {
     },
     "2026": {
         "invalid_popup": ["xpath://div[@role='dialog']/div[@data-animate-modal-popup='true'][contains(., 'invalid')]"],
-        "popup_ok": ["xpath://div[@role='dialog']/div[@data-animate-modal-popup='true']//button[normalize-space()='OK']"],
+        "popup_ok": [
+            "xpath://div[@role='dialog']/div[@data-animate-modal-popup='true']//button[normalize-space()='OK']"
+        ],
         "compose_box": ["#main footer div[contenteditable='true'][data-lexical-editor='true']"],
         "send_button": ["#main footer div[role='button'][aria-label='Send']"],
         "attach_button": ["#main footer button[aria-label='Attach']"],
@@ -49,8 +59,9 @@ FOR_ONE = {
 
 
 def tui(cfg_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([PY, "tui.py", "--config", str(cfg_path), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [PY, "tui.py", "--config", str(cfg_path), *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def sim_for(dom: str) -> Simulator:
@@ -67,8 +78,9 @@ def statuses(report: dict[str, Any]) -> dict[str, str]:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("dom", DOMS)
-def test_the_doctor_repairs_a_config_written_for_the_other_generation(tmp_path: Path, dom: str,
-                                                                      no_leftover_browsers: None) -> None:
+def test_the_doctor_repairs_a_config_written_for_the_other_generation(
+    tmp_path: Path, dom: str, no_leftover_browsers: None
+) -> None:
     other = "2024" if dom == "2026" else "2026"
     sim = sim_for(dom)
     try:
@@ -94,9 +106,15 @@ def test_the_doctor_repairs_a_config_written_for_the_other_generation(tmp_path: 
         store = Store(cfg.paths.database)
         img = tmp_path / "p.png"
         img.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(64))
-        job = store.create_job("j", "t", [{"phone": "+12025550901", "text": "after the doctor ✅"},
-                                          {"phone": "+12025550902", "text": "a photo 📷", "attachment": str(img)},
-                                          {"phone": "+12025550903", "text": "the third"}])
+        job = store.create_job(
+            "j",
+            "t",
+            [
+                {"phone": "+12025550901", "text": "after the doctor ✅"},
+                {"phone": "+12025550902", "text": "a photo 📷", "attachment": str(img)},
+                {"phone": "+12025550903", "text": "the third"},
+            ],
+        )
         w = WorkerThread(cfg).start()
         try:
             wait_until(lambda: store.get_job(job)["status"] == "completed", 60, "completed")
@@ -117,19 +135,29 @@ def test_the_doctor_borrows_a_running_workers_browser_and_gives_it_back(tmp_path
 
     sim = sim_for("2026")
     cfg_path = supervised_config(tmp_path, sim.url)
-    text = cfg_path.read_text().replace("delay_min = 0.0", "delay_min = 0.2").replace("delay_max = 0.0",
-                                                                                      "delay_max = 0.2")
+    text = (
+        cfg_path.read_text().replace("delay_min = 0.0", "delay_min = 0.2").replace("delay_max = 0.0", "delay_max = 0.2")
+    )
     cfg_path.write_text(text)
     store = Store(tmp_path / "db.sqlite")
     n = 25
     job = store.create_job("j", "t", [{"phone": f"+1303557{i:04d}", "text": f"hello {i}"} for i in range(n)])
-    sup = subprocess.Popen([sys.executable, "tui.py", "worker", "--config", str(cfg_path)], cwd=ROOT,
-                           stdout=open(tmp_path / "sup.out", "wb"), stderr=subprocess.STDOUT)
+    sup = subprocess.Popen(
+        [sys.executable, "tui.py", "worker", "--config", str(cfg_path)],
+        cwd=ROOT,
+        stdout=open(tmp_path / "sup.out", "wb"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_until(lambda: store.counts(job)["sent"] >= 3, 60, "sending")
         seen: set[str] = set()
-        doc = subprocess.Popen([PY, "tui.py", "--config", str(cfg_path), "doctor", "--json"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        doc = subprocess.Popen(
+            [PY, "tui.py", "--config", str(cfg_path), "doctor", "--json"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         while doc.poll() is None:
             seen.add(worker_row(store)["state"])
             time.sleep(0.1)
@@ -157,8 +185,9 @@ def test_the_doctor_borrows_a_running_workers_browser_and_gives_it_back(tmp_path
 def test_the_doctor_reads_a_page_the_worker_saved(tmp_path: Path, no_leftover_browsers: None) -> None:
     sim = sim_for("2026")
     try:
-        cfg_path = write_config(tmp_path, sim, selectors__send_button=["#main footer button[aria-label='Send']"],
-                                sending__attention_after=1)
+        cfg_path = write_config(
+            tmp_path, sim, selectors__send_button=["#main footer button[aria-label='Send']"], sending__attention_after=1
+        )
         cfg = settings.load(cfg_path)
         store = Store(cfg.paths.database)
         store.create_job("j", "t", [{"phone": "+12025550911", "text": "once"}])
@@ -170,10 +199,15 @@ def test_the_doctor_reads_a_page_the_worker_saved(tmp_path: Path, no_leftover_br
         [saved] = (Path(cfg.paths.log_dir) / "failures").glob("*send_button.html")
         # A saved page names resources of the site it came from: none may be fetched.
         hits, port = _counting_server()
-        saved.write_text(saved.read_text(encoding="utf-8").replace(
-            "</body>", f'<img src="http://127.0.0.1:{port}/i.png"><link rel="stylesheet" '
-                       f'href="http://127.0.0.1:{port}/s.css"><iframe src="http://127.0.0.1:{port}/f"></iframe>'
-                       "</body>"), encoding="utf-8")
+        saved.write_text(
+            saved.read_text(encoding="utf-8").replace(
+                "</body>",
+                f'<img src="http://127.0.0.1:{port}/i.png"><link rel="stylesheet" '
+                f'href="http://127.0.0.1:{port}/s.css"><iframe src="http://127.0.0.1:{port}/f"></iframe>'
+                "</body>",
+            ),
+            encoding="utf-8",
+        )
         proc = tui(cfg_path, "doctor", "--page", str(saved), "--json")
         assert hits == [], hits
         assert proc.returncode == 0, proc.stderr
@@ -214,10 +248,18 @@ def test_the_report_reads_in_80_columns_and_says_what_to_add() -> None:
     from worker.doctor import KeyReport, Report, format_report
 
     cfg = settings.parse("")
-    keys = [KeyReport("send_button", "compose+text", "failed", None, note="no configured selector matches",
-                      proposal=["#main footer span[data-icon='wds-ic-send-filled']"]),
-            KeyReport("compose_box", "open chat", "ok", 2, 1, True),
-            KeyReport("qr_code", "login page", "not checkable", None, note="logged in: no QR page")]
+    keys = [
+        KeyReport(
+            "send_button",
+            "compose+text",
+            "failed",
+            None,
+            note="no configured selector matches",
+            proposal=["#main footer span[data-icon='wds-ic-send-filled']"],
+        ),
+        KeyReport("compose_box", "open chat", "ok", 2, 1, True),
+        KeyReport("qr_code", "login page", "not checkable", None, note="logged in: no QR page"),
+    ]
     text = format_report(Report(keys, 3.2, "live", "+15550100000"), cfg)
     table = text.split("\n\n")[0].splitlines()
     assert all(len(line) <= 80 for line in table)

@@ -4,12 +4,14 @@ A job is sent by all three while workers are SIGKILLed, and one whole host vanis
 (supervisor, worker and browser killed at once) with a message clicked but not yet
 confirmed: nobody else touches that message; the host comes back, its account verifies
 it. 0 lost, 0 sent twice (the simulator's ledger)."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
 from pathlib import Path
+
 import psutil
 import pytest
 
@@ -17,8 +19,14 @@ import settings
 from common import runfiles
 from simulator import Simulator
 from store import Store
-from tests.test_accounts import (Run, assert_each_sent_once_by_its_account, in_doubt, log_in, sigkill_worker,
-                                 with_accounts)
+from tests.test_accounts import (
+    Run,
+    assert_each_sent_once_by_its_account,
+    in_doubt,
+    log_in,
+    sigkill_worker,
+    with_accounts,
+)
 from tests.worker_helpers import ROOT, no_leftover_browsers, wait_until, write_config  # noqa: F401
 
 HOSTS = {"hostA": ("north", "+15550100011"), "hostB": ("south", "+15550100022"), "hostC": ("east", "+15550100033")}
@@ -28,14 +36,23 @@ NUMBERS = dict(HOSTS.values())
 class Host(Run):
     """`python -m supervisor` as host NAME: its own folder, one account, the shared database."""
 
-    def __init__(self, tmp: Path, sim: Simulator, name: str, db: str) -> None:  # noqa: D107
+    def __init__(self, tmp: Path, sim: Simulator, name: str, db: str) -> None:
         account = HOSTS[name][0]
         self.tmp = tmp / name
         self.tmp.mkdir()
-        path = write_config(self.tmp, sim, paths__database=db, sending__daily_cap=0, sending__delay_min=0.1,
-                            sending__delay_max=0.4, supervisor__start_seconds=1.0,
-                            supervisor__backoff_initial=0.2, supervisor__backoff_max=1.0,
-                            supervisor__max_restarts=20, supervisor__stop_timeout=5.0)
+        path = write_config(
+            self.tmp,
+            sim,
+            paths__database=db,
+            sending__daily_cap=0,
+            sending__delay_min=0.1,
+            sending__delay_max=0.4,
+            supervisor__start_seconds=1.0,
+            supervisor__backoff_initial=0.2,
+            supervisor__backoff_max=1.0,
+            supervisor__max_restarts=20,
+            supervisor__stop_timeout=5.0,
+        )
         self.cfg_path = with_accounts(path, self.tmp, {account: {}})
         self.cfg = settings.load(self.cfg_path)
         self.store = Store(db)
@@ -44,8 +61,13 @@ class Host(Run):
 
     def start(self) -> None:
         self.out = open(self.tmp / "supervisor.out", "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "supervisor", "--config", str(self.cfg_path)],
-                                     cwd=ROOT, stdout=self.out, stderr=subprocess.STDOUT, env=self.env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "supervisor", "--config", str(self.cfg_path)],
+            cwd=ROOT,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+        )
 
     def vanish(self) -> None:
         """The host is gone at once: every process of it SIGKILLed, nothing said to anyone."""
@@ -63,15 +85,17 @@ class Host(Run):
 
 @pytest.mark.browser
 def test_three_hosts_one_postgresql_kills_and_a_vanished_host_lose_nothing_and_send_nothing_twice(
-        tmp_path: Path, pg_url: str, no_leftover_browsers: None) -> None:
+    tmp_path: Path, pg_url: str, no_leftover_browsers: None
+) -> None:
     sim = Simulator(port=0, boot_time=0.2, ack_delay=0.8, dblcheck_delay=0.2).start()
     hosts = {name: Host(tmp_path, sim, name, pg_url) for name in HOSTS}
     store = Store(pg_url)
     try:
         log_in(sim, store, NUMBERS, timeout=120)
         assert {r["host"] for r in store.workers()} == set(HOSTS)
-        job = store.create_job("hosts", "Hi", [{"phone": f"+1202558{i:04d}", "text": f"hosts {i} 👋"}
-                                               for i in range(90)])
+        job = store.create_job(
+            "hosts", "Hi", [{"phone": f"+1202558{i:04d}", "text": f"hosts {i} 👋"} for i in range(90)]
+        )
         store.refresh_waiting()
         sent = lambda: store.counts(job)["sent"]  # noqa: E731
         kills = 0
@@ -81,8 +105,9 @@ def test_three_hosts_one_postgresql_kills_and_a_vanished_host_lose_nothing_and_s
             kills += 1
 
         # hostC vanishes while east has clicked a message the server has but not confirmed.
-        doubt = wait_until(lambda: in_doubt(sim, store, "east", NUMBERS["east"]), 120,
-                           "east with a clicked message in doubt")
+        doubt = wait_until(
+            lambda: in_doubt(sim, store, "east", NUMBERS["east"]), 120, "east with a clicked message in doubt"
+        )
         hosts["hostC"].vanish()
         at_vanish = sent()
         for name in ("hostB", "hostA"):  # the others go on, and lose workers too

@@ -3,6 +3,7 @@ attempt and no restart, tries again with a capped backoff for as long as it take
 goes on by itself when the network is back (the simulator's offline fault: page loads
 and the page's own calls get no answer, the app shows "Computer not connected", sends
 wait on the clock)."""
+
 from __future__ import annotations
 
 import collections
@@ -40,8 +41,9 @@ def test_whatsapp_unreachable_at_start_is_a_state_not_a_crash(tmp_path: Path) ->
     store = Store(tmp_path / "db.sqlite")
     job = store.create_job("j", "t", [{"phone": f"+1202555{i:04d}", "text": f"hello {i}"} for i in range(3)])
     err = open(tmp_path / "worker.err", "w+")
-    proc = subprocess.Popen([PY, "-m", "worker", "--config", str(cfg_path)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=err, text=True)
+    proc = subprocess.Popen(
+        [PY, "-m", "worker", "--config", str(cfg_path)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, text=True
+    )
     sim = None
     try:
         wait_until(lambda: worker_row(store)["state"] == "offline", 30, "offline")
@@ -79,14 +81,19 @@ def test_the_network_away_for_60_s_in_the_middle_of_a_job(tmp_path: Path) -> Non
     sim = Simulator(port=0, boot_time=0.2, ack_delay=0.05, dblcheck_delay=0.1, dom="2026").start()
     sim.login()
     cfg_path = supervised_config(tmp_path, sim.url, max_restarts=1)
-    text = cfg_path.read_text().replace("delay_min = 0.0", "delay_min = 0.3").replace("delay_max = 0.0",
-                                                                                      "delay_max = 0.3")
+    text = (
+        cfg_path.read_text().replace("delay_min = 0.0", "delay_min = 0.3").replace("delay_max = 0.0", "delay_max = 0.3")
+    )
     cfg_path.write_text(text.replace("max_attempts = 100", "max_attempts = 3"))
     store = Store(tmp_path / "db.sqlite")
     n = 30
     job = store.create_job("j", "t", [{"phone": f"+1303556{i:04d}", "text": f"offer {i} 🎁"} for i in range(n)])
-    sup = subprocess.Popen([sys.executable, "tui.py", "worker", "--config", str(cfg_path)], cwd=ROOT,
-                           stdout=open(tmp_path / "supervisor.out", "wb"), stderr=subprocess.STDOUT)
+    sup = subprocess.Popen(
+        [sys.executable, "tui.py", "worker", "--config", str(cfg_path)],
+        cwd=ROOT,
+        stdout=open(tmp_path / "supervisor.out", "wb"),
+        stderr=subprocess.STDOUT,
+    )
     seen_offline = False
     try:
         wait_until(lambda: store.counts(job)["sent"] >= 8, 60, "sending")

@@ -1,6 +1,7 @@
 """PostgreSQL as the shared store: the CLI and the config on a URL, `migrate --to` from
 SQLite (exact, refuses a non-empty target), several hosts' accounts in one overview
 (a vanished host's accounts shown as lost), one account on one host only."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,8 @@ import psycopg
 import pytest
 
 import settings
-from jobs import overview
 from common import runfiles
+from jobs import overview
 from store import Store, StoreError
 from store.migrate import TABLES
 from tests.test_cli import assert_user_error, tui
@@ -21,8 +22,10 @@ T0 = 1_790_000_000.0
 
 
 def msgs(n: int, prefix: str = "+1202555") -> list[dict]:
-    return [{"phone": f"{prefix}{i:04d}", "text": f"hello {i} 👋", "name": f"C{i}", "columns": {"City": "Pune"}}
-            for i in range(n)]
+    return [
+        {"phone": f"{prefix}{i:04d}", "text": f"hello {i} 👋", "name": f"C{i}", "columns": {"City": "Pune"}}
+        for i in range(n)
+    ]
 
 
 def busy_sqlite(path: Path) -> tuple[Store, int]:
@@ -88,10 +91,13 @@ def test_migrate_copies_every_row_exactly_and_the_copy_works_on(tmp_path: Path, 
 
 def test_migrate_bad_input_is_one_line(tmp_path: Path, pg_cluster) -> None:
     Store(tmp_path / "db.sqlite").close()
-    assert_user_error(tui("--db", str(tmp_path / "db.sqlite"), "migrate", "--to", str(tmp_path / "x.db")),
-                      "--to: must be a postgresql://")
-    assert_user_error(tui("--db", str(tmp_path / "none.sqlite"), "migrate", "--to", pg_cluster.url("x")),
-                      "no database to copy")
+    assert_user_error(
+        tui("--db", str(tmp_path / "db.sqlite"), "migrate", "--to", str(tmp_path / "x.db")),
+        "--to: must be a postgresql://",
+    )
+    assert_user_error(
+        tui("--db", str(tmp_path / "none.sqlite"), "migrate", "--to", pg_cluster.url("x")), "no database to copy"
+    )
     # Nobody listens on that port.
     proc = tui("--db", str(tmp_path / "db.sqlite"), "migrate", "--to", "postgresql://u:secret@127.0.0.1:1/x")
     assert_user_error(proc, "cannot use the PostgreSQL database")
@@ -123,7 +129,8 @@ def test_a_server_that_is_not_there_is_one_line(tmp_path: Path) -> None:
 
 
 def test_every_hosts_accounts_in_one_overview_and_a_vanished_host_is_lost(
-        tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     s = Store(pg_url)
     now = time.time()
     # This host (hostA) runs north; hostB runs south (alive); hostC ran east and vanished.
@@ -142,7 +149,9 @@ def test_every_hosts_accounts_in_one_overview_and_a_vanished_host_is_lost(
     assert set(rows) == {"north", "south", "east"}
     assert rows["north"].host == "hostA" and not rows["north"].remote
     assert (rows["south"].host, rows["south"].worker, rows["south"].cap_today) == ("hostB", "running", 50)
-    assert rows["south"].remote and not rows["south"].lost and "pause or stop this account there" in rows["south"].detail
+    assert (
+        rows["south"].remote and not rows["south"].lost and "pause or stop this account there" in rows["south"].detail
+    )
     assert rows["east"].lost and rows["east"].worker == "lost" and "hostC lost" in rows["east"].detail
     # The CLI shows the same.
     env = {**os.environ, runfiles.HOST_VAR: "hostA"}
@@ -178,7 +187,7 @@ def test_postgresql_store_keeps_its_counters_under_concurrent_moves(pg_url: str)
                     s.set_job_status(job, "running")
                 else:
                     s.mark_sent(m["id"], worker_id=f"w{i}")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=claimer, args=(i,)) for i in range(6)]
@@ -191,6 +200,10 @@ def test_postgresql_store_keeps_its_counters_under_concurrent_moves(pg_url: str)
     assert {k: v for k, v in s.counts(job).items() if v} == real
     assert real == {"sent": 400}
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT count(*) FROM pg_stat_database WHERE deadlocks > 0 "
-                            "AND datname = current_database()").fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM pg_stat_database WHERE deadlocks > 0 AND datname = current_database()"
+            ).fetchone()[0]
+            == 0
+        )
     s.close()

@@ -4,6 +4,7 @@ With the usual umask 022: the database (and its -wal/-shm), the logs, the failur
 the run files, the exports and the browser profile are owner-only; another user cannot
 read them, and cannot reach the logged-in browser: DevTools is on a pipe (no port at all),
 and ChromeDriver's port answers nothing without its secret URL base."""
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,12 @@ def test_files_are_owner_only_and_another_user_reaches_neither_data_nor_browser(
         contacts = home / "contacts.csv"
         contacts.write_text("Name,Phone\nAna,+12025550101\nBob,+12025550102\n", encoding="utf-8")
         tui = [sys.executable, str(ROOT / "tui.py"), "--config", str(cfg_path)]
-        assert subprocess.run([*tui, "import", str(contacts), "--template", "Hi {name}"],
-                              capture_output=True, timeout=60).returncode == 0
+        assert (
+            subprocess.run(
+                [*tui, "import", str(contacts), "--template", "Hi {name}"], capture_output=True, timeout=60
+            ).returncode
+            == 0
+        )
         worker = subprocess.Popen([*tui, "worker"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         store = Store(home / "db.sqlite")
         deadline = time.monotonic() + 60
@@ -88,21 +93,27 @@ def test_files_are_owner_only_and_another_user_reaches_neither_data_nor_browser(
         assert chromium_ports == set(), "Chromium listens on a port: DevTools would be reachable"
         for port in ports:  # ChromeDriver's: nothing without the secret base
             for path in ("/json/list", "/status", "/sessions"):
-                probe = as_nobody(sys.executable, "-c",
-                                  "import sys, urllib.request as u\n"
-                                  "try:\n"
-                                  f"    r = u.urlopen('http://127.0.0.1:{port}{path}', timeout=5)\n"
-                                  "    print(r.status, r.read()[:200])\n"
-                                  "except Exception as e:\n"
-                                  "    print('refused', e)\n")
+                probe = as_nobody(
+                    sys.executable,
+                    "-c",
+                    "import sys, urllib.request as u\n"
+                    "try:\n"
+                    f"    r = u.urlopen('http://127.0.0.1:{port}{path}', timeout=5)\n"
+                    "    print(r.status, r.read()[:200])\n"
+                    "except Exception as e:\n"
+                    "    print('refused', e)\n",
+                )
                 assert probe.stdout.startswith("refused"), (port, path, probe.stdout)
-            new_session = as_nobody(sys.executable, "-c",
-                                    "import urllib.request as u\n"
-                                    "try:\n"
-                                    f"    u.urlopen(u.Request('http://127.0.0.1:{port}/session', data=b'{{}}',"
-                                    " headers={'Content-Type': 'application/json'}), timeout=5); print('created')\n"
-                                    "except Exception as e:\n"
-                                    "    print('refused', e)\n")
+            new_session = as_nobody(
+                sys.executable,
+                "-c",
+                "import urllib.request as u\n"
+                "try:\n"
+                f"    u.urlopen(u.Request('http://127.0.0.1:{port}/session', data=b'{{}}',"
+                " headers={'Content-Type': 'application/json'}), timeout=5); print('created')\n"
+                "except Exception as e:\n"
+                "    print('refused', e)\n",
+            )
             assert new_session.stdout.startswith("refused"), new_session.stdout
         out = home / "results.csv"
         assert subprocess.run([*tui, "export", "1", "-o", str(out)], capture_output=True, timeout=60).returncode == 0
@@ -127,8 +138,12 @@ def test_files_are_owner_only_and_another_user_reaches_neither_data_nor_browser(
     assert as_nobody("ls", str(home / "profile")).returncode != 0
     # The tool says when existing files are readable by others, and how to fix it.
     db.chmod(0o644)
-    proc = subprocess.run([sys.executable, str(ROOT / "tui.py"), "--config", str(cfg_path), "jobs"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tui.py"), "--config", str(cfg_path), "jobs"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     warnings = [ln for ln in proc.stderr.splitlines() if ln.startswith("warning:")]
     assert len(warnings) == 1 and str(db) in warnings[0] and "chmod -R go-rwx" in warnings[0]
 

@@ -6,6 +6,7 @@ qrdraw.py's tables: each character's shape comes from its Unicode NAME
 terminal size (8×16 pixels and others: sextant rows of 5/6/5 pixels), on a dark
 "terminal" around the code. zxing-cpp must read the login string back.
 """
+
 from __future__ import annotations
 
 import base64
@@ -61,7 +62,7 @@ def shape(ch: str):
         return lambda fx, fy: fx >= 0.5
     prefix = "BLOCK SEXTANT-"
     assert name.startswith(prefix), f"unexpected character {ch!r}: {name}"
-    cells = {((int(d) - 1) % 2, (int(d) - 1) // 2) for d in name[len(prefix):]}  # 1 2 / 3 4 / 5 6
+    cells = {((int(d) - 1) % 2, (int(d) - 1) // 2) for d in name[len(prefix) :]}  # 1 2 / 3 4 / 5 6
     return lambda fx, fy: (int(fx * 2), int(fy * 3)) in cells
 
 
@@ -76,8 +77,13 @@ def paint(rows: list[str], cell_w: int = 8, cell_h: int = 16, margin: int = 3):
             if ch not in tiles:
                 dark = shape(ch)
                 tile = Image.new("L", (cell_w, cell_h), 255)
-                tile.putdata([0 if dark((px + 0.5) / cell_w, (py + 0.5) / cell_h) else 255
-                              for py in range(cell_h) for px in range(cell_w)])
+                tile.putdata(
+                    [
+                        0 if dark((px + 0.5) / cell_w, (py + 0.5) / cell_h) else 255
+                        for py in range(cell_h)
+                        for px in range(cell_w)
+                    ]
+                )
                 tiles[ch] = tile
             img.paste(tiles[ch], ((x + margin) * cell_w, (y + margin) * cell_h))
     return img
@@ -192,8 +198,7 @@ def test_choose() -> None:
 async def open_modal(pilot, app, screen: QRScreen) -> QRScreen:
     await settle(pilot, app)
     app.push_screen(screen)
-    await wait_for(pilot, lambda: app.screen is screen and "with WhatsApp" in screen_text(app),
-                   what="the QR modal")
+    await wait_for(pilot, lambda: app.screen is screen and "with WhatsApp" in screen_text(app), what="the QR modal")
     await pilot.pause()
     return screen
 

@@ -5,6 +5,7 @@ stored once (however often it looks), three opt-outs whose messages in a second 
 skipped and never sent (the simulator's ledger), the unclear one flagged and not acted
 on, the chats read (the contact's blue ticks). With `open_chats = false` only the chat
 list's preview is read and the chats stay unread."""
+
 from __future__ import annotations
 
 import collections
@@ -20,8 +21,13 @@ from store import Store
 from tests.worker_helpers import WorkerThread, no_leftover_browsers, wait_until, write_config  # noqa: F401
 
 PHONES = [f"+1202555{i:04d}" for i in range(300, 320)]
-ANSWERS = {PHONES[1]: "stop", PHONES[4]: "Stop!", PHONES[7]: "PARAR 🙏",
-           PHONES[10]: "stop sending me offers pls", PHONES[13]: "Thanks, tell me more"}
+ANSWERS = {
+    PHONES[1]: "stop",
+    PHONES[4]: "Stop!",
+    PHONES[7]: "PARAR 🙏",
+    PHONES[10]: "stop sending me offers pls",
+    PHONES[13]: "Thanks, tell me more",
+}
 OPTED = {PHONES[1], PHONES[4], PHONES[7]}
 
 
@@ -30,8 +36,9 @@ def run_job_then_replies(sim: Simulator, tmp: Path, **overrides: Any) -> tuple[S
     store = Store(cfg.paths.database)
     first = store.create_job("first", "t", [{"phone": p, "text": f"Offer for {p} 🎁"} for p in PHONES])
     # The second job waits (paused) while the answers come in.
-    second = store.create_job("second", "t", [{"phone": p, "text": f"Second offer {p}"} for p in PHONES],
-                              status="paused")
+    second = store.create_job(
+        "second", "t", [{"phone": p, "text": f"Second offer {p}"} for p in PHONES], status="paused"
+    )
     w = WorkerThread(cfg).start()
     wait_until(lambda: store.get_job(first).status == "completed", 90, "the first job sent")
     for phone, text in ANSWERS.items():
@@ -41,7 +48,8 @@ def run_job_then_replies(sim: Simulator, tmp: Path, **overrides: Any) -> tuple[S
 
 @pytest.mark.browser
 def test_replies_are_read_once_opt_outs_skip_the_next_job_and_unclear_ones_wait(
-        sim_each: Simulator, tmp_path: Path, no_leftover_browsers: None) -> None:
+    sim_each: Simulator, tmp_path: Path, no_leftover_browsers: None
+) -> None:
     sim = sim_each
     store, first, second, w = run_job_then_replies(sim, tmp_path)
     try:
@@ -64,8 +72,11 @@ def test_replies_are_read_once_opt_outs_skip_the_next_job_and_unclear_ones_wait(
         sim.deliver(late, "Can I pay on delivery?")
         sim.read_chat(late)
         assert late not in sim.unread()
-        wait_until(lambda: [r.text for r in store.replies(first) if r.phone == late] == ["Can I pay on delivery?"],
-                   30, "the reply read elsewhere")
+        wait_until(
+            lambda: [r.text for r in store.replies(first) if r.phone == late] == ["Can I pay on delivery?"],
+            30,
+            "the reply read elsewhere",
+        )
         store.set_job_status(second, "running")
         wait_until(lambda: store.get_job(second).status == "completed", 90, "the second job sent")
     finally:
@@ -78,7 +89,8 @@ def test_replies_are_read_once_opt_outs_skip_the_next_job_and_unclear_ones_wait(
 
 @pytest.mark.browser
 def test_without_opening_chats_the_preview_is_read_and_chats_stay_unread(
-        tmp_path: Path, no_leftover_browsers: None) -> None:
+    tmp_path: Path, no_leftover_browsers: None
+) -> None:
     sim = Simulator(port=0, boot_time=0.2, ack_delay=0.05, dblcheck_delay=0.1).start()
     sim.login()
     try:

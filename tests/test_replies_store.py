@@ -1,12 +1,13 @@
 """Replies in the store (both backends): each incoming message once, tied to our
 message; an opt-out reply skips that number's pending messages in every job; per-job
 reply figures. And the opt-out word list: the whole reply, in any form, in six languages."""
+
 from __future__ import annotations
 
 import pytest
 
-from worker.optout_words import OPTOUT, UNCLEAR, Classifier, normalize
 from store import Store
+from worker.optout_words import OPTOUT, UNCLEAR, Classifier, normalize
 
 T0 = 1_790_000_000.0
 
@@ -32,8 +33,10 @@ def test_replies_are_stored_once_and_an_optout_skips_every_pending_message(store
     targets = store.reply_targets([a, b, "+19999999999"], account="default", finished_since=0)
     assert set(targets) == {a, b} and [t["job_id"] for t in targets[a]] == [first]
     targets = {p: t[-1] for p, t in targets.items()}
-    items = [{"wa_id": "3A1", "text": "Thanks!", "at": T0 + 60, "flag": None},
-             {"wa_id": "3A2", "text": "Stop!", "at": T0 + 120, "flag": OPTOUT}]
+    items = [
+        {"wa_id": "3A1", "text": "Thanks!", "at": T0 + 60, "flag": None},
+        {"wa_id": "3A2", "text": "Stop!", "at": T0 + 120, "flag": OPTOUT},
+    ]
     new = store.add_replies("default", a, targets[a], items, now=T0 + 130)
     assert [r.wa_id for r in new] == ["3A1", "3A2"] and new[1].job_id == first and new[1].message_id == targets[a]["id"]
     assert store.add_replies("default", a, targets[a], items, now=T0 + 200) == []  # read twice: stored once
@@ -41,8 +44,13 @@ def test_replies_are_stored_once_and_an_optout_skips_every_pending_message(store
     # The opt-out: on the list, its pending message in the second job skipped; b's not.
     assert a in store.optout_set()
     assert {m.phone: m.status for m in store.iter_messages(second)} == {a: "skipped", b: "pending"}
-    store.add_replies("default", b, targets[b], [{"wa_id": "3A9", "text": "stop sending me offers pls",
-                                                   "flag": UNCLEAR}], now=T0 + 300)
+    store.add_replies(
+        "default",
+        b,
+        targets[b],
+        [{"wa_id": "3A9", "text": "stop sending me offers pls", "flag": UNCLEAR}],
+        now=T0 + 300,
+    )
     assert b not in store.optout_set()
     job = store.get_job(first)
     assert (job.replied, job.optouts, job.unclear, job.reply_rate) == (2, 1, 1, 1.0)
@@ -61,12 +69,29 @@ def test_only_live_or_recent_jobs_and_only_this_accounts_messages_are_targets(st
     assert store.reply_targets([a], account="other", finished_since=0) == {}
 
 
-@pytest.mark.parametrize("text, flag", [
-    ("stop", OPTOUT), ("Stop!", OPTOUT), ("PARAR 🙏", OPTOUT), ("STOP STOP", OPTOUT), ("  Baja. ", OPTOUT),
-    ("Darme de baja", OPTOUT), ("Arrêt", OPTOUT), ("Abmelden", OPTOUT), ("रुको", OPTOUT), ("band karo 🙏", OPTOUT),
-    ("UNSUBSCRIBE", OPTOUT), ("Sair", OPTOUT), ("stop sending me offers pls", UNCLEAR), ("pls stop", UNCLEAR),
-    ("Thanks!", None), ("Quero saber mais", None), ("👍", None), ("stopwatch", None),
-])
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("stop", OPTOUT),
+        ("Stop!", OPTOUT),
+        ("PARAR 🙏", OPTOUT),
+        ("STOP STOP", OPTOUT),
+        ("  Baja. ", OPTOUT),
+        ("Darme de baja", OPTOUT),
+        ("Arrêt", OPTOUT),
+        ("Abmelden", OPTOUT),
+        ("रुको", OPTOUT),
+        ("band karo 🙏", OPTOUT),
+        ("UNSUBSCRIBE", OPTOUT),
+        ("Sair", OPTOUT),
+        ("stop sending me offers pls", UNCLEAR),
+        ("pls stop", UNCLEAR),
+        ("Thanks!", None),
+        ("Quero saber mais", None),
+        ("👍", None),
+        ("stopwatch", None),
+    ],
+)
 def test_the_whole_reply_decides_in_any_form(text: str, flag: str | None) -> None:
     assert Classifier().classify(text) == flag
 
@@ -89,9 +114,15 @@ def test_cli_replies_status_jobs_and_export_show_them(tmp_path) -> None:
     job = sent_job(store, "promo", [a, b, c])
     targets = {p: t[-1] for p, t in store.reply_targets([a, b], account="default", finished_since=0).items()}
     store.add_replies("default", a, targets[a], [{"wa_id": "1", "text": "PARAR 🙏", "at": T0 + 60, "flag": OPTOUT}])
-    store.add_replies("default", b, targets[b], [{"wa_id": "2", "text": "stop sending me offers pls",
-                                                   "at": T0 + 70, "flag": UNCLEAR},
-                                                  {"wa_id": "3", "text": "=cmd|' /C calc'!A0", "at": T0 + 80}])
+    store.add_replies(
+        "default",
+        b,
+        targets[b],
+        [
+            {"wa_id": "2", "text": "stop sending me offers pls", "at": T0 + 70, "flag": UNCLEAR},
+            {"wa_id": "3", "text": "=cmd|' /C calc'!A0", "at": T0 + 80},
+        ],
+    )
     store.close()
     out = tui("--db", str(db), "replies", str(job)).stdout
     assert "2 number(s) replied (reply rate 67%), 1 opted out by reply, 1 unclear" in out

@@ -49,6 +49,7 @@ OTHER = "15550002222"
 
 # ----------------------------------------------------------------------------- one browser
 
+
 @pytest.fixture
 def simulator():
     """This module checks the 2024 DOM generation (tests/test_simulator_2026.py the 2026 one)."""
@@ -79,9 +80,9 @@ def browser(_module_browser):
 
 # ----------------------------------------------------------------------------- helpers
 
+
 def wait(driver, timeout: float = 5.0) -> WebDriverWait:
-    return WebDriverWait(driver, timeout, poll_frequency=0.05,
-                         ignored_exceptions=(StaleElementReferenceException,))
+    return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def find(driver, css: str, timeout: float = 5.0):
@@ -124,9 +125,7 @@ def open_chat(driver, phone: str):
 
 def insert_text(driver, box, text: str) -> None:
     """The worker's way to enter text outside the BMP (emoji)."""
-    driver.execute_script(
-        "arguments[0].focus(); document.execCommand('insertText', false, arguments[1]);", box, text
-    )
+    driver.execute_script("arguments[0].focus(); document.execCommand('insertText', false, arguments[1]);", box, text)
 
 
 def bubbles(driver):
@@ -144,8 +143,7 @@ def wait_icon(driver, bubble, css: str, timeout: float = 5.0) -> None:
 def leaving_is_guarded(driver) -> bool:
     """Would leaving the page now show the browser's "Leave site?" prompt?"""
     return driver.execute_script(
-        "const e = new Event('beforeunload', {cancelable: true});"
-        "window.dispatchEvent(e); return e.defaultPrevented;"
+        "const e = new Event('beforeunload', {cancelable: true});window.dispatchEvent(e); return e.defaultPrevented;"
     )
 
 
@@ -155,6 +153,7 @@ def texts(driver) -> list[str]:
 
 # ----------------------------------------------------------------------------- without a browser
 
+
 def test_http_control_api_and_ledger_shape(simulator: Simulator) -> None:
     import json
     import urllib.error
@@ -162,8 +161,9 @@ def test_http_control_api_and_ledger_shape(simulator: Simulator) -> None:
 
     def call(method: str, path: str, body=None):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(simulator.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            simulator.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(req, timeout=5) as r:
             return json.loads(r.read())
 
@@ -183,9 +183,18 @@ def test_http_control_api_and_ledger_shape(simulator: Simulator) -> None:
     assert err.value.code == 400
     assert call("GET", "/__sim__/config")["failure_rate"] == 0  # nothing half-applied
     ledger = call("GET", "/__sim__/ledger")
-    assert ledger == {"messages": [], "page_loads": 0, "chat_opens": 0, "in_app_opens": 0, "url_opens": 0,
-                      "invalid_opens": 0, "failed_opens": 0, "lost_clicks": 0,
-                      "refused_browsers": 0, "offline_drops": 0}
+    assert ledger == {
+        "messages": [],
+        "page_loads": 0,
+        "chat_opens": 0,
+        "in_app_opens": 0,
+        "url_opens": 0,
+        "invalid_opens": 0,
+        "failed_opens": 0,
+        "lost_clicks": 0,
+        "refused_browsers": 0,
+        "offline_drops": 0,
+    }
     assert call("POST", "/__sim__/use_here")["use_here"] is True
     assert call("POST", "/__sim__/logout")["logged_in"] is False
     call("POST", "/__sim__/reset")
@@ -230,6 +239,7 @@ def test_qr_rotates_then_expires_on_the_server() -> None:
 
 # ----------------------------------------------------------------------------- in the browser
 
+
 def test_boot_qr_landing_then_login_without_reload(simulator: Simulator, browser) -> None:
     simulator.configure(boot_time=0.8)
     browser.get(simulator.url + "/")
@@ -249,7 +259,9 @@ def test_boot_qr_landing_then_login_without_reload(simulator: Simulator, browser
 
 
 def test_qr_rotation_and_expiry_in_the_page(browser) -> None:
-    with Simulator(port=0, boot_time=0.1, qr_rotate_seconds=0.4, qr_max_rotations=2, poll_interval=0.1, dom="2024") as sim:
+    with Simulator(
+        port=0, boot_time=0.1, qr_rotate_seconds=0.4, qr_max_rotations=2, poll_interval=0.1, dom="2024"
+    ) as sim:
         browser.get(sim.url)
         holder = find(browser, QR)
         seen = []
@@ -286,6 +298,7 @@ def test_send_url_prefills_text_and_enter_sends_with_ticks(simulator: Simulator,
     simulator.login()
     text = "Hello Ana,\nyour order #12 is ready ✅ 👋"
     from urllib.parse import quote
+
     browser.get(f"{simulator.url}/send?phone={PHONE}&text={quote(text)}")
     box = find(browser, COMPOSE)
     assert browser.find_element(By.CSS_SELECTOR, CHAT_TITLE).get_attribute("title") == "+" + PHONE
@@ -312,7 +325,9 @@ def test_send_url_prefills_text_and_enter_sends_with_ticks(simulator: Simulator,
     meta = bubble.find_element(By.CSS_SELECTOR, META).get_attribute("data-pre-plain-text")
     at = datetime.fromtimestamp(msg["accepted_at"])
     # en-US: 12-hour with AM/PM, month first (as WhatsApp Web writes it)
-    assert meta == f"[{at.hour % 12 or 12}:{at:%M} {'AM' if at.hour < 12 else 'PM'}, {at.month}/{at.day}/{at.year}] You: "
+    assert (
+        meta == f"[{at.hour % 12 or 12}:{at:%M} {'AM' if at.hour < 12 else 'PM'}, {at.month}/{at.day}/{at.year}] You: "
+    )
     row = bubble.find_element(By.XPATH, "./ancestor::div[@role='row']")
     assert row.get_attribute("data-id").endswith("_" + msg["id"])
     assert browser.current_url.rstrip("/") == simulator.url  # /send is replaced by /
@@ -341,11 +356,17 @@ def test_in_app_links_open_chats_without_reload_and_show_history(simulator: Simu
     assert ledger["page_loads"] == 1 and ledger["url_opens"] == 0
     assert ledger["in_app_opens"] == 3 and ledger["chat_opens"] == 3
     assert [(m["phone"], m["text"]) for m in ledger["messages"]] == [
-        ("+" + PHONE, "first to A"), ("+" + OTHER, "hello B"), ("+" + PHONE, "second to A")]
+        ("+" + PHONE, "first to A"),
+        ("+" + OTHER, "hello B"),
+        ("+" + PHONE, "second to A"),
+    ]
     # the chat list shows both chats, most recent first
-    wait(browser).until(lambda d: [e.get_attribute("data-phone") for e in
-                                   d.find_elements(By.CSS_SELECTOR, "#pane-side [data-phone]")]
-                        == ["+" + PHONE, "+" + OTHER])
+    wait(browser).until(
+        lambda d: (
+            [e.get_attribute("data-phone") for e in d.find_elements(By.CSS_SELECTOR, "#pane-side [data-phone]")]
+            == ["+" + PHONE, "+" + OTHER]
+        )
+    )
 
 
 def test_text_with_newlines_and_emoji_both_ways(simulator: Simulator, browser) -> None:
@@ -398,9 +419,12 @@ def test_invalid_number_popup(simulator: Simulator, browser) -> None:
 
 def test_attachments_with_captions(simulator: Simulator, browser, tmp_path: Path) -> None:
     photo = tmp_path / "photo.png"
-    photo.write_bytes(bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a5b1e0d60000000049454e44ae426082"))
+    photo.write_bytes(
+        bytes.fromhex(
+            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+            "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a5b1e0d60000000049454e44ae426082"
+        )
+    )
     doc = tmp_path / "price list.pdf"
     doc.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 40)
     boot_logged_in(browser, simulator)
@@ -425,16 +449,28 @@ def test_attachments_with_captions(simulator: Simulator, browser, tmp_path: Path
 
     msgs = simulator.wait_for_messages(2)
     assert [m["attachment"] for m in msgs] == [
-        {"name": "photo.png", "size": photo.stat().st_size, "type": "image/png",
-         "sha256": hashlib.sha256(photo.read_bytes()).hexdigest(), "kind": "media"},
-        {"name": "price list.pdf", "size": doc.stat().st_size, "type": "application/pdf",
-         "sha256": hashlib.sha256(doc.read_bytes()).hexdigest(), "kind": "document"},
+        {
+            "name": "photo.png",
+            "size": photo.stat().st_size,
+            "type": "image/png",
+            "sha256": hashlib.sha256(photo.read_bytes()).hexdigest(),
+            "kind": "media",
+        },
+        {
+            "name": "price list.pdf",
+            "size": doc.stat().st_size,
+            "type": "application/pdf",
+            "sha256": hashlib.sha256(doc.read_bytes()).hexdigest(),
+            "kind": "document",
+        },
     ]
     assert [(m["text"], m["caption"]) for m in msgs] == [(caption_text, caption_text), ("", "")]
     wait(browser).until(lambda d: len(bubbles(d)) == 2)
     b1, b2 = bubbles(browser)
-    assert b1.find_element(By.CSS_SELECTOR, "div[data-attachment-name]").get_attribute(
-        "data-attachment-name") == "photo.png"
+    assert (
+        b1.find_element(By.CSS_SELECTOR, "div[data-attachment-name]").get_attribute("data-attachment-name")
+        == "photo.png"
+    )
     assert b1.find_element(By.CSS_SELECTOR, TEXT).text == caption_text
     assert b2.find_element(By.CSS_SELECTOR, "[data-attachment-name='price list.pdf']")
     wait_icon(browser, b2, ACKED)
@@ -573,12 +609,14 @@ def test_reset_forgets_everything(simulator: Simulator, browser) -> None:
     assert bubbles(browser) == []
 
 
-
 @pytest.mark.browser
-@pytest.mark.parametrize("dom, lang, label, row", [("2024", "en-US", "2 unread messages", "listitem"),
-                                                   ("2026", "pt-BR", "2 mensagens não lidas", "row")])
+@pytest.mark.parametrize(
+    "dom, lang, label, row",
+    [("2024", "en-US", "2 unread messages", "listitem"), ("2026", "pt-BR", "2 mensagens não lidas", "row")],
+)
 def test_an_incoming_message_shows_an_unread_badge_until_its_chat_is_opened(
-        browser, dom: str, lang: str, label: str, row: str) -> None:
+    browser, dom: str, lang: str, label: str, row: str
+) -> None:
     sim = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, dom=dom, lang=lang).start()
     try:
         boot_logged_in(browser, sim)
@@ -595,8 +633,11 @@ def test_an_incoming_message_shows_an_unread_badge_until_its_chat_is_opened(
         assert sim.unread() == {} and set(sim.read_receipts()) == {"+" + OTHER}
         # The replies are bubbles without a status icon.
         wait(browser).until(lambda d: "PARAR" in d.find_element(By.ID, "main").text)
-        rows = [r for r in browser.find_elements(By.CSS_SELECTOR, "#main div[role='row']")
-                if "Quero" in r.text or "PARAR" in r.text]
+        rows = [
+            r
+            for r in browser.find_elements(By.CSS_SELECTOR, "#main div[role='row']")
+            if "Quero" in r.text or "PARAR" in r.text
+        ]
         assert len(rows) == 2 and not any(r.find_elements(By.CSS_SELECTOR, "span[data-icon^='msg-']") for r in rows)
     finally:
         sim.stop()

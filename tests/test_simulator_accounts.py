@@ -38,8 +38,14 @@ OWN = "+15550100000"  # settings.own_number: the default (legacy) account
 
 
 def make_sim(**settings: Any) -> Simulator:
-    base = {"boot_time": 0.2, "ack_delay": 0.05, "dblcheck_delay": 0.05, "poll_interval": 0.1,
-            "dom": "2024", "lang": "en-US"}
+    base = {
+        "boot_time": 0.2,
+        "ack_delay": 0.05,
+        "dblcheck_delay": 0.05,
+        "poll_interval": 0.1,
+        "dom": "2024",
+        "lang": "en-US",
+    }
     return Simulator(port=0, **{**base, **settings}).start()
 
 
@@ -52,11 +58,11 @@ def sim():
 
 # ----------------------------------------------------------------------------- a device over plain HTTP
 
+
 def request(sim: Simulator, method: str, path: str, body: Any = None, cookie: str | None = None):
     """(Set-Cookie header or None, the answer: JSON decoded, else bytes)."""
     data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-    req = urllib.request.Request(sim.url + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(sim.url + path, data=data, method=method, headers={"Content-Type": "application/json"})
     if cookie:
         req.add_header("Cookie", cookie)
     with urllib.request.urlopen(req, timeout=5) as r:
@@ -103,6 +109,7 @@ class Device:
 
 # ----------------------------------------------------------------------------- without a browser
 
+
 def test_a_page_load_gets_a_lasting_private_cookie_and_its_own_qr(sim: Simulator) -> None:
     a, b = Device(sim), Device(sim)
     ref_a, ref_b = a.boot(), b.boot()
@@ -146,7 +153,10 @@ def test_scan_links_each_device_to_its_own_account(sim: Simulator) -> None:
     assert a.send(CONTACT, "from A", "3EB0AAAA0001")["id"] == "3EB0AAAA0001"
     ledger = sim.ledger()["messages"]
     assert [(m["seq"], m["account"], m["text"]) for m in ledger] == [
-        (1, NUM_A, "from A"), (2, NUM_B, "from B"), (3, NUM_B, "from A")]
+        (1, NUM_A, "from A"),
+        (2, NUM_B, "from B"),
+        (3, NUM_B, "from A"),
+    ]
     assert a.chat(CONTACT) == ["from A"] and b.chat(CONTACT) == ["from B", "from A"]
     assert [c["phone"] for c in a.call("GET", "/__sim__/app/chats")["chats"]] == ["+" + CONTACT]
 
@@ -204,8 +214,10 @@ def test_per_account_history_replies_and_use_here(sim: Simulator) -> None:
     sim.deliver(CONTACT, "reply to the default account")
     assert a.chat(CONTACT) == ["old campaign", "reply to A"]
     assert [m["text"] for m in sim.state.history(CONTACT)["history"]] == ["reply to the default account"]
-    assert control(sim, "POST", "/__sim__/incoming",
-                   {"phone": CONTACT, "text": "over HTTP", "account": NUM_A})["phone"] == "+" + CONTACT
+    assert (
+        control(sim, "POST", "/__sim__/incoming", {"phone": CONTACT, "text": "over HTTP", "account": NUM_A})["phone"]
+        == "+" + CONTACT
+    )
     assert a.chat(CONTACT)[-1] == "over HTTP"
     assert sim.ledger()["messages"] == []  # none of these were sent
     control(sim, "POST", "/__sim__/use_here", {"account": NUM_A})
@@ -230,7 +242,8 @@ def test_http_control_endpoints(sim: Simulator) -> None:
     a = Device(sim)
     ref = a.boot()
     assert control(sim, "GET", "/__sim__/pending_logins") == [
-        {"session": sim.sessions()[0]["session"], "ref": ref, "expired": False}]
+        {"session": sim.sessions()[0]["session"], "ref": ref, "expired": False}
+    ]
     [listed] = control(sim, "GET", "/__sim__/sessions")["sessions"]
     assert listed["account"] is None and listed["qr"]["ref"] == ref
     with pytest.raises(urllib.error.HTTPError) as err:
@@ -240,7 +253,9 @@ def test_http_control_endpoints(sim: Simulator) -> None:
         control(sim, "POST", "/__sim__/scan", {"ref": ref, "number": "not a number"})
     assert err.value.code == 400
     assert control(sim, "POST", "/__sim__/scan", {"ref": ref, "number": NUM_A}) == {
-        "session": listed["session"], "account": NUM_A}
+        "session": listed["session"],
+        "account": NUM_A,
+    }
     assert control(sim, "GET", "/__sim__/sessions")["sessions"][0]["account"] == NUM_A
     st = control(sim, "POST", "/__sim__/logout", {"number": NUM_A})
     assert st["accounts"][NUM_A]["logged_in"] is False and a.state()["logged_in"] is False
@@ -296,6 +311,7 @@ def test_auto_login_gives_each_new_device_its_own_account() -> None:
 
 
 # ----------------------------------------------------------------------------- in real browsers
+
 
 @pytest.fixture(scope="module")
 def _two_browsers():
@@ -365,7 +381,9 @@ def test_two_browsers_two_accounts(sim: Simulator, browsers) -> None:
     send_in_page(a, CONTACT, "hello from A")
     send_in_page(b, CONTACT, "hello from B")
     assert [(m["account"], m["text"]) for m in sim.ledger()["messages"]] == [
-        (NUM_A, "hello from A"), (NUM_B, "hello from B")]
+        (NUM_A, "hello from A"),
+        (NUM_B, "hello from B"),
+    ]
     assert reopen(a, CONTACT) == ["hello from A"]  # the same contact, separate chats
     assert reopen(b, CONTACT) == ["hello from B"]
 

@@ -18,18 +18,21 @@ from simulator.cli import build_parser, main
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("argv", [
-    ["--failure-rate", "2"],
-    ["--port", "70000"],
-    ["--ack-delay", "-1"],
-    ["--invalid-suffix", "1x"],
-    ["--lose-clicks", "many"],
-    ["--qr-rotate", "0"],
-    ["--own-number", "12"],
-    ["--incoming", "+15551234567"],
-    ["--incoming", "12=STOP"],
-    ["--no-such-flag"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--failure-rate", "2"],
+        ["--port", "70000"],
+        ["--ack-delay", "-1"],
+        ["--invalid-suffix", "1x"],
+        ["--lose-clicks", "many"],
+        ["--qr-rotate", "0"],
+        ["--own-number", "12"],
+        ["--incoming", "+15551234567"],
+        ["--incoming", "12=STOP"],
+        ["--no-such-flag"],
+    ],
+)
 def test_bad_flags_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(argv)
@@ -40,11 +43,32 @@ def test_bad_flags_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -
 def test_flags_reach_the_settings() -> None:
     from simulator.cli import simulator_from_args
 
-    args = build_parser().parse_args([
-        "--port", "0", "--boot-time", "0.5", "--ack-delay", "1.5", "--invalid", "+15550001313, 4930123456",
-        "--invalid-suffix", "13", "--stuck-clock", "--lose-clicks", "2", "--failure-rate", "0.25",
-        "--phone-disconnected", "--auto-login", "4", "--qr-rotate", "7", "--qr-rotations", "3",
-    ])
+    args = build_parser().parse_args(
+        [
+            "--port",
+            "0",
+            "--boot-time",
+            "0.5",
+            "--ack-delay",
+            "1.5",
+            "--invalid",
+            "+15550001313, 4930123456",
+            "--invalid-suffix",
+            "13",
+            "--stuck-clock",
+            "--lose-clicks",
+            "2",
+            "--failure-rate",
+            "0.25",
+            "--phone-disconnected",
+            "--auto-login",
+            "4",
+            "--qr-rotate",
+            "7",
+            "--qr-rotations",
+            "3",
+        ]
+    )
     s = simulator_from_args(args).settings
     assert s["boot_time"] == 0.5 and s["ack_delay"] == 1.5
     assert s["invalid_numbers"] == ["15550001313", "4930123456"] and s["invalid_suffix"] == "13"
@@ -65,7 +89,10 @@ def test_own_number_is_the_default_account() -> None:
 def test_serves_until_ctrl_c() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulator", "--port", "0", "--logged-in", "--lose-clicks", "1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline()
@@ -87,9 +114,22 @@ def test_serves_until_ctrl_c() -> None:
 
 def test_incoming_flag_delivers_a_reply_with_an_unread_badge() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "--port", "0", "--logged-in", "--incoming", "+1 555 123 4567=STOP",
-         "--incoming-after", "0.2"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "--port",
+            "0",
+            "--logged-in",
+            "--incoming",
+            "+1 555 123 4567=STOP",
+            "--incoming-after",
+            "0.2",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         m = re.search(r"http://127\.0\.0\.1:(\d+)/", proc.stdout.readline())

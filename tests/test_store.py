@@ -1,4 +1,5 @@
 """The job store: states, atomic claims across processes, atomic job creation, counts."""
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -135,6 +136,7 @@ def test_create_job_is_one_transaction(store: Store) -> None:
     rows = msgs(100)
     rows.append({"phone": rows[0]["phone"], "text": "dup"})  # violates UNIQUE(job, phone) at the end
     import psycopg
+
     with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         store.create_job("broken", "t", rows)
     assert store.jobs() == []
@@ -166,14 +168,16 @@ def test_a_crash_half_way_through_create_leaves_no_job(tmp_path: Path) -> None:
 
 
 def test_counts_follow_every_status_change(store: Store) -> None:
-    job = store.create_job("j", "t", msgs(10) + [{"phone": "+12025559999", "text": "x", "status": "skipped"}])
+    job = store.create_job("j", "t", [*msgs(10), {"phone": "+12025559999", "text": "x", "status": "skipped"}])
     assert store.counts(job)["pending"] == 10 and store.counts(job)["skipped"] == 1
     for _ in range(4):
         store.mark_sent(store.claim("w")["id"], worker_id="w")
     store.mark_invalid(store.claim("w")["id"], "not on WhatsApp", worker_id="w")
     c = store.counts(job)
-    real = {r["status"]: r["n"] for r in store._q(
-        "SELECT status, count(*) AS n FROM messages WHERE job_id = :j GROUP BY status", j=job)}
+    real = {
+        r["status"]: r["n"]
+        for r in store._q("SELECT status, count(*) AS n FROM messages WHERE job_id = :j GROUP BY status", j=job)
+    }
     assert {k: v for k, v in c.items() if v} == real == {"sent": 4, "invalid": 1, "pending": 5, "skipped": 1}
     assert store.get_job(job)["total"] == 11
 
@@ -181,8 +185,10 @@ def test_counts_follow_every_status_change(store: Store) -> None:
 def test_counts_are_read_without_touching_messages(sqlite_store: Store) -> None:
     store = sqlite_store
     job = store.create_job("j", "t", msgs(5))
-    plan = " ".join(r["detail"] for r in store._q(
-        "EXPLAIN QUERY PLAN SELECT status, n FROM job_counts WHERE job_id = :job", job=job))
+    plan = " ".join(
+        r["detail"]
+        for r in store._q("EXPLAIN QUERY PLAN SELECT status, n FROM job_counts WHERE job_id = :job", job=job)
+    )
     assert "messages" not in plan and "job_counts" in plan
 
 
@@ -190,7 +196,7 @@ def test_claim_uses_the_queue_index(sqlite_store: Store) -> None:
     store = sqlite_store
     CLAIM_SQL = store.dialect.claim_sql
     store.create_job("j", "t", msgs(5))
-    select = CLAIM_SQL[CLAIM_SQL.index("SELECT"):CLAIM_SQL.index("LIMIT 1") + 7]
+    select = CLAIM_SQL[CLAIM_SQL.index("SELECT") : CLAIM_SQL.index("LIMIT 1") + 7]
     plan = " ".join(r["detail"] for r in store._q("EXPLAIN QUERY PLAN " + select, now=0.0, account="default"))
     assert "ix_messages_queue" in plan
     assert "TEMP B-TREE" not in plan  # no sort of the whole queue per claim
@@ -252,8 +258,8 @@ def test_daily_count(store: Store) -> None:
 
 # --- several processes claiming from one queue -------------------------------------
 
-def _claimer(db: str, worker: str, out: "mp.Queue[list[int]]", ready: "mp.Queue[str]",
-             start: "mp.Event") -> None:
+
+def _claimer(db: str, worker: str, out: mp.Queue[list[int]], ready: mp.Queue[str], start: mp.Event) -> None:
     s = Store(db)
     ready.put(worker)
     start.wait()
@@ -271,8 +277,7 @@ def _claimer(db: str, worker: str, out: "mp.Queue[list[int]]", ready: "mp.Queue[
 
 
 @pytest.mark.parametrize("backend, n_procs", [("sqlite", 4), ("postgresql", 8)])
-def test_processes_claim_2000_messages_each_exactly_once(tmp_path: Path, request, backend: str,
-                                                         n_procs: int) -> None:
+def test_processes_claim_2000_messages_each_exactly_once(tmp_path: Path, request, backend: str, n_procs: int) -> None:
     db = str(tmp_path / "q.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
     s = Store(db)
     job = s.create_job("q", "t", msgs(2000))
@@ -301,11 +306,18 @@ def test_processes_claim_2000_messages_each_exactly_once(tmp_path: Path, request
     assert sum(r["n"] for r in rows) == 2000
 
 
-@pytest.mark.parametrize("status, index", [
-    (None, "ix_messages_job"), ("pending", "ix_messages_queue"), ("retrying", "ix_messages_queue"),
-    ("sent", "ix_messages_job_settled"), ("failed", "ix_messages_job_settled"),
-    ("unknown", "ix_messages_job_settled"), ("skipped", "ix_messages_job_settled"),
-])
+@pytest.mark.parametrize(
+    "status, index",
+    [
+        (None, "ix_messages_job"),
+        ("pending", "ix_messages_queue"),
+        ("retrying", "ix_messages_queue"),
+        ("sent", "ix_messages_job_settled"),
+        ("failed", "ix_messages_job_settled"),
+        ("unknown", "ix_messages_job_settled"),
+        ("skipped", "ix_messages_job_settled"),
+    ],
+)
 def test_every_page_is_an_index_range_in_id_order(sqlite_store: Store, status: str | None, index: str) -> None:
     store = sqlite_store
     job = store.create_job("j", "t", msgs(5))
@@ -383,6 +395,7 @@ def test_progress_and_eta() -> None:
 
 
 # ----------------------------------------------------------------------------- the click mark and decisions
+
 
 def test_the_click_mark_is_only_for_the_claimer_of_a_sending_message(store: Store) -> None:
     store.create_job("j", "t", msgs(2))

@@ -1,7 +1,7 @@
 """The store's accounts: which account may claim what, what each sent today, whose
 uncertain messages are whose, and jobs that wait exactly while no account can send them."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pytest
 

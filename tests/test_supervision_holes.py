@@ -8,6 +8,7 @@
   lock is an abstract socket no folder holds); the first one puts its files back and
   finishes the job, each message exactly once.
 """
+
 from __future__ import annotations
 
 import collections
@@ -33,8 +34,12 @@ N = 30
 
 
 def start(cfg_path: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "tui.py", "worker", "--config", str(cfg_path)], cwd=ROOT,
-                            stdout=open(out, "ab"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "tui.py", "worker", "--config", str(cfg_path)],
+        cwd=ROOT,
+        stdout=open(out, "ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def wait(pred, timeout: float, what: str):
@@ -116,8 +121,13 @@ def test_removing_the_run_folder_lets_no_second_supervisor_in(tmp_path: Path) ->
         first_pid = supervisor.status(cfg_path)["pid"]
         shutil.rmtree(run_dir)
         assert supervisor.status(cfg_path)["alive"]  # found by its socket, not by the vanished files
-        second = subprocess.run([sys.executable, "tui.py", "worker", "--config", str(cfg_path)], cwd=ROOT,
-                                capture_output=True, text=True, timeout=60)
+        second = subprocess.run(
+            [sys.executable, "tui.py", "worker", "--config", str(cfg_path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 2, second.stdout + second.stderr
         lines = [ln for ln in second.stderr.splitlines() if ln.strip() and not ln.startswith("warning:")]
         assert len(lines) == 1 and "already running" in lines[0] and str(first_pid) in lines[0]

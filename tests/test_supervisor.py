@@ -6,8 +6,10 @@ watches run_dir/supervisor.json. The fake worker can start "chromium" processes 
 copy of `sleep` by that name): one in its group, one in a new session and one
 double-forked orphan, to prove that every way of stopping leaves nothing behind.
 """
+
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -15,14 +17,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 import pytest
 
-from common import runfiles
 import supervisor
+from common import runfiles
 from store import Store
 from supervisor import pidfile
 from supervisor.proctree import RUN_DIR_VAR, tagged
@@ -30,7 +33,7 @@ from supervisor.proctree import RUN_DIR_VAR, tagged
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
-FAKE_WORKER = r'''
+FAKE_WORKER = r"""
 import os, signal, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, os.getcwd())
@@ -83,10 +86,19 @@ while True:
     if mode == "crash-late" and time.time() - t0 > 0.5:
         sys.exit(1)
     time.sleep(0.1)
-'''
+"""
 
-BASE = dict(start_seconds=0.5, backoff_initial=0.1, backoff_max=0.4, max_restarts=3, restart_period=60.0,
-            stable_seconds=60.0, stop_timeout=1.0, heartbeat_timeout=30.0, memory_limit_mb=0)
+BASE = {
+    "start_seconds": 0.5,
+    "backoff_initial": 0.1,
+    "backoff_max": 0.4,
+    "max_restarts": 3,
+    "restart_period": 60.0,
+    "stable_seconds": 60.0,
+    "stop_timeout": 1.0,
+    "heartbeat_timeout": 30.0,
+    "memory_limit_mb": 0,
+}
 
 
 def write_config(tmp: Path, **sup: Any) -> Path:
@@ -119,10 +131,15 @@ class Harness:
     def env(self) -> dict[str, str]:
         return dict(os.environ, WA_SENDER_WORKER_CMD=json.dumps(self.worker_cmd))
 
-    def start(self) -> "Harness":
+    def start(self) -> Harness:
         self.t0 = time.monotonic()
-        self.proc = subprocess.Popen([PY, "-m", "supervisor", "--config", str(self.config)], cwd=ROOT,
-                                     env=self.env(), stdout=open(self.out, "wb"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [PY, "-m", "supervisor", "--config", str(self.config)],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=open(self.out, "wb"),
+            stderr=subprocess.STDOUT,
+        )
         return self
 
     def state(self) -> dict:
@@ -186,6 +203,7 @@ def assert_nothing_left(h: Harness) -> None:
 
 # ---------------------------------------------------------------------------- restart policy
 
+
 def test_crash_at_start_goes_fatal_after_the_budget_not_a_tight_loop(harness) -> None:
     h = harness("crash", max_restarts=2, backoff_initial=0.2, backoff_max=0.4).start()
     st = h.wait(lambda s: s["state"] == "fatal", 15, "fatal")
@@ -214,7 +232,7 @@ def test_backoff_grows_exponentially_up_to_the_cap(harness) -> None:
     delays = [float(x) for x in re.findall(r"restarting in ([0-9.]+) s", h.log())]
     assert delays == [0.1, 0.2, 0.4, 0.4]
     times = [t for _, t in h.starts()]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(gaps) == 4 and all(g >= d for g, d in zip(gaps, delays)), (gaps, delays)
 
 
@@ -237,7 +255,7 @@ def test_exit_75_restarts_at_once_and_is_not_a_failure(harness) -> None:
         time.sleep(0.05)
     times = [t for _, t in h.starts()]
     assert len(times) >= 5, h.log()
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert max(gaps) < 1.5, gaps  # no 2 s backoff
     st = h.state()
     assert st["state"] != "fatal" and st["recent_restarts"] == 0 and st["restarts"] >= 4
@@ -308,6 +326,7 @@ def test_worker_deaf_to_the_restart_request_is_stopped_the_hard_way(tmp_path: Pa
 
 # ---------------------------------------------------------------------------- stopping, nothing left
 
+
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "SIGHUP", "stop file"])
 def test_every_way_of_stopping_stops_the_whole_tree_and_exits_0(harness, how: str) -> None:
     h = harness("browsers").start()
@@ -365,11 +384,18 @@ def test_pause_file_is_shown_as_paused(harness) -> None:
 
 # ---------------------------------------------------------------------------- one supervisor per run dir
 
+
 def test_second_supervisor_is_refused_with_a_clear_message(harness) -> None:
     h = harness("browsers").start()
     st = h.wait(lambda s: s["state"] == "running", 10, "running")
-    second = subprocess.run([PY, "-m", "supervisor", "--config", str(h.config)], cwd=ROOT, env=h.env(),
-                            capture_output=True, text=True, timeout=20)
+    second = subprocess.run(
+        [PY, "-m", "supervisor", "--config", str(h.config)],
+        cwd=ROOT,
+        env=h.env(),
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     assert second.returncode == 2
     lines = second.stderr.strip().splitlines()
     assert len(lines) == 1 and "already running" in lines[0] and str(st["pid"]) in lines[0], second.stderr
@@ -380,8 +406,17 @@ def test_second_supervisor_is_refused_with_a_clear_message(harness) -> None:
 
 def test_two_supervisors_starting_at_once_one_wins(harness) -> None:
     h = harness("browsers")
-    procs = [subprocess.Popen([PY, "-m", "supervisor", "--config", str(h.config)], cwd=ROOT, env=h.env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [PY, "-m", "supervisor", "--config", str(h.config)],
+            cwd=ROOT,
+            env=h.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     try:
         h.wait(lambda s: s["state"] == "running", 15, "running")
         deadline = time.monotonic() + 10
@@ -407,18 +442,28 @@ def test_stale_pid_file_and_reused_pid_are_not_mistaken_for_a_live_supervisor(ha
     me = psutil.Process()
     cases = [
         {"marker": pidfile.MARKER, "pid": dead.pid, "create_time": time.time() - 5, "cmdline": ["x"]},  # gone
-        {"marker": pidfile.MARKER, "pid": me.pid, "create_time": me.create_time() - 100,  # reused pid
-         "cmdline": me.cmdline()},
-        {"marker": pidfile.MARKER, "pid": me.pid, "create_time": me.create_time(),  # another program
-         "cmdline": ["python", "tui.py", "worker"]},
+        {
+            "marker": pidfile.MARKER,
+            "pid": me.pid,
+            "create_time": me.create_time() - 100,  # reused pid
+            "cmdline": me.cmdline(),
+        },
+        {
+            "marker": pidfile.MARKER,
+            "pid": me.pid,
+            "create_time": me.create_time(),  # another program
+            "cmdline": ["python", "tui.py", "worker"],
+        },
         {"marker": "something-else", "pid": me.pid, "create_time": me.create_time(), "cmdline": me.cmdline()},
     ]
     for info in cases:
         pidfile.write_json_atomic(h.run_dir / "supervisor.pid", info)
         assert pidfile.live_supervisor(h.run_dir) is None, info
     # and a published state left by a supervisor that died shows as stopped (stale)
-    pidfile.write_json_atomic(h.run_dir / "supervisor.json", {"pid": dead.pid, "state": "running",
-                                                               "worker_pid": 1234, "updated_at": time.time()})
+    pidfile.write_json_atomic(
+        h.run_dir / "supervisor.json",
+        {"pid": dead.pid, "state": "running", "worker_pid": 1234, "updated_at": time.time()},
+    )
     st = supervisor.status(h.config)
     assert st["state"] == "stopped" and st["stale"] and not st["alive"] and st["worker_pid"] is None
     assert supervisor.stop(h.config, timeout=1) is True  # nothing to stop
@@ -450,6 +495,7 @@ def test_orphans_of_a_killed_supervisor_are_cleaned_by_the_next_one(harness) -> 
 
 # ---------------------------------------------------------------------------- the dashboard's API
 
+
 def test_start_detached_status_and_stop(harness, monkeypatch) -> None:
     h = harness("browsers")
     monkeypatch.setenv("WA_SENDER_WORKER_CMD", json.dumps(h.worker_cmd))
@@ -461,8 +507,19 @@ def test_start_detached_status_and_stop(harness, monkeypatch) -> None:
             time.sleep(0.05)
         st = supervisor.status(h.config)
         assert st["alive"] and st["pid"] == pid and st["state"] == "running", st
-        for key in ("pid", "worker_pid", "state", "restarts", "last_exit", "uptime", "cpu_percent",
-                    "memory_mb", "browser_processes", "fatal_reason", "updated_at"):
+        for key in (
+            "pid",
+            "worker_pid",
+            "state",
+            "restarts",
+            "last_exit",
+            "uptime",
+            "cpu_percent",
+            "memory_mb",
+            "browser_processes",
+            "fatal_reason",
+            "updated_at",
+        ):
             assert key in st
         assert "tui.py" in " ".join(psutil.Process(pid).cmdline())
         with pytest.raises(supervisor.AlreadyRunning, match="already running"):
@@ -498,18 +555,21 @@ def test_start_detached_clears_fatal(harness, monkeypatch) -> None:
 def test_bad_config_is_one_line_and_status_2(tmp_path: Path) -> None:
     bad = tmp_path / "config.toml"
     bad.write_text("[supervisor]\nmax_restarts = 'many'\n")
-    r = subprocess.run([PY, "-m", "supervisor", "--config", str(bad)], cwd=ROOT, capture_output=True, text=True,
-                       timeout=20)
+    r = subprocess.run(
+        [PY, "-m", "supervisor", "--config", str(bad)], cwd=ROOT, capture_output=True, text=True, timeout=20
+    )
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "supervisor.max_restarts" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_unusable_database_is_one_line_and_status_2(tmp_path: Path) -> None:
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[paths]\ndatabase = "/proc/nope/x.db"\nrun_dir = "{tmp_path / "run"}"\n'
-                   f'log_dir = "{tmp_path / "logs"}"\n')
-    r = subprocess.run([PY, "-m", "supervisor", "--config", str(cfg)], cwd=ROOT, capture_output=True, text=True,
-                       timeout=20)
+    cfg.write_text(
+        f'[paths]\ndatabase = "/proc/nope/x.db"\nrun_dir = "{tmp_path / "run"}"\nlog_dir = "{tmp_path / "logs"}"\n'
+    )
+    r = subprocess.run(
+        [PY, "-m", "supervisor", "--config", str(cfg)], cwd=ROOT, capture_output=True, text=True, timeout=20
+    )
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "cannot open the database /proc/nope/x.db" in r.stderr
     assert not (tmp_path / "run" / "supervisor.pid").exists()

@@ -3,14 +3,16 @@
 After every way of stopping (stop file, SIGINT, SIGTERM, SIGKILL of the worker,
 browser recycling) no chromium/chromedriver process of the test is left.
 """
+
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 import pytest
@@ -40,8 +42,11 @@ def browsers_of_test(tmp: Path) -> list[psutil.Process]:
     found = {p for p in tagged(RUN_DIR_VAR, str(tmp / "run")) if "chrom" in p.name()}
     for p in psutil.process_iter(["name", "cmdline"]):
         try:
-            if "chrom" in (p.info["name"] or "") and str(tmp) in " ".join(p.info["cmdline"] or []) \
-                    and p.status() != psutil.STATUS_ZOMBIE:
+            if (
+                "chrom" in (p.info["name"] or "")
+                and str(tmp) in " ".join(p.info["cmdline"] or [])
+                and p.status() != psutil.STATUS_ZOMBIE
+            ):
                 found.add(p)
         except psutil.Error:
             pass
@@ -64,10 +69,13 @@ def wait(pred: Callable[[], Any], timeout: float, what: str, proc: subprocess.Po
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-
 def start(tmp: Path) -> subprocess.Popen:
-    return subprocess.Popen([PY, "tui.py", "worker", "--config", str(tmp / "config.toml")], cwd=ROOT,
-                            stdout=open(tmp / "supervisor.out", "ab"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [PY, "tui.py", "worker", "--config", str(tmp / "config.toml")],
+        cwd=ROOT,
+        stdout=open(tmp / "supervisor.out", "ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def assert_no_browser_left(tmp: Path) -> None:
@@ -90,7 +98,7 @@ def test_no_browser_left_after_any_way_of_stopping(sim: Simulator, tmp_path: Pat
     sup = start(tmp_path)
     try:
         st = wait(lambda: running_with_browser(tmp_path), 60, "a worker with its browser", sup)
-        old = [p for p in browsers_of_test(tmp_path)]
+        old = list(browsers_of_test(tmp_path))
         assert len(old) >= 2 and st["memory_mb"] > 50
         psutil.Process(st["worker_pid"]).kill()
         st2 = wait(lambda: running_with_browser(tmp_path, not_pid=st["worker_pid"]), 60, "a new worker", sup)

@@ -1,4 +1,5 @@
 """Template parsing and rendering: placeholders, spintax, escapes, safety."""
+
 from __future__ import annotations
 
 import random
@@ -44,8 +45,9 @@ def test_emoji_and_multiline_survive():
     assert out.endswith(" 👋")
 
 
-@pytest.mark.parametrize("text", ["{0.__class__}", "{name.__init__}", "{name[0]}",
-                                  "{name!r}", "{name:>10}", "{name.upper()}"])
+@pytest.mark.parametrize(
+    "text", ["{0.__class__}", "{name.__init__}", "{name[0]}", "{name!r}", "{name:>10}", "{name.upper()}"]
+)
 def test_format_syntax_is_rejected_not_evaluated(text):
     with pytest.raises(ContactsError) as e:
         Template(text)
@@ -62,6 +64,7 @@ def test_no_str_format_anywhere():
     import inspect
 
     import contacts.template as mod
+
     src = inspect.getsource(mod)
     assert ".format(" not in src and "format_map" not in src
 
@@ -71,15 +74,18 @@ def test_value_with_braces_is_not_re_expanded():
     assert t.render({"name": "{phone} {0.__class__}"}) == "Hi {phone} {0.__class__}"
 
 
-@pytest.mark.parametrize("text,what", [
-    ("Hi {name", "never closed"),
-    ("Hi name}", "without its '{'"),
-    ("Hi {}", "empty placeholder"),
-    ("Hi {  }", "empty placeholder"),
-    ("{Hi {name}}", "spintax needs '|'"),
-    ("", "empty"),
-    ("   \n ", "empty"),
-])
+@pytest.mark.parametrize(
+    "text,what",
+    [
+        ("Hi {name", "never closed"),
+        ("Hi name}", "without its '{'"),
+        ("Hi {}", "empty placeholder"),
+        ("Hi {  }", "empty placeholder"),
+        ("{Hi {name}}", "spintax needs '|'"),
+        ("", "empty"),
+        ("   \n ", "empty"),
+    ],
+)
 def test_syntax_errors(text, what):
     with pytest.raises(ContactsError) as e:
         Template(text)
@@ -103,8 +109,8 @@ def test_check_names_missing_placeholder_and_columns():
 def test_check_name_and_phone_specials():
     t = Template("{name} {phone} {city}")
     m = t.check(["First Name", "Phone", "City"])
-    assert m["name"] == "\0name"       # no column called name: the display name
-    assert m["phone"] == "\0phone"     # always E.164
+    assert m["name"] == "\0name"  # no column called name: the display name
+    assert m["phone"] == "\0phone"  # always E.164
     assert m["city"] == "City"
     assert Template("{name}").check(["Name"])["name"] == "Name"
 
@@ -112,8 +118,7 @@ def test_check_name_and_phone_specials():
 def test_bind_renders_rows_fast_path():
     t = Template("Dear {name} ({phone}), {city}")
     fn = t.bind(["First Name", "City"])
-    assert fn({"First Name": "A", "City": "Pune"}, "A B", "+91987", random.Random(0)) == \
-        "Dear A B (+91987), Pune"
+    assert fn({"First Name": "A", "City": "Pune"}, "A B", "+91987", random.Random(0)) == "Dear A B (+91987), Pune"
 
 
 def test_render_missing_value_is_an_error():
@@ -123,6 +128,7 @@ def test_render_missing_value_is_an_error():
 
 def test_flat_and_nested_renderers_choose_alike():
     import contacts.template as tm
+
     t = Template("{Hi|Hello|Hey} {x}, {a|b}{|!}")
     m = t.check(["x"])
     fast = t.bind_mapping(m)

@@ -4,6 +4,7 @@ Starts the demo, logs in from the QR modal (Enter, as if scanned), creates a sec
 job with the wizard, waits for both jobs to complete by reading the screen, quits
 keeping the worker, checks the worker (supervisor) still runs, then stops it.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,10 @@ def test_demo_in_tmux(tmp_path: Path) -> None:
     root = tmp_path / "demo"
     contacts = tmp_path / "more.csv"
     contacts.write_text("Name,Phone\nZed One,+1 415 555 0201\nZed Two,+1 415 555 0202\n", encoding="utf-8")
-    cmd = (f"cd {ROOT} && {sys.executable} -c 'import sys; from dashboard.demo import run_demo; "
-           f"sys.exit(run_demo(\"{root}\"))'; sleep 30")
+    cmd = (
+        f"cd {ROOT} && {sys.executable} -c 'import sys; from dashboard.demo import run_demo; "
+        f'sys.exit(run_demo("{root}"))\'; sleep 30'
+    )
     tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd)
     info: dict = {}
     try:

@@ -1,4 +1,5 @@
 """Bubble times in every locale format, and the verdict of a verification (no browser)."""
+
 from __future__ import annotations
 
 import time
@@ -16,6 +17,7 @@ def at(y: int, mo: int, d: int, h: int, mi: int, s: int = 0) -> float:
 
 
 # ----------------------------------------------------------------------------- bubble times
+
 
 def test_en_us_12_hour_with_am_pm() -> None:
     assert parse_pre_plain("[2:05 PM, 11/30/2026] You: ", "MDY") == at(2026, 11, 30, 14, 5)
@@ -78,15 +80,21 @@ def test_order_follows_the_language() -> None:
     assert parse_pre_plain("[10:00, 3/7/2026] x: ", "DMY") == at(2026, 7, 3, 10, 0)
 
 
-@pytest.mark.parametrize("pre", [
-    None, "", "nonsense", "[2:05 PM] You: ",
-    "[13:05 PM, 11/30/2026] You: ",       # 13 is no 12-hour time
-    "[25:05, 30/11/2026] You: ",
-    "[14:05, 31/02/2026] You: ",          # no such day
-    "[14:05, 30/13/2026] You: ",          # month 13
-    "[2:05 PM, Nov 30, 2026] You: ",      # a date in words: not read, never guessed
-    "[14:05, 30/11/126] You: ",
-])
+@pytest.mark.parametrize(
+    "pre",
+    [
+        None,
+        "",
+        "nonsense",
+        "[2:05 PM] You: ",
+        "[13:05 PM, 11/30/2026] You: ",  # 13 is no 12-hour time
+        "[25:05, 30/11/2026] You: ",
+        "[14:05, 31/02/2026] You: ",  # no such day
+        "[14:05, 30/13/2026] You: ",  # month 13
+        "[2:05 PM, Nov 30, 2026] You: ",  # a date in words: not read, never guessed
+        "[14:05, 30/11/126] You: ",
+    ],
+)
 def test_unreadable_times_are_none(pre: str | None) -> None:
     assert parse_pre_plain(pre, "DMY") is None
 
@@ -106,20 +114,51 @@ def pre(ts: float, who: str = "You") -> str:
     return f"[{h}:{lt.tm_min:02d} {'AM' if lt.tm_hour < 12 else 'PM'}, {lt.tm_mon}/{lt.tm_mday}/{lt.tm_year}] {who}: "
 
 
-def row(text: str | None, ts: float | None, *, ack: bool = True, media: bool = False, more: bool = False,
-        full: str | None = None) -> Row:
-    return Row(id=None, text=text, full=full if full is not None else (text or ""), pre=pre(ts) if ts else None,
-               media=media, ack=ack, pending=not ack, more=more)
+def row(
+    text: str | None,
+    ts: float | None,
+    *,
+    ack: bool = True,
+    media: bool = False,
+    more: bool = False,
+    full: str | None = None,
+) -> Row:
+    return Row(
+        id=None,
+        text=text,
+        full=full if full is not None else (text or ""),
+        pre=pre(ts) if ts else None,
+        media=media,
+        ack=ack,
+        pending=not ack,
+        more=more,
+    )
 
 
 def view(rows: list[Row], *, start: bool = True, incoming: list[float] = ()) -> ChatView:
     metas = [pre(t, "+1 202 555 0101") for t in incoming] + [r.pre for r in rows]
-    return ChatView(rows=rows, total=len(rows), structural=False, any_rows=len(metas), metas=metas, start=start,
-                    expanded=0, box="", logged_in=True, qr=False, phone_disconnected=False)
+    return ChatView(
+        rows=rows,
+        total=len(rows),
+        structural=False,
+        any_rows=len(metas),
+        metas=metas,
+        start=start,
+        expanded=0,
+        box="",
+        logged_in=True,
+        qr=False,
+        phone_disconnected=False,
+    )
 
 
-MSG = {"id": 1, "text": "Hi *Ana* 👋🏽\nsee https://example.com", "claimed_at": CLAIM - 1, "clicked_at": CLAIM,
-       "attachment": None}
+MSG = {
+    "id": 1,
+    "text": "Hi *Ana* 👋🏽\nsee https://example.com",
+    "claimed_at": CLAIM - 1,
+    "clicked_at": CLAIM,
+    "attachment": None,
+}
 
 
 def verdict(v: ChatView, msg: dict = MSG, attachment: Path | None = None, covered: bool | None = None) -> str:
@@ -166,7 +205,7 @@ def test_history_that_did_not_load_back_to_the_claim_is_undetermined() -> None:
 
 
 def test_unreadable_text_or_unrecognised_own_bubbles_are_undetermined() -> None:
-    assert verdict(view([row(None, CLAIM + 10)])) == "undetermined"   # message_text matched nothing
+    assert verdict(view([row(None, CLAIM + 10)])) == "undetermined"  # message_text matched nothing
     v = view([])
     v.metas.append(pre(CLAIM + 10))  # "You:" but not taken for outgoing (status icons changed)
     v.any_rows += 1
@@ -190,8 +229,9 @@ def test_attachments_are_recognised_by_caption_and_media_or_file_name(tmp_path: 
     msg = dict(MSG, text="Our offer 🍕")
     assert verdict(view([row("Our offer 🍕", CLAIM + 5, media=True)]), msg, photo) == "found"
     assert verdict(view([row("Our offer 🍕", CLAIM + 5, media=False)]), msg, photo) == "absent"
-    assert verdict(view([row("Our offer 🍕", CLAIM + 5, full="price list.pdf 12 kB Our offer 🍕")]),
-                   msg, doc) == "found"
+    assert (
+        verdict(view([row("Our offer 🍕", CLAIM + 5, full="price list.pdf 12 kB Our offer 🍕")]), msg, doc) == "found"
+    )
     assert verdict(view([row("Our offer 🍕", CLAIM + 5, full="other.pdf Our offer 🍕")]), msg, doc) == "absent"
     # A photo without caption next to a text message: media with no text element is not our caption.
     assert verdict(view([row(None, CLAIM + 5, media=True)]), msg, photo) == "absent"

@@ -4,6 +4,7 @@ The browser tests use the shipped config.toml unchanged (only paths and timings 
 and run on each DOM generation of the simulator where the issue asks for it. Every
 browser test checks that no Chromium/chromedriver process it started is left behind.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,11 +24,21 @@ import settings
 from simulator import Simulator
 from simulator.server import browser_refused
 from store import Store
-from tests.worker_helpers import (DOMS, PY, ROOT, WorkerThread, ids_of, no_leftover_browsers, sim,  # noqa: F401
-                                  status_of, wait_until, worker_row, write_config)
+from tests.worker_helpers import (
+    DOMS,
+    PY,
+    ROOT,
+    WorkerThread,
+    ids_of,
+    sim,  # noqa: F401
+    status_of,
+    wait_until,
+    worker_row,
+    write_config,
+)
 from worker import pacing, verify
-from worker.clock import FakeClock
 from worker.browser import UserError, check_paths, installed_version, prepare_profile, start_browser
+from worker.clock import FakeClock
 from worker.textmatch import comparable
 
 
@@ -50,6 +61,7 @@ def dead_worker_claim(store: Store, mid_job: int, *, clicked: bool = True) -> di
 
 # ----------------------------------------------------------------------------- unit tests (no browser)
 
+
 def test_window_and_midnight() -> None:
     lt = time.localtime(time.mktime((2025, 3, 7, 8, 59, 0, 0, 0, -1)))
     assert not pacing.in_window("09:00", "17:00", lt)
@@ -64,7 +76,7 @@ def test_window_and_midnight() -> None:
 
 
 def test_delay_and_long_pause() -> None:
-    kw = dict(delay_min=4.0, delay_max=8.0, long_pause_every=3, long_pause_min=20.0, long_pause_max=40.0)
+    kw = {"delay_min": 4.0, "delay_max": 8.0, "long_pause_every": 3, "long_pause_min": 20.0, "long_pause_max": 40.0}
     for n in (1, 2, 4, 5):
         assert 4.0 <= pacing.delay_after(n, **kw) <= 8.0
     for n in (3, 6):
@@ -106,18 +118,21 @@ def test_missing_browser_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
     cfg_path = tmp_path / "c.toml"
     cfg_path.write_text(
         f'[paths]\ndatabase = "{tmp_path}/db.sqlite"\nrun_dir = "{tmp_path}/run"\nlog_dir = "{tmp_path}/logs"\n'
-        f'[browser]\nbinary = "{tmp_path}/no-chromium"\nprofile_dir = "{tmp_path}/p"\n')
+        f'[browser]\nbinary = "{tmp_path}/no-chromium"\nprofile_dir = "{tmp_path}/p"\n'
+    )
     with pytest.raises(UserError, match="chromium not found at .*apt-get install chromium chromium-driver"):
         check_paths(settings.load(cfg_path).browser)
-    proc = subprocess.run([PY, "-m", "worker", "--config", str(cfg_path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [PY, "-m", "worker", "--config", str(cfg_path)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "no-chromium" in lines[0] and "apt-get install" in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
     # A missing driver names the driver.
-    cfg_path.write_text(cfg_path.read_text().replace(f'binary = "{tmp_path}/no-chromium"',
-                                                     f'driver = "{tmp_path}/no-driver"'))
+    cfg_path.write_text(
+        cfg_path.read_text().replace(f'binary = "{tmp_path}/no-chromium"', f'driver = "{tmp_path}/no-driver"')
+    )
     with pytest.raises(UserError, match="chromedriver not found"):
         check_paths(settings.load(cfg_path).browser)
 
@@ -125,17 +140,18 @@ def test_missing_browser_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
 def test_bad_config_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[sending]\ndelay_min = 'x'\n")
-    proc = subprocess.run([PY, "-m", "worker", "--config", str(bad)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [PY, "-m", "worker", "--config", str(bad)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     assert "delay_min" in proc.stderr and "Traceback" not in proc.stderr
 
 
 # ----------------------------------------------------------------------------- browser tests
 
+
 @pytest.mark.browser
-def test_browser_identity_is_the_installed_chrome(sim: Simulator, tmp_path: Path,
-                                                  no_leftover_browsers: None) -> None:
+def test_browser_identity_is_the_installed_chrome(sim: Simulator, tmp_path: Path, no_leftover_browsers: None) -> None:
     cfg = load(tmp_path, sim, browser__language="pt-BR")
     major = installed_version(str(cfg.browser.binary)).split(".")[0]
     driver, service = start_browser(cfg.browser)
@@ -143,7 +159,8 @@ def test_browser_identity_is_the_installed_chrome(sim: Simulator, tmp_path: Path
         driver.get(sim.url)
         ua, brands, webdriver_flag, lang, header_lang = driver.execute_script(
             "return [navigator.userAgent, JSON.stringify((navigator.userAgentData||{}).brands||[]),"
-            " navigator.webdriver, navigator.language, navigator.languages.join(',')]")
+            " navigator.webdriver, navigator.language, navigator.languages.join(',')]"
+        )
         assert f"Chrome/{major}.0.0.0" in ua and "Headless" not in ua
         assert "Headless" not in brands and f'"version":"{major}"' in brands
         assert webdriver_flag is False
@@ -154,8 +171,12 @@ def test_browser_identity_is_the_installed_chrome(sim: Simulator, tmp_path: Path
     finally:
         driver.quit()
     # An outdated user agent is what WhatsApp (2026) refuses: the simulator says so.
-    old = dataclasses.replace(cfg.browser, user_agent=(
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0.0.0 Safari/537.36"))
+    old = dataclasses.replace(
+        cfg.browser,
+        user_agent=(
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0.0.0 Safari/537.36"
+        ),
+    )
     driver, service = start_browser(old)
     try:
         driver.get(sim.url)
@@ -165,13 +186,17 @@ def test_browser_identity_is_the_installed_chrome(sim: Simulator, tmp_path: Path
         driver.quit()
 
 
-LONG = ("Olá *Ana* 👋🏽, a promoção de _dezembro_ chegou: https://example.com/promo?id=7.\n"
-        + " ".join(f"palavra{i}" for i in range(260)) + "\nfim ✓")
+LONG = (
+    "Olá *Ana* 👋🏽, a promoção de _dezembro_ chegou: https://example.com/promo?id=7.\n"
+    + " ".join(f"palavra{i}" for i in range(260))
+    + "\nfim ✓"
+)
 
 
 @pytest.mark.browser
-def test_sends_rich_texts_attachments_and_invalid_on_each_dom(sim_each: Simulator, tmp_path: Path,
-                                                              no_leftover_browsers: None) -> None:
+def test_sends_rich_texts_attachments_and_invalid_on_each_dom(
+    sim_each: Simulator, tmp_path: Path, no_leftover_browsers: None
+) -> None:
     sim = sim_each
     sim.configure(invalid_numbers=["+12025550113"], contact_names={"+12025550107": "Zoë Saved"})
     cfg = load(tmp_path, sim)
@@ -183,16 +208,20 @@ def test_sends_rich_texts_attachments_and_invalid_on_each_dom(sim_each: Simulato
     multi = "Hello Zoë,\nline two with emoji 😀👍🏽 and accents: café, niño\n\n— end ✓"
     styled = "Hi *Bruno*, _50%_ off ~yesterday~ ```today```: https://shop.example.com/a?b=1 🎉"
     assert len(LONG) > 1500  # cut behind "Read more" on the 2026 page
-    job = store.create_job("mix", "t", [
-        {"phone": "+12025550101", "text": "Hello there"},
-        {"phone": "+12025550102", "text": multi},
-        {"phone": "+12025550113", "text": "to nobody"},
-        {"phone": "+12025550104", "text": "A photo 📷\nwith *caption* https://example.com", "attachment": str(img)},
-        {"phone": "+12025550105", "text": "The document", "attachment": str(doc)},
-        {"phone": "+12025550106", "text": styled},
-        {"phone": "+12025550107", "text": "to a saved contact (the chat shows a name)"},
-        {"phone": "+12025550108", "text": LONG},
-    ])
+    job = store.create_job(
+        "mix",
+        "t",
+        [
+            {"phone": "+12025550101", "text": "Hello there"},
+            {"phone": "+12025550102", "text": multi},
+            {"phone": "+12025550113", "text": "to nobody"},
+            {"phone": "+12025550104", "text": "A photo 📷\nwith *caption* https://example.com", "attachment": str(img)},
+            {"phone": "+12025550105", "text": "The document", "attachment": str(doc)},
+            {"phone": "+12025550106", "text": styled},
+            {"phone": "+12025550107", "text": "to a saved contact (the chat shows a name)"},
+            {"phone": "+12025550108", "text": LONG},
+        ],
+    )
     ids = ids_of(store, job)
     w = WorkerThread(cfg).start()
     try:
@@ -209,10 +238,14 @@ def test_sends_rich_texts_attachments_and_invalid_on_each_dom(sim_each: Simulato
     ledger = sim.ledger()
     msgs = ledger["messages"]
     assert [(m["phone"], m["text"]) for m in msgs] == [
-        ("+12025550101", "Hello there"), ("+12025550102", multi),
-        ("+12025550104", "A photo 📷\nwith *caption* https://example.com"), ("+12025550105", "The document"),
-        ("+12025550106", styled), ("+12025550107", "to a saved contact (the chat shows a name)"),
-        ("+12025550108", LONG)]
+        ("+12025550101", "Hello there"),
+        ("+12025550102", multi),
+        ("+12025550104", "A photo 📷\nwith *caption* https://example.com"),
+        ("+12025550105", "The document"),
+        ("+12025550106", styled),
+        ("+12025550107", "to a saved contact (the chat shows a name)"),
+        ("+12025550108", LONG),
+    ]
     photo, pdf = msgs[2]["attachment"], msgs[3]["attachment"]
     assert photo["name"] == "photo.png" and photo["size"] == img.stat().st_size and photo["kind"] == "media"
     assert pdf["name"] == "terms.pdf" and pdf["kind"] == "document" and msgs[3]["caption"] == "The document"
@@ -223,10 +256,15 @@ def test_sends_rich_texts_attachments_and_invalid_on_each_dom(sim_each: Simulato
 
 
 @pytest.mark.browser
-def test_url_navigation_and_missing_selector_dump(sim: Simulator, tmp_path: Path,
-                                                  no_leftover_browsers: None) -> None:
-    cfg = load(tmp_path, sim, browser__navigation="url", browser__chat_timeout=2,
-               browser__boot_timeout=4, sending__max_attempts=1)
+def test_url_navigation_and_missing_selector_dump(sim: Simulator, tmp_path: Path, no_leftover_browsers: None) -> None:
+    cfg = load(
+        tmp_path,
+        sim,
+        browser__navigation="url",
+        browser__chat_timeout=2,
+        browser__boot_timeout=4,
+        sending__max_attempts=1,
+    )
     # A selector key that matches nothing: the failure names the key and leaves a screenshot + HTML.
     cfg = with_selectors(cfg, compose_box=("#main footer div[contenteditable='true'][aria-label='Nope']",))
     store = Store(cfg.paths.database)
@@ -247,19 +285,21 @@ def test_url_navigation_and_missing_selector_dump(sim: Simulator, tmp_path: Path
 
 
 @pytest.mark.browser
-def test_session_faults_logout_qr_use_here_phone_disconnected(tmp_path: Path, no_leftover_browsers: None,
-                                                             monkeypatch: pytest.MonkeyPatch,
-                                                             dom: str) -> None:
+def test_session_faults_logout_qr_use_here_phone_disconnected(
+    tmp_path: Path, no_leftover_browsers: None, monkeypatch: pytest.MonkeyPatch, dom: str
+) -> None:
     monkeypatch.setattr(verify, "REVERIFY_GRACE", 0.5)
-    sim = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3,
-                    qr_rotate_seconds=0.6, qr_max_rotations=1, dom=dom).start()
+    sim = Simulator(
+        port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, qr_rotate_seconds=0.6, qr_max_rotations=1, dom=dom
+    ).start()
     try:
         # Two of the faults below lose a send after its click; they may hit the same message,
         # which the default limit (1) would then rightly hold for a person.
         cfg = load(tmp_path, sim, browser__ack_timeout=1.5, sending__auto_requeue_limit=2)
         store = Store(cfg.paths.database)
-        job = store.create_job("faults", "t", [
-            {"phone": f"+1202555{200 + i:04d}", "text": f"message {i} 👋"} for i in range(6)])
+        job = store.create_job(
+            "faults", "t", [{"phone": f"+1202555{200 + i:04d}", "text": f"message {i} 👋"} for i in range(6)]
+        )
         ids = ids_of(store, job)
         w = WorkerThread(cfg).start()
         try:
@@ -268,8 +308,15 @@ def test_session_faults_logout_qr_use_here_phone_disconnected(tmp_path: Path, no
             assert worker_row(store)["state"] == "waiting_for_login"
             assert store.get_job(job)["status"] == "waiting_for_login"
             wait_until(lambda: (worker_row(store)["qr"] or first) != first, 10, "new qr")
-            wait_until(lambda: sim.get_state()["qr"] and sim.get_state()["qr"]["rotation"] == 0
-                       and sim.get_state()["qr"]["ref"] != first, 10, "qr reloaded after expiry")
+            wait_until(
+                lambda: (
+                    sim.get_state()["qr"]
+                    and sim.get_state()["qr"]["rotation"] == 0
+                    and sim.get_state()["qr"]["ref"] != first
+                ),
+                10,
+                "qr reloaded after expiry",
+            )
             assert store.counts(job)["sent"] == 0
             sim.configure(ack_delay=0.8)
             sim.login()
@@ -317,8 +364,9 @@ def dom(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.mark.browser
-def test_stuck_clock_and_lost_click_are_verified_on_restart(tmp_path: Path, no_leftover_browsers: None,
-                                                           monkeypatch: pytest.MonkeyPatch, dom: str) -> None:
+def test_stuck_clock_and_lost_click_are_verified_on_restart(
+    tmp_path: Path, no_leftover_browsers: None, monkeypatch: pytest.MonkeyPatch, dom: str
+) -> None:
     monkeypatch.setattr(verify, "REVERIFY_GRACE", 1000.0)  # only the restart verifies here
     monkeypatch.setattr(verify, "REVERIFY_PERIOD", 1000.0)
     sim = Simulator(port=0, boot_time=0.2, ack_delay=0.1, dblcheck_delay=0.3, dom=dom).start()
@@ -326,14 +374,21 @@ def test_stuck_clock_and_lost_click_are_verified_on_restart(tmp_path: Path, no_l
     try:
         cfg = load(tmp_path, sim, browser__ack_timeout=1.0)
         store = Store(cfg.paths.database)
-        job = store.create_job("v", "t", [{"phone": "+12025550301", "text": "lost one 😀"},
-                                          {"phone": "+12025550302", "text": "stuck *one*\nsecond line 👍🏽"}])
+        job = store.create_job(
+            "v",
+            "t",
+            [
+                {"phone": "+12025550301", "text": "lost one 😀"},
+                {"phone": "+12025550302", "text": "stuck *one*\nsecond line 👍🏽"},
+            ],
+        )
         lost, stuck = ids_of(store, job)
         sim.configure(lose_clicks=1, stuck_clock=True)
         w = WorkerThread(cfg).start()
         try:
-            wait_until(lambda: status_of(store, lost) == "unknown" and status_of(store, stuck) == "unknown",
-                       30, "both unknown")
+            wait_until(
+                lambda: status_of(store, lost) == "unknown" and status_of(store, stuck) == "unknown", 30, "both unknown"
+            )
         finally:
             assert w.stop() == 0
         assert [m["text"] for m in sim.ledger()["messages"]] == ["stuck *one*\nsecond line 👍🏽"]
@@ -356,23 +411,34 @@ def test_stuck_clock_and_lost_click_are_verified_on_restart(tmp_path: Path, no_l
 
 
 @pytest.mark.browser
-def test_sigkill_between_click_and_tick_sends_once(sim_each: Simulator, tmp_path: Path,
-                                                  no_leftover_browsers: None) -> None:
+def test_sigkill_between_click_and_tick_sends_once(
+    sim_each: Simulator, tmp_path: Path, no_leftover_browsers: None
+) -> None:
     sim = sim_each
     cfg_path = write_config(tmp_path, sim, browser__ack_timeout=30)
     cfg = settings.load(cfg_path)
     store = Store(cfg.paths.database)
     img = tmp_path / "offer.jpg"
     img.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(500))
-    job = store.create_job("k", "t", [
-        {"phone": "+12025550401", "text": "exactly *once* 👋🏽 https://example.com/x"},
-        {"phone": "+12025550402", "text": "the next one, with a photo", "attachment": str(img)}])
+    job = store.create_job(
+        "k",
+        "t",
+        [
+            {"phone": "+12025550401", "text": "exactly *once* 👋🏽 https://example.com/x"},
+            {"phone": "+12025550402", "text": "the next one, with a photo", "attachment": str(img)},
+        ],
+    )
     first, second = ids_of(store, job)
     sim.configure(ack_delay=6)  # the clock stands long enough to kill the worker before the tick
 
     def spawn() -> subprocess.Popen:
-        return subprocess.Popen([PY, "-m", "worker", "--config", str(cfg_path)], cwd=ROOT,
-                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            [PY, "-m", "worker", "--config", str(cfg_path)],
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     proc = spawn()
     try:
@@ -380,8 +446,16 @@ def test_sigkill_between_click_and_tick_sends_once(sim_each: Simulator, tmp_path
         assert status_of(store, first) == "sending" and store.message(first)["clicked_at"] is not None
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
-        wait_until(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
-                                   for p in worker_row(store)["browser_pids"]), 10, "browser gone")
+        wait_until(
+            lambda: (
+                not any(
+                    psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+                    for p in worker_row(store)["browser_pids"]
+                )
+            ),
+            10,
+            "browser gone",
+        )
         assert status_of(store, first) == "sending"
         sim.configure(ack_delay=0.1)
         proc = spawn()
@@ -402,8 +476,7 @@ def test_sigkill_between_click_and_tick_sends_once(sim_each: Simulator, tmp_path
 
 
 @pytest.mark.browser
-def test_pause_and_stop_files_within_one_second(sim: Simulator, tmp_path: Path,
-                                               no_leftover_browsers: None) -> None:
+def test_pause_and_stop_files_within_one_second(sim: Simulator, tmp_path: Path, no_leftover_browsers: None) -> None:
     cfg = load(tmp_path, sim, sending__delay_min=40.0, sending__delay_max=40.0)
     store = Store(cfg.paths.database)
     job = store.create_job("p", "t", [{"phone": f"+1202555{500 + i:04d}", "text": f"p{i}"} for i in range(3)])
@@ -432,15 +505,20 @@ def test_pause_and_stop_files_within_one_second(sim: Simulator, tmp_path: Path,
 
 
 @pytest.mark.browser
-def test_daily_cap_window_start_time_and_restart_file(sim: Simulator, tmp_path: Path,
-                                                      no_leftover_browsers: None) -> None:
+def test_daily_cap_window_start_time_and_restart_file(
+    sim: Simulator, tmp_path: Path, no_leftover_browsers: None
+) -> None:
     cfg = load(tmp_path, sim, sending__daily_cap=2, sending__window_start="09:00", sending__window_end="17:00")
     store = Store(cfg.paths.database)
     day1_8am = time.mktime((2030, 5, 6, 8, 0, 0, 0, 0, -1))
     clock = FakeClock(day1_8am)
     job = store.create_job("cap", "t", [{"phone": f"+1202555{600 + i:04d}", "text": f"c{i}"} for i in range(3)])
-    later = store.create_job("later", "t", [{"phone": "+12025550699", "text": "starts at 10"}],
-                             start_at=time.mktime((2030, 5, 7, 10, 0, 0, 0, 0, -1)))
+    later = store.create_job(
+        "later",
+        "t",
+        [{"phone": "+12025550699", "text": "starts at 10"}],
+        start_at=time.mktime((2030, 5, 7, 10, 0, 0, 0, 0, -1)),
+    )
     w = WorkerThread(cfg, clock=clock).start()
     try:
         wait_until(lambda: worker_row(store)["state"] == "outside_window", 30)
@@ -467,7 +545,8 @@ def test_daily_cap_window_start_time_and_restart_file(sim: Simulator, tmp_path: 
 
 @pytest.mark.browser
 def test_chat_that_cannot_open_is_retried_then_failed_without_waiting_for_timeouts(
-        sim_each: Simulator, tmp_path: Path, no_leftover_browsers: None) -> None:
+    sim_each: Simulator, tmp_path: Path, no_leftover_browsers: None
+) -> None:
     sim = sim_each
     sim.configure(failure_rate=1.0)
     # chat_timeout is long: the error toast (with or without a test id), not the timeout, ends each attempt.

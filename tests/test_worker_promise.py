@@ -1,6 +1,7 @@
 """The promise on the page WhatsApp serves now (2026 DOM): a doubt never re-sends, a proven
 absence does (at most `auto_requeue_limit` times), a broken selector stops the line
 instead of burning the list, and nothing loops. Real headless Chromium, shipped config."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,8 +15,17 @@ import pytest
 import settings
 from simulator import Simulator
 from store import Store
-from tests.worker_helpers import (PY, ROOT, WorkerThread, ids_of, no_leftover_browsers, sim,  # noqa: F401
-                                  status_of, wait_until, worker_row, write_config)
+from tests.worker_helpers import (
+    PY,
+    ROOT,
+    WorkerThread,
+    ids_of,
+    sim,  # noqa: F401
+    status_of,
+    wait_until,
+    worker_row,
+    write_config,
+)
 from worker import verify
 
 DEAD = "deadhost:1:1"
@@ -29,8 +39,9 @@ def fast_verify(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def tui(cfg_path: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([PY, "tui.py", "--config", str(cfg_path), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [PY, "tui.py", "--config", str(cfg_path), *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
 
 
 def crashed_after_click(store: Store, sim: Simulator, job: int, *, reached: bool) -> dict[str, Any]:
@@ -49,9 +60,9 @@ def ledger_texts(sim: Simulator) -> list[str]:
 
 
 @pytest.mark.browser
-def test_a_bubble_whose_time_cannot_be_read_is_never_sent_again(sim: Simulator, tmp_path: Path,
-                                                                no_leftover_browsers: None,
-                                                                fast_verify: None) -> None:
+def test_a_bubble_whose_time_cannot_be_read_is_never_sent_again(
+    sim: Simulator, tmp_path: Path, no_leftover_browsers: None, fast_verify: None
+) -> None:
     cfg_path = write_config(tmp_path, sim)
     cfg = settings.load(cfg_path)
     store = Store(cfg.paths.database)
@@ -84,8 +95,9 @@ def test_a_bubble_whose_time_cannot_be_read_is_never_sent_again(sim: Simulator, 
 
 
 @pytest.mark.browser
-def test_a_message_that_never_left_is_sent_again_and_one_that_did_is_not(sim: Simulator, tmp_path: Path,
-                                                                        no_leftover_browsers: None) -> None:
+def test_a_message_that_never_left_is_sent_again_and_one_that_did_is_not(
+    sim: Simulator, tmp_path: Path, no_leftover_browsers: None
+) -> None:
     cfg = settings.load(write_config(tmp_path, sim))
     store = Store(cfg.paths.database)
     texts = ["Black Friday 🛍️ *-40%* today", "Your order is ready ✅", "see you 👋"]
@@ -115,7 +127,8 @@ def test_a_message_that_never_left_is_sent_again_and_one_that_did_is_not(sim: Si
 
 @pytest.mark.browser
 def test_after_a_click_a_message_goes_back_to_the_queue_once_then_waits_for_a_person(
-        sim: Simulator, tmp_path: Path, no_leftover_browsers: None, fast_verify: None) -> None:
+    sim: Simulator, tmp_path: Path, no_leftover_browsers: None, fast_verify: None
+) -> None:
     cfg = settings.load(write_config(tmp_path, sim, browser__ack_timeout=1.0))
     store = Store(cfg.paths.database)
     job = store.create_job("t", "t", [{"phone": "+12025550901", "text": "two lost clicks"}])
@@ -136,11 +149,13 @@ def test_after_a_click_a_message_goes_back_to_the_queue_once_then_waits_for_a_pe
 
 @pytest.mark.browser
 def test_a_broken_send_button_stops_the_line_and_a_fixed_config_finishes_the_job_once(
-        sim: Simulator, tmp_path: Path, no_leftover_browsers: None) -> None:
+    sim: Simulator, tmp_path: Path, no_leftover_browsers: None
+) -> None:
     cfg_path = write_config(tmp_path, sim)
     cfg = settings.load(cfg_path)
-    broken = dataclasses.replace(cfg, selectors={**cfg.selectors,
-                                                 "send_button": ("#main footer button[aria-label='Nope']",)})
+    broken = dataclasses.replace(
+        cfg, selectors={**cfg.selectors, "send_button": ("#main footer button[aria-label='Nope']",)}
+    )
     store = Store(cfg.paths.database)
     job = store.create_job("t", "t", [{"phone": f"+1202556{i:04d}", "text": f"offer {i} 🎁"} for i in range(50)])
     w = WorkerThread(broken).start()
@@ -175,8 +190,9 @@ def test_a_broken_send_button_stops_the_line_and_a_fixed_config_finishes_the_job
 
 
 @pytest.mark.browser
-def test_a_broken_compose_box_gives_the_attempts_back(sim: Simulator, tmp_path: Path,
-                                                      no_leftover_browsers: None) -> None:
+def test_a_broken_compose_box_gives_the_attempts_back(
+    sim: Simulator, tmp_path: Path, no_leftover_browsers: None
+) -> None:
     cfg = settings.load(write_config(tmp_path, sim, browser__chat_timeout=1, sending__max_attempts=2))
     cfg = dataclasses.replace(cfg, selectors={**cfg.selectors, "compose_box": ("#main footer textarea",)})
     store = Store(cfg.paths.database)
@@ -196,9 +212,9 @@ def test_a_broken_compose_box_gives_the_attempts_back(sim: Simulator, tmp_path: 
 
 
 @pytest.mark.browser
-def test_a_page_that_hides_our_own_bubbles_never_makes_a_loop(sim: Simulator, tmp_path: Path,
-                                                              no_leftover_browsers: None,
-                                                              fast_verify: None) -> None:
+def test_a_page_that_hides_our_own_bubbles_never_makes_a_loop(
+    sim: Simulator, tmp_path: Path, no_leftover_browsers: None, fast_verify: None
+) -> None:
     """Our bubbles cannot be read back (as with emoji drawn as images or attachments
     without a name attribute, before this was fixed): nothing may be sent twice."""
     cfg = settings.load(write_config(tmp_path, sim, browser__ack_timeout=1.0, sending__attention_after=10))
@@ -208,8 +224,11 @@ def test_a_page_that_hides_our_own_bubbles_never_makes_a_loop(sim: Simulator, tm
     job = store.create_job("t", "t", [{"phone": f"+1202558{i:04d}", "text": t} for i, t in enumerate(texts)])
     w = WorkerThread(cfg).start()
     try:
-        wait_until(lambda: all((m["verify_tries"] or 0) >= verify.VERIFY_TRIES for m in store.iter_messages(job)),
-                   90, "all held")
+        wait_until(
+            lambda: all((m["verify_tries"] or 0) >= verify.VERIFY_TRIES for m in store.iter_messages(job)),
+            90,
+            "all held",
+        )
         time.sleep(2.0)
     finally:
         assert w.stop() == 0
@@ -229,9 +248,14 @@ def test_portuguese_page_words_and_times(tmp_path: Path, no_leftover_browsers: N
         store = Store(cfg.paths.database)
         img = tmp_path / "cardapio.png"
         img.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
-        job = store.create_job("t", "t", [
-            {"phone": "+5511987650001", "text": "Olá *Ana*, veja o cardápio 🍕", "attachment": str(img)},
-            {"phone": "+5511987650002", "text": "Até amanhã 👋"}])
+        job = store.create_job(
+            "t",
+            "t",
+            [
+                {"phone": "+5511987650001", "text": "Olá *Ana*, veja o cardápio 🍕", "attachment": str(img)},
+                {"phone": "+5511987650002", "text": "Até amanhã 👋"},
+            ],
+        )
         first, second = ids_of(store, job)
         page_sim.configure(stuck_clock=True)
         w = WorkerThread(cfg).start()

@@ -1,11 +1,13 @@
 """Helpers for the tests that run the real worker against the simulator."""
+
 from __future__ import annotations
 
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 import pytest
@@ -28,8 +30,15 @@ def write_config(tmp: Path, sim: Any, **overrides: Any) -> Path:
     doc = tomlkit.parse(SHIPPED_CONFIG.read_text(encoding="utf-8"))
     values: dict[str, dict[str, Any]] = {
         "paths": {"database": str(tmp / "db.sqlite"), "run_dir": str(tmp / "run"), "log_dir": str(tmp / "logs")},
-        "browser": {"profile_dir": str(tmp / "profile"), "whatsapp_url": sim.url, "headless": True,
-                    "navigation": "in_app", "ack_timeout": 5, "chat_timeout": 5, "boot_timeout": 20},
+        "browser": {
+            "profile_dir": str(tmp / "profile"),
+            "whatsapp_url": sim.url,
+            "headless": True,
+            "navigation": "in_app",
+            "ack_timeout": 5,
+            "chat_timeout": 5,
+            "boot_timeout": 20,
+        },
         "sending": {"delay_min": 0.0, "delay_max": 0.0, "long_pause_every": 0, "retry_backoff": 0.0},
         "worker": {"heartbeat_interval": 1.0, "poll_interval": 0.2},
     }
@@ -67,7 +76,7 @@ class WorkerThread:
     def _run(self, cfg: Any, **kwargs: Any) -> None:
         self.code = run_worker(cfg, stop_event=self.stop_event, **kwargs)
 
-    def start(self) -> "WorkerThread":
+    def start(self) -> WorkerThread:
         self.thread.start()
         return self
 

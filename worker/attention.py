@@ -9,6 +9,7 @@ does not start burning again; it ends when a person clears
 it (`python tui.py attention --clear`, or the dashboard) or when that key's selectors in
 the config change.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,12 +23,14 @@ log = logging.getLogger("worker")
 
 
 def what_to_do(key: str) -> str:
-    return (f"fix [selectors] {key} in config.toml (python tui.py doctor finds working ones); the worker "
-            "restarts by itself when the file changes. To try again unchanged: python tui.py attention --clear")
+    return (
+        f"fix [selectors] {key} in config.toml (python tui.py doctor finds working ones); the worker "
+        "restarts by itself when the file changes. To try again unchanged: python tui.py attention --clear"
+    )
 
 
 class Attention:
-    def __init__(self, worker: "Worker") -> None:
+    def __init__(self, worker: Worker) -> None:
         self.w = worker
         self.streaks: dict[str, list[int]] = {}
         self.details: dict[str, str] = {}
@@ -51,8 +54,9 @@ class Attention:
         w = self.w
         counts = {mid: ids.count(mid) for mid in ids}
         messages = list(counts)
-        given = w.store.give_back(counts, f"attempts given back: selector {key!r} failed on {len(messages)} "
-                                          "messages in a row")
+        given = w.store.give_back(
+            counts, f"attempts given back: selector {key!r} failed on {len(messages)} messages in a row"
+        )
         doc = {
             "key": key,
             "detail": self.details.get(key, ""),
@@ -64,10 +68,18 @@ class Attention:
             "selectors": list(w.cfg.selectors.get(key, ())),
         }
         w.store.put_attention(w.account, doc)
-        w.store.log_event("needs_attention", f"selector {key!r} failed on {len(messages)} messages in a row: "
-                                             f"sending stopped; {what_to_do(key)}", level="error")
-        log.error("needs attention: selector %r failed on %d messages in a row (%s); %s",
-                  key, len(messages), doc["detail"], what_to_do(key))
+        w.store.log_event(
+            "needs_attention",
+            f"selector {key!r} failed on {len(messages)} messages in a row: sending stopped; {what_to_do(key)}",
+            level="error",
+        )
+        log.error(
+            "needs attention: selector %r failed on %d messages in a row (%s); %s",
+            key,
+            len(messages),
+            doc["detail"],
+            what_to_do(key),
+        )
 
     def current(self) -> dict[str, Any] | None:
         try:
@@ -87,5 +99,7 @@ class Attention:
 
     def describe(self, doc: dict[str, Any]) -> str:
         dump = f"; page saved as {doc['dump']}.html" if doc.get("dump") else ""
-        return (f"selector {doc['key']!r} failed on {len(doc.get('messages', []))} messages in a row{dump}; "
-                f"{what_to_do(doc['key'])}")
+        return (
+            f"selector {doc['key']!r} failed on {len(doc.get('messages', []))} messages in a row{dump}; "
+            f"{what_to_do(doc['key'])}"
+        )

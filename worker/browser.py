@@ -1,4 +1,5 @@
 """Starting Chromium through Selenium with the persistent profile from the config."""
+
 from __future__ import annotations
 
 import functools
@@ -16,8 +17,6 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
-import settings
-
 from common.errors import UserError
 
 log = logging.getLogger("worker")
@@ -32,11 +31,9 @@ class UserError(UserError):
 def check_paths(browser_cfg: Any) -> None:
     binary, driver = Path(browser_cfg.binary), Path(browser_cfg.driver)
     if not (binary.is_file() and os.access(binary, os.X_OK)):
-        raise UserError(f"chromium not found at {binary}: {INSTALL_HINT} "
-                        "(or set browser.binary in config.toml)")
+        raise UserError(f"chromium not found at {binary}: {INSTALL_HINT} (or set browser.binary in config.toml)")
     if not (driver.is_file() and os.access(driver, os.X_OK)):
-        raise UserError(f"chromedriver not found at {driver}: {INSTALL_HINT} "
-                        "(or set browser.driver in config.toml)")
+        raise UserError(f"chromedriver not found at {driver}: {INSTALL_HINT} (or set browser.driver in config.toml)")
 
 
 def prepare_profile(profile_dir: Path) -> None:
@@ -51,13 +48,14 @@ def prepare_profile(profile_dir: Path) -> None:
         if pid.isdigit():
             try:
                 proc = psutil.Process(int(pid))
-                alive = proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE \
-                    and "chrom" in proc.name().lower()
+                alive = proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE and "chrom" in proc.name().lower()
             except psutil.Error:
                 alive = False
         if alive:
-            raise UserError(f"the Chrome profile {profile_dir} is in use by a running browser (pid {pid}); "
-                            "stop it or use another browser.profile_dir")
+            raise UserError(
+                f"the Chrome profile {profile_dir} is in use by a running browser (pid {pid}); "
+                "stop it or use another browser.profile_dir"
+            )
         for name in ("SingletonLock", "SingletonSocket", "SingletonCookie"):
             try:
                 (profile_dir / name).unlink()
@@ -91,10 +89,13 @@ def user_agent_for(browser_cfg: Any) -> str:
     version = installed_version(str(browser_cfg.binary))
     major = version.split(".")[0] if version else None
     if major is None:
-        raise UserError(f"cannot tell the version of {browser_cfg.binary} (`--version` printed none): "
-                        "set browser.user_agent in config.toml")
-    return (f"Mozilla/5.0 ({_platform_token()}) AppleWebKit/537.36 (KHTML, like Gecko) "
-            f"Chrome/{major}.0.0.0 Safari/537.36")
+        raise UserError(
+            f"cannot tell the version of {browser_cfg.binary} (`--version` printed none): "
+            "set browser.user_agent in config.toml"
+        )
+    return (
+        f"Mozilla/5.0 ({_platform_token()}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{major}.0.0.0 Safari/537.36"
+    )
 
 
 # A lean browser: one account runs one Chromium, and several accounts share a machine.
@@ -105,7 +106,11 @@ def user_agent_for(browser_cfg: Any) -> str:
 LEAN = (
     "--disable-features=Translate,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,"
     "PreloadTopChromeWebUI,SpareRendererForSitePerProcess,MediaRouter,OptimizationHints",
-    "--disable-extensions", "--mute-audio", "--no-pings", "--disable-breakpad", "--disable-domain-reliability",
+    "--disable-extensions",
+    "--mute-audio",
+    "--no-pings",
+    "--disable-breakpad",
+    "--disable-domain-reliability",
     "--disable-client-side-phishing-detection",
 )
 
@@ -132,9 +137,18 @@ def chrome_options(browser_cfg: Any, user_agent: str) -> Options:
     opts.add_experimental_option("excludeSwitches", ["enable-automation"])
     if os.geteuid() == 0:
         opts.add_argument("--no-sandbox")
-    for arg in ("--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", "--window-size=1280,900", "--password-store=basic", *LEAN):
+    for arg in (
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--window-size=1280,900",
+        "--password-store=basic",
+        *LEAN,
+    ):
         opts.add_argument(arg)
     # A page that asks "leave this page?" must never block a navigation.
     opts.set_capability("unhandledPromptBehavior", "accept")
@@ -154,8 +168,15 @@ def _ua_metadata(user_agent: str, binary: str) -> dict[str, Any]:
     if brand != "Chromium":
         brands.insert(1, {"brand": "Chromium", "version": major})
     platform_name = "Linux" if "Linux" in user_agent else ("Windows" if "Windows" in user_agent else "macOS")
-    return {"brands": brands, "fullVersion": full, "platform": platform_name, "platformVersion": "",
-            "architecture": "x86", "model": "", "mobile": False}
+    return {
+        "brands": brands,
+        "fullVersion": full,
+        "platform": platform_name,
+        "platformVersion": "",
+        "architecture": "x86",
+        "model": "",
+        "mobile": False,
+    }
 
 
 class PrivateService(Service):
@@ -193,11 +214,14 @@ def start_browser(browser_cfg: Any) -> tuple[webdriver.Chrome, Service]:
     service = PrivateService(executable_path=str(browser_cfg.driver), log_output=os.devnull)
     driver = webdriver.Chrome(service=service, options=chrome_options(browser_cfg, user_agent))
     try:
-        driver.execute_cdp_cmd("Emulation.setUserAgentOverride", {
-            "userAgent": user_agent,
-            "acceptLanguage": browser_cfg.language,
-            "userAgentMetadata": _ua_metadata(user_agent, str(browser_cfg.binary)),
-        })
+        driver.execute_cdp_cmd(
+            "Emulation.setUserAgentOverride",
+            {
+                "userAgent": user_agent,
+                "acceptLanguage": browser_cfg.language,
+                "userAgentMetadata": _ua_metadata(user_agent, str(browser_cfg.binary)),
+            },
+        )
     except Exception as exc:  # not fatal: --user-agent already covers navigator.userAgent
         log.warning("could not set user agent client hints: %s", exc)
     return driver, service

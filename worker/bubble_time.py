@@ -5,6 +5,7 @@ WhatsApp Web writes it in the UI language: 12- or 24-hour, AM/PM in several spel
 with or without seconds. A time that cannot be read for sure is None: the caller must
 then treat the bubble as undetermined, never as "older" or "absent".
 """
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,9 @@ import time
 import unicodedata
 
 # Marks Chrome/ICU put around times and in right-to-left languages.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200e\u200f\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"
-                                    "\u2066\u2067\u2068\u2069"), None)
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200e\u200f\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), None
+)
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u202f\u2007\u2009"), " ")
 
 _AM = {"am", "a.m.", "a. m.", "a.m", "vorm.", "vorm", "午前", "오전", "上午", "ص", "π.μ.", "πμ"}
@@ -21,8 +23,11 @@ _PM = {"pm", "p.m.", "p. m.", "p.m", "nachm.", "nachm", "午後", "오후", "下
 _MARK = "|".join(sorted((re.escape(m) for m in _AM | _PM), key=len, reverse=True))
 
 _BRACKET = re.compile(r"\[([^\]]*)\]")
-_CLOCK = re.compile(rf"^(?:(?P<pre>{_MARK})\s*)?(?P<h>\d{{1,2}})[:.](?P<m>\d{{2}})(?:[:.](?P<s>\d{{2}}))?"
-                    rf"(?:\s*(?P<post>{_MARK}))?$", re.IGNORECASE)
+_CLOCK = re.compile(
+    rf"^(?:(?P<pre>{_MARK})\s*)?(?P<h>\d{{1,2}})[:.](?P<m>\d{{2}})(?:[:.](?P<s>\d{{2}}))?"
+    rf"(?:\s*(?P<post>{_MARK}))?$",
+    re.IGNORECASE,
+)
 _DATE = re.compile(r"^(?P<a>\d{1,4})[/.\-](?P<b>\d{1,2})[/.\-](?P<c>\d{1,4})\.?$")
 
 
@@ -53,7 +58,7 @@ def _date(part: str, order: str) -> tuple[int, int, int] | None:
     if not m:
         return None
     a, b, c = m["a"], m["b"], m["c"]
-    if len(a) == 4:                      # 2026-11-30 / 2026/11/30: year first everywhere
+    if len(a) == 4:  # 2026-11-30 / 2026/11/30: year first everywhere
         year, month, day = int(a), int(b), int(c)
     else:
         year = int(c) + (2000 if len(c) == 2 else 0)
@@ -78,7 +83,7 @@ def parse_pre_plain(pre: str | None, date_order: str = "MDY") -> float | None:
     if len(parts) != 2:
         return None
     clock, date = _clock(parts[0]), _date(parts[1], date_order)
-    if clock is None or date is None:      # some locales write the date first
+    if clock is None or date is None:  # some locales write the date first
         clock, date = _clock(parts[1]), _date(parts[0], date_order)
     if clock is None or date is None:
         return None

@@ -1,4 +1,5 @@
 """Time as the worker sees it: injectable so tests can drive the daily cap and the window."""
+
 from __future__ import annotations
 
 import time

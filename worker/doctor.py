@@ -13,6 +13,7 @@ It never sends anything: it never clicks a send control, never presses Enter in 
 and clears what it typed. `--page FILE.html` checks a page the worker saved when a
 selector failed (the keys that need interaction are then not checkable).
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,16 +21,16 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from selenium.webdriver.common.keys import Keys
 
 import settings
-
-from worker import knowledge
 from common import runfiles
+from worker import knowledge
 
 from . import doctor_js as DJ
 from . import page_js as JS
@@ -40,8 +41,18 @@ log = logging.getLogger("worker")
 # Page states, in the order the doctor walks them, and the keys checked in each.
 STATES: list[tuple[str, tuple[str, ...]]] = [
     ("login page", ("booting", "qr_code", "qr_reload")),
-    ("chat list", ("logged_in", "phone_disconnected", "offline_banner", "use_here_button", "chat_error",
-                   "chat_list_item", "unread_badge")),
+    (
+        "chat list",
+        (
+            "logged_in",
+            "phone_disconnected",
+            "offline_banner",
+            "use_here_button",
+            "chat_error",
+            "chat_list_item",
+            "unread_badge",
+        ),
+    ),
     ("invalid number", ("invalid_popup", "popup_ok")),
     ("open chat", ("chat_open", "compose_box", "message_list", "message_row", "chat_start", "incoming_message")),
     ("bubble", ("outgoing_message", "message_text", "message_meta", "msg_ack", "msg_pending", "read_more")),
@@ -50,28 +61,44 @@ STATES: list[tuple[str, tuple[str, ...]]] = [
     ("media preview", ("caption_box", "media_send")),
 ]
 # Shown only in some situations (a banner, a dialog, an error): absent is fine.
-SITUATIONAL = {"booting", "qr_code", "qr_reload", "phone_disconnected", "offline_banner", "use_here_button",
-               "chat_error", "msg_pending", "read_more", "chat_start",
-               # a new account has no chats, a chat list no unread one, a chat no reply;
-               # incoming rows have a structural fallback (a row without a status icon)
-               "chat_list_item", "unread_badge", "incoming_message"}
+SITUATIONAL = {
+    "booting",
+    "qr_code",
+    "qr_reload",
+    "phone_disconnected",
+    "offline_banner",
+    "use_here_button",
+    "chat_error",
+    "msg_pending",
+    "read_more",
+    "chat_start",
+    # a new account has no chats, a chat list no unread one, a chat no reply;
+    # incoming rows have a structural fallback (a row without a status icon)
+    "chat_list_item",
+    "unread_badge",
+    "incoming_message",
+}
 STATE_OF = {key: state for state, keys in STATES for key in keys}
 PROBE_TEXT = "doctor check: typed, never sent"
-HOLD_WAIT = 60.0       # seconds for the worker to let go of the browser
-INVALID_NUMBER = "1"   # wa.me/1: no country has such a number; WhatsApp says so in a popup
-NO_FETCH = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-            'style-src \'unsafe-inline\'; img-src data:">')
+HOLD_WAIT = 60.0  # seconds for the worker to let go of the browser
+INVALID_NUMBER = "1"  # wa.me/1: no country has such a number; WhatsApp says so in a popup
+NO_FETCH = (
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    "style-src 'unsafe-inline'; img-src data:\">"
+)
 # A 1x1 PNG for the media preview (never sent).
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478"
-                    "da63f8ffff3f0005fe02fea7d6a4a40000000049454e44ae426082")
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478"
+    "da63f8ffff3f0005fe02fea7d6a4a40000000049454e44ae426082"
+)
 
 
 @dataclass
 class KeyReport:
     key: str
     state: str
-    status: str              # ok | failed | wrong | not seen | not checkable
-    fallback: int | None     # 1-based index of the configured selector that matched
+    status: str  # ok | failed | wrong | not seen | not checkable
+    fallback: int | None  # 1-based index of the configured selector that matched
     count: int = 0
     visible: bool = False
     note: str = ""
@@ -86,14 +113,20 @@ class KeyReport:
 class Report:
     keys: list[KeyReport]
     seconds: float
-    source: str              # "live" or the saved page's path
+    source: str  # "live" or the saved page's path
     number: str | None = None
     written: list[str] = field(default_factory=list)
     backup: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "seconds": round(self.seconds, 2), "number": self.number,
-                "written": self.written, "backup": self.backup, "keys": [asdict(k) for k in self.keys]}
+        return {
+            "source": self.source,
+            "seconds": round(self.seconds, 2),
+            "number": self.number,
+            "written": self.written,
+            "backup": self.backup,
+            "keys": [asdict(k) for k in self.keys],
+        }
 
     def winners(self) -> dict[str, str]:
         return {k.key: k.proposal[0] for k in self.keys if k.needs_fix and k.proposal}
@@ -113,6 +146,7 @@ def _toml_str(s: str) -> str:
 
 # ----------------------------------------------------------------------------- checking a page
 
+
 class PageCheck:
     """Checks keys on whatever the browser shows now."""
 
@@ -128,7 +162,7 @@ class PageCheck:
         proposals: dict[str, list[str]] = {}
         for key in keys:
             configured = list(self.resolved.get(key, ()))
-            raw = [c for c in found[key]["candidates"]]
+            raw = list(found[key]["candidates"])
             proposals[key] = raw
             resolved_candidates = [settings.resolve_selectors({key: (c,)}, self.words)[key][0] for c in raw]
             sets[key] = configured + resolved_candidates
@@ -154,16 +188,26 @@ class PageCheck:
             else:
                 status = "not seen"
                 note = "not shown now" if key in SITUATIONAL else "not on this page"
-            out[key] = KeyReport(key, state, status, None if hit is None else hit + 1, match.get("count", 0),
-                                 bool(match.get("visible")), note, good if status in ("failed", "wrong") else [])
+            out[key] = KeyReport(
+                key,
+                state,
+                status,
+                None if hit is None else hit + 1,
+                match.get("count", 0),
+                bool(match.get("visible")),
+                note,
+                good if status in ("failed", "wrong") else [],
+            )
         return out
 
 
 # ----------------------------------------------------------------------------- the live walk
 
+
 class LiveDoctor:
-    def __init__(self, cfg: Any, driver: Any, *, number: str | None = None,
-                 say: Callable[[str], None] = lambda _m: None) -> None:
+    def __init__(
+        self, cfg: Any, driver: Any, *, number: str | None = None, say: Callable[[str], None] = lambda _m: None
+    ) -> None:
         self.cfg = cfg
         self.driver = driver
         self.number = number
@@ -192,8 +236,13 @@ class LiveDoctor:
             self.reports.setdefault(key, KeyReport(key, state, "not checkable", None, note=why))
 
     def click_target(self, key: str) -> bool:
-        return bool(self.js("const e = document.querySelector(`[data-wa-doctor~='${arguments[0]}']`);"
-                            "if (!e) return false; e.click(); return true;", key))
+        return bool(
+            self.js(
+                "const e = document.querySelector(`[data-wa-doctor~='${arguments[0]}']`);"
+                "if (!e) return false; e.click(); return true;",
+                key,
+            )
+        )
 
     def run(self) -> None:
         cfg = self.cfg
@@ -202,8 +251,10 @@ class LiveDoctor:
         booted = self.wait("return !!document.querySelector('#startup, progress')", 3)
         if booted:
             self.record("login page", ("booting",))
-        ready = self.wait("return document.querySelector('#side') ? 'app' : "
-                          "(document.querySelector('[data-ref]') ? 'qr' : null)", cfg.browser.boot_timeout)
+        ready = self.wait(
+            "return document.querySelector('#side') ? 'app' : (document.querySelector('[data-ref]') ? 'qr' : null)",
+            cfg.browser.boot_timeout,
+        )
         if ready == "qr":
             self.record("login page", ("qr_code", "qr_reload"))
             for state, keys in STATES[1:]:
@@ -224,16 +275,22 @@ class LiveDoctor:
     def invalid_popup(self) -> None:
         self.say("asking for an invalid number (its popup)")
         self.open_link(INVALID_NUMBER)
-        shown = self.wait("return Array.from(document.querySelectorAll('[data-animate-modal-popup], [role=\"dialog\"]'))"
-                          ".some((d) => d.offsetParent !== null || d.getClientRects().length)", 10)
+        shown = self.wait(
+            "return Array.from(document.querySelectorAll('[data-animate-modal-popup], [role=\"dialog\"]'))"
+            ".some((d) => d.offsetParent !== null || d.getClientRects().length)",
+            10,
+        )
         if not shown:
             self.skip(STATES[2][1], "invalid number", "no popup showed for an invalid number")
             return
         self.record("invalid number", STATES[2][1])
         if not self.click_target("popup_ok"):
             self.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
-        self.wait("return !Array.from(document.querySelectorAll('[data-animate-modal-popup], [role=\"dialog\"]'))"
-                  ".some((d) => d.offsetParent !== null)", 5)
+        self.wait(
+            "return !Array.from(document.querySelectorAll('[data-animate-modal-popup], [role=\"dialog\"]'))"
+            ".some((d) => d.offsetParent !== null)",
+            5,
+        )
 
     def open_chat(self) -> None:
         number = self.number or self.js(DJ.OWN_NUMBER)
@@ -245,8 +302,9 @@ class LiveDoctor:
         digits = re.sub(r"\D", "", number)
         self.say(f"opening the chat with {number}")
         self.open_link(digits)
-        opened = self.wait("return !!document.querySelector('#main footer [contenteditable=\"true\"]')",
-                           self.cfg.browser.chat_timeout)
+        opened = self.wait(
+            "return !!document.querySelector('#main footer [contenteditable=\"true\"]')", self.cfg.browser.chat_timeout
+        )
         if not opened:
             for state, keys in STATES[3:]:
                 self.skip(keys, state, f"the chat with {number} did not open")
@@ -268,21 +326,31 @@ class LiveDoctor:
         if box is None:
             self.skip(("send_button",), "compose+text", "no compose box to type into")
             return
-        self.js("const b = arguments[0]; b.focus(); document.execCommand('insertText', false, arguments[1]);",
-                box, PROBE_TEXT)
-        self.wait("const f = document.querySelector('#main footer');"
-                  "return !!(f && Array.from(f.querySelectorAll('button, [role=\"button\"]')).find((e) => "
-                  "/send/.test((e.querySelector('[data-icon]') || e).getAttribute('data-icon') || '') || "
-                  "(e.getAttribute('aria-label') || '') === arguments[0]))", 3, self.check.words.get("Send", "Send"))
+        self.js(
+            "const b = arguments[0]; b.focus(); document.execCommand('insertText', false, arguments[1]);",
+            box,
+            PROBE_TEXT,
+        )
+        self.wait(
+            "const f = document.querySelector('#main footer');"
+            "return !!(f && Array.from(f.querySelectorAll('button, [role=\"button\"]')).find((e) => "
+            "/send/.test((e.querySelector('[data-icon]') || e).getAttribute('data-icon') || '') || "
+            "(e.getAttribute('aria-label') || '') === arguments[0]))",
+            3,
+            self.check.words.get("Send", "Send"),
+        )
         self.record("compose+text", ("send_button",))
         self.clear_box("compose_box")
 
     def clear_box(self, key: str) -> None:
-        self.js("const b = document.querySelector(`[data-wa-doctor~='${arguments[0]}']`) ||"
-                " document.querySelector('#main footer [contenteditable=\"true\"]');"
-                "if (!b) return; b.focus(); const r = document.createRange(); r.selectNodeContents(b);"
-                "const s = window.getSelection(); s.removeAllRanges(); s.addRange(r);"
-                "document.execCommand('delete', false);", key)
+        self.js(
+            "const b = document.querySelector(`[data-wa-doctor~='${arguments[0]}']`) ||"
+            " document.querySelector('#main footer [contenteditable=\"true\"]');"
+            "if (!b) return; b.focus(); const r = document.createRange(); r.selectNodeContents(b);"
+            "const s = window.getSelection(); s.removeAllRanges(); s.addRange(r);"
+            "document.execCommand('delete', false);",
+            key,
+        )
 
     def attach(self) -> None:
         got = self.record("attach menu", ("attach_button",))
@@ -307,8 +375,11 @@ class LiveDoctor:
             png = tmp / "doctor.png"
             png.write_bytes(PNG)
             target.send_keys(str(png))
-            shown = self.wait("return Array.from(document.querySelectorAll('[contenteditable=\"true\"]')).some((e) => "
-                              "(e.offsetParent !== null) && !e.closest('#main footer') && !e.closest('#side'))", 5)
+            shown = self.wait(
+                "return Array.from(document.querySelectorAll('[contenteditable=\"true\"]')).some((e) => "
+                "(e.offsetParent !== null) && !e.closest('#main footer') && !e.closest('#side'))",
+                5,
+            )
             if shown:
                 self.record("media preview", STATES[7][1])
             else:
@@ -320,29 +391,36 @@ class LiveDoctor:
 
     def close_preview(self) -> None:
         """Escape, else its close control; never its send control."""
-        still = ("return Array.from(document.querySelectorAll('[contenteditable=\"true\"]')).some((e) => "
-                 "(e.offsetParent !== null) && !e.closest('#main footer') && !e.closest('#side'))")
+        still = (
+            "return Array.from(document.querySelectorAll('[contenteditable=\"true\"]')).some((e) => "
+            "(e.offsetParent !== null) && !e.closest('#main footer') && !e.closest('#side'))"
+        )
         self.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
         if self.wait(still.replace("return ", "return !"), 2):
             return
-        self.js("const c = Array.from(document.querySelectorAll('[aria-label], [data-icon]')).find((e) => "
-                "!e.closest('#main footer') && ((e.getAttribute('aria-label') || '').toLowerCase() === 'close' || "
-                "e.getAttribute('data-icon') === 'x')); if (c) (c.closest('[role=\"button\"], button') || c).click();")
+        self.js(
+            "const c = Array.from(document.querySelectorAll('[aria-label], [data-icon]')).find((e) => "
+            "!e.closest('#main footer') && ((e.getAttribute('aria-label') || '').toLowerCase() === 'close' || "
+            "e.getAttribute('data-icon') === 'x')); if (c) (c.closest('[role=\"button\"], button') || c).click();"
+        )
         if not self.wait(still.replace("return ", "return !"), 2):
             self.driver.get(self.cfg.browser.whatsapp_url)  # a page load drops the draft
 
     def close_menu(self) -> None:
-        if self.js("return !!document.querySelector('input[type=\"file\"][accept=\"*\"]')"):
+        if self.js('return !!document.querySelector(\'input[type="file"][accept="*"]\')'):
             self.js("document.body.dispatchEvent(new MouseEvent('mousedown', {bubbles: true}));")
 
 
 # ----------------------------------------------------------------------------- entry points
 
+
 def _ordered(reports: dict[str, KeyReport]) -> list[KeyReport]:
     keys = [k for _state, ks in STATES for k in ks]
     keys += [k for k in knowledge.DEFAULT_SELECTORS if k not in keys]
-    return [reports.get(k) or KeyReport(k, STATE_OF.get(k, "-"), "not checkable", None, note="no state for it")
-            for k in keys]
+    return [
+        reports.get(k) or KeyReport(k, STATE_OF.get(k, "-"), "not checkable", None, note="no state for it")
+        for k in keys
+    ]
 
 
 def hold_worker(cfg: Any, store: Any = None, *, wait: float = HOLD_WAIT) -> None:
@@ -358,13 +436,16 @@ def hold_worker(cfg: Any, store: Any = None, *, wait: float = HOLD_WAIT) -> None
         except UserError:
             if time.monotonic() >= deadline:
                 runfiles.clear_flag(own, runfiles.HOLD)
-                raise UserError(f"the browser profile {cfg.browser.profile_dir} stayed in use for {wait:.0f} s: "
-                                "stop the worker (python -m supervisor stop) and run the doctor again") from None
+                raise UserError(
+                    f"the browser profile {cfg.browser.profile_dir} stayed in use for {wait:.0f} s: "
+                    "stop the worker (python -m supervisor stop) and run the doctor again"
+                ) from None
             time.sleep(0.3)
 
 
-def diagnose(cfg: Any, *, number: str | None = None, page: str | Path | None = None,
-             say: Callable[[str], None] = lambda _m: None) -> Report:
+def diagnose(
+    cfg: Any, *, number: str | None = None, page: str | Path | None = None, say: Callable[[str], None] = lambda _m: None
+) -> Report:
     """Check every key (live, or on a saved page) and propose fixes. Writes nothing."""
     t0 = time.monotonic()
     if cfg.account is None:
@@ -372,9 +453,9 @@ def diagnose(cfg: Any, *, number: str | None = None, page: str | Path | None = N
     if page is not None:
         return _diagnose_saved(cfg, Path(page), t0)
     hold_worker(cfg)
-    driver = service = None
+    driver = None
     try:
-        driver, service = start_browser(cfg.browser)
+        driver, _service = start_browser(cfg.browser)
         doctor = LiveDoctor(cfg, driver, number=number, say=say)
         doctor.run()
         return Report(_ordered(doctor.reports), time.monotonic() - t0, "live", doctor.number)
@@ -449,8 +530,11 @@ def format_report(report: Report, cfg: Any, width: int = 80) -> str:
     fixes = report.toml_lines(cfg)
     failed_without = [k.key for k in report.keys if k.needs_fix and not k.proposal]
     lines.append("")
-    where = report.source if report.source != "live" else "the live page" + \
-        (f" (chat {report.number})" if report.number else "")
+    where = (
+        report.source
+        if report.source != "live"
+        else "the live page" + (f" (chat {report.number})" if report.number else "")
+    )
     lines.append(f"Checked {where} in {report.seconds:.1f} s; nothing was sent.")
     if fixes:
         lines.append("Add to [selectors] in config.toml (python tui.py doctor --write does it):")

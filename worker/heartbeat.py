@@ -1,25 +1,30 @@
 """The worker row: state, current message, QR string, browser pids, written on every
 change and at least every `worker.heartbeat_interval` seconds (the supervisor's watchdog)."""
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("worker")
 
 
 class Heartbeat:
-    def __init__(self, store: Any, worker_id: str, interval: float, pids: Callable[[], list[int]],
-                 **info: Any) -> None:
+    def __init__(self, store: Any, worker_id: str, interval: float, pids: Callable[[], list[int]], **info: Any) -> None:
         self.store = store
         self.worker_id = worker_id
         self.interval = min(interval, 5.0)
         self.pids = pids
         self.sent_this_run = 0
         self._lock = threading.Lock()
-        self._row: dict[str, Any] = {"state": "starting", "current_message_id": None, "qr": None,
-                                     "info": {"login": None, "sent_this_run": 0, **info}}
+        self._row: dict[str, Any] = {
+            "state": "starting",
+            "current_message_id": None,
+            "qr": None,
+            "info": {"login": None, "sent_this_run": 0, **info},
+        }
         self._written: tuple[Any, ...] = ()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -66,10 +71,21 @@ class Heartbeat:
             with self._lock:
                 row = dict(self._row)
                 row["info"] = dict(self._row["info"])
-                self._written = (row["state"], row["current_message_id"], row["qr"], row["info"].get("login"),
-                                 row["info"].get("detail"))
-            self.store.heartbeat(self.worker_id, state=row["state"], current_message_id=row["current_message_id"],
-                                 qr=row["qr"], browser_pids=pids, info=row["info"])
+                self._written = (
+                    row["state"],
+                    row["current_message_id"],
+                    row["qr"],
+                    row["info"].get("login"),
+                    row["info"].get("detail"),
+                )
+            self.store.heartbeat(
+                self.worker_id,
+                state=row["state"],
+                current_message_id=row["current_message_id"],
+                qr=row["qr"],
+                browser_pids=pids,
+                info=row["info"],
+            )
         except Exception as exc:  # a busy database must not kill the worker
             log.warning("heartbeat failed: %s", exc)
 

@@ -2,6 +2,7 @@
 (case, accents, punctuation, emoji and spacing ignored): "Stop!", "PARAR 🙏" and "stop"
 all opt out. A reply that holds such a word among others ("stop sending me offers pls")
 is unclear: flagged for a person, never acted on. No project imports."""
+
 from __future__ import annotations
 
 import re
@@ -11,17 +12,45 @@ import unicodedata
 # Spanish, Hindi/Hinglish, German, French.
 DEFAULT_WORDS = (
     # English
-    "stop", "stop all", "unsubscribe", "opt out", "optout", "cancel", "end", "quit", "remove me",
+    "stop",
+    "stop all",
+    "unsubscribe",
+    "opt out",
+    "optout",
+    "cancel",
+    "end",
+    "quit",
+    "remove me",
     # Portuguese
-    "parar", "pare", "sair", "cancelar", "descadastrar", "nao quero",
+    "parar",
+    "pare",
+    "sair",
+    "cancelar",
+    "descadastrar",
+    "nao quero",
     # Spanish
-    "baja", "darme de baja", "alto", "no mas", "cancelar suscripcion",
+    "baja",
+    "darme de baja",
+    "alto",
+    "no mas",
+    "cancelar suscripcion",
     # Hindi / Hinglish
-    "रुको", "बंद करो", "बंद", "band karo", "band", "ruko", "mat bhejo",
+    "रुको",
+    "बंद करो",
+    "बंद",
+    "band karo",
+    "band",
+    "ruko",
+    "mat bhejo",
     # German
-    "stopp", "abmelden", "abbestellen",
+    "stopp",
+    "abmelden",
+    "abbestellen",
     # French
-    "arret", "arreter", "desabonner", "desinscrire",
+    "arret",
+    "arreter",
+    "desabonner",
+    "desinscrire",
 )
 
 OPTOUT = "optout"

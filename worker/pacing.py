@@ -1,4 +1,5 @@
 """Pacing rules (pure functions of the config and the local time): window, daily cap, delays."""
+
 from __future__ import annotations
 
 import random
@@ -41,8 +42,16 @@ def next_midnight(lt: time.struct_time) -> float:
     return time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday + 1, 0, 0, 0, 0, 0, -1))
 
 
-def delay_after(sent_this_run: int, *, delay_min: float, delay_max: float, long_pause_every: int,
-                long_pause_min: float, long_pause_max: float, rng: random.Random | None = None) -> float:
+def delay_after(
+    sent_this_run: int,
+    *,
+    delay_min: float,
+    delay_max: float,
+    long_pause_every: int,
+    long_pause_min: float,
+    long_pause_max: float,
+    rng: random.Random | None = None,
+) -> float:
     """Seconds to wait after the `sent_this_run`-th message of this run."""
     r = rng or random
     delay = r.uniform(delay_min, delay_max)

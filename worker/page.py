@@ -6,15 +6,17 @@ looks up several keys at once, which keeps a message's automation time under a s
 A key whose every fallback fails is recorded in `failed_keys`, also when a structural
 fallback in code saved the step: the worker stops the line when that repeats.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
@@ -68,8 +70,16 @@ class Offline(Exception):
         super().__init__(reason)
 
 
-NET_ERROR_HINTS = ("net::err_", "err_name_not_resolved", "err_connection", "err_internet_disconnected",
-                   "err_address_unreachable", "err_timed_out", "err_network_changed", "err_empty_response")
+NET_ERROR_HINTS = (
+    "net::err_",
+    "err_name_not_resolved",
+    "err_connection",
+    "err_internet_disconnected",
+    "err_address_unreachable",
+    "err_timed_out",
+    "err_network_changed",
+    "err_empty_response",
+)
 
 
 class Interrupted(Exception):
@@ -89,26 +99,27 @@ class ChatResult:
 @dataclass
 class Row:
     """One outgoing message row of the open chat."""
+
     id: str | None
-    text: str | None     # the message text element's text; None when message_text matched nothing
-    full: str            # the whole row's text (a document's name is there)
-    pre: str | None      # data-pre-plain-text, None when the row has none
+    text: str | None  # the message text element's text; None when message_text matched nothing
+    full: str  # the whole row's text (a document's name is there)
+    pre: str | None  # data-pre-plain-text, None when the row has none
     media: bool
     ack: bool
     pending: bool
-    more: bool           # a "Read more" is still there
+    more: bool  # a "Read more" is still there
 
 
 @dataclass
 class ChatView:
     rows: list[Row]
-    total: int                   # outgoing rows in the chat (rows holds the newest `limit`)
-    structural: bool             # found by the status-icon fallback, not by outgoing_message
-    any_rows: int                # message rows of any kind
-    metas: list[str | None]      # data-pre-plain-text of every row of any kind, oldest first
-    start: bool                  # the chat's beginning (end-to-end notice) is loaded
-    expanded: int                # "Read more" clicked during this look
-    box: str | None              # the compose box's text
+    total: int  # outgoing rows in the chat (rows holds the newest `limit`)
+    structural: bool  # found by the status-icon fallback, not by outgoing_message
+    any_rows: int  # message rows of any kind
+    metas: list[str | None]  # data-pre-plain-text of every row of any kind, oldest first
+    start: bool  # the chat's beginning (end-to-end notice) is loaded
+    expanded: int  # "Read more" clicked during this look
+    box: str | None  # the compose box's text
     logged_in: bool
     qr: bool
     phone_disconnected: bool
@@ -301,9 +312,8 @@ class WhatsAppPage:
         for i, line in enumerate(lines):
             if i:
                 ActionChains(self.driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
-            if line:
-                if self.js(JS.INSERT, box_key, line) is None:
-                    raise self.not_found(box_key)
+            if line and self.js(JS.INSERT, box_key, line) is None:
+                raise self.not_found(box_key)
         got = self.box_text(box_key)
         if comparable(got, markers=True) != comparable(text, markers=True):
             raise SendFailure(f"the {box_key} holds {len(got or '')} characters that differ from the message text")
@@ -334,13 +344,25 @@ class WhatsAppPage:
         """The open chat's outgoing rows (newest `limit`, 0 = all); `expand` clicks "Read more"."""
         raw = self.js(JS.CHAT, bool(expand), int(limit))
         rows = [Row(**r) for r in raw["rows"]]
-        view = ChatView(rows=rows, total=raw["total"], structural=raw["structural"], any_rows=raw["any_rows"],
-                        metas=raw["metas"], start=raw["start"], expanded=raw["expanded"], box=raw["box"],
-                        logged_in=raw["logged_in"], qr=raw["qr"], phone_disconnected=raw["phone_disconnected"],
-                        offline=raw["offline"], raw=raw)
+        view = ChatView(
+            rows=rows,
+            total=raw["total"],
+            structural=raw["structural"],
+            any_rows=raw["any_rows"],
+            metas=raw["metas"],
+            start=raw["start"],
+            expanded=raw["expanded"],
+            box=raw["box"],
+            logged_in=raw["logged_in"],
+            qr=raw["qr"],
+            phone_disconnected=raw["phone_disconnected"],
+            offline=raw["offline"],
+            raw=raw,
+        )
         if view.structural:
-            self.key_failed("outgoing_message", "no configured selector matched the outgoing rows "
-                                                "(found by their status icons)")
+            self.key_failed(
+                "outgoing_message", "no configured selector matched the outgoing rows (found by their status icons)"
+            )
         return view
 
     def load_earlier(self) -> bool:
@@ -370,7 +392,9 @@ def _is_this_chat(s: dict[str, Any], digits: str) -> bool:
 
 
 def _prune_dumps(folder: Path) -> None:
-    stems = sorted({p.with_suffix("") for p in folder.glob("*.html")} | {p.with_suffix("") for p in folder.glob("*.png")})
+    stems = sorted(
+        {p.with_suffix("") for p in folder.glob("*.html")} | {p.with_suffix("") for p in folder.glob("*.png")}
+    )
     for stem in stems[:-MAX_DUMPS]:
         for suffix in (".png", ".html"):
             try:

@@ -79,7 +79,9 @@ const code = document.querySelector('.error-code');
 return (code && code.textContent.trim()) || 'the page could not be loaded';
 """
 
-STATE = PRELUDE + r"""
+STATE = (
+    PRELUDE
+    + r"""
 const qr = F('qr_code', null, true);
 const chat = F('chat_open', null, true);
 let title = null, titleNew = false;
@@ -106,17 +108,21 @@ return {
   chat_error: FA('chat_error', null).some((e) => vis(e) && !e.hasAttribute('data-wa-sender-seen')),
 };
 """
+)
 
 FIND = PRELUDE + "return F(arguments[1], null, arguments[2]);"
 
 # Before a chat is asked for: an error toast still showing does not count, and the open
 # chat's title is marked so that a new chat panel can be told from the old one (a saved
 # contact's chat shows a name, not the number).
-MARK_BEFORE_OPEN = PRELUDE + r"""
+MARK_BEFORE_OPEN = (
+    PRELUDE
+    + r"""
 for (const e of FA('chat_error', null)) e.setAttribute('data-wa-sender-seen', '1');
 for (const e of FA('chat_open', null)) e.setAttribute('data-wa-sender-old', '1');
 return true;
 """
+)
 
 OPEN_LINK = r"""
 const a = document.createElement('a');
@@ -129,7 +135,9 @@ try { a.click(); } finally { a.remove(); }
 return true;
 """
 
-CLEAR_BOX = PRELUDE + r"""
+CLEAR_BOX = (
+    PRELUDE
+    + r"""
 const box = F(arguments[1], null, true);
 if (!box) return null;
 box.focus();
@@ -138,8 +146,11 @@ const s = window.getSelection(); s.removeAllRanges(); s.addRange(r);
 if (richText(box) !== '') document.execCommand('delete', false);
 return richText(box);
 """
+)
 
-INSERT = PRELUDE + r"""
+INSERT = (
+    PRELUDE
+    + r"""
 const box = F(arguments[1], null, true);
 if (!box) return null;
 if (document.activeElement !== box) box.focus();
@@ -149,16 +160,22 @@ const s = window.getSelection(); s.removeAllRanges(); s.addRange(r);
 if (arguments[2]) document.execCommand('insertText', false, arguments[2]);
 return richText(box);
 """
+)
 
-BOX_TEXT = PRELUDE + r"""
+BOX_TEXT = (
+    PRELUDE
+    + r"""
 const box = F(arguments[1], null, true);
 return box ? richText(box) : null;
 """
+)
 
 # The open chat as the worker needs it: outgoing rows (newest `limit`, 0 = all) with
 # their text, time, ack and media; the times of the first rows of any kind (to know how
 # far back the loaded history reaches); whether the chat's start is loaded.
-CHAT = PRELUDE + r"""
+CHAT = (
+    PRELUDE
+    + r"""
 const expand = arguments[1], limit = arguments[2];
 const {rows, structural} = outgoing();
 const picked = limit ? rows.slice(-limit) : rows;
@@ -197,9 +214,12 @@ return {
   offline: !!F('offline_banner', null, true),
 };
 """
+)
 
 # Scroll the message list to its top, which makes the page load older messages.
-SCROLL_TOP = PRELUDE + r"""
+SCROLL_TOP = (
+    PRELUDE
+    + r"""
 const list = F('message_list', null, false);
 if (!list) return false;
 let s = list;
@@ -210,10 +230,13 @@ s.scrollTop = 0;
 s.dispatchEvent(new Event('scroll'));
 return true;
 """
+)
 
 # The chat list's chats: the chat's name (its first span[title]), the preview of its
 # newest message (the last span[title]) and its unread count (0: no badge).
-CHAT_LIST = PRELUDE + r"""
+CHAT_LIST = (
+    PRELUDE
+    + r"""
 const items = FA('chat_list_item');
 const chats = [];
 for (const r of items) {
@@ -229,11 +252,14 @@ const header = F('chat_open', null, true);
 return {chats, rows: items.length,
         open_title: header ? (header.getAttribute('title') || header.textContent || '').trim() : null};
 """
+)
 
 # The open chat's incoming messages: rows that the incoming key matches, else rows with
 # no status icon (ours always have one), each with whether it comes after our last
 # outgoing row.
-INCOMING = PRELUDE + r"""
+INCOMING = (
+    PRELUDE
+    + r"""
 const all = FA('message_row');
 const keyed = new Set(FA('incoming_message'));
 const out = [];
@@ -258,3 +284,4 @@ for (const r of all) {
 }
 return out;
 """
+)

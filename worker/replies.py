@@ -9,6 +9,7 @@ newest message is read and nothing is marked read. The classifier decides opt-ou
 A look never starts less than `budget` seconds before a send is due, stops opening chats
 a second before it, and never types or clicks anything but the chat links.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,12 +22,11 @@ from worker.optout_words import Classifier
 
 from . import page_js as JS
 from .bubble_time import parse_pre_plain
-from .page import (ChatResult, Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound,
-                   SendFailure)
+from .page import ChatResult, Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure
 
 log = logging.getLogger("worker")
 
-SLACK = 60.0   # bubble times have minute precision: a reply may show the minute before ours
+SLACK = 60.0  # bubble times have minute precision: a reply may show the minute before ours
 
 
 def _digits(title: str | None) -> str | None:
@@ -91,9 +91,18 @@ class ReplyReader:
         # A reply shown while its chat was open is read at once (no badge): its chat's
         # preview then is neither our message nor a reply already stored.
         known = w.store.last_reply_texts(w.account, [p for p in listed if p in targets])
-        unread = {p: c for p, c in listed.items() if p in targets and
-                  (c["unread"] or (c.get("preview") != self.read_preview.get(p)
-                                   and _news(c.get("preview"), targets[p][-1].get("text"), known.get(p))))}
+        unread = {
+            p: c
+            for p, c in listed.items()
+            if p in targets
+            and (
+                c["unread"]
+                or (
+                    c.get("preview") != self.read_preview.get(p)
+                    and _news(c.get("preview"), targets[p][-1].get("text"), known.get(p))
+                )
+            )
+        }
         new = 0
         if open_phone in targets:
             new += self._read_open_chat(open_phone, targets[open_phone])
@@ -141,8 +150,19 @@ class ReplyReader:
             text = r.get("text") if r.get("text") is not None else (r.get("full") or "").strip() or None
             kind = "document" if r.get("document") else ("media" if r.get("media") else "text")
             wa_id = r.get("id") or "t:" + hashlib.sha1(f"{r.get('pre')}|{text}|{i}".encode()).hexdigest()[:20]
-            items.append((target, {"wa_id": wa_id, "text": text, "kind": kind, "attachment_name": r.get("document"),
-                                   "at": at, "flag": self.classifier.classify(text)}))
+            items.append(
+                (
+                    target,
+                    {
+                        "wa_id": wa_id,
+                        "text": text,
+                        "kind": kind,
+                        "attachment_name": r.get("document"),
+                        "at": at,
+                        "flag": self.classifier.classify(text),
+                    },
+                )
+            )
         new = 0
         for target in ours:
             mine = [it for t, it in items if t is target]

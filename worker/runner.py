@@ -5,6 +5,7 @@ This file is the life cycle and the loop; the parts live beside it: `session`
 (login, QR, phone), `sending` (one message), `verify` (uncertain messages),
 `attention` (stopping the line), `heartbeat` (the worker row), `page` (the DOM).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,18 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import settings
-
-from common.errors import exit_on_user_error
 from common import runfiles
+from common.errors import exit_on_user_error
 from store import Store
 
 from . import pacing
 from .attention import Attention
 from .browser import UserError, browser_pids, kill_pids, start_browser
-from .replies import ReplyReader
 from .clock import Clock, SystemClock
 from .heartbeat import Heartbeat
 from .page import Interrupted, WhatsAppPage
+from .replies import ReplyReader
 from .sending import Sender, StopNow
 from .session import Session
 from .verify import Verifier
@@ -44,7 +44,7 @@ EXIT_USER = runfiles.EXIT_USER
 EXIT_RESTART = runfiles.EXIT_RESTART
 PR_SET_PDEATHSIG = 1
 
-SLICE = 0.2            # seconds: the longest the worker sleeps between two looks at the signals
+SLICE = 0.2  # seconds: the longest the worker sleeps between two looks at the signals
 
 
 class RestartNow(Exception):
@@ -73,14 +73,15 @@ class Worker:
         self.service: Any = None
         self.page: WhatsAppPage | None = None
         self.pids: list[int] = []
-        self.hb = Heartbeat(store, worker_id, cfg.worker.heartbeat_interval, self._browser_pids,
-                            navigation=cfg.browser.navigation)
+        self.hb = Heartbeat(
+            store, worker_id, cfg.worker.heartbeat_interval, self._browser_pids, navigation=cfg.browser.navigation
+        )
         self.session = Session(self)
         self.sender = Sender(self)
         self.verifier = Verifier(self)
         self.replies = ReplyReader(self)
-        self.due_at = 0.0      # the send time the loop waits for
-        self.late_max = 0.0    # the latest a send started after its due time, this run
+        self.due_at = 0.0  # the send time the loop waits for
+        self.late_max = 0.0  # the latest a send started after its due time, this run
         self.attention = Attention(self)
         self.next_send_at = 0.0
         self.clicked = False
@@ -171,8 +172,9 @@ class Worker:
             else:
                 log.exception("worker crashed: %s", exc)
                 try:
-                    self.store.log_event("worker_crash", f"worker {self.id} crashed: {exc.__class__.__name__}",
-                                         level="error")
+                    self.store.log_event(
+                        "worker_crash", f"worker {self.id} crashed: {exc.__class__.__name__}", level="error"
+                    )
                 except Exception:
                     pass
                 code = EXIT_CRASH
@@ -212,13 +214,18 @@ class Worker:
         host = runfiles.host_name()
         other = self.store.account_elsewhere(self.account, host, since=time.time() - runfiles.LOST_AFTER)
         if other is not None:
-            raise UserError(f"account {self.account} is already sending from host {other['host']} "
-                            f"(its worker's heartbeat is {time.time() - other['heartbeat_at']:.0f} s old): "
-                            "an account runs on one host; give this one another name or stop it there")
+            raise UserError(
+                f"account {self.account} is already sending from host {other['host']} "
+                f"(its worker's heartbeat is {time.time() - other['heartbeat_at']:.0f} s old): "
+                "an account runs on one host; give this one another name or stop it there"
+            )
         self.wait_while_held()
         self.hb.set("booting", detail="starting the browser")
-        self.store.log_event("worker_started", f"worker {self.id} of account {self.account} started "
-                                               f"(pid {os.getpid()}, navigation {cfg.browser.navigation})")
+        self.store.log_event(
+            "worker_started",
+            f"worker {self.id} of account {self.account} started "
+            f"(pid {os.getpid()}, navigation {cfg.browser.navigation})",
+        )
         self.driver, self.service = start_browser(cfg.browser)
         self.hb.write()
         self.page = WhatsAppPage(self.driver, cfg, check=self.step_check)
@@ -256,8 +263,9 @@ class Worker:
             s = cfg.sending
             if not pacing.in_window(s.window_start, s.window_end, lt):
                 store.finish_jobs()  # its last message may have been sent (or verified) just now
-                self.hb.set("outside_window", current_message_id=None,
-                            next_send_at=pacing.next_window_start(s.window_start, lt))
+                self.hb.set(
+                    "outside_window", current_message_id=None, next_send_at=pacing.next_window_start(s.window_start, lt)
+                )
                 self.nap(1.0)
                 continue
             if self.at_daily_cap(lt):
@@ -315,17 +323,28 @@ class Worker:
         if _mtime(self.cfg.path) != self._config_mtime:
             log.info("the config file changed: restarting to read it")
             raise RestartNow()
-        self.hb.set("needs_attention", current_message_id=None, key=doc["key"], dump=doc.get("dump"),
-                    detail=self.attention.describe(doc))
+        self.hb.set(
+            "needs_attention",
+            current_message_id=None,
+            key=doc["key"],
+            dump=doc.get("dump"),
+            detail=self.attention.describe(doc),
+        )
         self.nap(1.0)
         return True
 
     def schedule_next(self) -> None:
         self.hb.sent_this_run += 1
         s = self.cfg.sending
-        delay = pacing.delay_after(self.hb.sent_this_run, delay_min=s.delay_min, delay_max=s.delay_max,
-                                   long_pause_every=s.long_pause_every, long_pause_min=s.long_pause_min,
-                                   long_pause_max=s.long_pause_max, rng=self.rng)
+        delay = pacing.delay_after(
+            self.hb.sent_this_run,
+            delay_min=s.delay_min,
+            delay_max=s.delay_max,
+            long_pause_every=s.long_pause_every,
+            long_pause_min=s.long_pause_min,
+            long_pause_max=s.long_pause_max,
+            rng=self.rng,
+        )
         self.next_send_at = self.clock.now() + delay
 
 
@@ -344,16 +363,23 @@ def _mtime(path: Any) -> float | None:
         return None
 
 
-def run_worker(cfg: Any, *, store: Store | None = None, clock: Clock | None = None,
-               stop_event: threading.Event | None = None, worker_id: str | None = None) -> int:
+def run_worker(
+    cfg: Any,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    stop_event: threading.Event | None = None,
+    worker_id: str | None = None,
+) -> int:
     """Run one worker until stopped. Returns the exit code (0 stop, 1 crash, 2 user error, 75 restart)."""
     own_store = store is None
     st = store or Store(cfg.paths.database)
     try:
         if cfg.account is None:
             cfg = cfg.for_account()
-        w = Worker(cfg, st, clock or SystemClock(), stop_event or threading.Event(),
-                   worker_id or make_worker_id(cfg.account))
+        w = Worker(
+            cfg, st, clock or SystemClock(), stop_event or threading.Event(), worker_id or make_worker_id(cfg.account)
+        )
         return w.run()
     finally:
         if own_store:
@@ -371,12 +397,14 @@ def die_with_parent() -> None:
 def main(argv: list[str] | None = None) -> int:
     from common import safefiles
 
-    ap = argparse.ArgumentParser(prog="python -m worker",
-                                 description="Send the queued WhatsApp messages through one browser session.")
+    ap = argparse.ArgumentParser(
+        prog="python -m worker", description="Send the queued WhatsApp messages through one browser session."
+    )
     ap.add_argument("--config", help="config file (default: $WA_SENDER_CONFIG or ./config.toml)")
     ap.add_argument("--db", help="database file (default: paths.database of the config)")
-    ap.add_argument("--account", help="the account to send for (default: the config's first account; "
-                                      f"also ${runfiles.ACCOUNT_VAR})")
+    ap.add_argument(
+        "--account", help=f"the account to send for (default: the config's first account; also ${runfiles.ACCOUNT_VAR})"
+    )
     ap.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     args = ap.parse_args(argv)
     safefiles.private_umask()
@@ -388,15 +416,19 @@ def main(argv: list[str] | None = None) -> int:
 @exit_on_user_error
 def _main(args: argparse.Namespace) -> int:
     from common import applog
-    import settings
-    from common.errors import exit_on_user_error
 
     ctx = settings.resolve(args.config, args.db)
     cfg = ctx.cfg.for_account(args.account or os.environ.get(runfiles.ACCOUNT_VAR) or None)
     level = logging.DEBUG if args.verbose else logging.INFO
     # stderr carries what a person must see; the log file has everything.
-    applog.setup("worker", Path(cfg.paths.log_dir), stream=sys.stderr, stream_format="worker: %(message)s",
-                 stream_level=level if args.verbose else logging.WARNING, level=level)
+    applog.setup(
+        "worker",
+        Path(cfg.paths.log_dir),
+        stream=sys.stderr,
+        stream_format="worker: %(message)s",
+        stream_level=level if args.verbose else logging.WARNING,
+        level=level,
+    )
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:

@@ -8,6 +8,7 @@ confirm that it left, wait for the tick. The promise (DESIGN.md) in this file:
 - after it, the message is `sent` only when a new outgoing bubble with its text shows a
   tick, and `unknown` otherwise (verified later, never re-sent blindly).
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,17 @@ from selenium.common.exceptions import StaleElementReferenceException, WebDriver
 
 from store import states as S
 
-from .page import (ChatView, Interrupted, LoggedOut, Offline, PhoneDisconnected, Row, SelectorNotFound,
-                   SendFailure, click_element)
+from .page import (
+    ChatView,
+    Interrupted,
+    LoggedOut,
+    Offline,
+    PhoneDisconnected,
+    Row,
+    SelectorNotFound,
+    SendFailure,
+    click_element,
+)
 from .textmatch import comparable, is_prefix
 
 if TYPE_CHECKING:
@@ -30,8 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("worker")
 
-CONTROL_WAIT = 3.0     # seconds for the send control to show once the text is in
-SEND_CONFIRM = 5.0     # seconds for the box to empty or a new bubble to show after the click
+CONTROL_WAIT = 3.0  # seconds for the send control to show once the text is in
+SEND_CONFIRM = 5.0  # seconds for the box to empty or a new bubble to show after the click
 
 
 class PermanentFailure(Exception):
@@ -53,11 +63,11 @@ class NotClicked(Exception):
 
 @dataclass
 class Prepared:
-    send_key: str          # the send control's selector key
-    box_key: str           # the box holding the text (compose box or caption box)
+    send_key: str  # the send control's selector key
+    box_key: str  # the box holding the text (compose box or caption box)
     attachment: Path | None
-    media: bool            # the attachment goes as a photo/video (else as a document)
-    before: ChatView       # the chat right before the click
+    media: bool  # the attachment goes as a photo/video (else as a document)
+    before: ChatView  # the chat right before the click
 
 
 def resolve_attachment(cfg: Any, path: str) -> Path:
@@ -106,7 +116,7 @@ def short_error(exc: BaseException) -> str:
 
 
 class Sender:
-    def __init__(self, worker: "Worker") -> None:
+    def __init__(self, worker: Worker) -> None:
         self.w = worker
 
     # ------------------------------------------------------------------ one message
@@ -158,8 +168,14 @@ class Sender:
                 page.failed_keys.clear()
                 return
             error = short_error(exc)
-            outcome = store.mark_failed_attempt(mid, error, max_attempts=cfg.sending.max_attempts,
-                                                backoff=cfg.sending.retry_backoff, worker_id=w.id, now=w.clock.now())
+            outcome = store.mark_failed_attempt(
+                mid,
+                error,
+                max_attempts=cfg.sending.max_attempts,
+                backoff=cfg.sending.retry_backoff,
+                worker_id=w.id,
+                now=w.clock.now(),
+            )
             log.warning("message %s: %s (%s)", mid, error, outcome)
             w.attention.record(mid, page.failed_keys)
             return
@@ -277,8 +293,9 @@ class Sender:
             except StaleElementReferenceException:
                 raise NotClicked("the page was redrawn before the click") from None
             return "clicked"
-        page.key_failed(p.send_key, f"selector {p.send_key!r}: none of its configured selectors matched; "
-                                    "sent with Enter instead")
+        page.key_failed(
+            p.send_key, f"selector {p.send_key!r}: none of its configured selectors matched; sent with Enter instead"
+        )
         page.dump(p.send_key)
         log.warning("no %s matched: pressing Enter in the %s", p.send_key, p.box_key)
         try:
@@ -306,8 +323,13 @@ class Sender:
             now = time.monotonic()
             if view.qr and not view.logged_in:
                 raise LoggedOut()
-            new = [r for r in view.rows if r.id not in before_ids] if ids_readable and view.rows \
-                else (view.rows[len(view.rows) - (view.total - p.before.total):] if view.total > p.before.total else [])
+            new = (
+                [r for r in view.rows if r.id not in before_ids]
+                if ids_readable and view.rows
+                else (
+                    view.rows[len(view.rows) - (view.total - p.before.total) :] if view.total > p.before.total else []
+                )
+            )
             mine = [r for r in new if row_matches(r, msg["text"], p.attachment, p.media) is True]
             if mine:
                 mine_seen = True
@@ -318,15 +340,18 @@ class Sender:
                 box = page.box_text(p.box_key)
                 left = bool(new) or box is None or comparable(box) == ""
                 if not left and now - start > SEND_CONFIRM:
-                    page.key_failed(p.send_key, "the send click did not take: the box kept the text and no bubble "
-                                                "appeared")
+                    page.key_failed(
+                        p.send_key, "the send click did not take: the box kept the text and no bubble appeared"
+                    )
                     return False, "the send did not take (the box kept the text, no new bubble)"
             if view.phone_disconnected or view.offline:
                 # Waiting for the phone or the network does not use up the ack timeout.
                 deadline += now - last
                 if view.offline:
-                    w.session.went_offline("WhatsApp Web says this computer is not connected (a message waits "
-                                           "on the clock to go)", reload=False)
+                    w.session.went_offline(
+                        "WhatsApp Web says this computer is not connected (a message waits on the clock to go)",
+                        reload=False,
+                    )
                 else:
                     w.hb.set("phone_disconnected", login="phone_disconnected")
             last = now

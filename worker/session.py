@@ -6,6 +6,7 @@ Running jobs wait (`waiting_for_login`) while no account that may send them is l
 next login. Offline is a state too: the worker says so once,
 uses no attempt and no restart, tries again with a capped backoff for as long as it
 takes, and goes on by itself when the network is back."""
+
 from __future__ import annotations
 
 import logging
@@ -19,18 +20,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("worker")
 
-OFFLINE_RETRY_FIRST = 2.0   # seconds before the first new try of a page that did not load
-OFFLINE_RETRY_MAX = 60.0    # ... doubling up to this
+OFFLINE_RETRY_FIRST = 2.0  # seconds before the first new try of a page that did not load
+OFFLINE_RETRY_MAX = 60.0  # ... doubling up to this
 
 
 class Session:
-    def __init__(self, worker: "Worker") -> None:
+    def __init__(self, worker: Worker) -> None:
         self.w = worker
         self.booting_since: float | None = None
         self._waiting_checked = 0.0
         self.offline_since: float | None = None
         self.offline_delay = OFFLINE_RETRY_FIRST
-        self.reload_at: float | None = None   # the page did not load: load it again at this time
+        self.reload_at: float | None = None  # the page did not load: load it again at this time
 
     # ------------------------------------------------------------------ offline
     def load(self) -> None:
@@ -57,9 +58,13 @@ class Session:
         if reload and (self.reload_at is None or now >= self.reload_at):
             self.reload_at = now + self.offline_delay
             self.offline_delay = min(self.offline_delay * 2, OFFLINE_RETRY_MAX)
-        w.hb.set("offline", current_message_id=None, login="offline",
-                 detail=f"{reason}; offline for {now - self.offline_since:.0f} s",
-                 next_send_at=time.time() + (self.reload_at - now) if self.reload_at else None)
+        w.hb.set(
+            "offline",
+            current_message_id=None,
+            login="offline",
+            detail=f"{reason}; offline for {now - self.offline_since:.0f} s",
+            next_send_at=time.time() + (self.reload_at - now) if self.reload_at else None,
+        )
 
     def back_online(self) -> None:
         if self.offline_since is None:
@@ -100,8 +105,9 @@ class Session:
             if self.booting_since is None:
                 self.booting_since = time.monotonic()
             elif time.monotonic() - self.booting_since > w.cfg.browser.boot_timeout:
-                err = page.not_found("logged_in", f"WhatsApp Web did not boot within "
-                                                  f"{w.cfg.browser.boot_timeout:.0f} s; reloading")
+                err = page.not_found(
+                    "logged_in", f"WhatsApp Web did not boot within {w.cfg.browser.boot_timeout:.0f} s; reloading"
+                )
                 w.store.log_event("boot_timeout", str(err), level="error")
                 self.load()
             w.hb.set("booting", current_message_id=None, qr=None, login="booting")
@@ -109,8 +115,9 @@ class Session:
         self.booting_since = None
         if login == "logged_out":
             if w.store.account_seen(w.account, "logged_out"):
-                w.store.log_event("logged_out", f"account {w.account}: WhatsApp Web is logged out: scan the QR code",
-                                  level="warning")
+                w.store.log_event(
+                    "logged_out", f"account {w.account}: WhatsApp Web is logged out: scan the QR code", level="warning"
+                )
             if s["qr_expired"]:
                 log.info("QR code expired: reloading it")
                 page.click("qr_reload")

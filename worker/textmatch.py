@@ -6,13 +6,16 @@ markers (*bold*, _italic_, ~strike~, ```mono```), trims the message, and fonts a
 renderers add or drop invisible characters. Both sides go through the same
 normalisation before they are compared, markers included.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200e\u200f\u2060\ufeff\ufe0e\ufe0f"
-                                    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), None)
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200e\u200f\u2060\ufeff\ufe0e\ufe0f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
+    None,
+)
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u202f\u2007\u2009\t"), " ")
 _MARKERS = dict.fromkeys(map(ord, "*_~`"), None)
 _RUNS = re.compile(r" {2,}")

@@ -11,6 +11,7 @@ Three outcomes (DESIGN.md, "The promise"):
   message stays `unknown`; it is looked at again a few times, then held for a person
   (`python tui.py review`). It is never sent again by this module.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,27 +33,28 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("worker")
 
-REVERIFY_GRACE = 5.0    # own `unknown` messages are verified when the queue is empty and they are this old
+REVERIFY_GRACE = 5.0  # own `unknown` messages are verified when the queue is empty and they are this old
 REVERIFY_PERIOD = 60.0  # ... and in any case once they are this old
-VERIFY_RETRY = 30.0     # an undetermined verification is tried again after this long
-VERIFY_TRIES = 3        # ... this many times in all; then the message is held for a person
+VERIFY_RETRY = 30.0  # an undetermined verification is tried again after this long
+VERIFY_TRIES = 3  # ... this many times in all; then the message is held for a person
 # Bubble times come from WhatsApp's clock, claim times from ours: a bubble with the text
 # less than this before the claim might be ours on a skewed clock, so it is a doubt, not
 # "older".
 CLOCK_SKEW = 120.0
 CLOCK = "its bubble still shows the clock"
-SETTLE = 3.0            # seconds to let the history render (and "Read more" expand)
-MAX_LOADS = 20          # scrolls to the top to load older history
+SETTLE = 3.0  # seconds to let the history render (and "Read more" expand)
+MAX_LOADS = 20  # scrolls to the top to load older history
 
 
 @dataclass
 class Verdict:
-    outcome: str   # "found" | "absent" | "undetermined"
+    outcome: str  # "found" | "absent" | "undetermined"
     reason: str
 
 
-def judge(view: ChatView, row: dict[str, Any], *, date_order: str, covered: bool,
-          attachment: Path | None, you: str = "You") -> Verdict:
+def judge(
+    view: ChatView, row: dict[str, Any], *, date_order: str, covered: bool, attachment: Path | None, you: str = "You"
+) -> Verdict:
     """The verdict on one message from what its chat shows (no browser: unit-testable)."""
     media = attachment is not None and is_media(attachment)
     since = row.get("clicked_at") or row.get("claimed_at") or 0.0
@@ -81,8 +83,11 @@ def judge(view: ChatView, row: dict[str, Any], *, date_order: str, covered: bool
     if view.ours_by_meta(you) > recognised:
         # Rows say "You:" but were not taken for outgoing: the status icons or the
         # outgoing_message selectors no longer hold. Absence would be a guess.
-        return Verdict("undetermined", "some of our own bubbles were not recognised as outgoing "
-                                       "(selectors outgoing_message / msg_ack / msg_pending)")
+        return Verdict(
+            "undetermined",
+            "some of our own bubbles were not recognised as outgoing "
+            "(selectors outgoing_message / msg_ack / msg_pending)",
+        )
     if doubts:
         return Verdict("undetermined", doubts[0])
     return Verdict("absent", "not in the chat")
@@ -102,7 +107,7 @@ def history_covers(view: ChatView, since: float, date_order: str) -> bool:
 
 
 class Verifier:
-    def __init__(self, worker: "Worker") -> None:
+    def __init__(self, worker: Worker) -> None:
         self.w = worker
         # message id -> (monotonic time it is due, urgent: verified before anything is sent)
         self.due: dict[int, tuple[float, bool]] = {}
@@ -119,9 +124,13 @@ class Verifier:
         w = self.w
         for row in w.store.in_flight(exclude_workers=[w.id], account=w.account):
             if row["status"] == S.SENDING and row["clicked_at"] is None:
-                outcome = w.store.release_unclicked(row["id"], "the worker stopped before the send click",
-                                                    max_attempts=w.cfg.sending.max_attempts,
-                                                    backoff=w.cfg.sending.retry_backoff, now=w.clock.now())
+                outcome = w.store.release_unclicked(
+                    row["id"],
+                    "the worker stopped before the send click",
+                    max_attempts=w.cfg.sending.max_attempts,
+                    backoff=w.cfg.sending.retry_backoff,
+                    now=w.clock.now(),
+                )
                 log.info("message %s: claimed but never clicked by a stopped worker -> %s", row["id"], outcome)
             elif row["review"] and row["verify_tries"] >= VERIFY_TRIES:
                 continue  # held for a person
@@ -172,15 +181,19 @@ class Verifier:
             log.info("message %s verified: not in the chat, queued again", mid)
         elif verdict.outcome == "absent":
             store.note_undetermined(
-                mid, f"not in the chat, but it already went back to the queue {current['requeues']} time(s) "
-                     "after a send click: held so that a doubt never sends it twice", now=now)
+                mid,
+                f"not in the chat, but it already went back to the queue {current['requeues']} time(s) "
+                "after a send click: held so that a doubt never sends it twice",
+                now=now,
+            )
             self._hold(mid)
         else:
             tries = store.note_undetermined(mid, verdict.reason, now=now)
             if tries < VERIFY_TRIES:
                 self.due[mid] = (time.monotonic() + VERIFY_RETRY, False)
-                log.warning("message %s: verification could not decide (%s); again in %.0f s",
-                            mid, verdict.reason, VERIFY_RETRY)
+                log.warning(
+                    "message %s: verification could not decide (%s); again in %.0f s", mid, verdict.reason, VERIFY_RETRY
+                )
             else:
                 log.warning("message %s: held for a person (%s)", mid, verdict.reason)
 

@@ -1,6 +1,7 @@
 """The accounts table: one row per WhatsApp account (its worker, login, sent today / cap,
 next send). Shown when there is more than one account; the cursor chooses whose worker
 the worker panel shows, and `a` pauses or resumes the selected account."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,8 +14,13 @@ from ..messages import AccountSelected
 from ..snapshot import Snapshot
 from .difftable import DiffTable, styled
 
-COLUMNS = [("Account", "name", 12), ("Worker", "worker", 9), ("Login", "login", 10),
-           ("Today", "today", 9), ("Next", "next", 6)]
+COLUMNS = [
+    ("Account", "name", 12),
+    ("Worker", "worker", 9),
+    ("Login", "login", 10),
+    ("Today", "today", 9),
+    ("Next", "next", 6),
+]
 LOGIN_STYLE = {"logged_in": "green", "logged_out": "bold yellow", "unknown": "dim"}
 
 
@@ -26,9 +32,13 @@ def account_cells(a: Any, now: float) -> tuple:
     style = STATUS_STYLE.get(worker, "yellow" if worker == "paused" else None)
     if a.remote:  # another host's account: where it runs, or that it is gone
         worker, style = ("lost", "bold red") if a.lost else (f"@{a.host}", "dim")
-    return (a.name, styled(worker, style),
-            styled(a.login.replace("_", " "), LOGIN_STYLE.get(a.login)), styled(today, "yellow" if full else None),
-            nxt)
+    return (
+        a.name,
+        styled(worker, style),
+        styled(a.login.replace("_", " "), LOGIN_STYLE.get(a.login)),
+        styled(today, "yellow" if full else None),
+        nxt,
+    )
 
 
 class AccountsTable(DiffTable):

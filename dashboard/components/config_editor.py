@@ -6,6 +6,7 @@ written), writes atomically (temporary file + os.replace in the same directory) 
 asks the supervisor to restart the worker with the new config. A small form
 changes the pacing keys through tomlkit, which keeps every comment.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,12 @@ from textual.widgets import Footer, Input, Label, Static, TextArea
 
 from .confirm import ConfirmScreen
 
-FORM_KEYS = (("sending", "delay_min", float), ("sending", "delay_max", float),
-             ("sending", "long_pause_every", int), ("sending", "daily_cap", int))
+FORM_KEYS = (
+    ("sending", "delay_min", float),
+    ("sending", "delay_max", float),
+    ("sending", "long_pause_every", int),
+    ("sending", "daily_cap", int),
+)
 
 
 def toml_language() -> str | None:
@@ -50,8 +55,8 @@ def save_config(path: Path, text: str, running: Any) -> Any:
     """Validate, write whole (its mode kept), ask the running worker (of the config
     `running`, or of the new one) to restart. Raises config.ConfigError."""
     import settings
-    from common import safefiles
     import supervisor
+    from common import safefiles
 
     cfg = settings.parse(text, path)
     safefiles.write_atomic(path, text, what="config file", mode=None)
@@ -77,11 +82,10 @@ class ConfigScreen(Screen[bool]):
         yield Static(f"Config: {self.path}", id="config-title")
         language = toml_language()
         yield TextArea.code_editor("", language=language, id="config-editor", soft_wrap=False)
-        with Vertical(id="config-form"):
-            with Horizontal():
-                for section, key, _ in FORM_KEYS:
-                    yield Label(key)
-                    yield Input(id=f"form-{key}", classes="form-field")
+        with Vertical(id="config-form"), Horizontal():
+            for _section, key, _ in FORM_KEYS:
+                yield Label(key)
+                yield Input(id=f"form-{key}", classes="form-field")
         yield Static("", id="config-status")
         yield Footer(compact=True)
 
@@ -107,8 +111,7 @@ class ConfigScreen(Screen[bool]):
         self.editor.load_text(text)
         self._fill_form(text)
         lang = self.editor.language or "plain text (pip install 'textual[syntax]' for highlighting)"
-        self._status(f"Ctrl+S saves (validated; the worker restarts to apply it) · Ctrl+F form · Esc back "
-                     f"· {lang}")
+        self._status(f"Ctrl+S saves (validated; the worker restarts to apply it) · Ctrl+F form · Esc back · {lang}")
         self.editor.focus()
 
     def _fill_form(self, text: str) -> None:
@@ -137,8 +140,9 @@ class ConfigScreen(Screen[bool]):
             try:
                 changes[(section, key)] = kind(raw)
             except ValueError:
-                self._status(f"{section}.{key}: {raw!r} is not a {'whole number' if kind is int else 'number'}",
-                             error=True)
+                self._status(
+                    f"{section}.{key}: {raw!r} is not a {'whole number' if kind is int else 'number'}", error=True
+                )
                 return
         try:
             text = set_values(self.editor.text, changes)

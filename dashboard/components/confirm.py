@@ -1,4 +1,5 @@
 """A yes/no question: y or Enter confirms, n or Esc cancels."""
+
 from __future__ import annotations
 
 from textual.app import ComposeResult

@@ -4,9 +4,11 @@
 order, only changed cells are updated (cursor and scroll stay put); otherwise the
 table is rebuilt and the cursor goes back to the row with the same key.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable

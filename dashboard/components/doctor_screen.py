@@ -1,13 +1,15 @@
 """The selector doctor from the dashboard: runs `python tui.py doctor --json` with the
 dashboard's run context (the worker lends it the browser meanwhile), shows the report,
 and `w` writes the selectors it found and restarts the worker."""
+
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -19,14 +21,24 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-MARK = {"ok": ("ok", "green"), "failed": ("FAIL", "bold red"), "wrong": ("WRONG", "bold red"),
-        "not seen": ("-", "dim"), "not checkable": ("n/a", "dim")}
+MARK = {
+    "ok": ("ok", "green"),
+    "failed": ("FAIL", "bold red"),
+    "wrong": ("WRONG", "bold red"),
+    "not seen": ("-", "dim"),
+    "not checkable": ("n/a", "dim"),
+}
 
 
 def run_doctor(ctx: Any) -> dict[str, Any]:
     """The doctor's JSON report (its own process: the dashboard never drives a browser)."""
-    proc = subprocess.run([sys.executable, str(PROJECT_DIR / "tui.py"), *ctx.argv(), "doctor", "--json"],
-                          capture_output=True, text=True, timeout=600, cwd=PROJECT_DIR)
+    proc = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / "tui.py"), *ctx.argv(), "doctor", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=PROJECT_DIR,
+    )
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         raise RuntimeError(lines[-1] if lines else f"the doctor exited with status {proc.returncode}")
@@ -34,8 +46,9 @@ def run_doctor(ctx: Any) -> dict[str, Any]:
 
 
 def winners(report: dict[str, Any]) -> dict[str, list[str]]:
-    return {k["key"]: [k["proposal"][0]] for k in report["keys"]
-            if k["status"] in ("failed", "wrong") and k["proposal"]}
+    return {
+        k["key"]: [k["proposal"][0]] for k in report["keys"] if k["status"] in ("failed", "wrong") and k["proposal"]
+    }
 
 
 class DoctorScreen(ModalScreen[None]):
@@ -52,8 +65,9 @@ class DoctorScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="doctor"):
-            yield Static("Selector doctor: checking every selector on the live page (nothing is sent)…",
-                         id="doctor-body")
+            yield Static(
+                "Selector doctor: checking every selector on the live page (nothing is sent)…", id="doctor-body"
+            )
 
     def on_mount(self) -> None:
         self.check()
@@ -63,8 +77,9 @@ class DoctorScreen(ModalScreen[None]):
         try:
             report = self.runner(self.ctx)
         except Exception as exc:  # shown in the screen: the dashboard goes on
-            self.app.call_from_thread(self.query_one("#doctor-body", Static).update,
-                                      f"[b red]The doctor could not run:[/] {escape(str(exc))}")
+            self.app.call_from_thread(
+                self.query_one("#doctor-body", Static).update, f"[b red]The doctor could not run:[/] {escape(str(exc))}"
+            )
             return
         self.app.call_from_thread(self.show, report)
 
@@ -76,9 +91,15 @@ class DoctorScreen(ModalScreen[None]):
         for k in report["keys"]:
             mark, style = MARK[k["status"]]
             seen = k["status"] not in ("not seen", "not checkable")
-            table.add_row(k["key"], k["state"], f"[{style}]{mark}[/]", f"#{k['fallback']}" if k["fallback"] else "-",
-                          str(k["count"]) if seen else "", ("yes" if k["visible"] else "no") if seen else "",
-                          escape(k["note"]))
+            table.add_row(
+                k["key"],
+                k["state"],
+                f"[{style}]{mark}[/]",
+                f"#{k['fallback']}" if k["fallback"] else "-",
+                str(k["count"]) if seen else "",
+                ("yes" if k["visible"] else "no") if seen else "",
+                escape(k["note"]),
+            )
         fixes = winners(report)
         tail = f"\nChecked in {report['seconds']:.1f} s; nothing was sent.\n"
         if fixes:

@@ -1,7 +1,9 @@
 """Recent events at the bottom of the main screen (newest last)."""
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import RichLog

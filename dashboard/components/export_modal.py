@@ -1,4 +1,5 @@
 """Asks where to write a job's results (CSV); Enter writes, Esc cancels."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,12 +27,12 @@ class ExportScreen(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(f"Export the results of job {self.job['id']} {self.job['name']!r} to CSV",
-                         classes="question")
+            yield Static(f"Export the results of job {self.job['id']} {self.job['name']!r} to CSV", classes="question")
             yield Input(str(self.directory / default_name(self.job)), id="export-path")
             yield Static("", id="export-error", classes="error")
-            yield Static("Enter writes the file (phone, name, status, attempts, sent_at, error)   Esc cancels",
-                         classes="hint")
+            yield Static(
+                "Enter writes the file (phone, name, status, attempts, sent_at, error)   Esc cancels", classes="hint"
+            )
 
     @on(Input.Submitted, "#export-path")
     def _submit(self, event: Input.Submitted) -> None:

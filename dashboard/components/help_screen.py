@@ -1,4 +1,5 @@
 """The help screen (`?`): every key of the dashboard."""
+
 from __future__ import annotations
 
 from textual.app import ComposeResult
@@ -37,9 +38,12 @@ KEYS: list[tuple[str, str]] = [
 
 def help_text() -> str:
     rows = "\n".join(f"  [b]{k:<15}[/b] {v}" for k, v in KEYS)
-    return ("[b]WhatsApp bulk sender — keys[/b]\n\n" + rows +
-            "\n\nThe worker runs apart from this screen: quitting the dashboard or losing the SSH "
-            "connection stops nothing. Esc or ? closes this help.")
+    return (
+        "[b]WhatsApp bulk sender — keys[/b]\n\n"
+        + rows
+        + "\n\nThe worker runs apart from this screen: quitting the dashboard or losing the SSH "
+        "connection stops nothing. Esc or ? closes this help."
+    )
 
 
 class HelpScreen(ModalScreen[None]):

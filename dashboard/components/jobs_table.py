@@ -1,4 +1,5 @@
 """The jobs table: id, name, status, progress, counts and ETA of every job."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,16 +9,24 @@ from textual.widgets import DataTable
 
 from store.progress import done_fraction
 
-from ..fmt import STATUS_STYLE, SHORT_STATUS, compact, duration, one_line
+from ..fmt import SHORT_STATUS, STATUS_STYLE, compact, duration, one_line
 from ..messages import JobSelected
 from ..snapshot import Snapshot
 from .difftable import DiffTable, styled
 
 # "Unk": messages clicked but not proven sent, waiting for a person (v on the row decides).
 COLUMNS = [
-    ("ID", "id", 3), ("Name", "name", 10), ("Status", "status", 9), ("Done", "progress", 4),
-    ("Sent", "sent", 6), ("Fail", "failed", 4), ("Unk", "unknown", 3), ("Inv", "invalid", 3),
-    ("Pend", "pending", 5), ("Rep", "replied", 3), ("ETA", "eta", 5),
+    ("ID", "id", 3),
+    ("Name", "name", 10),
+    ("Status", "status", 9),
+    ("Done", "progress", 4),
+    ("Sent", "sent", 6),
+    ("Fail", "failed", 4),
+    ("Unk", "unknown", 3),
+    ("Inv", "invalid", 3),
+    ("Pend", "pending", 5),
+    ("Rep", "replied", 3),
+    ("ETA", "eta", 5),
 ]
 
 
@@ -35,8 +44,9 @@ def job_cells(job: dict[str, Any], eta: float | None) -> tuple:
         compact(c.get("invalid", 0)),
         compact(c.get("pending", 0) + c.get("retrying", 0)),
         # numbers that replied; red when some opted out, yellow when one needs a look
-        styled(compact(job.get("replied", 0)),
-               "red" if job.get("optouts") else ("yellow" if job.get("unclear") else None)),
+        styled(
+            compact(job.get("replied", 0)), "red" if job.get("optouts") else ("yellow" if job.get("unclear") else None)
+        ),
         duration(eta) if eta is not None else "-",
     )
 

@@ -1,4 +1,5 @@
 """The full log (`l`): the newest events of the database, then the log file's tail."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,8 +55,11 @@ class LogScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="log")
     def action_reload(self) -> None:
         events = list(reversed(self.store.events(limit=EVENTS)))
-        files = sorted(self.log_dir.glob("*.log"), key=lambda p: p.stat().st_mtime) if self.log_dir and \
-            self.log_dir.is_dir() else []
+        files = (
+            sorted(self.log_dir.glob("*.log"), key=lambda p: p.stat().st_mtime)
+            if self.log_dir and self.log_dir.is_dir()
+            else []
+        )
         file_lines = [(p, tail(p)) for p in files[-2:]]
         self.app.call_from_thread(self._show, events, file_lines)
 

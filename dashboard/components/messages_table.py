@@ -4,6 +4,7 @@ The table holds at most one page (100 rows). Moving the cursor past the last row
 for the next page, past the first row for the previous one; Home/End (g/G) jump to the
 first/last page. The poller reads the page: this widget never touches the database.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,12 @@ from .difftable import DiffTable, styled
 STATUSES = ("pending", "sending", "sent", "retrying", "failed", "invalid", "skipped", "unknown")
 
 COLUMNS = [
-    ("Phone", "phone", 15), ("Name", "name", 14), ("Status", "status", 8), ("Try", "attempts", 3),
-    ("Sent at", "sent_at", 8), ("Last error", "error", None),
+    ("Phone", "phone", 15),
+    ("Name", "name", 14),
+    ("Status", "status", 8),
+    ("Try", "attempts", 3),
+    ("Sent at", "sent_at", 8),
+    ("Last error", "error", None),
 ]
 
 
@@ -35,7 +40,7 @@ def parse_filter(text: str) -> tuple[str | None, str]:
         w = word.lower()
         for prefix in ("status:", "is:"):
             if w.startswith(prefix):
-                w = w[len(prefix):]
+                w = w[len(prefix) :]
         if w in STATUSES and status is None:
             status = w
         else:
@@ -107,8 +112,7 @@ class MessagesPanel(Vertical):
         self._title_tail: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="search phone or name; a status word (sent, failed…) filters; Esc clears",
-                    id="filter")
+        yield Input(placeholder="search phone or name; a status word (sent, failed…) filters; Esc clears", id="filter")
         yield MessagesTable()
 
     @property

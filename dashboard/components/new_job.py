@@ -5,11 +5,13 @@ Uses the same code as `python tui.py import`: contacts.read_contacts / Template 
 plan_import, then importer.create_job_from_plan. Reading the file, planning the
 import (with a progress bar) and creating the job run in background threads.
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -17,8 +19,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import (ContentSwitcher, DataTable, DirectoryTree, Footer, Input, OptionList,
-                             ProgressBar, SelectionList, Static, TextArea)
+from textual.widgets import (
+    ContentSwitcher,
+    DataTable,
+    DirectoryTree,
+    Footer,
+    Input,
+    OptionList,
+    ProgressBar,
+    SelectionList,
+    Static,
+    TextArea,
+)
 from textual.widgets.option_list import Option
 
 CONTACT_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".vcf"}
@@ -36,8 +48,7 @@ DEFAULT_TEMPLATE = "{Hi|Hello} {name}, "
 
 class ContactTree(DirectoryTree):
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
-        return [p for p in paths if not p.name.startswith(".") and
-                (p.is_dir() or p.suffix.lower() in CONTACT_SUFFIXES)]
+        return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in CONTACT_SUFFIXES)]
 
 
 class NewJobScreen(Screen[int | None]):
@@ -67,8 +78,7 @@ class NewJobScreen(Screen[int | None]):
         yield Static("", id="wizard-title")
         with ContentSwitcher(initial="file", id="wizard-steps"):
             with Vertical(id="file"):
-                yield Static("Type a path or pick a file below (Enter on a file chooses it).",
-                             classes="step-help")
+                yield Static("Type a path or pick a file below (Enter on a file chooses it).", classes="step-help")
                 yield Input(placeholder="path/to/contacts.csv", id="file-path")
                 yield Static("", id="file-error", classes="step-error")
                 yield ContactTree(self.start_dir, id="file-tree")
@@ -78,18 +88,22 @@ class NewJobScreen(Screen[int | None]):
                 yield Static("", id="columns-error", classes="step-error")
                 yield DataTable(id="columns-preview", cursor_type="none", zebra_stripes=True)
             with Vertical(id="template"):
-                yield Static("Write the message. {column} inserts a column, {name} the contact's name, "
-                             "{phone} the number, {Hi|Hello} picks one at random. Ctrl+N when done.",
-                             classes="step-help")
+                yield Static(
+                    "Write the message. {column} inserts a column, {name} the contact's name, "
+                    "{phone} the number, {Hi|Hello} picks one at random. Ctrl+N when done.",
+                    classes="step-help",
+                )
                 with Horizontal(id="template-row"):
-                    yield TextArea(self.template_text, id="template-editor", soft_wrap=True,
-                                   show_line_numbers=False)
+                    yield TextArea(self.template_text, id="template-editor", soft_wrap=True, show_line_numbers=False)
                     with VerticalScroll(id="template-side"):
                         yield Static("", id="placeholders")
                         yield Static("", id="preview")
             with Vertical(id="attachment"):
-                yield Static("A file sent with every message (image, video or document; the text becomes "
-                             "its caption). Leave empty for none. Enter continues.", classes="step-help")
+                yield Static(
+                    "A file sent with every message (image, video or document; the text becomes "
+                    "its caption). Leave empty for none. Enter continues.",
+                    classes="step-help",
+                )
                 yield Input(placeholder="(no attachment)", id="attachment-path")
                 yield Static("", id="attachment-error", classes="step-error")
             with Vertical(id="summary"):
@@ -97,8 +111,9 @@ class NewJobScreen(Screen[int | None]):
                 yield Static("", id="summary-text")
                 accounts = [a.name for a in self.cfg.enabled_accounts()]
                 if len(accounts) > 1:
-                    yield Static("Accounts that may send it (space ticks; none ticked: any account):",
-                                 classes="step-help")
+                    yield Static(
+                        "Accounts that may send it (space ticks; none ticked: any account):", classes="step-help"
+                    )
                     yield SelectionList[str](*[(name, name) for name in accounts], id="job-accounts")
                 yield Static("Job name (Enter or Ctrl+N creates the job):", classes="step-help")
                 yield Input(id="job-name")
@@ -144,8 +159,13 @@ class NewJobScreen(Screen[int | None]):
             self._focus_step()
 
     def _focus_step(self) -> None:
-        target = {"file": "#file-path", "columns": "#phone-column", "template": "#template-editor",
-                  "attachment": "#attachment-path", "summary": "#job-name"}[self.step]
+        target = {
+            "file": "#file-path",
+            "columns": "#phone-column",
+            "template": "#template-editor",
+            "attachment": "#attachment-path",
+            "summary": "#job-name",
+        }[self.step]
         self.query_one(target).focus()
 
     def action_cancel(self) -> None:
@@ -170,7 +190,7 @@ class NewJobScreen(Screen[int | None]):
             return
         path = Path(value).expanduser()
         if not path.is_absolute():
-            path = (self.start_dir / path)
+            path = self.start_dir / path
         if not path.is_file():
             self._error("file", f"{path}: file not found")
             return
@@ -213,7 +233,8 @@ class NewJobScreen(Screen[int | None]):
             preview.add_row(*[row.get(c, "") for c in table.columns])
         self.query_one("#columns-help", Static).update(
             f"{table.path.name}: {table.format}, {len(table.rows):,} rows, {len(table.columns)} columns. "
-            "Enter on a column makes it the phone column and continues (the detected one is highlighted).")
+            "Enter on a column makes it the phone column and continues (the detected one is highlighted)."
+        )
         self._error("columns", "")
         self._show("columns")
         ol.focus()
@@ -305,8 +326,7 @@ class NewJobScreen(Screen[int | None]):
             self.template_ok = False
             preview.append(str(exc), style="bold red")
         self.query_one("#placeholders", Static).update(side)
-        self.query_one("#preview", Static).update(Text("Preview of the first messages:\n", style="bold") +
-                                                  preview)
+        self.query_one("#preview", Static).update(Text("Preview of the first messages:\n", style="bold") + preview)
 
     def _template_done(self) -> None:
         if not self.template_ok:
@@ -354,9 +374,14 @@ class NewJobScreen(Screen[int | None]):
             self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
 
         try:
-            plan = plan_import(self.path, self.template_text, region=self.cfg.sending.default_region,
-                               optouts=self.store.optout_set(), phone_column=self.phone_column,
-                               progress=progress)
+            plan = plan_import(
+                self.path,
+                self.template_text,
+                region=self.cfg.sending.default_region,
+                optouts=self.store.optout_set(),
+                phone_column=self.phone_column,
+                progress=progress,
+            )
         except ContactsError as exc:
             self.app.call_from_thread(self._plan_failed, str(exc))
             return
@@ -372,11 +397,14 @@ class NewJobScreen(Screen[int | None]):
         self.plan = plan
         s = plan.summary()
         text = Text()
-        text.append(f"{plan.path.name}: {s['total_rows']:,} rows, phone column {plan.phone_column!r}\n\n",
-                    style="bold")
-        for label, key, style in (("to send", "queued", "green"), ("invalid", "invalid", "red"),
-                                  ("duplicates", "duplicates", "yellow"), ("opted out", "opted_out", "yellow"),
-                                  ("blank", "blank", "dim")):
+        text.append(f"{plan.path.name}: {s['total_rows']:,} rows, phone column {plan.phone_column!r}\n\n", style="bold")
+        for label, key, style in (
+            ("to send", "queued", "green"),
+            ("invalid", "invalid", "red"),
+            ("duplicates", "duplicates", "yellow"),
+            ("opted out", "opted_out", "yellow"),
+            ("blank", "blank", "dim"),
+        ):
             text.append(f"  {label:<11} ", style="bold")
             text.append(f"{s.get(key, 0):>9,}\n", style=style if s.get(key) else "")
         text.append(f"  attachment  {self.attachment.name if self.attachment else '(none)'}\n")
@@ -421,8 +449,15 @@ class NewJobScreen(Screen[int | None]):
 
         accounts = self.app.call_from_thread(self.chosen_accounts)
         try:
-            job_id = create_job_from_plan(self.store, self.plan, name=name, template=self.template_text,
-                                          attachment=self.attachment, source_file=self.path, accounts=accounts)
+            job_id = create_job_from_plan(
+                self.store,
+                self.plan,
+                name=name,
+                template=self.template_text,
+                attachment=self.attachment,
+                source_file=self.path,
+                accounts=accounts,
+            )
         except Exception as exc:
             self.app.call_from_thread(self._create_failed, f"{type(exc).__name__}: {exc}")
             return

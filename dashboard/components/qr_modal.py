@@ -8,6 +8,7 @@ the string changes or the terminal is resized; the app closes it when the login 
 When even sextants do not fit it says how big the terminal must be. In the demo, Enter or
 L logs the simulator in, as if the code had been scanned.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -37,8 +38,9 @@ class QRScreen(ModalScreen[None]):
         Binding("s", "switch_style", "Half blocks / sextants"),
     ]
 
-    def __init__(self, data: str, *, on_scan: Callable[[], None] | None = None, style: str = "auto",
-                 account: str | None = None) -> None:
+    def __init__(
+        self, data: str, *, on_scan: Callable[[], None] | None = None, style: str = "auto", account: str | None = None
+    ) -> None:
         if style not in STYLES:
             raise ValueError(f"QR style must be one of {', '.join(STYLES)}, not {style!r}")
         super().__init__(classes="qr-screen")  # a class: the next account's may open as this one closes
@@ -77,8 +79,9 @@ class QRScreen(ModalScreen[None]):
         if self.account:
             who = f"Account {self.account}: scan with WhatsApp"
             return _first_fitting([f"{who} on your phone: {how}", f"{who}: {how}", who], width)
-        return _first_fitting([f"Scan with WhatsApp on your phone: {how}", f"Scan with WhatsApp: {how}",
-                               "Scan with WhatsApp"], width)
+        return _first_fitting(
+            [f"Scan with WhatsApp on your phone: {how}", f"Scan with WhatsApp: {how}", "Scan with WhatsApp"], width
+        )
 
     def _other(self) -> str:
         """The style `s` switches to: the other one than drawn (or than asked, when too small)."""
@@ -88,12 +91,16 @@ class QRScreen(ModalScreen[None]):
     def _hint(self, width: int) -> str:
         switch = [f"s: {NAMES[self._other()]}"] if self.drawn_style else []  # nothing to switch when too small
         if self.on_scan:
-            texts = [["Demo: press Enter or L to log in as if scanned (or wait a few seconds)", *switch, "Esc hides"],
-                     ["Demo: Enter or L logs in as if scanned", *switch, "Esc hides"],
-                     ["Enter: log in (demo)", *switch, "Esc hides"]]
+            texts = [
+                ["Demo: press Enter or L to log in as if scanned (or wait a few seconds)", *switch, "Esc hides"],
+                ["Demo: Enter or L logs in as if scanned", *switch, "Esc hides"],
+                ["Enter: log in (demo)", *switch, "Esc hides"],
+            ]
         else:
-            texts = [["Esc hides this; it closes by itself when the login succeeds", *switch],
-                     ["Esc hides this", *switch]]
+            texts = [
+                ["Esc hides this; it closes by itself when the login succeeds", *switch],
+                ["Esc hides this", *switch],
+            ]
         return _first_fitting(["   ".join(parts) for parts in texts], width)
 
     def _draw(self) -> None:
@@ -110,8 +117,10 @@ class QRScreen(ModalScreen[None]):
             need_w, need_h = self.needed()
             code.remove_class("drawn")
             code.styles.width = "100%"  # the message wraps instead of being cut at the edge
-            code.update(f"Terminal too small for the QR code: need at least {need_w}×{need_h} "
-                        f"(now {have_w}×{have_h}). Enlarge the window or reduce the font size.")
+            code.update(
+                f"Terminal too small for the QR code: need at least {need_w}×{need_h} "
+                f"(now {have_w}×{have_h}). Enlarge the window or reduce the font size."
+            )
         self.query_one("#qr-title", Static).update(self._title(have_w))
         self.query_one("#qr-hint", Static).update(self._hint(have_w))
 
@@ -122,9 +131,11 @@ class QRScreen(ModalScreen[None]):
         if self.drawn_style != want:
             cols, rows = qrdraw.size(self.data, style=want)
             have_w, have_h = self.app.size
-            self.notify(f"The QR code in {NAMES[want]} needs {cols}×{rows + CHROME_ROWS} "
-                        f"(now {have_w}×{have_h}); it will be drawn so when the window is big enough.",
-                        timeout=5)
+            self.notify(
+                f"The QR code in {NAMES[want]} needs {cols}×{rows + CHROME_ROWS} "
+                f"(now {have_w}×{have_h}); it will be drawn so when the window is big enough.",
+                timeout=5,
+            )
 
     def action_scan(self) -> None:
         if self.on_scan:

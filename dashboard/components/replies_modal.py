@@ -1,5 +1,6 @@
 """One contact's conversation about a job: our message and what they answered, with the
 flags the worker set (opt-out, to look at). Read only; Esc closes."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,18 +29,27 @@ class RepliesScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         m = self.message
         with Vertical(classes="dialog wide", id="replies"):
-            yield Static(f"{escape(m['phone'])} {escape(m.get('name') or '')}: "
-                         f"{len(self.replies)} repl{'y' if len(self.replies) == 1 else 'ies'}", classes="question")
+            yield Static(
+                f"{escape(m['phone'])} {escape(m.get('name') or '')}: "
+                f"{len(self.replies)} repl{'y' if len(self.replies) == 1 else 'ies'}",
+                classes="question",
+            )
             with VerticalScroll(id="replies-list"):
-                yield Static(f"[dim]{clock(m.get('sent_at'), self.now)}[/dim]  [b]we[/b]  "
-                             f"{escape(one_line(m.get('text'), 300))}", classes="detail")
+                yield Static(
+                    f"[dim]{clock(m.get('sent_at'), self.now)}[/dim]  [b]we[/b]  "
+                    f"{escape(one_line(m.get('text'), 300))}",
+                    classes="detail",
+                )
                 for r in self.replies:
                     what = r.text if r.text is not None else f"[{r.kind}]"
                     if r.attachment_name:
                         what += f"  ({r.kind}: {r.attachment_name})"
                     flag = f"  {FLAGS[r.flag]}" if r.flag in FLAGS else ""
-                    yield Static(f"[dim]{clock(r.at or r.read_at, self.now)}[/dim]  [b]they[/b]  "
-                                 f"{escape(one_line(what, 300))}{flag}", classes="detail")
+                    yield Static(
+                        f"[dim]{clock(r.at or r.read_at, self.now)}[/dim]  [b]they[/b]  "
+                        f"{escape(one_line(what, 300))}{flag}",
+                        classes="detail",
+                    )
                 if not self.replies:
                     yield Static("[dim]No reply read yet.[/dim]", classes="detail")
             yield Static("[b]Esc[/b] close", classes="hint")

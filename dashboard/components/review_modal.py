@@ -1,5 +1,6 @@
 """A person's decision on one `unknown` message (its send click happened, nothing proved
 that it arrived): s marks it sent, r sends it again, Esc decides later."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -34,11 +35,15 @@ class ReviewScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog wide", id="review"):
             yield Static(f"Message {m['id']} to {escape(m['phone'])}: was it sent?", classes="question")
             yield Static(escape(one_line(m.get("text"), 300)), classes="detail")
-            yield Static(f"Clicked at {clock(m.get('clicked_at') or m.get('claimed_at'), self.now)}; nothing "
-                         f"proved the outcome: {escape(why)}\nLook at this chat on the phone, then decide.",
-                         classes="detail")
-            yield Static("[b]s[/b] it is in the chat: mark it sent   [b]r[/b] it is not: send it again   "
-                         "[b]Esc[/b] later", classes="hint")
+            yield Static(
+                f"Clicked at {clock(m.get('clicked_at') or m.get('claimed_at'), self.now)}; nothing "
+                f"proved the outcome: {escape(why)}\nLook at this chat on the phone, then decide.",
+                classes="detail",
+            )
+            yield Static(
+                "[b]s[/b] it is in the chat: mark it sent   [b]r[/b] it is not: send it again   [b]Esc[/b] later",
+                classes="hint",
+            )
 
     def action_decide(self, decision: str | None) -> None:
         self.dismiss(decision)

@@ -1,6 +1,7 @@
 """Supervisor and worker state: pids, uptime, restarts, CPU and memory sparklines,
 login state, the message being sent and the next send time. With several accounts, the
 worker of the account selected in the accounts table."""
+
 from __future__ import annotations
 
 from collections import deque
@@ -74,8 +75,12 @@ class WorkerPanel(Static):
         acc = next((a for a in snap.accounts if a.name == snap.account), None)
         remote = acc is not None and acc.remote
         if remote:  # another host's account: only its worker row is known here
-            t.add_row("Host", Text(acc.host, style="bold red" if acc.lost else "bold").append(
-                "  lost" if acc.lost else "  another host", style="red" if acc.lost else "dim"))
+            t.add_row(
+                "Host",
+                Text(acc.host, style="bold red" if acc.lost else "bold").append(
+                    "  lost" if acc.lost else "  another host", style="red" if acc.lost else "dim"
+                ),
+            )
             t.add_row("", Text(one_line(acc.detail, 80), style="red" if acc.lost else "dim"))
         if snap.paused_all:
             t.add_row("Sending", Text("PAUSED (all) — P resumes", style="bold yellow"))
