@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from .errors import UserError
 
@@ -85,16 +85,12 @@ def sqlalchemy_url(url: str) -> str:
 
 def redact(target: Target) -> str:
     """For messages and logs: a URL (of any scheme) without its password, also one given
-    as a `password=` query parameter or libpq keyword."""
+    as a `password=` query parameter; a libpq string without its `password=` value."""
     text = str(target)
+    if "://" not in text:
+        return re.sub(r"(?i)(\bpassword\s*=\s*)('[^']*'|\S+)", r"\1***", text)
     text = re.sub(r"(://[^:/@\s]*):[^@/\s]*@", r"\1:***@", text)
-    if "?" in text and "://" in text:
-        try:
-            parts = urlsplit(text)
-            query = [
-                (k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            ]
-            text = urlunsplit(parts._replace(query=urlencode(query, safe="*")))
-        except ValueError:
-            text = re.sub(r"(?i)(password=)[^&\s]*", r"\1***", text)
-    return re.sub(r"(?i)(\bpassword\s*=\s*)('[^']*'|\S+)", r"\1***", text)
+    if "?" in text:
+        base, _, query = text.partition("?")
+        text = base + "?" + re.sub(r"(?i)((?:^|&)password=)[^&]*", r"\1***", query)
+    return text

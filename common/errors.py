@@ -2,7 +2,7 @@
 
 Any exception class with `user_error = True` (the settings' ConfigError, the CLI's, the
 store's, the contact reader's...) is shown by `exit_on_user_error` as one line, its text
-cut to `MAX_ERROR_LINE` characters (the reason first, so a cut never loses it).
+cut to `MAX_ERROR_LINE` characters in the middle, so that the cut never loses the reason.
 """
 
 from __future__ import annotations
@@ -23,9 +23,14 @@ class UserError(Exception):
 
 
 def one_line(text: object, limit: int = MAX_ERROR_LINE) -> str:
-    """A message on one line, cut with an ellipsis (an error may echo a huge input)."""
+    """A message on one line of at most `limit` characters. A longer one (an error may echo
+    a huge input) loses its middle, not its end: the reason comes last in most messages
+    ("FILE: reason") and must survive the cut."""
     flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    if len(flat) <= limit:
+        return flat
+    head = max(1, limit // 3)
+    return flat[:head] + "…" + flat[len(flat) - (limit - head - 1) :]
 
 
 def is_user_error(exc: BaseException) -> bool:
