@@ -3,8 +3,12 @@
 Every selector comes from `cfg.resolved_selectors()` (key -> ordered fallbacks, words
 of the configured language filled in). Most reads are one JavaScript round trip that
 looks up several keys at once, which keeps a message's automation time under a second.
-A key whose every fallback fails is recorded in `failed_keys`, also when a structural
-fallback in code saved the step: the worker stops the line when that repeats.
+
+When a key matches nothing where the page plainly has the thing, the page is read by
+meaning (page_js): our rows by their sender and status labels, a row's status by its
+label, its text by its `data-pre-plain-text` element. That key is recorded in
+`failed_keys` all the same, with what was seen: the worker stops the line when a key
+keeps failing, and repairs it (worker/heal.py).
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from selenium.common.exceptions import StaleElementReferenceException, WebDriver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
+from settings import Config
+
 from . import page_js as JS
+from .errors import Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure
 from .textmatch import comparable
 
 log = logging.getLogger("worker")
@@ -30,46 +37,7 @@ log = logging.getLogger("worker")
 POLL = 0.05  # seconds between two looks at the page while waiting
 CHAT_ERROR_GRACE = 2.0  # seconds an error toast must stand, with the session still up, to count
 MAX_DUMPS = 50  # failure dumps kept in LOG_DIR/failures (the oldest go first)
-
-
-class SelectorNotFound(Exception):
-    """None of the configured selectors of `key` matched in time."""
-
-    def __init__(self, key: str, detail: str = "", dump: str | None = None) -> None:
-        self.key = key
-        self.detail = detail
-        self.dump = dump
-        msg = f"selector {key!r}: none of its configured selectors matched"
-        if detail:
-            msg += f" ({detail})"
-        if dump:
-            msg += f"; screenshot and page saved as {dump}.png/.html"
-        super().__init__(msg)
-
-
-class SendFailure(Exception):
-    """Something went wrong before the send click (retryable)."""
-
-
-class LoggedOut(Exception):
-    """WhatsApp Web shows the QR code: the session was logged out."""
-
-
-class PhoneDisconnected(Exception):
-    """The "phone not connected" banner is shown."""
-
-
-class Offline(Exception):
-    """This computer cannot reach WhatsApp Web: a page load failed (name not resolved,
-    connection refused or timed out...) or the app shows its "computer not connected"
-    banner. A state to wait out, never a failure of the message or a crash."""
-
-    def __init__(self, reason: str, *, page_failed: bool = False) -> None:
-        self.reason = reason
-        self.page_failed = page_failed  # the page itself did not load: it must be loaded again
-        super().__init__(reason)
-
-
+# Network errors of a page load (Chrome's error codes): the worker goes offline.
 NET_ERROR_HINTS = (
     "net::err_",
     "err_name_not_resolved",
@@ -82,12 +50,28 @@ NET_ERROR_HINTS = (
 )
 
 
-class Interrupted(Exception):
-    """A pause, stop or job status change asked the current step to end."""
+def meaning_words(cfg: Config, own_name: str | None = None) -> dict[str, list[str]]:
+    """The words that give the page its meaning, in the page's language and in English:
+    who "you" are (and the account's own profile name), the status labels, "unread"."""
+    words = cfg.words()
 
-    def __init__(self, what: str) -> None:
-        self.what = what
-        super().__init__(what)
+    def both(label: str) -> list[str]:
+        return list(dict.fromkeys([words.get(label, label), label]))
+
+    you = both("You") + ([own_name] if own_name else [])
+    return {
+        "you": you,
+        "pending": both("Pending"),
+        "ack": both("Sent") + both("Delivered") + both("Read"),
+        "unread": both("unread"),
+    }
+
+
+def sender_of(pre: str | None) -> str | None:
+    """The sender in "[2:05 PM, 11/30/2026] You: " (None without one)."""
+    if not pre or "]" not in pre:
+        return None
+    return pre.split("]", 1)[1].strip().rstrip(":").strip() or None
 
 
 @dataclass
@@ -98,23 +82,24 @@ class ChatResult:
 
 @dataclass
 class Row:
-    """One outgoing message row of the open chat."""
+    """One of our message rows in the open chat (or, read by meaning, a row that may be ours)."""
 
     id: str | None
     text: str | None  # the message text element's text; None when message_text matched nothing
     full: str  # the whole row's text (a document's name is there)
     pre: str | None  # data-pre-plain-text, None when the row has none
     media: bool
-    ack: bool
+    ack: bool | None  # a tick; None: its status cannot be read
     pending: bool
     more: bool  # a "Read more" is still there
+    own: bool | None = True  # ours; None: its signals disagree or are missing (read by meaning)
 
 
 @dataclass
 class ChatView:
     rows: list[Row]
-    total: int  # outgoing rows in the chat (rows holds the newest `limit`)
-    structural: bool  # found by the status-icon fallback, not by outgoing_message
+    total: int  # our rows in the chat (rows holds the newest `limit`)
+    structural: bool  # read by meaning: no configured selector found all our rows
     any_rows: int  # message rows of any kind
     metas: list[str | None]  # data-pre-plain-text of every row of any kind, oldest first
     start: bool  # the chat's beginning (end-to-end notice) is loaded
@@ -124,30 +109,51 @@ class ChatView:
     qr: bool
     phone_disconnected: bool
     offline: bool = False
+    failed: dict[str, str] = field(default_factory=dict)  # keys that missed what the page shows
+    own_senders: list[str] = field(default_factory=list)  # senders of rows ours by their status label
+    unclassified: int = 0  # rows that cannot be told ours or a contact's
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def heads(self) -> list[str]:
         return [m for m in self.metas if m][:5]
 
-    def ours_by_meta(self, you: str) -> int:
+    def ours_by_meta(self, you: set[str]) -> int:
         """Rows whose meta names us as the sender ("[...] You: "), recognised or not."""
-        return sum(1 for m in self.metas if m and _sender(m) == you)
+        return sum(1 for m in self.metas if m and sender_of(m) in you)
 
 
 class WhatsAppPage:
-    """One browser tab running WhatsApp Web (or the simulator)."""
+    """One browser tab running WhatsApp Web (or the simulator), read through the config's
+    selectors and, where they miss, by meaning."""
 
-    def __init__(self, driver: Any, cfg: Any, *, check: Callable[[], None] | None = None) -> None:
+    def __init__(self, driver: Any, cfg: Config, *, check: Callable[[], None] | None = None,
+                 own_name: str | None = None) -> None:
         self.driver = driver
         self.cfg = cfg
-        self.sel = {k: list(v) for k, v in cfg.resolved_selectors().items()}
         self.base_url = cfg.browser.whatsapp_url.rstrip("/")
         self.log_dir = Path(cfg.paths.log_dir)
         # Called in every wait loop: raises Interrupted when a stop/pause asks to end the step.
         self.check = check or (lambda: None)
         self.failed_keys: dict[str, str] = {}  # key -> what failed, for the current message
         self.last_dump: str | None = None
+        self.own_name = own_name
+        self.sel: dict[str, Any] = {}
+        self.use(cfg)
+
+    def use(self, cfg: Config) -> None:
+        """Read the page through these selectors from now on (a repaired config)."""
+        self.cfg = cfg
+        self.sel = {k: list(v) for k, v in cfg.resolved_selectors().items()}
+        self.sel["__meaning"] = meaning_words(cfg, self.own_name)
+
+    def learn_own_name(self, name: str) -> None:
+        self.own_name = name
+        self.sel["__meaning"] = meaning_words(self.cfg, name)
+
+    @property
+    def you(self) -> set[str]:
+        return set(self.sel["__meaning"]["you"])
 
     # ------------------------------------------------------------------ plumbing
     def js(self, script: str, *args: Any) -> Any:
@@ -341,7 +347,8 @@ class WhatsAppPage:
 
     # ------------------------------------------------------------------ the open chat
     def chat_view(self, *, limit: int = 0, expand: bool = False) -> ChatView:
-        """The open chat's outgoing rows (newest `limit`, 0 = all); `expand` clicks "Read more"."""
+        """The open chat's rows that are ours (newest `limit`, 0 = all); `expand` clicks "Read more".
+        Keys that missed what the page shows are recorded as failed."""
         raw = self.js(JS.CHAT, bool(expand), int(limit))
         rows = [Row(**r) for r in raw["rows"]]
         view = ChatView(
@@ -357,22 +364,18 @@ class WhatsAppPage:
             qr=raw["qr"],
             phone_disconnected=raw["phone_disconnected"],
             offline=raw["offline"],
+            failed=dict(raw.get("failed") or {}),
+            own_senders=list(raw.get("own_senders") or []),
+            unclassified=int(raw.get("unclassified") or 0),
             raw=raw,
         )
-        if view.structural:
-            self.key_failed(
-                "outgoing_message", "no configured selector matched the outgoing rows (found by their status icons)"
-            )
+        for key, detail in view.failed.items():
+            self.key_failed(key, detail)
         return view
 
     def load_earlier(self) -> bool:
         """Scroll to the top of the message list (the page then loads older messages)."""
         return bool(self.js(JS.SCROLL_TOP))
-
-
-def _sender(pre: str) -> str:
-    """The sender in "[2:05 PM, 11/30/2026] You: "."""
-    return pre.rsplit("]", 1)[-1].strip().rstrip(":").strip()
 
 
 def click_element(driver: Any, el: Any) -> None:

@@ -1,21 +1,39 @@
 """The JavaScript the worker runs in WhatsApp Web's page (one round trip per look).
 
 Every snippet receives the resolved selectors as arguments[0] (key -> ordered fallbacks,
-"xpath:" prefix for XPath) and reads the page only through them, plus the structural
-fallbacks named in docs/whatsapp-dom.md (an outgoing message is a row with a status icon).
+"xpath:" prefix for XPath), and under the key `__meaning` the words that give the page its
+meaning: the word for "You" and the account's own profile name (the sender of our own
+bubbles), and the status labels (" Pending ", " Sent ", " Delivered ", " Read ") in the
+page's language and in English.
+
+Configured selectors come first. When a key matches nothing where the page plainly has
+the thing, the page is read **by meaning** instead (docs/whatsapp-dom.md, "Reading by
+meaning"), and the key is reported in `failed` so the worker counts it, stops the line
+when it keeps failing, and repairs it:
+
+- message rows are the items of the chat's scrolling message list that hold a message's
+  marks: a `data-pre-plain-text` (sender and time) or a status element;
+- a row is ours when its status element's label is a status word (only our own messages
+  carry one) or its sender is "You" / our own name; a contact's when it names another
+  sender and has no status; a row whose signals disagree is unclassifiable (null);
+- a row's status is its status element's label: Pending → the clock, Sent / Delivered /
+  Read → a tick.
 """
 
 # F(key, root, visibleOnly): first element of the first fallback with a (visible) match.
 # FA(key, root): all elements of the first fallback that matches any.
 PRELUDE = r"""
 const SEL = arguments[0];
+const MEANING = SEL.__meaning || {you: ['You'], pending: ['Pending'], ack: ['Sent', 'Delivered', 'Read'],
+                                  unread: ['unread']};
 const vis = (e) => !!(e && e.isConnected && (e.offsetParent !== null || e.getClientRects().length));
+const q = (s, root) => Array.from((root || document).querySelectorAll(s));
 const one = (s, root) => {
   if (s.startsWith('xpath:')) {
     const r = document.evaluate(s.slice(6), root || document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
     const out = []; for (let i = 0; i < r.snapshotLength; i++) out.push(r.snapshotItem(i)); return out;
   }
-  return Array.from((root || document).querySelectorAll(s));
+  return q(s, root);
 };
 const FA = (key, root) => {
   for (const s of (SEL[key] || [])) { try { const l = one(s, root); if (l.length) return l; } catch (e) {} }
@@ -53,21 +71,83 @@ const richText = (root, skip) => {
   walk(root);
   return out;
 };
-const STATUS_ICON = (r) => !!(F('msg_pending', r) || F('msg_ack', r));
-// Outgoing message rows: the configured key, else rows with a status icon (structural).
-const outgoing = () => {
-  const rows = FA('outgoing_message');
-  if (rows.length) return {rows, structural: false};
-  const s = FA('message_row').filter(STATUS_ICON);
-  return {rows: s, structural: s.length > 0};
+// ---- reading by meaning ------------------------------------------------------------
+const norm = (t) => String(t || '').normalize('NFC').replace(/[\s\u00a0\u202f]+/g, ' ').trim().toLowerCase();
+const YOU = new Set(MEANING.you.map(norm));
+const STATUS = new Map();
+MEANING.pending.forEach((w) => STATUS.set(norm(w), 'pending'));
+MEANING.ack.forEach((w) => STATUS.set(norm(w), 'ack'));
+const labelOf = (e) => e.getAttribute('aria-label') || e.getAttribute('title') || '';
+const statusOf = (e) => STATUS.get(norm(labelOf(e))) || null;
+// The sender in "[2:05 PM, 11/30/2026] You: ".
+const senderOf = (pre) => {
+  if (pre === null || pre === undefined) return null;
+  const s = String(pre).split(']').slice(1).join(']').trim().replace(/:$/, '').trim();
+  return s || null;
+};
+const mainEl = () => document.querySelector('#main');
+// The chat's scrolling message list: climbing from any message mark (a sender-and-time
+// attribute, a status label) to the first element that scrolls.
+const scroller = (root) => {
+  if (!root) return null;
+  const mark = root.querySelector('[data-pre-plain-text]') ||
+    q('[aria-label], [title]', root).find((e) => statusOf(e) && !e.closest('header, footer'));
+  for (let e = mark ? mark.parentElement : null; e && e !== root; e = e.parentElement) {
+    const oy = getComputedStyle(e).overflowY;
+    if (oy === 'auto' || oy === 'scroll') return e;
+  }
+  return null;
+};
+// The element whose children are the chat's message rows: the scroller, followed down
+// through wrappers (a single child that still holds several messages).
+const marks = (e) => Math.max(e.querySelectorAll('[data-pre-plain-text]').length,
+                              q('[aria-label], [title]', e).filter(statusOf).length);
+const messageList = () => {
+  let l = scroller(mainEl());
+  while (l && l.children.length === 1 && marks(l.firstElementChild) >= 2) l = l.firstElementChild;
+  return l;
+};
+// A photo or video (not an emoji image) in an element.
+const hasMedia = (r) => q('img, video, canvas', r).some(
+  (m) => { const b = m.getBoundingClientRect(); return b.width >= 48 && b.height >= 32; });
+const sideOf = (row, mark) => {
+  const rb = row.getBoundingClientRect();
+  if (!rb.width || !mark) return null;
+  let b = mark;
+  while (b.parentElement && b.parentElement !== row && b.parentElement.getBoundingClientRect().width < rb.width - 24) {
+    b = b.parentElement;
+  }
+  const bb = b.getBoundingClientRect();
+  const left = bb.left - rb.left, right = rb.right - bb.right;
+  if (Math.abs(left - right) < 24) return null;
+  return left > right ? 'right' : 'left';
+};
+// Every message row of the open chat, read by meaning (configured selectors play no part).
+const meaningRows = () => {
+  const list = messageList();
+  if (!list) return [];
+  const out = [];
+  for (const row of Array.from(list.children)) {
+    const preEl = row.matches('[data-pre-plain-text]') ? row : row.querySelector('[data-pre-plain-text]');
+    const statusEl = [row, ...q('[aria-label], [title]', row)].find((e) => e.nodeType === 1 && statusOf(e)) || null;
+    const media = hasMedia(row);
+    if (!preEl && !statusEl && !media) continue;  // a date divider, the encryption notice
+    const pre = preEl ? preEl.getAttribute('data-pre-plain-text') : null;
+    const sender = senderOf(pre);
+    const side = sideOf(row, preEl || statusEl || row.querySelector('img, video, canvas'));
+    let own = null;
+    if (statusEl && (sender === null || YOU.has(norm(sender)))) own = true;
+    else if (statusEl) own = null;                   // a status, yet another sender: signals disagree
+    else if (sender !== null) own = YOU.has(norm(sender)) ? true : false;
+    else if (side) own = side === 'right' ? null : false;  // media without text: only its side
+    out.push({el: row, preEl, pre, sender, statusEl, status: statusEl ? statusOf(statusEl) : null, own, side, media});
+  }
+  return out;
 };
 const rowId = (r) => {
   const e = (r.closest && r.closest('[data-id]')) || r.querySelector('[data-id]');
   return e ? e.getAttribute('data-id') : null;
 };
-// Media (a photo or video, not an emoji image) in a row.
-const hasMedia = (r) => Array.from(r.querySelectorAll('img, video, canvas')).some(
-  (m) => { const b = m.getBoundingClientRect(); return b.width >= 48 && b.height >= 32; });
 """
 
 # Chrome's own error page ("This site can't be reached"): its code, or null.
@@ -170,48 +250,101 @@ return box ? richText(box) : null;
 """
 )
 
-# The open chat as the worker needs it: outgoing rows (newest `limit`, 0 = all) with
-# their text, time, ack and media; the times of the first rows of any kind (to know how
-# far back the loaded history reaches); whether the chat's start is loaded.
+# The open chat as the worker needs it: our rows (newest `limit`, 0 = all) with their
+# text, time, status and media, found by the configured keys or else by meaning; the times
+# of the first rows of any kind (how far back the loaded history reaches); whether the
+# chat's start is loaded; `failed`: the keys that matched nothing where the page plainly
+# has the thing, with what was seen.
 CHAT = (
     PRELUDE
     + r"""
 const expand = arguments[1], limit = arguments[2];
-const {rows, structural} = outgoing();
+const failed = {};
+const meaning = meaningRows();
+const ownByMeaning = meaning.filter((m) => m.own === true);
+const byEl = new Map(meaning.map((m) => [m.el, m]));
+const meaningOf = (r) => byEl.get(r) || meaning.find((m) => m.el.contains(r) || r.contains(m.el)) || null;
+const keyedRows = FA('message_row');
+if (!keyedRows.length && meaning.length) {
+  failed.message_row = `no configured selector matched the ${meaning.length} message row(s) of the open chat`;
+}
+// Our rows: the configured key first; by meaning when it misses rows that are plainly ours.
+let rows = FA('outgoing_message');
+let source = 'key';
+const missed = ownByMeaning.filter((m) => !rows.some((r) => r.contains(m.el) || m.el.contains(r)));
+if (missed.length) {
+  failed.outgoing_message = rows.length
+    ? `the configured selectors matched ${rows.length} of our ${ownByMeaning.length} bubble(s) (found by their sender and status labels)`
+    : `no configured selector matched our ${ownByMeaning.length} bubble(s) (found by their sender and status labels)`;
+  rows = meaning.filter((m) => m.own !== false).map((m) => m.el);
+  source = 'meaning';
+}
 const picked = limit ? rows.slice(-limit) : rows;
 const moreButtons = new Set(FA('read_more', null));
 let expanded = 0;
 const out = [];
+const statusMiss = [];
 for (const r of picked) {
+  const m = meaningOf(r);
   const more = Array.from(moreButtons).filter((b) => r.contains(b) && vis(b));
   if (expand) for (const b of more) { b.click(); expanded++; }
-  const t = F('message_text', r);
-  const meta = F('message_meta', r) || (r.hasAttribute('data-pre-plain-text') ? r : null);
+  let t = F('message_text', r);
+  if (!t && m && m.preEl && richText(m.preEl, moreButtons).trim()) {
+    failed.message_text = failed.message_text || 'no configured selector matched the text of a bubble that has one';
+    t = m.preEl;
+  }
+  let meta = F('message_meta', r) || (r.hasAttribute('data-pre-plain-text') ? r : null);
+  if (!meta && m && m.preEl) {
+    failed.message_meta = failed.message_meta || 'no configured selector matched a bubble\'s data-pre-plain-text';
+    meta = m.preEl;
+  }
+  const keyAck = !!F('msg_ack', r), keyPending = !!F('msg_pending', r);
+  let ack = keyAck, pending = keyPending;
+  if (!keyAck && !keyPending) {
+    if (m && m.status) {
+      statusMiss.push(labelOf(m.statusEl));
+      ack = m.status === 'ack';
+      pending = m.status === 'pending';
+    } else {
+      ack = null;   // no status can be read: neither sent nor pending, unknown
+    }
+  }
   out.push({
     id: rowId(r),
     text: t ? richText(t, moreButtons) : null,
     full: richText(r, moreButtons),
     pre: meta ? meta.getAttribute('data-pre-plain-text') : null,
     media: hasMedia(r),
-    ack: !!F('msg_ack', r),
-    pending: !!F('msg_pending', r),
+    ack, pending,
     more: more.length > 0,
+    own: m ? m.own : (source === 'key' ? true : null),
   });
 }
-const all = FA('message_row');
+if (statusMiss.length) {
+  const seen = [...new Set(statusMiss.map((l) => JSON.stringify(l)))].join(', ');
+  const what = `our bubble is there; its status element (label ${seen}) matches none of msg_pending / msg_ack`;
+  failed.msg_ack = what;
+  failed.msg_pending = what;
+}
+const all = keyedRows.length ? keyedRows : meaning.map((m) => m.el);
 const metas = all.map((r) => {
-  const meta = F('message_meta', r) || (r.hasAttribute('data-pre-plain-text') ? r : null);
+  const m = meaningOf(r);
+  const meta = F('message_meta', r) || (r.hasAttribute('data-pre-plain-text') ? r : null) || (m && m.preEl);
   return meta ? meta.getAttribute('data-pre-plain-text') : null;
 });
 const box = F('compose_box', null, true);
 return {
-  rows: out, total: rows.length, structural, key_matched: !structural && rows.length > 0,
-  any_rows: all.length, metas, start: !!F('chat_start', null, false), expanded,
+  rows: out, total: rows.length, structural: source === 'meaning', any_rows: all.length, metas,
+  start: !!F('chat_start', null, false), expanded,
   box: box ? richText(box) : null,
   logged_in: !!F('logged_in', null, true),
   qr: !!F('qr_code', null, true),
   phone_disconnected: !!F('phone_disconnected', null, true),
   offline: !!F('offline_banner', null, true),
+  failed,
+  // Senders of rows that are ours by their status label: our own name as this page writes it.
+  own_senders: [...new Set(meaning.filter((m) => m.status && m.sender).map((m) => m.sender))],
+  unclassified: meaning.filter((m) => m.own === null).length,
 };
 """
 )
@@ -220,7 +353,7 @@ return {
 SCROLL_TOP = (
     PRELUDE
     + r"""
-const list = F('message_list', null, false);
+let list = F('message_list', null, false) || messageList();
 if (!list) return false;
 let s = list;
 while (s && s !== document.body && !(s.scrollHeight > s.clientHeight + 1 &&
@@ -232,45 +365,100 @@ return true;
 """
 )
 
-# The chat list's chats: the chat's name (its first span[title]), the preview of its
-# newest message (the last span[title]) and its unread count (0: no badge).
+# The chat list's chats: the chat's name, the preview of its newest message and its
+# unread count (0: no badge). By the configured keys, else by meaning: the rows of the
+# chat list's scroller (#pane-side), a row's first line of text its name, its last its
+# preview, a badge an element whose label holds the word for "unread".
 CHAT_LIST = (
     PRELUDE
     + r"""
-const items = FA('chat_list_item');
+const failed = {};
+const side = document.querySelector('#pane-side');
+const byMeaning = () => {
+  if (!side) return [];
+  let l = side;
+  while (l && l.children.length === 1) l = l.firstElementChild;
+  return l ? Array.from(l.children).filter((r) => (r.textContent || '').trim() !== '') : [];
+};
+let items = FA('chat_list_item');
+const shown = byMeaning();
+if (!items.length && shown.length) {
+  failed.chat_list_item = `no configured selector matched the ${shown.length} chat(s) the chat list shows`;
+  items = shown;
+}
+const UNREAD = MEANING.unread.map(norm);
+const texts = (r) => {
+  const titled = q('[title]', r).map((e) => e.getAttribute('title')).filter((t) => t && t.trim());
+  if (titled.length >= 2) return titled;
+  const lines = [];
+  const walk = (n) => {
+    for (const c of n.childNodes) {
+      if (c.nodeType === 3 && c.data.trim()) lines.push(c.data.trim());
+      else if (c.nodeType === 1 && !statusOf(c) && !UNREAD.some((w) => norm(labelOf(c)).includes(w))) walk(c);
+    }
+  };
+  walk(r);
+  // A time ("14:05", "2:05 PM", "Yesterday") sits between the name and the preview.
+  return lines.filter((t, i) => !(i === 1 && t.length <= 10 && /\d|:/.test(t)));
+};
 const chats = [];
+let badgeMiss = 0;
 for (const r of items) {
-  const badge = F('unread_badge', r);
-  const titles = Array.from(r.querySelectorAll('span[title]'));
+  let badge = F('unread_badge', r);
+  if (!badge) {
+    const labelled = [r, ...q('[aria-label], [title]', r)].find(
+      (e) => e.nodeType === 1 && UNREAD.some((w) => norm(labelOf(e)).includes(w)));
+    if (labelled) { badge = labelled; badgeMiss++; }
+  }
+  const t = texts(r);
   chats.push({
-    title: titles.length ? titles[0].getAttribute('title') : null,
-    preview: titles.length > 1 ? titles[titles.length - 1].getAttribute('title') : null,
-    unread: badge ? (parseInt((badge.textContent || '').replace(/\D/g, ''), 10) || 1) : 0,
+    title: t.length ? t[0] : null,
+    preview: t.length > 1 ? t[t.length - 1] : null,
+    unread: badge ? (parseInt((badge.textContent || labelOf(badge) || '').replace(/\D/g, ''), 10) || 1) : 0,
   });
 }
+if (badgeMiss) failed.unread_badge = `no configured selector matched the ${badgeMiss} unread badge(s) the chat list shows`;
 const header = F('chat_open', null, true);
-return {chats, rows: items.length,
+return {chats, rows: items.length, failed,
         open_title: header ? (header.getAttribute('title') || header.textContent || '').trim() : null};
 """
 )
 
-# The open chat's incoming messages: rows that the incoming key matches, else rows with
-# no status icon (ours always have one), each with whether it comes after our last
-# outgoing row.
+# The open chat's incoming messages: rows the incoming key matches, else the rows that are
+# a contact's by meaning (another sender, no status element); each with whether it comes
+# after our last outgoing row.
 INCOMING = (
     PRELUDE
     + r"""
-const all = FA('message_row');
-const keyed = new Set(FA('incoming_message'));
+const failed = {};
+const meaning = meaningRows();
+const keyedRows = FA('message_row');
+const rowsAll = keyedRows.length ? keyedRows : meaning.map((m) => m.el);
+if (!keyedRows.length && meaning.length) {
+  failed.message_row = `no configured selector matched the ${meaning.length} message row(s) of the open chat`;
+}
+const mOf = (r) => meaning.find((m) => m.el === r || m.el.contains(r) || r.contains(m.el)) || null;
+const keyed = FA('incoming_message');
+const theirs = meaning.filter((m) => m.own === false);
+const useKey = keyed.length > 0;
+if (!useKey && theirs.length) {
+  failed.incoming_message = `no configured selector matched the ${theirs.length} bubble(s) of another sender in the open chat`;
+}
+const mine = (r) => {
+  if (F('msg_pending', r) || F('msg_ack', r)) return true;
+  const m = mOf(r);
+  return !!(m && m.own !== false);
+};
 const out = [];
 let afterOurs = false;
-for (const r of all) {
-  const mine = STATUS_ICON(r);
-  if (mine) { afterOurs = true; out.forEach((m) => { m.after_ours = false; }); continue; }
-  const incoming = keyed.size ? Array.from(keyed).some((k) => r.contains(k) || k.contains(r)) : true;
+for (const r of rowsAll) {
+  if (mine(r)) { afterOurs = true; out.forEach((m) => { m.after_ours = false; }); continue; }
+  const m = mOf(r);
+  const incoming = useKey ? keyed.some((k) => r.contains(k) || k.contains(r)) : !!(m && m.own === false);
   if (!incoming) continue;
-  const t = F('message_text', r);
-  const meta = F('message_meta', r) || (r.hasAttribute('data-pre-plain-text') ? r : null);
+  let t = F('message_text', r);
+  if (!t && m && m.preEl) t = m.preEl;
+  const meta = F('message_meta', r) || (r.hasAttribute('data-pre-plain-text') ? r : null) || (m && m.preEl);
   const doc = r.querySelector('[title$=".pdf"], [title$=".docx"], [title$=".xlsx"], [title$=".zip"]');
   out.push({
     id: rowId(r),
@@ -282,6 +470,6 @@ for (const r of all) {
     after_ours: afterOurs,
   });
 }
-return out;
+return {rows: out, failed};
 """
 )
