@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from simulator.server import DOMS, LANGS, ConfigError, Simulator
+from simulator.server import DOMS, LANGS, MAX_SEED, SENDER_STYLES, ConfigError, Simulator
 
 DEFAULT_PORT = 8377
 
@@ -42,6 +42,19 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
     return value
+
+
+def _seed(text: str) -> int:
+    value = _count(text)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SEED}, got {text!r}")
+    return value
+
+
+def _name(text: str) -> str:
+    if not text.strip() or len(text.strip()) > 60:
+        raise argparse.ArgumentTypeError(f"expected a profile name (1 to 60 characters), got {text!r}")
+    return text.strip()
 
 
 def _port(text: str) -> int:
@@ -128,6 +141,18 @@ def build_parser(prog: str = "tui.py simulator") -> argparse.ArgumentParser:
                    help="when the --incoming messages arrive (default 5)")
     p.add_argument("--min-chrome", type=_count, default=120, metavar="N",
                    help="2026: Chrome older than N (or HeadlessChrome) gets 'update your browser' (default 120)")
+    p.add_argument("--mutate", type=_seed, default=0, metavar="SEED",
+                   help="draw a page variant nobody wrote selectors for from SEED: other icon names, classes, "
+                        "attributes, rows, label places, tags; the same texts and layout (default 0: off; "
+                        "docs/simulator.md)")
+    p.add_argument("--read-after", type=_seconds, default=None, metavar="SECONDS",
+                   help='the contact reads each message SECONDS after it was accepted: blue ticks, " Read " '
+                        "(default: never)")
+    p.add_argument("--own-name", type=_name, default="Sim User", metavar="NAME",
+                   help="the account's own profile name (default 'Sim User'; other accounts 'Sim User 2', …)")
+    p.add_argument("--sender-style", choices=SENDER_STYLES, default="auto",
+                   help="our bubbles' sender in data-pre-plain-text: the word for You, or the own profile "
+                        "name (default auto: the name on a pt-BR page of the 2026 generation)")
     return p
 
 
@@ -167,6 +192,10 @@ def simulator_from_args(args: argparse.Namespace) -> Simulator:
         "contact_names": {number: name for name, number in args.contact},
         "min_chrome": args.min_chrome,
         "own_number": args.own_number,
+        "mutate": args.mutate,
+        "read_after": args.read_after,
+        "own_name": args.own_name,
+        "sender_style": args.sender_style,
     }
     return Simulator(
         port=args.port,
@@ -198,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"WhatsApp simulator running at {sim.url}/  (control API: {sim.url}/__sim__/state)", flush=True)
+    if args.mutate:
+        print(f"Build {args.mutate}: a page variant nobody wrote selectors for "
+              f"(what it changes: {sim.url}/__sim__/mutation).", flush=True)
     if args.auto_login is not None:
         print(f"Demo mode: logs in {args.auto_login:g} s after the QR page shows, or on any key.", flush=True)
     elif not args.logged_in:

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from simulator import mutate
+
 log = logging.getLogger("simulator")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -54,7 +56,11 @@ def digits_of(phone: Any) -> str:
 
 DOMS = ("2024", "2026")
 # UI languages the page is drawn in ("auto": the browser's own, as WhatsApp Web does).
-LANGS = ("auto", "en-US", "en-GB", "pt-BR", "de-DE", "es-ES")
+LANGS = ("auto", "en-US", "en-GB", "pt-BR", "de-DE", "es-ES", "fr-FR")
+# Whose name our own bubbles carry in data-pre-plain-text ("auto": the own profile name on a
+# pt-BR page of the 2026 generation, the word for "You" everywhere else).
+SENDER_STYLES = ("auto", "you", "name")
+MAX_SEED = 2 ** 31 - 1
 
 _CHROME_RE = re.compile(r"\b(Headless)?Chrome/(\d+)")
 
@@ -104,6 +110,10 @@ class Settings:
     date_style: str = "numeric"
     offline: bool = False
     own_number: str = "+15550100000"
+    mutate: int | None = None  # the build's seed (None: the page as written)
+    read_after: float | None = None  # accepted messages show " Read " this long after acceptance
+    own_name: str = "Sim User"  # the default account's profile name
+    sender_style: str = "auto"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -130,6 +140,10 @@ class Settings:
             "date_style": self.date_style,
             "offline": self.offline,
             "own_number": self.own_number,
+            "mutate": self.mutate,
+            "read_after": self.read_after,
+            "own_name": self.own_name,
+            "sender_style": self.sender_style,
         }
 
     def copy(self) -> Settings:
@@ -202,6 +216,21 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
             if not 7 <= len(d) <= 15:
                 raise ConfigError(f"{key}: expected a phone number, got {value!r}")
             new.own_number = "+" + d
+        elif key == "mutate":
+            if isinstance(value, bool) or not (value is None or isinstance(value, int) and 0 <= value <= MAX_SEED):
+                raise ConfigError(f"{key}: expected a seed (a whole number from 0 to {MAX_SEED}; 0 = off), "
+                                  f"got {value!r}")
+            new.mutate = value or None  # 0: off
+        elif key == "read_after":
+            new.read_after = _seconds(key, value, allow_none=True)
+        elif key == "own_name":
+            if not isinstance(value, str) or not value.strip() or len(value.strip()) > 60:
+                raise ConfigError(f"{key}: expected a profile name (1 to 60 characters), got {value!r}")
+            new.own_name = value.strip()
+        elif key == "sender_style":
+            if value not in SENDER_STYLES:
+                raise ConfigError(f"{key}: expected one of {', '.join(SENDER_STYLES)}, got {value!r}")
+            new.sender_style = value
         elif key == "date_style":
             if value not in ("numeric", "words"):
                 raise ConfigError(f"{key}: expected \"numeric\" or \"words\", got {value!r}")
@@ -248,12 +277,14 @@ class Message:
     stuck: bool = False
     check_at: float | None = None
     dbl_at: float | None = None
+    read_at: float | None = None  # the contact read it (blue ticks, " Read "); None: never
     seq: int | None = None
     incoming: bool = False
     account: str = ""  # the own number of the account whose chat holds it
 
     def ack_view(self, now: float) -> dict[str, Any]:
         """What the page needs to draw this bubble's ack icon and meta."""
+        read_in = None
         if self.accepted_at is None:
             status, check_in, dbl_in = "queued", None, None
         elif self.stuck or self.check_at is None:
@@ -262,11 +293,14 @@ class Message:
             status = "accepted"
             check_in = max(0.0, self.check_at - now)
             dbl_in = max(0.0, (self.dbl_at or self.check_at) - now)
+            if self.read_at is not None:
+                read_in = max(dbl_in, self.read_at - now)
         return {
             "id": self.id,
             "status": status,
             "check_in": check_in,
             "dbl_in": dbl_in,
+            "read_in": read_in,
             # The page formats the time in its UI language, as WhatsApp Web does.
             "at": self.accepted_at or self.sent_at,
         }
@@ -431,6 +465,16 @@ class SimState:
             acc = self.accounts[number] = Account(number)
         return acc
 
+    def account_name(self, number: str) -> str:
+        """An account's own profile name: `own_name` for the default account, "own_name 2",
+        "own_name 3" … for the others in the order they became known."""
+        with self.lock:
+            if number == self.settings.own_number:
+                return self.settings.own_name
+            others = [n for n in self.accounts if n != self.settings.own_number]
+            return f"{self.settings.own_name} {others.index(number) + 2}" if number in others \
+                else self.settings.own_name
+
     def account_of(self, session: Session) -> str | None:
         """The account a device is logged in as, or None while it shows the QR code."""
         with self.lock:
@@ -564,6 +608,7 @@ class SimState:
                 msg.stuck = False
                 msg.check_at = now + self.settings.ack_delay
                 msg.dbl_at = msg.check_at + self.settings.dblcheck_delay
+                msg.read_at = self._read_at(msg.dbl_at, now)
 
     def reset(self) -> None:
         """Forget ledger, chats and counters; restore the settings given at start.
@@ -625,6 +670,7 @@ class SimState:
                 "device": session.id,
                 "logged_in": acc is not None,
                 "own_number": number,
+                "own_name": self.account_name(number) if number else None,
                 "phone_connected": self.settings.phone_connected,
                 "use_here": bool(acc and acc.use_here),
                 "qr": None if acc else session.qr.view(now, self.settings),
@@ -691,9 +737,11 @@ class SimState:
                 if not msgs:
                     continue
                 last = msgs[-1]
+                own = phone == acc.number  # "Message yourself": the page adds "(You)"
                 items.append({
                     "phone": phone,
-                    "name": self.settings.contact_names.get(phone),
+                    "name": self.account_name(acc.number) if own else self.settings.contact_names.get(phone),
+                    "self": own,
                     "last_text": last.text if last.text else (last.attachment or {}).get("name", ""),
                     "last_at": last.accepted_at or last.sent_at,
                     "count": len(msgs),
@@ -738,9 +786,11 @@ class SimState:
             now = time.time()
             contact = "+" + digits
             acc.mark_read(contact, now)  # an opened chat is read
+            own = contact == acc.number  # "Message yourself": the page adds "(You)"
             return {
                 "phone": contact,
-                "name": self.settings.contact_names.get(contact),
+                "name": self.account_name(acc.number) if own else self.settings.contact_names.get(contact),
+                "self": own,
                 "history": [m.history_view(now) for m in acc.chats.get(contact, [])],
             }
 
@@ -764,7 +814,8 @@ class SimState:
                 raise ConfigError("text: expected a non-empty string")
             msg = Message(id=("3A" if incoming else "3EB0") + secrets.token_hex(8).upper(), phone="+" + digits,
                           text=text, caption=None, attachment=None, sent_at=at, accepted_at=at,
-                          check_at=at, dbl_at=at, incoming=incoming)
+                          check_at=at, dbl_at=at, incoming=incoming,
+                          read_at=None if incoming else self._read_at(at, at))
             acc.add(msg, in_time_order=True)
             return {"id": msg.id, "phone": msg.phone}
 
@@ -849,7 +900,14 @@ class SimState:
         else:
             msg.check_at = now + self.settings.ack_delay
             msg.dbl_at = msg.check_at + self.settings.dblcheck_delay
+            msg.read_at = self._read_at(msg.dbl_at, now)
         self.ledger_messages.append(msg)
+
+    def _read_at(self, dbl_at: float, accepted: float) -> float | None:
+        """When the contact reads a message accepted at `accepted` (read_after), never before
+        its double tick; None while read_after is off."""
+        after = self.settings.read_after
+        return None if after is None else max(dbl_at, accepted + after)
 
     def _flush_queue(self) -> None:
         """The phone is back: every account's waiting messages go, in the order they were sent."""
@@ -1049,11 +1107,20 @@ class _Handler(BaseHTTPRequestHandler):
             html = self.server.static["app.html"].decode("utf-8")
             boot = {"boot_time": settings.boot_time, "poll_interval": settings.poll_interval,
                     "dom": settings.dom, "lang": settings.lang}
+            if settings.mutate:  # a build: the page draws it from the plan, the stylesheet matches
+                boot.update(mutate=settings.mutate, mutation=mutate.plan(settings.mutate))
+                html = mutate.rewrite_html(html, settings.mutate)
             html = html.replace("/*SIM_CONFIG*/{}", json.dumps(boot))
             self._send(200, html.encode("utf-8"), _CONTENT_TYPES[".html"])
         elif path.startswith("/__sim__/static/"):
             name = path.rsplit("/", 1)[-1]
             body = self.server.static.get(name)
+            build = query.get("build", [""])[0]
+            if name == "app.css" and build:
+                if not build.isdigit() or not 0 < int(build) <= MAX_SEED:
+                    self._error(404, "no such build")
+                    return
+                body = mutate.stylesheet(int(build)).encode("utf-8")
             if body is None:
                 self._error(404, "no such file")
             else:
@@ -1067,6 +1134,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(st.pending_logins())
         elif path == "/__sim__/ledger":
             self._json(st.ledger())
+        elif path == "/__sim__/mutation":
+            seed = query.get("seed", [None])[0]
+            if seed is not None and (not seed.isdigit() or int(seed) > MAX_SEED):
+                self._error(400, f"seed: expected a whole number from 0 to {MAX_SEED}, got {seed!r}")
+                return
+            self._json(mutate.describe(int(seed) if seed is not None else st.settings.mutate))
         elif path == "/__sim__/unread":
             self._json({"unread": st.unread(query.get("account", [None])[0]),
                         "read_at": st.read_receipts(query.get("account", [None])[0])})
@@ -1302,6 +1375,11 @@ class Simulator:
 
     def ledger(self) -> dict[str, Any]:
         return self.state.ledger()
+
+    def mutation(self, seed: int | None = None) -> dict[str, Any]:
+        """The build the current `mutate` seed (or `seed`) draws: {"seed", "operators",
+        "icons": {old: new}, "classes": {old: new}, …}; {"seed": None, "operators": []} when off."""
+        return mutate.describe(self.settings["mutate"] if seed is None else seed)
 
     def get_state(self) -> dict[str, Any]:
         return self.state.state()

@@ -19,11 +19,108 @@
  *    drawn as elements, long texts cut behind "Read more"), attachment bubbles
  *    without any file-name attribute, no data-testid, text-only banners.
  * Labels and bubble times follow the UI language (the browser's own by default).
+ *
+ * Builds (CFG.mutation, from the server's plan for a `mutate` seed): the page is drawn with
+ * other icon names, obfuscated classes, no test ids, other attributes, wrapped or unwrapped
+ * rows, labels in other attributes, buttons as divs and back (docs/simulator.md). h() applies
+ * the plan to every element it makes; the app finds its own elements through JS references
+ * or through Q(), which maps its selectors to the build's names. No hook of the page's own
+ * is left in a build's DOM.
  */
 'use strict';
 (function () {
   const CFG = Object.assign({ boot_time: 3, poll_interval: 0.3, dom: '2024', lang: 'auto' }, window.SIM_CONFIG || {});
   const NEW = CFG.dom === '2026';
+
+  // ------------------------------------------------------------------ builds (mutation)
+
+  const M = CFG.mutation || null;          // the build's plan (null: the page as written)
+  const BUILD = CFG.mutate || null;        // its seed: a change on the server reloads the page
+  let reloadingForBuild = false;
+  const KEPT_IDS = new Set(M ? M.kept_ids : []);
+  // Controls a build may draw as <button> or as div[role=button] (their layout does not change).
+  const SWAPPABLE = ['send-btn', 'mic-btn', 'read-more-button', 'attach-btn', 'preview-close', 'media-send',
+    'btn-primary', 'qr-reload'];
+  /* 32-bit FNV-1a of the UTF-8 bytes: the server derives the same names (simulator/mutate.py). */
+  function fnv(text) {
+    let x = 2166136261;
+    for (const b of new TextEncoder().encode(text)) x = Math.imul(x ^ b, 16777619) >>> 0;
+    return x >>> 0;
+  }
+  const token = (kind, name) => 'x' + fnv(`${M.seed}:${kind}:${name}`).toString(36);
+  const CLASSES_ON = !!(M && M.operators.includes('classes'));
+  /** The build's name of one of the page's classes (the name itself without a build). */
+  const C = (name) => (CLASSES_ON ? (M.classes[name] || token('c', name)) : name);
+  const idName = (name) => (CLASSES_ON && !KEPT_IDS.has(name) ? (M.ids[name] || token('i', name)) : name);
+  const iconName = (name) => (M && M.icons[name]) || name;
+  const cx = (...names) => names.filter(Boolean).join(' ');
+  /** A selector of the page's own (.class, #id) in the build's names. */
+  const mapSel = (sel) => (CLASSES_ON
+    ? sel.replace(/([.#])(-?[_a-zA-Z][\w-]*)/g, (m, p, n) => p + (p === '.' ? C(n) : idName(n))) : sel);
+  const Q = (sel, root) => (root || document).querySelector(mapSel(sel));
+  const QA = (sel, root) => (root || document).querySelectorAll(mapSel(sel));
+  const byId = (name) => document.getElementById(idName(name));
+  const labelAttrs = () => (M && M.labels ? (M.labels.attr === 'both' ? ['aria-label', 'title'] : [M.labels.attr])
+    : ['aria-label']);
+  /** One attribute as the build writes it: [[name, value], ...] (none: dropped). */
+  function mapAttr(k, v) {
+    if (!M) return [[k, v]];
+    const A = M.attributes;
+    switch (k) {
+      case 'class': return [[k, String(v).split(/\s+/).filter(Boolean).map(C).join(' ')]];
+      case 'id': return [[k, idName(v)]];
+      case 'data-icon': return [[k, iconName(v)]];
+      case 'data-testid': return M.testids === 'drop' ? [] : [[k, v]];
+      case 'data-phone': return [];   // the page's own hook: a build keeps JS references instead
+      case 'data-tab': return [[k, A ? (A['data-tab'][v] || v) : v]];
+      case 'data-id': return [[A ? A['data-id'] : k, v]];
+      case 'data-lexical-editor':
+      case 'data-animate-modal-popup':
+        if (!A) return [[k, v]];
+        return A[k] === 'drop' ? [] : [[A[k], v]];
+      case 'aria-label': return labelAttrs().map((a) => [a, v]);
+      case 'aria-placeholder': return [[M.labels ? M.labels.placeholder : k, v]];
+      default: return [[k, v]];
+    }
+  }
+  const setA = (el, k, v) => { for (const [a, b] of mapAttr(k, v)) el.setAttribute(a, b); };
+  /* The element h() makes, as the build draws it: {tag, attrs, hooks (classes to add)}.
+   * `_role` overrides the role (null: none) after the row hook is decided by the original one;
+   * `_hooks` are the build's own classes (already obfuscated). */
+  function buildSpec(tag, attrs) {
+    const hooks = [...(attrs._hooks || [])];
+    const cls = String(attrs.class || '').split(/\s+/);
+    if (tag === 'div' && attrs.role === 'row') hooks.push(M.hooks.row);
+    if ('data-icon' in attrs) hooks.push(M.hooks.icon);
+    let role = '_role' in attrs ? attrs._role : attrs.role;
+    const out = {};
+    const swap = M.tags && M.tags.buttons && SWAPPABLE.some((c) => cls.includes(c));
+    let toDiv = false;
+    if (swap && tag === 'div' && attrs.role === 'button') {
+      tag = 'button';
+      role = null;
+      out.type = 'button';
+      hooks.push(M.hooks.div_button);
+    } else if (swap && tag === 'button') {
+      tag = 'div';
+      toDiv = true;
+      role = 'button';
+      hooks.push(M.hooks.button_div);
+      if (!('tabindex' in attrs)) out.tabindex = '0';
+    }
+    if (tag === 'span' && 'data-icon' in attrs && M.tags && M.tags.icons === 'div') {
+      tag = 'div';
+      hooks.push(M.hooks.inline);
+    }
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k[0] === '_' || k === 'role' || (k === 'type' && toDiv)) continue;
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'text' || k === 'html' || k.startsWith('on')) { out[k] = v; continue; }
+      for (const [a, b] of mapAttr(k, v === true ? '' : v)) out[a] = b;
+    }
+    if (role) out.role = role;
+    return { tag, attrs: out, hooks };
+  }
 
   // ------------------------------------------------------------------ languages
 
@@ -40,6 +137,7 @@
       close: 'Close', search: 'Search input textbox', chats: 'Chats',
       offline: 'Computer not connected', offlineSub: 'Make sure your computer has an active Internet connection.',
       unread: (n) => `${n} unread message${n === 1 ? '' : 's'}`, chatList: 'Chat list',
+      youSelf: 'You', ack: { pending: ' Pending ', sent: ' Sent ', delivered: ' Delivered ', read: ' Read ' },
     },
     'en-GB': {},
     'pt-BR': {
@@ -54,6 +152,7 @@
       unread: (n) => `${n} mensage${n === 1 ? 'm não lida' : 'ns não lidas'}`, chatList: 'Lista de conversas',
       close: 'Fechar', search: 'Caixa de texto de pesquisa', chats: 'Conversas',
       offline: 'Computador não conectado', offlineSub: 'Verifique se o seu computador tem uma conexão ativa com a internet.',
+      youSelf: 'Você', ack: { pending: ' Pendente ', sent: ' Enviada ', delivered: ' Entregue ', read: ' Lida ' },
     },
     'de-DE': {
       you: 'Du', send: 'Senden', type: 'Nachricht eingeben', attach: 'Anhängen', caption: 'Bildunterschrift hinzufügen',
@@ -67,6 +166,7 @@
       unread: (n) => `${n} ungelesene Nachricht${n === 1 ? '' : 'en'}`, chatList: 'Chatliste',
       close: 'Schließen', search: 'Suchfeld', chats: 'Chats',
       offline: 'Computer nicht verbunden', offlineSub: 'Stelle sicher, dass dein Computer mit dem Internet verbunden ist.',
+      youSelf: 'Du', ack: { pending: ' Ausstehend ', sent: ' Gesendet ', delivered: ' Zugestellt ', read: ' Gelesen ' },
     },
     'es-ES': {
       you: 'Tú', send: 'Enviar', type: 'Escribe un mensaje', attach: 'Adjuntar', caption: 'Añade un comentario',
@@ -80,6 +180,21 @@
       unread: (n) => `${n} mensaje${n === 1 ? ' no leído' : 's no leídos'}`, chatList: 'Lista de chats',
       close: 'Cerrar', search: 'Cuadro de texto de búsqueda', chats: 'Chats',
       offline: 'Computadora no conectada', offlineSub: 'Asegúrate de que tu computadora tenga una conexión a internet activa.',
+      youSelf: 'Tú', ack: { pending: ' Pendiente ', sent: ' Enviado ', delivered: ' Entregado ', read: ' Leído ' },
+    },
+    'fr-FR': {
+      you: 'Vous', send: 'Envoyer', type: 'Entrez un message', attach: 'Joindre', caption: 'Ajouter une légende',
+      useHere: 'Utiliser ici', useHereBody: 'WhatsApp est ouvert dans une autre fenêtre. Cliquez sur « Utiliser ici » pour utiliser WhatsApp dans cette fenêtre.',
+      ok: 'OK', invalid: "Le numéro de téléphone partagé via l'URL n'est pas valide.", reach: 'Tentative de connexion au téléphone',
+      reachSub: "Assurez-vous que votre téléphone dispose d'une connexion Internet active.", readMore: 'Lire la suite',
+      reload: 'Cliquez pour recharger le code QR', scan: 'Scannez ce code QR pour associer un appareil !',
+      e2e: 'Les messages et les appels sont chiffrés de bout en bout. Seules les personnes qui participent à cette discussion peuvent les lire, les écouter ou les partager.',
+      chatError: "Impossible d'ouvrir la discussion. Vérifiez votre connexion et réessayez.",
+      photos: 'Photos et vidéos', document: 'Document', sticker: 'Nouveau sticker', voice: 'Message vocal',
+      unread: (n) => `${n} message${n === 1 ? ' non lu' : 's non lus'}`, chatList: 'Liste des discussions',
+      close: 'Fermer', search: 'Zone de texte de recherche', chats: 'Discussions',
+      offline: 'Ordinateur non connecté', offlineSub: "Assurez-vous que votre ordinateur dispose d'une connexion Internet active.",
+      youSelf: 'Vous', ack: { pending: ' En attente ', sent: ' Envoyé ', delivered: ' Distribué ', read: ' Lu ' },
     },
   };
   function pickLang(wanted) {
@@ -132,6 +247,7 @@
   let openToken = 0;
   let currentPhone = null;     // "+DIGITS" of the open chat
   let chat = null;             // the open chat: {phone, name, history (all known), shown (count)}
+  let chatItems = new Map();   // phone -> its row in the chat list
   const watching = new Set();  // ids of bubbles queued while the phone is offline
   const outbox = [];           // sends that got no answer (this computer offline): sent again later
   let failedPolls = 0;
@@ -151,21 +267,27 @@
     'x': '<svg viewBox="0 0 24 24" width="24" height="24"><path fill="currentColor" d="M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z"/></svg>',
     'lock-small': '<svg viewBox="0 0 10 12" width="10" height="12"><path fill="currentColor" d="M5 1a3 3 0 0 0-3 3v1H1v6h8V5H8V4a3 3 0 0 0-3-3zm0 1.2A1.8 1.8 0 0 1 6.8 4v1H3.2V4A1.8 1.8 0 0 1 5 2.2z"/></svg>',
   };
-  const ACK_LABEL = { 'msg-time': ' Pending ', 'msg-check': ' Sent ', 'msg-dblcheck': ' Delivered ' };
+  // A message's status: its icon and its label (2026: in the page's language; 2024: English).
+  const ACK_ICON = { pending: 'msg-time', sent: 'msg-check', delivered: 'msg-dblcheck', read: 'msg-dblcheck' };
+  const ACK_RANK = { pending: 0, sent: 1, delivered: 2, read: 3 };
+  const ackLabel = (st) => (NEW ? T.ack : STRINGS['en-US'].ack)[st];
   // A 1x1 transparent GIF: the real page draws emoji from a sprite; only the alt matters here.
   const EMOJI_SRC = 'data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw==';
 
   // ------------------------------------------------------------------ helpers
 
   function h(tag, attrs, ...children) {
+    let hooks = null;
+    if (M) ({ tag, attrs, hooks } = buildSpec(tag, attrs || {}));
     const el = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === null || v === undefined || v === false) continue;
+      if (v === null || v === undefined || v === false || k[0] === '_') continue;
       if (k === 'text') el.textContent = v;
       else if (k === 'html') el.innerHTML = v;
       else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
       else el.setAttribute(k, v === true ? '' : v);
     }
+    if (hooks) for (const c of hooks) el.classList.add(c);
     for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c);
     return el;
   }
@@ -335,7 +457,7 @@
       NEW ? { 'data-lexical-editor': 'true', 'aria-multiline': 'true' } : {}, attrs));
     let model = '';
     const changed = () => {
-      box.classList.toggle('empty', model.trim() === '');
+      box.classList.toggle(C('empty'), model.trim() === '');
       if (onChange) onChange();
     };
     const render = () => {
@@ -438,9 +560,9 @@
   }
 
   function updateOffline(offline) {
-    const slot = document.querySelector('.banner-slot');
+    const slot = Q('.banner-slot');
     if (!slot) return;
-    const banner = slot.querySelector('.alert-computer');
+    const banner = Q('.alert-computer', slot);
     if (offline && !banner) {
       slot.prepend(NEW
         ? h('div', { class: 'alert-computer' },
@@ -470,7 +592,20 @@
     }
   }
 
+  /* The server serves another build (mutate changed): reload into it, as WhatsApp Web does
+   * after an update, without asking "Leave site?". */
+  function buildChanged(s) {
+    const want = (s && s.settings && s.settings.mutate) || null;
+    if (want === BUILD) return false;
+    if (!reloadingForBuild) {
+      reloadingForBuild = true;
+      location.reload();
+    }
+    return true;
+  }
+
   function apply(s) {
+    if (buildChanged(s)) return;
     state = s;
     if (s.device) keepDevice(s.device);
     if (!s.logged_in) {
@@ -545,16 +680,16 @@
       drawQR(holder.querySelector('canvas'), qr.ref);
     }
     const frame = NEW ? holder.parentNode : holder;
-    const btn = frame.querySelector('button');
+    const btn = Q('.qr-reload', frame);
     if (qr.expired && !btn) {
-      holder.classList.add('expired');
+      holder.classList.add(C('expired'));
       const reload = async () => apply(await postJSON('/__sim__/app/qr/start'));
       frame.append(NEW
         ? h('button', { class: 'qr-reload', type: 'button', 'aria-label': T.reload, onclick: reload },
           h('div', { text: T.reload }))
         : h('button', { class: 'qr-reload', type: 'button', text: 'Click to reload QR code', onclick: reload }));
     } else if (!qr.expired && btn) {
-      holder.classList.remove('expired');
+      holder.classList.remove(C('expired'));
       btn.remove();
     }
   }
@@ -589,8 +724,8 @@
   document.addEventListener('keydown', (e) => {
     if (view === 'landing' && state && state.demo && !e.ctrlKey && !e.metaKey) {
       postJSON('/__sim__/app/scan').then(apply);
-    } else if (view === 'app' && e.key === 'Escape' && !document.querySelector('.modal-slot > *')) {
-      const preview = document.getElementById('media-preview');
+    } else if (view === 'app' && e.key === 'Escape' && !Q('.modal-slot > *')) {
+      const preview = byId('media-preview');
       if (preview) preview.remove();
       else closeChat();
     }
@@ -632,6 +767,8 @@
     chat = null;
     chatsVersion = -1;
     watching.clear();
+    msgRefs = new Map();
+    chatItems = new Map();
     app.textContent = '';
     const newChat = h('input', {
       id: 'new-chat', type: 'tel', autocomplete: 'off', 'aria-label': 'New chat',
@@ -673,9 +810,9 @@
   }
 
   function updateBanner(connected) {
-    const slot = document.querySelector('.banner-slot');
+    const slot = Q('.banner-slot');
     if (!slot) return;
-    const banner = slot.querySelector('.alert-phone');
+    const banner = Q('.alert-phone', slot);
     if (!connected && !banner) {
       // 2024: a test id and an icon. 2026: text only.
       slot.append(NEW
@@ -694,13 +831,17 @@
   async function refreshChats() {
     let data;
     try { data = await getJSON('/__sim__/app/chats'); } catch (e) { return; }
-    const list = document.querySelector('#pane-side .chat-list');
+    const list = Q('#pane-side .chat-list');
     if (!list) return;
     chatsVersion = data.version;
     list.textContent = '';
+    chatItems = new Map();
+    const R = M && M.rows;
+    // Builds: the chat rows' role changed or dropped, extra divs around them.
+    const chatRole = R ? { _role: { option: 'option', none: null, swap: NEW ? 'listitem' : 'row' }[R.chat_role] } : {};
     for (const c of data.chats) {
       const d = new Date(c.last_at * 1000);
-      const title = c.name || c.phone;
+      const title = c.self ? selfTitle(c.name) : (c.name || c.phone);
       const preview = c.last_text.split('\n')[0];
       // The unread count: a badge whose label says it in words (2026: inside a gridcell).
       const badge = c.unread
@@ -709,17 +850,21 @@
       const last = h('div', { class: 'chat-last' }, h('span', { dir: 'ltr', title: preview, text: preview }),
         badge && !NEW ? badge : null,
         badge && NEW ? h('div', { role: 'gridcell', class: 'badge-cell' }, badge) : null);
-      list.append(h('div', {
-        class: 'chat-item' + (c.phone === currentPhone ? ' active' : '') + (c.unread ? ' unread' : ''),
+      const item = h('div', Object.assign({
+        class: cx('chat-item', c.phone === currentPhone && 'active', c.unread && 'unread'),
         role: NEW ? 'row' : 'listitem', 'data-phone': c.phone, tabindex: '-1',
         onclick: () => openChat(c.phone, '', 'in_app'),
-      },
+      }, chatRole),
         h('div', { class: 'avatar' }),
         h('div', { class: 'chat-info' },
           h('div', { class: 'chat-row' },
             h('span', { class: 'chat-name', dir: 'auto', title, text: title }),
             h('span', { class: 'chat-time', text: `${pad(d.getHours())}:${pad(d.getMinutes())}` })),
-          last)));
+          last));
+      chatItems.set(c.phone, item);
+      let node = item;
+      for (let i = 0; R && i < R.chat_outer; i++) node = h('div', {}, node);
+      list.append(node);
     }
   }
 
@@ -730,7 +875,7 @@
     let data;
     try { data = await postJSON('/__sim__/app/history', { phone }); } catch (e) { return; }
     if (!chat || chat.phone !== phone) return;
-    const rows = document.querySelector('#main .messages');
+    const rows = Q('#main .messages');
     for (const m of data.history) {
       if (chat.history.some((x) => x.id === m.id)) continue;
       chat.history.push(m);
@@ -775,12 +920,12 @@
     currentPhone = null;
     chat = null;
     watching.clear();
-    const slot = document.getElementById('main-slot');
+    const slot = byId('main-slot');
     if (slot) slot.replaceChildren(intro());
-    for (const el of document.querySelectorAll('#pane-side .chat-item.active')) el.classList.remove('active');
+    for (const el of QA('#pane-side .chat-item.active')) el.classList.remove(C('active'));
   }
   function closeModals() {
-    const m = document.querySelector('.modal-slot');
+    const m = Q('.modal-slot');
     if (m) m.textContent = '';
   }
 
@@ -797,16 +942,16 @@
     if (token !== openToken || view !== 'app') return;
     if (r.invalid) showInvalidPopup();
     else if (r.failed || r.error) showToast(NEW ? T.chatError : (r.error || 'Could not open the chat.'));
-    else renderChat(r.phone, r.name, r.history, text);
+    else renderChat(r.phone, r.name, r.history, text, r.self);
   }
 
   function showInvalidPopup() {
-    const slot = document.querySelector('.modal-slot');
+    const slot = Q('.modal-slot');
     slot.replaceChildren(dialog(NEW ? T.invalid : 'Phone number shared via url is invalid.', NEW ? T.ok : 'OK', closeModals));
   }
 
   function showToast(message) {
-    const slot = document.querySelector('.toast-slot');
+    const slot = Q('.toast-slot');
     if (!slot) return;
     const t = NEW
       ? h('div', { class: 'toast', role: 'status' }, h('span', { text: message }))
@@ -817,11 +962,12 @@
 
   // ------------------------------------------------------------------ the open chat
 
-  function renderChat(phone, name, history, text) {
+  function renderChat(phone, name, history, text, self) {
     currentPhone = phone;
+    msgRefs = new Map();
     const page = (state && state.settings && state.settings.history_page) || 30;
     chat = { phone, name, history: history.slice(), shown: Math.min(history.length, page) };
-    const slot = document.getElementById('main-slot');
+    const slot = byId('main-slot');
     const rows = h('div', { class: 'messages', role: 'application' });
     const sendSlot = h('div', { class: 'send-slot' });
     let hasText = null;
@@ -846,7 +992,7 @@
           onclick: () => toggleAttachMenu(attach) }, icon('plus-rounded')));
     // 2026: a sticker file input lives in the footer all the time, before the attach menu's.
     const sticker = NEW ? fileInput('image/webp', 'sticker', null) : null;
-    const title = name || phone;
+    const title = self ? selfTitle(name) : (name || phone);
     const main = h('div', { id: 'main', 'data-phone': phone },
       h('header', { class: 'main-header' },
         h('div', { class: 'avatar' }),
@@ -869,9 +1015,7 @@
       sendMessage(phone, t, null);
     }
     for (const m of history) if (!m.incoming) scheduleAck(m);
-    for (const el of document.querySelectorAll('#pane-side .chat-item')) {
-      el.classList.toggle('active', el.getAttribute('data-phone') === phone);
-    }
+    for (const [p, el] of chatItems) el.classList.toggle(C('active'), p === phone);
     if (text) compose.set(text);
     box.focus();
     caretToEnd(box);
@@ -895,8 +1039,8 @@
     const start = chat.history.length - chat.shown;
     const nodes = [];
     if (start === 0) {
-      nodes.push(h('div', { role: 'row', class: 'system-row' },
-        h('div', { class: 'e2e' }, icon('lock-small'), h('span', { text: NEW ? T.e2e : STRINGS['en-US'].e2e }))));
+      nodes.push(makeRow({ role: 'row', class: 'system-row' },
+        h('div', { class: 'e2e' }, icon('lock-small'), h('span', { text: NEW ? T.e2e : STRINGS['en-US'].e2e })), 'sys').node);
     }
     for (const m of chat.history.slice(start)) nodes.push(m.incoming ? incomingBubble(m) : bubble(m));
     rows.replaceChildren(...nodes);
@@ -913,14 +1057,14 @@
       const before = scroller.scrollHeight;
       chat.shown = Math.min(chat.history.length, chat.shown + page);
       chat.loading = false;
-      drawHistory(scroller.querySelector('.messages'));
+      drawHistory(Q('.messages', scroller));
       for (const m of chat.history.slice(chat.history.length - chat.shown)) if (!m.incoming) scheduleAck(m);
       scroller.scrollTop = scroller.scrollHeight - before;
     }, 150);
   }
 
   function scrollDown() {
-    const c = document.querySelector('#main .conversation');
+    const c = Q('#main .conversation');
     if (c) c.scrollTop = c.scrollHeight;
   }
 
@@ -937,7 +1081,7 @@
     const draw = () => {
       inner.replaceChildren();
       fillRich(inner, text.slice(0, shown));
-      const old = holder.parentNode && holder.parentNode.querySelector('.read-more-button');
+      const old = holder.parentNode && Q('.read-more-button', holder.parentNode);
       if (old) old.remove();
       if (shown < text.length) {
         const more = h('div', { role: 'button', class: 'read-more-button', tabindex: '0', text: T.readMore,
@@ -955,28 +1099,111 @@
     return space > n * 0.8 ? space : n;
   };
 
+  /* Who our own bubbles name in data-pre-plain-text: the word for "You", or (sender_style
+   * "name"; "auto": a pt-BR page of the 2026 generation) the account's own profile name. */
+  function ownSender() {
+    const st = (state && state.settings) || {};
+    const style = st.sender_style && st.sender_style !== 'auto' ? st.sender_style
+      : (NEW && LANG === 'pt-BR' ? 'name' : 'you');
+    if (style === 'name' && state && state.own_name) return state.own_name;
+    return NEW ? T.you : 'You';
+  }
+  /* The chat with the account's own number ("Message yourself"): its name, then "(You)". */
+  const selfTitle = (name) => `${name || (state && state.own_name) || ''} (${NEW ? T.youSelf : 'You'})`;
+
+  /* A message's status icon with its label: on the icon (as written), or where the build
+   * puts it (a wrapping div, or the icon's svg). {node, iconEl, labelEl, svg, status} */
+  function ackNode(st) {
+    const where = M && M.labels ? M.labels.status : 'span';
+    const cls = cx('ack', st === 'read' && 'read');
+    if (where === 'span') {
+      const el = icon(ACK_ICON[st], { 'aria-label': ackLabel(st), class: cls });
+      return { node: el, iconEl: el, labelEl: el, svg: false, status: st };
+    }
+    const el = icon(ACK_ICON[st], { class: cls });
+    if (where === 'wrapper') {
+      const w = h('div', { 'aria-label': ackLabel(st), _hooks: [M.hooks.flex] }, el);
+      return { node: w, iconEl: el, labelEl: w, svg: false, status: st };
+    }
+    const a = { node: el, iconEl: el, labelEl: null, svg: true, status: st };
+    labelSvg(a);
+    return a;
+  }
+  function labelSvg(a) {
+    const svg = a.iconEl.querySelector('svg');
+    if (svg) svg.setAttribute('aria-label', ackLabel(a.status));
+  }
+  function setAckNode(a, st) {
+    a.status = st;
+    setA(a.iconEl, 'data-icon', ACK_ICON[st]);
+    if (!a.svg) setA(a.labelEl, 'aria-label', ackLabel(st));
+    a.iconEl.innerHTML = ICONS[ACK_ICON[st]];
+    if (a.svg) labelSvg(a);
+    a.iconEl.classList.toggle(C('read'), st === 'delivered' || st === 'read');
+  }
+
+  /* A message row. Builds: the row wrapped in extra divs, its role changed or dropped, or no
+   * row at all (its content sits in the message list, with the row's attributes).
+   * kind: out | in | sys. {node: what goes into the list, row: what carries the row's attributes} */
+  function makeRow(attrs, content, kind) {
+    const R = M && M.rows;
+    if (!R) {
+      const row = h('div', attrs, content);
+      return { node: row, row };
+    }
+    let row;
+    if (R.row === 'unwrap') {
+      for (const [k, v] of Object.entries(attrs)) if (k !== 'role' && k !== 'class' && v != null) setA(content, k, v);
+      content.classList.add(M.hooks['align_' + kind]);
+      row = content;
+    } else {
+      row = h('div', Object.assign({}, attrs, { _role: { keep: 'row', listitem: 'listitem', none: null }[R.row] }), content);
+    }
+    // Divs around an unwrapped bubble lay it out as the message list does (a column).
+    let node = row;
+    for (let i = 0; i < R.outer; i++) node = h('div', R.row === 'unwrap' ? { _hooks: [M.hooks.column] } : {}, node);
+    return { node, row };
+  }
+  /* Builds: extra divs around a bubble, inside its row. */
+  function wrapBubble(b) {
+    let node = b;
+    for (let i = 0; M && M.rows && i < M.rows.inner; i++) node = h('div', {}, node);
+    return node;
+  }
+
+  /* The page's references to its outgoing bubbles: id -> {idEl, meta, clock, ack}. */
+  let msgRefs = new Map();
+
   /* An outgoing message. m: {id, phone?, text, attachment, status, at, localUrl?} */
   function bubble(m) {
     const phone = m.phone || currentPhone;
-    const ackIcon = m.status === 'accepted' && m.check_in === 0
-      ? (m.dbl_in === 0 ? 'msg-dblcheck' : 'msg-check') : 'msg-time';
-    const ack = icon(ackIcon, { 'aria-label': ACK_LABEL[ackIcon], class: 'ack' });
+    const st = m.status === 'accepted' && m.check_in === 0
+      ? (m.dbl_in === 0 ? (m.read_in === 0 ? 'read' : 'delivered') : 'sent') : 'pending';
+    const ack = ackNode(st);
     const at = m.at || Date.now() / 1000;
+    const clock = h('span', { class: 'msg-clock', text: timeOf(at) });
     if (!NEW) {
       const b = h('div', { class: 'bubble' });
       if (m.attachment) b.append(attachmentCard2024(m));
-      b.append(
-        h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(at, 'You') }, bubbleText(m.text || '')),
-        h('div', { class: 'meta' }, h('span', { class: 'msg-clock', text: timeOf(at) }), ack));
-      return h('div', { role: 'row', 'data-id': dataId(phone, m.id, false) },
-        h('div', { class: 'message-out focusable-list-item' }, b));
+      const meta = h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(at, ownSender()) },
+        bubbleText(m.text || ''));
+      b.append(meta, h('div', { class: 'meta' }, clock, ack.node));
+      const { node, row } = makeRow({ role: 'row', 'data-id': dataId(phone, m.id, false) },
+        h('div', { class: 'message-out focusable-list-item' }, wrapBubble(b)), 'out');
+      msgRefs.set(m.id, { idEl: row, meta, clock, ack });
+      return node;
     }
     const b = h('div', { class: 'bubble out' });
     if (m.attachment) b.append(attachmentCard2026(m));
     // Media without a caption has no copyable text: only the meta's time (no date).
-    if (m.text) b.append(h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(at, T.you) }, bubbleText(m.text)));
-    b.append(h('div', { class: 'meta' }, h('span', { class: 'msg-clock', text: timeOf(at) }), ack));
-    return h('div', { role: 'row' }, h('div', { 'data-id': m.id, tabindex: '-1', class: 'msg' }, b));
+    const meta = m.text
+      ? h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(at, ownSender()) }, bubbleText(m.text))
+      : null;
+    if (meta) b.append(meta);
+    b.append(h('div', { class: 'meta' }, clock, ack.node));
+    const holder = h('div', { 'data-id': m.id, tabindex: '-1', class: 'msg' }, wrapBubble(b));
+    msgRefs.set(m.id, { idEl: holder, meta, clock, ack });
+    return makeRow({ role: 'row' }, holder, 'out').node;
   }
 
   /* A contact's message: no status icon (2026: nothing else tells it apart). */
@@ -985,11 +1212,12 @@
     const body = h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(m.at, who) }, bubbleText(m.text || ''));
     const meta = h('div', { class: 'meta' }, h('span', { class: 'msg-clock', text: timeOf(m.at) }));
     if (!NEW) {
-      return h('div', { role: 'row', class: 'in', 'data-id': dataId(m.phone || currentPhone, m.id, true) },
-        h('div', { class: 'message-in focusable-list-item' }, h('div', { class: 'bubble in' }, body, meta)));
+      return makeRow({ role: 'row', class: 'in', 'data-id': dataId(m.phone || currentPhone, m.id, true) },
+        h('div', { class: 'message-in focusable-list-item' }, wrapBubble(h('div', { class: 'bubble in' }, body, meta))),
+        'in').node;
     }
-    return h('div', { role: 'row', class: 'in' }, h('div', { 'data-id': m.id, tabindex: '-1', class: 'msg' },
-      h('div', { class: 'bubble in' }, body, meta)));
+    return makeRow({ role: 'row', class: 'in' }, h('div', { 'data-id': m.id, tabindex: '-1', class: 'msg' },
+      wrapBubble(h('div', { class: 'bubble in' }, body, meta))), 'in').node;
   }
 
   function attachmentCard2024(m) {
@@ -1014,39 +1242,29 @@
         h('div', { class: 'att-size', text: fmtSize(a.size || 0) })));
   }
 
-  function rowOf(id) {
-    if (NEW) {
-      const el = document.querySelector(`#main div[data-id="${CSS.escape(id)}"]`);
-      return el ? el.closest('div[role="row"]') : null;
-    }
-    return document.querySelector(`#main div[role="row"][data-id$="_${CSS.escape(id)}"]`);
-  }
-  function setAck(id, name) {
-    const row = rowOf(id);
-    const span = row && row.querySelector('span.ack');
-    if (!span || span.getAttribute('data-icon') === name) return;
-    if (name === 'msg-check' && span.getAttribute('data-icon') === 'msg-dblcheck') return;
-    span.setAttribute('data-icon', name);
-    span.setAttribute('aria-label', ACK_LABEL[name]);
-    span.innerHTML = ICONS[name];
-    span.classList.toggle('read', name === 'msg-dblcheck');
+  /* A bubble's status moves on (sent, delivered, read), never back. */
+  function setAck(id, st) {
+    const ref = msgRefs.get(id);
+    if (!ref || ACK_RANK[st] <= ACK_RANK[ref.ack.status]) return;
+    setAckNode(ref.ack, st);
   }
   function scheduleAck(v) {
     if (v.status === 'queued') { watching.add(v.id); return; }
     if (v.status !== 'accepted') return;
-    if (v.check_in === 0) setAck(v.id, 'msg-check');
-    else setTimeout(() => setAck(v.id, 'msg-check'), v.check_in * 1000);
-    if (v.dbl_in === 0) setAck(v.id, 'msg-dblcheck');
-    else setTimeout(() => setAck(v.id, 'msg-dblcheck'), v.dbl_in * 1000);
+    const later = (secs, st) => {
+      if (secs === 0) setAck(v.id, st);
+      else setTimeout(() => setAck(v.id, st), secs * 1000);
+    };
+    later(v.check_in, 'sent');
+    later(v.dbl_in, 'delivered');
+    if (v.read_in !== null && v.read_in !== undefined) later(v.read_in, 'read');
   }
   /* The server's answer about one message: update its time and schedule its ticks. */
   function applyAck(id, v) {
-    const row = rowOf(id);
-    if (row && v.at) {
-      const meta = row.querySelector('div.copyable-text');
-      if (meta) meta.setAttribute('data-pre-plain-text', prePlain(v.at, NEW ? T.you : 'You'));
-      const clock = row.querySelector('.msg-clock');
-      if (clock) clock.textContent = timeOf(v.at);
+    const ref = msgRefs.get(id);
+    if (ref && v.at) {
+      if (ref.meta) ref.meta.setAttribute('data-pre-plain-text', prePlain(v.at, ownSender()));
+      ref.clock.textContent = timeOf(v.at);
     }
     if (chat) {
       const known = chat.history.find((x) => x.id === id);
@@ -1068,7 +1286,7 @@
 
   async function sendMessage(phone, text, file, kind) {
     const id = newId();
-    const rows = document.querySelector('#main .messages');
+    const rows = Q('#main .messages');
     const attachment = file ? { name: file.name, size: file.size, type: file.type, kind } : null;
     const localUrl = file && /^image\//.test(file.type) ? URL.createObjectURL(file) : null;
     const local = { id, phone, text, attachment, localUrl, status: 'sending', at: Date.now() / 1000 };
@@ -1085,10 +1303,11 @@
     if (r.status === 'lost') return;        // the click was lost: the clock stays
     if (r.id && r.id !== id) {
       local.id = r.id;
-      const row = rowOf(id);
-      if (row) {
-        if (NEW) row.querySelector('div[data-id]').setAttribute('data-id', r.id);
-        else row.setAttribute('data-id', dataId(phone, r.id, false));
+      const ref = msgRefs.get(id);
+      if (ref) {
+        setA(ref.idEl, 'data-id', NEW ? r.id : dataId(phone, r.id, false));
+        msgRefs.delete(id);
+        msgRefs.set(r.id, ref);
       }
     }
     applyAck(r.id || id, r);
@@ -1108,9 +1327,9 @@
   }
 
   function toggleAttachMenu(wrap) {
-    const open = wrap.querySelector('.attach-menu');
+    const open = Q('.attach-menu', wrap);
     if (open) { open.remove(); return; }
-    const done = () => { const menu = wrap.querySelector('.attach-menu'); if (menu) menu.remove(); };
+    const done = () => { const menu = Q('.attach-menu', wrap); if (menu) menu.remove(); };
     const item = (iconName, label, accept, kind) => h('li', { role: 'button', tabindex: '0' },
       h('label', { class: 'attach-item' }, icon(iconName), h('span', { text: label }), fileInput(accept, kind, done)));
     wrap.append(h('div', { class: 'attach-menu', role: 'application' },
@@ -1122,22 +1341,22 @@
   }
 
   document.addEventListener('mousedown', (e) => {
-    const menu = document.querySelector('.attach-menu');
-    if (menu && !e.target.closest('.attach-wrap')) menu.remove();
+    const menu = Q('.attach-menu');
+    if (menu && !e.target.closest(mapSel('.attach-wrap'))) menu.remove();
   }, true);
 
   function showPreview(file, kind) {
     const phone = currentPhone;
-    const slot = document.getElementById('main-slot');
+    const slot = byId('main-slot');
     if (!slot || !phone) return;
-    const old = document.getElementById('media-preview');
+    const old = byId('media-preview');
     if (old) old.remove();
     const isImage = /^image\//.test(file.type);
     const caption = textBox({
       class: 'caption-box compose-box', 'aria-placeholder': NEW ? T.caption : 'Add a caption',
       'aria-label': NEW ? T.caption : 'Add a caption', tabindex: '0',
     }, () => send(), null);
-    const footer = document.querySelector('#main footer');
+    const footer = Q('#main footer');
     const preview = h('div', { id: 'media-preview', class: 'media-preview' },
       h('header', {},
         h('div', { role: 'button', 'aria-label': NEW ? T.close : 'Close', class: 'preview-close', onclick: () => close() }, icon('x')),
@@ -1168,7 +1387,8 @@
   // ------------------------------------------------------------------ leaving the page
 
   window.addEventListener('beforeunload', (e) => {
-    if (document.querySelector('span[data-icon="msg-time"]')) {
+    if (reloadingForBuild) return undefined;   // a new build: WhatsApp reloads without asking
+    if (document.querySelector(M ? `[data-icon="${iconName('msg-time')}"]` : 'span[data-icon="msg-time"]')) {
       e.preventDefault();
       e.returnValue = '';
       return '';
