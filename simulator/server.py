@@ -217,7 +217,7 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
                 raise ConfigError(f"{key}: expected a phone number, got {value!r}")
             new.own_number = "+" + d
         elif key == "mutate":
-            if isinstance(value, bool) or not (value is None or isinstance(value, int) and 0 <= value <= MAX_SEED):
+            if isinstance(value, bool) or not (value is None or (isinstance(value, int) and 0 <= value <= MAX_SEED)):
                 raise ConfigError(f"{key}: expected a seed (a whole number from 0 to {MAX_SEED}; 0 = off), "
                                   f"got {value!r}")
             new.mutate = value or None  # 0: off

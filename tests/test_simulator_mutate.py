@@ -47,14 +47,14 @@ def make_sim(**settings: Any) -> Simulator:
 
 def call(sim: Simulator, method: str, path: str, body: Any = None) -> Any:
     data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-    req = urllib.request.Request(sim.url + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(sim.url + path, data=data, method=method, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=5) as r:
         raw = r.read()
         return json.loads(raw) if r.headers.get_content_type() == "application/json" else raw.decode()
 
 
 # ----------------------------------------------------------------------------- without a browser
+
 
 def test_a_seed_always_draws_the_same_build_and_seeds_differ() -> None:
     assert mutate.plan(0) is None and mutate.plan(None) is None
@@ -86,7 +86,7 @@ def test_mutate_setting_api_stylesheet_and_page() -> None:
         assert sim.settings["mutate"] == 3 and sim.get_state()["settings"]["mutate"] == 3
         assert sim.mutation() == mutate.plan(3) == call(sim, "GET", "/__sim__/mutation")
         assert call(sim, "GET", "/__sim__/mutation?seed=4")["seed"] == 4
-        for bad in ("abc", -1, 1.5, True, 2 ** 40):
+        for bad in ("abc", -1, 1.5, True, 2**40):
             with pytest.raises(ValueError):
                 sim.configure(mutate=bad)
             with pytest.raises(urllib.error.HTTPError) as err:
@@ -140,9 +140,18 @@ def test_new_settings_validate_and_read_after_reaches_the_page_state() -> None:
         assert st.open_chat(CONTACT, "in_app", account=OWN)["self"] is False
 
 
-@pytest.mark.parametrize("argv", [["--mutate", "abc"], ["--mutate", "-1"], ["--mutate", "1.5"],
-                                  ["--read-after", "x"], ["--own-name", " "], ["--sender-style", "me"],
-                                  ["--lang", "it-IT"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--mutate", "abc"],
+        ["--mutate", "-1"],
+        ["--mutate", "1.5"],
+        ["--read-after", "x"],
+        ["--own-name", " "],
+        ["--sender-style", "me"],
+        ["--lang", "it-IT"],
+    ],
+)
 def test_bad_new_flags_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(argv)
@@ -150,16 +159,36 @@ def test_bad_new_flags_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str
 
 
 def test_new_flags_reach_the_settings() -> None:
-    args = build_parser().parse_args(["--port", "0", "--mutate", "3", "--read-after", "2", "--own-name", "Ana",
-                                      "--sender-style", "name", "--lang", "fr-FR"])
+    args = build_parser().parse_args(
+        [
+            "--port",
+            "0",
+            "--mutate",
+            "3",
+            "--read-after",
+            "2",
+            "--own-name",
+            "Ana",
+            "--sender-style",
+            "name",
+            "--lang",
+            "fr-FR",
+        ]
+    )
     s = simulator_from_args(args).settings
-    assert (s["mutate"], s["read_after"], s["own_name"], s["sender_style"], s["lang"]) == (3, 2.0, "Ana", "name",
-                                                                                         "fr-FR")
+    assert (s["mutate"], s["read_after"], s["own_name"], s["sender_style"], s["lang"]) == (
+        3,
+        2.0,
+        "Ana",
+        "name",
+        "fr-FR",
+    )
     s = simulator_from_args(build_parser().parse_args(["--port", "0"])).settings
     assert (s["mutate"], s["read_after"], s["sender_style"]) == (None, None, "auto")
 
 
 # ----------------------------------------------------------------------------- in the browser
+
 
 @pytest.fixture(scope="module")
 def _module_browser():
@@ -245,8 +274,8 @@ def check_layout(driver, sender: str) -> None:
     outs = [b for b in bubbles if b["pre"].endswith(f"] {sender}: ")]
     ins = [b for b in bubbles if b["pre"].endswith(f"] +{CONTACT}: ")]
     assert outs and ins, bubbles
-    assert all(b["left"] > b["mid"] for b in outs), outs   # ours on the right
-    assert all(b["right"] < b["mid"] for b in ins), ins     # theirs on the left
+    assert all(b["left"] > b["mid"] for b in outs), outs  # ours on the right
+    assert all(b["right"] < b["mid"] for b in ins), ins  # theirs on the left
     box = driver.find_element(By.CSS_SELECTOR, COMPOSE)
     footer = driver.find_element(By.CSS_SELECTOR, "#main footer")
     assert box.is_displayed() and box.size["height"] > 0
@@ -265,8 +294,12 @@ def scenario(driver, sim: Simulator, text: str) -> dict[str, Any]:
     ours = len(sim.ledger()["messages"]) + 1  # and the earlier offer
     wait(driver).until(lambda d: acks_in_chat(d) == [ACK_EN["delivered"]] * ours)
     sim.configure(phone_connected=False)
-    wait(driver).until(lambda d: "Phone not connected" in d.find_element(By.ID, "side").text
-                       or "Trying to reach phone" in d.find_element(By.ID, "side").text)
+    wait(driver).until(
+        lambda d: (
+            "Phone not connected" in d.find_element(By.ID, "side").text
+            or "Trying to reach phone" in d.find_element(By.ID, "side").text
+        )
+    )
     names = visible_names(driver)
     names["main_text"] = driver.find_element(By.ID, "main").text
     names["labels"] = driver.execute_script(LABELS_JS, "#app")
@@ -293,7 +326,7 @@ def test_builds_1_to_6_change_every_name_but_not_what_a_person_sees(browser, dom
             # the names the build changes
             if "icons" in ops:
                 assert not set(seen["icons"]) & set(mutate.ICON_NAMES), where
-                assert set(plan["icons"][i] for i in base["icons"]) == set(seen["icons"]), where
+                assert {plan["icons"][i] for i in base["icons"]} == set(seen["icons"]), where
             if "classes" in ops:
                 assert not set(seen["classes"]) & set(base["classes"]), where
                 assert not set(seen["ids"]) & (set(base["ids"]) - set(mutate.KEPT_IDS)), where
@@ -317,7 +350,8 @@ def test_builds_1_to_6_change_every_name_but_not_what_a_person_sees(browser, dom
             check_layout(browser, "You")
             assert browser.find_elements(By.CSS_SELECTOR, "#side #pane-side")
             assert browser.find_elements(By.CSS_SELECTOR, "#main header") and browser.find_elements(
-                By.CSS_SELECTOR, "#main footer")
+                By.CSS_SELECTOR, "#main footer"
+            )
     finally:
         sim.stop()
 
@@ -335,13 +369,15 @@ def test_a_person_can_use_a_build(browser, dom: str, seed: int) -> None:
         wait(browser).until(lambda d: acks_in_chat(d) == [ACK_EN["pending"]])
         [msg] = sim.wait_for_messages(1)
         assert (msg["phone"], msg["text"]) == ("+" + CONTACT, "typed by a person")
-        wait(browser).until(lambda d: acks_in_chat(d) and acks_in_chat(d)[0] in (ACK_EN["sent"],
-                                                                             ACK_EN["delivered"]))
+        wait(browser).until(lambda d: acks_in_chat(d) and acks_in_chat(d)[0] in (ACK_EN["sent"], ACK_EN["delivered"]))
         # the send control (by its label, whatever its tag) sends too
         box = find(browser, COMPOSE)
         box.send_keys("and clicked")
-        labels = [e for e in browser.find_elements(By.CSS_SELECTOR, "#main footer *")
-                  if "Send" in (e.get_attribute("aria-label"), e.get_attribute("title"))]
+        labels = [
+            e
+            for e in browser.find_elements(By.CSS_SELECTOR, "#main footer *")
+            if "Send" in (e.get_attribute("aria-label"), e.get_attribute("title"))
+        ]
         labels[0].click()
         assert sim.wait_for_messages(2)[-1]["text"] == "and clicked"
         assert browser.execute_script("return localStorage.getItem('last-wid-md')") == '"15550100000:12@c.us"'
@@ -351,8 +387,14 @@ def test_a_person_can_use_a_build(browser, dom: str, seed: int) -> None:
 
 def by_label(driver, scope: str, label: str):
     """The visible element whose label (aria-label or title, wherever the build put it) is `label`."""
-    return next((e for e in driver.find_elements(By.CSS_SELECTOR, f"{scope} *")
-                 if label in (e.get_attribute("aria-label"), e.get_attribute("title")) and e.is_displayed()), None)
+    return next(
+        (
+            e
+            for e in driver.find_elements(By.CSS_SELECTOR, f"{scope} *")
+            if label in (e.get_attribute("aria-label"), e.get_attribute("title")) and e.is_displayed()
+        ),
+        None,
+    )
 
 
 @pytest.mark.browser
@@ -371,7 +413,10 @@ def test_an_attachment_with_a_caption_in_a_build(browser, tmp_path, dom: str) ->
         by_label(browser, "#app", "Send").click()
         [msg] = sim.wait_for_messages(1)
         assert (msg["attachment"]["name"], msg["attachment"]["kind"], msg["caption"]) == (
-            "price list.pdf", "document", "our prices")
+            "price list.pdf",
+            "document",
+            "our prices",
+        )
         wait(browser).until(lambda d: "our prices" in d.find_element(By.ID, "main").text)
         assert find(browser, COMPOSE).is_displayed()  # the preview is gone, the footer back
     finally:
@@ -398,11 +443,13 @@ def test_a_new_build_mid_run_reloads_the_page_and_the_tick_still_comes(browser, 
         find(browser, "#side #pane-side")
         assert browser.execute_script("return sessionStorage.getItem('asked')") == "false"
         assert sim.ledger()["page_loads"] == loads + 1
-        assert browser.find_element(By.CSS_SELECTOR, "link[rel=stylesheet]").get_attribute("href").endswith(
-            "app.css?build=7")
+        assert (
+            browser.find_element(By.CSS_SELECTOR, "link[rel=stylesheet]")
+            .get_attribute("href")
+            .endswith("app.css?build=7")
+        )
         open_by_link(browser, CONTACT)
-        wait(browser).until(lambda d: acks_in_chat(d) and acks_in_chat(d)[0] in (ACK_EN["sent"],
-                                                                             ACK_EN["delivered"]))
+        wait(browser).until(lambda d: acks_in_chat(d) and acks_in_chat(d)[0] in (ACK_EN["sent"], ACK_EN["delivered"]))
         icons = set(visible_names(browser)["icons"])
         assert sim.mutation()["icons"]["msg-check"] in icons or sim.mutation()["icons"]["msg-dblcheck"] in icons
         assert [m["text"] for m in sim.ledger()["messages"]] == ["sent before the update"]
@@ -411,19 +458,17 @@ def test_a_new_build_mid_run_reloads_the_page_and_the_tick_still_comes(browser, 
         sim.configure(mutate=0)
         wait(browser).until(lambda d: d.execute_script("return window.__same_page") is None)
         find(browser, "#side #pane-side")
-        assert browser.find_element(By.CSS_SELECTOR, "link[rel=stylesheet]").get_attribute("href").endswith(
-            "/app.css")
+        assert browser.find_element(By.CSS_SELECTOR, "link[rel=stylesheet]").get_attribute("href").endswith("/app.css")
     finally:
         sim.stop()
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("dom, lang, words", [("2026", "pt-BR", "pt-BR"), ("2026", "fr-FR", "fr-FR"),
-                                              ("2024", "pt-BR", "en-US")])
-def test_status_labels_follow_the_language_and_read_after_shows_read(browser, dom: str, lang: str,
-                                                                     words: str) -> None:
-    sim = make_sim(dom=dom, lang=lang, ack_delay=0.4, dblcheck_delay=0.4, read_after=1.4,
-                   sender_style="you")
+@pytest.mark.parametrize(
+    "dom, lang, words", [("2026", "pt-BR", "pt-BR"), ("2026", "fr-FR", "fr-FR"), ("2024", "pt-BR", "en-US")]
+)
+def test_status_labels_follow_the_language_and_read_after_shows_read(browser, dom: str, lang: str, words: str) -> None:
+    sim = make_sim(dom=dom, lang=lang, ack_delay=0.4, dblcheck_delay=0.4, read_after=1.4, sender_style="you")
     try:
         boot(browser, sim)
         open_by_link(browser, CONTACT)
@@ -452,19 +497,24 @@ def test_status_labels_follow_the_language_and_read_after_shows_read(browser, do
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("dom, lang, settings, sender, title", [
-    ("2026", "pt-BR", {}, "Sim User", "Sim User (Você)"),   # pt-BR 2026: the name by default
-    ("2024", "en-US", {"sender_style": "name", "own_name": "Ana Lima"}, "Ana Lima", "Ana Lima (You)"),
-    ("2026", "en-US", {}, "You", "Sim User (You)"),          # elsewhere: "You" by default
-])
-def test_own_profile_name_and_message_yourself(browser, dom: str, lang: str, settings: dict[str, Any],
-                                               sender: str, title: str) -> None:
+@pytest.mark.parametrize(
+    "dom, lang, settings, sender, title",
+    [
+        ("2026", "pt-BR", {}, "Sim User", "Sim User (Você)"),  # pt-BR 2026: the name by default
+        ("2024", "en-US", {"sender_style": "name", "own_name": "Ana Lima"}, "Ana Lima", "Ana Lima (You)"),
+        ("2026", "en-US", {}, "You", "Sim User (You)"),  # elsewhere: "You" by default
+    ],
+)
+def test_own_profile_name_and_message_yourself(
+    browser, dom: str, lang: str, settings: dict[str, Any], sender: str, title: str
+) -> None:
     sim = make_sim(dom=dom, lang=lang, **settings)
     try:
         boot(browser, sim)
         open_by_link(browser, OWN.lstrip("+"))  # "Message yourself": like any chat
-        wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, "#main header span[title]")
-                            .get_attribute("title") == title)
+        wait(browser).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, "#main header span[title]").get_attribute("title") == title
+        )
         type_and_send(browser, "note to self")
         [msg] = sim.wait_for_messages(1)
         assert (msg["phone"], msg["account"], msg["text"]) == (OWN, OWN, "note to self")
@@ -509,8 +559,9 @@ def innermost(root, text: str):
 @pytest.mark.browser
 def test_dialogs_and_the_qr_page_in_a_build(browser) -> None:
     """The QR page (data-ref), the invalid-number popup and "Use here" still work by their texts."""
-    sim = Simulator(port=0, boot_time=0.2, poll_interval=0.1, dom="2024", lang="en-US", mutate=7,
-                    invalid_suffix="13").start()
+    sim = Simulator(
+        port=0, boot_time=0.2, poll_interval=0.1, dom="2024", lang="en-US", mutate=7, invalid_suffix="13"
+    ).start()
     try:
         browser.get(sim.url)
         holder = find(browser, "[data-ref]")
