@@ -125,6 +125,20 @@ class ReplySettings:
 
 
 @dataclass(frozen=True)
+class HealSettings:
+    """Self-repair of the selectors when WhatsApp Web changes its page (docs in config.toml)."""
+
+    enabled: bool = True
+    # A repair proves its candidates by sending this text to the account's own chat
+    # ("Message yourself"); never to a contact.
+    probe_text: str = "wa-sender self-check ✓"
+    max_probes_per_hour: int = bounded(3, lo=0, hi=60)
+    # The account's own number for the probe (E.164, e.g. "+5511987654321"); empty: the
+    # number WhatsApp Web keeps for the logged-in account. [[accounts]] tables may set theirs.
+    own_number: str = ""
+
+
+@dataclass(frozen=True)
 class SupervisorSettings:
     start_seconds: float = bounded(10.0, lo=0, hi=DAY)
     backoff_initial: float = bounded(1.0, lo=0, hi=DAY)
@@ -169,6 +183,7 @@ class AccountSettings:
     profile_dir: Path
     enabled: bool = True
     sending: dict[str, Any] = field(default_factory=dict)  # overrides of [sending]
+    own_number: str = ""  # for the self-repair probe (else [heal] own_number, else the page's)
 
 
 _LABEL_RE = re.compile(r"\{([^{}]+)\}")
@@ -211,6 +226,7 @@ class Config:
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     replies: ReplySettings = field(default_factory=ReplySettings)
+    heal: HealSettings = field(default_factory=HealSettings)
     # [[accounts]]; without any, one account "default" on [browser] profile_dir.
     accounts: tuple[AccountSettings, ...] = ()
     # The account this config is narrowed to (`for_account`); None: the whole file.
@@ -232,13 +248,14 @@ class Config:
         raise ConfigError(f"{self.path or 'config'}: no account {name!r} (accounts: {', '.join(self.account_names())})")
 
     def for_account(self, name: str | None = None) -> Config:
-        """This config as one account's worker sees it: its profile and its limits."""
+        """This config as one account's worker sees it: its profile, its limits, its number."""
         acc = self.get_account(name or self.all_accounts()[0].name)
         return dataclasses.replace(
             self,
             account=acc.name,
             browser=dataclasses.replace(self.browser, profile_dir=acc.profile_dir),
             sending=dataclasses.replace(self.sending, **acc.sending),
+            heal=dataclasses.replace(self.heal, own_number=acc.own_number or self.heal.own_number),
         )
 
     @property
@@ -279,4 +296,5 @@ SECTIONS: dict[str, type] = {
     "supervisor": SupervisorSettings,
     "dashboard": DashboardSettings,
     "replies": ReplySettings,
+    "heal": HealSettings,
 }

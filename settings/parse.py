@@ -158,7 +158,8 @@ def _validate_sending(check: _Checker, s: SendingSettings, section: str = "sendi
         )
 
 
-def _validate(check: _Checker, cfg: Config) -> None:
+def _validate(check: _Checker, cfg: Config) -> Config:
+    """The rules that tie fields together; returns the config with normalised values."""
     s, b, sup = cfg.sending, cfg.browser, cfg.supervisor
     _validate_sending(check, s)
     if sup.backoff_initial > sup.backoff_max:
@@ -177,6 +178,14 @@ def _validate(check: _Checker, cfg: Config) -> None:
         raise check.fail(
             "browser", "language", f'must be a language tag such as "en-US" or "pt-BR", not {b.language!r}'
         )
+    if cfg.heal.own_number:
+        cfg = dataclasses.replace(
+            cfg, heal=dataclasses.replace(cfg.heal, own_number=_own_number(check, "heal", cfg.heal.own_number))
+        )
+    if not cfg.heal.probe_text.strip() or len(cfg.heal.probe_text) > 200:
+        raise check.fail(
+            "heal", "probe_text", "must be a short text (1 to 200 characters): it is sent to the account's own chat"
+        )
     empty = [w for w in cfg.replies.optout_words if not normalize_optout(w)]
     if empty:
         raise check.fail(
@@ -188,6 +197,28 @@ def _validate(check: _Checker, cfg: Config) -> None:
         merged = dataclasses.replace(s, **acc.sending)
         _check_bounds(check, "sending", merged, where="accounts")
         _validate_sending(check, merged, "accounts")
+    return cfg
+
+
+def _own_number(check: _Checker, section: str, value: Any, prefix: str = "") -> str:
+    """An account's own number in E.164 ("+5511987654321"), or "" (the page's)."""
+    if not isinstance(value, str):
+        raise check.fail(section, "own_number", f"{prefix}must be a phone number in quotes, not {value!r}")
+    if not value.strip():
+        return ""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        raise check.fail(
+            section,
+            "own_number",
+            f'{prefix}{value!r} is not a phone number with its country code (e.g. "+5511987654321")',
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, ...]:
@@ -207,6 +238,7 @@ def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, 
             raise check.fail("accounts", "name", f"account {name!r} is listed twice")
         profile: Path = base / "profiles" / name
         enabled = True
+        own_number = ""
         overrides: dict[str, Any] = {}
         for key, value in table.items():
             if key == "name":
@@ -220,16 +252,18 @@ def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, 
                 if not isinstance(value, bool):
                     raise check.fail("accounts", key, f"account {name!r}: must be true or false")
                 enabled = value
+            elif key == "own_number":
+                own_number = _own_number(check, "accounts", value, f"account {name!r}: ")
             elif key in ACCOUNT_OVERRIDES:
                 overrides[key] = _coerce(check, "accounts", key, value, sending_fields[key].default)
             else:
                 raise check.fail(
                     "accounts",
                     key,
-                    f"account {name!r}: unknown key (known: name, profile_dir, "
-                    f"enabled, {', '.join(ACCOUNT_OVERRIDES)})",
+                    f"account {name!r}: unknown key (known: name, profile_dir, enabled, own_number, "
+                    f"{', '.join(ACCOUNT_OVERRIDES)})",
                 )
-        out.append(AccountSettings(name, profile.resolve(), enabled, overrides))
+        out.append(AccountSettings(name, profile.resolve(), enabled, overrides, own_number))
     profiles = [a.profile_dir for a in out]
     if len(set(profiles)) != len(profiles):
         raise check.fail("accounts", "profile_dir", "two accounts share a browser profile (one login each)")
@@ -306,8 +340,7 @@ def parse(text: str, path: Path | None = None) -> Config:
     if "accounts" in data:
         parts["accounts"] = _accounts(check, data["accounts"], base)
     cfg = Config(path=path, **parts)
-    _validate(check, cfg)
-    return cfg
+    return _validate(check, cfg)
 
 
 def load_file(path: Path) -> Config:

@@ -114,19 +114,19 @@ class WorkerState(_Status):
     supervisor's overview read it). The worker sets no state outside this list."""
 
     STARTING = "starting"
-    BOOTING = "booting"                      # the browser or WhatsApp Web is starting
+    BOOTING = "booting"  # the browser or WhatsApp Web is starting
     WAITING_FOR_LOGIN = "waiting_for_login"  # the QR code is shown
     PHONE_DISCONNECTED = "phone_disconnected"
-    OFFLINE = "offline"                      # this computer cannot reach WhatsApp Web
-    SENDING = "sending"                      # a message (or a verification) is under way
-    WAITING = "waiting"                      # for the next send's time (pacing)
+    OFFLINE = "offline"  # this computer cannot reach WhatsApp Web
+    SENDING = "sending"  # a message (or a verification) is under way
+    WAITING = "waiting"  # for the next send's time (pacing)
     READING_REPLIES = "reading_replies"
-    IDLE = "idle"                            # nothing to send now
-    OUTSIDE_WINDOW = "outside_window"        # the sending window is closed
-    DAILY_CAP = "daily_cap"                  # the account's cap for today is reached
-    PAUSED = "paused"                        # a pause file
-    NEEDS_ATTENTION = "needs_attention"      # the line stopped on a failing selector
-    REPAIRING = "repairing"                  # self-repair of the selectors is under way
-    HELD = "held"                            # the browser is lent to the selector doctor
+    IDLE = "idle"  # nothing to send now
+    OUTSIDE_WINDOW = "outside_window"  # the sending window is closed
+    DAILY_CAP = "daily_cap"  # the account's cap for today is reached
+    PAUSED = "paused"  # a pause file
+    NEEDS_ATTENTION = "needs_attention"  # the line stopped on a failing selector
+    REPAIRING = "repairing"  # self-repair of the selectors is under way
+    HELD = "held"  # the browser is lent to the selector doctor
     STOPPING = "stopping"
-    STOPPED = "stopped"                      # written by the store when the worker ends
+    STOPPED = "stopped"  # written by the store when the worker ends

@@ -725,6 +725,28 @@ class Store(AccountsMixin, RepliesMixin):
             )
             return tries
 
+    def reopen_verification(self, message_ids: Iterable[int], reason: str, *, now: float | None = None) -> list[int]:
+        """Messages in doubt whose verification could not decide (the selectors were broken)
+        are verified again from the start: their verification count is reset. They stay
+        `unknown`; nothing is queued again by this. Returns the ids reopened."""
+        now = now or time.time()
+        done: list[int] = []
+        with self.write():
+            for mid in dict.fromkeys(message_ids):
+                row = self._one("SELECT job_id, status FROM messages WHERE id = :id", id=mid)
+                if row is None or row["status"] != S.UNKNOWN:
+                    continue
+                self._q("UPDATE messages SET verify_tries = 0, updated_at = :now WHERE id = :id", now=now, id=mid)
+                self.log_event(
+                    "reverify",
+                    f"message {mid}: verified again ({reason})",
+                    job_id=row["job_id"],
+                    message_id=mid,
+                    at=now,
+                )
+                done.append(mid)
+        return done
+
     def review_list(self, job_id: int | None = None) -> list[Message]:
         """`unknown` messages (sent or not: nothing proved it), oldest first, for a person to decide."""
         sql = (

@@ -17,15 +17,11 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
-from common.errors import UserError
+from .errors import WorkerUserError as UserError
 
 log = logging.getLogger("worker")
 
 INSTALL_HINT = "install it with `apt-get install chromium chromium-driver`"
-
-
-class UserError(UserError):
-    """A problem the user fixes (missing browser, bad config): shown as one line, exit 2."""
 
 
 def check_paths(browser_cfg: Any) -> None:

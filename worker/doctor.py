@@ -1,17 +1,21 @@
-"""The selector doctor: when WhatsApp Web changes, find working selectors in a minute.
+"""The selector doctor: when WhatsApp Web changes, find working selectors by itself.
 
 `python tui.py doctor` opens WhatsApp Web with the account's own profile (the worker is
-asked to let go of the browser between two messages and takes it back afterwards), drives
-the page through its states — chat list, an invalid number's popup, an open chat with
-its bubbles, the compose box with a text (typed, never sent, cleared), the attach menu,
-a media preview (closed, never sent) — and checks every selector key there: which
-fallback matched, how many elements, visible or not, and whether it is the element the
-page's structure says it should be. For a key that fails it proposes selectors found by
-structure, tried live and ranked; `--write` puts the winners first in config.toml.
+asked to let go of the browser between two messages and takes it back afterwards; the
+worker's own self-repair runs it in its own browser), drives the page through its states
+(chat list, an invalid number's popup, the account's own chat with its bubbles, the compose
+box with a text, the attach menu, a media preview) and checks every selector key there:
+which fallback matched, how many elements, visible or not, and whether it is the element
+the page's meaning says it should be (our own rows by their sender and status labels, a
+status element by its label, the footer's editable, controls by their labels in the page's
+language). For a key that fails it proposes candidates built from what those elements
+carry in this build (icon names, labels, roles, classes), ranked, each with why, tried live.
 
-It never sends anything: it never clicks a send control, never presses Enter in a box,
-and clears what it typed. `--page FILE.html` checks a page the worker saved when a
-selector failed (the keys that need interaction are then not checkable).
+`--probe` proves the bubble keys for real: one short text (`[heal] probe_text`) is sent to
+the account's own chat ("Message yourself"), never to a contact, and compose -> send ->
+bubble -> tick is watched with the candidates. Without it the doctor never sends: it never
+clicks a send control, never presses Enter in a box, and clears what it typed.
+`--page FILE.html` checks a page the worker saved when a selector failed.
 """
 
 from __future__ import annotations
@@ -30,11 +34,14 @@ from selenium.webdriver.common.keys import Keys
 
 import settings
 from common import runfiles
-from worker import knowledge
+from settings import Config
 
 from . import doctor_js as DJ
+from . import knowledge
 from . import page_js as JS
-from .browser import UserError, prepare_profile, start_browser
+from .browser import prepare_profile, start_browser
+from .errors import WorkerUserError
+from .page import meaning_words
 
 log = logging.getLogger("worker")
 
@@ -72,15 +79,36 @@ SITUATIONAL = {
     "msg_pending",
     "read_more",
     "chat_start",
-    # a new account has no chats, a chat list no unread one, a chat no reply;
-    # incoming rows have a structural fallback (a row without a status icon)
+    # a new account has no chats, a chat list no unread one, a chat no reply
     "chat_list_item",
     "unread_badge",
     "incoming_message",
 }
+# Keys whose targets are several elements: a candidate must cover all of them (and, where a
+# conflicting key exists, none of its elements).
+MANY = {
+    "message_row",
+    "outgoing_message",
+    "incoming_message",
+    "message_text",
+    "message_meta",
+    "msg_ack",
+    "msg_pending",
+    "chat_list_item",
+    "unread_badge",
+}
+CONFLICTS = {
+    "msg_ack": "msg_pending",
+    "msg_pending": "msg_ack",
+    "outgoing_message": "incoming_message",
+    "incoming_message": "outgoing_message",
+}
+# What the probe proves (the bubble of a message of ours, from the send to its tick).
+PROBED = ("send_button", "outgoing_message", "message_text", "message_meta", "msg_pending", "msg_ack")
 STATE_OF = {key: state for state, keys in STATES for key in keys}
 PROBE_TEXT = "doctor check: typed, never sent"
 HOLD_WAIT = 60.0  # seconds for the worker to let go of the browser
+WINNERS_PER_KEY = 2  # proven candidates written per key (a second one if the first goes)
 INVALID_NUMBER = "1"  # wa.me/1: no country has such a number; WhatsApp says so in a popup
 NO_FETCH = (
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
@@ -90,6 +118,54 @@ NO_FETCH = (
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478"
     "da63f8ffff3f0005fe02fea7d6a4a40000000049454e44ae426082"
+)
+
+# Watches the open chat from before the probe's send until its tick: every status label a
+# new bubble shows, with the icon name its status element carries at that moment (a clock
+# may last a tenth of a second).
+WATCH_START = (
+    JS.PRELUDE
+    + r"""
+const list = messageList() || mainEl();
+if (!list) return false;
+window.__waDoctorSeen = [];
+const note = (e) => {
+  const s = e.nodeType === 1 ? statusOf(e) : null;
+  if (!s) return;
+  const icon = e.matches('[data-icon]') ? e : e.querySelector('[data-icon]');
+  window.__waDoctorSeen.push({status: s, icon: icon ? icon.getAttribute('data-icon') : null, label: labelOf(e)});
+};
+if (window.__waDoctorObserver) window.__waDoctorObserver.disconnect();
+window.__waDoctorObserver = new MutationObserver((records) => {
+  for (const r of records) {
+    const nodes = r.type === 'attributes' ? [r.target] : Array.from(r.addedNodes);
+    for (const n of nodes) {
+      if (n.nodeType !== 1) continue;
+      note(n);
+      n.querySelectorAll('[aria-label], [title]').forEach(note);
+      if (n.parentElement) note(n.parentElement);
+    }
+  }
+});
+window.__waDoctorObserver.observe(list, {subtree: true, childList: true, attributes: true,
+                                         attributeFilter: ['aria-label', 'title', 'data-icon']});
+return true;
+"""
+)
+WATCH_READ = "const s = window.__waDoctorSeen || []; return s;"
+WATCH_STOP = "if (window.__waDoctorObserver) window.__waDoctorObserver.disconnect(); return true;"
+# The newest of our rows (by meaning) whose text is the probe's: its status by label.
+PROBE_ROW = (
+    JS.PRELUDE
+    + r"""
+const want = norm(arguments[1]);
+const rows = meaningRows().filter((m) => m.own === true && m.preEl && norm(richText(m.preEl)) === want);
+if (!rows.length) return null;
+const m = rows[rows.length - 1];
+for (const old of q('[data-wa-doctor-probe]')) old.removeAttribute('data-wa-doctor-probe');
+m.el.setAttribute('data-wa-doctor-probe', '1');
+return {status: m.status, label: m.statusEl ? labelOf(m.statusEl) : null, count: rows.length};
+"""
 )
 
 
@@ -103,6 +179,8 @@ class KeyReport:
     visible: bool = False
     note: str = ""
     proposal: list[str] = field(default_factory=list)  # best first, {Word} placeholders kept
+    why: list[str] = field(default_factory=list)  # why each proposal
+    proven: bool = False  # the probe watched it work on a bubble of ours
 
     @property
     def needs_fix(self) -> bool:
@@ -117,6 +195,8 @@ class Report:
     number: str | None = None
     written: list[str] = field(default_factory=list)
     backup: str | None = None
+    probe: dict[str, Any] = field(default_factory=dict)  # what the probe did and saw
+    rows: dict[str, int] = field(default_factory=dict)  # the open chat's rows by meaning
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,17 +205,31 @@ class Report:
             "number": self.number,
             "written": self.written,
             "backup": self.backup,
+            "probe": self.probe,
+            "rows": self.rows,
             "keys": [asdict(k) for k in self.keys],
         }
 
-    def winners(self) -> dict[str, str]:
-        return {k.key: k.proposal[0] for k in self.keys if k.needs_fix and k.proposal}
+    def get(self, key: str) -> KeyReport | None:
+        return next((k for k in self.keys if k.key == key), None)
 
-    def toml_lines(self, cfg: Any) -> list[str]:
+    def winners(self, *, proven_only: bool = False) -> dict[str, list[str]]:
+        """The selectors to put first, per key that needs a fix. With `proven_only`, only the
+        keys the probe (or the live page) proved: what the worker writes by itself."""
+        out: dict[str, list[str]] = {}
+        for k in self.keys:
+            if not k.needs_fix or not k.proposal:
+                continue
+            if proven_only and k.key in PROBED and not k.proven:
+                continue
+            out[k.key] = k.proposal[:WINNERS_PER_KEY]
+        return out
+
+    def toml_lines(self, cfg: Config) -> list[str]:
         lines = []
-        for key, winner in self.winners().items():
-            rest = [s for s in cfg.selectors.get(key, ()) if s != winner]
-            values = ", ".join(_toml_str(s) for s in [winner, *rest])
+        for key, winners in self.winners().items():
+            rest = [s for s in cfg.selectors.get(key, ()) if s not in winners]
+            values = ", ".join(_toml_str(s) for s in [*winners, *rest])
             lines.append(f"{key} = [{values}]")
         return lines
 
@@ -150,70 +244,117 @@ def _toml_str(s: str) -> str:
 class PageCheck:
     """Checks keys on whatever the browser shows now."""
 
-    def __init__(self, driver: Any, cfg: Any) -> None:
+    def __init__(self, driver: Any, cfg: Config, *, own_name: str | None = None) -> None:
         self.driver = driver
         self.cfg = cfg
         self.words = cfg.words()
         self.resolved = cfg.resolved_selectors()
+        self.sel: dict[str, Any] = {k: list(v) for k, v in self.resolved.items()}
+        self.sel["__meaning"] = meaning_words(cfg, own_name)
+        self.seen: dict[str, dict[str, list[str]]] = {"icons": {}}
+        self.rows: dict[str, int] = {}
+
+    def _resolve(self, key: str, raw: str) -> str:
+        return settings.resolve_selectors({key: (raw,)}, self.words)[key][0]
 
     def check(self, state: str, keys: tuple[str, ...] | list[str]) -> dict[str, KeyReport]:
-        found = self.driver.execute_script(DJ.FIND, self.words, list(keys))
+        found = self.driver.execute_script(DJ.FIND, self.sel, self.words, list(keys), self.seen)
+        self.rows = found.pop("__rows", self.rows)
         sets: dict[str, list[str]] = {}
-        proposals: dict[str, list[str]] = {}
+        proposals: dict[str, list[dict[str, Any]]] = {}
         for key in keys:
             configured = list(self.resolved.get(key, ()))
-            raw = list(found[key]["candidates"])
+            raw = sorted(found[key]["candidates"], key=lambda c: c.get("rank", 9))
             proposals[key] = raw
-            resolved_candidates = [settings.resolve_selectors({key: (c,)}, self.words)[key][0] for c in raw]
-            sets[key] = configured + resolved_candidates
+            sets[key] = configured + [self._resolve(key, c["selector"]) for c in raw]
         tried = self.driver.execute_script(DJ.TRY, sets)
+        for key, other in CONFLICTS.items():  # a candidate that also takes the other key's elements is wrong
+            if key in tried and other in found and found[other]["targets"]:
+                wrong = self.driver.execute_script(DJ.TRY, {other: sets[key]})[other]
+                for mine, theirs in zip(tried[key], wrong):
+                    mine["wrong"] = theirs.get("covered", 0)
         out: dict[str, KeyReport] = {}
         for key in keys:
-            n_conf = len(self.resolved.get(key, ()))
-            results = tried[key]
-            conf, cand = results[:n_conf], results[n_conf:]
-            targets = found[key]["targets"]
-            hit = next((i for i, r in enumerate(conf) if r.get("count")), None)
-            match = conf[hit] if hit is not None else {}
-            good = [raw for raw, r in zip(proposals[key], cand) if r.get("count") and r.get("target")]
-            if targets:
-                if hit is None:
-                    status, note = "failed", "no configured selector matches"
-                elif not match.get("target"):
-                    status, note = "wrong", "matches, but not the element the page's structure points at"
-                else:
-                    status, note = "ok", ""
-            elif hit is not None:
-                status, note = "ok", "the page's structure did not confirm it"
-            else:
-                status = "not seen"
-                note = "not shown now" if key in SITUATIONAL else "not on this page"
-            out[key] = KeyReport(
-                key,
-                state,
-                status,
-                None if hit is None else hit + 1,
-                match.get("count", 0),
-                bool(match.get("visible")),
-                note,
-                good if status in ("failed", "wrong") else [],
-            )
+            out[key] = self._report(key, state, found[key]["targets"], tried[key], proposals[key])
         return out
+
+    def _fits(self, key: str, r: dict[str, Any]) -> bool:
+        if not r.get("count") or r.get("error"):
+            return False
+        if key in MANY:
+            return r.get("covered") == r.get("targets") and not r.get("wrong")
+        return bool(r.get("target"))
+
+    def _report(
+        self, key: str, state: str, targets: int, results: list[dict[str, Any]], proposals: list[dict[str, Any]]
+    ) -> KeyReport:
+        n_conf = len(self.resolved.get(key, ()))
+        conf, cand = results[:n_conf], results[n_conf:]
+        hit = next((i for i, r in enumerate(conf) if r.get("count")), None)
+        match = conf[hit] if hit is not None else {}
+        good = [(p, r) for p, r in zip(proposals, cand) if self._fits(key, r)]
+        good.sort(key=lambda pr: (pr[0].get("rank", 9), pr[1].get("stray", 0), len(pr[0]["selector"])))
+        if targets:
+            if hit is None:
+                status, note = "failed", f"no configured selector matches (the page shows {targets})"
+            elif not self._fits(key, match):
+                status = "wrong"
+                note = (
+                    f"matches {match.get('covered', 0)} of the {targets} element(s) the page's meaning points at"
+                    if key in MANY
+                    else "matches, but not the element the page's meaning points at"
+                )
+            else:
+                status, note = "ok", ""
+        elif hit is not None:
+            status, note = "ok", "the page's meaning did not confirm it"
+        else:
+            status = "not seen"
+            note = "not shown now" if key in SITUATIONAL else "not on this page"
+        fix = status in ("failed", "wrong")
+        return KeyReport(
+            key,
+            state,
+            status,
+            None if hit is None else hit + 1,
+            match.get("count", 0),
+            bool(match.get("visible")),
+            note,
+            [p["selector"] for p, _ in good] if fix else [],
+            [p.get("why", "") for p, _ in good] if fix else [],
+        )
 
 
 # ----------------------------------------------------------------------------- the live walk
 
 
+class ProbeError(Exception):
+    """The probe could not prove anything (no own chat, no bubble, no tick): one line."""
+
+
 class LiveDoctor:
+    """Walks a live page through its states and checks every key (see the module's docstring)."""
+
     def __init__(
-        self, cfg: Any, driver: Any, *, number: str | None = None, say: Callable[[str], None] = lambda _m: None
+        self,
+        cfg: Config,
+        driver: Any,
+        *,
+        number: str | None = None,
+        probe: bool = False,
+        own_name: str | None = None,
+        say: Callable[[str], None] = lambda _m: None,
+        load: bool = True,
     ) -> None:
         self.cfg = cfg
         self.driver = driver
         self.number = number
+        self.probe = probe
         self.say = say
-        self.check = PageCheck(driver, cfg)
+        self.load = load
+        self.check = PageCheck(driver, cfg, own_name=own_name)
         self.reports: dict[str, KeyReport] = {}
+        self.probe_result: dict[str, Any] = {}
 
     def js(self, script: str, *args: Any) -> Any:
         return self.driver.execute_script(script, *args)
@@ -224,11 +365,15 @@ class LiveDoctor:
             value = self.js(script, *args)
             if value or time.monotonic() >= deadline:
                 return value
-            time.sleep(0.1)
+            time.sleep(0.05)
 
     def record(self, state: str, keys: tuple[str, ...] | list[str]) -> dict[str, KeyReport]:
         got = self.check.check(state, keys)
-        self.reports.update(got)
+        for key, r in got.items():
+            old = self.reports.get(key)
+            if old is not None and old.status in ("ok", "failed", "wrong") and r.status == "not seen":
+                continue  # seen in an earlier state: keep that
+            self.reports[key] = r
         return got
 
     def skip(self, keys: tuple[str, ...] | list[str], state: str, why: str) -> None:
@@ -246,11 +391,13 @@ class LiveDoctor:
 
     def run(self) -> None:
         cfg = self.cfg
-        self.say("loading WhatsApp Web")
-        self.driver.get(cfg.browser.whatsapp_url)
-        booted = self.wait("return !!document.querySelector('#startup, progress')", 3)
-        if booted:
-            self.record("login page", ("booting",))
+        booted = False
+        if self.load:
+            self.say("loading WhatsApp Web")
+            self.driver.get(cfg.browser.whatsapp_url)
+            booted = bool(self.wait("return !!document.querySelector('#startup, progress')", 3))
+            if booted:
+                self.record("login page", ("booting",))
         ready = self.wait(
             "return document.querySelector('#side') ? 'app' : (document.querySelector('[data-ref]') ? 'qr' : null)",
             cfg.browser.boot_timeout,
@@ -261,10 +408,12 @@ class LiveDoctor:
                 self.skip(keys, state, "logged out: log in first")
             return
         if ready != "app":
-            raise UserError(f"WhatsApp Web did not show its app or its QR code within {cfg.browser.boot_timeout:.0f} s")
+            raise WorkerUserError(
+                f"WhatsApp Web did not show its app or its QR code within {cfg.browser.boot_timeout:.0f} s"
+            )
         self.skip(("qr_code", "qr_reload"), "login page", "logged in: no QR page")
         if not booted:
-            self.skip(("booting",), "login page", "booted too fast to see")
+            self.skip(("booting",), "login page", "booted too fast to see" if self.load else "already running")
         self.record("chat list", STATES[1][1])
         self.invalid_popup()
         self.open_chat()
@@ -272,93 +421,198 @@ class LiveDoctor:
     def open_link(self, digits: str) -> None:
         self.driver.execute_script(JS.OPEN_LINK, f"https://wa.me/{digits}")
 
+    def _dialog_shown(self) -> bool:
+        return bool(
+            self.js(
+                'return Array.from(document.querySelectorAll(\'[role="dialog"], '
+                "[data-animate-modal-popup]')).some((d) => d.offsetParent !== null || "
+                "d.getClientRects().length)"
+            )
+        )
+
     def invalid_popup(self) -> None:
         self.say("asking for an invalid number (its popup)")
         self.open_link(INVALID_NUMBER)
-        shown = self.wait(
-            "return Array.from(document.querySelectorAll('[data-animate-modal-popup], [role=\"dialog\"]'))"
-            ".some((d) => d.offsetParent !== null || d.getClientRects().length)",
+        if not self.wait(
+            'return Array.from(document.querySelectorAll(\'[role="dialog"], '
+            "[data-animate-modal-popup]')).some((d) => d.offsetParent !== null || "
+            "d.getClientRects().length)",
             10,
-        )
-        if not shown:
+        ):
             self.skip(STATES[2][1], "invalid number", "no popup showed for an invalid number")
             return
         self.record("invalid number", STATES[2][1])
         if not self.click_target("popup_ok"):
             self.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
-        self.wait(
-            "return !Array.from(document.querySelectorAll('[data-animate-modal-popup], [role=\"dialog\"]'))"
-            ".some((d) => d.offsetParent !== null)",
-            5,
-        )
+        deadline = time.monotonic() + 5
+        while self._dialog_shown() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def open_chat(self) -> None:
-        number = self.number or self.js(DJ.OWN_NUMBER)
+        own = self.cfg.heal.own_number or self.js(DJ.OWN_NUMBER)
+        number = own if self.probe else (self.number or own)
+        if self.probe and not number:
+            raise ProbeError(
+                "the probe needs the account's own number: WhatsApp Web does not say it; set "
+                "[heal] own_number (or own_number in the account's [[accounts]] table)"
+            )
         if not number:
             for state, keys in STATES[3:]:
                 self.skip(keys, state, "no chat to open: give one with --number")
             return
         self.number = number
         digits = re.sub(r"\D", "", number)
-        self.say(f"opening the chat with {number}")
+        self.say(f"opening the chat with {number}" + (" (the account's own chat)" if number == own else ""))
         self.open_link(digits)
         opened = self.wait(
             "return !!document.querySelector('#main footer [contenteditable=\"true\"]')", self.cfg.browser.chat_timeout
         )
         if not opened:
+            if self.probe:
+                raise ProbeError(
+                    f"the account's own chat ({number}) did not open within {self.cfg.browser.chat_timeout:.0f} s"
+                )
             for state, keys in STATES[3:]:
                 self.skip(keys, state, f"the chat with {number} did not open")
             return
         time.sleep(0.3)  # its history renders a moment after the box
         self.record("open chat", STATES[3][1])
         got = self.record("bubble", STATES[4][1])
-        if got["outgoing_message"].status == "not seen":
+        if got["outgoing_message"].status == "not seen" and not self.probe:
             for key in STATES[4][1]:
                 r = self.reports[key]
                 if r.status == "not seen":
-                    r.status, r.note = "not checkable", "no message of yours here"
-        self.compose()
+                    r.status, r.note = "not checkable", "no message of yours in this chat (--probe sends one)"
+        if self.probe:
+            self.send_probe()
+        else:
+            self.compose()
         self.attach()
+
+    # ------------------------------------------------------------------ without sending
+    def type_in_box(self, text: str) -> bool:
+        box = self.js(
+            "return document.querySelector(`[data-wa-doctor~='compose_box']`) || "
+            "document.querySelector('#main footer [contenteditable=\"true\"]')"
+        )
+        if box is None:
+            return False
+        self.js(
+            "const b = arguments[0]; b.focus(); document.execCommand('insertText', false, arguments[1]);", box, text
+        )
+        return True
+
+    def _send_control_shown(self) -> Any:
+        words = self.check.words
+        return self.wait(
+            "const f = document.querySelector('#main footer');"
+            "const label = (e) => (e.getAttribute('aria-label') || e.getAttribute('title') || '').trim();"
+            "return !!(f && Array.from(f.querySelectorAll('*')).find((e) => [arguments[0], 'Send']"
+            ".includes(label(e))))",
+            3,
+            words.get("Send", "Send"),
+        )
 
     def compose(self) -> None:
         self.say("typing a text into the box (it is never sent)")
-        box = self.js("return document.querySelector(`[data-wa-doctor~='compose_box']`)")
-        if box is None:
+        if not self.type_in_box(PROBE_TEXT):
             self.skip(("send_button",), "compose+text", "no compose box to type into")
             return
-        self.js(
-            "const b = arguments[0]; b.focus(); document.execCommand('insertText', false, arguments[1]);",
-            box,
-            PROBE_TEXT,
-        )
-        self.wait(
-            "const f = document.querySelector('#main footer');"
-            "return !!(f && Array.from(f.querySelectorAll('button, [role=\"button\"]')).find((e) => "
-            "/send/.test((e.querySelector('[data-icon]') || e).getAttribute('data-icon') || '') || "
-            "(e.getAttribute('aria-label') || '') === arguments[0]))",
-            3,
-            self.check.words.get("Send", "Send"),
-        )
+        self._send_control_shown()
         self.record("compose+text", ("send_button",))
-        self.clear_box("compose_box")
+        self.clear_box()
 
-    def clear_box(self, key: str) -> None:
+    def clear_box(self) -> None:
         self.js(
-            "const b = document.querySelector(`[data-wa-doctor~='${arguments[0]}']`) ||"
+            "const b = document.querySelector(`[data-wa-doctor~='compose_box']`) ||"
             " document.querySelector('#main footer [contenteditable=\"true\"]');"
             "if (!b) return; b.focus(); const r = document.createRange(); r.selectNodeContents(b);"
             "const s = window.getSelection(); s.removeAllRanges(); s.addRange(r);"
-            "document.execCommand('delete', false);",
-            key,
+            "document.execCommand('delete', false);"
         )
 
+    # ------------------------------------------------------------------ the probe
+    def send_probe(self) -> None:
+        """Send the probe text to the account's own chat and watch its bubble to the tick,
+        checking the bubble keys on it at each step."""
+        text = self.cfg.heal.probe_text
+        self.say(f"sending the probe {text!r} to the account's own chat {self.number}")
+        if not self.type_in_box(text):
+            raise ProbeError("the own chat has no compose box to type the probe into")
+        self._send_control_shown()
+        self.record("compose+text", ("send_button",))
+        send = self.reports["send_button"]
+        self.js(WATCH_START, self.check.sel)
+        t0 = time.monotonic()
+        how = "a send control found by its label"
+        if not self.click_target("send_button"):
+            how = "Enter in the box (no send control was found)"
+            self.js("const b = document.querySelector('#main footer [contenteditable=\"true\"]'); if (b) b.focus();")
+            self.driver.switch_to.active_element.send_keys(Keys.ENTER)
+        self.probe_result = {"number": self.number, "text": text, "sent_with": how}
+        deadline = t0 + self.cfg.browser.ack_timeout
+        row = None
+        while time.monotonic() < deadline:
+            row = self.js(PROBE_ROW, self.check.sel, text)
+            if row:
+                break
+            time.sleep(0.03)
+        if not row:
+            raise ProbeError(
+                f"no bubble of ours with the probe's text appeared in the own chat within "
+                f"{self.cfg.browser.ack_timeout:g} s"
+            )
+        self.probe_result["bubble_after_s"] = round(time.monotonic() - t0, 2)
+        while time.monotonic() < deadline and (row or {}).get("status") != "ack":
+            time.sleep(0.05)
+            row = self.js(PROBE_ROW, self.check.sel, text)
+        if (row or {}).get("status") != "ack":
+            self.js(WATCH_STOP)
+            raise ProbeError(
+                f"the probe's bubble showed no tick within {self.cfg.browser.ack_timeout:g} s "
+                f"(its status read {(row or {}).get('label')!r})"
+            )
+        self.probe_result["tick_after_s"] = round(time.monotonic() - t0, 2)
+        seen = self.js(WATCH_READ) or []
+        self.js(WATCH_STOP)
+        icons: dict[str, list[str]] = {"msg_pending": [], "msg_ack": []}
+        for s in seen:
+            key = "msg_pending" if s.get("status") == "pending" else "msg_ack"
+            if s.get("icon") and s["icon"] not in icons[key]:
+                icons[key].append(s["icon"])
+        self.check.seen = {"icons": icons}
+        self.probe_result["labels_seen"] = sorted({s.get("label", "").strip() for s in seen if s.get("label")})
+        self.probe_result["icons_seen"] = icons
+        got = self.record("bubble", ("outgoing_message", "message_text", "message_meta", "msg_ack", "msg_pending"))
+        # The send control was proven by the click that made the bubble.
+        if how.startswith("a send control"):
+            send.proven = True
+        for key in ("outgoing_message", "message_text", "message_meta", "msg_ack"):
+            got[key].proven = got[key].status != "not seen"
+        pend = got["msg_pending"]
+        pend.proven = bool(icons["msg_pending"])
+        if pend.status in ("not seen", "ok") and icons["msg_pending"] and not self._pending_configured(icons):
+            # The clock came and went during the probe; the configured icons never matched it.
+            pend.status, pend.note = "failed", f"the probe's clock ({', '.join(icons['msg_pending'])}) matches none"
+            pend.proposal = [f"[data-icon='{n}']" for n in icons["msg_pending"]]
+            pend.proposal += [
+                "xpath:.//*[normalize-space(@aria-label)='{Pending}' or normalize-space(@title)='{Pending}']"
+            ]
+            pend.why = [f"the icon our probe's bubble showed while it read Pending ({n})" for n in icons["msg_pending"]]
+            pend.why += ["a status element labelled Pending in the page's language"]
+
+    def _pending_configured(self, icons: dict[str, list[str]]) -> bool:
+        """Whether a configured msg_pending selector names an icon the probe's clock showed."""
+        resolved = " ".join(self.check.resolved.get("msg_pending", ()))
+        return any(f"'{n}'" in resolved or f'"{n}"' in resolved for n in icons["msg_pending"])
+
+    # ------------------------------------------------------------------ attachments (never sent)
     def attach(self) -> None:
-        got = self.record("attach menu", ("attach_button",))
+        self.record("attach menu", ("attach_button",))
         if not self.js("return !!document.querySelector(`[data-wa-doctor~='attach_button']`)"):
             self.skip(("media_input", "document_input"), "attach menu", "no attach button to open the menu")
             self.skip(STATES[7][1], "media preview", "no attach menu")
             return
-        del got
         self.say("opening the attach menu")
         self.click_target("attach_button")
         self.wait("return document.querySelectorAll('input[type=\"file\"]').length > 0", 3)
@@ -399,9 +653,12 @@ class LiveDoctor:
         if self.wait(still.replace("return ", "return !"), 2):
             return
         self.js(
-            "const c = Array.from(document.querySelectorAll('[aria-label], [data-icon]')).find((e) => "
-            "!e.closest('#main footer') && ((e.getAttribute('aria-label') || '').toLowerCase() === 'close' || "
-            "e.getAttribute('data-icon') === 'x')); if (c) (c.closest('[role=\"button\"], button') || c).click();"
+            "const words = [arguments[0], 'Close'].map((w) => w.toLowerCase());"
+            "const c = Array.from(document.querySelectorAll('[aria-label], [title]')).find((e) => "
+            "!e.closest('#main footer') && words.includes((e.getAttribute('aria-label') || "
+            "e.getAttribute('title') || '').trim().toLowerCase()));"
+            "if (c) (c.closest('[role=\"button\"], button') || c).click();",
+            "Close",
         )
         if not self.wait(still.replace("return ", "return !"), 2):
             self.driver.get(self.cfg.browser.whatsapp_url)  # a page load drops the draft
@@ -423,9 +680,9 @@ def _ordered(reports: dict[str, KeyReport]) -> list[KeyReport]:
     ]
 
 
-def hold_worker(cfg: Any, store: Any = None, *, wait: float = HOLD_WAIT) -> None:
+def hold_worker(cfg: Config, *, wait: float = HOLD_WAIT) -> None:
     """Ask the account's worker to let go of the browser profile (`run/accounts/NAME/hold`)
-    and wait until the profile is free. Raises UserError when it does not happen in time."""
+    and wait until the profile is free. Raises a user error when it does not happen in time."""
     own = runfiles.account_dir(cfg.paths.run_dir, cfg.account_name)
     runfiles.set_flag(own, runfiles.HOLD)
     deadline = time.monotonic() + wait
@@ -433,20 +690,54 @@ def hold_worker(cfg: Any, store: Any = None, *, wait: float = HOLD_WAIT) -> None
         try:
             prepare_profile(Path(cfg.browser.profile_dir))
             return
-        except UserError:
+        except WorkerUserError:
             if time.monotonic() >= deadline:
                 runfiles.clear_flag(own, runfiles.HOLD)
-                raise UserError(
-                    f"the browser profile {cfg.browser.profile_dir} stayed in use for {wait:.0f} s: "
-                    "stop the worker (python -m supervisor stop) and run the doctor again"
+                raise WorkerUserError(
+                    f"the browser profile {cfg.browser.profile_dir} stayed in use for {wait:.0f} s: stop the "
+                    "worker (python -m supervisor stop) and run the doctor again"
                 ) from None
             time.sleep(0.3)
 
 
-def diagnose(
-    cfg: Any, *, number: str | None = None, page: str | Path | None = None, say: Callable[[str], None] = lambda _m: None
+def examine(
+    cfg: Config,
+    driver: Any,
+    *,
+    number: str | None = None,
+    probe: bool = False,
+    load: bool = True,
+    own_name: str | None = None,
+    say: Callable[[str], None] = lambda _m: None,
 ) -> Report:
-    """Check every key (live, or on a saved page) and propose fixes. Writes nothing."""
+    """Check every key on a browser already running WhatsApp Web (the worker's own, for its
+    self-repair; or one the doctor started)."""
+    t0 = time.monotonic()
+    doctor = LiveDoctor(cfg, driver, number=number, probe=probe, own_name=own_name, say=say, load=load)
+    try:
+        doctor.run()
+    except ProbeError as exc:
+        raise WorkerUserError(f"probe: {exc}") from None
+    return Report(
+        _ordered(doctor.reports),
+        time.monotonic() - t0,
+        "live",
+        doctor.number,
+        probe=doctor.probe_result,
+        rows=doctor.check.rows,
+    )
+
+
+def diagnose(
+    cfg: Config,
+    *,
+    number: str | None = None,
+    page: str | Path | None = None,
+    probe: bool = False,
+    say: Callable[[str], None] = lambda _m: None,
+) -> Report:
+    """Check every key (live, or on a saved page) and propose fixes. Writes nothing; sends
+    nothing but, with `probe`, one text to the account's own chat."""
     t0 = time.monotonic()
     if cfg.account is None:
         cfg = cfg.for_account()
@@ -456,9 +747,9 @@ def diagnose(
     driver = None
     try:
         driver, _service = start_browser(cfg.browser)
-        doctor = LiveDoctor(cfg, driver, number=number, say=say)
-        doctor.run()
-        return Report(_ordered(doctor.reports), time.monotonic() - t0, "live", doctor.number)
+        report = examine(cfg, driver, number=number, probe=probe, say=say)
+        report.seconds = time.monotonic() - t0
+        return report
     finally:
         if driver is not None:
             try:
@@ -468,7 +759,7 @@ def diagnose(
         runfiles.clear_flag(runfiles.account_dir(cfg.paths.run_dir, cfg.account_name), runfiles.HOLD)
 
 
-def _diagnose_saved(cfg: Any, path: Path, t0: float) -> Report:
+def _diagnose_saved(cfg: Config, path: Path, t0: float) -> Report:
     import dataclasses
 
     from common import safefiles
@@ -495,29 +786,31 @@ def _diagnose_saved(cfg: Any, path: Path, t0: float) -> Report:
                     r.status = "not checkable"
                     r.note = "not on this saved page (it needs the page in another state)"
                 reports[key] = r
-        return Report(_ordered(reports), time.monotonic() - t0, str(path))
+        return Report(_ordered(reports), time.monotonic() - t0, str(path), rows=check.rows)
     finally:
         if driver is not None:
             driver.quit()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_winners(cfg: Any, report: Report) -> Report:
-    """Put each fixed key's winner first in its list in the config file (backup beside it),
-    then ask the worker to restart with it."""
-    winners = report.winners()
+def write_winners(cfg: Config, report: Report, *, proven_only: bool = False, restart: bool = True) -> Report:
+    """Put each fixed key's winners first in its list in the config file (a backup beside
+    it, comments kept, never a file that does not load); with `restart`, ask the worker to
+    restart with it."""
+    winners = report.winners(proven_only=proven_only)
     if not winners:
         return report
     if cfg.path is None:
-        raise UserError("no config file to write to")
-    backup = settings.prepend_selectors(cfg.path, {k: [v] for k, v in winners.items()})
-    runfiles.set_flag(cfg.paths.run_dir, runfiles.RESTART)
+        raise WorkerUserError("no config file to write to")
+    backup = settings.prepend_selectors(cfg.path, winners)
+    if restart:
+        runfiles.set_flag(runfiles.account_dir(cfg.paths.run_dir, cfg.account_name), runfiles.RESTART)
     report.written = sorted(winners)
-    report.backup = str(backup)
+    report.backup = str(backup) if backup else None
     return report
 
 
-def format_report(report: Report, cfg: Any, width: int = 80) -> str:
+def format_report(report: Report, cfg: Config, width: int = 80) -> str:
     """The report as a person reads it in an 80-column terminal."""
     mark = {"ok": "ok", "failed": "FAIL", "wrong": "WRONG", "not seen": "-", "not checkable": "n/a"}
     lines = [f"{'key':<18} {'state':<14} {'':<5} {'match':<5} {'n':>3} {'vis':<3}  note"]
@@ -535,10 +828,28 @@ def format_report(report: Report, cfg: Any, width: int = 80) -> str:
         if report.source != "live"
         else "the live page" + (f" (chat {report.number})" if report.number else "")
     )
-    lines.append(f"Checked {where} in {report.seconds:.1f} s; nothing was sent.")
+    if report.rows:
+        lines.append(
+            f"The open chat's bubbles by meaning: {report.rows.get('own', 0)} of ours, "
+            f"{report.rows.get('theirs', 0)} of the contact, {report.rows.get('unclassified', 0)} unclear."
+        )
+    if report.probe:
+        p = report.probe
+        lines.append(
+            f"Probe: {p.get('text')!r} sent to {p.get('number')} with {p.get('sent_with')}; bubble after "
+            f"{p.get('bubble_after_s')} s, tick after {p.get('tick_after_s')} s; labels seen: "
+            f"{', '.join(p.get('labels_seen') or []) or '-'}."
+        )
+    sent = "one probe was sent to the account's own chat" if report.probe else "nothing was sent"
+    lines.append(f"Checked {where} in {report.seconds:.1f} s; {sent}.")
     if fixes:
         lines.append("Add to [selectors] in config.toml (python tui.py doctor --write does it):")
         lines.extend(f"  {line}" for line in fixes)
+        for k in report.keys:
+            if k.needs_fix and k.proposal:
+                why = k.why[0] if k.why else ""
+                proof = " (proven by the probe)" if k.proven else ""
+                lines.append(f"  # {k.key}: {why}{proof}")
     if failed_without:
         lines.append(f"No working selector found for: {', '.join(failed_without)} (see docs/whatsapp-dom.md).")
     if report.written:

@@ -1,48 +1,68 @@
-"""JavaScript of the selector doctor: find each key's element by structure (never by the
-selector that broke), propose selectors for it, and try selectors live.
+"""JavaScript of the selector doctor: find each key's element by meaning and structure
+(never by the selector that broke), propose selectors for it, and try selectors live.
 
-Structure means what survives WhatsApp's redesigns: ids (#main, #side), roles, the
-words of the page in its language (aria-label, aria-placeholder, text), data-icon names,
-data-tab, contenteditable, file input accept values, the QR's data-ref, message rows
-with status icons.
+Meaning and structure are what survive WhatsApp's redesigns and the simulator's seeded
+builds: the ids #main, #side and #pane-side, `header`/`footer` in #main, roles of dialogs
+and text boxes, the words of the page in its language wherever they sit (aria-label,
+title, placeholder, text), `data-pre-plain-text` (sender and time of a bubble), the QR's
+`data-ref`, `contenteditable`, file inputs by `accept`, and our own rows as page_js reads
+them (sender "You" or our name, a status label). Candidates are then built from what the
+target elements carry in this build (icon names, labels, roles, classes), each with why.
 """
 
-# arguments[0]: the page's words {English word: word on the page}; arguments[1]: key names.
-# Returns {key: {"targets": n, "candidates": [selector with {Word} placeholders, ...]}} and
-# marks each key's target elements with data-wa-doctor="KEY" for the live check.
-FIND = r"""
-const WORDS = arguments[0], KEYS = arguments[1];
-const vis = (e) => !!(e && e.isConnected && (e.offsetParent !== null || e.getClientRects().length));
-const norm = (t) => String(t || '').replace(/\s+/g, ' ').trim();
+from .page_js import PRELUDE
+
+# arguments[0]: selectors with __meaning; arguments[1]: the page's words {English: on the
+# page}; arguments[2]: key names. Returns {key: {"targets": n, "visible": bool,
+# "candidates": [{"selector", "why", "rank"}...]}} and marks each key's target elements with
+# data-wa-doctor="KEY" for the live check.
+FIND = (
+    PRELUDE
+    + r"""
+const WORDS = arguments[1], KEYS = arguments[2], SEEN = arguments[3] || {icons: {}};
+// Keys read inside one row: their selectors must be relative to it (an XPath starts with ".").
+const IN_ROW = new Set(['msg_ack', 'msg_pending', 'message_text', 'message_meta', 'read_more', 'unread_badge']);
 const wordOf = (text) => {
   for (const [en, local] of Object.entries(WORDS)) if (norm(local) === norm(text)) return '{' + en + '}';
+  for (const en of Object.keys(WORDS)) if (norm(en) === norm(text)) return '{' + en + '}';
   return null;
 };
-const q = (s, root) => Array.from((root || document).querySelectorAll(s));
 const esc = (v) => String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+const xq = (v) => (String(v).includes("'") ? `"${v}"` : `'${v}'`);
 const footer = () => document.querySelector('#main footer');
 const inFooter = (e) => !!(footer() && footer().contains(e));
-const clickables = (root) => q('button, [role="button"]', root).filter(vis);
+const clickable = (e) => e.matches('button, [role="button"], [role="link"], a') || e.tabIndex >= 0 ||
+  getComputedStyle(e).cursor === 'pointer';
+const clickables = (root) => q('button, [role="button"], [tabindex], [aria-label], [title]', root)
+  .filter((e) => vis(e) && clickable(e));
+const labelIs = (e, word) => !!word && norm(labelOf(e)) === norm(word);
 const iconOf = (e) => (e.matches('[data-icon]') ? e : e.querySelector('[data-icon]'));
 const iconName = (e) => { const i = iconOf(e); return i ? i.getAttribute('data-icon') : ''; };
-const label = (e) => e.getAttribute('aria-label') || e.getAttribute('title') || '';
-const STATUS = /^msg-(time|check|dblcheck)$/;
-const statusIcons = () => q('#main [data-icon]').filter((i) => STATUS.test(i.getAttribute('data-icon')));
-const rows = () => q('#main [role="row"]');
-const outRows = () => rows().filter((r) => r.querySelector('[data-icon]') &&
-  q('[data-icon]', r).some((i) => STATUS.test(i.getAttribute('data-icon'))));
+const ROWS = meaningRows();
+const own = ROWS.filter((m) => m.own === true);
+const theirs = ROWS.filter((m) => m.own === false);
+const statusEls = (status) => own.filter((m) => m.status === status).map((m) => m.statusEl);
+// The status element as a selector can hold it: an icon element inside it, or itself.
+const statusTargets = (status) => statusEls(status).map((e) => iconOf(e) || e);
+const dialogs = () => q('[role="dialog"], [data-animate-modal-popup]').filter(vis);
+const buttonsIn = (root) => q('button, [role="button"]', root).filter(vis);
 
 const find = {
   booting: () => [document.querySelector('#startup') || document.querySelector('progress')],
   qr_code: () => q('canvas').map((c) => c.closest('[data-ref]')).filter(Boolean).slice(0, 1),
   qr_reload: () => q('[data-ref]').flatMap((r) => q('button', r.parentElement || r)).filter(vis).slice(0, 1),
   logged_in: () => [document.querySelector('#pane-side') || document.querySelector('#side')],
-  chat_open: () => [document.querySelector('#main header span[title]') || document.querySelector('#main header')],
+  chat_open: () => {
+    const h = document.querySelector('#main header');
+    if (!h) return [];
+    const t = q('[title]', h).find((e) => (e.getAttribute('title') || '').trim());
+    return [t || h];
+  },
   compose_box: () => (footer() ? q('[contenteditable="true"]', footer()).filter(vis).slice(0, 1) : []),
-  send_button: () => (footer() ? clickables(footer()).filter((e) =>
-      norm(label(e)) === norm(WORDS['Send']) || /send/.test(iconName(e))).slice(0, 1) : []),
-  attach_button: () => (footer() ? clickables(footer()).filter((e) =>
-      norm(label(e)) === norm(WORDS['Attach']) || /plus|attach|clip/.test(iconName(e))).slice(0, 1) : []),
+  send_button: () => (footer() ? clickables(footer()).filter((e) => labelIs(e, WORDS['Send']) ||
+      labelIs(e, 'Send')).slice(0, 1) : []),
+  attach_button: () => (footer() ? clickables(footer()).filter((e) => labelIs(e, WORDS['Attach']) ||
+      labelIs(e, 'Attach')).slice(0, 1) : []),
   media_input: () => {
     const files = q('input[type="file"]');
     const video = files.filter((i) => /video/.test(i.accept || ''));
@@ -53,85 +73,108 @@ const find = {
   caption_box: () => q('[contenteditable="true"]').filter((e) => vis(e) && !inFooter(e) &&
       !e.closest('#side')).slice(0, 1),
   media_send: () => clickables(document).filter((e) => !inFooter(e) && !e.closest('#side') &&
-      (/send/.test(iconName(e)) || norm(label(e)) === norm(WORDS['Send']))).slice(0, 1),
-  invalid_popup: () => q('[data-animate-modal-popup], [role="dialog"]').filter((d) => vis(d) &&
-      norm(d.textContent).includes(norm(WORDS['invalid']))).slice(-1),
-  popup_ok: () => q('[data-animate-modal-popup] button, [data-animate-modal-popup] [role="button"], ' +
-      '[role="dialog"] button, [role="dialog"] [role="button"]').filter((b) => vis(b) &&
-      norm(b.textContent) === norm(WORDS['OK'])).slice(0, 1),
-  message_row: () => rows(),
-  outgoing_message: () => outRows(),
-  message_text: () => outRows().map((r) => {
-    const t = q('.selectable-text', r).filter((e) => e.closest('[data-pre-plain-text]'));
-    return t.length ? t[t.length - 1] : null;
-  }).filter(Boolean),
-  message_meta: () => outRows().map((r) => r.querySelector('[data-pre-plain-text]')).filter(Boolean),
-  msg_ack: () => statusIcons().filter((i) => /check/.test(i.getAttribute('data-icon'))),
-  msg_pending: () => statusIcons().filter((i) => /time/.test(i.getAttribute('data-icon'))),
-  read_more: () => q('#main [role="button"]').filter((b) => norm(b.textContent) === norm(WORDS['Read more'])),
-  message_list: () => {
-    const r = rows()[0];
-    return r ? [r.closest('[role="application"]') || r.parentElement] : [];
+      (labelIs(e, WORDS['Send']) || labelIs(e, 'Send'))).slice(0, 1),
+  invalid_popup: () => dialogs().filter((d) => norm(d.textContent).includes(norm(WORDS['invalid']))).slice(-1),
+  popup_ok: () => dialogs().flatMap(buttonsIn).filter((b) => norm(b.textContent) === norm(WORDS['OK'])).slice(0, 1),
+  message_row: () => ROWS.map((m) => m.el),
+  outgoing_message: () => own.map((m) => m.el),
+  incoming_message: () => theirs.map((m) => m.el),
+  message_text: () => own.map((m) => m.preEl).filter(Boolean),
+  message_meta: () => own.map((m) => m.preEl).filter(Boolean),
+  msg_ack: () => statusTargets('ack'),
+  msg_pending: () => statusTargets('pending'),
+  read_more: () => (mainEl() ? q('[role="button"], button', mainEl()).filter((b) =>
+      norm(b.textContent) === norm(WORDS['Read more'])) : []),
+  message_list: () => { const l = messageList(); return l ? [l] : []; },
+  chat_start: () => (mainEl() ? q('*', mainEl()).filter((e) => e.children.length === 0 &&
+      norm(e.textContent).includes(norm(WORDS['end-to-end encrypted'])) && !e.closest('[data-pre-plain-text]'))
+      .slice(0, 1) : []),
+  chat_list_item: () => {
+    const side = document.querySelector('#pane-side');
+    if (!side) return [];
+    let l = side;
+    while (l && l.children.length === 1) l = l.firstElementChild;
+    return l ? Array.from(l.children).filter((r) => (r.textContent || '').trim() !== '') : [];
   },
-  chat_start: () => q('#main [data-icon]').filter((i) => /lock/.test(i.getAttribute('data-icon'))).slice(0, 1),
+  unread_badge: () => {
+    const side = document.querySelector('#pane-side');
+    const w = norm(WORDS['unread']);
+    return side ? q('[aria-label], [title]', side).filter((e) => norm(labelOf(e)).includes(w)) : [];
+  },
 };
 
-// Selectors for an element, most structural first; {Word} where a label is a page word.
-const propose = (key, el) => {
+// ---- candidates -------------------------------------------------------------------
+const VOLATILE = /^(style|class|id|href|src|alt|tabindex|data-wa-|data-id$|data-msgid|data-pre-plain-text|title$|aria-label$)/;
+const scopeOf = (el) => (inFooter(el) ? '#main footer ' : (el.closest('#main') ? '#main ' :
+  (el.closest('#pane-side') ? '#pane-side ' : (el.closest('#side') ? '#side ' : ''))));
+const common = (els, f) => {
+  const sets = els.map((e) => new Set(f(e)));
+  return sets.length ? [...sets[0]].filter((v) => sets.every((s) => s.has(v))) : [];
+};
+const attrsOf = (e) => Array.from(e.attributes).filter((a) => !VOLATILE.test(a.name) && a.value.length <= 80 &&
+  !/^[0-9A-F]{12,}$/i.test(a.value)).map((a) => `${a.name}=${a.value}`);
+const labelSel = (tag, label, where) => {
+  // A label as a page word (follows [browser] language), in aria-label or title.
+  const w = wordOf(label);
+  if (!w) return [];
+  const t = tag || '*';
+  return [
+    {selector: `xpath:${where}//${t}[normalize-space(@aria-label)='${w}']`, why: `its label ${JSON.stringify(label.trim())} (aria-label) in the page's language`, rank: 1},
+    {selector: `xpath:${where}//${t}[normalize-space(@title)='${w}']`, why: `its label ${JSON.stringify(label.trim())} (title) in the page's language`, rank: 1},
+  ];
+};
+const XSCOPE = {'#main footer ': "//*[@id='main']//footer", '#main ': "//*[@id='main']", '#pane-side ': "//*[@id='pane-side']",
+                '#side ': "//*[@id='side']", '': ''};
+const propose = (key, els) => {
   const out = [];
+  const add = (c) => { if (c && c.selector && !out.some((o) => o.selector === c.selector)) out.push(c); };
+  const el = els[0];
   const tag = el.tagName.toLowerCase();
-  const scope = inFooter(el) ? '#main footer ' : (el.closest('#main') ? '#main ' : '');
-  const add = (s) => { if (s && !out.includes(s)) out.push(s); };
-  if (key === 'outgoing_message') {
-    // Every status a new bubble goes through, not only those on screen now.
-    const names = [...new Set(['msg-time', 'msg-check', 'msg-dblcheck',
-                               ...statusIcons().map((i) => i.getAttribute('data-icon'))])].sort();
-    add(`#main div[role='row']:has(${names.map((n) => `span[data-icon='${n}']`).join(', ')})`);
-    return out;
+  const scope = IN_ROW.has(key) ? '' : scopeOf(el);
+  // What every target carries: attributes (labels as words), classes, icon names.
+  for (const a of common(els, attrsOf)) {
+    const [name, ...rest] = a.split('=');
+    const value = rest.join('=');
+    const w = (name === 'aria-placeholder' || name === 'data-placeholder') ? wordOf(value) : null;
+    const shown = w || esc(value);
+    if (name === 'data-icon') add({selector: `${scope}${tag}[data-icon='${esc(value)}']`, why: `the icon it shows here (${value})`, rank: 2});
+    else add({selector: `${scope}${tag}[${name}='${shown}']`, why: `its ${name} "${value}"${w ? ' (a page word)' : ''}`, rank: w ? 1 : 3});
   }
-  if (key === 'msg_ack' || key === 'msg_pending' || key === 'chat_start') {
-    add(`${key === 'chat_start' ? '#main ' : ''}span[data-icon='${esc(el.getAttribute('data-icon'))}']`);
-    return out;
+  for (const l of common(els, (e) => [labelOf(e)]).filter(Boolean)) {
+    labelSel(tag, l, IN_ROW.has(key) ? '.' : (XSCOPE[scope] || '')).forEach(add);
   }
-  if (key === 'message_row') { add("#main div[role='row']"); add('#main [role="row"]'); return out; }
-  if (key === 'message_meta') { add('div.copyable-text[data-pre-plain-text]'); add('[data-pre-plain-text]'); return out; }
-  if (key === 'message_text') { add('span.selectable-text'); add('[data-pre-plain-text] span[dir]'); return out; }
-  if (key === 'qr_code') { add(`${tag}[data-ref]`); add('[data-ref]:has(> canvas)'); return out; }
-  if (el.id) add(`#${el.id}`);
-  if (tag === 'input') {
-    add(`input[type='file'][accept='${esc(el.getAttribute('accept') || '*')}']`);
-    return out;
+  // A status of ours: every label it may show in this state (Sent, Delivered and Read are all a tick).
+  if (key === 'msg_ack' || key === 'msg_pending') {
+    const words = key === 'msg_ack' ? ['Sent', 'Delivered', 'Read'] : ['Pending'];
+    const any = words.map((w) => `normalize-space(@aria-label)='{${w}}' or normalize-space(@title)='{${w}}'`).join(' or ');
+    add({selector: `xpath:.//*[${any}]`, why: `a status element labelled ${words.join(' / ')} in the page's language`, rank: 1});
+    for (const n of (SEEN.icons[key] || [])) add({selector: `[data-icon='${esc(n)}']`, why: `the icon our probe's bubble showed while it read ${words.join(' / ')} (${n})`, rank: 2});
   }
-  const icon = iconOf(el);
-  if (icon && !STATUS.test(icon.getAttribute('data-icon'))) add(`${scope}span[data-icon='${esc(icon.getAttribute('data-icon'))}']`);
-  const role = el.getAttribute('role');
-  const aria = el.getAttribute('aria-label');
-  if (aria) {
-    const w = wordOf(aria) || esc(aria);
-    add(`${scope}${tag}${role ? `[role='${role}']` : ''}[aria-label='${w}']`);
-  }
-  const ph = el.getAttribute('aria-placeholder');
-  if (ph) add(`${scope}${tag}[contenteditable='true'][aria-placeholder='${wordOf(ph) || esc(ph)}']`);
-  if (el.getAttribute('contenteditable') === 'true') {
-    if (el.getAttribute('data-tab')) add(`${scope}${tag}[contenteditable='true'][data-tab='${esc(el.getAttribute('data-tab'))}']`);
-    if (el.getAttribute('data-lexical-editor')) add(`${scope}${tag}[contenteditable='true'][data-lexical-editor='true']`);
-    add(`${scope}${tag}[contenteditable='true']`);
-  }
-  const text = norm(el.textContent);
-  const tw = text && text.length < 40 ? wordOf(text) : null;
-  if (tw && key === 'popup_ok') {
-    const host = el.closest('[data-animate-modal-popup]') ? "//div[@data-animate-modal-popup='true']" : "//div[@role='dialog']";
-    add(`xpath:${host}//*[@role='button' or self::button][normalize-space()='${tw}']`);
-  }
-  if (tw && key === 'read_more') add(`xpath:.//*[@role='button'][normalize-space()='${tw}']`);
-  if (key === 'qr_reload') add("xpath://button[contains(., '{Click to reload QR code}')]");
-  if (key === 'invalid_popup') {
-    if (el.hasAttribute('data-animate-modal-popup')) add("xpath://div[@data-animate-modal-popup='true'][contains(., '{invalid}')]");
-    add("xpath://div[@role='dialog'][contains(., '{invalid}')]");
-  }
-  if (key === 'message_list') add(`#main ${tag}${role ? `[role='${role}']` : ''}`);
-  if (key === 'logged_in' || key === 'chat_open' || key === 'booting') add(key === 'chat_open' ? '#main header' : tag);
+  const icons = common(els, (e) => [iconName(e)]).filter(Boolean);
+  for (const i of icons) if (iconOf(el) !== el) add({selector: `${scope}${tag}:has([data-icon='${esc(i)}'])`, why: `holds the icon ${i}`, rank: 2});
+  for (const c of common(els, (e) => Array.from(e.classList))) add({selector: `${scope}${tag}.${CSS.escape(c)}`, why: `its class ${c} (this build's)`, rank: 4});
+  const role = common(els, (e) => [e.getAttribute('role')]).filter(Boolean)[0];
+  if (role) add({selector: `${scope}${tag}[role='${role}']`, why: `its role ${role}`, rank: 3});
+  if (el.getAttribute('contenteditable') === 'true') add({selector: `${scope}${tag}[contenteditable='true']`, why: 'the editable box in its place', rank: 2});
+  if (tag === 'input') add({selector: `input[type='file'][accept='${esc(el.getAttribute('accept') || '*')}']`, why: 'a file input by what it accepts', rank: 1});
   return out;
+};
+// Rows: what our rows carry that a contact's do not (their status element).
+const proposeRows = (key, els) => {
+  const out = propose(key, els);
+  if (key !== 'outgoing_message') return out;
+  const rowBase = out.filter((c) => c.rank >= 3 && !c.selector.startsWith('xpath:') && !c.selector.includes(':has('));
+  const names = [...new Set([...own.map((m) => m.statusEl && iconName(m.statusEl)).filter(Boolean),
+                             ...(SEEN.icons.msg_pending || []), ...(SEEN.icons.msg_ack || [])])];
+  const base = rowBase.length ? rowBase.map((c) => c.selector) : [`#main ${els[0].tagName.toLowerCase()}`];
+  const extra = [];
+  for (const b of base.slice(0, 3)) {
+    if (names.length) extra.push({selector: `${b}:has(${names.map((n) => `[data-icon='${esc(n)}']`).join(', ')})`,
+      why: `a row that holds one of our status icons (${names.join(', ')})`, rank: 2});
+    const labels = ['Pending', 'Sent', 'Delivered', 'Read'].map((w) => `[aria-label~='{${w}}'], [title~='{${w}}']`).join(', ');
+    extra.push({selector: `${b}:has(${labels})`, why: 'a row that holds a status element labelled Pending / Sent / Delivered / Read', rank: 2});
+  }
+  return [...extra, ...out];
 };
 
 const result = {};
@@ -145,15 +188,19 @@ for (const key of KEYS) {
   let targets = [];
   try { targets = (find[key] ? find[key]() : []).filter(Boolean); } catch (e) { targets = []; }
   for (const t of targets) t.setAttribute('data-wa-doctor', (t.getAttribute('data-wa-doctor') || '') + ' ' + key);
-  result[key] = {targets: targets.length, visible: targets.some(vis),
-                 candidates: targets.length ? propose(key, targets[0]) : []};
+  let candidates = [];
+  try { candidates = targets.length ? proposeRows(key, targets) : []; } catch (e) { candidates = []; }
+  result[key] = {targets: targets.length, visible: targets.some(vis), candidates};
 }
+result.__rows = {all: ROWS.length, own: own.length, theirs: theirs.length,
+                 unclassified: ROWS.filter((m) => m.own === null).length};
 return result;
 """
+)
 
 # arguments[0]: {key: [resolved selectors]}. For each key and selector: how many elements
-# match, whether one is visible, and whether the first match is the key's structural
-# target (marked by FIND). Selectors in a key's list are tried in order, as the worker does.
+# match, whether one is visible, how many of the key's targets (marked by FIND) it covers
+# and how many other elements it matches. Selectors in a key's list are tried in order.
 TRY = r"""
 const SETS = arguments[0];
 const vis = (e) => !!(e && e.isConnected && (e.offsetParent !== null || e.getClientRects().length));
@@ -166,14 +213,15 @@ const one = (s) => {
 };
 const out = {};
 for (const [key, sels] of Object.entries(SETS)) {
+  const targets = Array.from(document.querySelectorAll(`[data-wa-doctor~="${key}"]`));
+  const isTarget = (e) => targets.some((t) => t === e || t.contains(e) || e.contains(t));
   out[key] = sels.map((s) => {
     let els = [];
     try { els = one(s); } catch (e) { return {selector: s, error: String(e.message || e).slice(0, 120)}; }
-    const mine = (e) => !!(e && (e.getAttribute && (e.getAttribute('data-wa-doctor') || '').split(' ').includes(key)) ||
-      (e && e.querySelector && e.querySelector(`[data-wa-doctor~="${key}"]`)) ||
-      (e && e.closest && e.closest(`[data-wa-doctor~="${key}"]`)));
     const first = els.find(vis) || els[0];
-    return {selector: s, count: els.length, visible: els.some(vis), target: !!(first && mine(first))};
+    const covered = targets.filter((t) => els.some((e) => e === t || t.contains(e) || e.contains(t))).length;
+    return {selector: s, count: els.length, visible: els.some(vis), target: !!(first && isTarget(first)),
+            covered, stray: els.filter((e) => !isTarget(e)).length, targets: targets.length};
   });
 }
 return out;

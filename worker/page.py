@@ -127,8 +127,9 @@ class WhatsAppPage:
     """One browser tab running WhatsApp Web (or the simulator), read through the config's
     selectors and, where they miss, by meaning."""
 
-    def __init__(self, driver: Any, cfg: Config, *, check: Callable[[], None] | None = None,
-                 own_name: str | None = None) -> None:
+    def __init__(
+        self, driver: Any, cfg: Config, *, check: Callable[[], None] | None = None, own_name: str | None = None
+    ) -> None:
         self.driver = driver
         self.cfg = cfg
         self.base_url = cfg.browser.whatsapp_url.rstrip("/")

@@ -298,16 +298,22 @@ for (const r of picked) {
     failed.message_meta = failed.message_meta || 'no configured selector matched a bubble\'s data-pre-plain-text';
     meta = m.preEl;
   }
+  // The configured icons first; the status element's label says what they must say.
   const keyAck = !!F('msg_ack', r), keyPending = !!F('msg_pending', r);
-  let ack = keyAck, pending = keyPending;
-  if (!keyAck && !keyPending) {
-    if (m && m.status) {
-      statusMiss.push(labelOf(m.statusEl));
-      ack = m.status === 'ack';
-      pending = m.status === 'pending';
-    } else {
-      ack = null;   // no status can be read: neither sent nor pending, unknown
-    }
+  const label = m ? m.status : null;
+  let ack, pending;
+  if (label) {
+    if (label === 'ack' && !keyAck) { statusMiss.push(['msg_ack', labelOf(m.statusEl)]); }
+    if (label === 'pending' && !keyPending) { statusMiss.push(['msg_pending', labelOf(m.statusEl)]); }
+    if (label === 'pending' && keyAck) { failed.msg_ack = failed.msg_ack || `msg_ack matches a bubble whose status reads ${JSON.stringify(labelOf(m.statusEl))}`; }
+    ack = label === 'ack';          // a tick only when its label says so
+    pending = label === 'pending';
+  } else if (keyAck || keyPending) {
+    ack = keyAck && !keyPending;
+    pending = keyPending;
+  } else {
+    ack = null;   // no status can be read: neither sent nor pending, unknown
+    pending = false;
   }
   out.push({
     id: rowId(r),
@@ -320,11 +326,9 @@ for (const r of picked) {
     own: m ? m.own : (source === 'key' ? true : null),
   });
 }
-if (statusMiss.length) {
-  const seen = [...new Set(statusMiss.map((l) => JSON.stringify(l)))].join(', ');
-  const what = `our bubble is there; its status element (label ${seen}) matches none of msg_pending / msg_ack`;
-  failed.msg_ack = what;
-  failed.msg_pending = what;
+for (const [key, label] of statusMiss) {
+  failed[key] = failed[key] || `our bubble is there; its status element (label ${JSON.stringify(label)}) matches ` +
+    'none of msg_pending / msg_ack';
 }
 const all = keyedRows.length ? keyedRows : meaning.map((m) => m.el);
 const metas = all.map((r) => {

@@ -22,7 +22,14 @@ from worker.optout_words import Classifier
 
 from . import page_js as JS
 from .bubble_time import parse_pre_plain
-from .page import ChatResult, Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure
+from .context import WorkerContext
+from .errors import Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure
+from .keyhealth import KeyHealth
+from .page import ChatResult
+
+# The keys a look checks (each look also reports those that missed what the page shows).
+LIST_KEYS = {"chat_list_item", "unread_badge"}
+CHAT_KEYS = {"message_row", "incoming_message"}
 
 log = logging.getLogger("worker")
 
@@ -50,13 +57,19 @@ def _news(preview: str | None, ours: str | None, last_reply: str | None) -> bool
 
 
 class ReplyReader:
-    def __init__(self, w: Any) -> None:
-        self.w = w
-        self.settings = w.cfg.replies
+    """Reads contacts' replies in the gaps between sends (see the module's docstring)."""
+
+    def __init__(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.cfg.replies
         self.classifier = Classifier(self.settings.optout_words)
         self.last_look = 0.0
         self.stored = 0
         self.read_preview: dict[str, str | None] = {}
+        self.health = KeyHealth(ctx)
+        self.to_repair: list[str] = []  # keys that kept failing: the loop hands them to the healer
+        self._failed: dict[str, str] = {}
+        self._checked: set[str] = set()
 
     def due(self, until: float | None) -> bool:
         """A look may start now: enabled, not too soon after the last, far enough from a send."""
@@ -65,17 +78,27 @@ class ReplyReader:
         now = time.time()
         if now - self.last_look < self.settings.look_every:
             return False
-        return until is None or until - self.w.clock.now() >= self.settings.budget
+        return until is None or until - self.ctx.clock.now() >= self.settings.budget
 
     def look(self, until: float | None) -> int:
         """One look; returns the number of new replies stored. `until`: the clock time of
         the next due send (None: nothing due)."""
         self.last_look = time.time()
-        w, page = self.w, self.w.page
+        page = self.ctx.page
         if page is None:
             return 0
+        self._failed, self._checked = {}, set()
+        try:
+            return self._look(until)
+        finally:
+            self.to_repair = self.health.look(self._failed, self._checked)
+
+    def _look(self, until: float | None) -> int:
+        ctx, page = self.ctx, self.ctx.need_page()
         t0 = time.monotonic()
         seen = page.js(JS.CHAT_LIST)
+        self._failed.update(seen.get("failed") or {})
+        self._checked |= LIST_KEYS
         listed = {}
         for c in seen["chats"]:
             digits = _digits(c.get("title"))
@@ -86,11 +109,11 @@ class ReplyReader:
         phones = set(listed) | ({open_phone} if open_phone else set())
         if not phones:
             return 0
-        since = w.clock.now() - self.settings.finished_days * 86400
-        targets = w.store.reply_targets(phones, account=w.account, finished_since=since)
+        since = ctx.clock.now() - self.settings.finished_days * 86400
+        targets = ctx.store.reply_targets(phones, account=ctx.account, finished_since=since)
         # A reply shown while its chat was open is read at once (no badge): its chat's
         # preview then is neither our message nor a reply already stored.
-        known = w.store.last_reply_texts(w.account, [p for p in listed if p in targets])
+        known = ctx.store.last_reply_texts(ctx.account, [p for p in listed if p in targets])
         unread = {
             p: c
             for p, c in listed.items()
@@ -109,7 +132,7 @@ class ReplyReader:
         for phone, chat in unread.items():
             if phone == open_phone:
                 continue
-            if until is not None and until - w.clock.now() < 1.0:
+            if until is not None and until - ctx.clock.now() < 1.0:
                 break  # the next send is due: the rest waits for the next look
             if not self.settings.open_chats:
                 new += self._store_preview(phone, chat, targets[phone])
@@ -132,9 +155,12 @@ class ReplyReader:
         return new
 
     def _read_open_chat(self, phone: str, ours: list[dict[str, Any]]) -> int:
-        w = self.w
-        rows = w.page.js(JS.INCOMING)
-        order = w.cfg.date_order()
+        ctx = self.ctx
+        seen = ctx.need_page().js(JS.INCOMING)
+        self._failed.update(seen.get("failed") or {})
+        self._checked |= CHAT_KEYS
+        rows = seen["rows"]
+        order = ctx.cfg.date_order()
         first = ours[0]["sent_at"] or 0.0
         items = []
         for i, r in enumerate(rows):
@@ -167,7 +193,7 @@ class ReplyReader:
         for target in ours:
             mine = [it for t, it in items if t is target]
             if mine:
-                new += len(w.store.add_replies(w.account, phone, target, mine, now=w.clock.now()))
+                new += len(ctx.store.add_replies(ctx.account, phone, target, mine, now=ctx.clock.now()))
         return new
 
     def _store_preview(self, phone: str, chat: dict[str, Any], ours: list[dict[str, Any]]) -> int:
@@ -177,4 +203,4 @@ class ReplyReader:
             return 0
         wa_id = "preview:" + hashlib.sha1(f"{text}|{chat.get('unread')}".encode()).hexdigest()[:20]
         item = {"wa_id": wa_id, "text": text, "kind": "text", "at": None, "flag": self.classifier.classify(text)}
-        return len(self.w.store.add_replies(self.w.account, phone, ours[-1], [item], now=self.w.clock.now()))
+        return len(self.ctx.store.add_replies(self.ctx.account, phone, ours[-1], [item], now=self.ctx.clock.now()))

@@ -1,9 +1,11 @@
-"""The worker: one browser session that sends the queued messages, at a human pace,
-keeping the promise (DESIGN.md): each message at most once, and none forgotten.
+"""The worker: one browser session that sends the queued messages of one account, at a
+human pace, keeping the promise (DESIGN.md): each message at most once, and none forgotten.
 
-This file is the life cycle and the loop; the parts live beside it: `session`
-(login, QR, phone), `sending` (one message), `verify` (uncertain messages),
-`attention` (stopping the line), `heartbeat` (the worker row), `page` (the DOM).
+This file is the life cycle and the loop; the parts live beside it and share one narrow
+`WorkerContext`: `session` (login, QR, phone, who we are), `sending` (one message: an
+outcome the loop acts on), `verify` (messages in doubt), `attention` (stopping the line),
+`heal` (repairing the selectors by itself), `replies` (reading answers), `heartbeat` (the
+worker row), `page` (the DOM, by selectors and by meaning).
 """
 
 from __future__ import annotations
@@ -23,16 +25,22 @@ from typing import Any
 import settings
 from common import runfiles
 from common.errors import exit_on_user_error
+from settings import Config
 from store import Store
+from store.records import Claim
+from store.states import WorkerState as W
 
 from . import pacing
 from .attention import Attention
-from .browser import UserError, browser_pids, kill_pids, start_browser
+from .browser import browser_pids, kill_pids, start_browser
 from .clock import Clock, SystemClock
+from .context import Controls, WorkerContext
+from .errors import BrowserDied, RestartNow, StopNow, WorkerUserError
+from .heal import Healer
 from .heartbeat import Heartbeat
-from .page import Interrupted, WhatsAppPage
+from .page import WhatsAppPage
 from .replies import ReplyReader
-from .sending import Sender, StopNow
+from .sending import Result, Sender, SendOutcome
 from .session import Session
 from .verify import Verifier
 
@@ -43,12 +51,7 @@ EXIT_CRASH = runfiles.EXIT_CRASH
 EXIT_USER = runfiles.EXIT_USER
 EXIT_RESTART = runfiles.EXIT_RESTART
 PR_SET_PDEATHSIG = 1
-
-SLICE = 0.2  # seconds: the longest the worker sleeps between two looks at the signals
-
-
-class RestartNow(Exception):
-    pass
+CONFIG_LOOK = 2.0  # seconds between two looks at the config file's modification time
 
 
 def make_worker_id(account: str, start: float | None = None) -> str:
@@ -57,108 +60,71 @@ def make_worker_id(account: str, start: float | None = None) -> str:
 
 
 class Worker:
-    def __init__(self, cfg: Any, store: Store, clock: Clock, stop_event: threading.Event, worker_id: str) -> None:
+    """One account's worker: its browser, its session and the loop that sends, verifies,
+    reads replies, stops the line and repairs itself. Everything it decides about a
+    message goes through the store; everything it does on the page goes through `page`."""
+
+    def __init__(self, cfg: Config, store: Store, clock: Clock, stop_event: threading.Event, worker_id: str) -> None:
         if cfg.account is None:  # the whole config: its first account
             cfg = cfg.for_account()
-        self.cfg = cfg
-        self.account = cfg.account
-        self.store = store
-        self.clock = clock
-        self.stop_event = stop_event
+        self.account = cfg.account_name
         self.id = worker_id
         self.run_dir = Path(cfg.paths.run_dir)
-        # This account's signal files; the global pause and stop act on every account.
-        self.own_dir = runfiles.account_dir(self.run_dir, self.account)
-        self.driver: Any = None
-        self.service: Any = None
-        self.page: WhatsAppPage | None = None
-        self.pids: list[int] = []
-        self.hb = Heartbeat(
-            store, worker_id, cfg.worker.heartbeat_interval, self._browser_pids, navigation=cfg.browser.navigation
-        )
-        self.session = Session(self)
-        self.sender = Sender(self)
-        self.verifier = Verifier(self)
-        self.replies = ReplyReader(self)
-        self.due_at = 0.0  # the send time the loop waits for
-        self.late_max = 0.0  # the latest a send started after its due time, this run
-        self.attention = Attention(self)
-        self.next_send_at = 0.0
-        self.clicked = False
-        self.rng = random.Random()
-        self._config_mtime = _mtime(cfg.path)
         # Started by a supervisor: the worker never outlives it (docs/supervisor.md).
         sup = os.environ.get(runfiles.SUPERVISOR_PID_VAR, "")
-        self.supervisor_pid = int(sup) if sup.isdigit() else None
+        self.controls = Controls(self.run_dir, self.account, stop_event, clock, int(sup) if sup.isdigit() else None)
+        self.driver: Any = None
+        self.service: Any = None
+        self.pids: list[int] = []
+        hb = Heartbeat(
+            store, worker_id, cfg.worker.heartbeat_interval, self._browser_pids, navigation=cfg.browser.navigation
+        )
+        self.ctx = WorkerContext(store=store, cfg=cfg, clock=clock, hb=hb, controls=self.controls, worker_id=worker_id)
+        self.session = Session(self.ctx)
+        self.sender = Sender(self.ctx, self.session)
+        self.verifier = Verifier(self.ctx)
+        self.replies = ReplyReader(self.ctx)
+        self.attention = Attention(self.ctx)
+        self.healer = Healer(self.ctx, self.session, self.verifier)
+        self.due_at = 0.0  # the send time the loop waits for
+        self.late_max = 0.0  # the latest a send started after its due time, this run
+        self.next_send_at = 0.0
+        self.rng = random.Random()
+        self._config_mtime = _mtime(cfg.path)
+        self._config_looked = time.monotonic()
+
+    # The worker's own shortcuts to its context.
+    @property
+    def cfg(self) -> Config:
+        return self.ctx.cfg
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    @property
+    def hb(self) -> Heartbeat:
+        return self.ctx.hb
+
+    @property
+    def page(self) -> WhatsAppPage | None:
+        return self.ctx.page
 
     def _browser_pids(self) -> list[int]:
         self.pids = browser_pids(self.service) or self.pids
         return self.pids
 
-    # ------------------------------------------------------------------ signals
-    def control(self) -> str | None:
-        if self.stop_event.is_set() or self.flag(runfiles.STOP) or self.orphaned():
-            return "stop"
-        if self.flag(runfiles.PAUSE):
-            return "pause"
-        return None
-
-    def flag(self, name: str) -> bool:
-        return runfiles.is_set(self.own_dir, name) or runfiles.is_set(self.run_dir, name)
-
-    def take_restart(self) -> bool:
-        """A restart asked for this account; a worker without a supervisor also takes the
-        global one (the supervisor hands that one to every account)."""
-        mine = runfiles.clear_flag(self.own_dir, runfiles.RESTART)
-        if self.supervisor_pid is None:
-            mine = runfiles.clear_flag(self.run_dir, runfiles.RESTART) or mine
-        return mine
-
-    def orphaned(self) -> bool:
-        """Our supervisor is gone (SIGKILL): nothing watches us any more, so we stop."""
-        if self.supervisor_pid is None or os.getppid() == self.supervisor_pid:
-            return False
-        if not self.stop_event.is_set():
-            log.warning("the supervisor (pid %d) is gone: stopping", self.supervisor_pid)
-            self.stop_event.set()
-        return True
-
-    def step_check(self) -> None:
-        """Called inside every browser wait: a stop always ends the step, a pause only before the click."""
-        c = self.control()
-        if c == "stop" or (c == "pause" and not self.clicked):
-            raise Interrupted(c)
-
-    def nap(self, seconds: float = SLICE) -> None:
-        """Sleep up to `seconds` in slices, returning early when a signal file appears or goes."""
-        start = self.control()
-        end = time.monotonic() + seconds
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            self.clock.sleep(min(SLICE, left))
-            if self.control() != start:
-                return
-
-    def browser_alive(self) -> bool:
-        try:
-            self.driver.execute_script("return 1")
-            return True
-        except Exception:
-            return False
-
     # ------------------------------------------------------------------ life cycle
     def run(self) -> int:
         self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # A restart asked for before we started is done: this start reads the config anew.
-        self.take_restart()
+        self.controls.take_restart()
         self.store.register_worker(self.id, os.getpid(), account=self.account, host=runfiles.host_name())
         self.hb.start()
         code = EXIT_CRASH
         try:
             code = self._run()
-        except UserError as exc:
+        except WorkerUserError as exc:
             log.error("%s", exc)
             code = EXIT_USER
         except StopNow:
@@ -166,7 +132,7 @@ class Worker:
         except RestartNow:
             code = EXIT_RESTART
         except Exception as exc:
-            if self.control() == "stop":  # e.g. Ctrl+C reached Chromium too: still a clean stop
+            if self.controls.control() == "stop":  # e.g. Ctrl+C reached Chromium too: still a clean stop
                 log.info("stopping (%s)", exc.__class__.__name__)
                 code = EXIT_OK
             else:
@@ -179,7 +145,7 @@ class Worker:
                     pass
                 code = EXIT_CRASH
         finally:
-            self.hb.set("stopping", current_message_id=None)
+            self.hb.set(W.STOPPING, current_message_id=None)
             self.close_browser()
             self.hb.stop()
             try:
@@ -203,24 +169,24 @@ class Worker:
 
     def wait_while_held(self) -> None:
         """The doctor uses the browser profile: wait without a browser until it is done."""
-        while runfiles.is_set(self.own_dir, runfiles.HOLD):
-            if self.control() == "stop":
+        while self.controls.held():
+            if self.controls.control() == "stop":
                 raise StopNow()
-            self.hb.set("held", current_message_id=None, detail="the browser is lent to the selector doctor")
-            self.nap(0.5)
+            self.hb.set(W.HELD, current_message_id=None, detail="the browser is lent to the selector doctor")
+            self.controls.nap(0.5)
 
     def _run(self) -> int:
         cfg = self.cfg
         host = runfiles.host_name()
         other = self.store.account_elsewhere(self.account, host, since=time.time() - runfiles.LOST_AFTER)
         if other is not None:
-            raise UserError(
+            raise WorkerUserError(
                 f"account {self.account} is already sending from host {other['host']} "
                 f"(its worker's heartbeat is {time.time() - other['heartbeat_at']:.0f} s old): "
                 "an account runs on one host; give this one another name or stop it there"
             )
         self.wait_while_held()
-        self.hb.set("booting", detail="starting the browser")
+        self.hb.set(W.BOOTING, detail="starting the browser")
         self.store.log_event(
             "worker_started",
             f"worker {self.id} of account {self.account} started "
@@ -228,7 +194,9 @@ class Worker:
         )
         self.driver, self.service = start_browser(cfg.browser)
         self.hb.write()
-        self.page = WhatsAppPage(self.driver, cfg, check=self.step_check)
+        self.ctx.page = WhatsAppPage(
+            self.driver, cfg, check=self.controls.step_check, own_name=self.session.stored_own_name()
+        )
         self.session.load()
         self.attention.clear_if_fixed()
         self.verifier.load_at_start()
@@ -236,53 +204,53 @@ class Worker:
 
     # ------------------------------------------------------------------ the loop
     def loop(self) -> int:
-        cfg, store = self.cfg, self.store
+        store, controls = self.store, self.controls
         while True:
-            c = self.control()
+            c = controls.control()
             if c == "stop":
                 return EXIT_OK
-            if self.take_restart():
+            if controls.take_restart():
                 log.info("restart requested")
                 return EXIT_RESTART
-            if runfiles.is_set(self.own_dir, runfiles.HOLD):
+            if controls.held():
                 log.info("the selector doctor needs the browser: letting go of it until it is done")
                 return EXIT_RESTART
             if c == "pause":
-                self.hb.set("paused", current_message_id=None)
-                self.nap(1.0)
+                self.hb.set(W.PAUSED, current_message_id=None)
+                controls.nap(1.0)
                 continue
+            self.reload_config_if_changed()
             if self.wait_for_attention():
                 continue
             if not self.session.ensure():
-                self.nap()
+                controls.nap()
                 continue
             if self.verifier.urgent_pending and self.verifier.run_due(queue_empty=False):
                 continue
-            now = self.clock.now()
-            lt = self.clock.localtime()
-            s = cfg.sending
+            now = self.ctx.clock.now()
+            lt = self.ctx.clock.localtime()
+            s = self.cfg.sending
             if not pacing.in_window(s.window_start, s.window_end, lt):
                 store.finish_jobs()  # its last message may have been sent (or verified) just now
                 self.hb.set(
-                    "outside_window", current_message_id=None, next_send_at=pacing.next_window_start(s.window_start, lt)
+                    W.OUTSIDE_WINDOW, current_message_id=None, next_send_at=pacing.next_window_start(s.window_start, lt)
                 )
-                self.nap(1.0)
+                controls.nap(1.0)
                 continue
             if self.at_daily_cap(lt):
                 store.finish_jobs()  # the message that reached the cap may have been the job's last
-                self.hb.set("daily_cap", current_message_id=None, next_send_at=pacing.next_midnight(lt))
-                self.nap(1.0)
+                self.hb.set(W.DAILY_CAP, current_message_id=None, next_send_at=pacing.next_midnight(lt))
+                controls.nap(1.0)
                 continue
             if now < self.next_send_at:
                 self.due_at = self.next_send_at
                 if self.verifier.run_due(queue_empty=False):
                     continue
                 if self.replies.due(self.next_send_at):
-                    self.hb.set("reading_replies", current_message_id=None, next_send_at=self.next_send_at)
-                    self.replies.look(self.next_send_at)
+                    self.read_replies(self.next_send_at)
                     continue
-                self.hb.set("waiting", current_message_id=None, next_send_at=self.next_send_at)
-                self.nap(min(self.next_send_at - now, 1.0))
+                self.hb.set(W.WAITING, current_message_id=None, next_send_at=self.next_send_at)
+                controls.nap(min(self.next_send_at - now, 1.0))
                 continue
             msg = store.claim(self.id, account=self.account, now=now)
             if msg is None:
@@ -291,49 +259,101 @@ class Worker:
                     continue
                 nxt = store.next_start_at(now)
                 if self.replies.due(nxt):
-                    self.hb.set("reading_replies", current_message_id=None, next_send_at=nxt)
-                    self.replies.look(nxt)
+                    self.read_replies(nxt)
                     continue
-                self.hb.set("idle", current_message_id=None, next_send_at=nxt)
-                self.nap(cfg.worker.poll_interval)
+                self.hb.set(W.IDLE, current_message_id=None, next_send_at=nxt)
+                controls.nap(self.cfg.worker.poll_interval)
                 continue
-            # How late this send is against the due time it waited for (reading replies
-            # must not delay it; bench_replies reads the figure).
-            if self.due_at:
-                self.late_max = max(self.late_max, now - self.due_at)
-                self.due_at = 0.0
-                self.hb.note(late_max_s=round(self.late_max, 3))
-            self.sender.process(msg)
+            self.send(msg, now)
+
+    def send(self, msg: Claim, now: float) -> None:
+        """One claimed message, and what its outcome asks of the loop."""
+        # How late this send is against the due time it waited for (reading replies
+        # must not delay it; bench_replies reads the figure).
+        if self.due_at:
+            self.late_max = max(self.late_max, now - self.due_at)
+            self.due_at = 0.0
+            self.hb.note(late_max_s=round(self.late_max, 3))
+        outcome = self.sender.process(msg)
+        self.act_on(outcome)
+
+    def act_on(self, outcome: SendOutcome) -> None:
+        if outcome.clicked_at is not None:
+            self.schedule_next(outcome.clicked_at)
+        if outcome.result is Result.UNKNOWN:
+            self.verifier.add(outcome.message_id, own=True)
+        if outcome.page_judged:
+            self.attention.record(outcome.message_id, outcome.failed_keys)
+        if outcome.result is Result.STOP:
+            raise StopNow()
+        if outcome.browser_gone:
+            raise BrowserDied(outcome.reason or f"the browser died while sending message {outcome.message_id}")
+
+    def read_replies(self, until: float | None) -> None:
+        self.hb.set(W.READING_REPLIES, current_message_id=None, next_send_at=until)
+        self.replies.look(until)
+        keys = self.replies.to_repair
+        if keys and self.healer.repair_keys(keys):
+            self.replies.health.repaired(keys)
 
     def at_daily_cap(self, lt: time.struct_time) -> bool:
         """This account's cap for today (its warm-up day) is reached. Publishes both figures."""
         s = self.cfg.sending
         first = (self.store.account(self.account) or {}).get("first_sent_at")
-        cap = s.cap_today(first, self.clock.now())
+        cap = s.cap_today(first, self.ctx.clock.now())
         sent = self.store.sent_since(pacing.local_midnight(lt), account=self.account)
         self.hb.note(sent_today=sent, cap_today=cap)
         return cap > 0 and sent >= cap
 
+    def reload_config_if_changed(self) -> None:
+        """Another account's repair, the doctor or a person changed the selectors: read them
+        at once. Any other change restarts the worker, which reads the whole file anew."""
+        if time.monotonic() - self._config_looked < CONFIG_LOOK:
+            return
+        self._config_looked = time.monotonic()
+        mtime = _mtime(self.cfg.path)
+        if mtime == self._config_mtime or self.cfg.path is None:
+            return
+        self._config_mtime = mtime
+        try:
+            new = settings.load(self.cfg.path).for_account(self.account)
+        except settings.ConfigError as exc:
+            log.error("the config file changed but does not load (%s): going on with the one read before", exc)
+            return
+        if self.cfg.paths.database != new.paths.database:  # --db overrides the file's
+            new = new.with_database(self.cfg.paths.database)
+        old = self.cfg
+        if _without_selectors(new) != _without_selectors(old):
+            log.info("the config file changed: restarting to read it")
+            raise RestartNow()
+        if new.selectors != old.selectors or new.labels != old.labels:
+            log.info("the config file's selectors changed: using them now")
+            self.ctx.cfg = new
+            if self.page is not None:
+                self.page.use(new)
+            self.attention.clear_if_fixed()
+
     def wait_for_attention(self) -> bool:
-        """True while sending is stopped for a person (the loop then waits). A change of the
-        config file restarts the worker, which then reads the new selectors."""
+        """True while sending is stopped on a failing selector (the loop then waits). The
+        worker repairs it by itself when it can (worker/heal.py)."""
         doc = self.attention.current()
         if doc is None:
             return False
-        if _mtime(self.cfg.path) != self._config_mtime:
-            log.info("the config file changed: restarting to read it")
-            raise RestartNow()
+        if self.page is not None and self.session.ensure() and self.healer.should_repair(doc):
+            if self.healer.repair_line(doc):
+                return False
+            doc = self.attention.current() or doc
         self.hb.set(
-            "needs_attention",
+            W.NEEDS_ATTENTION,
             current_message_id=None,
             key=doc["key"],
             dump=doc.get("dump"),
             detail=self.attention.describe(doc),
         )
-        self.nap(1.0)
+        self.controls.nap(1.0)
         return True
 
-    def schedule_next(self) -> None:
+    def schedule_next(self, clicked_at: float) -> None:
         self.hb.sent_this_run += 1
         s = self.cfg.sending
         delay = pacing.delay_after(
@@ -345,7 +365,13 @@ class Worker:
             long_pause_max=s.long_pause_max,
             rng=self.rng,
         )
-        self.next_send_at = self.clock.now() + delay
+        self.next_send_at = clicked_at + delay
+
+
+def _without_selectors(cfg: Config) -> Config:
+    import dataclasses
+
+    return dataclasses.replace(cfg, selectors={}, labels={})
 
 
 def _alive(pid: int) -> bool:
@@ -356,7 +382,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _mtime(path: Any) -> float | None:
+def _mtime(path: Path | None) -> float | None:
     try:
         return Path(path).stat().st_mtime if path else None
     except OSError:
@@ -364,7 +390,7 @@ def _mtime(path: Any) -> float | None:
 
 
 def run_worker(
-    cfg: Any,
+    cfg: Config,
     *,
     store: Store | None = None,
     clock: Clock | None = None,
@@ -378,7 +404,11 @@ def run_worker(
         if cfg.account is None:
             cfg = cfg.for_account()
         w = Worker(
-            cfg, st, clock or SystemClock(), stop_event or threading.Event(), worker_id or make_worker_id(cfg.account)
+            cfg,
+            st,
+            clock or SystemClock(),
+            stop_event or threading.Event(),
+            worker_id or make_worker_id(cfg.account_name),
         )
         return w.run()
     finally:

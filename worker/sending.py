@@ -1,42 +1,43 @@
-"""Sending one claimed message: open its chat, type, attach, click send (or press Enter),
-confirm that it left, wait for the tick. The promise (DESIGN.md) in this file:
+"""Sending one claimed message, keeping the promise (DESIGN.md, "The promise"):
 
-- `sending` was committed by the claim; `clicked_at` is committed right before the click
-  or key, so a message without it certainly never left;
-- anything that goes wrong before that is retried with backoff (or given back when the
-  session, not the message, was the problem);
-- after it, the message is `sent` only when a new outgoing bubble with its text shows a
+- before the send click, anything that fails is retried with backoff (or given back when
+  the session, not the message, was the problem);
+- `sending` is committed by the claim and `clicked_at` right before the click;
+- after it, the message is `sent` only when a new bubble of ours with its text shows a
   tick, and `unknown` otherwise (verified later, never re-sent blindly).
+
+`Sender.process` returns a `SendOutcome`; the worker's loop acts on it (schedules the next
+send after a click, counts failing selector keys, queues a verification, stops).
 """
 
 from __future__ import annotations
 
+import enum
 import logging
-import mimetypes
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
 from store import states as S
+from store.records import Claim
 
-from .page import (
-    ChatView,
+from .context import WorkerContext
+from .errors import (
     Interrupted,
     LoggedOut,
+    NotClicked,
     Offline,
+    PermanentFailure,
     PhoneDisconnected,
-    Row,
     SelectorNotFound,
     SendFailure,
-    click_element,
 )
-from .textmatch import comparable, is_prefix
-
-if TYPE_CHECKING:
-    from .runner import Worker
+from .matching import is_media, resolve_attachment, row_matches, short_error
+from .page import ChatView, WhatsAppPage, click_element
+from .textmatch import comparable
 
 log = logging.getLogger("worker")
 
@@ -44,21 +45,42 @@ CONTROL_WAIT = 3.0  # seconds for the send control to show once the text is in
 SEND_CONFIRM = 5.0  # seconds for the box to empty or a new bubble to show after the click
 
 
-class PermanentFailure(Exception):
-    """A failure no retry can fix (e.g. the attachment file is missing): failed at once."""
+class Result(enum.StrEnum):
+    """What became of one claimed message."""
+
+    SENT = "sent"  # its bubble shows a tick
+    UNKNOWN = "unknown"  # clicked, nothing proved it arrived: verified later
+    RETRY = "retry"  # failed before the click (attempt counted: retrying or failed)
+    RELEASED = "released"  # given back before the click, no attempt used (session, pause, job)
+    NOT_CLICKED = "not_clicked"  # given back: the page was redrawn before the click
+    INVALID = "invalid"  # the number is not on WhatsApp
+    FAILED = "failed"  # no attempt can help (attachment missing)
+    STOP = "stop"  # a stop ended the step: the worker ends
 
 
-class BrowserDied(Exception):
-    pass
+@dataclass
+class SendOutcome:
+    """One message's outcome, for the loop to act on."""
+
+    result: Result
+    message_id: int
+    clicked_at: float | None = None  # the clock time of the send click, if it happened
+    failed_keys: dict[str, str] = field(default_factory=dict)  # selector keys that failed on it
+    reason: str = ""
+    browser_gone: bool = False  # the browser died: the worker must end (and be restarted)
+
+    @property
+    def page_judged(self) -> bool:
+        """The page was exercised for this message: its failing keys count toward a line stop."""
+        return self.result in (Result.SENT, Result.UNKNOWN, Result.RETRY, Result.INVALID, Result.NOT_CLICKED)
 
 
-class StopNow(Exception):
-    pass
+class SessionNotes(Protocol):
+    """What the sender tells the session: the network went, our bubbles carry this name."""
 
+    def went_offline(self, reason: str, *, reload: bool) -> None: ...
 
-class NotClicked(Exception):
-    """The send control went stale before the click: WebDriver refuses a click on a stale
-    element, so nothing was clicked (the page was redrawn, e.g. by "Use here")."""
+    def note_own_name(self, name: str) -> None: ...
 
 
 @dataclass
@@ -70,186 +92,142 @@ class Prepared:
     before: ChatView  # the chat right before the click
 
 
-def resolve_attachment(cfg: Any, path: str) -> Path:
-    p = Path(path).expanduser()
-    if not p.is_absolute():
-        base = Path(cfg.path).resolve().parent if cfg.path else Path.cwd()
-        if (base / p).exists():
-            p = base / p
-    return p.resolve()
-
-
-def is_media(path: Path) -> bool:
-    mime = mimetypes.guess_type(path.name)[0] or ""
-    return mime.startswith(("image/", "video/"))
-
-
-def row_matches(row: Row, text: str, attachment: Path | None, media: bool) -> bool | None:
-    """Whether an outgoing row is this message, read as a person would: its text (or
-    caption), the media or the document's name. None: cannot tell (text not readable,
-    or cut behind a "Read more" that is still there)."""
-    want = comparable(text)
-    if row.text is None:
-        if want:
-            # Media with no text element cannot carry our caption; anything else unreadable is a doubt.
-            return False if row.media else None
-        got = ""
-    else:
-        got = comparable(row.text)
-    if got != want:
-        if row.more and is_prefix(row.text, text):
-            return None
-        return False
-    if attachment is None:
-        return not row.media or bool(want)
-    if media:
-        return row.media or attachment.name in row.full
-    return attachment.name in row.full
-
-
-def short_error(exc: BaseException) -> str:
-    """A one-line reason for last_error."""
-    if isinstance(exc, (SelectorNotFound, SendFailure)):
-        return str(exc)[:500]
-    lines = str(exc).strip().splitlines()
-    return f"{exc.__class__.__name__}: {lines[0] if lines else ''}"[:300]
-
-
 class Sender:
-    def __init__(self, worker: Worker) -> None:
-        self.w = worker
+    """Sends one claimed message through the open page and says what became of it."""
+
+    def __init__(self, ctx: WorkerContext, session: SessionNotes) -> None:
+        self.ctx = ctx
+        self.session = session
 
     # ------------------------------------------------------------------ one message
-    def process(self, msg: dict[str, Any]) -> None:
-        w, store, cfg = self.w, self.w.store, self.w.cfg
-        page = w.page
-        assert page is not None
-        mid = msg["id"]
-        w.clicked = False
+    def process(self, msg: Claim) -> SendOutcome:
+        ctx = self.ctx
+        store, cfg, page = ctx.store, ctx.cfg, ctx.need_page()
+        mid = msg.id
+        ctx.controls.clicked = False
         page.failed_keys.clear()
-        w.hb.set("sending", current_message_id=mid, next_send_at=None, detail=f"sending to {msg['phone']}")
+        ctx.hb.set(S.WorkerState.SENDING, current_message_id=mid, next_send_at=None, detail=f"sending to {msg.phone}")
         t0 = time.monotonic()
+        outcome = self._done
         # ---- before the click: anything that goes wrong is retried (or given back) -----
         try:
-            prepared = self.before_click(msg)
+            prepared = self.before_click(msg, page)
         except Interrupted as exc:
-            store.release(mid, worker_id=w.id, reason=exc.what)
-            if exc.what == "stop":
-                raise StopNow() from None
+            store.release(mid, worker_id=ctx.worker_id, reason=exc.what)
             if exc.what == "use_here":
                 store.log_event("use_here", "WhatsApp was open in another window: took it back")
-            return
+            return outcome(Result.STOP if exc.what == "stop" else Result.RELEASED, mid, reason=exc.what)
         except LoggedOut:
-            store.release(mid, worker_id=w.id, reason="logged out")
-            return
+            store.release(mid, worker_id=ctx.worker_id, reason="logged out")
+            return outcome(Result.RELEASED, mid, reason="logged out")
         except PhoneDisconnected:
-            store.release(mid, worker_id=w.id, reason="phone not connected")
-            return
+            store.release(mid, worker_id=ctx.worker_id, reason="phone not connected")
+            return outcome(Result.RELEASED, mid, reason="phone not connected")
         except Offline as exc:
-            store.release(mid, worker_id=w.id, reason=f"offline: {exc.reason}")
-            w.session.went_offline(exc.reason, reload=exc.page_failed)
-            return
+            store.release(mid, worker_id=ctx.worker_id, reason=f"offline: {exc.reason}")
+            self.session.went_offline(exc.reason, reload=exc.page_failed)
+            return outcome(Result.RELEASED, mid, reason="offline")
         except PermanentFailure as exc:
-            store.mark_failed_attempt(mid, str(exc), max_attempts=0, backoff=0, worker_id=w.id, now=w.clock.now())
-            return
+            store.mark_failed_attempt(
+                mid, str(exc), max_attempts=0, backoff=0, worker_id=ctx.worker_id, now=ctx.clock.now()
+            )
+            return outcome(Result.FAILED, mid, reason=str(exc))
         except (SelectorNotFound, SendFailure, WebDriverException) as exc:
-            if w.control() == "stop" or not w.browser_alive():
-                store.release(mid, worker_id=w.id, reason=f"browser gone: {exc.__class__.__name__}")
-                if w.control() == "stop":
-                    raise StopNow() from None
-                raise BrowserDied(f"the browser died while sending message {mid}: {exc}") from exc
+            if ctx.controls.control() == "stop" or not ctx.alive():
+                store.release(mid, worker_id=ctx.worker_id, reason=f"browser gone: {exc.__class__.__name__}")
+                stop = ctx.controls.control() == "stop"
+                return outcome(
+                    Result.STOP if stop else Result.RELEASED,
+                    mid,
+                    browser_gone=not stop,
+                    reason=f"the browser died while sending message {mid}: {exc}",
+                )
             try:
                 login = page.session()["login"]
             except WebDriverException:
                 login = "logged_in"
             if login != "logged_in":
                 # The session changed under us (logout, "Use here", phone): not the message's fault.
-                store.release(mid, worker_id=w.id, reason=f"{login} while preparing the message")
+                store.release(mid, worker_id=ctx.worker_id, reason=f"{login} while preparing the message")
                 page.failed_keys.clear()
-                return
+                return outcome(Result.RELEASED, mid, reason=login)
             error = short_error(exc)
-            outcome = store.mark_failed_attempt(
+            result = store.mark_failed_attempt(
                 mid,
                 error,
                 max_attempts=cfg.sending.max_attempts,
                 backoff=cfg.sending.retry_backoff,
-                worker_id=w.id,
-                now=w.clock.now(),
+                worker_id=ctx.worker_id,
+                now=ctx.clock.now(),
             )
-            log.warning("message %s: %s (%s)", mid, error, outcome)
-            w.attention.record(mid, page.failed_keys)
-            return
+            log.warning("message %s: %s (%s)", mid, error, result)
+            return outcome(Result.RETRY, mid, reason=error)
         if prepared is None:
-            store.mark_invalid(mid, "phone number is not on WhatsApp", worker_id=w.id, now=w.clock.now())
+            store.mark_invalid(mid, "phone number is not on WhatsApp", worker_id=ctx.worker_id, now=ctx.clock.now())
             log.info("message %s: the number is not on WhatsApp", mid)
-            w.attention.record(mid, page.failed_keys)
-            return
+            return outcome(Result.INVALID, mid)
         # ---- the click: from here on the message is never sent again blindly -----
-        store.mark_clicking(mid, worker_id=w.id, now=w.clock.now())
-        w.clicked = True
+        store.mark_clicking(mid, worker_id=ctx.worker_id, now=ctx.clock.now())
+        clicked_at = ctx.clock.now()
+        ctx.controls.clicked = True
         try:
-            how = self.click_send(prepared)
+            how = self.click_send(prepared, page)
         except NotClicked as exc:
-            store.release(mid, worker_id=w.id, reason=f"nothing was clicked: {exc}")
-            w.attention.record(mid, page.failed_keys)
-            return
+            store.release(mid, worker_id=ctx.worker_id, reason=f"nothing was clicked: {exc}")
+            return outcome(Result.NOT_CLICKED, mid, reason=str(exc))
         except WebDriverException as exc:
-            w.attention.record(mid, page.failed_keys)
-            self.after_click_failure(msg, f"the send click raised {exc.__class__.__name__}")
-            return
+            return self.unknown(msg, f"the send click raised {exc.__class__.__name__}", clicked_at)
         try:
-            w.schedule_next()
-            ok, reason = self.confirm_and_wait_ack(msg, prepared)
+            ok, reason = self.confirm_and_wait_ack(msg, prepared, page)
         except Interrupted:
-            store.mark_unknown(mid, "stopped before the tick", worker_id=w.id, now=w.clock.now())
-            raise StopNow() from None
+            store.mark_unknown(mid, "stopped before the tick", worker_id=ctx.worker_id, now=ctx.clock.now())
+            return outcome(Result.STOP, mid, clicked_at=clicked_at, reason="stopped before the tick")
         except LoggedOut:
-            self.after_click_failure(msg, "logged out before the tick")
-            return
+            return self.unknown(msg, "logged out before the tick", clicked_at)
         except WebDriverException as exc:
-            self.after_click_failure(msg, f"browser error after the send click: {exc.__class__.__name__}")
-            return
-        finally:
-            w.attention.record(mid, page.failed_keys)
-        if ok:
-            store.mark_sent(mid, worker_id=w.id, now=w.clock.now())
-            log.info("message %s sent in %.2f s (%s)", mid, time.monotonic() - t0, how)
-        else:
-            self.after_click_failure(msg, reason)
+            return self.unknown(msg, f"browser error after the send click: {exc.__class__.__name__}", clicked_at)
+        if not ok:
+            return self.unknown(msg, reason, clicked_at)
+        store.mark_sent(mid, worker_id=ctx.worker_id, now=ctx.clock.now())
+        log.info("message %s sent in %.2f s (%s)", mid, time.monotonic() - t0, how)
+        return outcome(Result.SENT, mid, clicked_at=clicked_at)
 
-    def after_click_failure(self, msg: dict[str, Any], reason: str) -> None:
-        w = self.w
-        mid = msg["id"]
-        w.store.mark_unknown(mid, reason, worker_id=w.id, now=w.clock.now())
-        w.verifier.add(mid, own=True)
-        log.warning("message %s: %s -> unknown (verified later)", mid, reason)
-        if w.control() != "stop" and not w.browser_alive():
-            raise BrowserDied(f"the browser died after the send click of message {mid}")
+    def _done(
+        self, result: Result, mid: int, *, clicked_at: float | None = None, reason: str = "", browser_gone: bool = False
+    ) -> SendOutcome:
+        failed = dict(self.ctx.page.failed_keys) if self.ctx.page is not None else {}
+        return SendOutcome(result, mid, clicked_at, failed, reason, browser_gone)
+
+    def unknown(self, msg: Claim, reason: str, clicked_at: float) -> SendOutcome:
+        """Clicked, nothing proved it arrived: `unknown`, verified later (never sent again blindly)."""
+        ctx = self.ctx
+        ctx.store.mark_unknown(msg.id, reason, worker_id=ctx.worker_id, now=ctx.clock.now())
+        log.warning("message %s: %s -> unknown (verified later)", msg.id, reason)
+        gone = ctx.controls.control() != "stop" and not ctx.alive()
+        return self._done(Result.UNKNOWN, msg.id, clicked_at=clicked_at, reason=reason, browser_gone=gone)
 
     # ------------------------------------------------------------------ before the click
-    def check_job(self, msg: dict[str, Any]) -> None:
-        job = self.w.store.get_job(msg["job_id"])
-        if job is None or job["status"] != S.JOB_RUNNING:
-            raise Interrupted(f"job {msg['job_id']} is {job['status'] if job else 'gone'}")
+    def check_job(self, msg: Claim) -> None:
+        job = self.ctx.store.get_job(msg.job_id)
+        if job is None or job.status != S.JOB_RUNNING:
+            raise Interrupted(f"job {msg.job_id} is {job.status if job else 'gone'}")
 
-    def before_click(self, msg: dict[str, Any]) -> Prepared | None:
+    def before_click(self, msg: Claim, page: WhatsAppPage) -> Prepared | None:
         """Open the chat, put the text (and attachment) in. None for a number not on WhatsApp."""
-        w = self.w
-        page = w.page
-        assert page is not None
+        cfg = self.ctx.cfg
         self.check_job(msg)
         att: Path | None = None
-        if msg.get("attachment"):
-            att = resolve_attachment(w.cfg, msg["attachment"])
+        if msg.attachment:
+            att = resolve_attachment(cfg, msg.attachment)
             if not att.is_file():
                 raise PermanentFailure(f"attachment not found: {att}")
-        chat = page.open_chat(msg["phone"])
+        chat = page.open_chat(msg.phone)
         if chat.invalid:
             return None
-        timeout = min(w.cfg.browser.chat_timeout, 15.0)
+        timeout = min(cfg.browser.chat_timeout, 15.0)
         media = False
         if att is None:
-            page.type_text("compose_box", msg["text"])
+            page.type_text("compose_box", msg.text)
             send_key, box_key = "send_button", "compose_box"
         else:
             media = is_media(att)
@@ -260,11 +238,11 @@ class Sender:
             file_input = page.wait_for(input_key, timeout, visible=False)
             file_input.send_keys(str(att))
             page.wait_for("caption_box", timeout)
-            if msg["text"]:
-                page.type_text("caption_box", msg["text"])
+            if msg.text:
+                page.type_text("caption_box", msg.text)
             send_key, box_key = "media_send", "caption_box"
         # The last look before the click: signals, job status, session.
-        w.step_check()
+        self.ctx.controls.step_check()
         self.check_job(msg)
         before = page.chat_view()
         if before.qr and not before.logged_in:
@@ -276,11 +254,9 @@ class Sender:
         return Prepared(send_key, box_key, att, media, before)
 
     # ------------------------------------------------------------------ the click
-    def click_send(self, p: Prepared) -> str:
+    def click_send(self, p: Prepared, page: WhatsAppPage) -> str:
         """One click on the send control, or Enter in the box when no configured control
         matches (a key that failed all the same: it counts toward stopping the line)."""
-        page = self.w.page
-        assert page is not None
         deadline = time.monotonic() + CONTROL_WAIT
         button = None
         while button is None and time.monotonic() < deadline:
@@ -306,36 +282,37 @@ class Sender:
             raise NotClicked(f"neither {p.send_key} nor {p.box_key} is on the page")
         return "Enter"
 
-    def confirm_and_wait_ack(self, msg: dict[str, Any], p: Prepared) -> tuple[bool, str]:
-        """After the click: (True, "") when a new bubble with this message shows a tick in
-        time; else (False, why). Nothing here clicks send again."""
-        w = self.w
-        page = w.page
-        assert page is not None
+    def confirm_and_wait_ack(self, msg: Claim, p: Prepared, page: WhatsAppPage) -> tuple[bool, str]:
+        """After the click: (True, "") when a new bubble of ours with this message shows a
+        tick in time; else (False, why). Nothing here clicks send again."""
+        ctx = self.ctx
         before_ids = {r.id for r in p.before.rows if r.id}
         ids_readable = len(before_ids) == len(p.before.rows)
         left = False
         mine_seen = False
+        status_unread = False
         start = last = time.monotonic()
-        deadline = start + w.cfg.browser.ack_timeout
+        deadline = start + ctx.cfg.browser.ack_timeout
         while True:
             view = page.chat_view(limit=15, expand=True)
             now = time.monotonic()
             if view.qr and not view.logged_in:
                 raise LoggedOut()
-            new = (
-                [r for r in view.rows if r.id not in before_ids]
-                if ids_readable and view.rows
-                else (
-                    view.rows[len(view.rows) - (view.total - p.before.total) :] if view.total > p.before.total else []
-                )
-            )
-            mine = [r for r in new if row_matches(r, msg["text"], p.attachment, p.media) is True]
+            if ids_readable and view.rows:
+                new = [r for r in view.rows if r.id not in before_ids]
+            elif view.total > p.before.total:
+                new = view.rows[len(view.rows) - (view.total - p.before.total) :]
+            else:
+                new = []
+            for sender in view.own_senders:
+                self.session.note_own_name(sender)
+            mine = [r for r in new if row_matches(r, msg.text, p.attachment, p.media) is True]
             if mine:
                 mine_seen = True
                 left = True
                 if mine[-1].ack:
                     return True, ""
+                status_unread = mine[-1].ack is None
             if not left:
                 box = page.box_text(p.box_key)
                 left = bool(new) or box is None or comparable(box) == ""
@@ -348,18 +325,24 @@ class Sender:
                 # Waiting for the phone or the network does not use up the ack timeout.
                 deadline += now - last
                 if view.offline:
-                    w.session.went_offline(
+                    self.session.went_offline(
                         "WhatsApp Web says this computer is not connected (a message waits on the clock to go)",
                         reload=False,
                     )
                 else:
-                    w.hb.set("phone_disconnected", login="phone_disconnected")
+                    ctx.hb.set(S.WorkerState.PHONE_DISCONNECTED, login="phone_disconnected")
             last = now
             if now >= deadline:
                 if not mine_seen:
-                    page.key_failed("message_text", "no new outgoing bubble with the message text was recognised")
+                    page.key_failed(
+                        "message_text",
+                        "no new bubble of ours with the message text was recognised "
+                        f"({len(new)} new bubble(s) of ours, {view.any_rows} rows in the chat)",
+                    )
                     return False, "no new bubble with this text was recognised"
-                return False, f"no tick within {w.cfg.browser.ack_timeout:g} s (the clock stayed)"
-            if w.control() == "stop":
+                if status_unread:
+                    return False, "our bubble is there but its status could not be read"
+                return False, f"no tick within {ctx.cfg.browser.ack_timeout:g} s (the clock stayed)"
+            if ctx.controls.control() == "stop":
                 raise Interrupted("stop")
             time.sleep(0.03)

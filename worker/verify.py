@@ -18,18 +18,18 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from selenium.common.exceptions import WebDriverException
 
 from store import states as S
+from store.records import Message
 
 from .bubble_time import floor_minute, parse_pre_plain
-from .page import ChatView, Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure
-from .sending import BrowserDied, is_media, resolve_attachment, row_matches, short_error
-
-if TYPE_CHECKING:
-    from .runner import Worker
+from .context import WorkerContext
+from .errors import BrowserDied, Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure
+from .matching import is_media, resolve_attachment, row_matches, short_error
+from .page import ChatView
 
 log = logging.getLogger("worker")
 
@@ -53,9 +53,11 @@ class Verdict:
 
 
 def judge(
-    view: ChatView, row: dict[str, Any], *, date_order: str, covered: bool, attachment: Path | None, you: str = "You"
+    view: ChatView, row: Any, *, date_order: str, covered: bool, attachment: Path | None, you: set[str] | str = "You"
 ) -> Verdict:
-    """The verdict on one message from what its chat shows (no browser: unit-testable)."""
+    """The verdict on one message from what its chat shows (no browser: unit-testable).
+    `you`: the words our own bubbles carry as their sender ("You", the profile name)."""
+    you = {you} if isinstance(you, str) else you
     media = attachment is not None and is_media(attachment)
     since = row.get("clicked_at") or row.get("claimed_at") or 0.0
     floor = floor_minute(since) if since else 0.0
@@ -71,9 +73,12 @@ def judge(
         if t is None:
             doubts.append(f"a bubble with this text has no readable time ({(r.pre or 'none')[:40]!r})")
         elif t >= floor:
-            if r.ack:
+            if r.ack and r.own is not False:
+                if r.own is None:
+                    doubts.append("a bubble with this text cannot be told ours or the contact's")
+                    continue
                 return Verdict("found", "found in the chat")
-            doubts.append(CLOCK)
+            doubts.append(CLOCK if r.ack is False else "a bubble with this text is there; its status cannot be read")
         elif t >= floor - CLOCK_SKEW:
             doubts.append("a bubble with this text is from just before the claim")
         # else: provably older than the claim, another sending of the same text
@@ -81,12 +86,16 @@ def judge(
         return Verdict("undetermined", "the chat's history did not load back to the claim")
     recognised = sum(1 for r in view.rows if r.pre)
     if view.ours_by_meta(you) > recognised:
-        # Rows say "You:" but were not taken for outgoing: the status icons or the
-        # outgoing_message selectors no longer hold. Absence would be a guess.
+        # Rows say "You:" but were not taken for ours: the selectors no longer hold and
+        # reading by meaning missed them too. Absence would be a guess.
         return Verdict(
             "undetermined",
-            "some of our own bubbles were not recognised as outgoing "
-            "(selectors outgoing_message / msg_ack / msg_pending)",
+            "some of our own bubbles were not recognised as ours (selectors outgoing_message / msg_ack / msg_pending)",
+        )
+    if view.unclassified:
+        return Verdict(
+            "undetermined",
+            f"{view.unclassified} bubble(s) of the chat cannot be told ours or the contact's: absence would be a guess",
         )
     if doubts:
         return Verdict("undetermined", doubts[0])
@@ -107,8 +116,10 @@ def history_covers(view: ChatView, since: float, date_order: str) -> bool:
 
 
 class Verifier:
-    def __init__(self, worker: Worker) -> None:
-        self.w = worker
+    """Verifies, in their chats, the messages whose send click may have happened."""
+
+    def __init__(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
         # message id -> (monotonic time it is due, urgent: verified before anything is sent)
         self.due: dict[int, tuple[float, bool]] = {}
 
@@ -121,15 +132,15 @@ class Verifier:
     def load_at_start(self) -> None:
         """Every in-flight message of a dead worker: an unclicked claim goes straight back to
         the queue; a clicked one is verified before anything is sent; a held one waits."""
-        w = self.w
-        for row in w.store.in_flight(exclude_workers=[w.id], account=w.account):
+        ctx = self.ctx
+        for row in ctx.store.in_flight(exclude_workers=[ctx.worker_id], account=ctx.account):
             if row["status"] == S.SENDING and row["clicked_at"] is None:
-                outcome = w.store.release_unclicked(
+                outcome = ctx.store.release_unclicked(
                     row["id"],
                     "the worker stopped before the send click",
-                    max_attempts=w.cfg.sending.max_attempts,
-                    backoff=w.cfg.sending.retry_backoff,
-                    now=w.clock.now(),
+                    max_attempts=ctx.cfg.sending.max_attempts,
+                    backoff=ctx.cfg.sending.retry_backoff,
+                    now=ctx.clock.now(),
                 )
                 log.info("message %s: claimed but never clicked by a stopped worker -> %s", row["id"], outcome)
             elif row["review"] and row["verify_tries"] >= VERIFY_TRIES:
@@ -156,27 +167,29 @@ class Verifier:
         return any(urgent and at <= now for at, urgent in self.due.values())
 
     def verify_one(self, mid: int) -> None:
-        w = self.w
-        store = w.store
+        ctx = self.ctx
+        store = ctx.store
         current = store.message(mid)
         if current is None or current["status"] not in S.IN_FLIGHT:
             self.due.pop(mid, None)
             return
-        w.hb.set("sending", current_message_id=mid, detail=f"verifying message {mid} to {current['phone']}")
+        ctx.hb.set(
+            S.WorkerState.SENDING, current_message_id=mid, detail=f"verifying message {mid} to {current['phone']}"
+        )
         try:
             verdict = self.verdict(current)
         except (Interrupted, LoggedOut, PhoneDisconnected, Offline):
             return  # the loop shows why; verified later
         except (SelectorNotFound, SendFailure, WebDriverException) as exc:
-            if not w.browser_alive():
+            if not ctx.alive():
                 raise BrowserDied(f"the browser died while verifying message {mid}") from exc
             verdict = Verdict("undetermined", f"the chat could not be read: {short_error(exc)}")
         self.due.pop(mid, None)
-        now = w.clock.now()
+        now = ctx.clock.now()
         if verdict.outcome == "found":
-            store.mark_sent(mid, now=now, note=f"verified in the chat of account {w.account}")
+            store.mark_sent(mid, now=now, note=f"verified in the chat of account {ctx.account}")
             log.info("message %s verified: found in the chat, sent", mid)
-        elif verdict.outcome == "absent" and current["requeues"] < w.cfg.sending.auto_requeue_limit:
+        elif verdict.outcome == "absent" and current["requeues"] < ctx.cfg.sending.auto_requeue_limit:
             store.requeue_unsent(mid, "verification: not in the chat", now=now)
             log.info("message %s verified: not in the chat, queued again", mid)
         elif verdict.outcome == "absent":
@@ -199,23 +212,22 @@ class Verifier:
 
     def _hold(self, mid: int) -> None:
         """No more automatic verification: the message waits for `review`."""
-        store = self.w.store
+        store = self.ctx.store
         while True:
             row = store.message(mid)
             if row is None or row["verify_tries"] >= VERIFY_TRIES or row["status"] != S.UNKNOWN:
                 break
-            store.note_undetermined(mid, row["review"] or "held", now=self.w.clock.now())
+            store.note_undetermined(mid, row["review"] or "held", now=self.ctx.clock.now())
         log.warning("message %s: held for a person (python tui.py review)", mid)
 
-    def verdict(self, row: dict[str, Any]) -> Verdict:
+    def verdict(self, row: Message) -> Verdict:
         """Open the message's chat and judge it (see the module's docstring)."""
-        w = self.w
-        page = w.page
-        assert page is not None
+        ctx = self.ctx
+        page = ctx.need_page()
         chat = page.open_chat(row["phone"])
         if chat.invalid:
             return Verdict("absent", "the number is not on WhatsApp")
-        order = w.cfg.date_order()
+        order = ctx.cfg.date_order()
         since = row.get("clicked_at") or row.get("claimed_at") or 0.0
         view = self.settled()
         covered = history_covers(view, since, order)
@@ -228,13 +240,13 @@ class Verifier:
                 break  # nothing older came
             view = more
             covered = history_covers(view, since, order)
-        attachment = resolve_attachment(w.cfg, row["attachment"]) if row.get("attachment") else None
-        you = w.cfg.words()["You"]
+        attachment = resolve_attachment(ctx.cfg, row["attachment"]) if row.get("attachment") else None
+        you = page.you
         found = judge(view, row, date_order=order, covered=covered, attachment=attachment, you=you)
         # Our bubble is there but still on the clock: watch it a while, as after a send.
-        deadline = time.monotonic() + w.cfg.browser.ack_timeout
+        deadline = time.monotonic() + ctx.cfg.browser.ack_timeout
         while found.reason == CLOCK and time.monotonic() < deadline:
-            w.step_check()
+            ctx.controls.step_check()
             time.sleep(0.3)
             view = page.chat_view(expand=True)
             found = judge(view, row, date_order=order, covered=covered, attachment=attachment, you=you)
@@ -242,8 +254,7 @@ class Verifier:
 
     def settled(self) -> ChatView:
         """The open chat once it stopped changing, every "Read more" expanded."""
-        page = self.w.page
-        assert page is not None
+        page = self.ctx.need_page()
         deadline = time.monotonic() + SETTLE
         previous = None
         while True:
@@ -254,5 +265,5 @@ class Verifier:
             if time.monotonic() >= deadline:
                 return view
             previous = shape
-            self.w.step_check()
+            self.ctx.controls.step_check()
             time.sleep(0.15)
