@@ -22,6 +22,7 @@ import settings
 from simulator import Simulator
 from store import Store
 from tests.worker_helpers import (
+    no_leftover_browsers,  # noqa: F401
     DOMS,
     PY,
     ROOT,
