@@ -22,11 +22,11 @@ import settings
 from simulator import Simulator
 from store import Store
 from tests.worker_helpers import (
-    no_leftover_browsers,  # noqa: F401
     DOMS,
     PY,
     ROOT,
     WorkerThread,
+    no_leftover_browsers,  # noqa: F401
     wait_until,
     worker_row,
     write_config,
