@@ -26,6 +26,7 @@ from tests.worker_helpers import (
     PY,
     ROOT,
     WorkerThread,
+    no_leftover_browsers,  # noqa: F401
     wait_until,
     worker_row,
     write_config,

@@ -20,6 +20,7 @@ from tests.worker_helpers import (
     ROOT,
     WorkerThread,
     ids_of,
+    no_leftover_browsers,  # noqa: F401
     sim,  # noqa: F401
     status_of,
     wait_until,
