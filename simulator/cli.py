@@ -95,64 +95,156 @@ def build_parser(prog: str = "tui.py simulator") -> argparse.ArgumentParser:
         description="Local WhatsApp Web simulator on 127.0.0.1 (never contacts WhatsApp). "
         "Control API under /__sim__/ (see docs/simulator.md).",
     )
-    p.add_argument("--port", type=_port, default=DEFAULT_PORT,
-                   help=f"TCP port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
-    p.add_argument("--boot-time", type=_seconds, default=3.0, metavar="SECONDS",
-                   help="app boot time of every page load (default 3)")
-    p.add_argument("--ack-delay", type=_seconds, default=0.3, metavar="SECONDS",
-                   help="time a sent message shows the clock before its tick (default 0.3)")
-    p.add_argument("--invalid", type=_numbers, default=[], metavar="NUMBERS",
-                   help="comma-separated numbers that are not on WhatsApp")
-    p.add_argument("--invalid-suffix", type=_digits, default=None, metavar="DIGITS",
-                   help="numbers ending in these digits are not on WhatsApp (e.g. 13)")
-    p.add_argument("--stuck-clock", action="store_true",
-                   help="accept messages but never turn the clock into a tick")
-    p.add_argument("--lose-clicks", type=_count, default=0, metavar="N",
-                   help="silently lose the next N send clicks")
-    p.add_argument("--failure-rate", type=_rate, default=0.0, metavar="P",
-                   help="probability (0..1) that opening a chat fails")
-    p.add_argument("--phone-disconnected", action="store_true",
-                   help='start with "Phone not connected" (messages wait on the clock)')
-    p.add_argument("--auto-login", type=_seconds, default=None, metavar="SECONDS",
-                   help="demo mode: log in by itself after SECONDS on the QR page, or on any key press "
-                        "(the first browser as --own-number, each other browser profile as the next number)")
-    p.add_argument("--logged-in", action="store_true",
-                   help="start logged in: every browser is the account of --own-number")
-    p.add_argument("--own-number", type=_phone, default="+15550100000", metavar="NUMBER",
-                   help="the default account's own number (default +15550100000)")
-    p.add_argument("--qr-rotate", type=_positive_seconds, default=20.0, metavar="SECONDS",
-                   help="seconds between QR code changes (default 20)")
-    p.add_argument("--qr-rotations", type=_count, default=5, metavar="N",
-                   help="QR code changes before it expires (default 5)")
+    p.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"TCP port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    p.add_argument(
+        "--boot-time",
+        type=_seconds,
+        default=3.0,
+        metavar="SECONDS",
+        help="app boot time of every page load (default 3)",
+    )
+    p.add_argument(
+        "--ack-delay",
+        type=_seconds,
+        default=0.3,
+        metavar="SECONDS",
+        help="time a sent message shows the clock before its tick (default 0.3)",
+    )
+    p.add_argument(
+        "--invalid",
+        type=_numbers,
+        default=[],
+        metavar="NUMBERS",
+        help="comma-separated numbers that are not on WhatsApp",
+    )
+    p.add_argument(
+        "--invalid-suffix",
+        type=_digits,
+        default=None,
+        metavar="DIGITS",
+        help="numbers ending in these digits are not on WhatsApp (e.g. 13)",
+    )
+    p.add_argument("--stuck-clock", action="store_true", help="accept messages but never turn the clock into a tick")
+    p.add_argument("--lose-clicks", type=_count, default=0, metavar="N", help="silently lose the next N send clicks")
+    p.add_argument(
+        "--failure-rate", type=_rate, default=0.0, metavar="P", help="probability (0..1) that opening a chat fails"
+    )
+    p.add_argument(
+        "--phone-disconnected",
+        action="store_true",
+        help='start with "Phone not connected" (messages wait on the clock)',
+    )
+    p.add_argument(
+        "--auto-login",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="demo mode: log in by itself after SECONDS on the QR page, or on any key press "
+        "(the first browser as --own-number, each other browser profile as the next number)",
+    )
+    p.add_argument(
+        "--logged-in", action="store_true", help="start logged in: every browser is the account of --own-number"
+    )
+    p.add_argument(
+        "--own-number",
+        type=_phone,
+        default="+15550100000",
+        metavar="NUMBER",
+        help="the default account's own number (default +15550100000)",
+    )
+    p.add_argument(
+        "--qr-rotate",
+        type=_positive_seconds,
+        default=20.0,
+        metavar="SECONDS",
+        help="seconds between QR code changes (default 20)",
+    )
+    p.add_argument(
+        "--qr-rotations", type=_count, default=5, metavar="N", help="QR code changes before it expires (default 5)"
+    )
     p.add_argument("--seed", type=int, default=None, help="random seed for --failure-rate")
-    p.add_argument("--dom", choices=DOMS, default="2026",
-                   help="DOM generation of the page: 2026 is WhatsApp Web as public 2025-26 evidence "
-                        "describes it, 2024 the older one (default 2026; docs/whatsapp-dom.md)")
-    p.add_argument("--lang", choices=LANGS, default="auto",
-                   help="UI language of labels and bubble times (default auto: the browser's language)")
-    p.add_argument("--enter-does-not-send", action="store_true",
-                   help='the user turned off "Enter is send": Enter makes a new line')
-    p.add_argument("--contact", action="append", default=[], type=_contact, metavar="NAME=NUMBER",
-                   help="a saved contact: its chat shows NAME instead of the number (repeatable)")
-    p.add_argument("--incoming", action="append", default=[], type=_incoming, metavar="NUMBER=TEXT",
-                   help="a contact writes TEXT to the account (unread badge, preview, a bubble without status "
-                        "icon), --incoming-after seconds after the start (repeatable)")
-    p.add_argument("--incoming-after", type=_seconds, default=5.0, metavar="SECONDS",
-                   help="when the --incoming messages arrive (default 5)")
-    p.add_argument("--min-chrome", type=_count, default=120, metavar="N",
-                   help="2026: Chrome older than N (or HeadlessChrome) gets 'update your browser' (default 120)")
-    p.add_argument("--mutate", type=_seed, default=0, metavar="SEED",
-                   help="draw a page variant nobody wrote selectors for from SEED: other icon names, classes, "
-                        "attributes, rows, label places, tags; the same texts and layout (default 0: off; "
-                        "docs/simulator.md)")
-    p.add_argument("--read-after", type=_seconds, default=None, metavar="SECONDS",
-                   help='the contact reads each message SECONDS after it was accepted: blue ticks, " Read " '
-                        "(default: never)")
-    p.add_argument("--own-name", type=_name, default="Sim User", metavar="NAME",
-                   help="the account's own profile name (default 'Sim User'; other accounts 'Sim User 2', …)")
-    p.add_argument("--sender-style", choices=SENDER_STYLES, default="auto",
-                   help="our bubbles' sender in data-pre-plain-text: the word for You, or the own profile "
-                        "name (default auto: the name on a pt-BR page of the 2026 generation)")
+    p.add_argument(
+        "--dom",
+        choices=DOMS,
+        default="2026",
+        help="DOM generation of the page: 2026 is WhatsApp Web as public 2025-26 evidence "
+        "describes it, 2024 the older one (default 2026; docs/whatsapp-dom.md)",
+    )
+    p.add_argument(
+        "--lang",
+        choices=LANGS,
+        default="auto",
+        help="UI language of labels and bubble times (default auto: the browser's language)",
+    )
+    p.add_argument(
+        "--enter-does-not-send", action="store_true", help='the user turned off "Enter is send": Enter makes a new line'
+    )
+    p.add_argument(
+        "--contact",
+        action="append",
+        default=[],
+        type=_contact,
+        metavar="NAME=NUMBER",
+        help="a saved contact: its chat shows NAME instead of the number (repeatable)",
+    )
+    p.add_argument(
+        "--incoming",
+        action="append",
+        default=[],
+        type=_incoming,
+        metavar="NUMBER=TEXT",
+        help="a contact writes TEXT to the account (unread badge, preview, a bubble without status "
+        "icon), --incoming-after seconds after the start (repeatable)",
+    )
+    p.add_argument(
+        "--incoming-after",
+        type=_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="when the --incoming messages arrive (default 5)",
+    )
+    p.add_argument(
+        "--min-chrome",
+        type=_count,
+        default=120,
+        metavar="N",
+        help="2026: Chrome older than N (or HeadlessChrome) gets 'update your browser' (default 120)",
+    )
+    p.add_argument(
+        "--mutate",
+        type=_seed,
+        default=0,
+        metavar="SEED",
+        help="draw a page variant nobody wrote selectors for from SEED: other icon names, classes, "
+        "attributes, rows, label places, tags; the same texts and layout (default 0: off; "
+        "docs/simulator.md)",
+    )
+    p.add_argument(
+        "--read-after",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help='the contact reads each message SECONDS after it was accepted: blue ticks, " Read " (default: never)',
+    )
+    p.add_argument(
+        "--own-name",
+        type=_name,
+        default="Sim User",
+        metavar="NAME",
+        help="the account's own profile name (default 'Sim User'; other accounts 'Sim User 2', …)",
+    )
+    p.add_argument(
+        "--sender-style",
+        choices=SENDER_STYLES,
+        default="auto",
+        help="our bubbles' sender in data-pre-plain-text: the word for You, or the own profile "
+        "name (default auto: the name on a pt-BR page of the 2026 generation)",
+    )
     return p
 
 
@@ -228,15 +320,20 @@ def main(argv: list[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"WhatsApp simulator running at {sim.url}/  (control API: {sim.url}/__sim__/state)", flush=True)
     if args.mutate:
-        print(f"Build {args.mutate}: a page variant nobody wrote selectors for "
-              f"(what it changes: {sim.url}/__sim__/mutation).", flush=True)
+        print(
+            f"Build {args.mutate}: a page variant nobody wrote selectors for "
+            f"(what it changes: {sim.url}/__sim__/mutation).",
+            flush=True,
+        )
     if args.auto_login is not None:
         print(f"Demo mode: logs in {args.auto_login:g} s after the QR page shows, or on any key.", flush=True)
     elif not args.logged_in:
         print(f"Log in with: curl -X POST {sim.url}/__sim__/login", flush=True)
-        print(f"Several accounts: curl {sim.url}/__sim__/pending_logins, then for each browser "
-              f"curl -X POST {sim.url}/__sim__/scan -d '{{\"ref\": \"2@…\", \"number\": \"+15550100001\"}}'",
-              flush=True)
+        print(
+            f"Several accounts: curl {sim.url}/__sim__/pending_logins, then for each browser "
+            f'curl -X POST {sim.url}/__sim__/scan -d \'{{"ref": "2@…", "number": "+15550100001"}}\'',
+            flush=True,
+        )
     print("Press Ctrl-C to stop.", flush=True)
     deliver_at = time.monotonic() + args.incoming_after
     incoming = list(args.incoming)

@@ -26,15 +26,70 @@ OPERATORS = ("icons", "classes", "testids", "attributes", "rows", "labels", "tag
 MIN_OPERATORS = 3
 
 # Every data-icon the page draws (both generations). The two send icons are one icon.
-ICON_NAMES = ("msg-time", "msg-check", "msg-dblcheck", "send", "wds-ic-send-filled", "plus-rounded",
-              "mic-outlined", "alert-computer", "alert-phone", "document", "media", "x", "lock-small")
-_ICON_GROUPS = (("msg-time",), ("msg-check",), ("msg-dblcheck",), ("send", "wds-ic-send-filled"),
-                ("plus-rounded",), ("mic-outlined",), ("alert-computer",), ("alert-phone",), ("document",),
-                ("media",), ("x",), ("lock-small",))
+ICON_NAMES = (
+    "msg-time",
+    "msg-check",
+    "msg-dblcheck",
+    "send",
+    "wds-ic-send-filled",
+    "plus-rounded",
+    "mic-outlined",
+    "alert-computer",
+    "alert-phone",
+    "document",
+    "media",
+    "x",
+    "lock-small",
+)
+_ICON_GROUPS = (
+    ("msg-time",),
+    ("msg-check",),
+    ("msg-dblcheck",),
+    ("send", "wds-ic-send-filled"),
+    ("plus-rounded",),
+    ("mic-outlined",),
+    ("alert-computer",),
+    ("alert-phone",),
+    ("document",),
+    ("media",),
+    ("x",),
+    ("lock-small",),
+)
 # Words for new icon names: none may contain an old name (so no "x", "send", "media", …).
-_WORDS = ("clock", "tick", "ticks", "arrow", "plane", "add", "lock", "warn", "device", "file", "photo",
-          "close", "voice", "status", "glyph", "shape", "mark", "dot", "wait", "done", "pin", "ring",
-          "star", "leaf", "wave", "bolt", "cloud", "grid", "badge", "shield", "bell", "plug")
+_WORDS = (
+    "clock",
+    "tick",
+    "ticks",
+    "arrow",
+    "plane",
+    "add",
+    "lock",
+    "warn",
+    "device",
+    "file",
+    "photo",
+    "close",
+    "voice",
+    "status",
+    "glyph",
+    "shape",
+    "mark",
+    "dot",
+    "wait",
+    "done",
+    "pin",
+    "ring",
+    "star",
+    "leaf",
+    "wave",
+    "bolt",
+    "cloud",
+    "grid",
+    "badge",
+    "shield",
+    "bell",
+    "plug",
+)
 
 # Element ids that stay (the invariants); the page's other ids are renamed with the classes.
 KEPT_IDS = ("app", "startup", "side", "pane-side", "main")
@@ -42,8 +97,7 @@ PAGE_IDS = ("main-slot", "new-chat", "landing", "media-preview")
 
 # Synthetic classes (obfuscated names) the mutated stylesheet uses where app.css selects by
 # attribute or by a structure a build changes.
-HOOKS = ("row", "icon", "inline", "div_button", "button_div", "flex", "align_out", "align_in", "align_sys",
-         "column")
+HOOKS = ("row", "icon", "inline", "div_button", "button_div", "flex", "align_out", "align_in", "align_sys", "column")
 
 _ATTR_SELECTORS = (('div[role="row"]', "div.{row}"), ("span[data-icon]", ".{icon}"))
 
@@ -100,7 +154,7 @@ def _icon_name(rng: random.Random, taken: set[str]) -> str:
         word = rng.choice(_WORDS)
         style = rng.randrange(3)
         if style == 0:
-            name = f"ic-{word}-{rng.randrange(16 ** 4):04x}"
+            name = f"ic-{word}-{rng.randrange(16**4):04x}"
         elif style == 1:
             name = f"wds-ic-{word}-{rng.randrange(2, 48)}"
         else:
@@ -139,15 +193,15 @@ def _plan(seed: int) -> dict[str, Any]:
     }
     rows = {
         "row": rng.choice(["keep", "listitem", "none", "unwrap"]),  # message rows
-        "outer": rng.randrange(3),   # extra divs around each row (or bubble container, unwrapped)
-        "inner": rng.randrange(3),   # extra divs around each bubble, inside its row
+        "outer": rng.randrange(3),  # extra divs around each row (or bubble container, unwrapped)
+        "inner": rng.randrange(3),  # extra divs around each bubble, inside its row
         "chat_role": rng.choice(["option", "none", "swap"]),  # chat list rows (swap: row <-> listitem)
         "chat_outer": rng.randrange(3),
     }
     if rows["row"] == "keep" and rows["outer"] == 0 and rows["inner"] == 0:
         rows["inner"] = 1
     labels = {
-        "attr": rng.choice(["title", "both"]),      # where every aria-label goes
+        "attr": rng.choice(["title", "both"]),  # where every aria-label goes
         "placeholder": rng.choice(["aria-label", "title", "data-placeholder"]),
         "status": rng.choice(["span", "wrapper", "svg"]),  # the message status label
     }
@@ -178,6 +232,7 @@ def plan(seed: int | None) -> dict[str, Any] | None:
     if not seed:
         return None
     import copy
+
     return copy.deepcopy(_plan(int(seed)))
 
 
@@ -224,8 +279,7 @@ def _css(seed: int) -> str:
             selector = selector.replace(old, new.format(**hooks))
         body = body.replace("attr(aria-placeholder)", f"attr({placeholder})")
         rules.append(f"{selector} {{ {body} }}")
-    return (_PRELUDE.format(seed=seed, **hooks) + "\n".join(rules) + "\n"
-            + _POSTLUDE.format(seed=seed, **hooks))
+    return _PRELUDE.format(seed=seed, **hooks) + "\n".join(rules) + "\n" + _POSTLUDE.format(seed=seed, **hooks)
 
 
 def stylesheet(seed: int) -> str:
@@ -239,5 +293,6 @@ def rewrite_html(html: str, seed: int) -> str:
     classes = p["classes"]
     if classes:
         html = _CLASS_ATTR.sub(
-            lambda m: 'class="' + " ".join(classes.get(c, c) for c in m.group(1).split()) + '"', html)
+            lambda m: 'class="' + " ".join(classes.get(c, c) for c in m.group(1).split()) + '"', html
+        )
     return html.replace('href="/__sim__/static/app.css"', f'href="/__sim__/static/app.css?build={int(seed)}"')

@@ -60,7 +60,7 @@ LANGS = ("auto", "en-US", "en-GB", "pt-BR", "de-DE", "es-ES", "fr-FR")
 # Whose name our own bubbles carry in data-pre-plain-text ("auto": the own profile name on a
 # pt-BR page of the 2026 generation, the word for "You" everywhere else).
 SENDER_STYLES = ("auto", "you", "name")
-MAX_SEED = 2 ** 31 - 1
+MAX_SEED = 2**31 - 1
 
 _CHROME_RE = re.compile(r"\b(Headless)?Chrome/(\d+)")
 
@@ -82,6 +82,7 @@ def _b64(n: int) -> str:
 
 
 # ----------------------------------------------------------------------------- settings
+
 
 @dataclass
 class Settings:
@@ -108,6 +109,7 @@ class Settings:
     history_page: int = 30
     read_more_chars: int = 1000
     date_style: str = "numeric"
+    text_style: str = "text"  # "image": our own bubbles' texts drawn as pictures (unreadable)
     offline: bool = False
     own_number: str = "+15550100000"
     mutate: int | None = None  # the build's seed (None: the page as written)
@@ -138,6 +140,7 @@ class Settings:
             "history_page": self.history_page,
             "read_more_chars": self.read_more_chars,
             "date_style": self.date_style,
+            "text_style": self.text_style,
             "offline": self.offline,
             "own_number": self.own_number,
             "mutate": self.mutate,
@@ -199,7 +202,7 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
             else:
                 d = digits_of(value)
                 if not d or d != str(value).strip():
-                    raise ConfigError(f"{key}: expected digits such as \"13\", got {value!r}")
+                    raise ConfigError(f'{key}: expected digits such as "13", got {value!r}')
                 new.invalid_suffix = d
         elif key in ("stuck_clock", "phone_connected", "enter_sends", "offline"):
             setattr(new, key, _bool(key, value))
@@ -218,8 +221,9 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
             new.own_number = "+" + d
         elif key == "mutate":
             if isinstance(value, bool) or not (value is None or (isinstance(value, int) and 0 <= value <= MAX_SEED)):
-                raise ConfigError(f"{key}: expected a seed (a whole number from 0 to {MAX_SEED}; 0 = off), "
-                                  f"got {value!r}")
+                raise ConfigError(
+                    f"{key}: expected a seed (a whole number from 0 to {MAX_SEED}; 0 = off), got {value!r}"
+                )
             new.mutate = value or None  # 0: off
         elif key == "read_after":
             new.read_after = _seconds(key, value, allow_none=True)
@@ -233,8 +237,12 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
             new.sender_style = value
         elif key == "date_style":
             if value not in ("numeric", "words"):
-                raise ConfigError(f"{key}: expected \"numeric\" or \"words\", got {value!r}")
+                raise ConfigError(f'{key}: expected "numeric" or "words", got {value!r}')
             new.date_style = value
+        elif key == "text_style":
+            if value not in ("text", "image"):
+                raise ConfigError(f'{key}: expected "text" or "image", got {value!r}')
+            new.text_style = value
         elif key == "contact_names":
             if not isinstance(value, dict):
                 raise ConfigError(f"{key}: expected an object of number -> name, got {value!r}")
@@ -264,6 +272,7 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------- state
+
 
 @dataclass
 class Message:
@@ -307,15 +316,21 @@ class Message:
 
     def history_view(self, now: float) -> dict[str, Any]:
         if self.incoming:
-            return {"id": self.id, "incoming": True, "at": self.sent_at, "text": self.text,
-                    "attachment": self.attachment, "phone": self.phone}
+            return {
+                "id": self.id,
+                "incoming": True,
+                "at": self.sent_at,
+                "text": self.text,
+                "attachment": self.attachment,
+                "phone": self.phone,
+            }
         view = self.ack_view(now)
         view.update(text=self.text, attachment=self.attachment, phone=self.phone)
         return view
 
 
 def e164(number: Any, key: str = "number") -> str:
-    """"+DIGITS" for a phone number given in any spelling; ConfigError when it is none."""
+    """ "+DIGITS" for a phone number given in any spelling; ConfigError when it is none."""
     d = digits_of(number)
     if not 7 <= len(d) <= 15:
         raise ConfigError(f"{key}: expected a phone number, got {number!r}")
@@ -472,8 +487,9 @@ class SimState:
             if number == self.settings.own_number:
                 return self.settings.own_name
             others = [n for n in self.accounts if n != self.settings.own_number]
-            return f"{self.settings.own_name} {others.index(number) + 2}" if number in others \
-                else self.settings.own_name
+            return (
+                f"{self.settings.own_name} {others.index(number) + 2}" if number in others else self.settings.own_name
+            )
 
     def account_of(self, session: Session) -> str | None:
         """The account a device is logged in as, or None while it shows the QR code."""
@@ -509,7 +525,7 @@ class SimState:
     def _prune_sessions(self) -> None:
         spare = [s for s in self.sessions.values() if s.account is None and s.linked_before is None]
         spare.sort(key=lambda s: s.seen)
-        for s in spare[:max(0, len(self.sessions) - MAX_SESSIONS)]:
+        for s in spare[: max(0, len(self.sessions) - MAX_SESSIONS)]:
             del self.sessions[s.id]
 
     def _showing_qr(self) -> list[Session]:
@@ -698,9 +714,10 @@ class SimState:
         with self.lock:
             now = time.time()
             self._auto_link(now)
-            return [{"session": s.id, **{k: v for k, v in s.qr.view(now, self.settings).items()
-                                         if k in ("ref", "expired")}}
-                    for s in self._showing_qr()]
+            return [
+                {"session": s.id, **{k: v for k, v in s.qr.view(now, self.settings).items() if k in ("ref", "expired")}}
+                for s in self._showing_qr()
+            ]
 
     def sessions_view(self) -> list[dict[str, Any]]:
         """Every device: its account (None while not linked) and the QR code it shows."""
@@ -708,9 +725,15 @@ class SimState:
             now = time.time()
             self._auto_link(now)
             showing = {s.id for s in self._showing_qr()}
-            return [{"session": s.id, "account": self.account_of(s), "seen": s.seen,
-                     "qr": s.qr.view(now, self.settings) if s.id in showing else None}
-                    for s in self.sessions.values()]
+            return [
+                {
+                    "session": s.id,
+                    "account": self.account_of(s),
+                    "seen": s.seen,
+                    "qr": s.qr.view(now, self.settings) if s.id in showing else None,
+                }
+                for s in self.sessions.values()
+            ]
 
     def ledger(self) -> dict[str, Any]:
         with self.lock:
@@ -738,15 +761,17 @@ class SimState:
                     continue
                 last = msgs[-1]
                 own = phone == acc.number  # "Message yourself": the page adds "(You)"
-                items.append({
-                    "phone": phone,
-                    "name": self.account_name(acc.number) if own else self.settings.contact_names.get(phone),
-                    "self": own,
-                    "last_text": last.text if last.text else (last.attachment or {}).get("name", ""),
-                    "last_at": last.accepted_at or last.sent_at,
-                    "count": len(msgs),
-                    "unread": acc.unread.get(phone, 0),
-                })
+                items.append(
+                    {
+                        "phone": phone,
+                        "name": self.account_name(acc.number) if own else self.settings.contact_names.get(phone),
+                        "self": own,
+                        "last_text": last.text if last.text else (last.attachment or {}).get("name", ""),
+                        "last_at": last.accepted_at or last.sent_at,
+                        "count": len(msgs),
+                        "unread": acc.unread.get(phone, 0),
+                    }
+                )
             items.sort(key=lambda c: c["last_at"], reverse=True)
             return {"version": acc.chats_version, "chats": items[:200]}
 
@@ -803,8 +828,9 @@ class SimState:
             acc.mark_read(contact, now)  # the open chat shows them: read
             return {"phone": contact, "history": [m.history_view(now) for m in acc.chats.get(contact, [])]}
 
-    def seed_history(self, phone: Any, text: str, *, at: float, incoming: bool = False,
-                     account: Any = None) -> dict[str, Any]:
+    def seed_history(
+        self, phone: Any, text: str, *, at: float, incoming: bool = False, account: Any = None
+    ) -> dict[str, Any]:
         """A message already in a chat from before (e.g. an earlier campaign), at time `at`.
         Outgoing ones show a double tick; none of them is in the ledger."""
         with self.lock:
@@ -812,10 +838,19 @@ class SimState:
             digits = digits_of(phone)
             if not isinstance(text, str) or not text.strip():
                 raise ConfigError("text: expected a non-empty string")
-            msg = Message(id=("3A" if incoming else "3EB0") + secrets.token_hex(8).upper(), phone="+" + digits,
-                          text=text, caption=None, attachment=None, sent_at=at, accepted_at=at,
-                          check_at=at, dbl_at=at, incoming=incoming,
-                          read_at=None if incoming else self._read_at(at, at))
+            msg = Message(
+                id=("3A" if incoming else "3EB0") + secrets.token_hex(8).upper(),
+                phone="+" + digits,
+                text=text,
+                caption=None,
+                attachment=None,
+                sent_at=at,
+                accepted_at=at,
+                check_at=at,
+                dbl_at=at,
+                incoming=incoming,
+                read_at=None if incoming else self._read_at(at, at),
+            )
             acc.add(msg, in_time_order=True)
             return {"id": msg.id, "phone": msg.phone}
 
@@ -829,8 +864,16 @@ class SimState:
             if not isinstance(text, str) or not text.strip():
                 raise ConfigError("text: expected a non-empty string")
             now = time.time() if at is None else at
-            msg = Message(id="3A" + secrets.token_hex(9).upper(), phone="+" + digits, text=text, caption=None,
-                          attachment=None, sent_at=now, accepted_at=now, incoming=True)
+            msg = Message(
+                id="3A" + secrets.token_hex(9).upper(),
+                phone="+" + digits,
+                text=text,
+                caption=None,
+                attachment=None,
+                sent_at=now,
+                accepted_at=now,
+                incoming=True,
+            )
             acc.add(msg)
             acc.unread[msg.phone] = acc.unread.get(msg.phone, 0) + 1
             return {"id": msg.id, "phone": msg.phone}
@@ -1028,8 +1071,9 @@ class _Handler(BaseHTTPRequestHandler):
             claimed = claimed if claimed and _SESSION_ID_RE.match(claimed) else None
             self._session, created = self.server.state.session_for(claimed or _session_id(self.headers.get("Cookie")))
             if created:
-                self._new_cookie = (f"{SESSION_COOKIE}={self._session.id}; Path=/; Max-Age={SESSION_MAX_AGE}; "
-                                    "HttpOnly; SameSite=Strict")
+                self._new_cookie = (
+                    f"{SESSION_COOKIE}={self._session.id}; Path=/; Max-Age={SESSION_MAX_AGE}; HttpOnly; SameSite=Strict"
+                )
         return self._session
 
     def _json_body(self) -> dict[str, Any]:
@@ -1053,8 +1097,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not st.settings.offline:
             return False
         path = urlsplit(self.path).path
-        if path.startswith("/__sim__/") and not path.startswith(("/__sim__/app/", "/__sim__/static/")) \
-                and path != "/__sim__/login":
+        if (
+            path.startswith("/__sim__/")
+            and not path.startswith(("/__sim__/app/", "/__sim__/static/"))
+            and path != "/__sim__/login"
+        ):
             return False
         with st.lock:
             st.counters["offline_drops"] += 1
@@ -1096,17 +1143,27 @@ class _Handler(BaseHTTPRequestHandler):
         if path in ("/", "/send", "/index.html"):
             st.count_page_load()
             settings = st.settings
-            refused = browser_refused(self.headers.get("User-Agent", ""), settings.min_chrome) \
-                if settings.dom == "2026" else None
+            refused = (
+                browser_refused(self.headers.get("User-Agent", ""), settings.min_chrome)
+                if settings.dom == "2026"
+                else None
+            )
             if refused:
                 st.note_refused(refused)
-                self._send(200, _UNSUPPORTED_HTML.replace("{MIN}", str(settings.min_chrome)).encode("utf-8"),
-                           _CONTENT_TYPES[".html"])
+                self._send(
+                    200,
+                    _UNSUPPORTED_HTML.replace("{MIN}", str(settings.min_chrome)).encode("utf-8"),
+                    _CONTENT_TYPES[".html"],
+                )
                 return
             self._device()  # a browser profile without a cookie is a new device
             html = self.server.static["app.html"].decode("utf-8")
-            boot = {"boot_time": settings.boot_time, "poll_interval": settings.poll_interval,
-                    "dom": settings.dom, "lang": settings.lang}
+            boot = {
+                "boot_time": settings.boot_time,
+                "poll_interval": settings.poll_interval,
+                "dom": settings.dom,
+                "lang": settings.lang,
+            }
             if settings.mutate:  # a build: the page draws it from the plan, the stylesheet matches
                 boot.update(mutate=settings.mutate, mutation=mutate.plan(settings.mutate))
                 html = mutate.rewrite_html(html, settings.mutate)
@@ -1141,8 +1198,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self._json(mutate.describe(int(seed) if seed is not None else st.settings.mutate))
         elif path == "/__sim__/unread":
-            self._json({"unread": st.unread(query.get("account", [None])[0]),
-                        "read_at": st.read_receipts(query.get("account", [None])[0])})
+            self._json(
+                {
+                    "unread": st.unread(query.get("account", [None])[0]),
+                    "read_at": st.read_receipts(query.get("account", [None])[0]),
+                }
+            )
         elif path == "/__sim__/config":
             with st.lock:
                 self._json(st.settings.as_dict())
@@ -1214,8 +1275,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(st.history(phone, account=number) if number else {"history": []})
         elif path == "/__sim__/app/open":
             body = self._json_body()
-            self._json(st.open_chat(body.get("phone"), str(body.get("via") or "in_app"), account=number)
-                       if number else {"error": "not logged in"})
+            self._json(
+                st.open_chat(body.get("phone"), str(body.get("via") or "in_app"), account=number)
+                if number
+                else {"error": "not logged in"}
+            )
         elif path == "/__sim__/app/send":
             body = self._json_body()
             text = body.get("text")
@@ -1239,14 +1303,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._body()
             self._error(404, f"no such endpoint: {path}")
 
-    def _app_send(self, number: str | None, phone: Any, msg_id: str, text: str,
-                  attachment: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _app_send(
+        self, number: str | None, phone: Any, msg_id: str, text: str, attachment: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         if number is None:
             return {"id": msg_id, "status": "lost", "error": "not logged in"}
         return self.server.state.send(phone, msg_id, text, attachment=attachment, account=number)
 
 
 # ----------------------------------------------------------------------------- facade
+
 
 class Simulator:
     """A WhatsApp Web stand-in on 127.0.0.1, for tests, demos and manual use.
@@ -1269,13 +1335,16 @@ class Simulator:
         **settings: Any,
     ) -> None:
         s = Settings()
-        apply_settings(s, {
-            "boot_time": boot_time,
-            "qr_rotate_seconds": qr_rotate_seconds,
-            "qr_max_rotations": qr_max_rotations,
-            "auto_login": auto_login,
-            **settings,
-        })
+        apply_settings(
+            s,
+            {
+                "boot_time": boot_time,
+                "qr_rotate_seconds": qr_rotate_seconds,
+                "qr_max_rotations": qr_max_rotations,
+                "auto_login": auto_login,
+                **settings,
+            },
+        )
         self.port = port
         self.state = SimState(s, logged_in=logged_in, seed=seed)
         self._server: _Server | None = None
@@ -1289,8 +1358,10 @@ class Simulator:
         self._server = _Server((HOST, self.port), self.state)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-            name=f"simulator:{self.port}", daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"simulator:{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -1368,8 +1439,9 @@ class Simulator:
         """The computer loses (or gets back) its network: page loads and the page's calls fail."""
         self.state.configure(offline=offline)
 
-    def seed_history(self, phone: str, text: str, *, at: float, incoming: bool = False,
-                     account: str | None = None) -> dict[str, Any]:
+    def seed_history(
+        self, phone: str, text: str, *, at: float, incoming: bool = False, account: str | None = None
+    ) -> dict[str, Any]:
         """Put an older message into a chat of `account` (default own_number), not into the ledger."""
         return self.state.seed_history(phone, text, at=at, incoming=incoming, account=account)
 

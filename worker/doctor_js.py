@@ -227,6 +227,29 @@ for (const [key, sels] of Object.entries(SETS)) {
 return out;
 """
 
+# The account's own profile name ("pushname"), as WhatsApp Web keeps its contacts in
+# IndexedDB ("model-storage", store "contact", the record whose id is its own number).
+# Asynchronous (execute_async_script): arguments[0] the own number's digits.
+OWN_NAME = r"""
+const done = arguments[arguments.length - 1];
+const digits = arguments[0];
+(async () => {
+  try {
+    const dbs = indexedDB.databases ? await indexedDB.databases() : [];
+    if (!dbs.some((d) => d.name === 'model-storage')) return null;
+    const db = await new Promise((ok, no) => { const r = indexedDB.open('model-storage'); r.onsuccess = () => ok(r.result);
+                                                r.onerror = () => no(r.error); });
+    try {
+      if (!db.objectStoreNames.contains('contact')) return null;
+      const all = await new Promise((ok, no) => { const g = db.transaction('contact', 'readonly').objectStore('contact').getAll();
+                                                  g.onsuccess = () => ok(g.result || []); g.onerror = () => no(g.error); });
+      const me = all.find((c) => String((c && c.id && (c.id._serialized || c.id)) || '').startsWith(digits + '@'));
+      return me ? (me.pushname || me.name || null) : null;
+    } finally { db.close(); }
+  } catch (e) { return null; }
+})().then(done, () => done(null));
+"""
+
 # The account's own number, as WhatsApp Web keeps it ("last-wid-md": "5511...:12@c.us").
 OWN_NUMBER = r"""
 try {

@@ -264,8 +264,11 @@ class WhatsAppPage:
         return s
 
     # ------------------------------------------------------------------ chats
-    def open_chat(self, phone: str, *, navigation: str | None = None) -> ChatResult:
-        """Open the chat with `phone` ("+DIGITS"); wait for its compose box or the invalid popup."""
+    def open_chat(
+        self, phone: str, *, navigation: str | None = None, timeout: float | None = None, quiet: bool = False
+    ) -> ChatResult:
+        """Open the chat with `phone` ("+DIGITS"); wait for its compose box or the invalid popup.
+        `quiet`: a chat that does not open is no selector failure (a look, not a send)."""
         digits = re.sub(r"\D", "", phone)
         nav = navigation or self.cfg.browser.navigation
         self.js(JS.MARK_BEFORE_OPEN)
@@ -275,7 +278,7 @@ class WhatsAppPage:
             timeout = self.cfg.browser.boot_timeout + self.cfg.browser.chat_timeout
         else:
             self.driver.execute_script(JS.OPEN_LINK, f"https://wa.me/{digits}")
-            timeout = self.cfg.browser.chat_timeout
+            timeout = timeout or self.cfg.browser.chat_timeout
         deadline = time.monotonic() + timeout
         error_seen = 0.0
         while True:
@@ -306,6 +309,8 @@ class WhatsAppPage:
                 raise SendFailure("WhatsApp showed a popup while opening the chat")
             if time.monotonic() >= deadline:
                 key = "compose_box" if s["chat_title"] is not None else "chat_open"
+                if quiet:
+                    raise SendFailure(f"the chat did not open within {timeout:.0f} s")
                 raise self.not_found(key, f"the chat did not open within {timeout:.0f} s")
             self._sleep()
 

@@ -102,9 +102,13 @@ const scroller = (root) => {
 // through wrappers (a single child that still holds several messages).
 const marks = (e) => Math.max(e.querySelectorAll('[data-pre-plain-text]').length,
                               q('[aria-label], [title]', e).filter(statusOf).length);
+// A wrapper is the list when it holds several messages, or a message beside a row with
+// none (a date divider, the encryption notice); a single message's own row is not.
+const isList = (c) => marks(c) >= 2 || (c.children.length >= 2 &&
+  Array.from(c.children).some((x) => marks(x) > 0) && Array.from(c.children).some((x) => marks(x) === 0));
 const messageList = () => {
   let l = scroller(mainEl());
-  while (l && l.children.length === 1 && marks(l.firstElementChild) >= 2) l = l.firstElementChild;
+  while (l && l.children.length === 1 && isList(l.firstElementChild)) l = l.firstElementChild;
   return l;
 };
 // A photo or video (not an emoji image) in an element.

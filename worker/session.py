@@ -18,7 +18,7 @@ from store.states import WorkerState as W
 
 from . import doctor_js as DJ
 from .context import WorkerContext
-from .errors import Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure
+from .errors import Offline
 
 log = logging.getLogger("worker")
 
@@ -174,9 +174,9 @@ class Session:
             self.ctx.store.put_doc(OWN_NAME_DOC + self.ctx.account, name)
 
     def learn_identity(self) -> None:
-        """Once per login: the profile name this page writes on our own bubbles, from the
-        title of the chat with ourselves ("Maria Silva (You)"). A page that writes "You"
-        needs none; one that cannot tell leaves it to the bubbles (`note_own_name`)."""
+        """Once per login: the profile name this page may write on our own bubbles instead
+        of "You", as WhatsApp Web keeps it for the logged-in account (its contact record in
+        IndexedDB). Without one, our bubbles teach it (`note_own_name`)."""
         page = self.ctx.need_page()
         stored = self.stored_own_name()
         if stored:
@@ -186,14 +186,10 @@ class Session:
         if not number:
             return
         try:
-            chat = page.open_chat(number)
-            title = (page.state().get("chat_title") or "").strip() if chat.ok else ""
-        except (Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure) as exc:
-            log.info("could not open the account's own chat to learn its profile name (%s)", exc.__class__.__name__)
-            page.failed_keys.clear()
+            page.driver.set_script_timeout(5)
+            name = page.driver.execute_async_script(DJ.OWN_NAME, re.sub(r"\D", "", number))
+        except Exception as exc:  # an old browser, a page without it: the bubbles will tell
+            log.info("the account's profile name could not be read (%s)", exc.__class__.__name__)
             return
-        you = "|".join(re.escape(w) for w in page.you)
-        m = re.match(rf"^(.*?)\s*\(\s*(?:{you})\s*\)$", title, re.IGNORECASE)
-        name = m.group(1).strip() if m else ""
-        if name and re.search(r"[^\W\d_]", name):  # a name, not the number again
-            self.note_own_name(name)
+        if isinstance(name, str) and name.strip() and re.search(r"[^\W\d_]", name):
+            self.note_own_name(name.strip())

@@ -311,6 +311,31 @@
       };
     });
   }
+  function keepSelfContact(id, pushname) {
+    const write = (db) => {
+      try {
+        const tx = db.transaction('contact', 'readwrite');
+        tx.objectStore('contact').put({ id, pushname, isMe: true });
+        tx.oncomplete = () => db.close();
+        tx.onerror = () => db.close();
+      } catch (e) { db.close(); }
+    };
+    const open = (version) => {
+      let req;
+      try { req = version ? indexedDB.open('model-storage', version) : indexedDB.open('model-storage'); } catch (e) { return; }
+      req.onupgradeneeded = () => {
+        if (!req.result.objectStoreNames.contains('contact')) req.result.createObjectStore('contact', { keyPath: 'id' });
+      };
+      req.onsuccess = () => {
+        const db = req.result;
+        if (db.objectStoreNames.contains('contact')) { write(db); return; }
+        const next = db.version + 1;
+        db.close();
+        open(next);
+      };
+    };
+    open(null);
+  }
   const loadDevice = async () => { deviceId = (await idb('readonly', (st) => st.get('device'))) || null; };
   function keepDevice(id) {
     if (id && id !== deviceId) {
@@ -763,6 +788,9 @@
     try {
       if (shownAccount) localStorage.setItem('last-wid-md', JSON.stringify(`${digitsOf(shownAccount)}:12@c.us`));
     } catch (e) { /* storage off: no own number */ }
+    // ... and the contacts it knows, itself among them with its profile name ("pushname"),
+    // in IndexedDB "model-storage", store "contact" (as automation tools read it).
+    if (shownAccount && state && state.own_name) keepSelfContact(`${digitsOf(shownAccount)}@c.us`, state.own_name);
     currentPhone = null;
     chat = null;
     chatsVersion = -1;
@@ -1069,7 +1097,15 @@
   }
 
   /* The text part of a bubble. 2026: rich, and cut behind "Read more" when long. */
-  function bubbleText(text) {
+  function bubbleText(text, outgoing) {
+    // A fault: our own texts drawn as pictures, so no script can read them back.
+    if (outgoing && state && state.settings && state.settings.text_style === 'image') {
+      const c = h('canvas', { width: 240, height: 18, class: 'text-picture' });
+      const g = c.getContext('2d');
+      g.font = '13px sans-serif';
+      g.fillText(String(text).split('\n')[0], 0, 13);
+      return c;
+    }
     const inner = h('span');
     const holder = h('span', { class: 'selectable-text copyable-text', dir: 'ltr' }, inner);
     if (!NEW) {
@@ -1186,7 +1222,7 @@
       const b = h('div', { class: 'bubble' });
       if (m.attachment) b.append(attachmentCard2024(m));
       const meta = h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(at, ownSender()) },
-        bubbleText(m.text || ''));
+        bubbleText(m.text || '', true));
       b.append(meta, h('div', { class: 'meta' }, clock, ack.node));
       const { node, row } = makeRow({ role: 'row', 'data-id': dataId(phone, m.id, false) },
         h('div', { class: 'message-out focusable-list-item' }, wrapBubble(b)), 'out');
@@ -1197,7 +1233,7 @@
     if (m.attachment) b.append(attachmentCard2026(m));
     // Media without a caption has no copyable text: only the meta's time (no date).
     const meta = m.text
-      ? h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(at, ownSender()) }, bubbleText(m.text))
+      ? h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(at, ownSender()) }, bubbleText(m.text, true))
       : null;
     if (meta) b.append(meta);
     b.append(h('div', { class: 'meta' }, clock, ack.node));
