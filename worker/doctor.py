@@ -103,6 +103,28 @@ CONFLICTS = {
     "outgoing_message": "incoming_message",
     "incoming_message": "outgoing_message",
 }
+# ... of which these must match nothing else (a row of the other side, a clock for a tick).
+EXACT = {"outgoing_message", "incoming_message", "msg_ack", "msg_pending", "chat_list_item"}
+# Keys the worker reads inside one row, trying every fallback there: the configured list
+# works when all of it together covers every target.
+IN_ROW = {"msg_ack", "msg_pending", "message_text", "message_meta", "read_more", "unread_badge"}
+# Keys whose element may be matched by one around it (what the worker reads of them holds).
+AROUND = [
+    "booting",
+    "qr_code",
+    "logged_in",
+    "phone_disconnected",
+    "offline_banner",
+    "chat_open",
+    "chat_error",
+    "invalid_popup",
+    "message_list",
+    "chat_start",
+    "msg_ack",
+    "msg_pending",
+    "message_meta",
+    "message_text",
+]
 # What the probe proves (the bubble of a message of ours, from the send to its tick).
 PROBED = ("send_button", "outgoing_message", "message_text", "message_meta", "msg_pending", "msg_ack")
 STATE_OF = {key: state for state, keys in STATES for key in keys}
@@ -267,31 +289,43 @@ class PageCheck:
             raw = sorted(found[key]["candidates"], key=lambda c: c.get("rank", 9))
             proposals[key] = raw
             sets[key] = configured + [self._resolve(key, c["selector"]) for c in raw]
-        tried = self.driver.execute_script(DJ.TRY, sets)
+        tried = self.driver.execute_script(DJ.TRY, sets, AROUND)
+        lists = self.driver.execute_script(
+            DJ.TRY_LIST, {k: list(self.resolved.get(k, ())) for k in keys if k in IN_ROW}
+        )
         for key, other in CONFLICTS.items():  # a candidate that also takes the other key's elements is wrong
             if key in tried and other in found and found[other]["targets"]:
-                wrong = self.driver.execute_script(DJ.TRY, {other: sets[key]})[other]
+                wrong = self.driver.execute_script(DJ.TRY, {other: sets[key]}, AROUND)[other]
                 for mine, theirs in zip(tried[key], wrong):
                     mine["wrong"] = theirs.get("covered", 0)
         out: dict[str, KeyReport] = {}
         for key in keys:
-            out[key] = self._report(key, state, found[key]["targets"], tried[key], proposals[key])
+            out[key] = self._report(key, state, found[key]["targets"], tried[key], proposals[key], lists.get(key))
         return out
 
     def _fits(self, key: str, r: dict[str, Any]) -> bool:
         if not r.get("count") or r.get("error"):
             return False
         if key in MANY:
-            return r.get("covered") == r.get("targets") and not r.get("wrong")
-        return bool(r.get("target"))
+            exact = key not in EXACT or not r.get("stray")
+            return r.get("covered") == r.get("targets") and not r.get("wrong") and exact
+        return bool(r.get("target")) and not r.get("stray_visible")
 
     def _report(
-        self, key: str, state: str, targets: int, results: list[dict[str, Any]], proposals: list[dict[str, Any]]
+        self,
+        key: str,
+        state: str,
+        targets: int,
+        results: list[dict[str, Any]],
+        proposals: list[dict[str, Any]],
+        whole: dict[str, Any] | None = None,
     ) -> KeyReport:
         n_conf = len(self.resolved.get(key, ()))
         conf, cand = results[:n_conf], results[n_conf:]
         hit = next((i for i, r in enumerate(conf) if r.get("count")), None)
-        match = conf[hit] if hit is not None else {}
+        match = dict(conf[hit]) if hit is not None else {}
+        if whole is not None and hit is not None:  # every fallback counts inside a row
+            match.update(covered=whole["covered"], targets=whole["targets"], stray=0)
         good = [(p, r) for p, r in zip(proposals, cand) if self._fits(key, r)]
         good.sort(key=lambda pr: (pr[0].get("rank", 9), pr[1].get("stray", 0), len(pr[0]["selector"])))
         if targets:
@@ -414,9 +448,22 @@ class LiveDoctor:
         self.skip(("qr_code", "qr_reload"), "login page", "logged in: no QR page")
         if not booted:
             self.skip(("booting",), "login page", "booted too fast to see" if self.load else "already running")
+        self.settle_chat_list()
         self.record("chat list", STATES[1][1])
         self.invalid_popup()
         self.open_chat()
+
+    def settle_chat_list(self, timeout: float = 3.0) -> None:
+        """The chat list draws itself a moment after the app: wait until it stops changing."""
+        script = "const s = document.querySelector('#pane-side'); return s ? s.innerHTML.length : -1;"
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            size = self.js(script)
+            if size == last and size > 0:
+                return
+            last = size
+            time.sleep(0.25)
 
     def open_link(self, digits: str) -> None:
         self.driver.execute_script(JS.OPEN_LINK, f"https://wa.me/{digits}")

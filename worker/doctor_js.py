@@ -86,16 +86,18 @@ const find = {
   read_more: () => (mainEl() ? q('[role="button"], button', mainEl()).filter((b) =>
       norm(b.textContent) === norm(WORDS['Read more'])) : []),
   message_list: () => { const l = messageList(); return l ? [l] : []; },
-  chat_start: () => (mainEl() ? q('*', mainEl()).filter((e) => e.children.length === 0 &&
-      norm(e.textContent).includes(norm(WORDS['end-to-end encrypted'])) && !e.closest('[data-pre-plain-text]'))
-      .slice(0, 1) : []),
-  chat_list_item: () => {
-    const side = document.querySelector('#pane-side');
-    if (!side) return [];
-    let l = side;
-    while (l && l.children.length === 1) l = l.firstElementChild;
-    return l ? Array.from(l.children).filter((r) => (r.textContent || '').trim() !== '') : [];
+  chat_start: () => {
+    // The encryption notice above the first message: its row in the message list.
+    const list = messageList();
+    const w = norm(WORDS['end-to-end encrypted']);
+    const text = mainEl() ? q('*', mainEl()).find((e) => e.children.length === 0 && norm(e.textContent).includes(w) &&
+      !e.closest('[data-pre-plain-text]')) : null;
+    if (!text) return [];
+    let row = text;
+    while (list && row.parentElement && row.parentElement !== list) row = row.parentElement;
+    return [list && row.parentElement === list ? row : text];
   },
+  chat_list_item: () => chatRows(),
   unread_badge: () => {
     const side = document.querySelector('#pane-side');
     const w = norm(WORDS['unread']);
@@ -157,6 +159,19 @@ const propose = (key, els) => {
   if (role) add({selector: `${scope}${tag}[role='${role}']`, why: `its role ${role}`, rank: 3});
   if (el.getAttribute('contenteditable') === 'true') add({selector: `${scope}${tag}[contenteditable='true']`, why: 'the editable box in its place', rank: 2});
   if (tag === 'input') add({selector: `input[type='file'][accept='${esc(el.getAttribute('accept') || '*')}']`, why: 'a file input by what it accepts', rank: 1});
+  // Keys that a word on the page defines: the word first, in the page's language.
+  const dialog = "//*[@role='dialog' or @data-animate-modal-popup]";
+  const said = {
+    invalid_popup: [`xpath:${dialog}[contains(., '{invalid}')]`, 'a dialog that says the number is {invalid}'],
+    popup_ok: [`xpath:${dialog}//*[self::button or @role='button'][normalize-space()='{OK}']`, 'the {OK} button of the dialog'],
+    use_here_button: [`xpath:${dialog}//*[self::button or @role='button'][normalize-space()='{Use here}']`, 'the {Use here} button'],
+    read_more: ["xpath:.//*[@role='button' or self::button][normalize-space()='{Read more}']", 'a button that says {Read more}'],
+    qr_reload: ["xpath://*[@data-ref]/ancestor::*[2]//button", 'the button beside the QR code'],
+    chat_start: ["xpath://*[@id='main']//*[not(ancestor-or-self::*[@data-pre-plain-text])][contains(text(), '{end-to-end encrypted}')]",
+                 'the {end-to-end encrypted} notice above the first message'],
+  }[key];
+  // A key a word defines takes nothing but that word: a dialog is not "invalid" by its looks.
+  if (said) return [{selector: said[0], why: said[1].replace(/[{}]/g, '"'), rank: 0}];
   return out;
 };
 // Rows: what our rows carry that a contact's do not (their status element).
@@ -172,7 +187,7 @@ const proposeRows = (key, els) => {
     if (names.length) extra.push({selector: `${b}:has(${names.map((n) => `[data-icon='${esc(n)}']`).join(', ')})`,
       why: `a row that holds one of our status icons (${names.join(', ')})`, rank: 2});
     const labels = ['Pending', 'Sent', 'Delivered', 'Read'].map((w) => `[aria-label~='{${w}}'], [title~='{${w}}']`).join(', ');
-    extra.push({selector: `${b}:has(${labels})`, why: 'a row that holds a status element labelled Pending / Sent / Delivered / Read', rank: 2});
+    extra.push({selector: `${b}:has(${labels})`, why: 'a row that holds a status element labelled Pending / Sent / Delivered / Read', rank: 1});
   }
   return [...extra, ...out];
 };
@@ -203,6 +218,10 @@ return result;
 # and how many other elements it matches. Selectors in a key's list are tried in order.
 TRY = r"""
 const SETS = arguments[0];
+// Keys whose element may be matched by one around it (a banner, the list, a title); for the
+// others only the element or one inside it will do (a click on a row around a button, or a
+// "row" around several rows, is wrong).
+const AROUND = new Set(arguments[1] || []);
 const vis = (e) => !!(e && e.isConnected && (e.offsetParent !== null || e.getClientRects().length));
 const one = (s) => {
   if (s.startsWith('xpath:')) {
@@ -214,15 +233,38 @@ const one = (s) => {
 const out = {};
 for (const [key, sels] of Object.entries(SETS)) {
   const targets = Array.from(document.querySelectorAll(`[data-wa-doctor~="${key}"]`));
-  const isTarget = (e) => targets.some((t) => t === e || t.contains(e) || e.contains(t));
+  const isTarget = (e) => targets.some((t) => t === e || t.contains(e) || (AROUND.has(key) && e.contains(t)));
   out[key] = sels.map((s) => {
     let els = [];
     try { els = one(s); } catch (e) { return {selector: s, error: String(e.message || e).slice(0, 120)}; }
     const first = els.find(vis) || els[0];
-    const covered = targets.filter((t) => els.some((e) => e === t || t.contains(e) || e.contains(t))).length;
+    const covered = targets.filter((t) => els.some((e) => e === t || t.contains(e) || (AROUND.has(key) && e.contains(t)))).length;
     return {selector: s, count: els.length, visible: els.some(vis), target: !!(first && isTarget(first)),
-            covered, stray: els.filter((e) => !isTarget(e)).length, targets: targets.length};
+            covered, stray: els.filter((e) => !isTarget(e)).length, targets: targets.length,
+            stray_visible: els.filter((e) => vis(e) && !isTarget(e)).length};
   });
+}
+return out;
+"""
+
+# arguments[0]: {key: [resolved selectors]}: how many of the key's targets the list covers
+# when every selector counts (keys read inside one row try each fallback in turn there).
+TRY_LIST = r"""
+const SETS = arguments[0];
+const one = (s) => {
+  if (s.startsWith('xpath:')) {
+    const r = document.evaluate(s.slice(6), document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+    const out = []; for (let i = 0; i < r.snapshotLength; i++) out.push(r.snapshotItem(i)); return out;
+  }
+  return Array.from(document.querySelectorAll(s));
+};
+const out = {};
+for (const [key, sels] of Object.entries(SETS)) {
+  const targets = Array.from(document.querySelectorAll(`[data-wa-doctor~="${key}"]`));
+  const els = [];
+  for (const s of sels) { try { els.push(...one(s)); } catch (e) { /* a bad selector matches nothing */ } }
+  const covered = targets.filter((t) => els.some((e) => e === t || t.contains(e) || e.contains(t))).length;
+  out[key] = {count: els.length, covered, targets: targets.length};
 }
 return out;
 """

@@ -148,6 +148,24 @@ const meaningRows = () => {
   }
   return out;
 };
+// The chat list's rows: the outermost elements of #pane-side a person clicks (their
+// pointer cursor survives any renaming), else the items of its list.
+const chatRows = () => {
+  const side = document.querySelector('#pane-side');
+  if (!side) return [];
+  const out = [];
+  const walk = (e) => {
+    for (const c of e.children) {
+      if (getComputedStyle(c).cursor === 'pointer' && (c.textContent || '').trim()) out.push(c);
+      else walk(c);
+    }
+  };
+  walk(side);
+  if (out.length) return out;
+  let l = side;
+  while (l && l.children.length === 1 && l.firstElementChild.children.length === 1) l = l.firstElementChild;
+  return l ? Array.from(l.children).filter((r) => (r.textContent || '').trim() !== '') : [];
+};
 const rowId = (r) => {
   const e = (r.closest && r.closest('[data-id]')) || r.querySelector('[data-id]');
   return e ? e.getAttribute('data-id') : null;
@@ -381,15 +399,8 @@ CHAT_LIST = (
     PRELUDE
     + r"""
 const failed = {};
-const side = document.querySelector('#pane-side');
-const byMeaning = () => {
-  if (!side) return [];
-  let l = side;
-  while (l && l.children.length === 1) l = l.firstElementChild;
-  return l ? Array.from(l.children).filter((r) => (r.textContent || '').trim() !== '') : [];
-};
 let items = FA('chat_list_item');
-const shown = byMeaning();
+const shown = chatRows();
 if (!items.length && shown.length) {
   failed.chat_list_item = `no configured selector matched the ${shown.length} chat(s) the chat list shows`;
   items = shown;
