@@ -170,12 +170,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     store, service = _service(args)
     job = service.job(args.job)
     eta = service.eta(job)
+    workers = {
+        name: {"state": w["state"], "detail": (w.get("info") or {}).get("detail")}
+        for name, w in overview.latest_rows(store.workers()).items()
+        if not job.accounts or name in job.accounts
+    }
+    stops = {name: _stop_view(doc) for name, doc in store.attentions().items()}
     if args.json:
-        print(
-            json.dumps(
-                {**job.to_dict(), "reply_rate": job.reply_rate, "eta_seconds": eta}, ensure_ascii=False, indent=2
-            )
-        )
+        doc = {
+            **job.to_dict(),
+            "reply_rate": job.reply_rate,
+            "eta_seconds": eta,
+            "workers": workers,
+            "sending_stopped": stops,
+        }
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
         return 0
     print(f"Job {job.id} {job.name!r}: {job.status} ({_progress(job)} of {job.total})")
     print(
@@ -199,11 +208,27 @@ def cmd_status(args: argparse.Namespace) -> int:
             + (f", {job.unclear} to look at (python tui.py replies {job.id})" if job.unclear else "")
         )
     many = len(cfg.all_accounts()) > 1
-    for name, worker in overview.latest_rows(store.workers()).items():
-        if worker["state"] != "stopped" and (not job.accounts or name in job.accounts):
-            detail = (worker.get("info") or {}).get("detail")
+    for name, worker in workers.items():
+        if worker["state"] != "stopped":
+            detail = worker["detail"]
             print(f"  worker    {worker['state']}" + (f" ({name})" if many else "") + (f": {detail}" if detail else ""))
+    for name, stop in stops.items():
+        if stop["self_repair"] == "failed" and workers.get(name, {}).get("state") != "needs_attention":
+            print(f"  account {name}: sending stopped; self-repair failed: {stop['reason']}")
     return 0
+
+
+def _stop_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """A line stop as `status --json` shows it: the key, what it saw, the self-repair."""
+    heal = doc.get("heal") or {}
+    return {
+        "key": doc.get("key"),
+        "detail": doc.get("detail"),
+        "since": doc.get("since"),
+        "keys": sorted((doc.get("keys") or {}).keys()),
+        "self_repair": heal.get("state") or "pending",
+        "reason": heal.get("reason") or None,
+    }
 
 
 def cmd_pause(args: argparse.Namespace) -> int:

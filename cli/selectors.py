@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from .context import AddCommand, fmt_time, has_database, load_config, open_store, phone, region
+from .context import AddCommand, CliError, fmt_time, has_database, load_config, open_store, phone, region
 
 
 def cmd_attention(args: argparse.Namespace) -> int:
@@ -40,12 +40,24 @@ def cmd_attention(args: argparse.Namespace) -> int:
             f"{doc.get('key')!r} failed on {len(doc.get('messages') or [])} messages in a row."
         )
         if doc.get("detail"):
-            print(f"  last failure: {doc['detail']}")
+            print(f"  what it saw: {doc['detail']}")
+        others = sorted(k for k in (doc.get("keys") or {}) if k != doc.get("key"))
+        if others:
+            print(f"  failing with it: {', '.join(others)}")
         if doc.get("dump"):
             print(f"  page saved as {doc['dump']}.html (and .png)")
+        heal = doc.get("heal") or {}
+        if heal.get("state") == "failed":
+            print(f"  self-repair failed: {heal.get('reason')}")
+        elif heal.get("state") == "running":
+            print("  the worker is repairing it (a probe on the account's own chat)")
+        elif heal.get("state") == "waiting":
+            print(f"  self-repair waits: {heal.get('reason')}")
+        elif cfg.heal.enabled:
+            print("  the worker repairs it by itself when it is logged in ([heal] in config.toml)")
     print(
-        f"  fix the [selectors] in {cfg.path} (python tui.py doctor finds working ones): the worker restarts "
-        "by itself when the file changes; or try again unchanged: python tui.py attention --clear"
+        f"  fix the [selectors] in {cfg.path} by hand: python tui.py doctor --probe --write finds and writes "
+        "working ones (the worker reads them at once); or try again unchanged: python tui.py attention --clear"
     )
     return 0
 
@@ -57,7 +69,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     cfg = load_config(args).for_account(args.account)
     number = phone(args.number, region(args, cfg)) if args.number else None
     say = (lambda m: print(f"doctor: {m}…", file=sys.stderr)) if not args.json else (lambda m: None)
-    report = doctor.diagnose(cfg, number=number, page=args.page, say=say)
+    if args.probe and (args.page or args.number):
+        raise CliError("--probe sends one text to the account's own chat: it goes with neither --page nor --number")
+    report = doctor.diagnose(cfg, number=number, page=args.page, probe=args.probe, say=say)
     if args.write:
         doctor.write_winners(cfg, report)
         if report.written:
@@ -84,6 +98,12 @@ def add_parsers(add: AddCommand) -> None:
     )
     p.add_argument("--number", metavar="PHONE", help="the chat to open (default: the account's own)")
     p.add_argument("--page", metavar="FILE.html", help="check a page the worker saved (logs/failures/...)")
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="prove the bubble keys by sending one short text "
+        "([heal] probe_text) to the account's own chat, never to a contact",
+    )
     p.add_argument(
         "--write",
         action="store_true",

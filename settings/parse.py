@@ -86,7 +86,7 @@ def _coerce(check: _Checker, section: str, key: str, value: Any, default: Any) -
             raise check.fail(section, key, "must be a non-empty list of words")
         return tuple(v.strip() for v in value)
     if isinstance(default, (str, Path)):
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or (not value.strip() and default != ""):
             raise check.fail(section, key, f"must be a non-empty string, not {value!r}")
         if (section, key) == ("paths", "database"):
             if dburl.is_url(value):

@@ -104,7 +104,7 @@ CONFLICTS = {
     "incoming_message": "outgoing_message",
 }
 # ... of which these must match nothing else (a row of the other side, a clock for a tick).
-EXACT = {"outgoing_message", "incoming_message", "msg_ack", "msg_pending", "chat_list_item"}
+EXACT = {"message_row", "outgoing_message", "incoming_message", "msg_ack", "msg_pending", "chat_list_item"}
 # Keys the worker reads inside one row, trying every fallback there: the configured list
 # works when all of it together covers every target.
 IN_ROW = {"msg_ack", "msg_pending", "message_text", "message_meta", "read_more", "unread_badge"}

@@ -76,7 +76,8 @@ const find = {
       (labelIs(e, WORDS['Send']) || labelIs(e, 'Send'))).slice(0, 1),
   invalid_popup: () => dialogs().filter((d) => norm(d.textContent).includes(norm(WORDS['invalid']))).slice(-1),
   popup_ok: () => dialogs().flatMap(buttonsIn).filter((b) => norm(b.textContent) === norm(WORDS['OK'])).slice(0, 1),
-  message_row: () => ROWS.map((m) => m.el),
+  // Every item of the message list, the encryption notice and date dividers too.
+  message_row: () => { const l = messageList(); return l ? Array.from(l.children).filter((r) => vis(r)) : []; },
   outgoing_message: () => own.map((m) => m.el),
   incoming_message: () => theirs.map((m) => m.el),
   message_text: () => own.map((m) => m.preEl).filter(Boolean),
@@ -159,6 +160,9 @@ const propose = (key, els) => {
   if (role) add({selector: `${scope}${tag}[role='${role}']`, why: `its role ${role}`, rank: 3});
   if (el.getAttribute('contenteditable') === 'true') add({selector: `${scope}${tag}[contenteditable='true']`, why: 'the editable box in its place', rank: 2});
   if (tag === 'input') add({selector: `input[type='file'][accept='${esc(el.getAttribute('accept') || '*')}']`, why: 'a file input by what it accepts', rank: 1});
+  if (key === 'message_text' || key === 'message_meta') {
+    add({selector: '[data-pre-plain-text]', why: "the element that carries the bubble's sender and time (the text a copy gives)", rank: 0});
+  }
   // Keys that a word on the page defines: the word first, in the page's language.
   const dialog = "//*[@role='dialog' or @data-animate-modal-popup]";
   const said = {
