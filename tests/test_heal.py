@@ -81,6 +81,11 @@ def test_a_new_build_mid_job_stops_the_line_repairs_itself_and_sends_each_messag
             where = f"seed {seed} ({dom}, {lang})"
             fresh_config(tmp_path, sim, lang)  # the shipped selectors again; the worker reads them at once
             sim.configure(mutate=None, lang=lang)
+            if lang != cfg.browser.language:  # another browser language: the worker restarts (75), as
+                worker.thread.join(30)  # its supervisor would restart it
+                assert worker.code == 75, where
+                cfg = settings.load(cfg_path)
+                worker = WorkerThread(cfg).start()
             texts = {f"+1202561{n}{i:03d}": f"Olá {i} da vez {n} 👋" for i in range(6)}
             sent.update(texts)
             job = store.create_job(where, "t", [{"phone": p, "text": t} for p, t in texts.items()])

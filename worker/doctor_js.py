@@ -178,20 +178,47 @@ const propose = (key, els) => {
   if (said) return [{selector: said[0], why: said[1].replace(/[{}]/g, '"'), rank: 0}];
   return out;
 };
+// A short selector for one element by what it carries (role, data-*, class), else by its
+// place under its parent's: the message list is found this way for the row keys.
+const selOf = (el, depth) => {
+  if (!el || el.id) return el && el.id ? `#${CSS.escape(el.id)}` : null;
+  const tag = el.tagName.toLowerCase();
+  const role = el.getAttribute('role');
+  if (role) return `${scopeOf(el)}${tag}[role='${role}']`;
+  const attr = attrsOf(el).find((a) => a.startsWith('data-') && !a.startsWith('data-wa'));
+  if (attr) { const [n, ...v] = attr.split('='); return `${scopeOf(el)}${tag}[${n}='${esc(v.join('='))}']`; }
+  if (el.classList.length) return `${scopeOf(el)}${tag}.${CSS.escape(el.classList[0])}`;
+  if ((depth || 0) < 3 && el.parentElement) { const up = selOf(el.parentElement, (depth || 0) + 1); if (up) return `${up} > ${tag}`; }
+  return null;
+};
 // Rows: what our rows carry that a contact's do not (their status element).
 const proposeRows = (key, els) => {
   const out = propose(key, els);
-  if (key !== 'outgoing_message') return out;
-  const rowBase = out.filter((c) => c.rank >= 3 && !c.selector.startsWith('xpath:') && !c.selector.includes(':has('));
+  if (key !== 'outgoing_message' && key !== 'message_row' && key !== 'incoming_message') return out;
+  const list = messageList();
+  const listSel = list ? selOf(list) : null;
+  const tag = els[0].tagName.toLowerCase();
+  const rowBase = out.filter((c) => c.rank >= 3 && !c.selector.startsWith('xpath:') && !c.selector.includes(':has('))
+    .map((c) => c.selector);
+  // Under the list, its items: a row needs no mark of its own to be found there.
+  const base = [...rowBase, ...(listSel ? [`${listSel} > ${tag}`] : [])];
+  if (key === 'message_row') {
+    if (listSel) out.unshift({selector: `${listSel} > *`, why: 'the items of the message list', rank: 2});
+    return out;
+  }
   const names = [...new Set([...own.map((m) => m.statusEl && iconName(m.statusEl)).filter(Boolean),
                              ...(SEEN.icons.msg_pending || []), ...(SEEN.icons.msg_ack || [])])];
-  const base = rowBase.length ? rowBase.map((c) => c.selector) : [`#main ${els[0].tagName.toLowerCase()}`];
+  const labels = ['Pending', 'Sent', 'Delivered', 'Read'].map((w) => `[aria-label~='{${w}}'], [title~='{${w}}']`).join(', ');
   const extra = [];
-  for (const b of base.slice(0, 3)) {
+  for (const b of base.slice(0, 4)) {
+    if (key === 'incoming_message') {
+      extra.push({selector: `${b}:not(:has(${labels})):has([data-pre-plain-text])`,
+        why: 'a row with a sender and time but no status element (only ours carry one)', rank: 2});
+      continue;
+    }
+    extra.push({selector: `${b}:has(${labels})`, why: 'a row that holds a status element labelled Pending / Sent / Delivered / Read', rank: 1});
     if (names.length) extra.push({selector: `${b}:has(${names.map((n) => `[data-icon='${esc(n)}']`).join(', ')})`,
       why: `a row that holds one of our status icons (${names.join(', ')})`, rank: 2});
-    const labels = ['Pending', 'Sent', 'Delivered', 'Read'].map((w) => `[aria-label~='{${w}}'], [title~='{${w}}']`).join(', ');
-    extra.push({selector: `${b}:has(${labels})`, why: 'a row that holds a status element labelled Pending / Sent / Delivered / Read', rank: 1});
   }
   return [...extra, ...out];
 };
