@@ -140,6 +140,11 @@ def test_replies_are_read_on_a_build_nobody_wrote_selectors_for(tmp_path: Path, 
         own = sim.settings["own_number"]
         ledger = sim.ledger()["messages"]
         assert sorted(m["phone"] for m in ledger if m["phone"] != own) == sorted(phones)  # no reply sent anything
+        # No silent zero: the reply keys that missed were logged, then repaired on the live page.
+        missed = " ".join(e["text"] for e in events(store, "key_failure"))
+        assert "message_row" in missed or "incoming_message" in missed or "chat_list_item" in missed, missed
+        repaired = " ".join(e["text"] for e in events(store, "selectors_repaired"))
+        assert "chat_list_item" in repaired and ("message_row" in repaired or "incoming_message" in repaired), repaired
     finally:
         if worker is not None:
             assert worker.stop() == 0

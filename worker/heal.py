@@ -125,8 +125,9 @@ class Healer:
             return self._failed(doc, reason)
         return self._apply(doc, keys, report, probe=True)
 
-    def repair_keys(self, keys: list[str]) -> bool:
-        """Keys that kept failing while reading replies: proven on the live page, no probe."""
+    def repair_keys(self, keys: list[str], *, chat: str | None = None) -> bool:
+        """Keys that kept failing while reading replies: proven on the live page, no probe;
+        `chat`: the contact's chat where their bubbles were missed (else the own chat)."""
         ctx = self.ctx
         if not ctx.cfg.heal.enabled:
             return False
@@ -139,6 +140,7 @@ class Healer:
                 probe=False,
                 load=False,
                 own_name=page.own_name,
+                number=chat,
                 say=lambda m: log.info("self-repair: %s", m),
             )
         except (UserError, WebDriverException) as exc:

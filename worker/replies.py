@@ -70,6 +70,7 @@ class ReplyReader:
         self.to_repair: list[str] = []  # keys that kept failing: the loop hands them to the healer
         self._failed: dict[str, str] = {}
         self._checked: set[str] = set()
+        self.failed_in: str | None = None  # the chat where a contact's bubbles were last missed
 
     def due(self, until: float | None) -> bool:
         """A look may start now: enabled, not too soon after the last, far enough from a send."""
@@ -157,6 +158,8 @@ class ReplyReader:
     def _read_open_chat(self, phone: str, ours: list[dict[str, Any]]) -> int:
         ctx = self.ctx
         seen = ctx.need_page().js(JS.INCOMING)
+        if seen.get("failed"):
+            self.failed_in = phone
         self._failed.update(seen.get("failed") or {})
         self._checked |= CHAT_KEYS
         rows = seen["rows"]

@@ -293,7 +293,7 @@ class Worker:
         self.hb.set(W.READING_REPLIES, current_message_id=None, next_send_at=until)
         self.replies.look(until)
         keys = self.replies.to_repair
-        if keys and self.healer.repair_keys(keys):
+        if keys and self.healer.repair_keys(keys, chat=self.replies.failed_in):
             self.replies.health.repaired(keys)
 
     def at_daily_cap(self, lt: time.struct_time) -> bool:
