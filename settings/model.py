@@ -10,13 +10,17 @@ import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from common.errors import UserError
 from worker import knowledge
 from worker.optout_words import DEFAULT_WORDS
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 DAY = 86400.0
+_T = TypeVar("_T")
 
 
 class ConfigError(UserError):
@@ -24,18 +28,20 @@ class ConfigError(UserError):
 
 
 def bounded(
-    default: Any,
+    default: _T,
     *,
     lo: float | None = None,
     above: float | None = None,
     hi: float | None = None,
     choices: tuple[str, ...] = (),
-) -> Any:
+) -> _T:
     """A field whose value must be >= `lo`, > `above`, <= `hi`, or one of `choices`."""
     return field(default=default, metadata={"lo": lo, "above": above, "hi": hi, "choices": choices})
 
 
 def bounds_of(f: dataclasses.Field[Any]) -> dict[str, Any]:
+    """The bounds `bounded` declared for a field ({} for none): "lo", "above", "hi" (a
+    number or None) and "choices" (a tuple of words); Any as dataclass metadata is."""
     return dict(f.metadata) if f.metadata else {}
 
 
@@ -168,7 +174,9 @@ class AccountSettings:
     name: str
     profile_dir: Path
     enabled: bool = True
-    sending: dict[str, Any] = field(default_factory=dict)  # overrides of [sending]
+    # Overrides of [sending] (ACCOUNT_OVERRIDES), each of its field's type, checked by the
+    # parser; Any because each key has its own type (they go to dataclasses.replace).
+    sending: dict[str, Any] = field(default_factory=dict)
 
 
 _LABEL_RE = re.compile(r"\{([^{}]+)\}")
@@ -271,7 +279,8 @@ class Config:
         return dataclasses.replace(self, paths=dataclasses.replace(self.paths, database=dburl.normalize(db)))
 
 
-SECTIONS: dict[str, type] = {
+# The plain sections of the file: [name] -> its dataclass.
+SECTIONS: dict[str, type[DataclassInstance]] = {
     "paths": PathSettings,
     "browser": BrowserSettings,
     "sending": SendingSettings,
