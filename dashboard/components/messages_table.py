@@ -15,10 +15,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input
 
+from store.records import Message
+
 from ..fmt import STATUS_STYLE, clock, number, one_line
 from ..messages import FilterChanged, PageRequest
-from ..snapshot import Snapshot
-from .difftable import DiffTable, styled
+from ..snapshot import PageKey, Snapshot
+from .difftable import Cells, DiffTable, styled
 
 STATUSES = ("pending", "sending", "sent", "retrying", "failed", "invalid", "skipped", "unknown")
 
@@ -88,7 +90,7 @@ class MessagesTable(DiffTable):
         self.post_message(PageRequest("last"))
 
 
-def message_cells(m: dict[str, Any], now: float | None) -> tuple:
+def message_cells(m: Message, now: float | None) -> Cells:
     return (
         m["phone"],
         one_line(m.get("name"), 30),
@@ -108,7 +110,7 @@ class MessagesPanel(Vertical):
         super().__init__(id="messages-panel", **kwargs)
         self.status: str | None = None
         self.search = ""
-        self._page_key: tuple | None = None
+        self._page_key: PageKey | None = None
         self._title_tail: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -161,7 +163,7 @@ class MessagesPanel(Vertical):
     def _update_title(self, snap: Snapshot | None) -> None:
         parts = ["Messages"]
         page = snap.page if snap is not None else None
-        if page is not None:
+        if snap is not None and page is not None:
             if page.job_id is None:
                 parts.append("no job selected")
             else:

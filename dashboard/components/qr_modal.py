@@ -39,8 +39,15 @@ class QRScreen(ModalScreen[None]):
     ]
 
     def __init__(
-        self, data: str, *, on_scan: Callable[[], None] | None = None, style: str = "auto", account: str | None = None
+        self,
+        data: str,
+        *,
+        on_scan: Callable[[], object] | None = None,
+        style: str = "auto",
+        account: str | None = None,
     ) -> None:
+        """`on_scan`: what Enter or L does (the demo logs the simulator in); `style`:
+        "auto", "half" or "sextant"; `account`: whose login it is, named in the title."""
         if style not in STYLES:
             raise ValueError(f"QR style must be one of {', '.join(STYLES)}, not {style!r}")
         super().__init__(classes="qr-screen")  # a class: the next account's may open as this one closes

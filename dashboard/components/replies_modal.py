@@ -3,14 +3,14 @@ flags the worker set (opt-out, to look at). Read only; Esc closes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from store.records import Message, Reply
 
 from ..fmt import clock, one_line
 
@@ -20,7 +20,7 @@ FLAGS = {"optout": "[b red]opted out[/b red]", "unclear": "[b yellow]look: may m
 class RepliesScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,R", "close", "Close")]
 
-    def __init__(self, message: Any, replies: list[Any], now: float | None = None) -> None:
+    def __init__(self, message: Message, replies: list[Reply], now: float | None = None) -> None:
         super().__init__(classes="dialog-screen")
         self.message = message
         self.replies = replies
