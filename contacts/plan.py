@@ -33,6 +33,8 @@ class PlannedMessage(TypedDict):
 
 @dataclass(frozen=True)
 class RowProblem:
+    """A data row that will not be sent, and why (invalid, duplicate, opted out, blank)."""
+
     row: int  # spreadsheet row (header = 1) or vCard card number
     raw: str  # the phone cell as written
     reason: str  # for humans: 'too short', 'duplicate of row 5', 'opted out', ...

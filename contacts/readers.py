@@ -310,6 +310,8 @@ _DELIMS = [",", ";", "\t", "|"]
 
 
 def sniff_delimiter(text: str) -> str:
+    """The delimiter of a CSV text: the one that splits the first lines into the most
+    consistent number of columns (more than one column first); ',' when none does."""
     lines = []
     pos = 0
     for _ in range(60):
@@ -337,6 +339,7 @@ def sniff_delimiter(text: str) -> str:
 
 
 def _read_csv(p: Path, text: str) -> ContactTable:
+    """A CSV text (Excel's `sep=` hint line honoured, else the sniffed delimiter) as a table."""
     if text.startswith("\ufeff"):
         text = text[1:]
     skip = 0
@@ -387,6 +390,7 @@ def cell_text(v: object) -> str:
 
 
 def _read_xlsx(p: Path, data: bytes) -> ContactTable:
+    """The first visible sheet with data (then hidden ones) of a workbook, as a table."""
     # calamine (Rust) reads a 100,000-row sheet about 15 times faster than openpyxl.
     from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
@@ -480,6 +484,8 @@ class _Card(TypedDict):
 
 
 def _read_vcf(p: Path, text: str) -> ContactTable:
+    """A vCard file as a table: one row per phone number of each card (a card without
+    a number is one row with an empty phone, reported later)."""
     rows: list[dict[str, str]] = []
     numbers: list[int] = []
     card = 0

@@ -42,6 +42,8 @@ PHONE = "phone"
 
 
 class _Ph:
+    """A {placeholder}: its name as written and its key (matched like a column name)."""
+
     __slots__ = ("key", "name")
 
     def __init__(self, name: str) -> None:
@@ -50,6 +52,8 @@ class _Ph:
 
 
 class _Spin:
+    """A {a|b|c} spintax group: each option a list of nodes."""
+
     __slots__ = ("options",)
 
     def __init__(self, options: list[list[_Node]]) -> None:
@@ -94,6 +98,8 @@ class Template:
         return nodes
 
     def _seq(self, i: int, top: bool, depth: int = 0) -> tuple[list[_Node], int]:
+        """The nodes from `i` to the end of the text (top level) or to the `|` or `}` that ends
+        the current option; returns them and where it stopped."""
         text, n = self.text, len(self.text)
         nodes: list[_Node] = []
         buf: list[str] = []
@@ -127,6 +133,8 @@ class Template:
         return nodes, i
 
     def _group(self, start: int, depth: int = 1) -> tuple[_Ph | _Spin, int]:
+        """The `{...}` starting at `start`: a placeholder, or spintax when it has several
+        options; returns it and the index after its `}`."""
         text, n = self.text, len(self.text)
         if depth > MAX_NESTING:
             raise self._err(start, f"spintax nested more than {MAX_NESTING} levels deep")

@@ -32,12 +32,13 @@ from .components.messages_table import MessagesPanel
 from .components.qr_modal import QRScreen
 from .components.worker_panel import WorkerPanel
 from .messages import AccountSelected, FilterChanged, JobCreated, JobSelected, PageRequest, SnapshotReady
-from .snapshot import Snapshot, SnapshotReader, View
+from .snapshot import Snapshot, SnapshotReader, SupervisorDoc, View
 
 if TYPE_CHECKING:
     import settings
     from store.records import Job
 
+    from .components.doctor_screen import Runner
     from .storeview import DashboardStore
 
 QR_STALE = 60.0  # a worker row whose heartbeat is older than this is not waiting for anything
@@ -91,8 +92,8 @@ class WaSenderApp(App[int]):
         poll_interval: float = 1.0,
         clock: Callable[[], float] = time.time,
         live: bool = True,
-        supervisor_status: Callable[[], dict[str, Any] | None] | None = None,
-        doctor: Callable[[settings.RunContext], dict[str, Any]] | None = None,
+        supervisor_status: Callable[[], SupervisorDoc | None] | None = None,
+        doctor: Runner | None = None,
     ) -> None:
         """`ctx`: the run context (config file and database) the dashboard shows and the
         supervisor it starts uses (a Config is taken as its own file and database).
@@ -197,7 +198,7 @@ class WaSenderApp(App[int]):
             else:
                 self._wake.wait(self.poll_interval)
 
-    def _supervisor_status(self) -> dict[str, Any] | None:
+    def _supervisor_status(self) -> SupervisorDoc | None:
         import supervisor
 
         return supervisor.status(self.cfg, store=self.store)
@@ -206,6 +207,8 @@ class WaSenderApp(App[int]):
         self._wake.set()
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        """Show a snapshot the poller read: every panel at once (the messages only when the
+        page is still the one asked for), then the QR modal if a login waits."""
         t0 = time.perf_counter()
         snap = message.snapshot
         if self._stopping or not self.screen_stack:
@@ -411,6 +414,7 @@ class WaSenderApp(App[int]):
         self.run_bg(f"pause or resume job {job['id']}", lambda: self.service.toggle_pause(job["id"]).text)
 
     def action_stop_job(self) -> None:
+        """`s`: stop the selected job for good, after asking."""
         job = self._need_job()
         if job is None:
             return
@@ -444,6 +448,7 @@ class WaSenderApp(App[int]):
         self.run_bg(f"retry job {job['id']}", do)
 
     def action_review(self) -> None:
+        """`v`: decide on the selected `unknown` message (it is in the chat, or send it again)."""
         from .components.review_modal import ReviewScreen
 
         key = self.messages_panel.table.selected_key()
@@ -495,6 +500,7 @@ class WaSenderApp(App[int]):
         return bool(self.snapshot and self.snapshot.supervisor_alive)
 
     def action_worker(self) -> None:
+        """`w`: start the supervisor detached, restart it from `fatal`, or stop it (after asking)."""
         sup = (self.snapshot.supervisor if self.snapshot else None) or {}
         if self.supervisor_running() and sup.get("state") == "fatal":
             self.run_bg("restart worker", self._start_worker)  # a manual start clears fatal
@@ -543,6 +549,8 @@ class WaSenderApp(App[int]):
         self.run_bg("pause all", do)
 
     def action_pause_account(self) -> None:
+        """`a`: pause or resume the selected account (this host's only: another host's is
+        paused there)."""
         snap = self.snapshot
         name = snap.account if snap else None
         if snap is None or name is None:

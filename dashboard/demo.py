@@ -105,6 +105,8 @@ class Demo:
 
     # ------------------------------------------------------------------ setting up
     def start_simulator(self) -> None:
+        """Start the WhatsApp Web simulator on a free port (its own session, logging to
+        logs/simulator.log) and wait until it answers."""
         port = free_port()
         cmd = [
             sys.executable,

@@ -51,6 +51,8 @@ class View:
 
 
 PageKey = tuple[int | None, str | None, str, int]  # job, status filter, search, after_id
+# The supervisor's published state (`supervisor.status`): a JSON document, hence Any.
+SupervisorDoc = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Snapshot:
     page: Page
     worker: WorkerRow | None
     current: Message | None
-    supervisor: dict[str, Any] | None  # the supervisor's published state: a JSON document
+    supervisor: SupervisorDoc | None
     supervisor_alive: bool
     events: tuple[Event, ...]  # new since the previous snapshot, oldest first
     paused_all: bool
@@ -123,7 +125,7 @@ class SnapshotReader:
         cfg: settings.Config | None = None,
         clock: Callable[[], float] = time.time,
         events_backlog: int = 200,
-        supervisor_status: Callable[[], dict[str, Any] | None] | None = None,
+        supervisor_status: Callable[[], SupervisorDoc | None] | None = None,
     ) -> None:
         self.store = store
         self.supervisor_status = supervisor_status
@@ -207,7 +209,7 @@ class SnapshotReader:
         return out
 
     # ---------------------------------------------------------------- supervisor
-    def _supervisor(self) -> tuple[dict[str, Any] | None, bool]:
+    def _supervisor(self) -> tuple[SupervisorDoc | None, bool]:
         """The supervisor's published state and whether its process really runs."""
         if self.supervisor_status is not None:
             try:

@@ -47,6 +47,8 @@ def bounds_of(f: dataclasses.Field[Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class PathSettings:
+    """[paths]: where the database, the run directory (signal files) and the logs are."""
+
     # An SQLite file, or a `postgresql://user@host/db` URL (a str) for several hosts.
     database: Path | str = Path("data/wa_sender.db")
     run_dir: Path = Path("run")
@@ -55,6 +57,8 @@ class PathSettings:
 
 @dataclass(frozen=True)
 class BrowserSettings:
+    """[browser]: the Chromium the worker drives, its profile (the login) and its timeouts."""
+
     binary: Path = Path("/usr/bin/chromium")
     driver: Path = Path("/usr/bin/chromedriver")
     profile_dir: Path = Path("profile")
@@ -71,6 +75,9 @@ class BrowserSettings:
 
 @dataclass(frozen=True)
 class SendingSettings:
+    """[sending]: pacing, attempts, the daily cap and its warm-up, the sending window; an
+    account's [[accounts]] table may override some of them (ACCOUNT_OVERRIDES)."""
+
     default_region: str = "US"
     delay_min: float = bounded(4.0, lo=0, hi=DAY)
     delay_max: float = bounded(8.0, lo=0, hi=DAY)
@@ -111,6 +118,8 @@ def day_number(first: float | None, now: float) -> int:
 
 @dataclass(frozen=True)
 class WorkerSettings:
+    """[worker]: how often the worker beats its heartbeat and looks for work."""
+
     heartbeat_interval: float = bounded(2.0, above=0, hi=5)
     poll_interval: float = bounded(1.0, above=0, hi=3600)
 
@@ -132,6 +141,8 @@ class ReplySettings:
 
 @dataclass(frozen=True)
 class SupervisorSettings:
+    """[supervisor]: restarts and their backoff, when a worker counts as hung or too big."""
+
     start_seconds: float = bounded(10.0, lo=0, hi=DAY)
     backoff_initial: float = bounded(1.0, lo=0, hi=DAY)
     backoff_max: float = bounded(60.0, above=0, hi=DAY)
@@ -145,6 +156,8 @@ class SupervisorSettings:
 
 @dataclass(frozen=True)
 class DashboardSettings:
+    """[dashboard]: how the dashboard draws things."""
+
     # How the login QR is drawn: "auto" (half blocks when they fit, else sextants),
     # "half" or "sextant".
     qr_style: str = bounded("auto", choices=("auto", "half", "sextant"))

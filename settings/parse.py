@@ -132,7 +132,7 @@ def _build_section(check: _Checker, section: str, cls: type[_Section], data: obj
     if not isinstance(data, dict):
         raise check.fail(section, None, "must be a table")
     known = {f.name: f for f in fields(cls)}
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {}  # the dataclass's keyword arguments, each of its field's type
     for key, value in data.items():
         if key not in known:
             raise check.fail(section, key, f"unknown key (known: {', '.join(known)})")
@@ -167,6 +167,7 @@ def _validate_sending(check: _Checker, s: SendingSettings, section: str = "sendi
 
 
 def _validate(check: _Checker, cfg: Config) -> None:
+    """The rules that tie fields of several sections together (one ConfigError each)."""
     s, b, sup = cfg.sending, cfg.browser, cfg.supervisor
     _validate_sending(check, s)
     if sup.backoff_initial > sup.backoff_max:
@@ -199,6 +200,7 @@ def _validate(check: _Checker, cfg: Config) -> None:
 
 
 def _accounts(check: _Checker, data: object, base: Path) -> tuple[AccountSettings, ...]:
+    """The [[accounts]] tables: names, profiles (one each) and their [sending] overrides."""
     if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
         raise check.fail("accounts", None, "must be [[accounts]] tables")
     out: list[AccountSettings] = []
@@ -215,7 +217,7 @@ def _accounts(check: _Checker, data: object, base: Path) -> tuple[AccountSetting
             raise check.fail("accounts", "name", f"account {name!r} is listed twice")
         profile: Path = base / "profiles" / name
         enabled = True
-        overrides: dict[str, Any] = {}
+        overrides: dict[str, Any] = {}  # AccountSettings.sending
         for key, value in table.items():
             if key == "name":
                 continue
@@ -245,6 +247,7 @@ def _accounts(check: _Checker, data: object, base: Path) -> tuple[AccountSetting
 
 
 def _selectors(check: _Checker, data: object, extra_labels: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
+    """[selectors]: each key's list of fallbacks, every {Label} in them a known word."""
     if not isinstance(data, dict):
         raise check.fail("selectors", None, "must be a table")
     result = dict(knowledge.DEFAULT_SELECTORS)

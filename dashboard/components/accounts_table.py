@@ -44,6 +44,8 @@ def account_cells(a: AccountRow, now: float) -> Cells:
 
 
 class AccountsTable(DiffTable):
+    """One row per account (shown with several); posts AccountSelected when the cursor moves."""
+
     BORDER_TITLE = "Accounts"
 
     def __init__(self, **kwargs: Any) -> None:

@@ -98,6 +98,7 @@ class DoctorScreen(ModalScreen[None]):
         self.app.call_from_thread(self.show, report)
 
     def show(self, report: Report) -> None:
+        """Show the report: one line per selector key, then what `w` would write."""
         self.report = report
         table = Table(box=None, padding=(0, 1), show_edge=False)
         for col in ("key", "state", "", "match", "n", "vis", "note"):
@@ -125,6 +126,8 @@ class DoctorScreen(ModalScreen[None]):
         self.query_one("#doctor", VerticalScroll).mount(Static(tail, id="doctor-tail"))
 
     def action_write(self) -> None:
+        """`w`: put the doctor's finds first in the config file (a backup is kept), restart
+        the worker and end the attention stop on those keys, in a background thread."""
         if not self.report or not winners(self.report):
             self.app.notify("Nothing to write.", timeout=3)
             return

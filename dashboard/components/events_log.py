@@ -25,6 +25,8 @@ def event_line(e: Event, now: float | None = None) -> Text:
 
 
 class EventsLog(RichLog):
+    """The newest events, one line each, appended as the snapshots bring them."""
+
     BORDER_TITLE = "Events"
 
     def __init__(self, **kwargs: Any) -> None:

@@ -20,6 +20,8 @@ def default_name(job: Job) -> str:
 
 
 class ExportScreen(ModalScreen[Path | None]):
+    """Asks for the CSV file of a job's results; dismissed with its path, or None."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, job: Job, directory: Path | None = None) -> None:

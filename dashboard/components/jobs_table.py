@@ -33,6 +33,7 @@ COLUMNS = [
 
 
 def job_cells(job: Job, eta: float | None) -> Cells:
+    """The jobs table's cells for one job (its ETA beside it)."""
     c = job["counts"]
     status = job["status"]
     return (

@@ -36,6 +36,8 @@ def tail(path: Path, limit: int = TAIL_BYTES) -> list[str]:
 
 
 class LogScreen(Screen[None]):
+    """The database's newest events, then the tail of the newest log files; read in a thread."""
+
     BINDINGS = [
         Binding("escape,q,l", "close", "Back"),
         Binding("r", "reload", "Reload"),

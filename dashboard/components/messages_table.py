@@ -51,6 +51,8 @@ def parse_filter(text: str) -> tuple[str | None, str]:
 
 
 class MessagesTable(DiffTable):
+    """One page of messages; the cursor keys past its first or last row ask for the page before or after."""
+
     BINDINGS = [
         Binding("down", "down_or_next", "Down", show=False),
         Binding("up", "up_or_prev", "Up", show=False),
@@ -161,6 +163,7 @@ class MessagesPanel(Vertical):
         self.table.focus()
 
     def _update_title(self, snap: Snapshot | None) -> None:
+        """The border title: the job, the ids on the page, the count and the filter."""
         parts = ["Messages"]
         page = snap.page if snap is not None else None
         if snap is not None and page is not None:

@@ -54,6 +54,8 @@ DEFAULT_TEMPLATE = "{Hi|Hello} {name}, "
 
 
 class ContactTree(DirectoryTree):
+    """A file picker that shows folders and contact files only."""
+
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in CONTACT_SUFFIXES)]
 
@@ -84,6 +86,7 @@ class NewJobScreen(Screen[int | None]):
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
+        """The five steps in a content switcher; only the current one is shown."""
         yield Static("", id="wizard-title")
         with ContentSwitcher(initial="file", id="wizard-steps"):
             with Vertical(id="file"):
@@ -300,6 +303,8 @@ class NewJobScreen(Screen[int | None]):
         self._render_preview()
 
     def _render_preview(self) -> None:
+        """The placeholders the template may use and the first messages it renders (or
+        its error), redrawn on every change of the template."""
         from contacts import ContactsError, Template, normalise_phone
 
         table = self.table
@@ -405,6 +410,7 @@ class NewJobScreen(Screen[int | None]):
         self.query_one("#summary-text", Static).update("")
 
     def _planned(self, plan: ImportPlan) -> None:
+        """Show the plan: how many rows go where, the first problem rows, the attachment."""
         self.busy = False
         self.plan = plan
         s = plan.summary()

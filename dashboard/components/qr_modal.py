@@ -32,6 +32,8 @@ def _first_fitting(texts: list[str], width: int) -> str:
 
 
 class QRScreen(ModalScreen[None]):
+    """The login QR of one account (see the module); the app closes it when the login succeeds."""
+
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("enter,L", "scan", "Log in (demo)", show=False),

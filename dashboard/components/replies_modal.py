@@ -18,6 +18,8 @@ FLAGS = {"optout": "[b red]opted out[/b red]", "unclear": "[b yellow]look: may m
 
 
 class RepliesScreen(ModalScreen[None]):
+    """One contact's conversation about a job: our message, then each of their replies."""
+
     BINDINGS = [Binding("escape,q,R", "close", "Close")]
 
     def __init__(self, message: Message, replies: list[Reply], now: float | None = None) -> None:
@@ -27,6 +29,7 @@ class RepliesScreen(ModalScreen[None]):
         self.now = now
 
     def compose(self) -> ComposeResult:
+        """Our message first, then their replies with their flags."""
         m = self.message
         with Vertical(classes="dialog wide", id="replies"):
             yield Static(

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ..fmt import STATUS_STYLE, duration, one_line, sparkline
-from ..snapshot import Snapshot
+from ..snapshot import Snapshot, SupervisorDoc
 
 HISTORY = 60
 
@@ -27,13 +27,13 @@ class WorkerPanel(Static):
         super().__init__(id="worker-panel", **kwargs)
         self.cpu: deque[float] = deque(maxlen=HISTORY)
         self.mem: deque[float] = deque(maxlen=HISTORY)
-        self._last_doc: dict[str, Any] | None = None  # the supervisor's last JSON document
+        self._last_doc: SupervisorDoc | None = None
         self.running = False
         self.supervisor_pid: int | None = None
         self._account: str | None = None
 
     @staticmethod
-    def program(snap: Snapshot) -> dict[str, Any]:
+    def program(snap: Snapshot) -> SupervisorDoc:
         """The supervisor's figures for the shown account's worker (or its own, for one)."""
         sup = snap.supervisor or {}
         return (sup.get("workers") or {}).get(snap.account) or sup
