@@ -14,11 +14,11 @@ from common import dburl
 if TYPE_CHECKING:
     import settings
 
-    from .app import Demo
+    from .app import DemoLogin
     from .storeview import DashboardStore
 
 
-def run(ctx: settings.RunContext, *, demo: Demo | None = None) -> int:
+def run(ctx: settings.RunContext, *, demo: DemoLogin | None = None) -> int:
     """Run the dashboard on this run context until the user quits; returns the exit status."""
     from store import ReadMostlyStore, Store
 

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 QR_STALE = 60.0  # a worker row whose heartbeat is older than this is not waiting for anything
 
 
-class Demo(Protocol):
+class DemoLogin(Protocol):
     """What the app asks of the demo (`dashboard.demo.Demo`): log the simulator in."""
 
     def login(self) -> None: ...
@@ -88,7 +88,7 @@ class WaSenderApp(App[int]):
         ctx: settings.RunContext | settings.Config,
         *,
         store: DashboardStore | None = None,
-        demo: Demo | None = None,
+        demo: DemoLogin | None = None,
         poll_interval: float = 1.0,
         clock: Callable[[], float] = time.time,
         live: bool = True,
