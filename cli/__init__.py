@@ -22,6 +22,7 @@ from .context import OneLineParser
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: the global options, then each command group's commands."""
     common = OneLineParser(add_help=False)
     common.add_argument(
         "--config",

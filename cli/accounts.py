@@ -9,7 +9,6 @@ import json
 import shutil
 import sys
 import time
-from typing import Any
 
 import settings
 from common import dburl
@@ -28,6 +27,8 @@ def _when(ts: float | None, now: float) -> str:
 
 
 def cmd_accounts(args: argparse.Namespace) -> int:
+    """`accounts [list|add|enable|disable] [NAME]`: list every account (a table, or JSON),
+    or change one in config.toml."""
     cfg = load_config(args)
     action = args.action or "list"
     if action == "add":
@@ -99,7 +100,6 @@ def _enable(args: argparse.Namespace, cfg: settings.Config, on: bool) -> int:
 def cmd_login(args: argparse.Namespace) -> int:
     """Draw the account's QR in this terminal until its worker says it is logged in."""
     import supervisor
-    from dashboard import qrdraw
     from jobs import overview
 
     ctx = context(args)
@@ -119,19 +119,21 @@ def cmd_login(args: argparse.Namespace) -> int:
     shown = None
     deadline = time.monotonic() + args.timeout if args.timeout else None
     while True:
-        row = overview.latest_rows(store.workers()).get(acc.name) or {}
-        login = (store.account(acc.name) or {}).get("login")
-        if login == "logged_in" and row.get("state") not in (None, "stopped", "waiting_for_login"):
+        row = overview.latest_rows(store.workers()).get(acc.name)
+        account = store.account(acc.name)
+        login = account.login if account else None
+        state = row.state if row else None
+        if login == "logged_in" and state not in (None, "stopped", "waiting_for_login"):
             print(f"Account {acc.name} is logged in.")
             return 0
         sup = (supervisor.status(cfg, store=store) or {}).get("workers", {}).get(acc.name) or {}
         if sup.get("state") == "fatal":
             print(f"The worker of account {acc.name} stopped: {sup.get('fatal_reason')}", file=sys.stderr)
             return 1
-        qr = row.get("qr") if row.get("state") == "waiting_for_login" else None
+        qr = row.qr if row and state == "waiting_for_login" else None
         if qr and qr != shown:
             shown = qr
-            _draw(qrdraw, qr, acc.name, args.style or cfg.dashboard.qr_style, tty)
+            _draw(qr, acc.name, args.style or cfg.dashboard.qr_style, tty)
         elif not qr and shown is None and tty:
             print(f"\rWaiting for the worker of account {acc.name} to show its QR code… ", end="", flush=True)
         if deadline is not None and time.monotonic() > deadline:
@@ -140,7 +142,9 @@ def cmd_login(args: argparse.Namespace) -> int:
         time.sleep(LOGIN_POLL)
 
 
-def _draw(qrdraw: Any, data: str, name: str, prefer: str, tty: bool) -> None:
+def _draw(data: str, name: str, prefer: str, tty: bool) -> None:
+    from dashboard import qrdraw
+
     cols, rows = shutil.get_terminal_size((80, 24))
     style = qrdraw.choose(data, cols, rows - 2, prefer)
     if tty:

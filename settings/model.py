@@ -10,13 +10,17 @@ import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from common.errors import UserError
 from worker import knowledge
 from worker.optout_words import DEFAULT_WORDS
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 DAY = 86400.0
+_T = TypeVar("_T")
 
 
 class ConfigError(UserError):
@@ -24,23 +28,27 @@ class ConfigError(UserError):
 
 
 def bounded(
-    default: Any,
+    default: _T,
     *,
     lo: float | None = None,
     above: float | None = None,
     hi: float | None = None,
     choices: tuple[str, ...] = (),
-) -> Any:
+) -> _T:
     """A field whose value must be >= `lo`, > `above`, <= `hi`, or one of `choices`."""
     return field(default=default, metadata={"lo": lo, "above": above, "hi": hi, "choices": choices})
 
 
 def bounds_of(f: dataclasses.Field[Any]) -> dict[str, Any]:
+    """The bounds `bounded` declared for a field ({} for none): "lo", "above", "hi" (a
+    number or None) and "choices" (a tuple of words); Any as dataclass metadata is."""
     return dict(f.metadata) if f.metadata else {}
 
 
 @dataclass(frozen=True)
 class PathSettings:
+    """[paths]: where the database, the run directory (signal files) and the logs are."""
+
     # An SQLite file, or a `postgresql://user@host/db` URL (a str) for several hosts.
     database: Path | str = Path("data/wa_sender.db")
     run_dir: Path = Path("run")
@@ -49,6 +57,8 @@ class PathSettings:
 
 @dataclass(frozen=True)
 class BrowserSettings:
+    """[browser]: the Chromium the worker drives, its profile (the login) and its timeouts."""
+
     binary: Path = Path("/usr/bin/chromium")
     driver: Path = Path("/usr/bin/chromedriver")
     profile_dir: Path = Path("profile")
@@ -65,6 +75,9 @@ class BrowserSettings:
 
 @dataclass(frozen=True)
 class SendingSettings:
+    """[sending]: pacing, attempts, the daily cap and its warm-up, the sending window; an
+    account's [[accounts]] table may override some of them (ACCOUNT_OVERRIDES)."""
+
     default_region: str = "US"
     delay_min: float = bounded(4.0, lo=0, hi=DAY)
     delay_max: float = bounded(8.0, lo=0, hi=DAY)
@@ -105,6 +118,8 @@ def day_number(first: float | None, now: float) -> int:
 
 @dataclass(frozen=True)
 class WorkerSettings:
+    """[worker]: how often the worker beats its heartbeat and looks for work."""
+
     heartbeat_interval: float = bounded(2.0, above=0, hi=5)
     poll_interval: float = bounded(1.0, above=0, hi=3600)
 
@@ -126,6 +141,8 @@ class ReplySettings:
 
 @dataclass(frozen=True)
 class SupervisorSettings:
+    """[supervisor]: restarts and their backoff, when a worker counts as hung or too big."""
+
     start_seconds: float = bounded(10.0, lo=0, hi=DAY)
     backoff_initial: float = bounded(1.0, lo=0, hi=DAY)
     backoff_max: float = bounded(60.0, above=0, hi=DAY)
@@ -139,6 +156,8 @@ class SupervisorSettings:
 
 @dataclass(frozen=True)
 class DashboardSettings:
+    """[dashboard]: how the dashboard draws things."""
+
     # How the login QR is drawn: "auto" (half blocks when they fit, else sextants),
     # "half" or "sextant".
     qr_style: str = bounded("auto", choices=("auto", "half", "sextant"))
@@ -168,7 +187,9 @@ class AccountSettings:
     name: str
     profile_dir: Path
     enabled: bool = True
-    sending: dict[str, Any] = field(default_factory=dict)  # overrides of [sending]
+    # Overrides of [sending] (ACCOUNT_OVERRIDES), each of its field's type, checked by the
+    # parser; Any because each key has its own type (they go to dataclasses.replace).
+    sending: dict[str, Any] = field(default_factory=dict)
 
 
 _LABEL_RE = re.compile(r"\{([^{}]+)\}")
@@ -271,7 +292,8 @@ class Config:
         return dataclasses.replace(self, paths=dataclasses.replace(self.paths, database=dburl.normalize(db)))
 
 
-SECTIONS: dict[str, type] = {
+# The plain sections of the file: [name] -> its dataclass.
+SECTIONS: dict[str, type[DataclassInstance]] = {
     "paths": PathSettings,
     "browser": BrowserSettings,
     "sending": SendingSettings,

@@ -13,7 +13,7 @@ import re
 import tomllib
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from common import dburl
 from worker import knowledge
@@ -30,6 +30,11 @@ from .model import (
     bounds_of,
     labels_in,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_Section = TypeVar("_Section", bound="DataclassInstance")
 
 MAX_CONFIG_BYTES = 1_000_000
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -66,7 +71,9 @@ class _Checker:
         return ConfigError(f"{where}{at}: {name}: {problem}")
 
 
-def _coerce(check: _Checker, section: str, key: str, value: Any, default: Any) -> Any:
+def _coerce(check: _Checker, section: str, key: str, value: object, default: object) -> Any:
+    """`value` as read from TOML, checked against the type of the field's `default` and
+    converted to it (Any: the field's own type, which differs from key to key)."""
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise check.fail(section, key, f"must be true or false, not {value!r}")
@@ -98,7 +105,7 @@ def _coerce(check: _Checker, section: str, key: str, value: Any, default: Any) -
     raise AssertionError(f"unhandled default type for {section}.{key}")
 
 
-def _check_bounds(check: _Checker, section: str, obj: Any, where: str | None = None) -> None:
+def _check_bounds(check: _Checker, section: str, obj: DataclassInstance, where: str | None = None) -> None:
     """Every field's declared bounds (`model.bounded`); `where` names an account's table."""
     for f in fields(obj):
         b = bounds_of(f)
@@ -120,11 +127,12 @@ def _check_bounds(check: _Checker, section: str, obj: Any, where: str | None = N
             raise check.fail(name, f.name, f"must be at most {b['hi']:g}, got {value:g}")
 
 
-def _build_section(check: _Checker, section: str, cls: type, data: Any, base: Path) -> Any:
+def _build_section(check: _Checker, section: str, cls: type[_Section], data: object, base: Path) -> _Section:
+    """One plain [section] of the file as its dataclass, checked; relative paths resolved."""
     if not isinstance(data, dict):
         raise check.fail(section, None, "must be a table")
     known = {f.name: f for f in fields(cls)}
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {}  # the dataclass's keyword arguments, each of its field's type
     for key, value in data.items():
         if key not in known:
             raise check.fail(section, key, f"unknown key (known: {', '.join(known)})")
@@ -159,6 +167,7 @@ def _validate_sending(check: _Checker, s: SendingSettings, section: str = "sendi
 
 
 def _validate(check: _Checker, cfg: Config) -> None:
+    """The rules that tie fields of several sections together (one ConfigError each)."""
     s, b, sup = cfg.sending, cfg.browser, cfg.supervisor
     _validate_sending(check, s)
     if sup.backoff_initial > sup.backoff_max:
@@ -190,7 +199,8 @@ def _validate(check: _Checker, cfg: Config) -> None:
         _validate_sending(check, merged, "accounts")
 
 
-def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, ...]:
+def _accounts(check: _Checker, data: object, base: Path) -> tuple[AccountSettings, ...]:
+    """The [[accounts]] tables: names, profiles (one each) and their [sending] overrides."""
     if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
         raise check.fail("accounts", None, "must be [[accounts]] tables")
     out: list[AccountSettings] = []
@@ -207,7 +217,7 @@ def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, 
             raise check.fail("accounts", "name", f"account {name!r} is listed twice")
         profile: Path = base / "profiles" / name
         enabled = True
-        overrides: dict[str, Any] = {}
+        overrides: dict[str, Any] = {}  # AccountSettings.sending
         for key, value in table.items():
             if key == "name":
                 continue
@@ -236,7 +246,8 @@ def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, 
     return tuple(out)
 
 
-def _selectors(check: _Checker, data: Any, extra_labels: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
+def _selectors(check: _Checker, data: object, extra_labels: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
+    """[selectors]: each key's list of fallbacks, every {Label} in them a known word."""
     if not isinstance(data, dict):
         raise check.fail("selectors", None, "must be a table")
     result = dict(knowledge.DEFAULT_SELECTORS)
@@ -262,7 +273,7 @@ def _selectors(check: _Checker, data: Any, extra_labels: frozenset[str] = frozen
     return result
 
 
-def _labels(check: _Checker, data: Any) -> dict[str, dict[str, str]]:
+def _labels(check: _Checker, data: object) -> dict[str, dict[str, str]]:
     if not isinstance(data, dict):
         raise check.fail("labels", None, "must be a table of languages, e.g. [labels.pt-BR]")
     out: dict[str, dict[str, str]] = {}
@@ -284,7 +295,7 @@ def parse(text: str, path: Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from None
     base = path.resolve().parent if path else Path.cwd()
-    parts: dict[str, Any] = {}
+    parts: dict[str, Any] = {}  # Config's keyword arguments, one type per section
     if "labels" in data:
         parts["labels"] = _labels(check, data["labels"])
     extra = frozenset(w for words in parts.get("labels", {}).values() for w in words)
