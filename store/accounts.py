@@ -37,10 +37,23 @@ class AccountsMixin:
     put_doc: Any
     get_doc: Any
     delete_doc: Any
+    emit_hook: Any
 
     # ------------------------------------------------------------------ attention
     def put_attention(self, account: str, doc: dict[str, Any]) -> None:
-        self.put_doc(ATTENTION + account, {**doc, "account": account})
+        """Sending of `account` stopped on a failing selector (its outbox event in the same transaction)."""
+        with self.write():
+            self.put_doc(ATTENTION + account, {**doc, "account": account})
+            self.emit_hook(
+                "needs_attention",
+                f"account {account}: selector {doc.get('key')!r} failed: sending stopped",
+                account=account,
+                payload={
+                    "key": doc.get("key"),
+                    "detail": doc.get("detail"),
+                    "messages": len(doc.get("messages") or []),
+                },
+            )
 
     def get_attention(self, account: str) -> dict[str, Any] | None:
         doc = self.get_doc(ATTENTION + account)
@@ -61,9 +74,12 @@ class AccountsMixin:
         cleared = []
         for name, doc in self.attentions().items():
             mine = (account is None or name == account) and (keys is None or doc["key"] in keys)
-            if mine and self.delete_doc(ATTENTION + name):
-                cleared.append(name)
-                self.log_event("attention_cleared", f"account {name}: {why or 'cleared'}")
+            if not mine:
+                continue
+            with self.write():
+                if self.delete_doc(ATTENTION + name):
+                    cleared.append(name)
+                    self.log_event("attention_cleared", f"account {name}: {why or 'cleared'}", account=name)
         return cleared
 
     def sync_accounts(self, enabled: Mapping[str, bool], *, now: float | None = None) -> None:
@@ -98,6 +114,8 @@ class AccountsMixin:
                 l=login,
                 t=now,
             )
+            if login in ("logged_in", "logged_out"):
+                self.emit_hook(login, f"account {name}: {login.replace('_', ' ')}", account=name, at=now)
             self.refresh_waiting(now=now)
             return True
 
