@@ -172,3 +172,19 @@ class AccountsMixin:
                 "SELECT account, count(*) AS n FROM messages WHERE sent_at >= :t GROUP BY account", t=since
             )
         }
+
+    def counts_by_account(self) -> dict[str, dict[str, int]]:
+        """Messages sent, failed, invalid and in doubt (unknown), per account that claimed
+        them: partial indexes only (an import never writes to them)."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self._q(
+            "SELECT account, count(*) AS n FROM messages INDEXED BY ix_messages_account_sent "
+            "WHERE sent_at IS NOT NULL GROUP BY account"
+        ):
+            out.setdefault(r["account"] or DEFAULT_ACCOUNT, {})["sent"] = int(r["n"])
+        for r in self._q(
+            "SELECT account, status, count(*) AS n FROM messages "
+            "WHERE status = 'failed' OR status = 'unknown' OR status = 'invalid' GROUP BY account, status"
+        ):
+            out.setdefault(r["account"] or DEFAULT_ACCOUNT, {})[r["status"]] = int(r["n"])
+        return out

@@ -168,3 +168,16 @@ class RepliesMixin:
                 "unclear": int(r["unclear"] or 0),
             }
         return out
+
+    def reply_page(self, *, after_id: int = 0, limit: int = 100, job_id: int | None = None) -> list[Reply]:
+        """Replies in id order after `after_id` (keyset pages), of one job if given."""
+        if job_id is None:
+            rows = self._q("SELECT * FROM replies WHERE id > :a ORDER BY id LIMIT :lim", a=after_id, lim=limit)
+        else:
+            rows = self._q(
+                "SELECT * FROM replies WHERE job_id = :j AND id > :a ORDER BY id LIMIT :lim",
+                j=job_id,
+                a=after_id,
+                lim=limit,
+            )
+        return [Reply.of(r) for r in rows]

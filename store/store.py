@@ -1130,6 +1130,11 @@ class ReadMostlyStore:
             "replies",
             "reply_stats",
             "reply_targets",
+            "reply_page",
+            "counts_by_account",
+            "outbox_summary",
+            "dead_count",
+            "dead_letters",
         }
     )
 
