@@ -18,8 +18,9 @@ test: setup test-packages check
 
 # The layers, the linter and the formatter (docs/design.md, "Checked, not described").
 check: setup
-	$(VENV)/bin/ruff check cli common contacts dashboard jobs settings simulator store supervisor worker bench tui.py
-	$(VENV)/bin/ruff format --check cli common contacts dashboard jobs settings store supervisor worker bench tui.py
+	$(VENV)/bin/ruff check api cli common contacts dashboard jobs settings simulator store supervisor webhooks worker bench tui.py
+	$(VENV)/bin/ruff format --check api cli common contacts dashboard jobs settings store supervisor webhooks worker bench tui.py
+	$(VENV)/bin/mypy --follow-imports=silent api webhooks
 	$(VENV)/bin/lint-imports
 
 demo: setup

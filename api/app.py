@@ -415,7 +415,7 @@ def _user_errors(root: Path) -> Iterator[None]:
 
 
 def _plan_doc(plan: Any, path: Path, root: Path, *, preview: bool) -> dict[str, Any]:
-    doc = plan.to_dict(messages=False)
+    doc: dict[str, Any] = plan.to_dict(messages=False)
     doc["file"] = path.name
     for kind in ("invalid", "duplicates", "opted_out", "blank"):
         doc[kind] = doc[kind][:1000]

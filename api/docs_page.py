@@ -18,7 +18,7 @@ _OPTIONS = {
     "dry_run": {"type": "boolean", "description": "create nothing: the plan and the first messages"},
 }
 
-_MULTIPART = {
+_MULTIPART: dict[str, Any] = {
     "type": "object",
     "properties": {
         "file": {"type": "string", "format": "binary", "description": "contacts: .csv, .txt, .tsv, .xlsx or .vcf"},

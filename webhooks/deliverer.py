@@ -38,7 +38,7 @@ SEEN_EVERY = 60.0
 def backoff(attempts: int, first: float, most: float, rng: random.Random) -> float:
     """Seconds before try number `attempts + 1`: first, 2×first, 4×first… up to `most`,
     the second half of it random (so that many failed events do not all come back at once)."""
-    delay = min(most, first * 2 ** max(attempts - 1, 0))
+    delay = float(min(most, first * 2 ** max(attempts - 1, 0)))
     return delay / 2 + rng.uniform(0, delay / 2)
 
 
@@ -159,7 +159,7 @@ class Deliverer:
     def lease(self) -> float:
         """How long a claim holds: longer than one attempt (the request or the command)."""
         d = self.cfg.delivery
-        return max(60.0, 3 * d.timeout, 2 * self.cfg.alerts.timeout)
+        return float(max(60.0, 3 * d.timeout, 2 * self.cfg.alerts.timeout))
 
     def _deliver_lane(self, target: Any, lane: list[Delivery]) -> None:
         d = self.cfg.delivery
