@@ -371,7 +371,11 @@ def _options(state: App, form: Form, template_required: bool = True) -> dict[str
         region = check_region(region) or ""
     except ContactsError:
         raise ApiError(422, f"region: unknown region {region[:20]!r} (a two-letter code such as US, IN, GB)") from None
-    accounts = [state.cfg.get_account(a).name for a in dict.fromkeys(form.accounts)]
+    known = state.cfg.account_names()
+    for a in form.accounts:
+        if a not in known:
+            raise ApiError(422, f"accounts: no account {a[:40]!r} (accounts: {', '.join(known)})")
+    accounts = list(dict.fromkeys(form.accounts))
     return {
         "template": template,
         "name": importing.check_name(name, "name") if name is not None else None,

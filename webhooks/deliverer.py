@@ -6,8 +6,8 @@ A failure (no answer, 5xx, 408, 429) is tried again after `retry_first` seconds,
 twice as long each time up to `retry_max`, with jitter (half the delay is random); a 4xx
 other than 408 and 429 is not retried; after `attempts` tries the delivery is a dead
 letter and the lane goes on. Several hosts may run one each on a shared database: the
-store's claim never gives one lane to two of them, and a claim older than `LEASE`
-seconds (its deliverer died) is taken over. At least once: an event may arrive twice
+store's claim never gives one lane to two of them, and a claim not renewed
+within its lease (its deliverer died) is taken over. At least once: an event may arrive twice
 (same id) when a deliverer dies between the receiver's answer and its record.
 """
 
@@ -157,9 +157,11 @@ class Deliverer:
 
     @property
     def lease(self) -> float:
-        """How long a claim holds: longer than one attempt (the request or the command)."""
-        d = self.cfg.delivery
-        return float(max(60.0, 3 * d.timeout, 2 * self.cfg.alerts.timeout))
+        """How long a claim holds without news: longer than a few attempts (each renews it)."""
+        waits = [3 * self.cfg.delivery.timeout]
+        if self.cfg.alerts.command:
+            waits.append(2 * self.cfg.alerts.timeout)
+        return float(max(waits) + 5)
 
     def _deliver_lane(self, target: Any, lane: list[Delivery]) -> None:
         d = self.cfg.delivery
