@@ -262,14 +262,16 @@ def _webhooks(check: _Checker, data: Any) -> tuple[WebhookSettings, ...]:
             raise check.fail("webhooks", unknown[0], f"webhook {n}: unknown key (known: url, secret, events)")
         url = table.get("url")
         if not isinstance(url, str):
-            raise check.fail("webhooks", "url", f"webhook {n}: needs a url (http:// or https://)")
+            raise check.fail("webhooks", "url" if "url" in table else None, f"webhook {n}: needs a url (http(s)://…)")
         problem = check_webhook_url(url.strip())
         if problem:
             raise check.fail("webhooks", "url", f"webhook {n}: {problem}")
         secret = table.get("secret")
         if not isinstance(secret, str) or not secret.strip():
             raise check.fail(
-                "webhooks", "secret", f"webhook {n}: needs a secret (a non-empty string) to sign its events with"
+                "webhooks",
+                "secret" if "secret" in table else None,
+                f"webhook {n}: needs a secret (a non-empty string) to sign its events with",
             )
         events: Any = table.get("events", None)
         if events is None:
