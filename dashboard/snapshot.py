@@ -74,6 +74,7 @@ class Snapshot:
     accounts: tuple[Any, ...] = ()  # overview.AccountRow, in config order
     workers: dict[str, dict[str, Any]] = field(default_factory=dict)  # account -> its newest worker row
     account: str | None = None  # the account `worker` belongs to
+    outbox: dict[str, dict[str, Any]] = field(default_factory=dict)  # webhook targets: waiting, dead letters
 
     @property
     def many_accounts(self) -> bool:
@@ -108,6 +109,7 @@ class SnapshotReader:
         self.events_backlog = events_backlog
         self._anchor: dict[tuple, int] = {}
         self._eta: dict[int, tuple[float, list[float]]] = {}
+        self._outbox: tuple[float, dict[str, dict[str, Any]]] = (0.0, {})
 
     # ---------------------------------------------------------------- messages page
     def _fetch(
@@ -231,6 +233,11 @@ class SnapshotReader:
         if events:
             self.last_event_id = events[-1]["id"]
         paused_all = self.cfg is not None and supervisor.paused(self.cfg)
+        if now - self._outbox[0] >= ETA_EVERY:
+            try:
+                self._outbox = (now, self.store.outbox_summary())
+            except Exception:  # a database from before the outbox
+                self._outbox = (now, {})
         return Snapshot(
             at=now,
             jobs=tuple(jobs),
@@ -246,4 +253,5 @@ class SnapshotReader:
             accounts=accounts,
             workers=workers,
             account=account,
+            outbox=self._outbox[1],
         )

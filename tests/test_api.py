@@ -6,6 +6,8 @@ created over HTTP is sent by the real worker to the simulator."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import stat
 import subprocess
@@ -358,3 +360,42 @@ def test_a_job_created_over_http_is_sent_by_the_worker(sim: Any, tmp_path: Path)
         assert server.client.get(f"/status/{job}").json()["status"] == "completed"
     finally:
         server.stop()
+
+
+def test_the_supervisor_runs_serve_when_the_api_is_enabled(tmp_path: Path) -> None:
+    port = free_port()
+    cfg = minimal_config(tmp_path, tmp_path / "db.sqlite", port, enabled=True)
+    env = dict(os.environ, WA_SENDER_WORKER_CMD=json.dumps([PY, "-c", "import time; time.sleep(600)"]))
+    sup = subprocess.Popen(
+        [PY, str(ROOT / "tui.py"), "--config", str(cfg), "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    state_file = tmp_path / "run" / "supervisor.json"
+
+    def api_state() -> str | None:
+        try:
+            return json.loads(state_file.read_text())["services"]["api"]["state"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    try:
+        wait_until(lambda: api_state() == "running", 30, "the API program running")
+        wait_until(lambda: _health(port), 30, "the API answering")
+        out = subprocess.run(
+            [PY, str(ROOT / "tui.py"), "--config", str(cfg), "accounts"], capture_output=True, text=True, timeout=60
+        ).stdout
+        assert f"API: running on http://127.0.0.1:{port}" in out
+    finally:
+        sup.send_signal(signal.SIGTERM)
+        sup.wait(30)
+    assert sup.returncode == 0 and not _health(port)
+
+
+def _health(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
