@@ -40,6 +40,7 @@ bench: setup test-packages
 	$(PY) bench/bench_doctor.py
 	$(PY) bench/bench_accounts.py
 	$(PY) bench/bench_replies.py
+	$(PY) bench/bench_api.py
 
 setup: system-packages $(STAMP)
 
