@@ -19,13 +19,13 @@ test: setup test-packages check
 # The layers, the linter, the formatter and the type checker (docs/design.md, "Checked,
 # not described").
 check: setup typecheck
-	$(VENV)/bin/ruff check cli common contacts dashboard jobs settings simulator store supervisor worker bench tui.py
-	$(VENV)/bin/ruff format --check cli common contacts dashboard jobs settings store supervisor worker bench tui.py
+	$(VENV)/bin/ruff check api cli common contacts dashboard jobs settings simulator store supervisor webhooks worker bench tui.py
+	$(VENV)/bin/ruff format --check api cli common contacts dashboard jobs settings simulator store supervisor webhooks worker bench tui.py
 	$(VENV)/bin/lint-imports
 
 # mypy with the settings of pyproject.toml; the other packages join as they are typed.
 typecheck: setup
-	$(VENV)/bin/mypy settings common jobs contacts cli dashboard tui.py
+	$(VENV)/bin/mypy settings common jobs contacts cli dashboard api webhooks tui.py
 
 demo: setup
 	$(PY) tui.py demo
@@ -44,6 +44,7 @@ bench: setup test-packages
 	$(PY) bench/bench_doctor.py
 	$(PY) bench/bench_accounts.py
 	$(PY) bench/bench_replies.py
+	$(PY) bench/bench_api.py
 
 setup: system-packages $(STAMP)
 

@@ -9,6 +9,7 @@ import json
 import shutil
 import sys
 import time
+from typing import Any
 
 import settings
 from common import dburl
@@ -39,9 +40,8 @@ def cmd_accounts(args: argparse.Namespace) -> int:
     from jobs import overview
 
     store = open_store(cfg, must_exist=False)
-    rows = overview.account_rows(
-        cfg, store, supervisor.status(cfg, store=store), paused=lambda name: supervisor.account_paused(cfg, name)
-    )
+    sup = supervisor.status(cfg, store=store)
+    rows = overview.account_rows(cfg, store, sup, paused=lambda name: supervisor.account_paused(cfg, name))
     if args.json:
         print(json.dumps([r.to_dict() for r in rows], indent=2))
         return 0
@@ -58,7 +58,24 @@ def cmd_accounts(args: argparse.Namespace) -> int:
             print(f"{'':<16} {one_line(r.detail, 100)}")
     if any(r.login != "logged_in" and r.enabled and not r.remote for r in rows):
         print("Log an account in: python tui.py login NAME")
+    _integrations(cfg, store, sup)
     return 0
+
+
+def _integrations(cfg: settings.Config, store: Any, sup: dict[str, Any] | None) -> None:
+    """The API's state and the webhooks' backlog, when there is something to say."""
+    api = ((sup or {}).get("services") or {}).get("api") if sup and sup.get("alive") else None
+    if api:
+        print(f"API: {api.get('state')} on {api.get('url')}")
+    elif cfg.api.enabled:
+        print("API: enabled, not running (the supervisor runs it: python tui.py worker)")
+    try:
+        targets = store.outbox_summary()
+    except Exception:  # a database from before the outbox
+        targets = {}
+    for t in targets.values():
+        if t["pending"] or t["dead"]:
+            print(f"Webhook {t['label']}: {t['pending']} waiting, {t['dead']} dead letter(s) (python tui.py webhooks)")
 
 
 def _add(args: argparse.Namespace, cfg: settings.Config) -> int:

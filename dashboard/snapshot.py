@@ -89,6 +89,7 @@ class Snapshot:
     accounts: tuple[overview.AccountRow, ...] = ()  # in config order
     workers: dict[str, WorkerRow] = field(default_factory=dict)  # account -> its newest worker row
     account: str | None = None  # the account `worker` belongs to
+    outbox: dict[str, dict[str, Any]] = field(default_factory=dict)  # webhook targets: waiting, dead letters
 
     @property
     def many_accounts(self) -> bool:
@@ -135,6 +136,7 @@ class SnapshotReader:
         self.events_backlog = events_backlog
         self._anchor: dict[tuple[int, str | None, str], int] = {}
         self._eta: dict[int, tuple[float, list[float]]] = {}
+        self._outbox: tuple[float, dict[str, dict[str, Any]]] = (0.0, {})
 
     # ---------------------------------------------------------------- messages page
     def _fetch(
@@ -262,6 +264,11 @@ class SnapshotReader:
         if events:
             self.last_event_id = events[-1]["id"]
         paused_all = self.cfg is not None and supervisor.paused(self.cfg)
+        if now - self._outbox[0] >= ETA_EVERY:
+            try:
+                self._outbox = (now, self.store.outbox_summary())
+            except Exception:  # a database from before the outbox
+                self._outbox = (now, {})
         return Snapshot(
             at=now,
             jobs=tuple(jobs),
@@ -277,4 +284,5 @@ class SnapshotReader:
             accounts=accounts,
             workers=workers,
             account=account,
+            outbox=self._outbox[1],
         )

@@ -45,6 +45,8 @@ class DashboardStore(JobStore, ResultsSource, JobWriter, AccountsSource, Protoco
 
     def optout_set(self) -> frozenset[str]: ...
 
+    def outbox_summary(self) -> dict[str, dict[str, Any]]: ...  # webhooks' backlog and dead letters
+
     def replies(self, job_id: int | None = None, *, phone: str | None = None) -> list[Reply]: ...
 
     def clear_attention(

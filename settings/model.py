@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from common.errors import UserError
+from common.events import DEFAULT_ALERTS, EVENTS
 from worker import knowledge
 from worker.optout_words import DEFAULT_WORDS
 
@@ -163,6 +164,49 @@ class DashboardSettings:
     qr_style: str = bounded("auto", choices=("auto", "half", "sextant"))
 
 
+@dataclass(frozen=True)
+class ApiSettings:
+    """`python tui.py serve`: the HTTP API (docs/api.md)."""
+
+    enabled: bool = False  # the supervisor runs `serve` as one of its programs
+    host: str = "127.0.0.1"
+    port: int = bounded(8080, lo=1, hi=65535)
+    allow_remote: bool = False  # a host other than loopback must be allowed here (or --allow-remote)
+    token_file: Path = Path("data/api_token")
+    upload_dir: Path = Path("data/uploads")  # attachments sent with POST /send
+    max_upload_mb: int = bounded(64, lo=1, hi=2248)  # one request's body
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """One `[[webhooks]]` table: where events are POSTed, which ones, signed with what."""
+
+    url: str
+    secret: str
+    events: tuple[str, ...] = EVENTS
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How the outbox delivers to webhooks and the alert command."""
+
+    retry_first: float = bounded(5.0, above=0, hi=3600)
+    retry_max: float = bounded(300.0, above=0, hi=DAY)
+    attempts: int = bounded(10, lo=1, hi=100)
+    timeout: float = bounded(10.0, above=0, hi=300)
+    keep_days: float = bounded(7.0, above=0, hi=365)
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """`[alerts]`: a command that gets each event as JSON on stdin ("": none)."""
+
+    command: str = ""
+    events: tuple[str, ...] = DEFAULT_ALERTS
+    logged_out_after_minutes: float = bounded(10.0, lo=0, hi=7 * 24 * 60)
+    timeout: float = bounded(30.0, above=0, hi=3600)
+
+
 DEFAULT_ACCOUNT = "default"
 ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # [sending] keys an [[accounts]] table may override for its account.
@@ -236,6 +280,10 @@ class Config:
     accounts: tuple[AccountSettings, ...] = ()
     # The account this config is narrowed to (`for_account`); None: the whole file.
     account: str | None = None
+    api: ApiSettings = field(default_factory=ApiSettings)
+    webhooks: tuple[WebhookSettings, ...] = ()
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def all_accounts(self) -> tuple[AccountSettings, ...]:
         return self.accounts or (AccountSettings(DEFAULT_ACCOUNT, self.browser.profile_dir),)
@@ -301,4 +349,7 @@ SECTIONS: dict[str, type[DataclassInstance]] = {
     "supervisor": SupervisorSettings,
     "dashboard": DashboardSettings,
     "replies": ReplySettings,
+    "api": ApiSettings,
+    "delivery": DeliverySettings,
+    "alerts": AlertSettings,
 }

@@ -122,4 +122,10 @@ class WorkerPanel(Static):
             t.add_row("", Text(one_line(info["detail"], 80), style="dim"))
         if not snap.supervisor_alive and not remote:
             t.add_row("", Text("w starts the worker", style="dim"))
+        api = (sup.get("services") or {}).get("api") if snap.supervisor_alive else None
+        if api:
+            t.add_row("API", st(api.get("state")).append(f"  {api.get('url', '')}", style="dim"))
+        dead = sum(int(o.get("dead") or 0) for o in snap.outbox.values())
+        if dead:
+            t.add_row("Webhooks", Text(f"{dead} dead letter(s): python tui.py webhooks --dead", style="bold red"))
         return t
