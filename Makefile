@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test check demo worker simulator setup system-packages test-packages bench clean
+.PHONY: run test check typecheck demo worker simulator setup system-packages test-packages bench clean
 
 run: setup
 	$(PY) tui.py
@@ -16,11 +16,16 @@ run: setup
 test: setup test-packages check
 	$(PY) -m pytest
 
-# The layers, the linter and the formatter (docs/design.md, "Checked, not described").
-check: setup
-	$(VENV)/bin/ruff check cli common contacts dashboard jobs settings simulator store supervisor worker bench tui.py
-	$(VENV)/bin/ruff format --check cli common contacts dashboard jobs settings simulator store supervisor worker bench tui.py
+# The layers, the linter, the formatter and the type checker (docs/design.md, "Checked,
+# not described").
+check: setup typecheck
+	$(VENV)/bin/ruff check api cli common contacts dashboard jobs settings simulator store supervisor webhooks worker bench tui.py
+	$(VENV)/bin/ruff format --check api cli common contacts dashboard jobs settings simulator store supervisor webhooks worker bench tui.py
 	$(VENV)/bin/lint-imports
+
+# mypy with the settings of pyproject.toml; the other packages join as they are typed.
+typecheck: setup
+	$(VENV)/bin/mypy settings common jobs contacts cli dashboard api webhooks tui.py
 
 demo: setup
 	$(PY) tui.py demo
@@ -39,6 +44,7 @@ bench: setup test-packages
 	$(PY) bench/bench_doctor.py
 	$(PY) bench/bench_accounts.py
 	$(PY) bench/bench_replies.py
+	$(PY) bench/bench_api.py
 
 setup: system-packages $(STAMP)
 

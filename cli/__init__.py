@@ -17,11 +17,12 @@ import settings
 from common import safefiles
 from common.errors import exit_on_user_error
 
-from . import accounts, jobs, optout, selectors, system
+from . import accounts, jobs, optout, selectors, serve, system
 from .context import OneLineParser
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: the global options, then each command group's commands."""
     common = OneLineParser(add_help=False)
     common.add_argument(
         "--config",
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     optout.add_parsers(add)
     accounts.add_parsers(add)
     system.add_parsers(add)
+    serve.add_parsers(add)
     return parser
 
 

@@ -28,6 +28,8 @@ def _when(ts: float | None, now: float) -> str:
 
 
 def cmd_accounts(args: argparse.Namespace) -> int:
+    """`accounts [list|add|enable|disable] [NAME]`: list every account (a table, or JSON),
+    or change one in config.toml."""
     cfg = load_config(args)
     action = args.action or "list"
     if action == "add":
@@ -38,9 +40,8 @@ def cmd_accounts(args: argparse.Namespace) -> int:
     from jobs import overview
 
     store = open_store(cfg, must_exist=False)
-    rows = overview.account_rows(
-        cfg, store, supervisor.status(cfg, store=store), paused=lambda name: supervisor.account_paused(cfg, name)
-    )
+    sup = supervisor.status(cfg, store=store)
+    rows = overview.account_rows(cfg, store, sup, paused=lambda name: supervisor.account_paused(cfg, name))
     if args.json:
         print(json.dumps([r.to_dict() for r in rows], indent=2))
         return 0
@@ -57,7 +58,24 @@ def cmd_accounts(args: argparse.Namespace) -> int:
             print(f"{'':<16} {one_line(r.detail, 100)}")
     if any(r.login != "logged_in" and r.enabled and not r.remote for r in rows):
         print("Log an account in: python tui.py login NAME")
+    _integrations(cfg, store, sup)
     return 0
+
+
+def _integrations(cfg: settings.Config, store: Any, sup: dict[str, Any] | None) -> None:
+    """The API's state and the webhooks' backlog, when there is something to say."""
+    api = ((sup or {}).get("services") or {}).get("api") if sup and sup.get("alive") else None
+    if api:
+        print(f"API: {api.get('state')} on {api.get('url')}")
+    elif cfg.api.enabled:
+        print("API: enabled, not running (the supervisor runs it: python tui.py worker)")
+    try:
+        targets = store.outbox_summary()
+    except Exception:  # a database from before the outbox
+        targets = {}
+    for t in targets.values():
+        if t["pending"] or t["dead"]:
+            print(f"Webhook {t['label']}: {t['pending']} waiting, {t['dead']} dead letter(s) (python tui.py webhooks)")
 
 
 def _add(args: argparse.Namespace, cfg: settings.Config) -> int:
@@ -99,7 +117,6 @@ def _enable(args: argparse.Namespace, cfg: settings.Config, on: bool) -> int:
 def cmd_login(args: argparse.Namespace) -> int:
     """Draw the account's QR in this terminal until its worker says it is logged in."""
     import supervisor
-    from dashboard import qrdraw
     from jobs import overview
 
     ctx = context(args)
@@ -119,19 +136,21 @@ def cmd_login(args: argparse.Namespace) -> int:
     shown = None
     deadline = time.monotonic() + args.timeout if args.timeout else None
     while True:
-        row = overview.latest_rows(store.workers()).get(acc.name) or {}
-        login = (store.account(acc.name) or {}).get("login")
-        if login == "logged_in" and row.get("state") not in (None, "stopped", "waiting_for_login"):
+        row = overview.latest_rows(store.workers()).get(acc.name)
+        account = store.account(acc.name)
+        login = account.login if account else None
+        state = row.state if row else None
+        if login == "logged_in" and state not in (None, "stopped", "waiting_for_login"):
             print(f"Account {acc.name} is logged in.")
             return 0
         sup = (supervisor.status(cfg, store=store) or {}).get("workers", {}).get(acc.name) or {}
         if sup.get("state") == "fatal":
             print(f"The worker of account {acc.name} stopped: {sup.get('fatal_reason')}", file=sys.stderr)
             return 1
-        qr = row.get("qr") if row.get("state") == "waiting_for_login" else None
+        qr = row.qr if row and state == "waiting_for_login" else None
         if qr and qr != shown:
             shown = qr
-            _draw(qrdraw, qr, acc.name, args.style or cfg.dashboard.qr_style, tty)
+            _draw(qr, acc.name, args.style or cfg.dashboard.qr_style, tty)
         elif not qr and shown is None and tty:
             print(f"\rWaiting for the worker of account {acc.name} to show its QR code… ", end="", flush=True)
         if deadline is not None and time.monotonic() > deadline:
@@ -140,7 +159,9 @@ def cmd_login(args: argparse.Namespace) -> int:
         time.sleep(LOGIN_POLL)
 
 
-def _draw(qrdraw: Any, data: str, name: str, prefer: str, tty: bool) -> None:
+def _draw(data: str, name: str, prefer: str, tty: bool) -> None:
+    from dashboard import qrdraw
+
     cols, rows = shutil.get_terminal_size((80, 24))
     style = qrdraw.choose(data, cols, rows - 2, prefer)
     if tty:

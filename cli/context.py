@@ -84,7 +84,8 @@ def ids(values: list[str], option: str) -> list[int]:
 
 
 def jsonable(value: Any) -> Any:
-    """json.dumps' hook for the store's typed records."""
+    """json.dumps' hook for the store's typed records (Any: whatever json.dumps could not
+    encode in, plain JSON out)."""
     from store.records import jsonable as plain
 
     out = plain(value)

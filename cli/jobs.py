@@ -8,8 +8,9 @@ import argparse
 import gc
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from common import safefiles
 from common.errors import one_line
@@ -40,7 +41,9 @@ def _service(args: argparse.Namespace) -> tuple[Store, JobService]:
 
 
 def _progress(job: Job) -> str:
-    return f"{100 * done_fraction(job):.0f}%"
+    # A Job reads like a mapping (store.records) without being typed as one, and
+    # store.progress.done_fraction asks for a Mapping.
+    return f"{100 * done_fraction(cast(Mapping[str, Any], job)):.0f}%"
 
 
 def _accounts(job: Job) -> str:
@@ -58,6 +61,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    """`import`: check every option, plan the import, then create the job (or, with
+    --dry-run, only show what it would be); prints a summary or one JSON object."""
     from contacts import plan_import
 
     cfg = load_config(args)
@@ -81,7 +86,7 @@ def _import(args: argparse.Namespace) -> int:
     )
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
-    result: dict[str, Any] = {
+    result: dict[str, Any] = {  # printed as JSON with --json
         "dry_run": bool(args.dry_run),
         "name": name,
         **plan.to_dict(messages=False),
@@ -140,6 +145,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
+    """`jobs`: every job with its progress and counts (a table, or JSON)."""
     cfg = load_config(args)
     jobs = open_store(cfg).jobs() if has_database(cfg) else []
     if args.json:
@@ -164,6 +170,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """`status JOB`: one job's dates, counts, ETA, replies and the workers sending it."""
     from jobs import overview
 
     cfg = load_config(args)
@@ -294,7 +301,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         "  python tui.py review --resend ID...      (it is not: send it again)\n"
     )
     for r in rows:
-        text = r.text.replace("\n", " ")
+        text = (r.text or "").replace("\n", " ")  # text is NOT NULL in the table
         shown = text if len(text) <= 40 else text[:39] + "…"
         print(f"{r.id:>8}  job {r.job_id:<4} {r.phone:<16} claimed {fmt_time(r.claimed_at)}  {shown}")
         print(f"{'':>10}why: {r.review or r.last_error or 'not verified yet'}")
@@ -331,6 +338,7 @@ def cmd_replies(args: argparse.Namespace) -> int:
 
 
 def add_parsers(add: AddCommand) -> None:
+    """The job commands and their options."""
     p = add("import", cmd_import, "create a job from a contact file (CSV, XLSX, VCF) and a template")
     p.add_argument("file", help="contact file: .csv, .txt, .tsv, .xlsx or .vcf")
     tpl = p.add_mutually_exclusive_group(required=True)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+
+from store.records import OptOut
 
 from .context import AddCommand, CliError, fmt_time, has_database, jsonable, load_config, open_store, phone, region
 
 
 def cmd_optout(args: argparse.Namespace) -> int:
+    """`optout add|remove|list [PHONE...]`: every number is checked before anything is written."""
     cfg = load_config(args)
     region_code = region(args, cfg)
     if args.action == "list":
-        rows: list[Any] = open_store(cfg).optouts() if has_database(cfg) else []
+        rows: list[OptOut] = open_store(cfg).optouts() if has_database(cfg) else []
         if args.json:
             print(json.dumps(rows, indent=2, default=jsonable))
         else:

@@ -87,6 +87,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def add_parsers(add: AddCommand) -> None:
+    """The `attention` and `doctor` commands and their options."""
     p = add("attention", cmd_attention, "is sending stopped because a selector keeps failing? --clear resumes")
     p.add_argument("--clear", action="store_true", help="try again without changing the config")
     p.add_argument("--account", help="only this account (default: every account)")

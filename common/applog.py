@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 FILE_FORMAT = "%(asctime)s %(levelname)-7s [%(process)d] %(message)s"
 
@@ -14,9 +15,10 @@ FILE_FORMAT = "%(asctime)s %(levelname)-7s [%(process)d] %(message)s"
 class PrivateFileHandler(logging.handlers.RotatingFileHandler):
     """Log files name the numbers being sent to: owner-only whatever the umask."""
 
-    def _open(self):  # type: ignore[override]
+    def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+        # A text mode ("a": the rotating handler forces it), so open() gives a TextIOWrapper.
+        return cast(io.TextIOWrapper, open(fd, self.mode, encoding=self.encoding, errors=self.errors))
 
 
 def setup(

@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import ParamSpec
+
+_P = ParamSpec("_P")
 
 EXIT_USER_ERROR = 2
 MAX_ERROR_LINE = 300  # characters of an error line; longer input is cut with an ellipsis
@@ -48,11 +50,11 @@ def describe(exc: BaseException) -> str:
     return one_line(str(exc))
 
 
-def exit_on_user_error(main: Callable[..., int]) -> Callable[..., int]:
+def exit_on_user_error(main: Callable[_P, int]) -> Callable[_P, int]:
     """Wrap an entry point: a user error is printed as `error: ...` on one line, status 2."""
 
     @functools.wraps(main)
-    def wrapper(*args: Any, **kwargs: Any) -> int:
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> int:
         try:
             return main(*args, **kwargs)
         except Exception as exc:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from .errors import ContactsError
+
+if TYPE_CHECKING:
+    from .readers import ContactTable
 
 _WORDS = re.compile(r"[^\W_]+")
 
@@ -121,7 +126,7 @@ def _phone_like(v: str) -> bool:
     return 7 <= n <= 15
 
 
-def _content_score(rows, col: str) -> tuple[int, int]:
+def _content_score(rows: Iterable[Mapping[str, str]], col: str) -> tuple[int, int]:
     """(phone-like values, non-empty values) in a sample of rows."""
     good = filled = 0
     for row in rows:
@@ -133,7 +138,10 @@ def _content_score(rows, col: str) -> tuple[int, int]:
     return good, filled
 
 
-def find_phone_column(table, override: str | None) -> str:
+def find_phone_column(table: ContactTable, override: str | None) -> str:
+    """The column holding the phone numbers: `override` when given (matched like a
+    placeholder), else the best-named column that holds numbers, else the column where
+    most values look like numbers, else a phone-named one; ContactsError when none."""
     cols = table.columns
     where = str(table.path)
     listing = ", ".join(repr(c) for c in cols)
@@ -146,7 +154,7 @@ def find_phone_column(table, override: str | None) -> str:
     if table.format == "vcf":
         return "Phone"
     sample = [r for r in table.rows[: SAMPLE_ROWS * 2] if any(r.values())][:SAMPLE_ROWS]
-    named = []
+    named: list[tuple[int, int, int, int, str]] = []  # (tier, good, filled, index, column)
     for i, c in enumerate(cols):
         t = _tier(c)
         if t is not None:
@@ -158,7 +166,7 @@ def find_phone_column(table, override: str | None) -> str:
         usable.sort(key=lambda x: (x[0], -x[1], x[3]))
         return usable[0][4]
     # 2. by content: the column where most values look like phone numbers
-    best = None
+    best: tuple[int, str] | None = None
     for c in cols:
         good, filled = _content_score(sample, c)
         if good and good >= 0.6 * filled and (best is None or good > best[0]):
@@ -207,16 +215,16 @@ _LAST = {"last name", "lastname", "family name", "familyname", "surname", "last"
 
 def find_name_columns(columns: list[str], phone_column: str) -> tuple[list[str], list[str]]:
     """(primary, fallback) lists of columns making the display name."""
-    by_key = {}
+    by_key: dict[str, str] = {}
     for c in columns:
         if c != phone_column:
             by_key.setdefault(norm_name(c), c)
     full = next((by_key[k] for k in by_key if k in _FULL), None)
-    parts = []
+    parts: list[str] = []
     for group in (_FIRST, _MIDDLE, _LAST):
-        c = next((by_key[k] for k in by_key if k in group), None)
-        if c:
-            parts.append(c)
+        found = next((by_key[k] for k in by_key if k in group), None)
+        if found:
+            parts.append(found)
     if full:
         return [full], parts
     return parts, []

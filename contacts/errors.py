@@ -8,4 +8,4 @@ class ContactsError(Exception):
     matters); callers print it and exit with status 2, never a traceback.
     """
 
-    user_error = True  # the entry points' one helper (config.exit_on_user_error) shows it
+    user_error = True  # shown by the entry points' one helper (common.errors.exit_on_user_error)

@@ -19,7 +19,8 @@ from phonenumbers import NumberParseException, ValidationResult
 
 from .errors import ContactsError
 
-Result = tuple  # (e164 | None, reason | None)
+# (e164, None) for a valid number, (None, reason) for any other: `res[0] is None` tells which.
+Result = tuple[str, None] | tuple[None, str]
 
 # Characters people put between digits. Removed before parsing.
 _SEPARATORS = (
@@ -43,7 +44,7 @@ def check_region(region: str | None) -> str | None:
 _STRIP_TABLE_X = str.maketrans("", "", _SEPARATORS + "'\"=")
 
 
-def clean_key(raw: str) -> tuple[str | None, Result | None]:
+def clean_key(raw: str) -> tuple[str, None] | tuple[None, Result]:
     """Turn a raw cell into the string handed to phonenumbers.
 
     Returns (key, None) or (None, (None, reason)) when the cell can be judged
@@ -83,8 +84,8 @@ def clean_key(raw: str) -> tuple[str | None, Result | None]:
     return s, None
 
 
-def _region_name(cc: int, fallback: str | None) -> str:
-    reg = phonenumbers.region_code_for_country_code(cc)
+def _region_name(cc: int | None, fallback: str | None) -> str:
+    reg = phonenumbers.region_code_for_country_code(cc) if cc is not None else None
     if reg in (None, "ZZ"):
         return fallback or f"+{cc}"
     if reg == "001":
@@ -147,10 +148,10 @@ def normalise_phone(raw: str | None, region: str | None) -> Result:
     region = check_region(region)
     if raw is None:
         return None, "no phone number"
-    key, early = clean_key(str(raw))
-    if early is not None:
-        return early
-    return _judge(key, region)
+    cleaned = clean_key(str(raw))
+    if cleaned[1] is not None:
+        return cleaned[1]
+    return _judge(cleaned[0], region)
 
 
 def normalise_many(
@@ -164,15 +165,16 @@ def normalise_many(
     cache: dict[str, Result] = {}
     out: list[Result] = []
     append = out.append
-    no_number = (None, "no phone number")
+    no_number: Result = (None, "no phone number")
     for i, raw in enumerate(raws):
         if not raw:
             append(no_number)
             continue
-        key, early = clean_key(raw)
-        if early is not None:
-            append(early)
+        cleaned = clean_key(raw)
+        if cleaned[1] is not None:
+            append(cleaned[1])
             continue
+        key = cleaned[0]
         res = cache.get(key)
         if res is None:
             res = cache[key] = _judge(key, region)

@@ -6,11 +6,13 @@ Every data row ends up in exactly one place: ``messages`` (to be queued),
 
 from __future__ import annotations
 
+import os
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict
 
 from .phones import check_region, normalise_many, normalise_phone
 from .readers import ContactTable, read_contacts
@@ -19,15 +21,27 @@ from .template import Template
 MAX_MESSAGE_CHARS = 65_536  # WhatsApp's own limit for one message
 
 
+class PlannedMessage(TypedDict):
+    """A message to queue, as the store's create_job reads it (plus where it came from)."""
+
+    phone: str  # E.164
+    name: str
+    columns: dict[str, str]  # the contact's row
+    text: str  # rendered
+    row: int  # spreadsheet row or vCard card number
+
+
 @dataclass(frozen=True)
 class RowProblem:
+    """A data row that will not be sent, and why (invalid, duplicate, opted out, blank)."""
+
     row: int  # spreadsheet row (header = 1) or vCard card number
     raw: str  # the phone cell as written
     reason: str  # for humans: 'too short', 'duplicate of row 5', 'opted out', ...
     name: str = ""
     phone: str = ""  # the E.164 number when it is valid (opted out, duplicates)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | int]:
         return {"row": self.row, "raw": self.raw, "reason": self.reason, "name": self.name, "phone": self.phone}
 
     def line(self, kind: str) -> str:
@@ -38,10 +52,14 @@ class RowProblem:
 
 @dataclass
 class ImportPlan:
+    """What an import would do, before anything is written: the messages to queue and
+    every other row with why it is left out (the CLI prints it, the wizard shows it,
+    `jobs.importing` turns it into a job)."""
+
     table: ContactTable
     template: str
     region: str | None
-    messages: list[dict] = field(default_factory=list)
+    messages: list[PlannedMessage] = field(default_factory=list)
     invalid: list[RowProblem] = field(default_factory=list)
     duplicates: list[RowProblem] = field(default_factory=list)
     opted_out: list[RowProblem] = field(default_factory=list)
@@ -79,7 +97,7 @@ class ImportPlan:
         ]
         return sorted(((kind, p) for kind, rows in kinds for p in rows), key=lambda kp: kp[1].row)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, int]:
         return {
             "total_rows": self.total_rows,
             "queued": len(self.messages),
@@ -89,9 +107,10 @@ class ImportPlan:
             "blank": len(self.blank),
         }
 
-    def to_dict(self, messages: bool = True) -> dict:
+    def to_dict(self, messages: bool = True) -> dict[str, Any]:
+        """The plan as JSON (`import --dry-run --json`); Any: JSON values."""
         t = self.table
-        d = {
+        d: dict[str, Any] = {
             "file": str(t.path),
             "format": t.format,
             "columns": t.columns,
@@ -138,7 +157,8 @@ def _expand_multi(table: ContactTable) -> None:
     hits = [i for i, r in enumerate(rows) if maybe(r.get(col, "")) and len(split_numbers(r.get(col, ""))) > 1]
     if not hits:
         return
-    out_rows, out_nums = [], []
+    out_rows: list[dict[str, str]] = []
+    out_nums: list[int] = []
     hit = set(hits)
     for i, (r, n) in enumerate(zip(rows, nums)):
         if i in hit:
@@ -154,10 +174,10 @@ def _expand_multi(table: ContactTable) -> None:
 
 
 def plan_import(
-    path,
+    path: str | os.PathLike[str],
     template_text: str,
     region: str | None = "US",
-    optouts=frozenset(),
+    optouts: Iterable[str] = frozenset(),
     phone_column: str | None = None,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -183,19 +203,21 @@ def plan_import(
     if progress is not None:
         progress(0, total)
 
-    blank_idx = set()
-    raws = []
+    blank_idx: set[int] = set()
+    raws: list[str] = []
     for i, r in enumerate(rows):
         v = r.get(pcol, "")
         if not v and not any(r.values()):
             blank_idx.add(i)
         raws.append(v)
 
-    norm_progress = None
+    norm_progress: Callable[[int, int], None] | None = None
     if progress is not None:
+        report = progress
+
         # number parsing is most of the time: report it as 0..90 %
-        def norm_progress(done, _total):
-            progress(int(done * 0.9), total)
+        def norm_progress(done: int, _total: int) -> None:
+            report(int(done * 0.9), total)
 
     results = normalise_many(raws, region, progress=norm_progress)
 
@@ -211,10 +233,11 @@ def plan_import(
         if i in blank_idx:
             blank.append(RowProblem(num, "", "empty row"))
             continue
-        e164, reason = results[i]
-        if e164 is None:
-            invalid.append(RowProblem(num, raw, reason, name_of(r)))
+        result = results[i]
+        if result[0] is None:
+            invalid.append(RowProblem(num, raw, result[1], name_of(r)))
             continue
+        e164 = result[0]
         if e164 in opt:
             opted.append(RowProblem(num, raw, "opted out", name_of(r), e164))
             continue
@@ -242,10 +265,10 @@ def plan_import(
     return plan
 
 
-def _normalise_optouts(optouts, region) -> frozenset:
-    out = set()
-    for o in optouts or ():
-        o = str(o).strip()
+def _normalise_optouts(optouts: Iterable[str] | None, region: str | None) -> frozenset[str]:
+    out: set[str] = set()
+    for raw in optouts or ():
+        o = str(raw).strip()
         if o.startswith("+") and o[1:].isdigit():
             out.add(o)
         else:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
+import os
 import quopri
 import re
 import stat
 import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from .columns import find_name_columns, find_phone_column, norm_name
 from .errors import ContactsError
@@ -45,7 +48,7 @@ class ContactTable:
         """The single display-name column, if the name is one column."""
         return self.name_columns[0] if len(self.name_columns) == 1 else None
 
-    def name_of(self, row: dict[str, str]) -> str:
+    def name_of(self, row: Mapping[str, str]) -> str:
         """Display name of a row: Name / FN, or First (+Middle) + Last, or ''."""
         for cols in (self.name_columns, self.name_fallback):
             n = len(cols)
@@ -87,7 +90,7 @@ _XLSX_EXT = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 _VCF_EXT = {".vcf", ".vcard"}
 
 
-def read_contacts(path, phone_column: str | None = None) -> ContactTable:
+def read_contacts(path: str | os.PathLike[str], phone_column: str | None = None) -> ContactTable:
     """Read a CSV / XLSX / vCard file and pick its phone and name columns.
 
     Raises ContactsError (one line naming the file) for anything the user must fix.
@@ -263,10 +266,10 @@ def _looks_headerless(cells: list[str]) -> bool:
     return any(_PHONEISH.match(c) and sum(ch.isdigit() for ch in c) >= 7 for c in cells if c)
 
 
-def _build(p: Path, fmt: str, records, first_number: int = 1) -> ContactTable:
+def _build(p: Path, fmt: str, records: Iterable[tuple[int, list[str]]], first_number: int = 1) -> ContactTable:
     """records: iterable of (row_number, list_of_str_cells) in file order."""
     it = iter(records)
-    header = None
+    header: tuple[int, list[str]] | None = None
     for num, cells in it:
         if any(cells):
             header = (num, cells)
@@ -307,6 +310,8 @@ _DELIMS = [",", ";", "\t", "|"]
 
 
 def sniff_delimiter(text: str) -> str:
+    """The delimiter of a CSV text: the one that splits the first lines into the most
+    consistent number of columns (more than one column first); ',' when none does."""
     lines = []
     pos = 0
     for _ in range(60):
@@ -334,6 +339,7 @@ def sniff_delimiter(text: str) -> str:
 
 
 def _read_csv(p: Path, text: str) -> ContactTable:
+    """A CSV text (Excel's `sep=` hint line honoured, else the sniffed delimiter) as a table."""
     if text.startswith("\ufeff"):
         text = text[1:]
     skip = 0
@@ -345,7 +351,7 @@ def _read_csv(p: Path, text: str) -> ContactTable:
         delim = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
 
-    def records():
+    def records() -> Iterator[tuple[int, list[str]]]:
         num = skip
         try:
             for cells in reader:
@@ -362,7 +368,7 @@ def _read_csv(p: Path, text: str) -> ContactTable:
 # -- XLSX ---------------------------------------------------------------------------
 
 
-def cell_text(v) -> str:
+def cell_text(v: object) -> str:
     """A cell value as the user sees it; integral floats lose their '.0'."""
     if v is None:
         return ""
@@ -384,6 +390,7 @@ def cell_text(v) -> str:
 
 
 def _read_xlsx(p: Path, data: bytes) -> ContactTable:
+    """The first visible sheet with data (then hidden ones) of a workbook, as a table."""
     # calamine (Rust) reads a 100,000-row sheet about 15 times faster than openpyxl.
     from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
@@ -426,7 +433,7 @@ def _vcf_unescape(v: str) -> str:
     return _VCF_ESC.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), v)
 
 
-def _vcf_lines(text: str):
+def _vcf_lines(text: str) -> list[str]:
     """Unfolded content lines (RFC 6350 folding and quoted-printable soft breaks)."""
     raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[str] = []
@@ -440,7 +447,9 @@ def _vcf_lines(text: str):
     return out
 
 
-def _vcf_prop(line: str):
+def _vcf_prop(line: str) -> tuple[str, dict[str, list[str]], str] | None:
+    """A content line as (property name, parameters, value), quoted-printable decoded;
+    None for a line that is no property."""
     if ":" not in line:
         return None
     head, value = line.split(":", 1)
@@ -464,11 +473,23 @@ def _vcf_prop(line: str):
     return name, params, value
 
 
+class _Card(TypedDict):
+    """One vCard being read: its names, organisation, first e-mail and every number."""
+
+    fn: str
+    n: str
+    org: str
+    email: str
+    tels: list[tuple[str, str]]  # (number, its types joined with ",")
+
+
 def _read_vcf(p: Path, text: str) -> ContactTable:
+    """A vCard file as a table: one row per phone number of each card (a card without
+    a number is one row with an empty phone, reported later)."""
     rows: list[dict[str, str]] = []
     numbers: list[int] = []
     card = 0
-    cur = None
+    cur: _Card | None = None
     for line in _vcf_lines(text.lstrip("\ufeff")):
         if not line.strip():
             continue
@@ -514,7 +535,7 @@ def _vcf_unescape_keep(v: str) -> str:
     return v.replace("\\,", ",").replace("\\n", " ").replace("\\N", " ")
 
 
-def _emit_card(cur, card: int, rows, numbers) -> None:
+def _emit_card(cur: _Card, card: int, rows: list[dict[str, str]], numbers: list[int]) -> None:
     name = cur["fn"] or cur["n"]
     tels = cur["tels"] or [("", "")]
     for tel, typ in tels:

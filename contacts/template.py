@@ -19,30 +19,51 @@ what is between the braces.
 from __future__ import annotations
 
 import random as _random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from .columns import norm_name
 from .errors import ContactsError
 
 _FORBIDDEN = set(".[]!:\n\r\t{}")
 
+
+class Rng(Protocol):
+    """What spintax needs of a random source: a `random.Random`, or the `random` module."""
+
+    def random(self) -> float: ...
+
+
+# A bound template's renderer: fn(row, name, phone, rng) -> the message.
+Renderer = Callable[[Mapping[str, str], str, str, Rng], str]
+
 NAME = "name"
 PHONE = "phone"
 
 
 class _Ph:
+    """A {placeholder}: its name as written and its key (matched like a column name)."""
+
     __slots__ = ("key", "name")
 
-    def __init__(self, name: str):
+    def __init__(self, name: str) -> None:
         self.name = name
         self.key = norm_name(name)
 
 
 class _Spin:
+    """A {a|b|c} spintax group: each option a list of nodes."""
+
     __slots__ = ("options",)
 
-    def __init__(self, options: list[list]):
+    def __init__(self, options: list[list[_Node]]) -> None:
         self.options = options
+
+
+_Node = str | _Ph | _Spin  # a parsed template is a list of these
+# A bound template: (code, payload) pairs, see `_bind`. The payload's type depends on the
+# code (a str, None, or a list of options), hence Any: the hot loops read it without casts.
+_Op = tuple[int, Any]
 
 
 MAX_NESTING = 20  # spintax inside spintax: deeper is a mistake (and would exhaust the stack)
@@ -51,7 +72,7 @@ MAX_NESTING = 20  # spintax inside spintax: deeper is a mistake (and would exhau
 class Template:
     """A parsed template. Raises ContactsError on a syntax error."""
 
-    def __init__(self, text: str, source: str = "template"):
+    def __init__(self, text: str, source: str = "template") -> None:
         if text is None or not str(text).strip():
             raise ContactsError(f"{source}: the message template is empty")
         self.text = str(text)
@@ -72,13 +93,15 @@ class Template:
     def _err(self, i: int, what: str) -> ContactsError:
         return ContactsError(f"{self.source}: {what} at {self._where(i)} (write {{{{ and }}}} for literal braces)")
 
-    def _parse(self) -> list:
+    def _parse(self) -> list[_Node]:
         nodes, _end = self._seq(0, top=True)
         return nodes
 
-    def _seq(self, i: int, top: bool, depth: int = 0) -> tuple[list, int]:
+    def _seq(self, i: int, top: bool, depth: int = 0) -> tuple[list[_Node], int]:
+        """The nodes from `i` to the end of the text (top level) or to the `|` or `}` that ends
+        the current option; returns them and where it stopped."""
         text, n = self.text, len(self.text)
-        nodes: list = []
+        nodes: list[_Node] = []
         buf: list[str] = []
         while i < n:
             c = text[i]
@@ -109,12 +132,14 @@ class Template:
             nodes.append("".join(buf))
         return nodes, i
 
-    def _group(self, start: int, depth: int = 1):
+    def _group(self, start: int, depth: int = 1) -> tuple[_Ph | _Spin, int]:
+        """The `{...}` starting at `start`: a placeholder, or spintax when it has several
+        options; returns it and the index after its `}`."""
         text, n = self.text, len(self.text)
         if depth > MAX_NESTING:
             raise self._err(start, f"spintax nested more than {MAX_NESTING} levels deep")
         i = start + 1
-        options: list[list] = []
+        options: list[list[_Node]] = []
         while True:
             nodes, i = self._seq(i, top=False, depth=depth)
             options.append(nodes)
@@ -140,7 +165,7 @@ class Template:
             raise self._err(start, f"{_short(raw)} is not a placeholder name ({shown})")
         return _Ph(name), i
 
-    def _walk(self, nodes, seen) -> None:
+    def _walk(self, nodes: list[_Node], seen: dict[str, str]) -> None:
         for nd in nodes:
             if isinstance(nd, _Ph):
                 seen.setdefault(nd.key, nd.name)
@@ -156,7 +181,7 @@ class Template:
         """Placeholder names as first written, in order, without repeats."""
         return list(self._keys.values())
 
-    def check(self, columns, where: str | None = None, name_column: str | None = None) -> dict[str, str]:
+    def check(self, columns: Iterable[str], where: str | None = None, name_column: str | None = None) -> dict[str, str]:
         """Map each placeholder key to a column, 'name' or 'phone'.
 
         name_column: the table's display-name column; {name} naming it gives
@@ -185,7 +210,7 @@ class Template:
                 )
         return mapping
 
-    def render(self, values: dict, rng: _random.Random | None = None) -> str:
+    def render(self, values: Mapping[str, object], rng: _random.Random | None = None) -> str:
         """Fill in placeholders from values (keys matched case-insensitively,
         no special names: put 'name'/'phone' in values if the template uses
         them) and choose spintax options with rng (random module if None)."""
@@ -201,29 +226,29 @@ class Template:
         row = {k: ("" if v is None else str(v)) for k, v in values.items()}
         return self.bind_mapping(mapping)(row, "", "", rng or _random)
 
-    def bind(
-        self, columns, where: str | None = None, name_column: str | None = None
-    ) -> Callable[[dict, str, str, _random.Random], str]:
+    def bind(self, columns: Iterable[str], where: str | None = None, name_column: str | None = None) -> Renderer:
         """A fast renderer for rows of a table: fn(row, name, phone, rng) -> str.
 
         Raises ContactsError like check() (where names the file in the message).
         """
         return self.bind_mapping(self.check(columns, where=where, name_column=name_column))
 
-    def bind_mapping(self, mapping: dict[str, str]):
+    def bind_mapping(self, mapping: dict[str, str]) -> Renderer:
+        """A renderer for `mapping` (placeholder key -> column, see `check`): the plainest
+        of three loops that can render this template."""
         bound = _bind(self._nodes, mapping)
         if not self.has_spintax:
 
-            def render(row, name, phone, rng, _b=bound):
+            def render_plain(row: Mapping[str, str], name: str, phone: str, rng: Rng, _b: list[_Op] = bound) -> str:
                 return "".join([p if c == 0 else row[p] if c == 1 else name if c == 2 else phone for c, p in _b])
 
-            return render
+            return render_plain
 
         if all(c != 4 or all(o.__class__ is str for o in p) for c, p in bound):
             # spintax of plain-text options only (the usual case): one flat pass
             flat = [(c, tuple(p) if c == 4 else p) for c, p in bound]
 
-            def render(row, name, phone, rng, _f=flat):
+            def render_flat(row: Mapping[str, str], name: str, phone: str, rng: Rng, _f: list[_Op] = flat) -> str:
                 rnd = rng.random
                 return "".join(
                     [
@@ -240,26 +265,26 @@ class Template:
                     ]
                 )
 
-            return render
+            return render_flat
 
-        def render(row, name, phone, rng, _b=bound):
+        def render_nested(row: Mapping[str, str], name: str, phone: str, rng: Rng, _b: list[_Op] = bound) -> str:
             out: list[str] = []
             _emit(_b, row, name, phone, rng.random, out)
             return "".join(out)
 
-        return render
+        return render_nested
 
 
 def _short(s: str) -> str:
     return repr(s if len(s) <= 40 else s[:37] + "...")
 
 
-def _bind(nodes, mapping) -> list[tuple]:
+def _bind(nodes: list[_Node], mapping: Mapping[str, str]) -> list[_Op]:
     """(0, text) | (1, column) | (2, None)=name | (3, None)=phone | (4, options)
 
     An option made of text only is kept as a plain str, others as bound lists.
     """
-    out = []
+    out: list[_Op] = []
     for nd in nodes:
         if isinstance(nd, str):
             out.append((0, nd))
@@ -272,7 +297,7 @@ def _bind(nodes, mapping) -> list[tuple]:
             else:
                 out.append((1, src))
         else:
-            opts = []
+            opts: list[str | list[_Op]] = []
             for o in nd.options:
                 b = _bind(o, mapping)
                 if all(c == 0 for c, _ in b):
@@ -283,7 +308,9 @@ def _bind(nodes, mapping) -> list[tuple]:
     return out
 
 
-def _emit(bound, row, name, phone, rnd, out) -> None:
+def _emit(
+    bound: list[_Op], row: Mapping[str, str], name: str, phone: str, rnd: Callable[[], float], out: list[str]
+) -> None:
     append = out.append
     for c, p in bound:
         if c == 0:

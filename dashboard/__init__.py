@@ -1,24 +1,33 @@
 """The Textual dashboard (`python tui.py`).
 
-Nothing imports this package; it imports store, supervisor, contacts, config.
-Entry points: `run()` (the dashboard) and `dashboard.demo.run_demo()` (`python tui.py demo`).
+Only the CLI imports this package; it imports the job service (`jobs`), store,
+supervisor, contacts and settings. Entry points: `run()` (the dashboard) and
+`dashboard.demo.run_demo()` (`python tui.py demo`).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from common import dburl
 
+if TYPE_CHECKING:
+    import settings
 
-def run(ctx: object, *, demo: object | None = None) -> int:
+    from .app import DemoLogin
+    from .storeview import DashboardStore
+
+
+def run(ctx: settings.RunContext, *, demo: DemoLogin | None = None) -> int:
     """Run the dashboard on this run context until the user quits; returns the exit status."""
     from store import ReadMostlyStore, Store
 
     from .app import WaSenderApp
 
-    cfg = ctx.cfg  # type: ignore[attr-defined]
+    cfg = ctx.cfg
     # An existing database is read without importing dataset first: a faster start.
     db = cfg.paths.database
-    store = ReadMostlyStore(db) if dburl.exists(db) else Store(db)
+    store: DashboardStore = ReadMostlyStore(db) if dburl.exists(db) else Store(db)
     app = WaSenderApp(ctx, store=store, demo=demo)
     app.run()
     if app.exit_note:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -19,6 +19,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from jobs.service import JobError, JobService
+from store import ReadMostlyStore
 
 from .components.accounts_table import AccountsTable
 from .components.confirm import ConfirmScreen
@@ -31,12 +32,31 @@ from .components.messages_table import MessagesPanel
 from .components.qr_modal import QRScreen
 from .components.worker_panel import WorkerPanel
 from .messages import AccountSelected, FilterChanged, JobCreated, JobSelected, PageRequest, SnapshotReady
-from .snapshot import Snapshot, SnapshotReader, View
+from .snapshot import Snapshot, SnapshotReader, SupervisorDoc, View
+
+if TYPE_CHECKING:
+    import settings
+    from store.records import Job
+
+    from .components.doctor_screen import Runner
+    from .storeview import DashboardStore
 
 QR_STALE = 60.0  # a worker row whose heartbeat is older than this is not waiting for anything
 
 
+class DemoLogin(Protocol):
+    """What the app asks of the demo (`dashboard.demo.Demo`): log the simulator in."""
+
+    def login(self) -> None: ...
+
+
 class WaSenderApp(App[int]):
+    """The dashboard: jobs, the selected job's messages, the worker, the accounts and the
+    events, refreshed by a poller thread that reads a `Snapshot` of the store; every key
+    that changes something runs in a background thread (`run_bg`) and says what it did.
+    Job decisions are the job service's; the supervisor is started detached, so quitting
+    stops nothing."""
+
     CSS_PATH = "app.tcss"
     TITLE = "WhatsApp bulk sender"
     ENABLE_COMMAND_PALETTE = True
@@ -65,23 +85,25 @@ class WaSenderApp(App[int]):
 
     def __init__(
         self,
-        ctx: Any,
+        ctx: settings.RunContext | settings.Config,
         *,
-        store: Any = None,
-        demo: Any = None,
+        store: DashboardStore | None = None,
+        demo: DemoLogin | None = None,
         poll_interval: float = 1.0,
         clock: Callable[[], float] = time.time,
         live: bool = True,
-        supervisor_status: Callable[[], dict[str, Any] | None] | None = None,
-        doctor: Callable[[Any], dict[str, Any]] | None = None,
+        supervisor_status: Callable[[], SupervisorDoc | None] | None = None,
+        doctor: Runner | None = None,
     ) -> None:
         """`ctx`: the run context (config file and database) the dashboard shows and the
         supervisor it starts uses (a Config is taken as its own file and database).
-        `doctor`: what runs the selector doctor (default: `tui.py doctor --json`)."""
+        `supervisor_status`: the supervisor's published state, a JSON document (default:
+        `supervisor.status`). `doctor`: what runs the selector doctor and returns its JSON
+        report (default: `tui.py doctor --json`)."""
         super().__init__()
         from supervisor.core import as_context
 
-        self.ctx = as_context(ctx)
+        self.ctx: settings.RunContext = as_context(ctx)
         cfg = self.ctx.cfg
         self.cfg = cfg
         self.config_path = self.ctx.config_path
@@ -89,7 +111,7 @@ class WaSenderApp(App[int]):
             from store import Store
 
             store = Store(cfg.paths.database)
-        self.store = store
+        self.store: DashboardStore = store
         self.service = JobService(store)  # every decision on a job is the job service's
         self.demo = demo
         self.poll_interval = poll_interval
@@ -176,7 +198,7 @@ class WaSenderApp(App[int]):
             else:
                 self._wake.wait(self.poll_interval)
 
-    def _supervisor_status(self) -> dict[str, Any] | None:
+    def _supervisor_status(self) -> SupervisorDoc | None:
         import supervisor
 
         return supervisor.status(self.cfg, store=self.store)
@@ -185,6 +207,8 @@ class WaSenderApp(App[int]):
         self._wake.set()
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        """Show a snapshot the poller read: every panel at once (the messages only when the
+        page is still the one asked for), then the QR modal if a login waits."""
         t0 = time.perf_counter()
         snap = message.snapshot
         if self._stopping or not self.screen_stack:
@@ -208,7 +232,7 @@ class WaSenderApp(App[int]):
         self.apply_ms = (time.perf_counter() - t0) * 1000
         if self.first_paint_at is None:
             self.first_paint_at = time.perf_counter()
-            if hasattr(self.store, "warm"):
+            if isinstance(self.store, ReadMostlyStore):
                 self.set_timer(0.3, self._warm_store)
 
     @work(thread=True, group="warm", exit_on_error=False)
@@ -216,7 +240,8 @@ class WaSenderApp(App[int]):
         """Painted from the read-only connection: now open the writer (dataset, SQLAlchemy),
         after the first frame is on screen, so the first key that writes doesn't wait."""
         try:
-            self.store.warm()
+            if isinstance(self.store, ReadMostlyStore):  # the only store with a writer to open
+                self.store.warm()
         except Exception as exc:
             self.call_from_thread(
                 self.notify, f"cannot open the database for writing: {exc}", severity="error", timeout=6
@@ -269,17 +294,19 @@ class WaSenderApp(App[int]):
     # ------------------------------------------------------------------ QR login
     def _waiting_logins(self, snap: Snapshot) -> list[tuple[str, str]]:
         """(account, QR string) of every worker that shows a fresh QR, in config order."""
-        out = []
+        out: list[tuple[str, str]] = []
         names = [a.name for a in snap.accounts] or list(snap.workers)
         for name in names:
-            w = snap.workers.get(name) or {}
-            fresh = (snap.at - (w.get("heartbeat_at") or 0)) < QR_STALE
-            if w.get("qr") and w.get("state") != "stopped" and fresh:
-                out.append((name, w["qr"]))
+            row = snap.workers.get(name)
+            if row is None:
+                continue
+            fresh = (snap.at - (row.heartbeat_at or 0)) < QR_STALE
+            if row.qr and row.state != "stopped" and fresh:
+                out.append((name, row.qr))
         if not snap.accounts and snap.worker and not out:  # a store read without a config
             w = snap.worker
-            if w.get("qr") and w.get("state") != "stopped" and (snap.at - (w.get("heartbeat_at") or 0)) < QR_STALE:
-                out.append((w.get("account") or "default", w["qr"]))
+            if w.qr and w.state != "stopped" and (snap.at - (w.heartbeat_at or 0)) < QR_STALE:
+                out.append((w.account or "default", w.qr))
         return out
 
     def _check_qr(self, snap: Snapshot) -> None:
@@ -299,17 +326,17 @@ class WaSenderApp(App[int]):
             self._open_qr(data, name, snap.many_accounts)
 
     def _open_qr(self, data: str, account: str, many: bool) -> None:
-        on_scan = getattr(self.demo, "login", None)
+        login = getattr(self.demo, "login", None)
         screen = QRScreen(
             data,
-            on_scan=(lambda: self._demo_login()) if on_scan else None,
+            on_scan=(lambda: self._demo_login(login)) if login else None,
             style=self.cfg.dashboard.qr_style,
             account=account if many else None,
         )
         screen.account_key = account
         self._qr_screen = screen
 
-        def closed(_: Any) -> None:
+        def closed(_: None) -> None:
             if self._qr_screen is screen:  # closed by the user, not by a login
                 self._qr_screen = None
                 self._qr_hidden = True
@@ -317,8 +344,8 @@ class WaSenderApp(App[int]):
         self.push_screen(screen, closed)
 
     @work(thread=True, group="actions", name="demo login", exit_on_error=False)
-    def _demo_login(self) -> None:
-        self.demo.login()
+    def _demo_login(self, login: Callable[[], object]) -> None:
+        login()
         self.refresh_now()
 
     def action_show_qr(self) -> None:
@@ -326,7 +353,7 @@ class WaSenderApp(App[int]):
         waiting = self._waiting_logins(snap) if snap else []
         if self._qr_screen is not None:
             return
-        if not waiting:
+        if snap is None or not waiting:
             self.notify("No worker is waiting for a login.", timeout=3)
             return
         # The selected account's code when it waits, else the first one that waits.
@@ -335,7 +362,7 @@ class WaSenderApp(App[int]):
         self._open_qr(data, name, snap.many_accounts)
 
     # ------------------------------------------------------------------ background actions
-    def run_bg(self, name: str, fn: Callable[[], str | None]) -> Worker:
+    def run_bg(self, name: str, fn: Callable[[], str | None]) -> Worker[str | None]:
         """Run `fn` (store or file I/O) in a thread; its returned text is shown when done."""
         return self.run_worker(fn, name=name, group="actions", thread=True, exit_on_error=False)
 
@@ -358,13 +385,13 @@ class WaSenderApp(App[int]):
                 self.notify(worker.result, timeout=5)
             self.refresh_now()
 
-    def selected_job(self) -> dict[str, Any] | None:
+    def selected_job(self) -> Job | None:
         job_id = self.jobs.selected_job_id()
         if job_id is None or self.snapshot is None:
             return None
         return next((j for j in self.snapshot.jobs if j["id"] == job_id), None)
 
-    def _need_job(self) -> dict[str, Any] | None:
+    def _need_job(self) -> Job | None:
         job = self.selected_job()
         if job is None:
             self.notify("No job selected: press n to create one.", severity="warning", timeout=3)
@@ -387,6 +414,7 @@ class WaSenderApp(App[int]):
         self.run_bg(f"pause or resume job {job['id']}", lambda: self.service.toggle_pause(job["id"]).text)
 
     def action_stop_job(self) -> None:
+        """`s`: stop the selected job for good, after asking."""
         job = self._need_job()
         if job is None:
             return
@@ -420,6 +448,7 @@ class WaSenderApp(App[int]):
         self.run_bg(f"retry job {job['id']}", do)
 
     def action_review(self) -> None:
+        """`v`: decide on the selected `unknown` message (it is in the chat, or send it again)."""
         from .components.review_modal import ReviewScreen
 
         key = self.messages_panel.table.selected_key()
@@ -471,6 +500,7 @@ class WaSenderApp(App[int]):
         return bool(self.snapshot and self.snapshot.supervisor_alive)
 
     def action_worker(self) -> None:
+        """`w`: start the supervisor detached, restart it from `fatal`, or stop it (after asking)."""
         sup = (self.snapshot.supervisor if self.snapshot else None) or {}
         if self.supervisor_running() and sup.get("state") == "fatal":
             self.run_bg("restart worker", self._start_worker)  # a manual start clears fatal
@@ -519,11 +549,14 @@ class WaSenderApp(App[int]):
         self.run_bg("pause all", do)
 
     def action_pause_account(self) -> None:
-        name = self.snapshot.account if self.snapshot else None
-        if name is None:
+        """`a`: pause or resume the selected account (this host's only: another host's is
+        paused there)."""
+        snap = self.snapshot
+        name = snap.account if snap else None
+        if snap is None or name is None:
             self.notify("No account.", timeout=3)
             return
-        row = next((a for a in self.snapshot.accounts if a.name == name), None)
+        row = next((a for a in snap.accounts if a.name == name), None)
         if row is not None and row.remote:
             self.notify(
                 f"Account {name} runs on host {row.host}: pause it there (its run/accounts/{name}/pause "
@@ -623,7 +656,7 @@ class WaSenderApp(App[int]):
         self._wake.set()
 
     # ------------------------------------------------------------------ command palette
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if not self.screen_stack or screen is not self.screen_stack[0]:
             return

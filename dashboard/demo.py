@@ -23,7 +23,11 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import settings
+    from store import Store
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 AUTO_LOGIN = 8.0
@@ -72,7 +76,8 @@ start_seconds = 3.0
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def write_contacts(path: Path) -> Path:
@@ -90,16 +95,18 @@ class Demo:
     def __init__(self, root: Path | None = None, *, auto_login: float = AUTO_LOGIN) -> None:
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="wa-demo-"))
         self.auto_login = auto_login
-        self.sim_proc: subprocess.Popen | None = None
+        self.sim_proc: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.config_path = self.root / "config.toml"
         self.contacts = self.root / "demo-contacts.csv"
         self.supervisor_pid: int | None = None
-        self.cfg: Any = None
-        self.ctx: Any = None
+        self.cfg: settings.Config | None = None  # set by write_config
+        self.ctx: settings.RunContext | None = None
 
     # ------------------------------------------------------------------ setting up
     def start_simulator(self) -> None:
+        """Start the WhatsApp Web simulator on a free port (its own session, logging to
+        logs/simulator.log) and wait until it answers."""
         port = free_port()
         cmd = [
             sys.executable,
@@ -128,7 +135,7 @@ class Demo:
                 time.sleep(0.1)
         raise RuntimeError(f"the simulator did not start (see {self.root / 'logs' / 'simulator.log'})")
 
-    def write_config(self) -> Any:
+    def write_config(self) -> settings.Config:
         import settings
 
         self.config_path.write_text(DEMO_CONFIG.replace("{url}", self.url), encoding="utf-8")
@@ -136,7 +143,7 @@ class Demo:
         self.cfg = self.ctx.cfg
         return self.cfg
 
-    def import_contacts(self, store: Any) -> int:
+    def import_contacts(self, store: Store) -> int:
         from contacts import plan_import
         from jobs.importing import create_job_from_plan
 
@@ -150,7 +157,9 @@ class Demo:
         self.supervisor_pid = supervisor.start_detached(self.ctx)
         return self.supervisor_pid
 
-    def setup(self) -> Any:
+    def setup(self) -> Store:
+        """The demo's folders, the simulator, its config and a job of sample contacts;
+        returns the store it wrote the job into."""
         from store import Store
 
         for sub in ("data", "run", "logs", "profile"):
@@ -186,7 +195,7 @@ class Demo:
                 self.sim_proc.kill()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, str | int | None]:
         return {
             "root": str(self.root),
             "config": str(self.config_path),
@@ -208,6 +217,7 @@ def run_demo(root: str | Path | None = None, *, auto_login: float = AUTO_LOGIN) 
         except Exception as exc:  # the dashboard still opens; `w` can try again
             print(f"demo: the worker did not start: {exc}", file=sys.stderr)
         (demo.root / "demo.json").write_text(json.dumps(demo.describe(), indent=2))
+        assert demo.ctx is not None  # setup() wrote the config
         app = WaSenderApp(demo.ctx, store=store, demo=demo)
         app.run()
     except BaseException:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -88,7 +87,8 @@ def sparkline(values: Iterable[float], width: int = 12) -> str:
     return "".join(SPARK[min(len(SPARK) - 1, int(v / top * (len(SPARK) - 1) + 0.5))] for v in vals)
 
 
-def one_line(text: Any, width: int | None = None) -> str:
+def one_line(text: object, width: int | None = None) -> str:
+    """`text` (None: "") on one line, cut to `width` characters with an ellipsis."""
     s = "" if text is None else " ".join(str(text).split())
     if width and len(s) > width:
         return s[: width - 1] + "…"

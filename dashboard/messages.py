@@ -41,6 +41,8 @@ class FilterChanged(Message):
 
 
 class JobCreated(Message):
+    """The new-job wizard created a job (the app selects it)."""
+
     def __init__(self, job_id: int) -> None:
         super().__init__()
         self.job_id = job_id

@@ -14,12 +14,18 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import supervisor
 from common import runfiles
 from jobs import overview
 from store.progress import ETA_SAMPLES, eta_seconds, open_count
+
+if TYPE_CHECKING:
+    import settings
+    from store.records import Event, Job, Message, WorkerRow
+
+    from .storeview import DashboardStore
 
 ETA_EVERY = 5.0  # seconds between two reads of a job's send times (pace)
 PID_MAX = 2**62
@@ -34,7 +40,7 @@ class View:
     search: str = ""
     page_size: int = 100
     account: str | None = None  # whose worker the worker panel shows (None: the first)
-    nav: deque = field(default_factory=deque)  # "next", "prev", "first", "last"
+    nav: deque[str] = field(default_factory=deque)  # "next", "prev", "first", "last"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def copy(self) -> tuple[int | None, str | None, str, int, list[str], str | None]:
@@ -44,36 +50,46 @@ class View:
             return self.job_id, self.status, self.search, self.page_size, navs, self.account
 
 
+PageKey = tuple[int | None, str | None, str, int]  # job, status filter, search, after_id
+# The supervisor's published state (`supervisor.status`): a JSON document, hence Any.
+SupervisorDoc = dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Page:
+    """One page of the selected job's messages: the rows after `after_id` that match the filter."""
+
     job_id: int | None
     status: str | None
     search: str
     after_id: int
-    rows: tuple[dict[str, Any], ...]
+    rows: tuple[Message, ...]
     moved: str | None = None  # the last navigation applied ("next", "prev", "first", "last")
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> PageKey:
         return (self.job_id, self.status, self.search, self.after_id)
 
 
 @dataclass(frozen=True)
 class Snapshot:
+    """Everything one refresh of the screen shows, read at `at` in the poller thread."""
+
     at: float
-    jobs: tuple[dict[str, Any], ...]
+    jobs: tuple[Job, ...]
     etas: dict[int, float | None]
     page: Page
-    worker: dict[str, Any] | None
-    current: dict[str, Any] | None
-    supervisor: dict[str, Any] | None
+    worker: WorkerRow | None
+    current: Message | None
+    supervisor: SupervisorDoc | None
     supervisor_alive: bool
-    events: tuple[dict[str, Any], ...]  # new since the previous snapshot, oldest first
+    events: tuple[Event, ...]  # new since the previous snapshot, oldest first
     paused_all: bool
     read_ms: float = 0.0
-    accounts: tuple[Any, ...] = ()  # overview.AccountRow, in config order
-    workers: dict[str, dict[str, Any]] = field(default_factory=dict)  # account -> its newest worker row
+    accounts: tuple[overview.AccountRow, ...] = ()  # in config order
+    workers: dict[str, WorkerRow] = field(default_factory=dict)  # account -> its newest worker row
     account: str | None = None  # the account `worker` belongs to
+    outbox: dict[str, dict[str, Any]] = field(default_factory=dict)  # webhook targets: waiting, dead letters
 
     @property
     def many_accounts(self) -> bool:
@@ -81,24 +97,36 @@ class Snapshot:
 
 
 def pid_alive(pid: Any) -> bool:
+    """Whether `pid` (as the supervisor's JSON document gives it: Any) is a live process."""
     try:
         import psutil
 
         p = psutil.Process(int(pid))
-        return p.status() != psutil.STATUS_ZOMBIE
+        return bool(p.status() != psutil.STATUS_ZOMBIE)
     except Exception:
         return False
 
 
+class _PageQuery(TypedDict):
+    """The filter every keyset read of one page repeats."""
+
+    limit: int
+    status: str | None
+    search: str | None
+
+
 class SnapshotReader:
+    """Reads a `Snapshot` of what is on screen (`read`), in the poller thread: it keeps
+    the page anchor, the last event seen and a short cache of each job's send times."""
+
     def __init__(
         self,
-        store: Any,
+        store: DashboardStore,
         *,
-        cfg: Any = None,
+        cfg: settings.Config | None = None,
         clock: Callable[[], float] = time.time,
         events_backlog: int = 200,
-        supervisor_status: Callable[[], dict[str, Any] | None] | None = None,
+        supervisor_status: Callable[[], SupervisorDoc | None] | None = None,
     ) -> None:
         self.store = store
         self.supervisor_status = supervisor_status
@@ -106,8 +134,9 @@ class SnapshotReader:
         self.clock = clock
         self.last_event_id = 0
         self.events_backlog = events_backlog
-        self._anchor: dict[tuple, int] = {}
+        self._anchor: dict[tuple[int, str | None, str], int] = {}
         self._eta: dict[int, tuple[float, list[float]]] = {}
+        self._outbox: tuple[float, dict[str, dict[str, Any]]] = (0.0, {})
 
     # ---------------------------------------------------------------- messages page
     def _fetch(
@@ -119,20 +148,21 @@ class SnapshotReader:
         limit: int,
         status: str | None,
         search: str | None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Message]:
         """One keyset page: a range of the (job_id, id) or (job_id, status, id) index."""
         return self.store.page_messages(
             job_id, after_id=after_id, before_id=before_id, limit=limit, status=status, search=search
         )
 
     def _page(self, job_id: int | None, status: str | None, search: str, size: int, navs: list[str]) -> Page:
+        """The page to show after applying `navs` to the anchor of this job and filter."""
         if job_id is None:
             return Page(None, status, search, 0, ())
         fkey = (job_id, status, search)
         after = self._anchor.get(fkey, 0)
-        q = {"limit": size, "status": status or None, "search": search or None}
+        q: _PageQuery = {"limit": size, "status": status or None, "search": search or None}
         moved = None
-        rows: list[dict[str, Any]] | None = None
+        rows: list[Message] | None = None
         for nav in navs:
             if nav == "first":
                 after, rows, moved = 0, None, nav
@@ -165,7 +195,7 @@ class SnapshotReader:
         return Page(job_id, status, search, after, tuple(rows), moved)
 
     # ---------------------------------------------------------------- ETA
-    def _etas(self, jobs: list[dict[str, Any]], now: float) -> dict[int, float | None]:
+    def _etas(self, jobs: list[Job], now: float) -> dict[int, float | None]:
         out: dict[int, float | None] = {}
         for job in jobs:
             remaining = open_count(job["counts"])
@@ -181,7 +211,7 @@ class SnapshotReader:
         return out
 
     # ---------------------------------------------------------------- supervisor
-    def _supervisor(self) -> tuple[dict[str, Any] | None, bool]:
+    def _supervisor(self) -> tuple[SupervisorDoc | None, bool]:
         """The supervisor's published state and whether its process really runs."""
         if self.supervisor_status is not None:
             try:
@@ -195,6 +225,7 @@ class SnapshotReader:
 
     # ---------------------------------------------------------------- all of it
     def read(self, view: View) -> Snapshot:
+        """One snapshot of what `view` shows (the navigations it queued are applied)."""
         t0 = time.perf_counter()
         job_id, status, search, size, navs, account = view.copy()
         jobs = self.store.jobs()
@@ -204,15 +235,17 @@ class SnapshotReader:
         page = self._page(job_id, status, search, size, navs)
         workers = overview.latest_rows(self.store.workers())
         sup, alive = self._supervisor()
-        accounts: tuple[Any, ...] = ()
+        accounts: tuple[overview.AccountRow, ...] = ()
+        worker: WorkerRow | None
         if self.cfg is not None:
+            cfg = self.cfg
             accounts = tuple(
                 overview.account_rows(
-                    self.cfg,
+                    cfg,
                     self.store,
                     dict(sup or {}, alive=alive),
                     now=now,
-                    paused=lambda name: supervisor.account_paused(self.cfg, name),
+                    paused=lambda name: supervisor.account_paused(cfg, name),
                 )
             )
             names = [a.name for a in accounts]
@@ -220,7 +253,7 @@ class SnapshotReader:
             worker = workers.get(account) if account else None
         else:
             worker = self.store.latest_worker()
-        current = None
+        current: Message | None = None
         if worker and worker.get("current_message_id") and worker.get("state") != "stopped":
             current = self.store.message(worker["current_message_id"])
         if self.last_event_id == 0:
@@ -231,6 +264,11 @@ class SnapshotReader:
         if events:
             self.last_event_id = events[-1]["id"]
         paused_all = self.cfg is not None and supervisor.paused(self.cfg)
+        if now - self._outbox[0] >= ETA_EVERY:
+            try:
+                self._outbox = (now, self.store.outbox_summary())
+            except Exception:  # a database from before the outbox
+                self._outbox = (now, {})
         return Snapshot(
             at=now,
             jobs=tuple(jobs),
@@ -246,4 +284,5 @@ class SnapshotReader:
             accounts=accounts,
             workers=workers,
             account=account,
+            outbox=self._outbox[1],
         )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from common import safefiles
-from store import Store
+from store.records import Message, Reply
 
 COLUMNS = (
     "phone",
@@ -24,6 +25,16 @@ COLUMNS = (
     "last_reply_at",
     "opted_out_by_reply",
 )
+
+
+class ResultsSource(Protocol):
+    """What an export reads of the store (a `Store`, or the dashboard's `ReadMostlyStore`)."""
+
+    def replies(self, job_id: int | None = None) -> list[Reply]: ...
+
+    def iter_messages(self, job_id: int) -> Iterator[Message]: ...
+
+
 # A cell starting with one of these is run as a formula by Excel and LibreOffice
 # (CSV injection); a leading apostrophe makes it plain text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -38,7 +49,7 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds") if ts else ""
 
 
-def export_job_csv(store: Store, job_id: int, path: str | Path) -> int:
+def export_job_csv(store: ResultsSource, job_id: int, path: str | Path) -> int:
     """Write the job's messages to `path` whole (owner-only; never over a folder, a device
     or a link); returns the number of rows written."""
     count = 0
@@ -48,7 +59,7 @@ def export_job_csv(store: Store, job_id: int, path: str | Path) -> int:
         text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="", write_through=True)
         writer = csv.writer(text)
         writer.writerow(COLUMNS)
-        replies: dict[str, list] = {}
+        replies: dict[str, list[Reply]] = {}
         for r in store.replies(job_id):  # few (people who answered): all in memory
             replies.setdefault(r.phone, []).append(r)
         for m in store.iter_messages(job_id):

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from common import safefiles
 from common.errors import UserError, one_line
-from store import Store
+
+if TYPE_CHECKING:
+    from contacts.plan import ImportPlan
 
 MAX_TEMPLATE_BYTES = 64 * 1024
 MAX_ATTACHMENT_BYTES = 2 * 1024**3  # WhatsApp's limit for a document
@@ -24,6 +26,22 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 class ImportOptionError(UserError):
     """A bad import option (template, attachment, start time, name): one line."""
+
+
+class JobWriter(Protocol):
+    """What creating a job uses of the store (a `Store`, or the dashboard's `ReadMostlyStore`)."""
+
+    def create_job(
+        self,
+        name: str,
+        template: str,
+        messages: Iterable[Mapping[str, object]],
+        *,
+        attachment: str | None = None,
+        source_file: str | None = None,
+        start_at: float | None = None,
+        accounts: Iterable[str] = (),
+    ) -> int: ...
 
 
 def check_template(template: str, what: str = "--template") -> str:
@@ -82,27 +100,27 @@ def default_name(source: str | Path) -> str:
     return _CONTROL.sub(" ", Path(source).stem).strip()[:MAX_NAME] or time.strftime("job %Y-%m-%d %H:%M")
 
 
-def job_messages(plan: Any) -> Iterator[dict[str, Any]]:
+def job_messages(plan: ImportPlan) -> Iterator[Mapping[str, object]]:
     """The plan's queued messages as they are (store.create_job reads phone, name, columns
     and text and ignores the rest), then its opted-out rows as `skipped`, for the record."""
     yield from plan.messages
     seen = {m["phone"] for m in plan.messages}
     for problem in plan.opted_out:
-        phone = getattr(problem, "phone", None)
+        phone = problem.phone
         if phone and phone not in seen:
             seen.add(phone)
             yield {
                 "phone": phone,
-                "name": getattr(problem, "name", "") or "",
+                "name": problem.name or "",
                 "columns": None,
-                "text": getattr(problem, "text", "") or "",
+                "text": "",  # an opted-out row has no text: it is never sent
                 "status": "skipped",
             }
 
 
 def create_job_from_plan(
-    store: Store,
-    plan: Any,
+    store: JobWriter,
+    plan: ImportPlan,
     *,
     name: str,
     template: str,

@@ -1,20 +1,36 @@
 """One row per WhatsApp account, as `python tui.py accounts` and the dashboard show it:
 from the config (enabled, limits), the store (login, sent today, worker row) and the
 supervisor's published state (its worker's state). Reads only; imports nothing of the
-product but config (the store and the status are handed in)."""
+product but the settings, `common` and the store's record types (the store and the
+status are handed in)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import settings
 from common import runfiles
+from store.records import Account, WorkerRow
+
+
+class AccountsSource(Protocol):
+    """What the overview reads of the store (a `Store`, or the dashboard's `ReadMostlyStore`)."""
+
+    def accounts(self) -> list[Account]: ...
+
+    def sent_by_account(self, since: float) -> dict[str, int]: ...
+
+    def workers(self) -> list[WorkerRow]: ...
 
 
 @dataclass
 class AccountRow:
+    """One account as people see it: the config's settings, the store's login and
+    counts, and its worker's state as the supervisor (or another host's row) tells it."""
+
     name: str
     enabled: bool
     login: str  # unknown | logged_in | logged_out
@@ -42,20 +58,29 @@ def local_midnight(now: float) -> float:
     return time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, 0, 0, 0, 0, 0, -1))
 
 
-def latest_rows(workers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def latest_rows(workers: Iterable[WorkerRow]) -> dict[str, WorkerRow]:
     """The newest worker row of each account (rows come newest first)."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, WorkerRow] = {}
     for row in workers:
         out.setdefault(row.get("account") or settings.DEFAULT_ACCOUNT, row)
     return out
 
 
 def account_rows(
-    cfg: Any, store: Any, sup: dict[str, Any] | None, *, now: float | None = None, paused: Any = None
+    cfg: settings.Config,
+    store: AccountsSource,
+    sup: dict[str, Any] | None,
+    *,
+    now: float | None = None,
+    paused: Callable[[str], bool] | None = None,
 ) -> list[AccountRow]:
-    """`sup`: the supervisor's status (None: never ran); `paused(name)`: is that account's
-    pause file there (None: not known here)."""
+    """Every account of the config, in its order, then other hosts' accounts that this
+    store knows. `sup`: the supervisor's status (None: never ran; Any: its published JSON
+    document); `paused(name)`: is that account's pause file there (None: not known here)."""
     now = now or time.time()
+    known: dict[str, Account]
+    sent: dict[str, int]
+    rows: dict[str, WorkerRow]
     try:
         known = {r["name"]: r for r in store.accounts()}
         sent = store.sent_by_account(local_midnight(now))
@@ -67,43 +92,43 @@ def account_rows(
     out = []
     here = runfiles.host_name()
     for acc in cfg.all_accounts():
-        rec = known.get(acc.name) or {}
-        row = rows.get(acc.name) or {}
-        info = row.get("info") or {}
-        running_row = row and row.get("state") != "stopped"
+        rec = known.get(acc.name)
+        row = rows.get(acc.name)
+        info = (row.info if row is not None else None) or {}
+        running = row if row is not None and row.state != "stopped" else None  # its worker row, if not stopped
         prog = programs.get(acc.name) if alive else None
         worker = prog["state"] if prog else ("-" if not acc.enabled else "stopped")
-        cap = cfg.for_account(acc.name).sending.cap_today(rec.get("first_sent_at"), now)
+        cap = cfg.for_account(acc.name).sending.cap_today(rec.first_sent_at if rec else None, now)
         out.append(
             AccountRow(
                 name=acc.name,
                 enabled=acc.enabled,
-                login=rec.get("login") or "unknown",
+                login=(rec.login if rec else None) or "unknown",
                 worker=worker,
-                activity=row.get("state", "-") if running_row else "-",
+                activity=running.state if running is not None else "-",
                 sent_today=sent.get(acc.name, 0),
                 cap_today=cap,
-                next_send_at=info.get("next_send_at") if running_row else None,
+                next_send_at=info.get("next_send_at") if running is not None else None,
                 paused=bool(paused(acc.name)) if paused else bool(prog and prog.get("paused")),
-                detail=(prog or {}).get("fatal_reason") or (info.get("detail") if running_row else "") or "",
+                detail=(prog or {}).get("fatal_reason") or (info.get("detail") if running is not None else "") or "",
                 host=here,
             )
         )
     local = {a.name for a in out}
     for name in sorted((set(known) | set(rows)) - local):
-        row = rows.get(name)
-        if not row or (row.get("host") or here) == here:
+        remote = rows.get(name)
+        if remote is None or (remote.host or here) == here:
             continue  # an account this host no longer configures: nothing runs it
-        out.append(remote_row(name, known.get(name) or {}, row, sent.get(name, 0), now))
+        out.append(remote_row(name, known.get(name), remote, sent.get(name, 0), now))
     return out
 
 
-def remote_row(name: str, rec: dict[str, Any], row: dict[str, Any], sent_today: int, now: float) -> AccountRow:
-    """Another host's account, as its worker row tells it."""
-    host = row.get("host") or "?"
-    info = row.get("info") or {}
-    stopped = row.get("state") == "stopped"
-    age = now - (row.get("heartbeat_at") or 0)
+def remote_row(name: str, rec: Account | None, row: WorkerRow, sent_today: int, now: float) -> AccountRow:
+    """Another host's account, as its worker row tells it (`rec`: its accounts row, if any)."""
+    host = row.host or "?"
+    info = row.info or {}
+    stopped = row.state == "stopped"
+    age = now - (row.heartbeat_at or 0)
     lost = not stopped and age > runfiles.LOST_AFTER
     if lost:
         detail = (
@@ -115,10 +140,10 @@ def remote_row(name: str, rec: dict[str, Any], row: dict[str, Any], sent_today: 
     live = not stopped and not lost
     return AccountRow(
         name=name,
-        enabled=bool(rec.get("enabled", 1)),
-        login=rec.get("login") or "unknown",
+        enabled=bool(rec.enabled if rec else 1),
+        login=(rec.login if rec else None) or "unknown",
         worker="lost" if lost else ("stopped" if stopped else "running"),
-        activity=row.get("state", "-") if live else "-",
+        activity=row.state if live else "-",
         sent_today=sent_today,
         cap_today=int(info.get("cap_today") or 0),
         next_send_at=info.get("next_send_at") if live else None,

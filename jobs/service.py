@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from common.errors import UserError
-from store import IllegalTransition, Store, states
+from store import IllegalTransition, states
 from store.progress import ETA_SAMPLES, eta_seconds, open_count
 from store.records import Job
 
@@ -41,6 +42,23 @@ class Decision:
     resent: tuple[int, ...]
 
 
+class JobStore(Protocol):
+    """What the job service uses of the store: a `Store`, or the dashboard's
+    `ReadMostlyStore` (which hands every attribute it does not read itself to a `Store`)."""
+
+    def get_job(self, job_id: int) -> Job | None: ...
+
+    def set_job_status(self, job_id: int, new: str) -> str: ...
+
+    def retry_failed(self, job_id: int) -> int: ...
+
+    def decide_all(
+        self, sent: Iterable[int] = (), resend: Iterable[int] = (), *, job_id: int | None = None
+    ) -> None: ...
+
+    def sent_times(self, job_id: int, limit: int) -> list[float]: ...
+
+
 def can_move(status: str, new: str) -> bool:
     """The move table allows `status` -> `new`."""
     return new in states.JOB_MOVES.get(status, frozenset())
@@ -49,7 +67,7 @@ def can_move(status: str, new: str) -> bool:
 class JobService:
     """Pause, resume, stop, retry, review and ETA over one store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: JobStore) -> None:
         self.store = store
 
     def job(self, job_id: int) -> Job:

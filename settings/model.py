@@ -10,13 +10,18 @@ import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from common.errors import UserError
+from common.events import DEFAULT_ALERTS, EVENTS
 from worker import knowledge
 from worker.optout_words import DEFAULT_WORDS
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 DAY = 86400.0
+_T = TypeVar("_T")
 
 
 class ConfigError(UserError):
@@ -24,23 +29,27 @@ class ConfigError(UserError):
 
 
 def bounded(
-    default: Any,
+    default: _T,
     *,
     lo: float | None = None,
     above: float | None = None,
     hi: float | None = None,
     choices: tuple[str, ...] = (),
-) -> Any:
+) -> _T:
     """A field whose value must be >= `lo`, > `above`, <= `hi`, or one of `choices`."""
     return field(default=default, metadata={"lo": lo, "above": above, "hi": hi, "choices": choices})
 
 
 def bounds_of(f: dataclasses.Field[Any]) -> dict[str, Any]:
+    """The bounds `bounded` declared for a field ({} for none): "lo", "above", "hi" (a
+    number or None) and "choices" (a tuple of words); Any as dataclass metadata is."""
     return dict(f.metadata) if f.metadata else {}
 
 
 @dataclass(frozen=True)
 class PathSettings:
+    """[paths]: where the database, the run directory (signal files) and the logs are."""
+
     # An SQLite file, or a `postgresql://user@host/db` URL (a str) for several hosts.
     database: Path | str = Path("data/wa_sender.db")
     run_dir: Path = Path("run")
@@ -49,6 +58,8 @@ class PathSettings:
 
 @dataclass(frozen=True)
 class BrowserSettings:
+    """[browser]: the Chromium the worker drives, its profile (the login) and its timeouts."""
+
     binary: Path = Path("/usr/bin/chromium")
     driver: Path = Path("/usr/bin/chromedriver")
     profile_dir: Path = Path("profile")
@@ -65,6 +76,9 @@ class BrowserSettings:
 
 @dataclass(frozen=True)
 class SendingSettings:
+    """[sending]: pacing, attempts, the daily cap and its warm-up, the sending window; an
+    account's [[accounts]] table may override some of them (ACCOUNT_OVERRIDES)."""
+
     default_region: str = "US"
     delay_min: float = bounded(4.0, lo=0, hi=DAY)
     delay_max: float = bounded(8.0, lo=0, hi=DAY)
@@ -105,6 +119,8 @@ def day_number(first: float | None, now: float) -> int:
 
 @dataclass(frozen=True)
 class WorkerSettings:
+    """[worker]: how often the worker beats its heartbeat and looks for work."""
+
     heartbeat_interval: float = bounded(2.0, above=0, hi=5)
     poll_interval: float = bounded(1.0, above=0, hi=3600)
 
@@ -140,6 +156,8 @@ class HealSettings:
 
 @dataclass(frozen=True)
 class SupervisorSettings:
+    """[supervisor]: restarts and their backoff, when a worker counts as hung or too big."""
+
     start_seconds: float = bounded(10.0, lo=0, hi=DAY)
     backoff_initial: float = bounded(1.0, lo=0, hi=DAY)
     backoff_max: float = bounded(60.0, above=0, hi=DAY)
@@ -153,9 +171,54 @@ class SupervisorSettings:
 
 @dataclass(frozen=True)
 class DashboardSettings:
+    """[dashboard]: how the dashboard draws things."""
+
     # How the login QR is drawn: "auto" (half blocks when they fit, else sextants),
     # "half" or "sextant".
     qr_style: str = bounded("auto", choices=("auto", "half", "sextant"))
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """`python tui.py serve`: the HTTP API (docs/api.md)."""
+
+    enabled: bool = False  # the supervisor runs `serve` as one of its programs
+    host: str = "127.0.0.1"
+    port: int = bounded(8080, lo=1, hi=65535)
+    allow_remote: bool = False  # a host other than loopback must be allowed here (or --allow-remote)
+    token_file: Path = Path("data/api_token")
+    upload_dir: Path = Path("data/uploads")  # attachments sent with POST /send
+    max_upload_mb: int = bounded(64, lo=1, hi=2248)  # one request's body
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """One `[[webhooks]]` table: where events are POSTed, which ones, signed with what."""
+
+    url: str
+    secret: str
+    events: tuple[str, ...] = EVENTS
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How the outbox delivers to webhooks and the alert command."""
+
+    retry_first: float = bounded(5.0, above=0, hi=3600)
+    retry_max: float = bounded(300.0, above=0, hi=DAY)
+    attempts: int = bounded(10, lo=1, hi=100)
+    timeout: float = bounded(10.0, above=0, hi=300)
+    keep_days: float = bounded(7.0, above=0, hi=365)
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """`[alerts]`: a command that gets each event as JSON on stdin ("": none)."""
+
+    command: str = ""
+    events: tuple[str, ...] = DEFAULT_ALERTS
+    logged_out_after_minutes: float = bounded(10.0, lo=0, hi=7 * 24 * 60)
+    timeout: float = bounded(30.0, above=0, hi=3600)
 
 
 DEFAULT_ACCOUNT = "default"
@@ -182,7 +245,9 @@ class AccountSettings:
     name: str
     profile_dir: Path
     enabled: bool = True
-    sending: dict[str, Any] = field(default_factory=dict)  # overrides of [sending]
+    # Overrides of [sending] (ACCOUNT_OVERRIDES), each of its field's type, checked by the
+    # parser; Any because each key has its own type (they go to dataclasses.replace).
+    sending: dict[str, Any] = field(default_factory=dict)
     own_number: str = ""  # for the self-repair probe (else [heal] own_number, else the page's)
 
 
@@ -231,6 +296,10 @@ class Config:
     accounts: tuple[AccountSettings, ...] = ()
     # The account this config is narrowed to (`for_account`); None: the whole file.
     account: str | None = None
+    api: ApiSettings = field(default_factory=ApiSettings)
+    webhooks: tuple[WebhookSettings, ...] = ()
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def all_accounts(self) -> tuple[AccountSettings, ...]:
         return self.accounts or (AccountSettings(DEFAULT_ACCOUNT, self.browser.profile_dir),)
@@ -288,7 +357,8 @@ class Config:
         return dataclasses.replace(self, paths=dataclasses.replace(self.paths, database=dburl.normalize(db)))
 
 
-SECTIONS: dict[str, type] = {
+# The plain sections of the file: [name] -> its dataclass.
+SECTIONS: dict[str, type[DataclassInstance]] = {
     "paths": PathSettings,
     "browser": BrowserSettings,
     "sending": SendingSettings,
@@ -297,4 +367,7 @@ SECTIONS: dict[str, type] = {
     "dashboard": DashboardSettings,
     "replies": ReplySettings,
     "heal": HealSettings,
+    "api": ApiSettings,
+    "delivery": DeliverySettings,
+    "alerts": AlertSettings,
 }

@@ -13,9 +13,10 @@ import re
 import tomllib
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from common import dburl
+from common.events import EVENTS, known_topic
 from worker import knowledge
 from worker.optout_words import normalize as normalize_optout
 
@@ -27,9 +28,15 @@ from .model import (
     Config,
     ConfigError,
     SendingSettings,
+    WebhookSettings,
     bounds_of,
     labels_in,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_Section = TypeVar("_Section", bound="DataclassInstance")
 
 MAX_CONFIG_BYTES = 1_000_000
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -66,7 +73,9 @@ class _Checker:
         return ConfigError(f"{where}{at}: {name}: {problem}")
 
 
-def _coerce(check: _Checker, section: str, key: str, value: Any, default: Any) -> Any:
+def _coerce(check: _Checker, section: str, key: str, value: object, default: object) -> Any:
+    """`value` as read from TOML, checked against the type of the field's `default` and
+    converted to it (Any: the field's own type, which differs from key to key)."""
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise check.fail(section, key, f"must be true or false, not {value!r}")
@@ -85,6 +94,10 @@ def _coerce(check: _Checker, section: str, key: str, value: Any, default: Any) -
         if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
             raise check.fail(section, key, "must be a non-empty list of words")
         return tuple(v.strip() for v in value)
+    if (section, key) == ("alerts", "command"):
+        if not isinstance(value, str):
+            raise check.fail(section, key, f'must be a command line (a string; "" for none), not {value!r}')
+        return value.strip()
     if isinstance(default, (str, Path)):
         if not isinstance(value, str) or (not value.strip() and default != ""):
             raise check.fail(section, key, f"must be a non-empty string, not {value!r}")
@@ -98,7 +111,7 @@ def _coerce(check: _Checker, section: str, key: str, value: Any, default: Any) -
     raise AssertionError(f"unhandled default type for {section}.{key}")
 
 
-def _check_bounds(check: _Checker, section: str, obj: Any, where: str | None = None) -> None:
+def _check_bounds(check: _Checker, section: str, obj: DataclassInstance, where: str | None = None) -> None:
     """Every field's declared bounds (`model.bounded`); `where` names an account's table."""
     for f in fields(obj):
         b = bounds_of(f)
@@ -120,11 +133,12 @@ def _check_bounds(check: _Checker, section: str, obj: Any, where: str | None = N
             raise check.fail(name, f.name, f"must be at most {b['hi']:g}, got {value:g}")
 
 
-def _build_section(check: _Checker, section: str, cls: type, data: Any, base: Path) -> Any:
+def _build_section(check: _Checker, section: str, cls: type[_Section], data: object, base: Path) -> _Section:
+    """One plain [section] of the file as its dataclass, checked; relative paths resolved."""
     if not isinstance(data, dict):
         raise check.fail(section, None, "must be a table")
     known = {f.name: f for f in fields(cls)}
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {}  # the dataclass's keyword arguments, each of its field's type
     for key, value in data.items():
         if key not in known:
             raise check.fail(section, key, f"unknown key (known: {', '.join(known)})")
@@ -159,7 +173,8 @@ def _validate_sending(check: _Checker, s: SendingSettings, section: str = "sendi
 
 
 def _validate(check: _Checker, cfg: Config) -> Config:
-    """The rules that tie fields together; returns the config with normalised values."""
+    """The rules that tie fields of several sections together (one ConfigError each);
+    returns the config with normalised values."""
     s, b, sup = cfg.sending, cfg.browser, cfg.supervisor
     _validate_sending(check, s)
     if sup.backoff_initial > sup.backoff_max:
@@ -193,6 +208,10 @@ def _validate(check: _Checker, cfg: Config) -> Config:
             "optout_words",
             f"{empty[0]!r} is no word once case, accents, punctuation and emoji are set aside: it would match nothing",
         )
+    _validate_api(check, cfg)
+    for name in cfg.alerts.events:
+        if not known_topic(name):
+            raise check.fail("alerts", "events", f"unknown event {name!r} (known: {', '.join(_topic_names())})")
     for acc in cfg.accounts:
         merged = dataclasses.replace(s, **acc.sending)
         _check_bounds(check, "sending", merged, where="accounts")
@@ -221,7 +240,97 @@ def _own_number(check: _Checker, section: str, value: Any, prefix: str = "") -> 
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, ...]:
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def is_loopback(host: str) -> bool:
+    """An address only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _validate_api(check: _Checker, cfg: Config) -> None:
+    api = cfg.api
+    if not re.match(r"^[A-Za-z0-9.:_-]{1,253}$", api.host):
+        raise check.fail("api", "host", f"must be an address or a host name such as 127.0.0.1, not {api.host!r}")
+    if not is_loopback(api.host) and not api.allow_remote:
+        raise check.fail(
+            "api",
+            "host",
+            f"{api.host!r} is reachable from other machines: set allow_remote = true to mean it "
+            "(and put TLS in front: a reverse proxy, docs/api.md)",
+        )
+
+
+def _topic_names() -> list[str]:
+    from common.events import ACCOUNT_STATES, EVENTS
+
+    return [*EVENTS, *(f"account.{s}" for s in ACCOUNT_STATES)]
+
+
+def check_webhook_url(url: str) -> str | None:
+    """Why `url` cannot be a webhook's address (None: it can)."""
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() for c in url) or not url:
+        return f"must be an http:// or https:// URL without spaces, not {url!r}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        return f"is not a URL ({exc}): {url!r}"
+    if parts.scheme not in ("http", "https"):
+        return f"must start with http:// or https://, not {url!r}"
+    if not parts.hostname:
+        return f"names no host: {url!r}"
+    return None
+
+
+def _webhooks(check: _Checker, data: Any) -> tuple[WebhookSettings, ...]:
+    if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
+        raise check.fail("webhooks", None, "must be [[webhooks]] tables (url, secret, events)")
+    out: list[WebhookSettings] = []
+    for n, table in enumerate(data, start=1):
+        unknown = [k for k in table if k not in ("url", "secret", "events")]
+        if unknown:
+            raise check.fail("webhooks", unknown[0], f"webhook {n}: unknown key (known: url, secret, events)")
+        url = table.get("url")
+        if not isinstance(url, str):
+            raise check.fail("webhooks", "url" if "url" in table else None, f"webhook {n}: needs a url (http(s)://…)")
+        problem = check_webhook_url(url.strip())
+        if problem:
+            raise check.fail("webhooks", "url", f"webhook {n}: {problem}")
+        secret = table.get("secret")
+        if not isinstance(secret, str) or not secret.strip():
+            raise check.fail(
+                "webhooks",
+                "secret" if "secret" in table else None,
+                f"webhook {n}: needs a secret (a non-empty string) to sign its events with",
+            )
+        events: Any = table.get("events", None)
+        if events is None:
+            events = list(EVENTS)
+        if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
+            raise check.fail("webhooks", "events", f"webhook {n}: must be a non-empty list of event names")
+        for e in events:
+            if not known_topic(e.strip()):
+                raise check.fail(
+                    "webhooks", "events", f"webhook {n}: unknown event {e!r} (known: {', '.join(_topic_names())})"
+                )
+        if url.strip() in {w.url for w in out}:
+            raise check.fail("webhooks", "url", f"webhook {n}: {url.strip()!r} is listed twice")
+        out.append(WebhookSettings(url.strip(), secret, tuple(dict.fromkeys(e.strip() for e in events))))
+    return tuple(out)
+
+
+def _accounts(check: _Checker, data: object, base: Path) -> tuple[AccountSettings, ...]:
+    """The [[accounts]] tables: names, profiles (one each) and their [sending] overrides."""
     if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
         raise check.fail("accounts", None, "must be [[accounts]] tables")
     out: list[AccountSettings] = []
@@ -239,7 +348,7 @@ def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, 
         profile: Path = base / "profiles" / name
         enabled = True
         own_number = ""
-        overrides: dict[str, Any] = {}
+        overrides: dict[str, Any] = {}  # AccountSettings.sending
         for key, value in table.items():
             if key == "name":
                 continue
@@ -270,7 +379,8 @@ def _accounts(check: _Checker, data: Any, base: Path) -> tuple[AccountSettings, 
     return tuple(out)
 
 
-def _selectors(check: _Checker, data: Any, extra_labels: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
+def _selectors(check: _Checker, data: object, extra_labels: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
+    """[selectors]: each key's list of fallbacks, every {Label} in them a known word."""
     if not isinstance(data, dict):
         raise check.fail("selectors", None, "must be a table")
     result = dict(knowledge.DEFAULT_SELECTORS)
@@ -296,7 +406,7 @@ def _selectors(check: _Checker, data: Any, extra_labels: frozenset[str] = frozen
     return result
 
 
-def _labels(check: _Checker, data: Any) -> dict[str, dict[str, str]]:
+def _labels(check: _Checker, data: object) -> dict[str, dict[str, str]]:
     if not isinstance(data, dict):
         raise check.fail("labels", None, "must be a table of languages, e.g. [labels.pt-BR]")
     out: dict[str, dict[str, str]] = {}
@@ -318,7 +428,7 @@ def parse(text: str, path: Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from None
     base = path.resolve().parent if path else Path.cwd()
-    parts: dict[str, Any] = {}
+    parts: dict[str, Any] = {}  # Config's keyword arguments, one type per section
     if "labels" in data:
         parts["labels"] = _labels(check, data["labels"])
     extra = frozenset(w for words in parts.get("labels", {}).values() for w in words)
@@ -329,12 +439,13 @@ def parse(text: str, path: Path | None = None) -> Config:
             parts["selectors"] = _selectors(check, value, extra)
         elif section == "accounts":
             continue  # after [browser]: nothing of it is needed, but keep one order of errors
+        elif section == "webhooks":
+            parts["webhooks"] = _webhooks(check, value)
         elif section in SECTIONS:
             parts[section] = _build_section(check, section, SECTIONS[section], value, base)
         else:
-            raise check.fail(
-                section, None, f"unknown section (known: {', '.join([*SECTIONS, 'selectors', 'labels', 'accounts'])})"
-            )
+            known = [*SECTIONS, "selectors", "labels", "accounts", "webhooks"]
+            raise check.fail(section, None, f"unknown section (known: {', '.join(known)})")
     for section, cls in SECTIONS.items():
         parts.setdefault(section, _build_section(check, section, cls, {}, base))
     if "accounts" in data:

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import tomlkit
+from tomlkit import TOMLDocument
 
 from common import safefiles
 from worker import knowledge
@@ -38,7 +38,7 @@ def locked(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def rewrite(path: str | Path, edit: Callable[[Any, Config], None], *, backup: bool) -> Path | None:
+def rewrite(path: str | Path, edit: Callable[[TOMLDocument, Config], None], *, backup: bool) -> Path | None:
     """Edit the config file at `path`: `edit(doc, current)` changes the tomlkit document;
     nothing is written that would not load. With `backup`, the old file is kept beside
     it (returned)."""
@@ -65,7 +65,7 @@ def prepend_selectors(path: str | Path, winners: dict[str, list[str]]) -> Path |
     others after them; the old file is kept beside it. Returns the backup's path (None
     when the file already read so)."""
 
-    def edit(doc: Any, current: Config) -> None:
+    def edit(doc: TOMLDocument, current: Config) -> None:
         table = doc.get("selectors")
         if table is None:
             table = tomlkit.table()
@@ -82,7 +82,7 @@ def prepend_selectors(path: str | Path, winners: dict[str, list[str]]) -> Path |
     return rewrite(path, edit, backup=True)
 
 
-def _accounts_table(doc: Any) -> None:
+def _accounts_table(doc: TOMLDocument) -> None:
     """A file without [[accounts]] gets one for its current account ("default", on
     [browser] profile_dir), so that its login keeps working."""
     if "accounts" in doc:
@@ -95,12 +95,12 @@ def _accounts_table(doc: Any) -> None:
     doc.append("accounts", aot)
 
 
-def add_account(path: str | Path, name: str, *, profile_dir: str | None = None, **overrides: Any) -> None:
+def add_account(path: str | Path, name: str, *, profile_dir: str | None = None, **overrides: object) -> None:
     """Add an [[accounts]] table."""
     if not ACCOUNT_NAME.match(name):
         raise ConfigError(f"account name {name!r}: use 1-32 lower-case letters, digits, '-' or '_'")
 
-    def edit(doc: Any, current: Config) -> None:
+    def edit(doc: TOMLDocument, current: Config) -> None:
         if name in current.account_names() and current.accounts:
             raise ConfigError(f"{path}: account {name!r} exists already")
         if "accounts" not in doc:
@@ -122,7 +122,7 @@ def add_account(path: str | Path, name: str, *, profile_dir: str | None = None, 
 def set_account_enabled(path: str | Path, name: str, enabled: bool) -> None:
     """`enabled = true/false` in the account's table (a file without [[accounts]] gets one)."""
 
-    def edit(doc: Any, current: Config) -> None:
+    def edit(doc: TOMLDocument, current: Config) -> None:
         current.get_account(name)  # unknown: ConfigError
         _accounts_table(doc)
         for table in doc["accounts"]:

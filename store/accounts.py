@@ -37,10 +37,23 @@ class AccountsMixin:
     put_doc: Any
     get_doc: Any
     delete_doc: Any
+    emit_hook: Any
 
     # ------------------------------------------------------------------ attention
     def put_attention(self, account: str, doc: dict[str, Any]) -> None:
-        self.put_doc(ATTENTION + account, {**doc, "account": account})
+        """Sending of `account` stopped on a failing selector (its outbox event in the same transaction)."""
+        with self.write():
+            self.put_doc(ATTENTION + account, {**doc, "account": account})
+            self.emit_hook(
+                "needs_attention",
+                f"account {account}: selector {doc.get('key')!r} failed: sending stopped",
+                account=account,
+                payload={
+                    "key": doc.get("key"),
+                    "detail": doc.get("detail"),
+                    "messages": len(doc.get("messages") or []),
+                },
+            )
 
     def get_attention(self, account: str) -> dict[str, Any] | None:
         doc = self.get_doc(ATTENTION + account)
@@ -61,9 +74,12 @@ class AccountsMixin:
         cleared = []
         for name, doc in self.attentions().items():
             mine = (account is None or name == account) and (keys is None or doc["key"] in keys)
-            if mine and self.delete_doc(ATTENTION + name):
-                cleared.append(name)
-                self.log_event("attention_cleared", f"account {name}: {why or 'cleared'}")
+            if not mine:
+                continue
+            with self.write():
+                if self.delete_doc(ATTENTION + name):
+                    cleared.append(name)
+                    self.log_event("attention_cleared", f"account {name}: {why or 'cleared'}", account=name)
         return cleared
 
     def sync_accounts(self, enabled: Mapping[str, bool], *, now: float | None = None) -> None:
@@ -98,6 +114,8 @@ class AccountsMixin:
                 l=login,
                 t=now,
             )
+            if login in ("logged_in", "logged_out"):
+                self.emit_hook(login, f"account {name}: {login.replace('_', ' ')}", account=name, at=now)
             self.refresh_waiting(now=now)
             return True
 
@@ -154,3 +172,19 @@ class AccountsMixin:
                 "SELECT account, count(*) AS n FROM messages WHERE sent_at >= :t GROUP BY account", t=since
             )
         }
+
+    def counts_by_account(self) -> dict[str, dict[str, int]]:
+        """Messages sent, failed, invalid and in doubt (unknown), per account that claimed
+        them: partial indexes only (an import never writes to them)."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self._q(
+            "SELECT account, count(*) AS n FROM messages INDEXED BY ix_messages_account_sent "
+            "WHERE sent_at IS NOT NULL GROUP BY account"
+        ):
+            out.setdefault(r["account"] or DEFAULT_ACCOUNT, {})["sent"] = int(r["n"])
+        for r in self._q(
+            "SELECT account, status, count(*) AS n FROM messages "
+            "WHERE status = 'failed' OR status = 'unknown' OR status = 'invalid' GROUP BY account, status"
+        ):
+            out.setdefault(r["account"] or DEFAULT_ACCOUNT, {})[r["status"]] = int(r["n"])
+        return out

@@ -41,6 +41,22 @@ CLAIM_RETURNING = """)
 RETURNING id, job_id, phone, name, text, attachment, attempts, claimed_at, account
 """
 
+# The outbox's claim: the due heads of a target's lanes (a head: no earlier row of its
+# lane is still pending or being delivered), oldest first.
+DELIVERY_CLAIM = """
+UPDATE deliveries SET status = 'delivering', claimed_by = :me, claimed_at = :now
+ WHERE id IN (SELECT d.id FROM deliveries AS d{hint}
+               WHERE d.target = :target AND (d.status = 'pending' OR d.status = 'delivering')
+                 AND ((d.status = 'pending' AND d.next_at <= :now)
+                      OR (d.status = 'delivering' AND d.claimed_at < :stale))
+                 AND NOT EXISTS (SELECT 1 FROM deliveries AS e
+                                  WHERE e.target = d.target AND e.lane = d.lane
+                                    AND (e.status = 'pending' OR e.status = 'delivering')
+                                    AND e.outbox_id < d.outbox_id)
+               ORDER BY d.outbox_id LIMIT :lanes{lock})
+RETURNING id, lane, outbox_id
+"""
+
 _SQLITE_PROBLEMS = (
     ("unable to open database file", "cannot open the database (does its folder exist, and may this user write it?)"),
     ("readonly database", "the database is read-only for this user: check the file's and its folder's permissions"),
@@ -67,6 +83,8 @@ class SQLite:
         + CLAIM_WHERE
         + CLAIM_RETURNING
     )
+
+    delivery_claim_sql = DELIVERY_CLAIM.format(hint=" INDEXED BY ix_deliveries_open", lock="")
 
     def sql(self, text: str) -> str:
         return text
@@ -122,6 +140,9 @@ class Postgres:
         + " FOR UPDATE OF m SKIP LOCKED"
         + CLAIM_RETURNING
     )
+
+    # Two hosts' deliverers skip each other's rows instead of waiting.
+    delivery_claim_sql = DELIVERY_CLAIM.format(hint="", lock=" FOR UPDATE OF d SKIP LOCKED")
 
     def sql(self, text: str) -> str:
         return _pg_sql(text)

@@ -225,3 +225,39 @@ class Reply(Record):
     at: float | None = None  # its time in the chat (minute precision), if read
     read_at: float = 0.0
     flag: str | None = None  # optout, unclear, None
+
+
+@dataclass(eq=True)
+class OutboxEvent(Record):
+    """An event waiting in the outbox for its webhooks (and the alert command)."""
+
+    id: int
+    uid: str
+    at: float
+    event: str
+    account: str | None = None
+    job_id: int | None = None
+    message_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=True)
+class Delivery(Record):
+    """One event to one target: claimed by a deliverer, or a dead letter."""
+
+    id: int
+    target: str
+    outbox_id: int
+    lane: str
+    status: str = "pending"  # pending, delivering, done, dead
+    attempts: int = 0
+    next_at: float = 0.0
+    claimed_by: str | None = None
+    claimed_at: float | None = None
+    last_error: str | None = None
+    done_at: float | None = None
+    uid: str = ""
+    at: float = 0.0
+    event: str = ""
+    account: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)

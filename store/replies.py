@@ -24,6 +24,7 @@ class RepliesMixin:
     write: Any
     add_optout: Any
     log_event: Any
+    emit_hook: Any
 
     def reply_targets(
         self, phones: Iterable[str], *, account: str, finished_since: float
@@ -83,8 +84,27 @@ class RepliesMixin:
                     continue
                 reply = Reply.of(row)
                 new.append(reply)
+                self.emit_hook(
+                    "reply",
+                    f"{phone} replied",
+                    account=account,
+                    job_id=job_id,
+                    message_id=reply.message_id,
+                    payload={
+                        "reply_id": reply.id,
+                        "phone": phone,
+                        "text": reply.text,
+                        "reply_kind": reply.kind,
+                        "attachment_name": reply.attachment_name,
+                        "flag": reply.flag,
+                        "at": reply.at,
+                        "message_id": reply.message_id,
+                        "job_id": job_id,
+                    },
+                    at=now,
+                )
                 if reply.flag == OPTOUT:
-                    if self.add_optout(phone, f"replied with an opt-out word (job {job_id})", now=now):
+                    if self.add_optout(phone, f"replied with an opt-out word (job {job_id})", account=account, now=now):
                         self.log_event(
                             "optout_reply",
                             f"{phone} opted out by reply: its pending messages are skipped in every job",
@@ -148,3 +168,16 @@ class RepliesMixin:
                 "unclear": int(r["unclear"] or 0),
             }
         return out
+
+    def reply_page(self, *, after_id: int = 0, limit: int = 100, job_id: int | None = None) -> list[Reply]:
+        """Replies in id order after `after_id` (keyset pages), of one job if given."""
+        if job_id is None:
+            rows = self._q("SELECT * FROM replies WHERE id > :a ORDER BY id LIMIT :lim", a=after_id, lim=limit)
+        else:
+            rows = self._q(
+                "SELECT * FROM replies WHERE job_id = :j AND id > :a ORDER BY id LIMIT :lim",
+                j=job_id,
+                a=after_id,
+                lim=limit,
+            )
+        return [Reply.of(r) for r in rows]

@@ -9,7 +9,7 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Upgrades of an existing database, by the version they lead to (a new database is
 # created by DDL at the newest version). Each runs in the schema transaction.
@@ -31,6 +31,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # live state only: recreated (by the DDL) with the column.
     4: ("DROP TABLE IF EXISTS workers",),
     # 5: the replies table (created by the DDL).
+    # 6: the outbox, its targets and deliveries, and ix_messages_account_settled (created by the DDL).
 }
 
 DDL = (
@@ -92,6 +93,9 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS ix_messages_sent_at ON messages(sent_at) WHERE sent_at IS NOT NULL",
     # An account's daily cap: its messages sent since local midnight.
     "CREATE INDEX IF NOT EXISTS ix_messages_account_sent ON messages(account, sent_at) WHERE sent_at IS NOT NULL",
+    # Failed and unknown messages per account (the API's /metrics), never written by an import.
+    """CREATE INDEX IF NOT EXISTS ix_messages_account_settled ON messages(account, status)
+        WHERE status = 'failed' OR status = 'unknown' OR status = 'invalid'""",
     # Per-job counts by status, kept by triggers so reading them never touches messages.
     """CREATE TABLE IF NOT EXISTS job_counts (
         job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
@@ -168,6 +172,47 @@ DDL = (
         added_at REAL NOT NULL,
         reason TEXT
     )""",
+    # The outbox: what other systems hear (webhooks, the alert command), written in the
+    # same transaction as the change it reports. `uid` is the id receivers de-duplicate by.
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        uid TEXT NOT NULL,
+        at REAL NOT NULL,
+        event TEXT NOT NULL,
+        account TEXT,
+        job_id INTEGER,
+        message_id INTEGER,
+        payload TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS ix_outbox_at ON outbox(at)",
+    # Where events go (a webhook, the alert command): outbox rows up to `cursor` have
+    # their delivery rows; a new target starts at the newest event.
+    """CREATE TABLE IF NOT EXISTS outbox_targets (
+        name TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        cursor INTEGER NOT NULL DEFAULT 0,
+        seen_at REAL NOT NULL
+    )""",
+    # One event to one target. A lane (the account, for a webhook) is delivered in order:
+    # its next row waits until the one before is done or dead.
+    """CREATE TABLE IF NOT EXISTS deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        target TEXT NOT NULL,
+        outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+        lane TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at REAL NOT NULL,
+        claimed_by TEXT,
+        claimed_at REAL,
+        last_error TEXT,
+        done_at REAL,
+        UNIQUE (target, outbox_id)
+    )""",
+    """CREATE INDEX IF NOT EXISTS ix_deliveries_open ON deliveries(target, lane, outbox_id)
+        WHERE status = 'pending' OR status = 'delivering'""",
+    "CREATE INDEX IF NOT EXISTS ix_deliveries_dead ON deliveries(target, id) WHERE status = 'dead'",
+    "CREATE INDEX IF NOT EXISTS ix_deliveries_outbox ON deliveries(outbox_id)",
     # Small named documents (the supervisor's published state, schema version).
     """CREATE TABLE IF NOT EXISTS kv (
         name TEXT PRIMARY KEY,

@@ -28,6 +28,7 @@ from common import dburl
 from . import states as S
 from .accounts import DEFAULT_ACCOUNT, AccountsMixin
 from .dialect import WRITE_LOCK_KEY, for_url
+from .outbox import HOOKS, OutboxMixin
 from .records import Claim, Event, Job, Message, OptOut, WorkerRow
 from .replies import RepliesMixin
 from .schema import DDL, MIGRATIONS, PRAGMAS, SCHEMA_VERSION
@@ -60,7 +61,12 @@ def _loads(value: str | None) -> Any:
     return json.loads(value) if value else None
 
 
-class Store(AccountsMixin, RepliesMixin):
+@contextmanager
+def _no_transaction() -> Iterator[None]:
+    yield
+
+
+class Store(AccountsMixin, RepliesMixin, OutboxMixin):
     """One handle per process (thread-safe: each thread gets its own connection)."""
 
     def __init__(
@@ -218,6 +224,7 @@ class Store(AccountsMixin, RepliesMixin):
         with self._errors():
             self._raw.execute(self.dialect.begin)
         self._local.depth = 1
+        self._local.serial = serial
         try:
             if serial and self.dialect.name == "postgresql":
                 self._q("SELECT pg_advisory_xact_lock(:k)", k=WRITE_LOCK_KEY)
@@ -274,17 +281,28 @@ class Store(AccountsMixin, RepliesMixin):
         message_id: int | None = None,
         level: str = "info",
         at: float | None = None,
+        account: str | None = None,
+        payload: Mapping[str, Any] | None = None,
     ) -> None:
-        self._q(
-            "INSERT INTO events(at, level, kind, job_id, message_id, text) "
-            "VALUES (:at, :level, :kind, :job, :msg, :text)",
-            at=at or time.time(),
-            level=level,
-            kind=kind,
-            job=job_id,
-            msg=message_id,
-            text=text_,
-        )
+        """An event row; one that other systems hear about (`outbox.HOOKS`) also writes its
+        outbox row, in the same transaction (the caller's, or one of its own)."""
+        hook = HOOKS.get(kind)
+        at = at or time.time()
+        with self.write() if hook is not None and not hook.at_change else _no_transaction():
+            self._q(
+                "INSERT INTO events(at, level, kind, job_id, message_id, text) "
+                "VALUES (:at, :level, :kind, :job, :msg, :text)",
+                at=at,
+                level=level,
+                kind=kind,
+                job=job_id,
+                msg=message_id,
+                text=text_,
+            )
+            if hook is not None and not hook.at_change:
+                self.emit_hook(
+                    kind, text_, account=account, job_id=job_id, message_id=message_id, payload=payload, at=at
+                )
 
     def events(self, *, limit: int = 50, job_id: int | None = None, after_id: int = 0) -> list[Event]:
         """Newest first."""
@@ -460,7 +478,9 @@ class Store(AccountsMixin, RepliesMixin):
                 fin=finished,
                 id=job_id,
             )
-            self.log_event("job_status", f"job {job_id}: {old} -> {new}", job_id=job_id, at=now)
+            self.log_event(
+                "job_status", f"job {job_id}: {old} -> {new}", job_id=job_id, at=now, payload={"status": str(new)}
+            )
             return old
 
     def finish_jobs(self, *, now: float | None = None) -> list[int]:
@@ -722,6 +742,7 @@ class Store(AccountsMixin, RepliesMixin):
                 message_id=message_id,
                 level="warning",
                 at=now,
+                payload={"was": str(row["status"])},
             )
             return tries
 
@@ -971,6 +992,12 @@ class Store(AccountsMixin, RepliesMixin):
         now: float | None = None,
     ) -> None:
         now = now or time.time()
+        # Events this handle logs without an account (offline, a crash) are this worker's
+        # account's; a handle shared by workers of two accounts cannot tell (tests only).
+        bound: set[str] = getattr(self, "_bound", set())
+        bound.add(account)
+        self._bound = bound
+        self.bound_account = account if len(bound) == 1 else None
         self._q(
             "INSERT INTO workers(id, pid, started_at, heartbeat_at, state, account, host) "
             "VALUES (:id, :pid, :now, :now, 'starting', :acc, :host) "
@@ -1035,7 +1062,9 @@ class Store(AccountsMixin, RepliesMixin):
         return rows[0] if rows else None
 
     # ------------------------------------------------------------------ opt-outs
-    def add_optout(self, phone: str, reason: str | None = None, *, now: float | None = None) -> bool:
+    def add_optout(
+        self, phone: str, reason: str | None = None, *, account: str | None = None, now: float | None = None
+    ) -> bool:
         """True when the number was not opted out before. Queued messages to it are skipped."""
         now = now or time.time()
         with self.write():
@@ -1046,6 +1075,14 @@ class Store(AccountsMixin, RepliesMixin):
                 t=now,
                 r=reason,
             )
+            if rows:
+                self.emit_hook(
+                    "optout",
+                    f"{phone} opted out",
+                    account=account,
+                    payload={"phone": phone, "reason": reason},
+                    at=now,
+                )
             self.skip_optouts(now=now)
             return bool(rows)
 
@@ -1115,6 +1152,11 @@ class ReadMostlyStore:
             "replies",
             "reply_stats",
             "reply_targets",
+            "reply_page",
+            "counts_by_account",
+            "outbox_summary",
+            "dead_count",
+            "dead_letters",
         }
     )
 

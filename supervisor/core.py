@@ -28,6 +28,7 @@ from store import Store
 from . import pidfile
 from .proctree import RUN_DIR_VAR, gone, kill_all, tagged, wait_gone
 from .program import Program, exit_label  # noqa: F401  (exit_label: part of this module's API)
+from .service import API, ServiceProgram, serve_cmd
 from .states import BACKOFF, FATAL, IDLE, PAUSED, RUNNING, STARTING, STATES, STOPPED, overall  # noqa: F401
 
 log = logging.getLogger("supervisor")
@@ -105,6 +106,10 @@ class Supervisor:
         self.programs: dict[str, Program] = {
             a.name: Program(self, a.name, self.worker_cmd) for a in cfg.enabled_accounts()
         }
+        # Programs that are not an account's worker: the HTTP API (`[api] enabled`).
+        self.services: dict[str, Program] = {}
+        self._set_services(cfg)
+        self.deliverer: Any = None  # webhooks and the alert command, in a thread of its own
         self._config_mtime = _mtime(self.config_path)
         self.stop_requests = 0
         self._clear_fatal = False
@@ -154,6 +159,7 @@ class Supervisor:
             except Exception as exc:
                 raise StartError(f"cannot open the database {dburl.redact(self.cfg.paths.database)}: {exc}") from None
             self._sync_accounts(self.cfg)
+            self._start_deliverer()
             self._kill_orphans_of_dead_supervisor()
             for name in ("stop", "restart"):
                 if self._file(name).exists():
@@ -178,10 +184,12 @@ class Supervisor:
             self._shutdown()
             return 0
         finally:
-            for p in self.programs.values():  # an exception escaped: never leave a tree behind
+            for p in self.all_programs():  # an exception escaped: never leave a tree behind
                 if p.proc is not None:
                     p.stop_worker(graceful=False)
                     p.cleanup_tree()
+            if self.deliverer is not None:
+                self.deliverer.stop()
             self.lock.release()
             if self.store is not None:
                 self.store.close()
@@ -211,7 +219,7 @@ class Supervisor:
             self._last_slow = mono
             rows = self._worker_rows()
         clear, self._clear_fatal = self._clear_fatal, False
-        for p in list(self.programs.values()):
+        for p in [*self.programs.values(), *self.services.values()]:
             p.tick(mono, rows, clear)
         self.reap_adopted()
         self.publish()
@@ -268,16 +276,69 @@ class Supervisor:
             if name not in self.programs:
                 log.info("account %s is enabled: starting its worker", name)
                 self.programs[name] = Program(self, name, self.worker_cmd)
-        self.cfg = dataclasses.replace(self.cfg, accounts=cfg.accounts)
+        self.cfg = dataclasses.replace(
+            self.cfg,
+            accounts=cfg.accounts,
+            api=cfg.api,
+            webhooks=cfg.webhooks,
+            delivery=cfg.delivery,
+            alerts=cfg.alerts,
+        )
+        self._set_services(self.cfg)
+        if self.deliverer is not None:
+            self.deliverer.reconfigure(self.cfg)
         self._sync_accounts(cfg)
         self.publish(force=True)
+
+    # ------------------------------------------------------------------ services, webhooks
+    def all_programs(self) -> list[Program]:
+        return [*self.programs.values(), *self.services.values()]
+
+    def _set_services(self, cfg: Any) -> None:
+        """`serve` runs while `[api] enabled` is true (a changed host or port: restarted)."""
+        old = self.services.get(API)
+        want = cfg.api.enabled
+        where = (cfg.api.host, cfg.api.port)
+        if old is not None and (not want or getattr(old, "where", None) != where):
+            log.info("[api] %s: stopping the API", "disabled" if not want else "host or port changed")
+            self.services.pop(API).shut_down(by_file=False)
+            old = None
+        if want and old is None:
+            self.services[API] = ServiceProgram(self, API, serve_cmd(self.ctx, PROJECT_DIR), where=where)
+
+    def _start_deliverer(self) -> None:
+        """Webhooks and the alert command: their own thread, so that a slow receiver never
+        holds up the watching of the workers. It runs even with no target (it prunes)."""
+        from webhooks import Deliverer
+
+        try:
+            self.deliverer = Deliverer(
+                Store(self.cfg.paths.database), self.cfg, log=logging.getLogger("supervisor.webhooks")
+            ).start()
+        except Exception as exc:  # never a reason not to supervise the workers
+            log.warning("webhooks: cannot start the deliverer: %s", exc)
+
+    def log_fatal(self, account: str | None, reason: str, *, program: str = "worker") -> None:
+        """A program went `fatal`: an event for webhooks and the alert command (worker.fatal)."""
+        if self.store is None:
+            return
+        try:
+            self.store.log_event(
+                "worker_fatal",
+                f"{program} of account {account} is fatal: {reason}" if account else f"{program} is fatal: {reason}",
+                account=account,
+                level="error",
+                payload={"program": program, "reason": reason},
+            )
+        except Exception as exc:
+            self._warn_db(exc)
 
     # ------------------------------------------------------------------ orphans (sub-reaper)
     def adopted_orphans(self) -> list[psutil.Process]:
         """As a sub-reaper, every child but the current workers is a leftover of an old tree."""
         if not self.subreaper:
             return []
-        current = {p.proc.pid for p in self.programs.values() if p.proc is not None and p.proc.returncode is None}
+        current = {p.proc.pid for p in self.all_programs() if p.proc is not None and p.proc.returncode is None}
         try:
             kids = psutil.Process().children()
         except psutil.Error:
@@ -287,7 +348,7 @@ class Supervisor:
     def reap_adopted(self) -> None:
         if not self.subreaper:
             return
-        current = {p.proc.pid for p in self.programs.values() if p.proc is not None}
+        current = {p.proc.pid for p in self.all_programs() if p.proc is not None}
         try:
             kids = psutil.Process().children()
         except psutil.Error:
@@ -319,13 +380,14 @@ class Supervisor:
         log.info("stopping (%s)", "stop file" if by_file else "signal")
         # Every account's worker at once: each may take stop_timeout to end its step.
         threads = [
-            threading.Thread(target=p.shut_down, kwargs={"by_file": by_file}, daemon=True)
-            for p in self.programs.values()
+            threading.Thread(target=p.shut_down, kwargs={"by_file": by_file}, daemon=True) for p in self.all_programs()
         ]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        if self.deliverer is not None:
+            self.deliverer.stop()
         self.state = STOPPED
         self.publish(force=True)
         self._unlink("stop")
@@ -372,6 +434,8 @@ class Supervisor:
             or None,
             "next_start_in": min(waits) if waits else None,
             "paused": self._file("pause").exists(),
+            "services": {name: p.snapshot(mono) for name, p in self.services.items()},
+            "webhooks": self.deliverer.status() if self.deliverer is not None else None,
             "run_dir": str(self.run_dir),
             "config": str(self.config_path),
             "database": dburl.redact(self.cfg.paths.database),
@@ -382,7 +446,7 @@ class Supervisor:
         mono = time.monotonic()
         programs = tuple(
             (n, p.state, p.proc.pid if p.proc else None, p.restarts, p.last_exit, p.fatal_reason)
-            for n, p in self.programs.items()
+            for n, p in [*self.programs.items(), *self.services.items()]
         )
         key = (*programs, self.state)
         if not force and key == self._last_published_key and mono - self._last_publish < 1.0:

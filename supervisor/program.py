@@ -332,6 +332,7 @@ class Program:
     def fatal(self, reason: str) -> None:
         self.move(FATAL)
         self.fatal_reason = reason
+        self.fatal_event(reason)
         runfiles.clear_flag(self.own_dir, runfiles.RESTART)
         log.error(
             "%sFATAL: %s. The worker stays stopped until started by hand "
@@ -341,6 +342,10 @@ class Program:
             runfiles.flag(self.run_dir, runfiles.RESTART),
         )
         self.owner.publish(force=True)
+
+    def fatal_event(self, reason: str) -> None:
+        """Other systems hear of it (webhooks, the alert command): an event in the store."""
+        self.owner.log_fatal(self.account, reason)
 
     def prune(self, mono: float) -> None:
         while self.restart_times and mono - self.restart_times[0] > self.sup.restart_period:

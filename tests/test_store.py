@@ -499,7 +499,7 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
     row = store.message(1)
     assert row["status"] == "sending" and row["clicked_at"] is None and row["requeues"] == 0
     assert row["account"] == "default"  # the one account there was; only it verifies the message
-    assert store.get_doc("schema_version") == SCHEMA_VERSION == 5
+    assert store.get_doc("schema_version") == SCHEMA_VERSION == 6
     assert [r["id"] for r in store.in_flight(account="default")] == [1] and store.in_flight(account="b") == []
     store.close()
     Store(path).close()  # opening it again changes nothing

@@ -9,10 +9,12 @@ from typing import Any
 from textual import on
 from textual.widgets import DataTable
 
+from jobs.overview import AccountRow
+
 from ..fmt import STATUS_STYLE, duration
 from ..messages import AccountSelected
 from ..snapshot import Snapshot
-from .difftable import DiffTable, styled
+from .difftable import Cells, DiffTable, styled
 
 COLUMNS = [
     ("Account", "name", 12),
@@ -24,7 +26,7 @@ COLUMNS = [
 LOGIN_STYLE = {"logged_in": "green", "logged_out": "bold yellow", "unknown": "dim"}
 
 
-def account_cells(a: Any, now: float) -> tuple:
+def account_cells(a: AccountRow, now: float) -> Cells:
     worker = "paused" if a.paused and a.enabled else (a.worker if a.enabled else "disabled")
     today = f"{a.sent_today}/{a.cap_today}" if a.cap_today else f"{a.sent_today}/-"
     full = bool(a.cap_today) and a.sent_today >= a.cap_today
@@ -42,6 +44,8 @@ def account_cells(a: Any, now: float) -> tuple:
 
 
 class AccountsTable(DiffTable):
+    """One row per account (shown with several); posts AccountSelected when the cursor moves."""
+
     BORDER_TITLE = "Accounts"
 
     def __init__(self, **kwargs: Any) -> None:

@@ -1,7 +1,7 @@
 """Editing config.toml inside the app (`c`).
 
 A TOML editor with syntax highlighting (tree-sitter, when textual[syntax] is installed).
-Ctrl+S validates with config.parse (an error names the key and line and nothing is
+Ctrl+S validates with settings.parse (an error names the key and line and nothing is
 written), writes atomically (temporary file + os.replace in the same directory) and
 asks the supervisor to restart the worker with the new config. A small form
 changes the pacing keys through tomlkit, which keeps every comment.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,6 +21,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static, TextArea
 
 from .confirm import ConfirmScreen
+
+if TYPE_CHECKING:
+    import settings
 
 FORM_KEYS = (
     ("sending", "delay_min", float),
@@ -39,7 +42,7 @@ def toml_language() -> str | None:
         return None
 
 
-def set_values(text: str, changes: dict[tuple[str, str], Any]) -> str:
+def set_values(text: str, changes: dict[tuple[str, str], object]) -> str:
     """Change keys with tomlkit, keeping comments and layout."""
     import tomlkit
 
@@ -47,13 +50,13 @@ def set_values(text: str, changes: dict[tuple[str, str], Any]) -> str:
     for (section, key), value in changes.items():
         if section not in doc:
             doc[section] = tomlkit.table()
-        doc[section][key] = value  # type: ignore[index]
+        doc[section][key] = value
     return tomlkit.dumps(doc)
 
 
-def save_config(path: Path, text: str, running: Any) -> Any:
+def save_config(path: Path, text: str, running: settings.Config | None) -> settings.Config:
     """Validate, write whole (its mode kept), ask the running worker (of the config
-    `running`, or of the new one) to restart. Raises config.ConfigError."""
+    `running`, or of the new one) to restart. Raises settings.ConfigError."""
     import settings
     import supervisor
     from common import safefiles
@@ -65,6 +68,9 @@ def save_config(path: Path, text: str, running: Any) -> Any:
 
 
 class ConfigScreen(Screen[bool]):
+    """The config file in an editor (and a small form for the pacing keys); Esc asks
+    before it drops unsaved changes."""
+
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+r", "reload", "Reload from disk"),
@@ -72,7 +78,7 @@ class ConfigScreen(Screen[bool]):
         Binding("escape", "close", "Back"),
     ]
 
-    def __init__(self, path: Path, *, running: Any = None) -> None:
+    def __init__(self, path: Path, *, running: settings.Config | None = None) -> None:
         super().__init__(id="config-screen")
         self.path = Path(path)
         self.running = running
@@ -134,7 +140,7 @@ class ConfigScreen(Screen[bool]):
     @on(Input.Submitted, ".form-field")
     def _form_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        changes: dict[tuple[str, str], Any] = {}
+        changes: dict[tuple[str, str], object] = {}
         for section, key, kind in FORM_KEYS:
             raw = self.query_one(f"#form-{key}", Input).value.strip()
             try:

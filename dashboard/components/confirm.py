@@ -10,6 +10,8 @@ from textual.widgets import Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; dismissed with True or False."""
+
     BINDINGS = [
         Binding("y,enter", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),

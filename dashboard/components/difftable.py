@@ -13,15 +13,21 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
+Cell = str | Text  # what the tables show in a cell
+Cells = tuple[Cell, ...]  # one row
 
-class DiffTable(DataTable):
+
+class DiffTable(DataTable[Cell]):
+    """A DataTable of rows keyed by a string, updated with `sync` (see the module)."""
+
     def __init__(self, columns: Sequence[tuple[str, str, int | None]], **kwargs: Any) -> None:
+        """`columns`: (label, key, width or None); `kwargs` go to DataTable as they are."""
         kwargs.setdefault("cursor_type", "row")
         kwargs.setdefault("zebra_stripes", False)
         super().__init__(**kwargs)
         self._spec = list(columns)
         self._keys: list[str] = []
-        self._cells: dict[str, tuple] = {}
+        self._cells: dict[str, Cells] = {}
 
     def on_mount(self) -> None:
         for label, key, width in self._spec:
@@ -36,15 +42,15 @@ class DiffTable(DataTable):
             return None
         return self._keys[self.cursor_row]
 
-    def sync(self, rows: Sequence[tuple[str, Sequence[Any]]], *, cursor: str | int | None = None) -> bool:
+    def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]], *, cursor: str | int | None = None) -> bool:
         """Show `rows`; returns True when the table was rebuilt. `cursor`: key or index
         (negative from the end) to put the cursor on after a rebuild."""
         keys = [k for k, _ in rows]
         col_keys = [c[1] for c in self._spec]
         if keys == self._keys and cursor is None:
-            for key, cells in rows:
+            for key, given in rows:
                 old = self._cells.get(key)
-                cells = tuple(cells)
+                cells = tuple(given)
                 if old == cells:
                     continue
                 for i, value in enumerate(cells):
@@ -56,8 +62,8 @@ class DiffTable(DataTable):
         old_row = self.cursor_row
         self.clear()
         self._cells = {}
-        for key, cells in rows:
-            cells = tuple(cells)
+        for key, given in rows:
+            cells = tuple(given)
             self.add_row(*cells, key=key)
             self._cells[key] = cells
         self._keys = keys

@@ -11,16 +11,20 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from store.records import Job
 
-def default_name(job: dict) -> str:
+
+def default_name(job: Job) -> str:
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in job["name"]).strip("._") or "job"
     return f"{safe}-{job['id']}-results.csv"
 
 
 class ExportScreen(ModalScreen[Path | None]):
+    """Asks for the CSV file of a job's results; dismissed with its path, or None."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, job: dict, directory: Path | None = None) -> None:
+    def __init__(self, job: Job, directory: Path | None = None) -> None:
         super().__init__(classes="dialog-screen")
         self.job = job
         self.directory = directory or Path.cwd()

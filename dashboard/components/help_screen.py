@@ -47,6 +47,8 @@ def help_text() -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    """Every key of the dashboard, in one scrollable list."""
+
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
 
     def __init__(self) -> None:

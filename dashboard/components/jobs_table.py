@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from textual import on
 from textual.widgets import DataTable
 
 from store.progress import done_fraction
+from store.records import Job
 
 from ..fmt import SHORT_STATUS, STATUS_STYLE, compact, duration, one_line
 from ..messages import JobSelected
 from ..snapshot import Snapshot
-from .difftable import DiffTable, styled
+from .difftable import Cells, DiffTable, styled
 
 # "Unk": messages clicked but not proven sent, waiting for a person (v on the row decides).
 COLUMNS = [
@@ -30,14 +32,16 @@ COLUMNS = [
 ]
 
 
-def job_cells(job: dict[str, Any], eta: float | None) -> tuple:
+def job_cells(job: Job, eta: float | None) -> Cells:
+    """The jobs table's cells for one job (its ETA beside it)."""
     c = job["counts"]
     status = job["status"]
     return (
         str(job["id"]),
         one_line(job["name"] + (f" @{','.join(job['accounts'])}" if job.get("accounts") else ""), 40),
         styled(SHORT_STATUS.get(status, status), STATUS_STYLE.get(status)),
-        f"{done_fraction(job) * 100:3.0f}%",
+        # A Job reads like a mapping (store.records); done_fraction asks for a Mapping.
+        f"{done_fraction(cast(Mapping[str, Any], job)) * 100:3.0f}%",
         compact(c.get("sent", 0)),
         styled(compact(c.get("failed", 0)), "red" if c.get("failed") else None),
         styled(compact(c.get("unknown", 0)), "bold yellow" if c.get("unknown") else None),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -11,7 +11,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
 
+from store.records import Event
+
 from .events_log import event_line
+
+if TYPE_CHECKING:
+    from ..storeview import DashboardStore
 
 EVENTS = 2000
 TAIL_BYTES = 64 * 1024
@@ -31,6 +36,8 @@ def tail(path: Path, limit: int = TAIL_BYTES) -> list[str]:
 
 
 class LogScreen(Screen[None]):
+    """The database's newest events, then the tail of the newest log files; read in a thread."""
+
     BINDINGS = [
         Binding("escape,q,l", "close", "Back"),
         Binding("r", "reload", "Reload"),
@@ -38,7 +45,7 @@ class LogScreen(Screen[None]):
         Binding("G,end", "bottom", "Bottom", show=False),
     ]
 
-    def __init__(self, store: Any, log_dir: Path | None) -> None:
+    def __init__(self, store: DashboardStore, log_dir: Path | None) -> None:
         super().__init__()
         self.store = store
         self.log_dir = log_dir
@@ -63,7 +70,7 @@ class LogScreen(Screen[None]):
         file_lines = [(p, tail(p)) for p in files[-2:]]
         self.app.call_from_thread(self._show, events, file_lines)
 
-    def _show(self, events: list[dict], file_lines: list[tuple[Path, list[str]]]) -> None:
+    def _show(self, events: list[Event], file_lines: list[tuple[Path, list[str]]]) -> None:
         log = self.query_one(RichLog)
         log.clear()
         log.write(f"— {len(events)} newest events (database) —")

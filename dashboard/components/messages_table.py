@@ -15,10 +15,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input
 
+from store.records import Message
+
 from ..fmt import STATUS_STYLE, clock, number, one_line
 from ..messages import FilterChanged, PageRequest
-from ..snapshot import Snapshot
-from .difftable import DiffTable, styled
+from ..snapshot import PageKey, Snapshot
+from .difftable import Cells, DiffTable, styled
 
 STATUSES = ("pending", "sending", "sent", "retrying", "failed", "invalid", "skipped", "unknown")
 
@@ -49,6 +51,8 @@ def parse_filter(text: str) -> tuple[str | None, str]:
 
 
 class MessagesTable(DiffTable):
+    """One page of messages; the cursor keys past its first or last row ask for the page before or after."""
+
     BINDINGS = [
         Binding("down", "down_or_next", "Down", show=False),
         Binding("up", "up_or_prev", "Up", show=False),
@@ -88,7 +92,7 @@ class MessagesTable(DiffTable):
         self.post_message(PageRequest("last"))
 
 
-def message_cells(m: dict[str, Any], now: float | None) -> tuple:
+def message_cells(m: Message, now: float | None) -> Cells:
     return (
         m["phone"],
         one_line(m.get("name"), 30),
@@ -108,7 +112,7 @@ class MessagesPanel(Vertical):
         super().__init__(id="messages-panel", **kwargs)
         self.status: str | None = None
         self.search = ""
-        self._page_key: tuple | None = None
+        self._page_key: PageKey | None = None
         self._title_tail: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -159,9 +163,10 @@ class MessagesPanel(Vertical):
         self.table.focus()
 
     def _update_title(self, snap: Snapshot | None) -> None:
+        """The border title: the job, the ids on the page, the count and the filter."""
         parts = ["Messages"]
         page = snap.page if snap is not None else None
-        if page is not None:
+        if snap is not None and page is not None:
             if page.job_id is None:
                 parts.append("no job selected")
             else:

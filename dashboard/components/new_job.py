@@ -2,7 +2,7 @@
 accounts that may send it, when there are several) → create.
 
 Uses the same code as `python tui.py import`: contacts.read_contacts / Template /
-plan_import, then importer.create_job_from_plan. Reading the file, planning the
+plan_import, then jobs.importing.create_job_from_plan. Reading the file, planning the
 import (with a progress bar) and creating the job run in background threads.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -33,6 +33,13 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+if TYPE_CHECKING:
+    import settings
+    from contacts.plan import ImportPlan
+    from contacts.readers import ContactTable
+
+    from ..storeview import DashboardStore
+
 CONTACT_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".vcf"}
 STEPS = ("file", "columns", "template", "attachment", "summary")
 STEP_TITLES = {
@@ -47,34 +54,39 @@ DEFAULT_TEMPLATE = "{Hi|Hello} {name}, "
 
 
 class ContactTree(DirectoryTree):
+    """A file picker that shows folders and contact files only."""
+
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in CONTACT_SUFFIXES)]
 
 
 class NewJobScreen(Screen[int | None]):
+    """The wizard; dismissed with the new job's id, or None when cancelled."""
+
     BINDINGS = [
         Binding("ctrl+n", "next", "Next"),
         Binding("ctrl+b", "back", "Back"),
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, cfg: Any, store: Any, *, start_dir: Path | None = None) -> None:
+    def __init__(self, cfg: settings.Config, store: DashboardStore, *, start_dir: Path | None = None) -> None:
         super().__init__(id="new-job")
         self.cfg = cfg
         self.store = store
         self.start_dir = start_dir or Path.cwd()
         self.step = "file"
         self.path: Path | None = None
-        self.table: Any = None
+        self.table: ContactTable | None = None
         self.phone_column: str | None = None
         self.template_text = DEFAULT_TEMPLATE
         self.template_ok = False
         self.attachment: Path | None = None
-        self.plan: Any = None
+        self.plan: ImportPlan | None = None
         self.busy = False
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
+        """The five steps in a content switcher; only the current one is shown."""
         yield Static("", id="wizard-title")
         with ContentSwitcher(initial="file", id="wizard-steps"):
             with Vertical(id="file"):
@@ -214,7 +226,7 @@ class NewJobScreen(Screen[int | None]):
         self.busy = False
         self._error("file", text)
 
-    def _file_read(self, table: Any) -> None:
+    def _file_read(self, table: ContactTable) -> None:
         self.busy = False
         self.table = table
         self.phone_column = table.phone_column or (table.columns[0] if table.columns else None)
@@ -259,6 +271,7 @@ class NewJobScreen(Screen[int | None]):
     def _reread(self, column: str) -> None:
         from contacts import ContactsError, read_contacts
 
+        assert self.path is not None  # a column is chosen after the file was read
         try:
             table = read_contacts(self.path, phone_column=column)
         except ContactsError as exc:
@@ -270,7 +283,7 @@ class NewJobScreen(Screen[int | None]):
         self.busy = False
         self._error("columns", text)
 
-    def _column_read(self, table: Any) -> None:
+    def _column_read(self, table: ContactTable) -> None:
         self.busy = False
         self.table = table
         self.phone_column = table.phone_column
@@ -290,9 +303,12 @@ class NewJobScreen(Screen[int | None]):
         self._render_preview()
 
     def _render_preview(self) -> None:
+        """The placeholders the template may use and the first messages it renders (or
+        its error), redrawn on every change of the template."""
         from contacts import ContactsError, Template, normalise_phone
 
         table = self.table
+        assert table is not None  # the template step comes after the file was read
         cols = ", ".join("{" + c + "}" for c in table.columns) if table else ""
         side = Text()
         side.append("Columns: ", style="bold")
@@ -369,6 +385,7 @@ class NewJobScreen(Screen[int | None]):
         from contacts import ContactsError, plan_import
 
         bar = self.query_one("#import-progress", ProgressBar)
+        assert self.path is not None  # the summary step comes after the file was read
 
         def progress(done: int, total: int) -> None:
             self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
@@ -392,7 +409,8 @@ class NewJobScreen(Screen[int | None]):
         self._error("summary", text)
         self.query_one("#summary-text", Static).update("")
 
-    def _planned(self, plan: Any) -> None:
+    def _planned(self, plan: ImportPlan) -> None:
+        """Show the plan: how many rows go where, the first problem rows, the attachment."""
         self.busy = False
         self.plan = plan
         s = plan.summary()
@@ -447,6 +465,7 @@ class NewJobScreen(Screen[int | None]):
     def _create_job(self, name: str) -> None:
         from jobs.importing import create_job_from_plan
 
+        assert self.plan is not None  # _create checked it
         accounts = self.app.call_from_thread(self.chosen_accounts)
         try:
             job_id = create_job_from_plan(
@@ -469,5 +488,6 @@ class NewJobScreen(Screen[int | None]):
 
     def _created(self, job_id: int, name: str) -> None:
         self.busy = False
+        assert self.plan is not None  # the job was created from it
         self.app.notify(f"Job {job_id} {name!r} created: {len(self.plan.messages):,} messages queued")
         self.dismiss(job_id)

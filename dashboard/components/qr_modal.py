@@ -32,6 +32,8 @@ def _first_fitting(texts: list[str], width: int) -> str:
 
 
 class QRScreen(ModalScreen[None]):
+    """The login QR of one account (see the module); the app closes it when the login succeeds."""
+
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("enter,L", "scan", "Log in (demo)", show=False),
@@ -39,8 +41,15 @@ class QRScreen(ModalScreen[None]):
     ]
 
     def __init__(
-        self, data: str, *, on_scan: Callable[[], None] | None = None, style: str = "auto", account: str | None = None
+        self,
+        data: str,
+        *,
+        on_scan: Callable[[], object] | None = None,
+        style: str = "auto",
+        account: str | None = None,
     ) -> None:
+        """`on_scan`: what Enter or L does (the demo logs the simulator in); `style`:
+        "auto", "half" or "sextant"; `account`: whose login it is, named in the title."""
         if style not in STYLES:
             raise ValueError(f"QR style must be one of {', '.join(STYLES)}, not {style!r}")
         super().__init__(classes="qr-screen")  # a class: the next account's may open as this one closes

@@ -3,8 +3,6 @@ flags the worker set (opt-out, to look at). Read only; Esc closes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,21 +10,26 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from store.records import Message, Reply
+
 from ..fmt import clock, one_line
 
 FLAGS = {"optout": "[b red]opted out[/b red]", "unclear": "[b yellow]look: may mean stop; nothing done[/b yellow]"}
 
 
 class RepliesScreen(ModalScreen[None]):
+    """One contact's conversation about a job: our message, then each of their replies."""
+
     BINDINGS = [Binding("escape,q,R", "close", "Close")]
 
-    def __init__(self, message: Any, replies: list[Any], now: float | None = None) -> None:
+    def __init__(self, message: Message, replies: list[Reply], now: float | None = None) -> None:
         super().__init__(classes="dialog-screen")
         self.message = message
         self.replies = replies
         self.now = now
 
     def compose(self) -> ComposeResult:
+        """Our message first, then their replies with their flags."""
         m = self.message
         with Vertical(classes="dialog wide", id="replies"):
             yield Static(

@@ -3,14 +3,14 @@ that it arrived): s marks it sent, r sends it again, Esc decides later."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from store.records import Message
 
 from ..fmt import clock, one_line
 
@@ -24,7 +24,7 @@ class ReviewScreen(ModalScreen[str | None]):
         Binding("escape,q", "decide(None)", "Later"),
     ]
 
-    def __init__(self, message: dict[str, Any], now: float | None = None) -> None:
+    def __init__(self, message: Message, now: float | None = None) -> None:
         super().__init__(classes="dialog-screen")
         self.message = message
         self.now = now

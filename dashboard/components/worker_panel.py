@@ -12,25 +12,28 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ..fmt import STATUS_STYLE, duration, one_line, sparkline
-from ..snapshot import Snapshot
+from ..snapshot import Snapshot, SupervisorDoc
 
 HISTORY = 60
 
 
 class WorkerPanel(Static):
+    """The shown account's worker: its supervisor's figures (with CPU and memory history)
+    and its worker row (state, login, the message being sent, the next send)."""
+
     BORDER_TITLE = "Worker"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(id="worker-panel", **kwargs)
         self.cpu: deque[float] = deque(maxlen=HISTORY)
         self.mem: deque[float] = deque(maxlen=HISTORY)
-        self._last_doc: Any = None
+        self._last_doc: SupervisorDoc | None = None
         self.running = False
         self.supervisor_pid: int | None = None
         self._account: str | None = None
 
     @staticmethod
-    def program(snap: Snapshot) -> dict[str, Any]:
+    def program(snap: Snapshot) -> SupervisorDoc:
         """The supervisor's figures for the shown account's worker (or its own, for one)."""
         sup = snap.supervisor or {}
         return (sup.get("workers") or {}).get(snap.account) or sup
@@ -52,10 +55,12 @@ class WorkerPanel(Static):
         self.update(self.render_table(snap))
 
     def render_table(self, snap: Snapshot) -> Table:
+        """The panel's lines for this snapshot."""
         sup = snap.supervisor or {}
         prog = self.program(snap)
-        w = snap.worker or {}
-        info = w.get("info") or {}
+        w = snap.worker
+        worker_state = w.state if w is not None else None
+        info = (w.info if w is not None else None) or {}
         t = Table.grid(padding=(0, 1))
         t.add_column(style="bold", no_wrap=True)
         t.add_column(no_wrap=True, overflow="ellipsis")
@@ -74,7 +79,7 @@ class WorkerPanel(Static):
         t.add_row("Supervisor", state)
         acc = next((a for a in snap.accounts if a.name == snap.account), None)
         remote = acc is not None and acc.remote
-        if remote:  # another host's account: only its worker row is known here
+        if acc is not None and acc.remote:  # another host's account: only its worker row is known here
             t.add_row(
                 "Host",
                 Text(acc.host, style="bold red" if acc.lost else "bold").append(
@@ -86,13 +91,13 @@ class WorkerPanel(Static):
             t.add_row("Sending", Text("PAUSED (all) — P resumes", style="bold yellow"))
         if prog.get("state") == "fatal" and prog.get("fatal_reason"):
             t.add_row("", Text(one_line(prog["fatal_reason"], 60), style="red"))
-        wstate = st(w.get("state") if w else None)
-        if w and w.get("state") != "stopped" and not remote:
-            pid = prog.get("worker_pid") or w.get("pid")
+        wstate = st(worker_state)
+        if w is not None and worker_state != "stopped" and not remote:
+            pid = prog.get("worker_pid") or w.pid
             if pid:
                 wstate.append(f"  pid {pid}", style="dim")
         t.add_row("Worker", wstate)
-        if w.get("state") == "needs_attention":  # first: it is why nothing is being sent
+        if worker_state == "needs_attention":  # first: it is why nothing is being sent
             t.add_row("Attention", Text(f"selector {info.get('key')}", style="bold red"))
             t.add_row("", Text("D: doctor · A: try again", style="red"))
         if snap.supervisor_alive and not remote:
@@ -103,18 +108,24 @@ class WorkerPanel(Static):
             t.add_row("Memory", Text(f"{mem or 0:5.0f}M ").append(sparkline(self.mem), style="magenta"))
             if prog.get("browser_processes") is not None:
                 t.add_row("Browser", Text(f"{prog.get('browser_processes')} processes"))
-        login = info.get("login") or ("waiting for QR scan" if w.get("qr") else None)
-        if w and w.get("state") != "stopped":
+        login = info.get("login") or ("waiting for QR scan" if w is not None and w.qr else None)
+        if w is not None and worker_state != "stopped":
             style = "green" if login in ("logged_in", "logged in") else "bold yellow"
             t.add_row("Login", Text(str(login or "-").replace("_", " "), style=style))
         cur = snap.current
         if cur:
             t.add_row("Now", Text(f"{cur['phone']} {one_line(cur.get('name'), 20)}"))
         nxt = info.get("next_send_at")
-        if nxt and w.get("state") != "stopped":
+        if nxt and worker_state != "stopped":
             t.add_row("Next send", Text(f"in {duration(nxt - snap.at)}"))
-        if info.get("detail") and w.get("state") not in ("stopped", "needs_attention"):
+        if info.get("detail") and worker_state not in ("stopped", "needs_attention"):
             t.add_row("", Text(one_line(info["detail"], 80), style="dim"))
         if not snap.supervisor_alive and not remote:
             t.add_row("", Text("w starts the worker", style="dim"))
+        api = (sup.get("services") or {}).get("api") if snap.supervisor_alive else None
+        if api:
+            t.add_row("API", st(api.get("state")).append(f"  {api.get('url', '')}", style="dim"))
+        dead = sum(int(o.get("dead") or 0) for o in snap.outbox.values())
+        if dead:
+            t.add_row("Webhooks", Text(f"{dead} dead letter(s): python tui.py webhooks --dead", style="bold red"))
         return t
