@@ -27,6 +27,7 @@ STATUS_STYLE = {
     "logged_in": "green",
     "logged_out": "bold yellow",
     "needs_attention": "bold red",
+    "repairing": "bold yellow",
     "offline": "bold yellow",
 }
 

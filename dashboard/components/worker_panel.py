@@ -99,6 +99,10 @@ class WorkerPanel(Static):
         t.add_row("Worker", wstate)
         if worker_state == "needs_attention":  # first: it is why nothing is being sent
             t.add_row("Attention", Text(f"selector {info.get('key')}", style="bold red"))
+            detail = str(info.get("detail") or "")
+            if "self-repair failed:" in detail:
+                why = detail.split("self-repair failed:", 1)[1].strip()
+                t.add_row("", Text(one_line(f"self-repair failed: {why}", 80), style="red"))
             t.add_row("", Text("D: doctor · A: try again", style="red"))
         if snap.supervisor_alive and not remote:
             t.add_row("Uptime", Text(f"{duration(prog.get('uptime'))}  restarts {prog.get('restarts', 0)}"))
