@@ -96,6 +96,11 @@ class SendingSettings:
     # grows from `warmup_start` to `daily_cap` (0 days: no warm-up).
     warmup_days: int = bounded(0, lo=0, hi=365)
     warmup_start: int = bounded(20, lo=0, hi=1_000_000)
+    # Typing like a person: the text goes in as words at this speed (characters a second,
+    # with jitter), inside the delay between two sends; at most `typing_max` seconds.
+    typing: bool = True
+    typing_cps: float = bounded(8.0, above=0, hi=200)
+    typing_max: float = bounded(6.0, lo=0, hi=120)
 
     def cap_today(self, first_sent_at: float | None, now: float) -> int:
         """Today's cap of an account that first sent at `first_sent_at` (None: not yet)."""

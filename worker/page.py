@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import re
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from selenium.webdriver.common.keys import Keys
 from settings import Config
 
 from . import page_js as JS
+from . import typist
 from .errors import Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure
 from .textmatch import comparable
 
@@ -315,20 +317,37 @@ class WhatsAppPage:
             self._sleep()
 
     # ------------------------------------------------------------------ typing
-    def type_text(self, box_key: str, text: str) -> None:
-        """Put `text` into the box exactly: each line inserted with insertText (emoji outside
-        the BMP cannot go through send_keys), Shift+Enter between lines (Enter would send)."""
+    def type_text(self, box_key: str, text: str, *, seconds: float = 0.0, rng: random.Random | None = None) -> None:
+        """Put `text` into the box exactly: inserted with insertText (emoji outside the BMP
+        cannot go through send_keys), Shift+Enter between lines (Enter would send). With
+        `seconds`, in word-sized pieces spread over that time, as a person types."""
         if self.js(JS.CLEAR_BOX, box_key) is None:
             raise self.not_found(box_key)
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        for i, line in enumerate(lines):
-            if i:
+        pieces = [(i, piece) for i, line in enumerate(lines) for piece in (typist.chunks(line) or [""])]
+        waits = typist.pauses([p for _i, p in pieces], seconds, rng or random.Random())
+        line_no = 0
+        for (i, piece), wait in zip(pieces, waits):
+            if i != line_no:
                 ActionChains(self.driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
-            if line and self.js(JS.INSERT, box_key, line) is None:
+                line_no = i
+            if wait:
+                self.pause(wait)
+            if piece and self.js(JS.INSERT, box_key, piece) is None:
                 raise self.not_found(box_key)
         got = self.box_text(box_key)
         if comparable(got, markers=True) != comparable(text, markers=True):
             raise SendFailure(f"the {box_key} holds {len(got or '')} characters that differ from the message text")
+
+    def pause(self, seconds: float) -> None:
+        """Wait, looking at the signals (a stop or a pause ends the step)."""
+        end = time.monotonic() + seconds
+        while True:
+            self.check()
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.1))
 
     def box_text(self, box_key: str) -> str | None:
         return self.js(JS.BOX_TEXT, box_key)

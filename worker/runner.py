@@ -30,7 +30,7 @@ from store import Store
 from store.records import Claim
 from store.states import WorkerState as W
 
-from . import pacing
+from . import pacing, typist
 from .attention import Attention
 from .browser import browser_pids, kill_pids, start_browser
 from .clock import Clock, SystemClock
@@ -242,7 +242,7 @@ class Worker:
                 self.hb.set(W.DAILY_CAP, current_message_id=None, next_send_at=pacing.next_midnight(lt))
                 controls.nap(1.0)
                 continue
-            if now < self.next_send_at:
+            if now < self.next_send_at - typist.lead(self.cfg.sending):  # typing starts before the due time
                 self.due_at = self.next_send_at
                 if self.verifier.run_due(queue_empty=False):
                     continue
@@ -274,7 +274,7 @@ class Worker:
             self.late_max = max(self.late_max, now - self.due_at)
             self.due_at = 0.0
             self.hb.note(late_max_s=round(self.late_max, 3))
-        outcome = self.sender.process(msg)
+        outcome = self.sender.process(msg, click_at=self.next_send_at or None)
         self.act_on(outcome)
 
     def act_on(self, outcome: SendOutcome) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from selenium.common.exceptions import StaleElementReferenceException, WebDriver
 from store import states as S
 from store.records import Claim
 
+from . import typist
 from .context import WorkerContext
 from .errors import (
     Interrupted,
@@ -98,9 +100,12 @@ class Sender:
     def __init__(self, ctx: WorkerContext, session: SessionNotes) -> None:
         self.ctx = ctx
         self.session = session
+        self.rng = random.Random()
 
     # ------------------------------------------------------------------ one message
-    def process(self, msg: Claim) -> SendOutcome:
+    def process(self, msg: Claim, *, click_at: float | None = None) -> SendOutcome:
+        """Send one claimed message; `click_at` (clock time): the send is due then, so its
+        text is typed over the time left and the click waits for it (typist.py)."""
         ctx = self.ctx
         store, cfg, page = ctx.store, ctx.cfg, ctx.need_page()
         mid = msg.id
@@ -111,7 +116,7 @@ class Sender:
         outcome = self._done
         # ---- before the click: anything that goes wrong is retried (or given back) -----
         try:
-            prepared = self.before_click(msg, page)
+            prepared = self.before_click(msg, page, click_at)
         except Interrupted as exc:
             store.release(mid, worker_id=ctx.worker_id, reason=exc.what)
             if exc.what == "use_here":
@@ -212,8 +217,9 @@ class Sender:
         if job is None or job.status != S.JOB_RUNNING:
             raise Interrupted(f"job {msg.job_id} is {job.status if job else 'gone'}")
 
-    def before_click(self, msg: Claim, page: WhatsAppPage) -> Prepared | None:
-        """Open the chat, put the text (and attachment) in. None for a number not on WhatsApp."""
+    def before_click(self, msg: Claim, page: WhatsAppPage, click_at: float | None = None) -> Prepared | None:
+        """Open the chat, type the text (and put the attachment) in, wait for the due time.
+        None for a number not on WhatsApp."""
         cfg = self.ctx.cfg
         self.check_job(msg)
         att: Path | None = None
@@ -225,9 +231,11 @@ class Sender:
         if chat.invalid:
             return None
         timeout = min(cfg.browser.chat_timeout, 15.0)
+        budget = (click_at - self.ctx.clock.now()) if click_at else 0.0
+        seconds = typist.plan(cfg.sending, msg.text, budget, self.rng)
         media = False
         if att is None:
-            page.type_text("compose_box", msg.text)
+            page.type_text("compose_box", msg.text, seconds=seconds, rng=self.rng)
             send_key, box_key = "send_button", "compose_box"
         else:
             media = is_media(att)
@@ -239,8 +247,10 @@ class Sender:
             file_input.send_keys(str(att))
             page.wait_for("caption_box", timeout)
             if msg.text:
-                page.type_text("caption_box", msg.text)
+                page.type_text("caption_box", msg.text, seconds=seconds, rng=self.rng)
             send_key, box_key = "media_send", "caption_box"
+        if click_at:  # typed early: the click keeps the pacing's time
+            page.pause(min(max(0.0, click_at - self.ctx.clock.now()), typist.lead(cfg.sending)))
         # The last look before the click: signals, job status, session.
         self.ctx.controls.step_check()
         self.check_job(msg)

@@ -1,0 +1,50 @@
+"""Typing like a person: the text goes into the box in chunks (words, with their spaces),
+at a human speed with jitter, so the contact sees "typing…" as with any person.
+
+It happens inside the pacing delay: the worker takes the next message a little before it
+is due (`lead`), types it over `plan(...)` seconds, and clicks at the due time, so the time
+between two sends stays inside its configured range. A long text types faster: the time
+is capped (`typing_max`) and never more than most of the shortest delay.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from settings import SendingSettings
+
+# A typing run never takes more than this share of the shortest delay between two sends.
+SHARE_OF_DELAY = 0.75
+_PIECES = re.compile(r"\S+\s*|\s+")
+
+
+def lead(s: SendingSettings) -> float:
+    """How long before a send is due the worker takes its message, to type it in time."""
+    if not s.typing:
+        return 0.0
+    return min(s.typing_max, SHARE_OF_DELAY * s.delay_min)
+
+
+def plan(s: SendingSettings, text: str, budget: float, rng: random.Random) -> float:
+    """Seconds to spend typing `text`: its length at the configured speed with jitter,
+    capped by `typing_max` and by the time left before the send is due (`budget`)."""
+    if not s.typing or budget <= 0 or not text:
+        return 0.0
+    human = len(text) / s.typing_cps * rng.uniform(0.8, 1.2)
+    return max(0.0, min(human, s.typing_max, budget))
+
+
+def chunks(line: str) -> list[str]:
+    """A line in the pieces a person's typing shows: words with the spaces after them.
+    An emoji stays whole (it is part of its word)."""
+    return _PIECES.findall(line) or ([line] if line else [])
+
+
+def pauses(pieces: list[str], seconds: float, rng: random.Random) -> list[float]:
+    """The wait before each piece: `seconds` spread by the pieces' lengths, with jitter."""
+    if seconds <= 0 or not pieces:
+        return [0.0] * len(pieces)
+    weights = [max(1, len(p)) * rng.uniform(0.6, 1.4) for p in pieces]
+    total = sum(weights)
+    return [seconds * w / total for w in weights]
