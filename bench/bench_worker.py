@@ -11,6 +11,12 @@ one run. The time of a message is claim -> sent as recorded by the store (claime
 sent_at). Prints the medians, the ratio in_app/url and the page loads per message after
 login (simulator ledger). Targets: in-app <= 0.25 x URL, in-app <= 1.0 s per message,
 0 page loads per message after login, on every generation.
+
+Then, with the shipped pacing (4-8 s between sends, a long pause every 10) and typing on
+(`--paced N` messages, 0 to skip): the time between two send clicks must stay inside its
+configured range although each text is typed word by word before its click; printed: the
+gaps' range against the configured one, how many fell outside, and the typing time (claim
+-> click, which also holds opening the chat).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import itertools
 
 import tomlkit
 
@@ -104,11 +112,62 @@ def run_mode(dom: str, navigation: str, n: int, tmp: Path) -> dict:
         sim.stop()
 
 
+def run_paced(dom: str, n: int, tmp: Path) -> dict:
+    """The shipped pacing and typing: the gaps between two clicks against their range."""
+    sim = Simulator(port=0, dom=dom).start()
+    sim.login()
+    try:
+        d = tmp / f"{dom}-paced"
+        d.mkdir()
+        doc = tomlkit.parse(SHIPPED.read_text(encoding="utf-8"))
+        doc["paths"].update({"database": f"{d}/db.sqlite", "run_dir": f"{d}/run", "log_dir": f"{d}/logs"})
+        doc["browser"].update({"profile_dir": f"{d}/profile", "whatsapp_url": sim.url})
+        (d / "config.toml").write_text(tomlkit.dumps(doc), encoding="utf-8")
+        cfg = settings.load(d / "config.toml")
+        s = cfg.sending
+        store = Store(cfg.paths.database)
+        texts = [f"Olá {i}, a new offer is ready for you 🎁 " + "and a few more words " * (i % 4) for i in range(n)]
+        job = store.create_job("paced", "t", [{"phone": f"+1202556{i:04d}", "text": t} for i, t in enumerate(texts)])
+        stop = threading.Event()
+        th = threading.Thread(target=lambda: run_worker(cfg, stop_event=stop), daemon=True)
+        th.start()
+        deadline = (
+            time.monotonic() + n * (s.delay_max + 5) + s.long_pause_max * (n // max(s.long_pause_every, 1) + 1) + 60
+        )
+        while store.get_job(job)["status"] != "completed":
+            if time.monotonic() > deadline:
+                raise SystemExit(f"paced: the job did not complete: {store.counts(job)}")
+            time.sleep(0.2)
+        stop.set()
+        th.join(30)
+        rows = sorted(store.iter_messages(job), key=lambda r: r["clicked_at"])
+        clicks = [r["clicked_at"] for r in rows]
+        gaps = [b - a for a, b in itertools.pairwise(clicks)]
+        outside = 0
+        for i, g in enumerate(gaps, start=1):  # the i-th send's delay follows it
+            lo, hi = s.delay_min, s.delay_max
+            if s.long_pause_every and i % s.long_pause_every == 0:
+                lo, hi = lo + s.long_pause_min, hi + s.long_pause_max
+            outside += not (lo - 0.5 <= g <= hi + 0.5)  # half a second for the page's own latency
+        typing = [r["clicked_at"] - r["claimed_at"] for r in rows[1:]]
+        store.close()
+        return {
+            "gaps": gaps,
+            "outside": outside,
+            "typing": typing,
+            "range": (s.delay_min, s.delay_max),
+            "sent": sum(1 for r in rows if r["status"] == "sent"),
+        }
+    finally:
+        sim.stop()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=30, help="text messages for the in-app run")
     ap.add_argument("--url-messages", type=int, default=15, help="text messages for the URL run (each boots the app)")
     ap.add_argument("--dom", nargs="+", default=["2024", "2026"], choices=["2024", "2026"])
+    ap.add_argument("--paced", type=int, default=12, help="messages at the shipped pacing with typing (0: skip)")
     args = ap.parse_args()
     logging.getLogger("worker").setLevel(logging.WARNING)
     print(
@@ -138,6 +197,17 @@ def main() -> int:
                 "(target 0)"
             )
             ok = ok and ratio <= 0.25 and in_app["median"] <= 1.0 and in_app["page_loads_after_login"] == 0
+        if args.paced:
+            r = run_paced("2026", args.paced, Path(tmp))
+            plain = [g for i, g in enumerate(r["gaps"], start=1) if i % 10]
+            print(
+                f"paced with typing (dom 2026, {r['sent']}/{args.paced} sent): gaps between clicks "
+                f"{min(plain):.2f}..{max(plain):.2f} s without the long pause (configured "
+                f"{r['range'][0]:g}..{r['range'][1]:g} s), {r['outside']} of {len(r['gaps'])} outside their "
+                f"range (target 0); claim -> click (chat opening + typing) median "
+                f"{statistics.median(r['typing']):.2f} s, max {max(r['typing']):.2f} s"
+            )
+            ok = ok and r["outside"] == 0
     print("PASS" if ok else "MISS")
     return 0 if ok else 1
 
