@@ -25,7 +25,7 @@ check: setup typecheck
 
 # mypy with the settings of pyproject.toml; the other packages join as they are typed.
 typecheck: setup
-	$(VENV)/bin/mypy settings common jobs contacts cli dashboard api webhooks tui.py
+	$(VENV)/bin/mypy settings common jobs contacts cli dashboard api webhooks worker supervisor tui.py
 
 demo: setup
 	$(PY) tui.py demo

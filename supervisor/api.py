@@ -21,11 +21,13 @@ import psutil
 import settings
 from common import applog, runfiles, safefiles
 from common.errors import one_line
+from common.runfiles import RUN_DIR_VAR
 
 from . import pidfile
-from .core import FATAL, PROJECT_DIR, STARTING, STOPPED, StartError, Supervisor, as_context
+from .core import PROJECT_DIR, StartError, Supervisor, as_context
 from .pidfile import AlreadyRunning
-from .proctree import RUN_DIR_VAR, kill_all, tagged
+from .proctree import kill_all, tagged
+from .states import FATAL, STARTING, STOPPED
 
 log = logging.getLogger("supervisor")
 
@@ -184,7 +186,7 @@ def start_detached(target: Any = None, *, wait: float = 10.0) -> int:
     if live is not None:
         state = (status(cfg) or {}).get("state")
         if state == FATAL and clear_fatal(cfg):
-            return live[0].pid
+            return int(live[0].pid)
         raise AlreadyRunning(f"a supervisor is already running on {run_dir} (pid {live[0].pid}, state {state})")
     cmd = [sys.executable, str(PROJECT_DIR / "tui.py"), "worker", *ctx.argv()]
     log_dir = safefiles.private_dir(cfg.paths.log_dir)

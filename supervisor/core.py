@@ -23,10 +23,12 @@ from typing import Any
 import psutil
 
 from common import dburl, runfiles
+from common.runfiles import RUN_DIR_VAR
 from store import Store
+from store.records import WorkerRow
 
 from . import pidfile
-from .proctree import RUN_DIR_VAR, gone, kill_all, tagged, wait_gone
+from .proctree import gone, kill_all, tagged, wait_gone
 from .program import Program, exit_label  # noqa: F401  (exit_label: part of this module's API)
 from .service import API, ServiceProgram, serve_cmd
 from .states import BACKOFF, FATAL, IDLE, PAUSED, RUNNING, STARTING, STATES, STOPPED, overall  # noqa: F401
@@ -46,7 +48,7 @@ def become_subreaper() -> bool:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
     except Exception:  # pragma: no cover - best effort
         return False
 
@@ -114,7 +116,7 @@ class Supervisor:
         self.stop_requests = 0
         self._clear_fatal = False
         self._last_publish = 0.0
-        self._last_published_key: tuple | None = None
+        self._last_published_key: tuple[object, ...] | None = None
         self._last_slow = 0.0
         self._last_lock_check = 0.0
         self._last_config_check = 0.0
@@ -227,7 +229,7 @@ class Supervisor:
     def _unlink_if(self, name: str) -> bool:
         return runfiles.clear_flag(self.run_dir, name)
 
-    def _worker_rows(self) -> list[dict]:
+    def _worker_rows(self) -> list[WorkerRow]:
         if self.store is None or not any(p.proc for p in self.programs.values()):
             return []
         try:

@@ -75,7 +75,7 @@ def read_json(path: Path) -> Any:
 
 def _cmdline(p: psutil.Process) -> list[str]:
     try:
-        return p.cmdline()
+        return list(p.cmdline())
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return []
 

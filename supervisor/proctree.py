@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 import psutil
 
-from common.runfiles import RUN_DIR_VAR, TAG_VAR  # noqa: F401 (re-exported for the supervisor's callers)
+from common.runfiles import TAG_VAR
 
 BROWSER_HINTS = ("chrom", "headless_shell")
 
@@ -153,7 +153,7 @@ class Tree:
             procs.insert(0, self.root)
         return procs
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, float | int]:
         """Memory (RSS summed over the tree, MB), CPU % (summed) and browser count."""
         rss = 0
         cpu = 0.0

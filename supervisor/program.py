@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from common import runfiles
+from common.runfiles import RUN_DIR_VAR, TAG_VAR
+from store.records import WorkerRow
 
-from .proctree import RUN_DIR_VAR, TAG_VAR, Tree, kill_all, wait_gone
+from .proctree import Tree, kill_all, wait_gone
 from .states import BACKOFF, FATAL, PAUSED, RUNNING, STARTING, STOPPED, check
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ class Program:
         self.prefix = f"[{account}] " if owner.many_accounts else ""
 
         self.state = STARTING  # its first start is due
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.tree: Tree | None = None
         self.worker_started_at: float | None = None
         self.worker_started_mono = 0.0
@@ -101,7 +103,7 @@ class Program:
         log.warning(self.prefix + msg, *args)
 
     # ------------------------------------------------------------------ one step
-    def tick(self, mono: float, rows: list[dict] | None, clear_fatal: bool) -> None:
+    def tick(self, mono: float, rows: list[WorkerRow] | None, clear_fatal: bool) -> None:
         if self.state == FATAL:
             if clear_fatal or self.flag(runfiles.RESTART):
                 runfiles.clear_flag(self.own_dir, runfiles.RESTART)
@@ -169,7 +171,7 @@ class Program:
         self.info("worker started (pid %d, start #%d)", self.proc.pid, self.starts)
         self.owner.publish(force=True)
 
-    def _forward_output(self, proc: subprocess.Popen) -> None:
+    def _forward_output(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stdout is not None
         for raw in iter(proc.stdout.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip()
@@ -179,14 +181,14 @@ class Program:
         proc.stdout.close()
 
     # ------------------------------------------------------------------ watching
-    def _heartbeat_row(self, rows: list[dict]) -> dict | None:
+    def _heartbeat_row(self, rows: list[WorkerRow]) -> WorkerRow | None:
         assert self.proc is not None
         for row in rows:
             if row.get("pid") == self.proc.pid and (row.get("started_at") or 0) >= (self.worker_started_at or 0) - 5:
                 return row
         return None
 
-    def watch(self, mono: float, rows: list[dict] | None) -> None:
+    def watch(self, mono: float, rows: list[WorkerRow] | None) -> None:
         """`rows`: the worker rows read this second (None: not this tick, or no database)."""
         assert self.proc is not None and self.tree is not None
         sup = self.sup
@@ -413,11 +415,12 @@ class Program:
     # ------------------------------------------------------------------ publishing
     def snapshot(self, mono: float) -> dict[str, Any]:
         self.prune(mono)
-        running = self.proc is not None
+        proc = self.proc
+        running = proc is not None
         return {
             "account": self.account,
             "state": self.state,
-            "worker_pid": self.proc.pid if running else None,
+            "worker_pid": proc.pid if proc is not None else None,
             "worker_id": self.worker_id if running else None,
             "restarts": self.restarts,
             "recent_restarts": len(self.restart_times),

@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from store.records import WorkerRow
+
 from .program import Program
 from .states import PAUSED, RUNNING, STARTING
 
@@ -37,7 +39,7 @@ class ServiceProgram(Program):
     def paused(self) -> bool:
         return False
 
-    def watch(self, mono: float, rows: list[dict] | None) -> None:
+    def watch(self, mono: float, rows: list[WorkerRow] | None) -> None:
         assert self.proc is not None and self.tree is not None
         age = mono - self.worker_started_mono
         if rows is not None:

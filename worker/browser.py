@@ -17,6 +17,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
+from settings import BrowserSettings
+
 from .errors import WorkerUserError as UserError
 
 log = logging.getLogger("worker")
@@ -24,7 +26,7 @@ log = logging.getLogger("worker")
 INSTALL_HINT = "install it with `apt-get install chromium chromium-driver`"
 
 
-def check_paths(browser_cfg: Any) -> None:
+def check_paths(browser_cfg: BrowserSettings) -> None:
     binary, driver = Path(browser_cfg.binary), Path(browser_cfg.driver)
     if not (binary.is_file() and os.access(binary, os.X_OK)):
         raise UserError(f"chromium not found at {binary}: {INSTALL_HINT} (or set browser.binary in config.toml)")
@@ -76,12 +78,12 @@ def _platform_token() -> str:
     return f"X11; Linux {'x86_64' if machine in ('x86_64', 'AMD64') else machine}"
 
 
-def user_agent_for(browser_cfg: Any) -> str:
+def user_agent_for(browser_cfg: BrowserSettings) -> str:
     """The user agent presented to WhatsApp: the configured one, or ("auto") the installed
     browser's own, as a headed Chrome of that version writes it (reduced form, as Chrome
     has sent since version 101): never "HeadlessChrome", never an outdated version."""
     if browser_cfg.user_agent != "auto":
-        return browser_cfg.user_agent
+        return str(browser_cfg.user_agent)
     version = installed_version(str(browser_cfg.binary))
     major = version.split(".")[0] if version else None
     if major is None:
@@ -111,7 +113,7 @@ LEAN = (
 )
 
 
-def chrome_options(browser_cfg: Any, user_agent: str) -> Options:
+def chrome_options(browser_cfg: BrowserSettings, user_agent: str) -> Options:
     opts = Options()
     opts.binary_location = str(browser_cfg.binary)
     opts.add_argument(f"--user-data-dir={Path(browser_cfg.profile_dir).resolve()}")
@@ -197,12 +199,12 @@ class PrivateService(Service):
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
             with opener.open(f"{self.service_url}/status", timeout=1) as res:
-                return res.getcode() == 200
+                return bool(res.getcode() == 200)
         except (OSError, urllib.error.URLError):
             return False
 
 
-def start_browser(browser_cfg: Any) -> tuple[webdriver.Chrome, Service]:
+def start_browser(browser_cfg: BrowserSettings) -> tuple[webdriver.Chrome, Service]:
     check_paths(browser_cfg)
     prepare_profile(Path(browser_cfg.profile_dir))
     user_agent = user_agent_for(browser_cfg)

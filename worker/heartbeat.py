@@ -8,11 +8,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from store import Store
+
 log = logging.getLogger("worker")
 
 
 class Heartbeat:
-    def __init__(self, store: Any, worker_id: str, interval: float, pids: Callable[[], list[int]], **info: Any) -> None:
+    def __init__(
+        self, store: Store, worker_id: str, interval: float, pids: Callable[[], list[int]], **info: Any
+    ) -> None:
         self.store = store
         self.worker_id = worker_id
         self.interval = min(interval, 5.0)
@@ -32,7 +36,7 @@ class Heartbeat:
     @property
     def state(self) -> str:
         with self._lock:
-            return self._row["state"]
+            return str(self._row["state"])
 
     def info(self, key: str) -> Any:
         with self._lock:
@@ -40,7 +44,8 @@ class Heartbeat:
 
     def qr(self) -> str | None:
         with self._lock:
-            return self._row["qr"]
+            qr = self._row["qr"]
+            return str(qr) if qr is not None else None
 
     def set(self, state: str, *, current_message_id: Any = ..., qr: Any = ..., **info: Any) -> None:
         """A new state; written at once when it differs from the last one written."""

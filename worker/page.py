@@ -163,7 +163,8 @@ class WhatsAppPage:
         return self.driver.execute_script(script, self.sel, *args)
 
     def state(self) -> dict[str, Any]:
-        return self.js(JS.STATE)
+        state: dict[str, Any] = self.js(JS.STATE)
+        return state
 
     def find(self, key: str, *, visible: bool = True) -> Any:
         return self.js(JS.FIND, key, visible)
@@ -350,7 +351,8 @@ class WhatsAppPage:
             time.sleep(min(left, 0.1))
 
     def box_text(self, box_key: str) -> str | None:
-        return self.js(JS.BOX_TEXT, box_key)
+        text = self.js(JS.BOX_TEXT, box_key)
+        return str(text) if text is not None else None
 
     def press_enter(self, box_key: str) -> bool:
         """Enter in the box (WhatsApp sends on Enter unless the user turned that off)."""

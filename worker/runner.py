@@ -299,7 +299,8 @@ class Worker:
     def at_daily_cap(self, lt: time.struct_time) -> bool:
         """This account's cap for today (its warm-up day) is reached. Publishes both figures."""
         s = self.cfg.sending
-        first = (self.store.account(self.account) or {}).get("first_sent_at")
+        account = self.store.account(self.account)
+        first = account.first_sent_at if account is not None else None
         cap = s.cap_today(first, self.ctx.clock.now())
         sent = self.store.sent_since(pacing.local_midnight(lt), account=self.account)
         self.hb.note(sent_today=sent, cap_today=cap)
