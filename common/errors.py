@@ -1,4 +1,4 @@
-"""User errors: one line, exit status 2, no traceback (DESIGN.md, "Conventions").
+"""User errors: one line, exit status 2, no traceback (docs/design.md).
 
 Any exception class with `user_error = True` (the settings' ConfigError, the CLI's, the
 store's, the contact reader's...) is shown by `exit_on_user_error` as one line, its text

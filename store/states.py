@@ -21,7 +21,7 @@ class _Status(StrEnum):
 
 
 class MessageStatus(_Status):
-    """Message states (DESIGN.md, "Data")."""
+    """Message states (docs/design.md, "States")."""
 
     PENDING = "pending"
     SENDING = "sending"  # claimed and committed; the send click may happen any moment
@@ -34,7 +34,7 @@ class MessageStatus(_Status):
 
 
 class JobStatus(_Status):
-    """Job states (DESIGN.md)."""
+    """Job states (docs/design.md, "States")."""
 
     PENDING = "pending"
     RUNNING = "running"

@@ -1,6 +1,6 @@
 """Self-repair: when WhatsApp Web changes its page, the worker repairs its selectors by
-itself and sends again, without a person (DESIGN.md, "When the page changes, the program
-repairs itself").
+itself and sends again, without a person (docs/whatsapp-dom.md, "When WhatsApp changes
+its page").
 
 When the line stops on a selector key (worker/attention.py), and `[heal] enabled`:
 

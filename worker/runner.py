@@ -1,5 +1,5 @@
 """The worker: one browser session that sends the queued messages of one account, at a
-human pace, keeping the promise (DESIGN.md): each message at most once, and none forgotten.
+human pace, keeping the promise (docs/design.md): each message at most once, and none forgotten.
 
 This file is the life cycle and the loop; the parts live beside it and share one narrow
 `WorkerContext`: `session` (login, QR, phone, who we are), `sending` (one message: an

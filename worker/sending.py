@@ -1,4 +1,4 @@
-"""Sending one claimed message, keeping the promise (DESIGN.md, "The promise"):
+"""Sending one claimed message, keeping the promise (docs/design.md, "The promise"):
 
 - before the send click, anything that fails is retried with backoff (or given back when
   the session, not the message, was the problem);

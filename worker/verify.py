@@ -1,6 +1,6 @@
 """Verification: did a message whose send click may have happened reach its chat?
 
-Three outcomes (DESIGN.md, "The promise"):
+Three outcomes (docs/design.md, "The promise"):
 
 - found: an outgoing bubble holds its text, sent at or after the claim, with a tick -> `sent`;
 - absent: the chat opened, its history reaches back before the claim, and no outgoing
