@@ -154,8 +154,13 @@ window.__waDoctorSeen = [];
 const note = (e) => {
   const s = e.nodeType === 1 ? statusOf(e) : null;
   if (!s) return;
-  const icon = e.matches('[data-icon]') ? e : e.querySelector('[data-icon]');
-  window.__waDoctorSeen.push({status: s, icon: icon ? icon.getAttribute('data-icon') : null, label: labelOf(e)});
+  const icon = e.closest('[data-icon]') || e.querySelector('[data-icon]');
+  let row = e;
+  const top = (r) => r.parentElement && r.parentElement !== list && r.parentElement !== document.body;
+  while (top(row)) row = row.parentElement;
+  const key = s === 'pending' ? 'msg_pending' : 'msg_ack';
+  window.__waDoctorSeen.push({status: s, icon: icon ? icon.getAttribute('data-icon') : null, label: labelOf(e),
+                              configured: !!F(key, row)});
 };
 if (window.__waDoctorObserver) window.__waDoctorObserver.disconnect();
 window.__waDoctorObserver = new MutationObserver((records) => {
@@ -637,21 +642,18 @@ class LiveDoctor:
         for key in ("outgoing_message", "message_text", "message_meta", "msg_ack"):
             got[key].proven = got[key].status != "not seen"
         pend = got["msg_pending"]
-        pend.proven = bool(icons["msg_pending"])
-        if pend.status in ("not seen", "ok") and icons["msg_pending"] and not self._pending_configured(icons):
+        pend.proven = any(s.get("status") == "pending" for s in seen)  # the clock's label was watched
+        clocks = [s for s in seen if s.get("status") == "pending"]
+        if pend.status in ("not seen", "ok") and clocks and not any(s.get("configured") for s in clocks):
             # The clock came and went during the probe; the configured icons never matched it.
-            pend.status, pend.note = "failed", f"the probe's clock ({', '.join(icons['msg_pending'])}) matches none"
+            shown = ", ".join(icons["msg_pending"]) or "its label " + repr(clocks[0].get("label"))
+            pend.status, pend.note = "failed", f"the probe's clock ({shown}) matches no configured selector"
             pend.proposal = [f"[data-icon='{n}']" for n in icons["msg_pending"]]
             pend.proposal += [
                 "xpath:.//*[normalize-space(@aria-label)='{Pending}' or normalize-space(@title)='{Pending}']"
             ]
             pend.why = [f"the icon our probe's bubble showed while it read Pending ({n})" for n in icons["msg_pending"]]
             pend.why += ["a status element labelled Pending in the page's language"]
-
-    def _pending_configured(self, icons: dict[str, list[str]]) -> bool:
-        """Whether a configured msg_pending selector names an icon the probe's clock showed."""
-        resolved = " ".join(self.check.resolved.get("msg_pending", ()))
-        return any(f"'{n}'" in resolved or f'"{n}"' in resolved for n in icons["msg_pending"])
 
     # ------------------------------------------------------------------ attachments (never sent)
     def attach(self) -> None:

@@ -36,7 +36,7 @@ const clickable = (e) => e.matches('button, [role="button"], [role="link"], a') 
 const clickables = (root) => q('button, [role="button"], [tabindex], [aria-label], [title]', root)
   .filter((e) => vis(e) && clickable(e));
 const labelIs = (e, word) => !!word && norm(labelOf(e)) === norm(word);
-const iconOf = (e) => (e.matches('[data-icon]') ? e : e.querySelector('[data-icon]'));
+const iconOf = (e) => (e.matches('[data-icon]') ? e : (e.querySelector('[data-icon]') || e.closest('[data-icon]')));
 const iconName = (e) => { const i = iconOf(e); return i ? i.getAttribute('data-icon') : ''; };
 const ROWS = meaningRows();
 const own = ROWS.filter((m) => m.own === true);
