@@ -37,6 +37,7 @@ ACCOUNT_STATES = (
     "needs_attention",
     "attention_cleared",
     "repaired",
+    "repair_failed",
     "limited_new",
     "restricted",
     "banned",
@@ -48,6 +49,7 @@ ACCOUNT_STATES = (
 # event is an event name, or `account.STATE` for one account state.
 DEFAULT_ALERTS = (
     "account.needs_attention",
+    "account.repair_failed",
     "account.logged_out",
     "account.limited_new",
     "account.restricted",

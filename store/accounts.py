@@ -55,6 +55,10 @@ class AccountsMixin:
                 },
             )
 
+    def update_attention(self, account: str, doc: dict[str, Any]) -> None:
+        """The same stop, its document changed (the self-repair's progress): no new event."""
+        self.put_doc(ATTENTION + account, {**doc, "account": account})
+
     def get_attention(self, account: str) -> dict[str, Any] | None:
         doc = self.get_doc(ATTENTION + account)
         return doc if isinstance(doc, dict) and doc.get("key") else None

@@ -64,6 +64,7 @@ HOOKS: dict[str, Hook] = {
     "worker_crash": Hook(E.ACCOUNT_STATE, "worker_crash"),
     "worker_stopped": Hook(E.ACCOUNT_STATE, "worker_stopped"),
     "selectors_repaired": Hook(E.ACCOUNT_STATE, "repaired"),
+    "repair_failed": Hook(E.ACCOUNT_STATE, "repair_failed"),
     "limited_new": Hook(E.ACCOUNT_STATE, "limited_new"),
     "restricted": Hook(E.ACCOUNT_STATE, "restricted"),
     "banned": Hook(E.ACCOUNT_STATE, "banned"),

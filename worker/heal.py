@@ -90,7 +90,7 @@ class Healer:
 
     def _note(self, doc: dict[str, Any], state: str, reason: str = "") -> None:
         doc["heal"] = {"state": state, "reason": reason, "at": time.time(), "enabled": self.ctx.cfg.heal.enabled}
-        self.ctx.store.put_attention(self.ctx.account, doc)
+        self.ctx.store.update_attention(self.ctx.account, doc)
 
     def repair_line(self, doc: dict[str, Any]) -> bool:
         """Repair the keys of this line stop. True when sending may resume."""
