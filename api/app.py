@@ -58,6 +58,8 @@ class SendJson(BaseModel):
 
 
 class Review(BaseModel):
+    """POST /messages/{id}/review: a person's decision on a message in doubt."""
+
     model_config = ConfigDict(extra="forbid")
     decision: Literal["sent", "resend"] = Field(
         description="sent: it is in the chat (mark it sent); resend: it is not (send it again)"
@@ -99,6 +101,8 @@ def _job_error(exc: JobError) -> ApiError:
 
 
 def create_app(cfg: Any, *, token: str, store: Store | None = None) -> FastAPI:
+    """The FastAPI application over one run context: every endpoint of docs/api.md, the
+    token check as a dependency, the error handlers; each action calls the job service."""
     state = App(cfg, token, store)
     app = FastAPI(
         title="WhatsApp bulk sender",

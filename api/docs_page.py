@@ -60,6 +60,7 @@ UPLOAD_BODY: dict[str, Any] = {
 
 
 def render(spec: dict[str, Any]) -> str:
+    """The API's docs page: the OpenAPI document drawn by a small local page (no CDN)."""
     info = spec.get("info", {})
     rows = []
     for path, ops in spec.get("paths", {}).items():

@@ -17,6 +17,8 @@ log = logging.getLogger("api")
 
 
 class ApiError(Exception):
+    """A bad request: its HTTP status and the one-line message the client gets as `{"error": ...}`."""
+
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
@@ -50,6 +52,8 @@ def validation_message(exc: RequestValidationError) -> tuple[int, str]:
 
 
 def install(app: FastAPI) -> None:
+    """Every error becomes one JSON line with its status: validation, too large, user errors."""
+
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return error(exc.status, exc.message, exc.headers)

@@ -12,6 +12,8 @@ Scope = dict[str, Any]
 
 
 class BodyTooLarge(ApiError):
+    """A request body larger than the endpoint allows (HTTP 413)."""
+
     def __init__(self, max_bytes: int) -> None:
         super().__init__(413, _too_large(max_bytes))
 
@@ -21,6 +23,8 @@ def _too_large(max_bytes: int) -> str:
 
 
 class BodyLimit:
+    """ASGI middleware that stops reading a request body past its limit, before it is stored."""
+
     def __init__(self, app: Any, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes

@@ -15,6 +15,8 @@ def _label(value: Any) -> str:
 
 
 def render(store: Any, sup: dict[str, Any] | None) -> str:
+    """The Prometheus text of /metrics: messages by status per account, queue depth, worker
+    and account states, webhook backlog."""
     out: list[str] = []
 
     def metric(name: str, kind: str, help_: str, samples: list[tuple[dict[str, Any], float]]) -> None:

@@ -26,6 +26,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_webhooks(args: argparse.Namespace) -> int:
+    """The webhooks' deliveries: backlog and dead letters per target; --retry-dead queues them again."""
     cfg = load_config(args)
     if not dburl.exists(cfg.paths.database):
         print("No database yet: nothing was delivered.")

@@ -55,6 +55,7 @@ def export_job_csv(store: ResultsSource, job_id: int, path: str | Path) -> int:
     count = 0
 
     def write(fh: IO[bytes]) -> None:
+        """Write the job's rows as CSV: one line per message, formula-safe cells."""
         nonlocal count
         text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="", write_through=True)
         writer = csv.writer(text)

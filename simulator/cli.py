@@ -90,6 +90,7 @@ def _numbers(text: str) -> list[str]:
 
 
 def build_parser(prog: str = "tui.py simulator") -> argparse.ArgumentParser:
+    """The simulator's command line: one flag per setting of `Settings` (docs/simulator.md)."""
     p = argparse.ArgumentParser(
         prog=prog,
         description="Local WhatsApp Web simulator on 127.0.0.1 (never contacts WhatsApp). "
@@ -270,6 +271,7 @@ def _incoming(text: str) -> tuple[str, str]:
 
 
 def simulator_from_args(args: argparse.Namespace) -> Simulator:
+    """A Simulator with the settings the flags give (validated by `apply_settings`)."""
     settings: dict[str, Any] = {
         "ack_delay": args.ack_delay,
         "invalid_numbers": args.invalid,
@@ -302,6 +304,7 @@ def simulator_from_args(args: argparse.Namespace) -> Simulator:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m simulator`: serve until Ctrl-C or SIGTERM; a port in use is one line, exit 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

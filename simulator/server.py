@@ -118,6 +118,7 @@ class Settings:
     sender_style: str = "auto"
 
     def as_dict(self) -> dict[str, Any]:
+        """Every setting as JSON (the control API and the page read it)."""
         return {
             "boot_time": self.boot_time,
             "ack_delay": self.ack_delay,
@@ -276,6 +277,8 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
 
 @dataclass
 class Message:
+    """One message in a chat (ours or a contact's) with its ticks' times; the ledger holds ours."""
+
     id: str
     phone: str  # "+DIGITS"
     text: str
@@ -753,6 +756,7 @@ class SimState:
             return {"messages": msgs, **self.counters}
 
     def chat_list(self, account: Any = None) -> dict[str, Any]:
+        """The account's chats, newest first, as the page's chat list shows them."""
         with self.lock:
             acc = self._account(account)
             items = []
@@ -795,6 +799,7 @@ class SimState:
         return bool(s.invalid_suffix) and digits.endswith(s.invalid_suffix or "")
 
     def open_chat(self, phone: Any, via: str, *, account: Any = None) -> dict[str, Any]:
+        """A chat asked for by the page: its history, or why it cannot open (invalid, failed)."""
         with self.lock:
             acc = self._live(account)
             if acc is None:

@@ -69,6 +69,8 @@ _SQLITE_PROBLEMS = (
 
 
 class SQLite:
+    """SQLite's spelling: BEGIN IMMEDIATE, the claim with its index hint, its error messages."""
+
     name = "sqlite"
     begin = "BEGIN IMMEDIATE"
     # Appended to a SELECT whose rows the transaction then changes (SQLite's write lock
@@ -126,6 +128,9 @@ _PG_TYPES = (
 
 
 class Postgres:
+    """PostgreSQL's spelling: parameters and types rewritten, the claim with FOR UPDATE SKIP
+    LOCKED, the counter trigger in PL/pgSQL, its error messages."""
+
     name = "postgresql"
     begin = "BEGIN"
     lock_rows = " FOR UPDATE"

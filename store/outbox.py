@@ -37,6 +37,8 @@ MAX_ERROR = 300
 
 @dataclass(frozen=True)
 class Hook:
+    """How one store event kind becomes an outbox event (and when)."""
+
     event: str  # the outbox event (common.events)
     state: str | None = None  # for account.state
     at_change: bool = False  # emitted by the store method that makes the change

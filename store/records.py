@@ -94,6 +94,8 @@ def _message_status(value: Any) -> MessageStatus | None:
 
 @dataclass(eq=True)
 class Job(Record):
+    """A job with its counts by status, its accounts and its reply figures."""
+
     id: int
     name: str
     status: JobStatus
@@ -167,6 +169,8 @@ class Claim(Record):
 
 @dataclass(eq=True)
 class Event(Record):
+    """One line of the events log."""
+
     id: int
     at: float
     level: str
@@ -178,6 +182,8 @@ class Event(Record):
 
 @dataclass(eq=True)
 class WorkerRow(Record):
+    """A worker's row: its state, heartbeat, current message, QR string and figures."""
+
     id: str
     pid: int
     started_at: float
@@ -194,6 +200,8 @@ class WorkerRow(Record):
 
 @dataclass(eq=True)
 class Account(Record):
+    """A WhatsApp account as the store knows it: enabled, its login, its first send."""
+
     name: str
     enabled: int = 1
     login: str = "unknown"
@@ -204,6 +212,8 @@ class Account(Record):
 
 @dataclass(eq=True)
 class OptOut(Record):
+    """A number that must never be messaged, with when and why."""
+
     phone: str
     added_at: float
     reason: str | None = None

@@ -991,6 +991,7 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         host: str | None = None,
         now: float | None = None,
     ) -> None:
+        """A worker starts: its row (host, account, pid), replacing a dead one's of the same id."""
         now = now or time.time()
         # Events this handle logs without an account (offline, a crash) are this worker's
         # account's; a handle shared by workers of two accounts cannot tell (tests only).
@@ -1021,6 +1022,7 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         info: dict | None = None,
         now: float | None = None,
     ) -> None:
+        """The worker's state and figures, and the time it was last alive (the watchdog reads it)."""
         now = now or time.time()
         sets = ["heartbeat_at = :now"]
         params: dict[str, Any] = {"id": worker_id, "now": now}

@@ -79,6 +79,10 @@ class StartError(Exception):
 
 
 class Supervisor:
+    """One host's supervisor: owns a `Program` per enabled account (and the API service),
+    ticks them, publishes its state (run dir and store), answers the signal files, and
+    stops every child with it."""
+
     def __init__(
         self,
         ctx: Any,
@@ -398,6 +402,7 @@ class Supervisor:
 
     # ------------------------------------------------------------------ publishing
     def snapshot(self) -> dict[str, Any]:
+        """The published state: the supervisor, each program and the services (supervisor.json)."""
         now, mono = time.time(), time.monotonic()
         workers = {name: p.snapshot(mono) for name, p in self.programs.items()}
         live = [w for w in workers.values() if w["worker_pid"] is not None]

@@ -47,6 +47,10 @@ def exit_label(rc: int) -> int | str:
 
 
 class Program:
+    """One supervised worker (one account): its process group, start seconds, backoff,
+    restart budget and `fatal`, heartbeat watchdog and memory limit; every state change
+    goes through the table in `states`."""
+
     def __init__(self, owner: Supervisor, account: str, cmd: Sequence[str]) -> None:
         self.owner = owner
         self.account = account
@@ -127,6 +131,7 @@ class Program:
 
     # ------------------------------------------------------------------ start
     def spawn(self) -> None:
+        """Start the worker in its own process group, tagged so that nothing of it outlives us."""
         runfiles.clear_flag(self.own_dir, runfiles.RESTART)  # a request meant for the previous worker
         tag = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         env = dict(
@@ -252,6 +257,8 @@ class Program:
 
     # ------------------------------------------------------------------ exits and restarts
     def on_exit(self, rc: int) -> None:
+        """The worker ended: decide from its exit code and uptime whether to restart now, back
+        off, or go `fatal`, and say why."""
         assert self.proc is not None
         now, mono = time.time(), time.monotonic()
         ran = mono - self.worker_started_mono
@@ -414,6 +421,7 @@ class Program:
 
     # ------------------------------------------------------------------ publishing
     def snapshot(self, mono: float) -> dict[str, Any]:
+        """This program as the published state shows it."""
         self.prune(mono)
         proc = self.proc
         running = proc is not None

@@ -29,6 +29,9 @@ def serve_cmd(ctx: Any, project_dir: Any) -> list[str]:
 
 
 class ServiceProgram(Program):
+    """A supervised service that is not an account's worker (`serve`): same restarts and
+    backoff, its own signal files under run/services/NAME."""
+
     def __init__(self, owner: Supervisor, name: str, cmd: Sequence[str], *, where: Any = None) -> None:
         super().__init__(owner, name, cmd)
         self.where = where  # what it was started for (host, port): another one means a restart

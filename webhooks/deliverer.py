@@ -43,6 +43,9 @@ def backoff(attempts: int, first: float, most: float, rng: random.Random) -> flo
 
 
 class Deliverer:
+    """Delivers the outbox to every webhook target and the alert command from a thread of
+    the supervisor: claims deliveries, retries with backoff and jitter, in order per account."""
+
     def __init__(self, store: Any, cfg: Any, *, log: logging.Logger | None = None, name: str | None = None) -> None:
         self.store = store
         self.log = log or logging.getLogger("webhooks")

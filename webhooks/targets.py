@@ -27,6 +27,8 @@ ALERTS = "alerts"
 
 @dataclass(frozen=True)
 class Outcome:
+    """What one delivery attempt gave: delivered, retry later, or dead (and why)."""
+
     ok: bool
     retry: bool = True  # a failure worth trying again (no answer, 5xx, 408, 429)
     error: str = ""
@@ -64,6 +66,8 @@ def _topics(d_event: str, state: str | None) -> tuple[str, ...]:
 
 
 class WebhookTarget:
+    """One [[webhooks]] table: POSTs the signed envelope to its URL."""
+
     def __init__(self, url: str, secret: str, events: tuple[str, ...]) -> None:
         self.url = url
         self.secret = secret
@@ -78,6 +82,7 @@ class WebhookTarget:
         return account or ""
 
     def deliver(self, d: Delivery, client: Any, now: float | None = None) -> Outcome:
+        """Try to deliver one event once; say what became of it."""
         import httpx
 
         body = body_of(d)
@@ -129,6 +134,7 @@ class AlertTarget:
         return f"{account or ''}/{event}"
 
     def deliver(self, d: Delivery, client: Any = None, now: float | None = None) -> Outcome:
+        """Try to deliver one event once; say what became of it."""
         now = now or time.time()
         if d.event == E.ACCOUNT_STATE and d.payload.get("state") == "logged_out" and d.account:
             due = d.at + self.logged_out_after

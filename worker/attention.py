@@ -79,6 +79,8 @@ class Attention:
         return doc
 
     def stop_the_line(self, key: str, ids: list[int]) -> dict[str, Any]:
+        """Stop sending: give back the attempts the failing key used, record the stop (its
+        keys, what they saw, the saved page) and its event."""
         ctx = self.ctx
         counts = {mid: ids.count(mid) for mid in ids}
         messages = list(counts)

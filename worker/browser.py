@@ -114,6 +114,8 @@ LEAN = (
 
 
 def chrome_options(browser_cfg: BrowserSettings, user_agent: str) -> Options:
+    """Chromium's options: the profile, headless, the language, the user agent, and the
+    flags that keep it lean and private (DevTools on a pipe, no extensions, no pings)."""
     opts = Options()
     opts.binary_location = str(browser_cfg.binary)
     opts.add_argument(f"--user-data-dir={Path(browser_cfg.profile_dir).resolve()}")

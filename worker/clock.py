@@ -7,6 +7,8 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    """Time as the worker sees it (injectable so tests can move it)."""
+
     def now(self) -> float:
         """Seconds since the epoch (the times written into the database)."""
 
@@ -18,6 +20,8 @@ class Clock(Protocol):
 
 
 class SystemClock:
+    """The machine's clock."""
+
     def now(self) -> float:
         return time.time()
 

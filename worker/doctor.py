@@ -198,6 +198,8 @@ return {status: m.status, label: m.statusEl ? labelOf(m.statusEl) : null, count:
 
 @dataclass
 class KeyReport:
+    """What the doctor found for one selector key."""
+
     key: str
     state: str
     status: str  # ok | failed | wrong | not seen | not checkable
@@ -216,6 +218,8 @@ class KeyReport:
 
 @dataclass
 class Report:
+    """The doctor's findings for every key, the probe's, and what was written."""
+
     keys: list[KeyReport]
     seconds: float
     source: str  # "live" or the saved page's path
@@ -285,6 +289,8 @@ class PageCheck:
         return settings.resolve_selectors({key: (raw,)}, self.words)[key][0]
 
     def check(self, state: str, keys: tuple[str, ...] | list[str]) -> dict[str, KeyReport]:
+        """Check these keys on the page as it is: which configured selector matches, whether
+        it is the element the page's meaning points at, and the candidates that are."""
         found = self.driver.execute_script(DJ.FIND, self.sel, self.words, list(keys), self.seen)
         self.rows = found.pop("__rows", self.rows)
         sets: dict[str, list[str]] = {}
@@ -429,6 +435,7 @@ class LiveDoctor:
         )
 
     def run(self) -> None:
+        """Walk the page through its states, checking each state's keys there."""
         cfg = self.cfg
         booted = False
         if self.load:
@@ -501,6 +508,8 @@ class LiveDoctor:
             time.sleep(0.05)
 
     def open_chat(self) -> None:
+        """Open the chat the bubble keys are checked in (with --probe: the account's own),
+        check them, then compose (or probe) and the attach menu."""
         own = self.cfg.heal.own_number or self.js(DJ.OWN_NUMBER)
         number = own if self.probe else (self.number or own)
         if self.probe and not number:
@@ -657,6 +666,7 @@ class LiveDoctor:
 
     # ------------------------------------------------------------------ attachments (never sent)
     def attach(self) -> None:
+        """Open the attach menu and a photo preview (never sent) to check their keys."""
         self.record("attach menu", ("attach_button",))
         if not self.js("return !!document.querySelector(`[data-wa-doctor~='attach_button']`)"):
             self.skip(("media_input", "document_input"), "attach menu", "no attach button to open the menu")

@@ -14,6 +14,9 @@ log = logging.getLogger("worker")
 
 
 class Heartbeat:
+    """The worker's row in the store: its state and figures, written on every change and
+    at least every `interval` seconds from a thread of its own (the supervisor's watchdog)."""
+
     def __init__(
         self, store: Store, worker_id: str, interval: float, pids: Callable[[], list[int]], **info: Any
     ) -> None:
@@ -71,6 +74,7 @@ class Heartbeat:
             self._row["info"].update(info)
 
     def write(self) -> None:
+        """Write the row now (a busy database is logged, never raised: the next beat retries)."""
         try:
             pids = self.pids()
             with self._lock:

@@ -76,6 +76,9 @@ def _keeps_marks(ch: str) -> bool:
 
 
 class Classifier:
+    """Tells an opt-out reply (the whole reply is an opt-out word) from an unclear one (it
+    holds one among other words) and an ordinary one."""
+
     def __init__(self, words: tuple[str, ...] | list[str] = DEFAULT_WORDS) -> None:
         self.words = frozenset(w for w in (normalize(x) for x in words) if w)
         self._single = frozenset(w for w in self.words if " " not in w)

@@ -78,6 +78,8 @@ def sender_of(pre: str | None) -> str | None:
 
 @dataclass
 class ChatResult:
+    """Whether a chat opened, or the number is not on WhatsApp."""
+
     ok: bool
     invalid: bool = False
 
@@ -99,6 +101,9 @@ class Row:
 
 @dataclass
 class ChatView:
+    """The open chat as the worker reads it: our rows, the times that show how far back the
+    history goes, the session's banners, and the keys that missed what the page shows."""
+
     rows: list[Row]
     total: int  # our rows in the chat (rows holds the newest `limit`)
     structural: bool  # read by meaning: no configured selector found all our rows

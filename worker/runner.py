@@ -116,6 +116,8 @@ class Worker:
 
     # ------------------------------------------------------------------ life cycle
     def run(self) -> int:
+        """The worker's life: register, start the browser, loop until stopped; always close
+        the browser and record the stop. Returns the exit code."""
         self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # A restart asked for before we started is done: this start reads the config anew.
         self.controls.take_restart()
@@ -204,6 +206,8 @@ class Worker:
 
     # ------------------------------------------------------------------ the loop
     def loop(self) -> int:
+        """One pass per turn: signals, config, a line stop (and its repair), the session,
+        verifications, the sending window and cap, pacing, replies, then one claimed message."""
         store, controls = self.store, self.controls
         while True:
             c = controls.control()

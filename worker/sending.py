@@ -87,6 +87,8 @@ class SessionNotes(Protocol):
 
 @dataclass
 class Prepared:
+    """A message ready to be clicked: which control sends it and the chat just before."""
+
     send_key: str  # the send control's selector key
     box_key: str  # the box holding the text (compose box or caption box)
     attachment: Path | None

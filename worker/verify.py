@@ -48,6 +48,8 @@ MAX_LOADS = 20  # scrolls to the top to load older history
 
 @dataclass
 class Verdict:
+    """A verification's outcome (found, absent or undetermined) and why."""
+
     outcome: str  # "found" | "absent" | "undetermined"
     reason: str
 
@@ -167,6 +169,8 @@ class Verifier:
         return any(urgent and at <= now for at, urgent in self.due.values())
 
     def verify_one(self, mid: int) -> None:
+        """Verify one message in doubt and act on the verdict: sent, queued again (bounded), or
+        held for a person after `VERIFY_TRIES` undecided looks."""
         ctx = self.ctx
         store = ctx.store
         current = store.message(mid)
