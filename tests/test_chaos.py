@@ -22,10 +22,11 @@ from typing import Any
 import psutil
 import pytest
 
+from common.runfiles import RUN_DIR_VAR
 from simulator import Simulator
 from store import Store
 from supervisor import pidfile
-from supervisor.proctree import RUN_DIR_VAR, tagged
+from supervisor.proctree import tagged
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable

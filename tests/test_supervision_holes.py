@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 
 import supervisor
+from common.runfiles import RUN_DIR_VAR
 from simulator import Simulator
 from store import Store
 from supervisor import pidfile
-from supervisor.proctree import RUN_DIR_VAR, tagged
+from supervisor.proctree import tagged
 from tests.test_chaos import write_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,9 +26,10 @@ import pytest
 
 import supervisor
 from common import runfiles
+from common.runfiles import RUN_DIR_VAR
 from store import Store
 from supervisor import pidfile
-from supervisor.proctree import RUN_DIR_VAR, tagged
+from supervisor.proctree import tagged
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable

@@ -17,9 +17,10 @@ from typing import Any
 import psutil
 import pytest
 
+from common.runfiles import RUN_DIR_VAR
 from simulator import Simulator
 from supervisor import pidfile
-from supervisor.proctree import RUN_DIR_VAR, tagged
+from supervisor.proctree import tagged
 
 from .test_chaos import write_config
 

@@ -285,8 +285,10 @@ class PageCheck:
         self.seen: dict[str, dict[str, list[str]]] = {"icons": {}}
         self.rows: dict[str, int] = {}
 
-    def _resolve(self, key: str, raw: str) -> str:
-        return settings.resolve_selectors({key: (raw,)}, self.words)[key][0]
+    def _variants(self, key: str, raw: str) -> list[str]:
+        """A candidate as the worker will use it: its words in the page's language, then in
+        English (a page may keep English labels)."""
+        return list(settings.resolve_selectors({key: (raw,)}, self.words)[key])
 
     def check(self, state: str, keys: tuple[str, ...] | list[str]) -> dict[str, KeyReport]:
         """Check these keys on the page as it is: which configured selector matches, whether
@@ -294,12 +296,15 @@ class PageCheck:
         found = self.driver.execute_script(DJ.FIND, self.sel, self.words, list(keys), self.seen)
         self.rows = found.pop("__rows", self.rows)
         sets: dict[str, list[str]] = {}
+        spans: dict[str, list[int]] = {}  # how many resolved variants each candidate has
         proposals: dict[str, list[dict[str, Any]]] = {}
         for key in keys:
             configured = list(self.resolved.get(key, ()))
             raw = sorted(found[key]["candidates"], key=lambda c: c.get("rank", 9))
             proposals[key] = raw
-            sets[key] = configured + [self._resolve(key, c["selector"]) for c in raw]
+            variants = [self._variants(key, c["selector"]) for c in raw]
+            spans[key] = [len(v) for v in variants]
+            sets[key] = configured + [s for v in variants for s in v]
         tried = self.driver.execute_script(DJ.TRY, sets, AROUND)
         lists = self.driver.execute_script(
             DJ.TRY_LIST, {k: list(self.resolved.get(k, ())) for k in keys if k in IN_ROW}
@@ -311,7 +316,14 @@ class PageCheck:
                     mine["wrong"] = theirs.get("covered", 0)
         out: dict[str, KeyReport] = {}
         for key in keys:
-            out[key] = self._report(key, state, found[key]["targets"], tried[key], proposals[key], lists.get(key))
+            n_conf = len(self.resolved.get(key, ()))
+            results = tried[key][:n_conf]
+            at = n_conf
+            for n in spans[key]:  # a candidate fits when one of its variants does
+                own = tried[key][at : at + n]
+                at += n
+                results.append(next((r for r in own if self._fits(key, r)), own[0] if own else {}))
+            out[key] = self._report(key, state, found[key]["targets"], results, proposals[key], lists.get(key))
         return out
 
     def _fits(self, key: str, r: dict[str, Any]) -> bool:
