@@ -6,6 +6,8 @@ Serves on 127.0.0.1 until Ctrl-C (or SIGTERM), then exits 0.
 from __future__ import annotations
 
 import argparse
+import datetime
+import re
 import signal
 import sys
 import threading
@@ -71,6 +73,61 @@ def _rate(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {text!r}")
+    return value
+
+
+def _hours(text: str) -> float | None:
+    if text.strip().lower() == "later":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number of hours or "later", got {text!r}') from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of hours > 0, got {text!r}")
+    return value
+
+
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _when(text: str) -> float:
+    """A time to come: "+90s", "+30m", "+24h" (from now), "14:35" (its next occurrence, local
+    time), or epoch seconds."""
+    t = text.strip()
+    m = re.fullmatch(r"\+(\d+(?:\.\d+)?)([smhd]?)", t)
+    if m:
+        return time.time() + float(m.group(1)) * _UNITS[m.group(2)]
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", t)
+    if m and int(m.group(1)) < 24 and int(m.group(2)) < 60:
+        now = datetime.datetime.now()
+        at = now.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0)
+        if at <= now:
+            at += datetime.timedelta(days=1)
+        return at.timestamp()
+    try:
+        value = float(t)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected +DURATION (+90s, +30m, +24h), HH:MM or epoch seconds, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction from 0 to 1, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {text!r}")
+    return value
+
+
+def _positive_count(text: str) -> int:
+    value = _count(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be >= 1")
     return value
 
 
@@ -246,6 +303,64 @@ def build_parser(prog: str = "tui.py simulator") -> argparse.ArgumentParser:
         help="our bubbles' sender in data-pre-plain-text: the word for You, or the own profile "
         "name (default auto: the name on a pt-BR page of the 2026 generation)",
     )
+    limits = p.add_argument_group("account limits", "what WhatsApp does to accounts that message too many new people")
+    limits.add_argument(
+        "--new-chat-limit",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="after N new chats started (messages to contacts without history), chats with new "
+        'people show "You can\'t message new people right now" instead of the compose bar',
+    )
+    limits.add_argument(
+        "--new-chat-limit-hours",
+        type=_hours,
+        default=11.0,
+        metavar="HOURS",
+        help='how long that lasts (default 11; "later": until changed)',
+    )
+    limits.add_argument(
+        "--restricted-until",
+        type=_when,
+        default=None,
+        metavar="WHEN",
+        help='"Your account is restricted" until WHEN: +DURATION (+90s, +30m, +24h), HH:MM or epoch '
+        "seconds; then it lifts by itself",
+    )
+    limits.add_argument(
+        "--banned", action="store_true", help='"This account is not allowed to use WhatsApp" instead of the app'
+    )
+    limits.add_argument(
+        "--unanswered-cap",
+        type=_positive_count,
+        default=None,
+        metavar="M",
+        help="the banner \"You've sent N of M messages to people who haven't replied this month\"",
+    )
+    limits.add_argument(
+        "--unanswered-warn",
+        type=_fraction,
+        default=0.9,
+        metavar="F",
+        help="the banner shows once N reaches this fraction of M (default 0.9)",
+    )
+    limits.add_argument(
+        "--unanswered-count",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="show this count instead of counting (default: counted for real)",
+    )
+    limits.add_argument(
+        "--fail-sends", type=_count, default=0, metavar="N", help="the next N sends get the failure mark (not sent)"
+    )
+    limits.add_argument(
+        "--fail-numbers",
+        type=_numbers,
+        default=[],
+        metavar="NUMBERS",
+        help="comma-separated numbers whose sends get the failure mark",
+    )
     return p
 
 
@@ -290,6 +405,15 @@ def simulator_from_args(args: argparse.Namespace) -> Simulator:
         "read_after": args.read_after,
         "own_name": args.own_name,
         "sender_style": args.sender_style,
+        "new_chat_limit_after": args.new_chat_limit,
+        "new_chat_limit_hours": args.new_chat_limit_hours,
+        "restricted_until": args.restricted_until,
+        "banned": args.banned,
+        "unanswered_cap": args.unanswered_cap,
+        "unanswered_warn": args.unanswered_warn,
+        "unanswered_count": args.unanswered_count,
+        "fail_sends": args.fail_sends,
+        "fail_numbers": args.fail_numbers,
     }
     return Simulator(
         port=args.port,

@@ -40,6 +40,8 @@ ICON_NAMES = (
     "media",
     "x",
     "lock-small",
+    "msg-error",
+    "alert-limit",
 )
 _ICON_GROUPS = (
     ("msg-time",),
@@ -55,6 +57,9 @@ _ICON_GROUPS = (
     ("x",),
     ("lock-small",),
 )
+# Icons added later (the account limits): drawn after everything else, so that every build
+# drawn before they existed keeps its names.
+_LATER_ICON_GROUPS = (("msg-error",), ("alert-limit",))
 # Words for new icon names: none may contain an old name (so no "x", "send", "media", …).
 _WORDS = (
     "clock",
@@ -208,6 +213,10 @@ def _plan(seed: int) -> dict[str, Any]:
     tags = {"buttons": rng.random() < 0.7, "icons": rng.choice(["div", "span"])}
     if not tags["buttons"] and tags["icons"] == "span":
         tags["icons"] = "div"
+    for group in _LATER_ICON_GROUPS:
+        new = _icon_name(rng, taken)
+        for old in group:
+            icons[old] = new
 
     classes = {name: token(seed, "c", name) for name in static_classes()}
     ids = {name: token(seed, "i", name) for name in PAGE_IDS}

@@ -43,6 +43,8 @@ _CONTENT_TYPES = {
 }
 
 _MSG_ID_RE = re.compile(r"^[A-Za-z0-9]{4,40}$")
+TYPING_SENDS = 200  # sends kept per chat for GET /__sim__/typing
+TYPING_EVENTS = 2000  # compose-box changes kept per send
 
 
 class ConfigError(ValueError):
@@ -116,6 +118,16 @@ class Settings:
     read_after: float | None = None  # accepted messages show " Read " this long after acceptance
     own_name: str = "Sim User"  # the default account's profile name
     sender_style: str = "auto"
+    # Account limits (docs/simulator.md, "Account limits"). All off by default.
+    new_chat_limit_after: int | None = None  # new chats started before "can't message new people"
+    new_chat_limit_hours: float | None = 11.0  # how long that lasts (None: "later", until changed)
+    restricted_until: float | None = None  # epoch seconds: "Your account is restricted" until then
+    banned: bool = False  # "This account is not allowed to use WhatsApp" instead of the app
+    unanswered_cap: int | None = None  # the monthly cap of messages nobody replied to (None: no banner)
+    unanswered_warn: float = 0.9  # the banner shows from this fraction of the cap
+    unanswered_count: int | None = None  # force the count shown (None: counted for real)
+    fail_sends: int = 0  # the next N sends get the failure mark ("not sent"); counts down
+    fail_numbers: list[str] = field(default_factory=list)  # sends to these numbers get the failure mark
 
     def as_dict(self) -> dict[str, Any]:
         """Every setting as JSON (the control API and the page read it)."""
@@ -148,6 +160,15 @@ class Settings:
             "read_after": self.read_after,
             "own_name": self.own_name,
             "sender_style": self.sender_style,
+            "new_chat_limit_after": self.new_chat_limit_after,
+            "new_chat_limit_hours": self.new_chat_limit_hours,
+            "restricted_until": self.restricted_until,
+            "banned": self.banned,
+            "unanswered_cap": self.unanswered_cap,
+            "unanswered_warn": self.unanswered_warn,
+            "unanswered_count": self.unanswered_count,
+            "fail_sends": self.fail_sends,
+            "fail_numbers": list(self.fail_numbers),
         }
 
     def copy(self) -> Settings:
@@ -171,6 +192,29 @@ def _bool(key: str, value: Any) -> bool:
     return value
 
 
+def _count_or_none(key: str, value: Any, minimum: int = 0) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{key}: expected a whole number >= {minimum} or null, got {value!r}")
+    return value
+
+
+def _numbers(key: str, value: Any) -> list[str]:
+    """A list of phone numbers (or one comma-separated string) as their digits."""
+    if isinstance(value, str):
+        value = [v for v in value.split(",") if v.strip()]
+    if not isinstance(value, (list, tuple, set)):
+        raise ConfigError(f"{key}: expected a list of phone numbers, got {value!r}")
+    numbers = []
+    for v in value:
+        d = digits_of(v)
+        if not d:
+            raise ConfigError(f"{key}: {v!r} is not a phone number")
+        numbers.append(d)
+    return numbers
+
+
 def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
     """Validate every change first, then apply them all (nothing half-applied)."""
     new = settings.copy()
@@ -185,18 +229,8 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{key}: expected an integer >= 0, got {value!r}")
             new.qr_max_rotations = value
-        elif key == "invalid_numbers":
-            if isinstance(value, str):
-                value = [v for v in value.split(",") if v.strip()]
-            if not isinstance(value, (list, tuple, set)):
-                raise ConfigError(f"{key}: expected a list of phone numbers, got {value!r}")
-            numbers = []
-            for v in value:
-                d = digits_of(v)
-                if not d:
-                    raise ConfigError(f"{key}: {v!r} is not a phone number")
-                numbers.append(d)
-            new.invalid_numbers = numbers
+        elif key in ("invalid_numbers", "fail_numbers"):
+            setattr(new, key, _numbers(key, value))
         elif key == "invalid_suffix":
             if value in (None, ""):
                 new.invalid_suffix = None
@@ -205,7 +239,7 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
                 if not d or d != str(value).strip():
                     raise ConfigError(f'{key}: expected digits such as "13", got {value!r}')
                 new.invalid_suffix = d
-        elif key in ("stuck_clock", "phone_connected", "enter_sends", "offline"):
+        elif key in ("stuck_clock", "phone_connected", "enter_sends", "offline", "banned"):
             setattr(new, key, _bool(key, value))
         elif key == "dom":
             if str(value) not in DOMS:
@@ -258,16 +292,44 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
             if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key != "min_chrome" else 0):
                 raise ConfigError(f"{key}: expected a whole number, got {value!r}")
             setattr(new, key, value)
-        elif key == "lose_clicks":
+        elif key in ("lose_clicks", "fail_sends"):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{key}: expected an integer >= 0, got {value!r}")
-            new.lose_clicks = value
+            setattr(new, key, value)
+        elif key in ("new_chat_limit_after", "unanswered_count"):
+            setattr(new, key, _count_or_none(key, value))
+        elif key == "unanswered_cap":
+            new.unanswered_cap = _count_or_none(key, value, 1)
+        elif key == "unanswered":  # both at once: {"count": N or null, "cap": M or null}
+            if not isinstance(value, dict) or not set(value) <= {"count", "cap"}:
+                raise ConfigError(f'{key}: expected {{"count": N, "cap": M}}, got {value!r}')
+            if "count" in value:
+                new.unanswered_count = _count_or_none("unanswered.count", value["count"])
+            if "cap" in value:
+                new.unanswered_cap = _count_or_none("unanswered.cap", value["cap"], 1)
+        elif key == "new_chat_limit_hours":
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf")
+            ):
+                raise ConfigError(f'{key}: expected a number of hours > 0, or null for "later", got {value!r}')
+            new.new_chat_limit_hours = None if value is None else float(value)
+        elif key == "restricted_until":
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf")
+            ):
+                raise ConfigError(f"{key}: expected a time in epoch seconds, or null, got {value!r}")
+            new.restricted_until = None if value is None else float(value)
+        elif key == "unanswered_warn":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ConfigError(f"{key}: expected a fraction from 0 to 1, got {value!r}")
+            new.unanswered_warn = float(value)
         elif key == "failure_rate":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ConfigError(f"{key}: expected a number from 0 to 1, got {value!r}")
             new.failure_rate = float(value)
         else:
-            raise ConfigError(f"unknown setting {key!r} (known: {', '.join(sorted(Settings().as_dict()))})")
+            known = ", ".join(sorted([*Settings().as_dict(), "unanswered"]))
+            raise ConfigError(f"unknown setting {key!r} (known: {known})")
     for key, value in new.as_dict().items():
         setattr(settings, key, value)
 
@@ -293,11 +355,15 @@ class Message:
     seq: int | None = None
     incoming: bool = False
     account: str = ""  # the own number of the account whose chat holds it
+    failed: str | None = None  # why WhatsApp refused it (the failure mark; never in the ledger)
+    new_contact: bool = False  # the first message of a chat that held nothing (a new chat started)
 
     def ack_view(self, now: float) -> dict[str, Any]:
         """What the page needs to draw this bubble's ack icon and meta."""
         read_in = None
-        if self.accepted_at is None:
+        if self.failed is not None:
+            status, check_in, dbl_in = "failed", None, None
+        elif self.accepted_at is None:
             status, check_in, dbl_in = "queued", None, None
         elif self.stuck or self.check_at is None:
             status, check_in, dbl_in = "stuck", None, None
@@ -357,6 +423,17 @@ class Account:
     # when each chat was last read (the contact then sees blue ticks).
     unread: dict[str, int] = field(default_factory=dict)
     read_at: dict[str, float] = field(default_factory=dict)
+    # Account limits: new chats started (messages accepted into chats that held nothing) and
+    # since when "You can't message new people" holds; sends refused with the failure mark.
+    new_chats: int = 0
+    new_limit_since: float | None = None
+    refused: int = 0
+    # What the page typed into the compose box before each send, per chat (GET /__sim__/typing).
+    typing: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def has_history(self, phone: str) -> bool:
+        """Does the chat hold anything (a message of either side) other than refused sends?"""
+        return any(m.failed is None for m in self.chats.get(phone, ()))
 
     def mark_read(self, phone: str, now: float) -> None:
         if self.unread.get(phone):
@@ -673,6 +750,7 @@ class SimState:
                 "page_lang": self.page_lang,
                 "settings": self.settings.as_dict(),
                 "accounts": self._accounts_view(),
+                "limits": self._page_limits(acc, now),
             }
             if watch:
                 out["watched"] = {mid: acc.by_id[mid].ack_view(now) for mid in watch if mid in acc.by_id}
@@ -698,6 +776,7 @@ class SimState:
                 "queued": len(acc.queued) if acc else 0,
                 "page_lang": self.page_lang,
                 "settings": self.settings.as_dict(),
+                "limits": self._page_limits(acc, now) if acc else None,
             }
             if watch and acc:
                 out["watched"] = {mid: acc.by_id[mid].ack_view(now) for mid in watch if mid in acc.by_id}
@@ -779,6 +858,126 @@ class SimState:
             items.sort(key=lambda c: c["last_at"], reverse=True)
             return {"version": acc.chats_version, "chats": items[:200]}
 
+    # --- account limits -------------------------------------------------------------
+
+    def _restricted_until(self, now: float) -> float | None:
+        """The end of the restriction while it holds, else None (it lifts by itself)."""
+        until = self.settings.restricted_until
+        return until if until is not None and now < until else None
+
+    def _new_chat_limit(self, acc: Account, now: float) -> dict[str, Any] | None:
+        """{"until": epoch, or None for "later"} while the account may not start new chats."""
+        after = self.settings.new_chat_limit_after
+        if after is None or acc.new_chats < after:
+            return None
+        if acc.new_limit_since is None:
+            acc.new_limit_since = now
+        hours = self.settings.new_chat_limit_hours
+        if hours is None:
+            return {"until": None}
+        until = acc.new_limit_since + hours * 3600
+        if now >= until:  # the timelock is over: counting starts again
+            acc.new_chats = 0
+            acc.new_limit_since = None
+            return self._new_chat_limit(acc, now) if after == 0 else None
+        return {"until": until}
+
+    def _unanswered(self, acc: Account, now: float) -> int:
+        """Messages accepted this (local) month into chats whose contact never wrote to the
+        account; `unanswered_count` when set."""
+        if self.settings.unanswered_count is not None:
+            return self.settings.unanswered_count
+        t = time.localtime(now)
+        month_start = time.mktime((t.tm_year, t.tm_mon, 1, 0, 0, 0, 0, 0, -1))
+        count = 0
+        for phone, msgs in acc.chats.items():
+            if phone == acc.number or any(m.incoming for m in msgs):
+                continue
+            count += sum(1 for m in msgs if m.seq is not None and (m.accepted_at or 0) >= month_start)
+        return count
+
+    def _page_limits(self, acc: Account, now: float) -> dict[str, Any]:
+        """What the page draws: the ban screen, the restriction, the new-chat notice, the banner."""
+        s = self.settings
+        banner = None
+        if s.unanswered_cap is not None:
+            count = self._unanswered(acc, now)
+            if count >= s.unanswered_warn * s.unanswered_cap:
+                banner = {"count": count, "cap": s.unanswered_cap}
+        return {
+            "banned": s.banned,
+            "restricted_until": self._restricted_until(now),
+            "new_chats": self._new_chat_limit(acc, now),
+            "unanswered": banner,
+        }
+
+    def limits(self, account: Any = None) -> dict[str, Any]:
+        """The account's limits as the control API reports them (GET /__sim__/limits)."""
+        with self.lock:
+            now = time.time()
+            acc = self._account(account)
+            page = self._page_limits(acc, now)
+            new = page["new_chats"]
+            return {
+                "account": acc.number,
+                "banned": page["banned"],
+                "restricted_until": page["restricted_until"],
+                "new_chats": {
+                    "started": acc.new_chats,
+                    "limit": self.settings.new_chat_limit_after,
+                    "limited": new is not None,
+                    "until": new["until"] if new else None,
+                },
+                "unanswered": {
+                    "count": self._unanswered(acc, now),
+                    "cap": self.settings.unanswered_cap,
+                    "banner": page["unanswered"] is not None,
+                },
+                "refused": acc.refused,
+            }
+
+    def _refusal(self, acc: Account, contact: str, now: float) -> str | None:
+        """Why WhatsApp refuses this send (the failure mark), or None."""
+        s = self.settings
+        if s.banned:
+            return "banned"
+        if self._restricted_until(now) is not None:
+            return "restricted"
+        if contact != acc.number and not acc.has_history(contact) and self._new_chat_limit(acc, now) is not None:
+            return "new_chat_limit"
+        if digits_of(contact) in s.fail_numbers:
+            return "fault"
+        if s.fail_sends > 0:
+            s.fail_sends -= 1
+            return "fault"
+        return None
+
+    def _note_typing(
+        self, acc: Account, phone: str, msg_id: str, text: str, events: Any, status: str, now: float
+    ) -> None:
+        """Keep what the page typed before a send (its compose box's changes)."""
+        if not isinstance(events, list):
+            return
+        clean = []
+        for e in events[-TYPING_EVENTS:]:
+            if not isinstance(e, dict):
+                continue
+            at, length = e.get("at"), e.get("length")
+            if isinstance(at, (int, float)) and not isinstance(at, bool) and isinstance(length, int):
+                clean.append({"at": float(at), "length": length})
+        sends = acc.typing.setdefault(phone, [])
+        sends.append({"id": msg_id, "sent_at": now, "text": text, "status": status, "events": clean})
+        del sends[:-TYPING_SENDS]
+
+    def typing(self, account: Any = None) -> dict[str, list[dict[str, Any]]]:
+        """Per chat, every send of the page with what was typed before it (GET /__sim__/typing)."""
+        with self.lock:
+            acc = self._account(account)
+            return {
+                phone: [dict(r, events=[dict(e) for e in r["events"]]) for r in sends]
+                for phone, sends in acc.typing.items()
+            }
+
     # --- the app ------------------------------------------------------------------
 
     def note_refused(self, reason: str) -> None:
@@ -822,6 +1021,7 @@ class SimState:
                 "name": self.account_name(acc.number) if own else self.settings.contact_names.get(contact),
                 "self": own,
                 "history": [m.history_view(now) for m in acc.chats.get(contact, [])],
+                "limits": self._page_limits(acc, now),  # the page draws the chat with the limits of now
             }
 
     def history(self, phone: Any, *, account: Any = None) -> dict[str, Any]:
@@ -906,8 +1106,12 @@ class SimState:
         *,
         attachment: dict[str, Any] | None = None,
         account: Any = None,
+        typing: list[Any] | None = None,
     ) -> dict[str, Any]:
-        """A send click reached the server. Returns what the page should show."""
+        """A send click reached the server. Returns what the page should show.
+
+        `typing`: the page's compose-box changes before this send ([{"at", "length"}]),
+        kept for GET /__sim__/typing."""
         with self.lock:
             acc = self._live(account)
             if acc is None:
@@ -920,25 +1124,37 @@ class SimState:
                 return known.ack_view(time.time())  # the page sent it again (its answer was lost)
             if not _MSG_ID_RE.match(msg_id or "") or known is not None:
                 msg_id = "3EB0" + secrets.token_hex(8).upper()
+            now = time.time()
+            contact = "+" + digits
             if self.settings.lose_clicks > 0:
                 self.settings.lose_clicks -= 1
                 self.counters["lost_clicks"] += 1
+                self._note_typing(acc, contact, msg_id, text, typing, "lost", now)
                 return {"id": msg_id, "status": "lost"}
-            now = time.time()
             msg = Message(
                 id=msg_id,
-                phone="+" + digits,
+                phone=contact,
                 text=text,
                 caption=text if attachment is not None else None,
                 attachment=attachment,
                 sent_at=now,
             )
+            reason = self._refusal(acc, contact, now)
+            if reason is not None:  # the failure mark: in the chat, never in the ledger
+                msg.failed = reason
+                acc.add(msg)
+                acc.refused += 1
+                self._note_typing(acc, contact, msg_id, text, typing, "failed", now)
+                return dict(msg.ack_view(now), reason=reason)
+            msg.new_contact = contact != acc.number and not acc.has_history(contact)
             acc.add(msg)
             if self.settings.phone_connected:
                 self._accept(msg, now)
             else:
                 acc.queued.append(msg)
-            return msg.ack_view(now)
+            view = msg.ack_view(now)
+            self._note_typing(acc, contact, msg_id, text, typing, view["status"], now)
+            return view
 
     def _accept(self, msg: Message, now: float) -> None:
         msg.accepted_at = now
@@ -950,6 +1166,10 @@ class SimState:
             msg.dbl_at = msg.check_at + self.settings.dblcheck_delay
             msg.read_at = self._read_at(msg.dbl_at, now)
         self.ledger_messages.append(msg)
+        acc = self.accounts.get(msg.account)
+        if msg.new_contact and acc is not None:
+            acc.new_chats += 1
+            self._new_chat_limit(acc, now)  # the limit starts now when this was the last one allowed
 
     def _read_at(self, dbl_at: float, accepted: float) -> float | None:
         """When the contact reads a message accepted at `accepted` (read_after), never before
@@ -1209,6 +1429,12 @@ class _Handler(BaseHTTPRequestHandler):
                     "read_at": st.read_receipts(query.get("account", [None])[0]),
                 }
             )
+        elif path in ("/__sim__/limits", "/__sim__/typing"):
+            try:
+                account = query.get("account", [None])[0]
+                self._json(st.limits(account) if path.endswith("limits") else st.typing(account))
+            except ConfigError as exc:
+                self._error(400, str(exc))
         elif path == "/__sim__/config":
             with st.lock:
                 self._json(st.settings.as_dict())
@@ -1290,7 +1516,9 @@ class _Handler(BaseHTTPRequestHandler):
             text = body.get("text")
             if not isinstance(text, str) or not text:
                 raise ValueError("text: expected a non-empty string")
-            self._json(self._app_send(number, body.get("phone"), str(body.get("id") or ""), text))
+            self._json(
+                self._app_send(number, body.get("phone"), str(body.get("id") or ""), text, typing=body.get("typing"))
+            )
         elif path == "/__sim__/app/send_file":
             data = self._body()
             q = {k: v[0] for k, v in query.items()}
@@ -1309,11 +1537,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"no such endpoint: {path}")
 
     def _app_send(
-        self, number: str | None, phone: Any, msg_id: str, text: str, attachment: dict[str, Any] | None = None
+        self,
+        number: str | None,
+        phone: Any,
+        msg_id: str,
+        text: str,
+        attachment: dict[str, Any] | None = None,
+        typing: Any = None,
     ) -> dict[str, Any]:
         if number is None:
             return {"id": msg_id, "status": "lost", "error": "not logged in"}
-        return self.server.state.send(phone, msg_id, text, attachment=attachment, account=number)
+        return self.server.state.send(phone, msg_id, text, attachment=attachment, account=number, typing=typing)
 
 
 # ----------------------------------------------------------------------------- facade
@@ -1439,6 +1673,16 @@ class Simulator:
     def read_receipts(self, account: str | None = None) -> dict[str, float]:
         """When each chat was last read on a device (the contact's blue ticks)."""
         return self.state.read_receipts(account)
+
+    def limits(self, account: str | None = None) -> dict[str, Any]:
+        """The account's limits: {"account", "banned", "restricted_until", "new_chats": {"started",
+        "limit", "limited", "until"}, "unanswered": {"count", "cap", "banner"}, "refused"}."""
+        return self.state.limits(account)
+
+    def typing(self, account: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Per chat ("+DIGITS"), each send of the page: {"id", "sent_at", "text", "status",
+        "events": [{"at", "length"}]}: the compose box's changes before that send."""
+        return self.state.typing(account)
 
     def set_offline(self, offline: bool = True) -> None:
         """The computer loses (or gets back) its network: page loads and the page's calls fail."""

@@ -40,7 +40,7 @@
   const KEPT_IDS = new Set(M ? M.kept_ids : []);
   // Controls a build may draw as <button> or as div[role=button] (their layout does not change).
   const SWAPPABLE = ['send-btn', 'mic-btn', 'read-more-button', 'attach-btn', 'preview-close', 'media-send',
-    'btn-primary', 'qr-reload'];
+    'btn-primary', 'qr-reload', 'ban-btn'];
   /* 32-bit FNV-1a of the UTF-8 bytes: the server derives the same names (simulator/mutate.py). */
   function fnv(text) {
     let x = 2166136261;
@@ -137,7 +137,17 @@
       close: 'Close', search: 'Search input textbox', chats: 'Chats',
       offline: 'Computer not connected', offlineSub: 'Make sure your computer has an active Internet connection.',
       unread: (n) => `${n} unread message${n === 1 ? '' : 's'}`, chatList: 'Chat list',
-      youSelf: 'You', ack: { pending: ' Pending ', sent: ' Sent ', delivered: ' Delivered ', read: ' Read ' },
+      youSelf: 'You', ack: { pending: ' Pending ', sent: ' Sent ', delivered: ' Delivered ', read: ' Read ', failed: ' Not sent ' },
+      // Account limits (docs/whatsapp-dom.md, "Account limits"). The 2024 page keeps these English words.
+      newChats: "You can't message new people right now.",
+      newChatsIn: (n) => `You can message them again in ${n} hour${n === 1 ? '' : 's'}.`,
+      newChatsLater: 'You can message them again later.',
+      restricted: 'Your account is restricted.',
+      restrictedUntil: (t, day) => `You can't send messages until ${day ? day + ', ' : ''}${t}.`,
+      banned: 'This account is not allowed to use WhatsApp',
+      bannedBody: 'Your phone number is banned from using WhatsApp. Contact support for help.',
+      contactSupport: 'Contact support', learnMore: 'Learn more',   // "Contact support": the 2024 button (English)
+      unanswered: (n, cap) => `You've sent ${n} of ${cap} messages to people who haven't replied this month`,
     },
     'en-GB': {},
     'pt-BR': {
@@ -152,7 +162,16 @@
       unread: (n) => `${n} mensage${n === 1 ? 'm não lida' : 'ns não lidas'}`, chatList: 'Lista de conversas',
       close: 'Fechar', search: 'Caixa de texto de pesquisa', chats: 'Conversas',
       offline: 'Computador não conectado', offlineSub: 'Verifique se o seu computador tem uma conexão ativa com a internet.',
-      youSelf: 'Você', ack: { pending: ' Pendente ', sent: ' Enviada ', delivered: ' Entregue ', read: ' Lida ' },
+      youSelf: 'Você', ack: { pending: ' Pendente ', sent: ' Enviada ', delivered: ' Entregue ', read: ' Lida ', failed: ' Não enviada ' },
+      newChats: 'Você não pode enviar mensagens para novas pessoas no momento.',
+      newChatsIn: (n) => `Você poderá enviar mensagens para elas novamente em ${n} hora${n === 1 ? '' : 's'}.`,
+      newChatsLater: 'Você poderá enviar mensagens para elas novamente mais tarde.',
+      restricted: 'Sua conta está restrita.',
+      restrictedUntil: (t, day) => `Você não pode enviar mensagens até ${day ? day + ', ' : ''}${t}.`,
+      banned: 'Esta conta não tem permissão para usar o WhatsApp',
+      bannedBody: 'Seu número de telefone está banido do WhatsApp. Entre em contato com o suporte para obter ajuda.',
+      learnMore: 'Saiba mais',
+      unanswered: (n, cap) => `Você enviou ${n} de ${cap} mensagens para pessoas que não responderam este mês`,
     },
     'de-DE': {
       you: 'Du', send: 'Senden', type: 'Nachricht eingeben', attach: 'Anhängen', caption: 'Bildunterschrift hinzufügen',
@@ -166,7 +185,16 @@
       unread: (n) => `${n} ungelesene Nachricht${n === 1 ? '' : 'en'}`, chatList: 'Chatliste',
       close: 'Schließen', search: 'Suchfeld', chats: 'Chats',
       offline: 'Computer nicht verbunden', offlineSub: 'Stelle sicher, dass dein Computer mit dem Internet verbunden ist.',
-      youSelf: 'Du', ack: { pending: ' Ausstehend ', sent: ' Gesendet ', delivered: ' Zugestellt ', read: ' Gelesen ' },
+      youSelf: 'Du', ack: { pending: ' Ausstehend ', sent: ' Gesendet ', delivered: ' Zugestellt ', read: ' Gelesen ', failed: ' Nicht gesendet ' },
+      newChats: 'Du kannst gerade keine Nachrichten an neue Personen senden.',
+      newChatsIn: (n) => `Du kannst ihnen in ${n} Stunde${n === 1 ? '' : 'n'} wieder schreiben.`,
+      newChatsLater: 'Du kannst ihnen später wieder schreiben.',
+      restricted: 'Dein Konto ist eingeschränkt.',
+      restrictedUntil: (t, day) => `Du kannst bis ${day ? day + ', ' : ''}${t} keine Nachrichten senden.`,
+      banned: 'Dieses Konto darf WhatsApp nicht verwenden',
+      bannedBody: 'Deine Telefonnummer ist für WhatsApp gesperrt. Wende dich an den Support, um Hilfe zu erhalten.',
+      learnMore: 'Mehr erfahren',
+      unanswered: (n, cap) => `Du hast diesen Monat ${n} von ${cap} Nachrichten an Personen gesendet, die nicht geantwortet haben`,
     },
     'es-ES': {
       you: 'Tú', send: 'Enviar', type: 'Escribe un mensaje', attach: 'Adjuntar', caption: 'Añade un comentario',
@@ -180,7 +208,16 @@
       unread: (n) => `${n} mensaje${n === 1 ? ' no leído' : 's no leídos'}`, chatList: 'Lista de chats',
       close: 'Cerrar', search: 'Cuadro de texto de búsqueda', chats: 'Chats',
       offline: 'Computadora no conectada', offlineSub: 'Asegúrate de que tu computadora tenga una conexión a internet activa.',
-      youSelf: 'Tú', ack: { pending: ' Pendiente ', sent: ' Enviado ', delivered: ' Entregado ', read: ' Leído ' },
+      youSelf: 'Tú', ack: { pending: ' Pendiente ', sent: ' Enviado ', delivered: ' Entregado ', read: ' Leído ', failed: ' No enviado ' },
+      newChats: 'No puedes enviar mensajes a personas nuevas en este momento.',
+      newChatsIn: (n) => `Podrás volver a enviarles mensajes en ${n} hora${n === 1 ? '' : 's'}.`,
+      newChatsLater: 'Podrás volver a enviarles mensajes más tarde.',
+      restricted: 'Tu cuenta está restringida.',
+      restrictedUntil: (t, day) => `No puedes enviar mensajes hasta ${day ? 'el ' + day + ', a ' : ''}las ${t}.`,
+      banned: 'Esta cuenta no tiene permiso para usar WhatsApp',
+      bannedBody: 'Tu número de teléfono está bloqueado para usar WhatsApp. Ponte en contacto con el servicio de asistencia para obtener ayuda.',
+      learnMore: 'Más información',
+      unanswered: (n, cap) => `Has enviado ${n} de ${cap} mensajes a personas que no han respondido este mes`,
     },
     'fr-FR': {
       you: 'Vous', send: 'Envoyer', type: 'Entrez un message', attach: 'Joindre', caption: 'Ajouter une légende',
@@ -194,7 +231,16 @@
       unread: (n) => `${n} message${n === 1 ? ' non lu' : 's non lus'}`, chatList: 'Liste des discussions',
       close: 'Fermer', search: 'Zone de texte de recherche', chats: 'Discussions',
       offline: 'Ordinateur non connecté', offlineSub: "Assurez-vous que votre ordinateur dispose d'une connexion Internet active.",
-      youSelf: 'Vous', ack: { pending: ' En attente ', sent: ' Envoyé ', delivered: ' Distribué ', read: ' Lu ' },
+      youSelf: 'Vous', ack: { pending: ' En attente ', sent: ' Envoyé ', delivered: ' Distribué ', read: ' Lu ', failed: ' Non envoyé ' },
+      newChats: 'Vous ne pouvez pas envoyer de messages à de nouvelles personnes pour le moment.',
+      newChatsIn: (n) => `Vous pourrez de nouveau leur écrire dans ${n} heure${n === 1 ? '' : 's'}.`,
+      newChatsLater: 'Vous pourrez de nouveau leur écrire plus tard.',
+      restricted: 'Votre compte est restreint.',
+      restrictedUntil: (t, day) => `Vous ne pouvez pas envoyer de messages jusqu'${day ? 'au ' + day + ' à' : 'à'} ${t}.`,
+      banned: "Ce compte n'est pas autorisé à utiliser WhatsApp",
+      bannedBody: "Votre numéro de téléphone est banni de WhatsApp. Contactez l'assistance pour obtenir de l'aide.",
+      learnMore: 'En savoir plus',
+      unanswered: (n, cap) => `Vous avez envoyé ${n} messages sur ${cap} à des personnes qui n'ont pas répondu ce mois-ci`,
     },
   };
   function pickLang(wanted) {
@@ -265,11 +311,14 @@
     'document': '<svg viewBox="0 0 24 24" width="26" height="26"><path fill="currentColor" d="M6 2h8l6 6v12a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V9h5.5z"/></svg>',
     'media': '<svg viewBox="0 0 24 24" width="22" height="22"><path fill="currentColor" d="M21 19V5a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2zM8.5 13.5l2.5 3 3.5-4.5 4.5 6H5z"/></svg>',
     'x': '<svg viewBox="0 0 24 24" width="24" height="24"><path fill="currentColor" d="M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z"/></svg>',
+    'msg-error': '<svg viewBox="0 0 16 16" width="16" height="16"><circle cx="8" cy="8" r="7" fill="currentColor"/><rect x="7.2" y="3.6" width="1.6" height="5.8" rx=".8" fill="#fff"/><circle cx="8" cy="11.6" r=".95" fill="#fff"/></svg>',
+    'alert-limit': '<svg viewBox="0 0 48 48" width="40" height="40"><circle cx="24" cy="24" r="24" fill="#f15c6d"/><rect x="22" y="11" width="4" height="17" rx="2" fill="#fff"/><circle cx="24" cy="35" r="2.6" fill="#fff"/></svg>',
     'lock-small': '<svg viewBox="0 0 10 12" width="10" height="12"><path fill="currentColor" d="M5 1a3 3 0 0 0-3 3v1H1v6h8V5H8V4a3 3 0 0 0-3-3zm0 1.2A1.8 1.8 0 0 1 6.8 4v1H3.2V4A1.8 1.8 0 0 1 5 2.2z"/></svg>',
   };
   // A message's status: its icon and its label (2026: in the page's language; 2024: English).
-  const ACK_ICON = { pending: 'msg-time', sent: 'msg-check', delivered: 'msg-dblcheck', read: 'msg-dblcheck' };
-  const ACK_RANK = { pending: 0, sent: 1, delivered: 2, read: 3 };
+  // "failed": the failure mark (WhatsApp refused the message: account limits, or the fail_* faults).
+  const ACK_ICON = { pending: 'msg-time', sent: 'msg-check', delivered: 'msg-dblcheck', read: 'msg-dblcheck', failed: 'msg-error' };
+  const ACK_RANK = { pending: 0, sent: 1, delivered: 2, read: 3, failed: 9 };
   const ackLabel = (st) => (NEW ? T.ack : STRINGS['en-US'].ack)[st];
   // A 1x1 transparent GIF: the real page draws emoji from a sprite; only the alt matters here.
   const EMOJI_SRC = 'data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw==';
@@ -638,6 +687,10 @@
       updateQR(s.qr);
       return;
     }
+    if (s.limits && s.limits.banned) {
+      if (view !== 'banned') renderBanned();
+      return;
+    }
     if (s.use_here) {
       if (view !== 'usehere') renderUseHere();
       return;
@@ -652,6 +705,8 @@
       }
     }
     updateBanner(s.phone_connected);
+    updateLimitBanners(s.limits);
+    updateFooter();
     if (s.chats_version !== chatsVersion) {
       refreshChats();
       refreshOpenChat();
@@ -911,6 +966,7 @@
       if (rows) rows.append(m.incoming ? incomingBubble(m) : bubble(m));
       if (!m.incoming) scheduleAck(m);
     }
+    updateFooter();   // a reply gives the chat a history
     scrollDown();
   }
 
@@ -970,7 +1026,10 @@
     if (token !== openToken || view !== 'app') return;
     if (r.invalid) showInvalidPopup();
     else if (r.failed || r.error) showToast(NEW ? T.chatError : (r.error || 'Could not open the chat.'));
-    else renderChat(r.phone, r.name, r.history, text, r.self);
+    else {
+      if (r.limits && state) state.limits = r.limits;
+      renderChat(r.phone, r.name, r.history, text, r.self);
+    }
   }
 
   function showInvalidPopup() {
@@ -994,7 +1053,7 @@
     currentPhone = phone;
     msgRefs = new Map();
     const page = (state && state.settings && state.settings.history_page) || 30;
-    chat = { phone, name, history: history.slice(), shown: Math.min(history.length, page) };
+    chat = { phone, name, self: !!self, history: history.slice(), shown: Math.min(history.length, page) };
     const slot = byId('main-slot');
     const rows = h('div', { class: 'messages', role: 'application' });
     const sendSlot = h('div', { class: 'send-slot' });
@@ -1006,10 +1065,22 @@
       hasText = now;
       sendSlot.replaceChildren(now ? sendControl(() => send()) : micControl());
     };
+    // What is typed (GET /__sim__/typing): each change of the box's text, with its length, since the
+    // chat opened or since the last send; it goes with the next send. Only this box, only while open.
+    let typed = [];
+    let lastTyped = '';
+    const noteTyping = () => {
+      if (compose === null) return;
+      const now = compose.text();
+      if (now === lastTyped) return;
+      lastTyped = now;
+      typed.push({ at: Date.now() / 1000, length: Array.from(now).length });
+      if (typed.length > 2000) typed.shift();
+    };
     compose = textBox({
       class: 'compose-box', 'data-tab': '10', 'aria-placeholder': NEW ? T.type : 'Type a message',
       'aria-label': NEW ? T.type : 'Type a message', title: NEW ? null : 'Type a message', tabindex: '10',
-    }, () => send(), updateSendSlot);
+    }, () => send(), () => { updateSendSlot(); noteTyping(); });
     updateSendSlot();
     const box = compose.box;
     const attach = h('div', { class: 'attach-wrap' },
@@ -1021,6 +1092,13 @@
     // 2026: a sticker file input lives in the footer all the time, before the attach menu's.
     const sticker = NEW ? fileInput('image/webp', 'sticker', null) : null;
     const title = self ? selfTitle(name) : (name || phone);
+    const composeRow = h('div', { class: 'compose-row' },
+      attach, sticker,
+      h('div', { class: 'input-wrap' + (NEW ? ' lexical-rich-text-input' : '') }, box),
+      sendSlot);
+    const footer = h('footer', { class: 'compose' }, composeRow);
+    chat.footer = footer;
+    chat.composeRow = composeRow;
     const main = h('div', { id: 'main', 'data-phone': phone },
       h('header', { class: 'main-header' },
         h('div', { class: 'avatar' }),
@@ -1028,26 +1106,119 @@
           h('span', { dir: 'auto', title, class: 'contact-name', text: title }),
           h('div', { class: 'contact-sub', text: 'click here for contact info' }))),
       h('div', { class: 'conversation', tabindex: '-1', onscroll: (e) => maybeLoadEarlier(e.target) }, rows),
-      h('footer', { class: 'compose' },
-        h('div', { class: 'compose-row' },
-          attach, sticker,
-          h('div', { class: 'input-wrap' + (NEW ? ' lexical-rich-text-input' : '') }, box),
-          sendSlot)));
+      footer);
     slot.replaceChildren(main);
     drawHistory(rows);
 
     function send() {
       const t = compose.text().trim();
       if (!t) return;
+      const events = typed;
+      typed = [];
+      lastTyped = '';   // the box emptied by the send is no typing
       compose.clear();
-      sendMessage(phone, t, null);
+      sendMessage(phone, t, null, undefined, events);
     }
     for (const m of history) if (!m.incoming) scheduleAck(m);
     for (const [p, el] of chatItems) el.classList.toggle(C('active'), p === phone);
     if (text) compose.set(text);
-    box.focus();
-    caretToEnd(box);
+    updateFooter();
+    if (box.isConnected) {
+      box.focus();
+      caretToEnd(box);
+    }
     scrollDown();
+  }
+
+  // ------------------------------------------------------------------ account limits
+
+  /* The words of the limits: the page's language (2026), English (2024). */
+  const limitWords = () => (NEW ? T : STRINGS['en-US']);
+  /* A time to come in the page's clock format; its date too when it is not today. */
+  function untilText(at, W) {
+    const d = new Date(at * 1000);
+    const day = d.toDateString() === new Date().toDateString() ? null : fmtDate(d);
+    return W.restrictedUntil(fmtTime(d), day);
+  }
+  const hoursLeft = (until) => Math.max(1, Math.ceil((until - Date.now() / 1000) / 3600));
+  /* Does the open chat hold anything but refused sends (a chat with history: never "new")? */
+  const chatHasHistory = () => chat.history.some((m) => m.incoming || m.status !== 'failed');
+
+  /* What replaces the open chat's compose bar, or null: the restriction (every chat), or the
+   * new-chat limit (chats without history; never "Message yourself"). */
+  function chatBlock() {
+    const L = state && state.limits;
+    if (!chat || !L) return null;
+    const W = limitWords();
+    if (L.restricted_until) return { kind: 'restricted', text: `${W.restricted} ${untilText(L.restricted_until, W)}` };
+    if (L.new_chats && !chat.self && !chatHasHistory()) {
+      const u = L.new_chats.until;
+      return { kind: 'new-chats', text: `${W.newChats} ${u ? W.newChatsIn(hoursLeft(u)) : W.newChatsLater}` };
+    }
+    return null;
+  }
+  /* 2024: role=status, a test id and an icon. 2026: text only. In #main footer, instead of the
+   * compose bar: no compose box, no send control, no attach. */
+  function blockedNotice(block) {
+    const text = h('span', { class: 'blocked-text', dir: 'auto', text: block.text });
+    return NEW
+      ? h('div', { class: 'compose-blocked' }, text)
+      : h('div', { class: 'compose-blocked', role: 'status',
+        'data-testid': block.kind === 'restricted' ? 'restricted-notice' : 'new-chat-limit' }, icon('alert-limit'), text);
+  }
+  function updateFooter() {
+    if (!chat || !chat.footer) return;
+    const block = chatBlock();
+    const key = block ? `${block.kind}|${block.text}` : '';
+    if (key === (chat.blockKey || '')) return;
+    chat.blockKey = key;
+    const attachMenu = Q('.attach-menu', chat.composeRow);
+    if (attachMenu) attachMenu.remove();
+    chat.footer.replaceChildren(block ? blockedNotice(block) : chat.composeRow);
+  }
+
+  /* Banners in the chat list: the restriction, the unanswered-messages counter. 2024: role=alert,
+   * a test id and an icon; 2026: text only. */
+  function updateLimitBanners(L) {
+    const slot = Q('.banner-slot');
+    if (!slot) return;
+    const W = limitWords();
+    setBanner(slot, 'alert-restricted', L && L.restricted_until ? [W.restricted, untilText(L.restricted_until, W)] : null);
+    setBanner(slot, 'alert-unanswered', L && L.unanswered ? [W.unanswered(L.unanswered.count, L.unanswered.cap)] : null);
+  }
+  const bannerKeys = new WeakMap();
+  function setBanner(slot, cls, lines) {
+    const old = Q('.' + cls, slot);
+    const key = lines ? lines.join('\n') : '';
+    if (old && bannerKeys.get(old) === key) return;
+    if (!lines) { if (old) old.remove(); return; }
+    const body = h('div', {}, h('div', { class: 'alert-title', text: lines[0] }),
+      lines[1] ? h('div', { class: 'alert-sub', text: lines[1] }) : null);
+    const el = NEW ? h('div', { class: cls }, body)
+      : h('div', { class: cls, 'data-testid': cls, role: 'alert' }, icon('alert-limit'), body);
+    bannerKeys.set(el, key);
+    if (old) old.replaceWith(el);
+    else slot.append(el);
+  }
+
+  /* Banned: this screen instead of the app (no #side, no chat list, no QR code). Its button
+   * leads nowhere (the simulator never leaves 127.0.0.1). */
+  function renderBanned() {
+    view = 'banned';
+    currentPhone = null;
+    chat = null;
+    watching.clear();
+    app.textContent = '';
+    const W = limitWords();
+    const button = NEW
+      ? h('div', { class: 'ban-btn', role: 'button', tabindex: '0', text: W.learnMore })
+      : h('button', { class: 'ban-btn', type: 'button', text: W.contactSupport });
+    app.append(h('div', Object.assign({ class: 'ban-screen' }, NEW ? {} : { 'data-testid': 'account-banned' }),
+      h('div', { class: 'ban-card' },
+        NEW ? null : icon('alert-limit'),
+        h('h1', { class: 'ban-title', text: W.banned }),
+        h('p', { class: 'ban-body', text: W.bannedBody }),
+        button)));
   }
 
   function sendControl(onclick) {
@@ -1151,7 +1322,7 @@
    * puts it (a wrapping div, or the icon's svg). {node, iconEl, labelEl, svg, status} */
   function ackNode(st) {
     const where = M && M.labels ? M.labels.status : 'span';
-    const cls = cx('ack', st === 'read' && 'read');
+    const cls = cx('ack', st === 'read' && 'read', st === 'failed' && 'failed');
     if (where === 'span') {
       const el = icon(ACK_ICON[st], { 'aria-label': ackLabel(st), class: cls });
       return { node: el, iconEl: el, labelEl: el, svg: false, status: st };
@@ -1176,6 +1347,7 @@
     a.iconEl.innerHTML = ICONS[ACK_ICON[st]];
     if (a.svg) labelSvg(a);
     a.iconEl.classList.toggle(C('read'), st === 'delivered' || st === 'read');
+    a.iconEl.classList.toggle(C('failed'), st === 'failed');
   }
 
   /* A message row. Builds: the row wrapped in extra divs, its role changed or dropped, or no
@@ -1213,7 +1385,7 @@
   /* An outgoing message. m: {id, phone?, text, attachment, status, at, localUrl?} */
   function bubble(m) {
     const phone = m.phone || currentPhone;
-    const st = m.status === 'accepted' && m.check_in === 0
+    const st = m.status === 'failed' ? 'failed' : m.status === 'accepted' && m.check_in === 0
       ? (m.dbl_in === 0 ? (m.read_in === 0 ? 'read' : 'delivered') : 'sent') : 'pending';
     const ack = ackNode(st);
     const at = m.at || Date.now() / 1000;
@@ -1286,6 +1458,7 @@
   }
   function scheduleAck(v) {
     if (v.status === 'queued') { watching.add(v.id); return; }
+    if (v.status === 'failed') { setAck(v.id, 'failed'); return; }   // refused: the failure mark
     if (v.status !== 'accepted') return;
     const later = (secs, st) => {
       if (secs === 0) setAck(v.id, st);
@@ -1317,10 +1490,11 @@
       const resp = await fetch('/__sim__/app/send_file?' + q, { method: 'POST', body: f, headers: withDevice() });
       return resp.json();
     }
-    return postJSON('/__sim__/app/send', { phone: job.phone, id: job.id, text: job.text });
+    return postJSON('/__sim__/app/send', { phone: job.phone, id: job.id, text: job.text, typing: job.typing });
   }
 
-  async function sendMessage(phone, text, file, kind) {
+  /* typing: the compose box's changes before this send ([{at, length}]; GET /__sim__/typing). */
+  async function sendMessage(phone, text, file, kind, typing) {
     const id = newId();
     const rows = Q('#main .messages');
     const attachment = file ? { name: file.name, size: file.size, type: file.type, kind } : null;
@@ -1331,9 +1505,9 @@
     scrollDown();
     let r;
     try {
-      r = await postSend({ phone, id, text, file, kind });
+      r = await postSend({ phone, id, text, file, kind, typing });
     } catch (e) {
-      outbox.push({ phone, id, text, file, kind });   // offline: the clock stays, it goes later
+      outbox.push({ phone, id, text, file, kind, typing });   // offline: the clock stays, it goes later
       return;
     }
     if (r.status === 'lost') return;        // the click was lost: the clock stays
@@ -1347,6 +1521,7 @@
       }
     }
     applyAck(r.id || id, r);
+    updateFooter();   // a refused first message leaves the chat without history
   }
 
   // ------------------------------------------------------------------ attachments
