@@ -1,6 +1,21 @@
+"""The whole suite: the levels (tests/unit, tests/integration, tests/e2e, each with its
+own conftest.py), the shared fixtures, and the rules that keep a run honest:
+
+- a skipped test fails the run (PostgreSQL, Chromium and tmux are all installed by
+  `make test`; a check that did not run is not a green check); no tests collected is
+  exit status 5, red as well.
+
+Shared code lives in tests/support/; no test module imports another test module."""
+
+from __future__ import annotations
+
 import signal
 
-pytest_plugins = ["tests.sim_fixtures", "tests.pg_fixtures"]
+import pytest
+
+from tests.support import collection
+
+pytest_plugins = ["tests.support.pg_fixtures", "tests.support.sim_fixtures"]
 
 # A run started in the background (`cmd &`, nohup) inherits SIGINT or SIGHUP ignored, and
 # so would every program the tests start; the tests that stop programs with Ctrl-C or a
@@ -10,9 +25,21 @@ for _sig, _handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGH
         signal.signal(_sig, _handler)
 
 
-def pytest_sessionfinish(session, exitstatus):
-    """A skipped test is a check that did not run: the run is red (PostgreSQL, Chromium
-    and tmux are all installed by `make test`). No tests collected is red too (exit 5)."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test gets its level's marker (`-m "not e2e"`), and the levels run fastest first
+    (a broken unit test says so at once)."""
+    order = {level: i for i, level in enumerate(collection.LEVELS)}
+    for item in items:
+        level = collection.level_of(item.nodeid)
+        if level is not None:
+            item.add_marker(level)
+    items.sort(key=lambda item: order.get(collection.level_of(item.nodeid) or "", len(order)))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skipped test is a check that did not run: the run is red."""
+    if hasattr(session.config, "workerinput"):
+        return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = len(reporter.stats.get("skipped", [])) if reporter is not None else 0
     if skipped and exitstatus == 0:
