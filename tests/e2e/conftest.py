@@ -3,8 +3,9 @@ supervisor processes, chaos (processes SIGKILLed at random moments), the demo in
 
 Fixtures: `browser` (one Chromium per module, reset to about:blank for every test: the
 page tests have their own simulator each, so nothing of a previous test is seen),
-`browsers` (two profiles = two linked devices, per module as well), and `no_leftover_browsers`
-(fails a test that leaves a Chromium or chromedriver behind)."""
+`browsers` (two profiles = two linked devices, per module as well), `no_leftover_browsers`
+(fails a test that leaves a Chromium or chromedriver behind) and `chaos_seed` (the seed of
+a chaos test, from tests/support/seeds.py, printed when the test fails)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from typing import Any
 import psutil
 import pytest
 
+from tests.support import seeds
 from tests.support.browsers import make_browser, our_browser_procs
 from tests.support.waiting import TimedOut, wait_until
+
+SEED_KEY = pytest.StashKey[int]()
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +96,23 @@ def no_leftover_browsers(tmp_path: Path) -> Iterator[None]:
         except psutil.Error:
             pass
     pytest.fail(f"browser processes left behind: {leftover}")
+
+
+@pytest.fixture
+def chaos_seed(request: pytest.FixtureRequest) -> int:
+    """This test's seed (tests/support/seeds.py); the report of a failure names it."""
+    seed = seeds.seed_for(request.node.name)
+    request.node.stash[SEED_KEY] = seed
+    print(f"\nchaos seed {seed} ({seeds.ENV}={seed} replays it)")
+    return seed
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    seed = item.stash.get(SEED_KEY, None)
+    if seed is not None and report.failed:
+        report.sections.append(
+            ("chaos seed", f"seed {seed}; replay: {seeds.ENV}={seed} .venv/bin/python -m pytest '{item.nodeid}'")
+        )
+    return report

@@ -7,6 +7,7 @@ duplicated, the doubtful message verified by the account that clicked it."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import time
@@ -117,9 +118,11 @@ def supervised_accounts(tmp: Path, sim: Simulator, accounts: dict[str, dict[str,
 
 @pytest.mark.browser
 def test_chaos_three_accounts_kills_and_a_logout_lose_nothing_and_send_nothing_twice(
-    tmp_path: Path, no_leftover_browsers: None
+    tmp_path: Path, no_leftover_browsers: None, chaos_seed: int
 ) -> None:
-    sim = Simulator(port=0, boot_time=0.2, ack_delay=0.8, dblcheck_delay=0.2).start()
+    rng = random.Random(chaos_seed)
+    jitter = lambda: rng.uniform(0.0, 0.5)  # noqa: E731 (a kill comes a random moment after its worker runs)
+    sim = Simulator(port=0, boot_time=0.2, ack_delay=0.8, dblcheck_delay=0.2, seed=chaos_seed).start()
     cfg_path = supervised_accounts(tmp_path, sim, {name: {} for name in NUMBERS})
     cfg = settings.load(cfg_path)
     store = Store(cfg.paths.database)
@@ -134,7 +137,7 @@ def test_chaos_three_accounts_kills_and_a_logout_lose_nothing_and_send_nothing_t
             sent = lambda: store.counts(job)["sent"]  # noqa: E731
 
             def kill(target: str) -> None:
-                sigkill_worker(run, target)
+                sigkill_worker(run, target, jitter=jitter())
                 kills.append((target, sent()))
 
             for target in ("north", "east", "north"):  # three kills before the logout
@@ -176,7 +179,9 @@ def test_chaos_three_accounts_kills_and_a_logout_lose_nothing_and_send_nothing_t
     final = Store(cfg.paths.database)
     rows = list(final.iter_messages(job))
     assert len(rows) == 150
-    assert_each_sent_once_by_its_account(sim.ledger()["messages"], rows, NUMBERS, note=f"kills {kills}")
+    assert_each_sent_once_by_its_account(
+        sim.ledger()["messages"], rows, NUMBERS, note=f"seed {chaos_seed}, kills {kills}"
+    )
     final.close()
 
 

@@ -4,13 +4,13 @@ A 200-message job with every delay at 0, on the 2026 DOM (emoji drawn as images,
 formatting, links). At 10 or more random moments the worker is SIGKILLed, at 3 more only
 its browser. The supervisor restarts each time; at the end the simulator's ledger holds
 each of the 200 messages exactly once. The figures are printed (run with -s to see
-them). Seed: CHAOS_SEED=N to replay a run.
+them). The kill schedule comes from the test's seed (tests/support/seeds.py; a failure
+names it, CHAOS_SEED=N replays it).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from pathlib import Path
@@ -34,10 +34,8 @@ BROWSER_KILLS = 3
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_chaos_200_messages_exactly_once_through_kills(tmp_path: Path) -> None:
-    chaos_seed = int(os.environ.get("CHAOS_SEED", random.randrange(1_000_000)))
+def test_chaos_200_messages_exactly_once_through_kills(tmp_path: Path, chaos_seed: int) -> None:
     rng = random.Random(chaos_seed)
-    print(f"\nchaos seed {chaos_seed} (CHAOS_SEED={chaos_seed} replays the kill schedule)")
     sim = Simulator(port=0, boot_time=0.2, ack_delay=0.0, dblcheck_delay=0.0, seed=chaos_seed, dom="2026").start()
     sim.login()
     cfg_path = write_config(tmp_path, sim, preset=SUPERVISED)

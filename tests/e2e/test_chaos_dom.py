@@ -2,7 +2,8 @@
 (`python -m worker`, its whole process group with the browser) is SIGKILLed 10 times at
 random moments and started again at once. At the end the simulator's ledger holds each
 message exactly once with its exact text (and attachment), numbers not on WhatsApp end
-`invalid`, nothing waits for a person. Seed: CHAOS_SEED=N replays a kill schedule."""
+`invalid`, nothing waits for a person. The kill schedule comes from the test's seed
+(tests/support/seeds.py; a failure names it, CHAOS_SEED=N replays it)."""
 
 from __future__ import annotations
 
@@ -42,10 +43,11 @@ def text_for(i: int) -> str:
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("attachment", [False, True], ids=["text", "image"])
 @pytest.mark.parametrize("dom", DOMS)
-def test_60_messages_exactly_once_through_10_sigkills(tmp_path: Path, dom: str, attachment: bool) -> None:
-    chaos_seed = int(os.environ.get("CHAOS_SEED", random.randrange(1_000_000)))
+def test_60_messages_exactly_once_through_10_sigkills(
+    tmp_path: Path, dom: str, attachment: bool, chaos_seed: int
+) -> None:
     rng = random.Random(chaos_seed)
-    print(f"\nchaos dom {dom} {'image' if attachment else 'text'}: seed {chaos_seed}")
+    print(f"chaos dom {dom} {'image' if attachment else 'text'}: seed {chaos_seed}")
     sim = Simulator(port=0, boot_time=0.2, ack_delay=0.05, dblcheck_delay=0.1, dom=dom, seed=chaos_seed).start()
     sim.login()
     phones = [f"+1303555{i:04d}" for i in range(N)]

@@ -7,6 +7,7 @@ it. 0 lost, 0 sent twice (the simulator's ledger)."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -48,9 +49,10 @@ def host(tmp: Path, sim: Simulator, name: str, db: str) -> Supervised:
 
 @pytest.mark.browser
 def test_three_hosts_one_postgresql_kills_and_a_vanished_host_lose_nothing_and_send_nothing_twice(
-    tmp_path: Path, pg_url: str, no_leftover_browsers: None
+    tmp_path: Path, pg_url: str, no_leftover_browsers: None, chaos_seed: int
 ) -> None:
-    sim = Simulator(port=0, boot_time=0.2, ack_delay=0.8, dblcheck_delay=0.2).start()
+    rng = random.Random(chaos_seed)
+    sim = Simulator(port=0, boot_time=0.2, ack_delay=0.8, dblcheck_delay=0.2, seed=chaos_seed).start()
     hosts = {name: host(tmp_path, sim, name, pg_url) for name in HOSTS}
     store = Store(pg_url)
     kills: list[tuple[str, int]] = []
@@ -64,8 +66,8 @@ def test_three_hosts_one_postgresql_kills_and_a_vanished_host_lose_nothing_and_s
         sent = lambda: store.counts(job)["sent"]  # noqa: E731
 
         def kill(name: str) -> None:
-            """SIGKILL the worker of host NAME."""
-            sigkill_worker(hosts[name], HOSTS[name][0])
+            """SIGKILL the worker of host NAME, a random moment after it runs."""
+            sigkill_worker(hosts[name], HOSTS[name][0], jitter=rng.uniform(0.0, 0.5))
             kills.append((name, sent()))
 
         for name in ("hostA", "hostB", "hostC", "hostA"):
@@ -96,6 +98,8 @@ def test_three_hosts_one_postgresql_kills_and_a_vanished_host_lose_nothing_and_s
         sim.stop()
     rows = list(store.iter_messages(job))
     assert len(rows) == 90
-    assert_each_sent_once_by_its_account(sim.ledger()["messages"], rows, NUMBERS, note=f"kills {kills}")
+    assert_each_sent_once_by_its_account(
+        sim.ledger()["messages"], rows, NUMBERS, note=f"seed {chaos_seed}, kills {kills}"
+    )
     assert len(kills) == 6
     store.close()
