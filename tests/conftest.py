@@ -2,14 +2,16 @@
 own conftest.py), the shared fixtures, and the rules that keep a run honest:
 
 - a skipped test fails the run (PostgreSQL, Chromium and tmux are all installed by
-  `make test`; a check that did not run is not a green check); no tests collected is
-  exit status 5, red as well.
+  `make test`; a check that did not run is not a green check);
+- a run of a whole level that collected fewer tests than its floor fails
+  (tests/support/collection.py); no tests at all is exit status 5, red as well.
 
 Shared code lives in tests/support/; no test module imports another test module."""
 
 from __future__ import annotations
 
 import signal
+from typing import Any
 
 import pytest
 
@@ -24,6 +26,8 @@ for _sig, _handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGH
     if signal.getsignal(_sig) is signal.SIG_IGN:
         signal.signal(_sig, _handler)
 
+COLLECTED = pytest.StashKey[list[str]]()
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Each test gets its level's marker (`-m "not e2e"`), and the levels run fastest first
@@ -34,6 +38,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if level is not None:
             item.add_marker(level)
     items.sort(key=lambda item: order.get(collection.level_of(item.nodeid) or "", len(order)))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # an xdist worker: the controller checks
+        _check_floor(session.config, [item.nodeid for item in session.items])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    config = node.config
+    if config.stash.get(COLLECTED, None) is None:  # every worker collects the same tests
+        config.stash[COLLECTED] = list(ids)
+        _check_floor(config, ids)
+
+
+def _check_floor(config: pytest.Config, nodeids: list[str]) -> None:
+    problems = collection.shortfalls(config, nodeids)
+    if problems:
+        pytest.exit("too few tests collected:\n" + "\n".join(problems), returncode=pytest.ExitCode.TESTS_FAILED)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
