@@ -30,9 +30,11 @@ COLLECTED = pytest.StashKey[list[str]]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Each test gets its level's marker (`-m "not e2e"`), and the levels run fastest first
-    (a broken unit test says so at once)."""
-    order = {level: i for i, level in enumerate(collection.LEVELS)}
+    """Each test gets its level's marker (`-m "not e2e"`). In one process the levels run
+    fastest first (a broken unit test says so at once); shared out by pytest-xdist, the
+    slowest first (a long end-to-end test started last would keep the run waiting)."""
+    levels = collection.LEVELS[::-1] if hasattr(config, "workerinput") else collection.LEVELS
+    order = {level: i for i, level in enumerate(levels)}
     for item in items:
         level = collection.level_of(item.nodeid)
         if level is not None:

@@ -30,6 +30,10 @@ N = 200  # = the default daily cap: the job must complete when its last message 
 WORKER_KILLS = 10
 BROWSER_KILLS = 3
 
+# Under pytest-xdist the heavy chaos tests (this one, the accounts and the hosts chaos) run
+# one after another in one process.
+pytestmark = pytest.mark.xdist_group("chaos")
+
 
 @pytest.mark.browser
 @pytest.mark.slow

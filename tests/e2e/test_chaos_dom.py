@@ -28,6 +28,10 @@ N = 60
 KILLS = 10
 INVALID = {7, 29, 48}  # message indexes whose numbers are not on WhatsApp
 
+# Under pytest-xdist the four runs go one after another in one process (the 200-message,
+# accounts and hosts chaos share the group "chaos" in another one).
+pytestmark = pytest.mark.xdist_group("chaos-dom")
+
 
 def text_for(i: int) -> str:
     """Emoji, WhatsApp formatting and a link in every text; every fifth one long enough to

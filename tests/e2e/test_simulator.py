@@ -55,7 +55,8 @@ from tests.support.waiting import TimedOut
 PHONE = "15550001111"
 OTHER = "15550002222"
 
-pytestmark = pytest.mark.browser
+# One Chromium for the module: under pytest-xdist its tests run in one process, in order.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("simulator-page")]
 
 
 def test_boot_qr_landing_then_login_without_reload(simulator: Simulator, browser) -> None:

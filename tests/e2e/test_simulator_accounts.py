@@ -23,6 +23,9 @@ NUM_B = "+15550107002"
 CONTACT = "15550001111"
 OWN = "+15550100000"  # settings.own_number: the default (legacy) account
 
+# Two Chromium profiles for the module: under pytest-xdist its tests run in one process, in order.
+pytestmark = pytest.mark.xdist_group("simulator-accounts-page")
+
 
 @pytest.fixture
 def sim():

@@ -43,6 +43,10 @@ def assert_no_browser_left(tmp: Path) -> None:
     )
 
 
+def at_least_two(procs: list[psutil.Process]) -> list[psutil.Process] | None:
+    return procs if len(procs) >= 2 else None
+
+
 def running_with_browser(st: dict[str, Any], not_pid: int | None = None) -> bool:
     return st.get("state") == "running" and st.get("browser_processes", 0) >= 2 and st.get("worker_pid") != not_pid
 
@@ -53,7 +57,8 @@ def test_no_browser_left_after_any_way_of_stopping(sim: Simulator, tmp_path: Pat
     # 1. SIGKILL of the worker: its browser is killed, a new worker starts
     with Supervised(cfg_path, out) as sup:
         st = sup.wait(running_with_browser, 60, "a worker with its browser")
-        old = list(browsers_of_run(tmp_path))
+        # Chromium starts its processes one after another: wait until we see them too.
+        old = wait_until(lambda: at_least_two(browsers_of_run(tmp_path)), 30, "the browser's processes")
         assert len(old) >= 2 and st["memory_mb"] > 50
         psutil.Process(st["worker_pid"]).kill()
         st2 = sup.wait(lambda s: running_with_browser(s, not_pid=st["worker_pid"]), 60, "a new worker")

@@ -72,13 +72,22 @@ class Cluster:
             "--locale=C.UTF-8",
             "--no-sync",
         )
-        opts = (
-            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
-            "-c max_connections=200 -c shared_buffers=256MB"
-        )
-        if not self.durable:
-            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"), "-w", "-t", "60", "start")
+        # The free port was free when we looked; another process (tests run in parallel)
+        # may take it before the server binds it: then try another one.
+        for attempt in range(3):
+            opts = (
+                f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
+                "-c max_connections=200 -c shared_buffers=256MB"
+            )
+            if not self.durable:
+                opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            log = str(self.root / "log")
+            started = self._run(
+                "pg_ctl", "-D", str(self.data), "-o", opts, "-l", log, "-w", "-t", "60", "start", check=attempt == 2
+            )
+            if started.returncode == 0:
+                break
+            self.port = _free_port()
         return self
 
     def url(self, db: str = "postgres") -> str:

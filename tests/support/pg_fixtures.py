@@ -1,7 +1,8 @@
 """PostgreSQL for the tests (fixtures registered in tests/conftest.py): one throw-away
-cluster per test session (started on first use), a fresh database per test. `make test`
-installs Debian's postgresql; a machine without it fails these tests rather than
-skipping them."""
+cluster per test session (started on first use; with pytest-xdist each worker process is
+a session of its own, so each has its own cluster, port and folder), a fresh database
+per test. `make test` installs Debian's postgresql; a machine without it fails these
+tests rather than skipping them."""
 
 from __future__ import annotations
 
