@@ -28,8 +28,8 @@ test-fast: setup test-packages
 
 # The layers, the linter and the formatter (docs/design.md, "Checked, not described").
 check: setup
-	$(VENV)/bin/ruff check cli common contacts dashboard jobs settings simulator store supervisor worker bench tui.py
-	$(VENV)/bin/ruff format --check cli common contacts dashboard jobs settings store supervisor worker bench tui.py
+	$(VENV)/bin/ruff check cli common contacts dashboard jobs settings simulator store supervisor worker bench tests tui.py
+	$(VENV)/bin/ruff format --check cli common contacts dashboard jobs settings store supervisor worker bench tests tui.py
 	$(VENV)/bin/lint-imports
 
 demo: setup
