@@ -8,19 +8,29 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test check typecheck demo worker simulator setup system-packages test-packages bench clean
+.PHONY: run test test-fast check typecheck demo worker simulator setup system-packages test-packages bench clean
 
 run: setup
 	$(PY) tui.py
 
+# The whole suite (tests/README.md): pytest-xdist runs it in $(TEST_JOBS) processes; the
+# heavy chaos tests run one after another in one of them, the chaos runs on each DOM
+# generation in another (--dist loadgroup: groups "chaos" and "chaos-dom").
+TEST_JOBS ?= 3
+XDIST     := -n $(TEST_JOBS) --dist loadgroup
+
 test: setup test-packages check
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST)
+
+# The inner loop: unit and integration tests, no browser.
+test-fast: setup test-packages
+	$(PY) -m pytest $(XDIST) tests/unit tests/integration
 
 # The layers, the linter, the formatter and the type checker (docs/design.md, "Checked,
 # not described").
 check: setup typecheck
-	$(VENV)/bin/ruff check api cli common contacts dashboard jobs settings simulator store supervisor webhooks worker bench tui.py
-	$(VENV)/bin/ruff format --check api cli common contacts dashboard jobs settings simulator store supervisor webhooks worker bench tui.py
+	$(VENV)/bin/ruff check api cli common contacts dashboard jobs settings simulator store supervisor webhooks worker bench tests tui.py
+	$(VENV)/bin/ruff format --check api cli common contacts dashboard jobs settings simulator store supervisor webhooks worker bench tests tui.py
 	$(VENV)/bin/lint-imports
 
 # mypy with the settings of pyproject.toml; the other packages join as they are typed.

@@ -141,7 +141,7 @@ def main() -> int:
         elif args.pg_url:
             run(backend, args.pg_url, args)
         else:
-            from tests.pg_cluster import Cluster
+            from tests.support.pg_cluster import Cluster
 
             with Cluster(durable=True) as cluster:
                 run(backend, cluster.create_db("bench"), args)

@@ -298,7 +298,8 @@ def _build(p: Path, fmt: str, records: Iterable[tuple[int, list[str]]], first_nu
         rows.append(dict(zip(columns, cells)))
         numbers.append(num)
     if not rows:
-        raise ContactsError(f"{p}: header only, no data rows (header: {', '.join(columns)})")
+        # The reason last: a long header is cut from the middle of the line (common/errors.py).
+        raise ContactsError(f"{p} (header: {', '.join(columns)}): header only, no data rows")
     t = ContactTable(path=p, format=fmt, columns=columns, rows=rows, row_numbers=numbers)
     t.has_header = not headerless
     return t

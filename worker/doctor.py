@@ -450,12 +450,19 @@ class LiveDoctor:
         """Walk the page through its states, checking each state's keys there."""
         cfg = self.cfg
         booted = False
+        booting = "return !!document.querySelector('#startup, progress')"
         if self.load:
             self.say("loading WhatsApp Web")
             self.driver.get(cfg.browser.whatsapp_url)
-            booted = bool(self.wait("return !!document.querySelector('#startup, progress')", 3))
+            booted = bool(self.wait(booting, 3))
             if booted:
-                self.record("login page", ("booting",))
+                got = self.record("login page", ("booting",))
+                if got["booting"].status == "failed" and not self.js(booting):
+                    # The page finished booting between the look at its structure and the try
+                    # of the selectors: nothing was there to match any more, not a broken selector.
+                    self.reports["booting"] = KeyReport(
+                        "booting", "login page", "not checkable", None, note="booted while it was checked"
+                    )
         ready = self.wait(
             "return document.querySelector('#side') ? 'app' : (document.querySelector('[data-ref]') ? 'qr' : null)",
             cfg.browser.boot_timeout,

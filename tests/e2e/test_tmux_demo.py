@@ -1,0 +1,113 @@
+"""The real terminal: `python tui.py demo` in tmux at 100x30, driven with keys.
+
+Starts the demo, logs in from the QR modal (Enter, as if scanned), creates a second
+job with the wizard, waits for both jobs to complete by reading the screen, quits
+keeping the worker, checks the worker (supervisor) still runs, then stops it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.support.paths import PY, ROOT
+from tests.support.waiting import wait_until
+
+TMUX = shutil.which("tmux")
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(TMUX is None, reason="tmux is not installed")]
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run([TMUX, *args], check=True, capture_output=True, text=True).stdout
+
+
+def screen(session: str) -> str:
+    return tmux("capture-pane", "-p", "-t", session)
+
+
+def wait_screen(session: str, pred, timeout: float, what: str) -> str:
+    """The screen once `pred(screen)` holds."""
+    last = [""]
+
+    def shown() -> str | None:
+        last[0] = screen(session)
+        return last[0] if pred(last[0]) else None
+
+    return wait_until(shown, timeout, what, interval=0.3, seen=lambda: "screen:\n" + last[0])
+
+
+def keys(session: str, *k: str) -> None:
+    for key in k:
+        tmux("send-keys", "-t", session, key)
+        time.sleep(0.15)
+
+
+def test_demo_in_tmux(tmp_path: Path) -> None:
+    session = f"wa-demo-test-{os.getpid()}"
+    root = tmp_path / "demo"
+    contacts = tmp_path / "more.csv"
+    contacts.write_text("Name,Phone\nZed One,+1 415 555 0201\nZed Two,+1 415 555 0202\n", encoding="utf-8")
+    cmd = (
+        f"cd {ROOT} && {PY} -c 'import sys; from dashboard.demo import run_demo; "
+        f'sys.exit(run_demo("{root}"))\'; sleep 30'
+    )
+    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd)
+    info: dict = {}
+    try:
+        # the QR modal (too small at 100x30: it says the size it needs), then log in as if scanned
+        wait_screen(session, lambda s: "Scan with WhatsApp" in s, 60, "the QR modal")
+        info = json.loads((root / "demo.json").read_text())
+        keys(session, "Enter")
+        wait_screen(session, lambda s: "Scan with WhatsApp" not in s, 20, "login")
+        # a new job with keys: n, file path, Enter, Enter (detected phone column), template, Ctrl+N,
+        # Enter (no attachment), name, Enter
+        keys(session, "n")
+        wait_screen(session, lambda s: "1/5 Contact file" in s, 10, "the wizard")
+        tmux("send-keys", "-t", session, "-l", str(contacts))
+        keys(session, "Enter")
+        wait_screen(session, lambda s: "detected phone column" in s, 10, "the columns step")
+        keys(session, "Enter")
+        wait_screen(session, lambda s: "3/5 Message template" in s, 10, "the template step")
+        tmux("send-keys", "-t", session, "-l", "{name}: second job")
+        wait_screen(session, lambda s: "second job" in s and "Zed One" in s, 10, "the preview")
+        keys(session, "C-n")
+        wait_screen(session, lambda s: "4/5 Attachment" in s, 10, "the attachment step")
+        keys(session, "Enter")
+        wait_screen(session, lambda s: "to send" in s, 20, "the summary")
+        keys(session, "C-u")
+        tmux("send-keys", "-t", session, "-l", "tmux job")
+        keys(session, "Enter")
+        wait_screen(session, lambda s: "2 jobs" in s and "tmux job" in s, 15, "the new job in the table")
+        # both jobs complete
+        wait_screen(session, lambda s: s.count("completed") >= 2, 120, "both jobs completed")
+        # quit, keeping the worker running
+        keys(session, "q")
+        wait_screen(session, lambda s: "Quit the demo" in s, 10, "the quit question")
+        keys(session, "n")
+        text = wait_screen(session, lambda s: "keeps running in the background" in s, 20, "the exit note")
+        assert "supervisor pid" in text
+        pid = info["supervisor_pid"]
+        assert pid and psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    finally:
+        try:
+            tmux("kill-session", "-t", session)
+        except subprocess.CalledProcessError:
+            pass
+        if (root / "config.toml").exists():
+            import supervisor
+
+            supervisor.stop(str(root / "config.toml"), timeout=30)
+        if info.get("simulator_pid"):
+            try:
+                os.kill(info["simulator_pid"], signal.SIGTERM)
+            except ProcessLookupError:
+                pass
