@@ -33,6 +33,12 @@ def test_failure_dumps_are_private_and_bounded(tmp_path: Path) -> None:
         def resolved_selectors(self) -> dict:
             return {}
 
+        def words(self) -> dict:
+            return {}
+
+        def date_order(self) -> str:
+            return "MDY"
+
     old = os.umask(0o022)
     try:
         page = page_mod.WhatsAppPage(Driver(), Cfg())
