@@ -7,6 +7,7 @@ that have no common spelling: the claim, the counter trigger, the schema check.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from functools import lru_cache
@@ -19,27 +20,37 @@ from .schema import PG_COUNTS_TRIGGER
 # SQLite's BEGIN IMMEDIATE. Claims take row locks instead and skip each other's rows.
 WRITE_LOCK_KEY = 0x5741_5344
 
-CLAIM_WHERE = """
-        WHERE j.status = 'running'
-          AND (j.start_at IS NULL OR j.start_at <= :now)
-          AND (NOT EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id)
-               OR EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id AND a.account = :account))
-          AND m.job_id = j.id
-          AND m.status IN ('pending', 'retrying')
-          AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= :now)
-        ORDER BY j.id, m.id
-        LIMIT 1"""
+# The claim: one statement. The first queued, due message of a running job in the lanes
+# named by :known (the claiming account's own known contacts, open now), else in those
+# named by :new (new contacts, when the account may take them now): `store.lanes`.
+# Lanes sort jobs oldest first; within a lane, import order. Each pick is one ordered
+# range scan of the (lane, id) queue index.
+CLAIM_PICK = """(SELECT m.id FROM messages AS m{hint}
+          WHERE {lanes}
+            AND m.status IN ('pending', 'retrying')
+            AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= :now)
+            AND EXISTS (SELECT 1 FROM jobs AS j WHERE j.id = m.job_id AND j.status = 'running'
+                         AND (j.start_at IS NULL OR j.start_at <= :now))
+          ORDER BY m.lane, m.id
+          LIMIT 1{lock})"""
 
 CLAIM_SET = """
 UPDATE messages
    SET status = 'sending', claimed_by = :worker, account = :account, claimed_at = :now,
        attempts = attempts + 1, updated_at = :now
- WHERE id = ("""
+ WHERE id = coalesce("""
 
 CLAIM_RETURNING = """)
    AND status IN ('pending', 'retrying')
-RETURNING id, job_id, phone, name, text, attachment, attempts, claimed_at, account
+RETURNING id, job_id, phone, name, text, attachment, attempts, claimed_at, account, lane
 """
+
+
+def _claim_sql(dialect: SQLite | Postgres, hint: str, lock: str) -> str:
+    known = CLAIM_PICK.format(hint=hint, lanes=dialect.in_array("m.lane", "known", "BIGINT"), lock=lock)
+    new = CLAIM_PICK.format(hint=hint, lanes=dialect.in_array("m.lane", "new", "BIGINT"), lock=lock)
+    return CLAIM_SET + known + ",\n" + new + CLAIM_RETURNING
+
 
 # The outbox's claim: the due heads of a target's lanes (a head: no earlier row of its
 # lane is still pending or being delivered), oldest first.
@@ -75,19 +86,22 @@ class SQLite:
     # already covers the whole database).
     lock_rows = ""
     fresh_sql = "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'messages'"
-    # INDEXED BY: without statistics SQLite prefers ix_messages_job, which walks every sent
-    # message of the job before the first queued one.
-    claim_sql = (
-        CLAIM_SET
-        + "SELECT m.id FROM jobs AS j CROSS JOIN messages AS m INDEXED BY ix_messages_queue"
-        + CLAIM_WHERE
-        + CLAIM_RETURNING
-    )
-
     delivery_claim_sql = DELIVERY_CLAIM.format(hint=" INDEXED BY ix_deliveries_open", lock="")
+
+    def __init__(self) -> None:
+        # INDEXED BY: without statistics SQLite could prefer another index of messages.
+        self.claim_sql = _claim_sql(self, " INDEXED BY ix_messages_queue_lanes", "")
 
     def sql(self, text: str) -> str:
         return text
+
+    def in_array(self, column: str, param: str, sqltype: str) -> str:
+        """`column` is one of the values of the list parameter `param` (see `array`)."""
+        return f"{column} IN (SELECT value FROM json_each(:{param}))"
+
+    def array(self, values: list[Any]) -> Any:
+        """A list as the parameter `in_array` reads: JSON text (one statement text for any length)."""
+        return json.dumps(values)
 
     def ddl(self, statements: tuple[str, ...]) -> list[str]:
         return list(statements)
@@ -132,26 +146,30 @@ class Postgres:
     fresh_sql = (
         "SELECT 1 AS x FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'messages'"
     )
-    # One statement: the first due row that no other claimer holds, locked and taken.
-    claim_sql = (
-        CLAIM_SET
-        + "SELECT m.id FROM jobs AS j CROSS JOIN messages AS m"
-        + CLAIM_WHERE
-        + " FOR UPDATE OF m SKIP LOCKED"
-        + CLAIM_RETURNING
-    )
-
     # Two hosts' deliverers skip each other's rows instead of waiting.
     delivery_claim_sql = DELIVERY_CLAIM.format(hint="", lock=" FOR UPDATE OF d SKIP LOCKED")
 
+    def __init__(self) -> None:
+        # One statement: the first due row that no other claimer holds, locked and taken.
+        self.claim_sql = _claim_sql(self, "", " FOR UPDATE OF m SKIP LOCKED")
+
     def sql(self, text: str) -> str:
         return _pg_sql(text)
+
+    def in_array(self, column: str, param: str, sqltype: str) -> str:
+        return f"{column} = ANY(CAST(:{param} AS {sqltype}[]))"
+
+    def array(self, values: list[Any]) -> Any:
+        return list(values)
 
     def ddl(self, statements: tuple[str, ...]) -> list[str]:
         out: list[str] = []
         for s in statements:
             if "CREATE TRIGGER" in s:
                 out.extend(PG_COUNTS_TRIGGER)
+                continue
+            if s.startswith("DROP TRIGGER"):  # PostgreSQL names the trigger's table
+                out.append(s + " ON messages")
                 continue
             for pattern, repl in _PG_TYPES:
                 s = pattern.sub(repl, s)
