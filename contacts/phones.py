@@ -115,7 +115,8 @@ def time_zones(num: phonenumbers.PhoneNumber, ntype: int, e164: str) -> tuple[st
 
     if ntype == PhoneNumberType.UNKNOWN:
         return (UNKNOWN_ZONE,)
-    digits = e164[1:] if is_number_type_geographical(ntype, num.country_code) else str(num.country_code)
+    cc = num.country_code or 0
+    digits = e164[1:] if is_number_type_geographical(ntype, cc) else str(cc)
     for n in range(min(TIMEZONE_LONGEST_PREFIX, len(digits)), 0, -1):
         found = TIMEZONE_DATA.get(digits[:n])
         if found is not None:
