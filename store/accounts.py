@@ -29,6 +29,12 @@ SENT = "sent"
 _SOURCE = re.compile(r"^[a-z][a-z_]{0,19}$")
 _CHUNK = 500
 
+# An account's messages claimed today (since :day) as new contacts (the lane they were
+# claimed from is not its own), still in flight: they count toward the day's budget.
+FLYING_NEW = f"""(SELECT count(*) FROM messages AS m
+     WHERE m.status IN ('sending', 'unknown') AND m.account = a.name AND m.claimed_at >= :day
+       AND (m.lane & {SLOT_BITS}) <> a.slot * {LANE_SLOT})"""
+
 # The next free slot of a new accounts row (inside the store's serial write).
 NEXT_SLOT = "(SELECT coalesce(max(slot), 0) + 1 FROM accounts)"
 
@@ -436,41 +442,47 @@ class AccountsMixin:
 
     def _relabel_known(self, account: str, slot: int, phones: list[str]) -> None:
         """Queued messages to `phones` that nobody knew move to the account's lanes, in the
-        jobs it may send that are not finished."""
-        jobs = [
-            r["id"]
-            for r in self._q(
-                "SELECT j.id FROM jobs AS j WHERE j.status IN ('pending', 'running', 'paused', 'waiting_for_login') "
+        jobs it may send that are not finished (one statement a chunk: each (job, phone) is
+        a probe of the messages' unique index)."""
+        for i in range(0, len(phones), _CHUNK):
+            self._q(
+                "UPDATE messages SET lane = lane + :delta WHERE "
+                + self.dialect.in_array("phone", "phones", "TEXT")
+                + " AND job_id IN (SELECT j.id FROM jobs AS j "
+                "WHERE j.status IN ('pending', 'running', 'paused', 'waiting_for_login') "
                 "AND (NOT EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id) "
-                "OR EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id AND a.account = :acc))",
+                "OR EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id AND a.account = :acc))) "
+                f"AND status IN ('pending', 'retrying') AND (lane & {SLOT_BITS}) = 0",
+                delta=slot * LANE_SLOT,
                 acc=account,
+                phones=self.dialect.array(phones[i : i + _CHUNK]),
             )
-        ]
-        for job_id in jobs:
-            for i in range(0, len(phones), _CHUNK):
-                self._q(
-                    "UPDATE messages SET lane = lane + :delta WHERE job_id = :j AND "
-                    + self.dialect.in_array("phone", "phones", "TEXT")
-                    + f" AND status IN ('pending', 'retrying') AND (lane & {SLOT_BITS}) = 0",
-                    delta=slot * LANE_SLOT,
-                    j=job_id,
-                    phones=self.dialect.array(phones[i : i + _CHUNK]),
-                )
 
-    def _note_sent_contact(self, message_id: int, now: float) -> None:
-        """The message was sent: its account knows the contact from now on (a chat exists).
-        A contact it did not know counts toward the day's new contacts (source "sent")."""
-        rows = self._q(
+    def _note_sent(self, message_id: int, now: float) -> None:
+        """The message was sent (in the caller's transaction): its account has sent (the
+        warm-up counts from its first day), and knows the contact from now on (a chat
+        exists); a contact it did not know is one more new contact today (source "sent"),
+        and the contact's other queued messages move to its lanes."""
+        new = self._one(
             "INSERT INTO known_contacts(account, phone, source, since) "
             "SELECT account, phone, 'sent', :now FROM messages WHERE id = :id AND account IS NOT NULL "
             "ON CONFLICT (account, phone) DO NOTHING RETURNING account, phone",
             now=now,
             id=message_id,
         )
-        for r in rows:
-            slot = self._one("SELECT slot FROM accounts WHERE name = :n", n=r["account"])
-            if slot is not None and slot["slot"]:
-                self._relabel_known(r["account"], int(slot["slot"]), [r["phone"]])
+        row = self._one(
+            "UPDATE accounts SET first_sent_at = coalesce(first_sent_at, :now), "
+            "new_sent = CASE WHEN :new = 0 THEN new_sent WHEN new_day = :day THEN new_sent + 1 ELSE 1 END, "
+            "new_day = CASE WHEN :new = 0 THEN new_day ELSE :day END "
+            "WHERE name = (SELECT account FROM messages WHERE id = :id) AND (first_sent_at IS NULL OR :new = 1) "
+            "RETURNING slot",
+            now=now,
+            new=int(new is not None),
+            day=local_midnight(now),
+            id=message_id,
+        )
+        if new is not None and row is not None and row["slot"]:
+            self._relabel_known(new["account"], int(row["slot"]), [new["phone"]])
 
     def is_known(self, account: str, phone: str) -> bool:
         return (
@@ -483,16 +495,14 @@ class AccountsMixin:
         return int(row["n"]) if row else 0
 
     def new_contacts_today(self, account: str, *, now: float | None = None) -> int:
-        """New contacts the account wrote to since local midnight: sent (they are known
-        contacts from "sent" now) or in flight (claimed today, not proven sent yet)."""
+        """New contacts the account wrote to since local midnight: sent (counted when sent)
+        or in flight (claimed today as a new contact, not proven sent yet)."""
         now = now or time.time()
         row = self._one(
-            "SELECT (SELECT count(*) FROM known_contacts WHERE account = :a AND source = 'sent' AND since >= :t) "
-            "+ (SELECT count(*) FROM messages AS m WHERE m.status IN ('sending', 'unknown') AND m.account = :a "
-            "   AND m.claimed_at >= :t AND NOT EXISTS "
-            "   (SELECT 1 FROM known_contacts AS k WHERE k.account = :a AND k.phone = m.phone)) AS n",
+            f"SELECT CASE WHEN a.new_day = :day THEN a.new_sent ELSE 0 END + {FLYING_NEW} AS n "
+            "FROM accounts AS a WHERE a.name = :a",
             a=account,
-            t=local_midnight(now),
+            day=local_midnight(now),
         )
         return int(row["n"]) if row else 0
 

@@ -217,6 +217,8 @@ class Account(Record):
     unanswered: int | None = None  # WhatsApp's count of unanswered messages to new people
     unanswered_cap: int | None = None
     unanswered_at: float | None = None
+    new_day: float | None = None  # the local midnight new_sent counts from
+    new_sent: int = 0  # new contacts sent to that day
 
 
 @dataclass(eq=True)

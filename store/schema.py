@@ -62,6 +62,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE accounts ADD COLUMN unanswered INTEGER",
         "ALTER TABLE accounts ADD COLUMN unanswered_cap INTEGER",
         "ALTER TABLE accounts ADD COLUMN unanswered_at REAL",
+        "ALTER TABLE accounts ADD COLUMN new_day REAL",
+        "ALTER TABLE accounts ADD COLUMN new_sent INTEGER NOT NULL DEFAULT 0",
         "UPDATE accounts SET slot = (SELECT count(*) FROM accounts AS b WHERE b.name <= accounts.name)",
         "DROP TRIGGER IF EXISTS trg_messages_status",
         """CREATE TABLE job_counts_v7 (job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
@@ -222,7 +224,11 @@ DDL = (
         -- WhatsApp's count of its unanswered messages to new people, and the cap, as read
         unanswered INTEGER,
         unanswered_cap INTEGER,
-        unanswered_at REAL
+        unanswered_at REAL,
+        -- new contacts it sent to on the local day starting at new_day (the claim's budget;
+        -- known_contacts rows with source 'sent' are the record)
+        new_day REAL,
+        new_sent INTEGER NOT NULL DEFAULT 0
     )""",
     "CREATE UNIQUE INDEX IF NOT EXISTS ix_accounts_slot ON accounts(slot)",
     # Contacts an account knows: a chat exists (its chat list, a chat's history, a message

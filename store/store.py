@@ -26,7 +26,7 @@ import orjson
 from common import dburl, localhours
 
 from . import states as S
-from .accounts import DEFAULT_ACCOUNT, USABLE, AccountsMixin
+from .accounts import DEFAULT_ACCOUNT, FLYING_NEW, USABLE, AccountsMixin, local_midnight
 from .dialect import WRITE_LOCK_KEY, for_url
 from .lanes import MAX_TZ, JobHours, OpenZones, claim_lanes, slot_of
 from .outbox import HOOKS, OutboxMixin
@@ -643,46 +643,39 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         within `unanswered_margin` of its cap. A restricted or banned account takes nothing.
         `Claim.known` tells which kind the message is."""
         now = now or time.time()
-        everyone = self._q(
-            f"SELECT a.name, a.slot, a.limit_state, a.limit_until, a.unanswered, a.unanswered_cap, "
-            f"CASE WHEN {USABLE} THEN 1 ELSE 0 END AS usable FROM accounts AS a",
-            now=now,
-        )
+        rows = self._q(self._claim_view_sql, now=now, me=account, day=local_midnight(now))
+        everyone = [r for r in rows if r["kind"] == 0]
         me = next((r for r in everyone if r["name"] == account), None)
         if me is None or not me["slot"]:
             self.account_slot(account, now=now)
             return self.claim(
                 worker_id, account=account, now=now, new_today=new_today, unanswered_margin=unanswered_margin
             )
+        ended = any(r["limit_state"] and not S.limit_in_force(r["limit_state"], r["limit_until"], now) for r in rows)
+        if ended and self.lift_expired_limits(now=now):
+            # Their end has passed: lifted (with their events); jobs that waited run again.
+            return self.claim(
+                worker_id, account=account, now=now, new_today=new_today, unanswered_margin=unanswered_margin
+            )
         limit = S.limit_in_force(me["limit_state"], me["limit_until"], now)
-        if any(r["limit_state"] and not S.limit_in_force(r["limit_state"], r["limit_until"], now) for r in everyone):
-            self.lift_expired_limits(now=now)  # their end has passed: lifted, with their events
         if limit in S.BLOCKING:
             return None
         slot = int(me["slot"])
+        jobs = sorted(
+            (self._hours(int(r["job"]), r["window_start"], r["window_end"]) for r in rows if r["kind"] == 1),
+            key=lambda h: h.job_id,
+        )
+        if not jobs:
+            return None
+        known = claim_lanes(jobs, self._open_zones, (slot,), now)
+        new: list[int] = []
+        if self._may_take_new(me, limit, new_today, unanswered_margin):
+            # Nobody's contacts, and those known only to accounts that cannot send now.
+            idle = [int(r["slot"]) for r in everyone if not r["usable"] and r["slot"] and r["slot"] != slot]
+            new = claim_lanes(jobs, self._open_zones, (0, *idle), now)
+        if not known and not new:
+            return None
         with self.write(serial=False):
-            jobs = [
-                self._hours(r["id"], r["window_start"], r["window_end"])
-                for r in self._q(
-                    "SELECT j.id, j.window_start, j.window_end FROM jobs AS j "
-                    "WHERE j.status = 'running' AND (j.start_at IS NULL OR j.start_at <= :now) "
-                    "AND (NOT EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id) "
-                    "OR EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id AND a.account = :acc)) "
-                    "ORDER BY j.id",
-                    now=now,
-                    acc=account,
-                )
-            ]
-            if not jobs:
-                return None
-            known = claim_lanes(jobs, self._open_zones, (slot,), now)
-            new: list[int] = []
-            if self._may_take_new(account, me, limit, new_today, unanswered_margin, now):
-                # Nobody's contacts, and those known only to accounts that cannot send now.
-                idle = [int(r["slot"]) for r in everyone if not r["usable"] and r["slot"] and r["slot"] != slot]
-                new = claim_lanes(jobs, self._open_zones, (0, *idle), now)
-            if not known and not new:
-                return None
             row = self._one(
                 self.dialect.claim_sql,
                 worker=worker_id,
@@ -691,29 +684,38 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
                 known=self.dialect.array(known),
                 new=self.dialect.array(new),
             )
-            if row is not None:
+            if row is not None and not self.dialect.claim_notes_worker:
                 self._q("UPDATE workers SET current_message_id = :m WHERE id = :w", m=row["id"], w=worker_id)
         if row is None:
             return None
         row["known"] = slot_of(int(row["lane"])) == slot
         return Claim.of(row)
 
-    def _may_take_new(
-        self,
-        account: str,
-        me: Row,
-        limit: str,
-        new_today: int | None,
-        margin: int | None,
-        now: float,
-    ) -> bool:
+    # What a claim reads first, in one statement: every account (kind 0: its slot, limit,
+    # unanswered counter, whether it can send now, and for the claiming one its new
+    # contacts of today, sent and in flight), then the running jobs it may send (kind 1).
+    _claim_view_sql = f"""
+        SELECT 0 AS kind, a.name, a.slot, a.limit_state, a.limit_until, a.unanswered, a.unanswered_cap,
+               CASE WHEN {USABLE} THEN 1 ELSE 0 END AS usable,
+               CASE WHEN a.name = :me THEN (CASE WHEN a.new_day = :day THEN a.new_sent ELSE 0 END) + {FLYING_NEW}
+               END AS new_today,
+               NULL AS job, NULL AS window_start, NULL AS window_end
+          FROM accounts AS a
+        UNION ALL
+        SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, j.id, j.window_start, j.window_end
+          FROM jobs AS j
+         WHERE j.status = 'running' AND (j.start_at IS NULL OR j.start_at <= :now)
+           AND (NOT EXISTS (SELECT 1 FROM job_accounts AS ja WHERE ja.job_id = j.id)
+                OR EXISTS (SELECT 1 FROM job_accounts AS ja WHERE ja.job_id = j.id AND ja.account = :me))"""
+
+    def _may_take_new(self, me: Row, limit: str, new_today: int | None, margin: int | None) -> bool:
         """May the account write to a contact it has no chat with, now?"""
         if limit == S.LIMITED_NEW:
             return False
         cap, used = me["unanswered_cap"], me["unanswered"]
         if margin is not None and cap is not None and used is not None and used >= cap - margin:
             return False
-        return new_today is None or self.new_contacts_today(account, now=now) < new_today
+        return new_today is None or int(me["new_today"] or 0) < new_today
 
     def message(self, message_id: int) -> Message | None:
         row = self._one("SELECT * FROM messages WHERE id = :id", id=message_id)
@@ -754,13 +756,7 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         now = now or time.time()
         with self.write():
             row = self._move(message_id, S.SENT, now, worker_id=worker_id, sent_at=now, last_error=note, review=None)
-            self._q(
-                "UPDATE accounts SET first_sent_at = :now WHERE first_sent_at IS NULL "
-                "AND name = (SELECT account FROM messages WHERE id = :id)",
-                now=now,
-                id=message_id,
-            )
-            self._note_sent_contact(message_id, now)
+            self._note_sent(message_id, now)
             self.log_event(
                 "sent",
                 f"message {message_id} sent" + (f" ({note})" if note else ""),
