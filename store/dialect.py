@@ -176,6 +176,10 @@ class Postgres:
         return f"{column} = ANY(CAST(:{param} AS {sqltype}[]))"
 
     def array(self, values: list[Any]) -> Any:
+        # Whole numbers (the claim's lanes) as an array literal: psycopg adapts a list
+        # element by element in Python, a text in one go (PostgreSQL casts it).
+        if all(type(v) is int for v in values):
+            return "{" + ",".join(map(str, values)) + "}"
         return list(values)
 
     def ddl(self, statements: tuple[str, ...]) -> list[str]:

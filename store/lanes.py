@@ -16,8 +16,9 @@ sets are open is decided at each claim from the zone names, never stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from common import localhours
 
@@ -89,6 +90,33 @@ class OpenZones:
 def claim_lanes(jobs: Iterable[JobHours], open_zones: OpenZones, slots: Iterable[int], now: float) -> list[int]:
     """Every open lane of `jobs` for contacts known to the accounts of `slots`, sorted."""
     slots = sorted(set(slots))
-    out = [lane(job.job_id, slot, tz) for job in jobs for tz in open_zones.open_tz(job, now) for slot in slots]
+    out = [
+        job.job_id * LANE_JOB + slot * LANE_SLOT + tz
+        for job in jobs
+        for tz in open_zones.open_tz(job, now)
+        for slot in slots
+    ]
     out.sort()
     return out
+
+
+class LaneLists:
+    """The claim's lane lists as the statement's parameter, kept for the minute they hold
+    (the same running jobs, slots and minute give the same lanes): a claim builds its
+    lists once a minute, not each time."""
+
+    def __init__(self, open_zones: OpenZones, as_param: Callable[[list[int]], Any]) -> None:
+        self.open_zones = open_zones
+        self.as_param = as_param
+        self._lists: dict[tuple[tuple[int, ...], tuple[int, ...], int], tuple[bool, Any]] = {}
+
+    def get(self, jobs: list[JobHours], slots: tuple[int, ...], now: float) -> tuple[bool, Any]:
+        """(any lane at all, the parameter)."""
+        key = (tuple(j.job_id for j in jobs), slots, int(now // 60))
+        found = self._lists.get(key)
+        if found is None:
+            if len(self._lists) > 256:
+                self._lists.clear()
+            lanes = claim_lanes(jobs, self.open_zones, slots, now)
+            found = self._lists[key] = (bool(lanes), self.as_param(lanes))
+        return found

@@ -28,7 +28,7 @@ from common import dburl, localhours
 from . import states as S
 from .accounts import DEFAULT_ACCOUNT, FLYING_NEW, USABLE, AccountsMixin, local_midnight
 from .dialect import WRITE_LOCK_KEY, for_url
-from .lanes import MAX_TZ, JobHours, OpenZones, claim_lanes, slot_of
+from .lanes import MAX_TZ, JobHours, LaneLists, OpenZones, slot_of
 from .outbox import HOOKS, OutboxMixin
 from .records import Claim, Event, Job, Message, OptOut, WorkerRow
 from .replies import RepliesMixin
@@ -107,6 +107,8 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         self._local = threading.local()
         self._job_hours: dict[int, JobHours] = {}
         self._open_zones = OpenZones()
+        self._lanes = LaneLists(self._open_zones, self.dialect.array)
+        self._no_lanes = self.dialect.array([])
         self._read_conns: list[sqlite3.Connection] = []
         if read_only:
             if self.path is None:
@@ -667,23 +669,16 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         )
         if not jobs:
             return None
-        known = claim_lanes(jobs, self._open_zones, (slot,), now)
-        new: list[int] = []
+        any_known, known = self._lanes.get(jobs, (slot,), now)
+        any_new, new = False, self._no_lanes
         if self._may_take_new(me, limit, new_today, unanswered_margin):
             # Nobody's contacts, and those known only to accounts that cannot send now.
-            idle = [int(r["slot"]) for r in everyone if not r["usable"] and r["slot"] and r["slot"] != slot]
-            new = claim_lanes(jobs, self._open_zones, (0, *idle), now)
-        if not known and not new:
+            idle = sorted(int(r["slot"]) for r in everyone if not r["usable"] and r["slot"] and r["slot"] != slot)
+            any_new, new = self._lanes.get(jobs, (0, *idle), now)
+        if not any_known and not any_new:
             return None
         with self.write(serial=False):
-            row = self._one(
-                self.dialect.claim_sql,
-                worker=worker_id,
-                account=account,
-                now=now,
-                known=self.dialect.array(known),
-                new=self.dialect.array(new),
-            )
+            row = self._one(self.dialect.claim_sql, worker=worker_id, account=account, now=now, known=known, new=new)
             if row is not None and not self.dialect.claim_notes_worker:
                 self._q("UPDATE workers SET current_message_id = :m WHERE id = :w", m=row["id"], w=worker_id)
         if row is None:
