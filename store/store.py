@@ -270,6 +270,14 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
                 t=time.time(),
             )
 
+    def schema_version(self) -> int:
+        """The database's schema version (0: no schema yet)."""
+        try:
+            row = self._one("SELECT data FROM kv WHERE name = 'schema_version'")
+        except Exception:  # no kv table: an empty database, or one from before version 2
+            return 0 if self._one(self.dialect.fresh_sql) is None else 1
+        return int(json.loads(row["data"])) if row else 1
+
     def close(self) -> None:
         if self.db is not None:
             self.db.close()
@@ -1365,8 +1373,13 @@ class ReadMostlyStore:
         self._lock = threading.Lock()
         if dburl.is_url(target):  # a server: no file to read on the side
             self._writer = self.reader = Store(target, create=False)
+            if self.reader.schema_version() < SCHEMA_VERSION:
+                with self.reader._errors():
+                    self.reader._create_schema()  # an older database: upgraded first
         else:
             self.reader = Store(target, read_only=True)
+            if self.reader.schema_version() < SCHEMA_VERSION:
+                self._writer = Store(target)  # an older database: upgraded (one transaction) first
 
     def writer(self) -> Store:
         with self._lock:
