@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import states as S
-from .lanes import MAX_SLOT, SLOT_BITS
+from .lanes import MAX_SLOT
 from .records import Account, AccountLimit
-from .schema import LANE_SLOT
+from .schema import LANE_SLOT, SLOT_BITS
 
 DEFAULT_ACCOUNT = "default"  # the one account of a config without [[accounts]]
 ATTENTION = "attention:"  # kv documents: an account's worker stopped on a failing selector
@@ -34,6 +34,13 @@ _CHUNK = 500
 FLYING_NEW = f"""(SELECT count(*) FROM messages AS m
      WHERE m.status IN ('sending', 'unknown') AND m.account = a.name AND m.claimed_at >= :day
        AND (m.lane & {SLOT_BITS}) <> a.slot * {LANE_SLOT})"""
+
+# The jobs an account may send that are not finished (its known contacts' messages in
+# them move to its lanes).
+OPEN_JOBS_OF = """SELECT j.id FROM jobs AS j
+     WHERE j.status IN ('pending', 'running', 'paused', 'waiting_for_login')
+       AND (NOT EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id)
+            OR EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id AND a.account = :acc))"""
 
 # The next free slot of a new accounts row (inside the store's serial write).
 NEXT_SLOT = "(SELECT coalesce(max(slot), 0) + 1 FROM accounts)"
@@ -442,17 +449,15 @@ class AccountsMixin:
 
     def _relabel_known(self, account: str, slot: int, phones: list[str]) -> None:
         """Queued messages to `phones` that nobody knew move to the account's lanes, in the
-        jobs it may send that are not finished (one statement a chunk: each (job, phone) is
-        a probe of the messages' unique index)."""
+        jobs it may send that are not finished: one statement a chunk of phones, each
+        (job, phone) a probe of the messages' unique index."""
         for i in range(0, len(phones), _CHUNK):
             self._q(
                 "UPDATE messages SET lane = lane + :delta WHERE "
+                + self.dialect.in_select("job_id", OPEN_JOBS_OF)
+                + " AND "
                 + self.dialect.in_array("phone", "phones", "TEXT")
-                + " AND job_id IN (SELECT j.id FROM jobs AS j "
-                "WHERE j.status IN ('pending', 'running', 'paused', 'waiting_for_login') "
-                "AND (NOT EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id) "
-                "OR EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id AND a.account = :acc))) "
-                f"AND status IN ('pending', 'retrying') AND (lane & {SLOT_BITS}) = 0",
+                + f" AND status IN ('pending', 'retrying') AND (lane & {SLOT_BITS}) = 0",
                 delta=slot * LANE_SLOT,
                 acc=account,
                 phones=self.dialect.array(phones[i : i + _CHUNK]),
@@ -463,6 +468,10 @@ class AccountsMixin:
         warm-up counts from its first day), and knows the contact from now on (a chat
         exists); a contact it did not know is one more new contact today (source "sent"),
         and the contact's other queued messages move to its lanes."""
+        day = local_midnight(now)
+        if self.dialect.note_sent_sql:  # all of it in one statement
+            self._one(self.dialect.note_sent_sql, now=now, id=message_id, day=day)
+            return
         new = self._one(
             "INSERT INTO known_contacts(account, phone, source, since) "
             "SELECT account, phone, 'sent', :now FROM messages WHERE id = :id AND account IS NOT NULL "
@@ -478,7 +487,7 @@ class AccountsMixin:
             "RETURNING slot",
             now=now,
             new=int(new is not None),
-            day=local_midnight(now),
+            day=day,
             id=message_id,
         )
         if new is not None and row is not None and row["slot"]:

@@ -13,7 +13,7 @@ import sqlite3
 from functools import lru_cache
 from typing import Any
 
-from .schema import PG_COUNTS_TRIGGER
+from .schema import LANE_SLOT, PG_COUNTS_TRIGGER, SLOT_BITS
 
 # On PostgreSQL every write transaction except the claim takes this lock first, so that
 # the store's read-then-write steps (a status check before a move) are as serial as under
@@ -78,6 +78,34 @@ UPDATE deliveries SET status = 'delivering', claimed_by = :me, claimed_at = :now
 RETURNING id, lane, outbox_id
 """
 
+# A send, in one statement (PostgreSQL): the contact is known to the account from now on;
+# if it was not (a new contact), the account's new contacts of the day grow and the
+# contact's other queued messages in the jobs the account may send move to its lanes;
+# the account's first send is noted. Data-modifying WITH parts run once, on one snapshot.
+PG_NOTE_SENT = f"""
+WITH k AS (INSERT INTO known_contacts(account, phone, source, since)
+           SELECT account, phone, 'sent', :now FROM messages WHERE id = :id AND account IS NOT NULL
+           ON CONFLICT (account, phone) DO NOTHING RETURNING account, phone),
+     a AS (UPDATE accounts
+              SET first_sent_at = coalesce(first_sent_at, :now),
+                  new_sent = CASE WHEN NOT EXISTS (SELECT 1 FROM k) THEN new_sent
+                                  WHEN new_day = :day THEN new_sent + 1 ELSE 1 END,
+                  new_day = CASE WHEN NOT EXISTS (SELECT 1 FROM k) THEN new_day ELSE :day END
+            WHERE name = (SELECT account FROM messages WHERE id = :id)
+              AND (first_sent_at IS NULL OR EXISTS (SELECT 1 FROM k))
+           RETURNING slot),
+     r AS (UPDATE messages SET lane = lane + (SELECT slot FROM a) * {LANE_SLOT}
+            WHERE job_id = ANY(ARRAY(SELECT j.id FROM jobs AS j
+                                      WHERE j.status IN ('pending', 'running', 'paused', 'waiting_for_login')
+                                        AND (NOT EXISTS (SELECT 1 FROM job_accounts AS ja WHERE ja.job_id = j.id)
+                                             OR EXISTS (SELECT 1 FROM job_accounts AS ja WHERE ja.job_id = j.id
+                                                        AND ja.account = (SELECT account FROM k)))))
+              AND phone = (SELECT phone FROM k)
+              AND status IN ('pending', 'retrying') AND (lane & {SLOT_BITS}) = 0
+              AND EXISTS (SELECT 1 FROM a WHERE a.slot > 0))
+SELECT count(*) AS new FROM k
+"""
+
 _SQLITE_PROBLEMS = (
     ("unable to open database file", "cannot open the database (does its folder exist, and may this user write it?)"),
     ("readonly database", "the database is read-only for this user: check the file's and its folder's permissions"),
@@ -98,6 +126,10 @@ class SQLite:
     fresh_sql = "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'messages'"
     delivery_claim_sql = DELIVERY_CLAIM.format(hint=" INDEXED BY ix_deliveries_open", lock="")
     claim_notes_worker = False  # the store updates the worker row after the claim
+    note_sent_sql = ""  # no INSERT or UPDATE in a WITH: `AccountsMixin._note_sent` uses two statements
+    # After a big import: none (the store's statements name their indexes where SQLite
+    # could choose wrong; statistics would change its choices everywhere).
+    analyze_messages = ""
 
     def __init__(self) -> None:
         # INDEXED BY: without statistics SQLite could prefer another index of messages.
@@ -113,6 +145,10 @@ class SQLite:
     def array(self, values: list[Any]) -> Any:
         """A list as the parameter `in_array` reads: JSON text (one statement text for any length)."""
         return json.dumps(values)
+
+    def in_select(self, column: str, select: str) -> str:
+        """`column` is one of the values a subquery gives, as a probe of an index on it."""
+        return f"{column} IN ({select})"
 
     def ddl(self, statements: tuple[str, ...]) -> list[str]:
         return list(statements)
@@ -161,6 +197,12 @@ class Postgres:
     delivery_claim_sql = DELIVERY_CLAIM.format(hint="", lock=" FOR UPDATE OF d SKIP LOCKED")
 
     claim_notes_worker = True
+    # A send notes the contact as known and, in the same statement, the account's first
+    # send and its new contacts of the day (a round trip less per send).
+    note_sent_sql = PG_NOTE_SENT
+    # After a big import (COPY): the planner's row counts, without which a lookup of some
+    # phones in a job was planned as a scan of its whole queue.
+    analyze_messages = "ANALYZE messages"
 
     def __init__(self) -> None:
         # One statement: the first due row that no other claimer holds, locked and taken,
@@ -174,6 +216,11 @@ class Postgres:
 
     def in_array(self, column: str, param: str, sqltype: str) -> str:
         return f"{column} = ANY(CAST(:{param} AS {sqltype}[]))"
+
+    def in_select(self, column: str, select: str) -> str:
+        # As an array computed once: `IN (subquery)` would be planned as a join that scans
+        # the other side; `= ANY(array)` is an index condition.
+        return f"{column} = ANY(ARRAY({select}))"
 
     def array(self, values: list[Any]) -> Any:
         # Whole numbers (the claim's lanes) as an array literal: psycopg adapts a list

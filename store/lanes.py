@@ -26,7 +26,6 @@ from .schema import LANE_JOB, LANE_SLOT
 
 MAX_SLOT = LANE_SLOT - 1
 MAX_TZ = LANE_SLOT - 1
-SLOT_BITS = (LANE_JOB - 1) ^ (LANE_SLOT - 1)  # 0xFFFF0000: the slot's bits of a lane
 
 
 def lane(job_id: int, slot: int, tz: int) -> int:

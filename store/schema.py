@@ -16,6 +16,7 @@ SCHEMA_VERSION = 7
 # and lanes sort jobs oldest first: the queue index is (lane, id).
 LANE_JOB = 2**32
 LANE_SLOT = 2**16
+SLOT_BITS = (LANE_JOB - 1) ^ (LANE_SLOT - 1)  # 0xFFFF0000: the slot's bits of a lane
 
 # Upgrades of an existing database, by the version they lead to (a new database is
 # created by DDL at the newest version). Each runs in the schema transaction.
@@ -332,11 +333,13 @@ PG_COUNTS_TRIGGER = (
     BEGIN
         IF OLD.status < NEW.status THEN
             UPDATE job_counts SET n = n - 1 WHERE job_id = OLD.job_id AND status = OLD.status AND tz = old_tz;
+        END IF;
+        UPDATE job_counts SET n = n + 1 WHERE job_id = NEW.job_id AND status = NEW.status AND tz = new_tz;
+        IF NOT FOUND THEN  -- a row no message was in yet (an upsert each time costs twice an update)
             INSERT INTO job_counts(job_id, status, tz, n) VALUES (NEW.job_id, NEW.status, new_tz, 1)
                 ON CONFLICT (job_id, status, tz) DO UPDATE SET n = job_counts.n + 1;
-        ELSE
-            INSERT INTO job_counts(job_id, status, tz, n) VALUES (NEW.job_id, NEW.status, new_tz, 1)
-                ON CONFLICT (job_id, status, tz) DO UPDATE SET n = job_counts.n + 1;
+        END IF;
+        IF OLD.status >= NEW.status THEN
             UPDATE job_counts SET n = n - 1 WHERE job_id = OLD.job_id AND status = OLD.status AND tz = old_tz;
         END IF;
         RETURN NULL;

@@ -35,6 +35,7 @@ from .replies import RepliesMixin
 from .schema import DDL, LANE_JOB, LANE_SLOT, MIGRATIONS, PRAGMAS, SCHEMA_VERSION
 
 Row = dict[str, Any]
+ANALYZE_AFTER = 10_000  # messages in one new job after which PostgreSQL's statistics are renewed
 
 
 class StoreError(Exception):
@@ -483,8 +484,11 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
             self._insert_rows(
                 "job_counts", ("job_id", "status", "tz", "n"), [(job_id, st, tz, n) for (st, tz), n in counts.items()]
             )
-            self._q("UPDATE jobs SET total = :n WHERE id = :job", n=sum(counts.values()), job=job_id)
+            total = sum(counts.values())
+            self._q("UPDATE jobs SET total = :n WHERE id = :job", n=total, job=job_id)
             self.log_event("job_created", f"job {job_id} {name!r} created", job_id=job_id, at=now)
+        if total >= ANALYZE_AFTER and self.dialect.analyze_messages:
+            self._q(self.dialect.analyze_messages)
         return job_id
 
     def _known_slots(self, accounts: tuple[str, ...]) -> dict[str, int]:
@@ -685,10 +689,18 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
             any_new, new = self._lanes.get(jobs, (0, *idle), now)
         if not any_known and not any_new:
             return None
-        with self.write(serial=False):
-            row = self._one(self.dialect.claim_sql, worker=worker_id, account=account, now=now, known=known, new=new)
-            if row is not None and not self.dialect.claim_notes_worker:
-                self._q("UPDATE workers SET current_message_id = :m WHERE id = :w", m=row["id"], w=worker_id)
+        params = {"worker": worker_id, "account": account, "now": now, "known": known, "new": new}
+        if self.dialect.claim_notes_worker and not getattr(self._local, "depth", 0):
+            # PostgreSQL: the claim and the worker row are one statement, atomic on its own
+            # (no BEGIN and COMMIT round trips around it).
+            if self.read_only:
+                raise RuntimeError("this store is read-only")
+            row = self._one(self.dialect.claim_sql, **params)
+        else:
+            with self.write(serial=False):
+                row = self._one(self.dialect.claim_sql, **params)
+                if row is not None and not self.dialect.claim_notes_worker:
+                    self._q("UPDATE workers SET current_message_id = :m WHERE id = :w", m=row["id"], w=worker_id)
         if row is None:
             return None
         row["known"] = slot_of(int(row["lane"])) == slot

@@ -311,3 +311,22 @@ def test_the_dashboards_read_only_store_upgrades_an_older_database_first(tmp_pat
     assert [s.claim("w", now=T0).phone for _ in range(2)] == ["+12025550100", "+12025550101"]  # any time, in order
     s.close()
     rm.close()
+
+
+def test_a_new_contact_written_to_is_known_in_the_other_jobs(store: Store) -> None:
+    online(store, "a", "b")
+    x, y = "+12025550001", "+12025550002"
+    first = store.create_job("first", "t", msgs([x, y]), now=T0)
+    second = store.create_job("second", "t", msgs(["+12025550003", x]), now=T0)
+    c = store.claim("wa", account="a", now=T0)
+    assert (c.job_id, c.phone, c.known) == (first, x, False)
+    store.mark_sent(c.id, worker_id="wa", now=T0)
+    assert store.is_known("a", x) and not store.is_known("b", x)
+    assert store.new_contacts_today("a", now=T0) == 1 and store.account("a").first_sent_at == T0
+    # x's message in the second job is a's known contact now: before the first job's y.
+    c = store.claim("wa", account="a", now=T0)
+    assert (c.job_id, c.phone, c.known) == (second, x, True)
+    store.mark_sent(c.id, worker_id="wa", now=T0 + 1)
+    assert store.new_contacts_today("a", now=T0 + 1) == 1  # a known contact is no new one
+    assert store.account("a").first_sent_at == T0
+    assert [(c.phone, c.known) for c in drain(store, "b", T0 + 2)] == [(y, False), ("+12025550003", False)]
