@@ -53,6 +53,12 @@ class SendJson(BaseModel):
     phone_column: str | None = None
     region: str | None = Field(None, description="region of numbers without a country code, e.g. IN")
     start_at: str | None = Field(None, description="not before this local time, e.g. 2026-12-01T09:00")
+    window: str | None = Field(
+        None, description="each contact's local hours, e.g. 09:00-20:00 (default: any time; no overnight window)"
+    )
+    timezone: str | None = Field(
+        None, description="the job's IANA zone for numbers without one, e.g. America/Sao_Paulo (default: the server's)"
+    )
     accounts: list[str] = Field(default_factory=list, description="only these accounts may send it (default: any)")
     dry_run: bool = False
 
@@ -345,7 +351,7 @@ async def _read_request(request: Request, cfg: Any, *, json_allowed: bool = True
                 raise ApiError(400, f"contacts: malformed JSON: {exc}") from None
         elif key in ("account", "accounts"):
             form.accounts.extend(a.strip() for a in str(value).split(",") if a.strip())
-        elif key in ("template", "name", "phone_column", "region", "start_at", "dry_run"):
+        elif key in ("template", "name", "phone_column", "region", "start_at", "window", "timezone", "dry_run"):
             if not isinstance(value, str):
                 raise ApiError(422, f"{key}: must be a text field, not a file")
             form.fields[key] = value
@@ -353,7 +359,7 @@ async def _read_request(request: Request, cfg: Any, *, json_allowed: bool = True
             raise ApiError(
                 422,
                 f"unknown field {key!r} (known: file or contacts, template, name, phone_column, region, start_at, "
-                "account, attachment, dry_run)",
+                "window, timezone, account, attachment, dry_run)",
             )
     return form
 
@@ -384,6 +390,8 @@ def _options(state: App, form: Form, template_required: bool = True) -> dict[str
         "template": template,
         "name": importing.check_name(name, "name") if name is not None else None,
         "start_at": importing.parse_start(form.text("start_at"), "start_at"),
+        "window": importing.parse_window(form.text("window"), "window"),
+        "timezone": importing.check_timezone(form.text("timezone"), "timezone"),
         "phone_column": form.text("phone_column") or None,
         "region": region,
         "accounts": accounts,
@@ -454,7 +462,9 @@ def _send(state: App, form: Form) -> Any:
                 importing.default_name(path) if form.contacts_file is not None else time.strftime("api %Y-%m-%d %H:%M")
             )
             doc = _plan_doc(plan, path, root, preview=True)
+            hours = importing.local_hours(plan, opts["window"], opts["timezone"])
             doc.update(name=name, accounts=opts["accounts"] or "any", dry_run=opts["dry_run"], job_id=None)
+            doc["local_hours"] = hours.to_dict()
             if opts["dry_run"]:
                 return JSONResponse(doc, status_code=200)
             if not plan.messages:
@@ -472,6 +482,7 @@ def _send(state: App, form: Form) -> Any:
                 start_at=opts["start_at"],
                 source_file=f"api:{path.name}",
                 accounts=opts["accounts"],
+                hours=hours,
             )
             doc["job_id"] = job_id
             doc["status"] = str(state.service.job(job_id).status)

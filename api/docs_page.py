@@ -14,6 +14,14 @@ _OPTIONS = {
     "phone_column": {"type": "string", "description": "the column holding the numbers (default: found by itself)"},
     "region": {"type": "string", "description": "region of numbers without a country code, e.g. IN"},
     "start_at": {"type": "string", "description": "not before this local time, e.g. 2026-12-01T09:00"},
+    "window": {
+        "type": "string",
+        "description": "each contact's local hours, e.g. 09:00-20:00 (default: any time; no overnight window)",
+    },
+    "timezone": {
+        "type": "string",
+        "description": "the job's IANA zone for numbers without one, e.g. America/Sao_Paulo (default: the server's)",
+    },
     "account": {"type": "string", "description": "only this account may send it (repeat for several)"},
     "dry_run": {"type": "boolean", "description": "create nothing: the plan and the first messages"},
 }

@@ -28,14 +28,16 @@ def _when(ts: float | None, now: float) -> str:
 
 
 def cmd_accounts(args: argparse.Namespace) -> int:
-    """`accounts [list|add|enable|disable] [NAME]`: list every account (a table, or JSON),
-    or change one in config.toml."""
+    """`accounts [list|add|enable|disable|lift] [NAME]`: list every account (a table, or
+    JSON), change one in config.toml, or lift the limit WhatsApp put on one."""
     cfg = load_config(args)
     action = args.action or "list"
     if action == "add":
         return _add(args, cfg)
     if action in ("enable", "disable"):
         return _enable(args, cfg, action == "enable")
+    if action == "lift":
+        return _lift(args, cfg)
     import supervisor
     from jobs import overview
 
@@ -50,15 +52,44 @@ def cmd_accounts(args: argparse.Namespace) -> int:
     for r in rows:
         cap = f"{r.sent_today}/{r.cap_today}" if r.cap_today else f"{r.sent_today}/-"
         doing = "paused" if r.paused and r.enabled else r.activity
+        login = r.health if r.limited else r.login  # a limit WhatsApp put on it says more
         print(
-            f"{r.name:<16} {r.host:<12} {'yes' if r.enabled else 'no':<7} {r.login:<10} {r.worker:<10} "
+            f"{r.name:<16} {r.host:<12} {'yes' if r.enabled else 'no':<7} {login:<10} {r.worker:<10} "
             f"{doing:<18} {cap:>9}  {_when(r.next_send_at, now)}"
         )
         if r.detail and (r.worker in ("fatal", "backoff") or r.lost):
             print(f"{'':<16} {one_line(r.detail, 100)}")
+        if r.limited:
+            print(f"{'':<16} {_limit_line(r, now)}")
     if any(r.login != "logged_in" and r.enabled and not r.remote for r in rows):
         print("Log an account in: python tui.py login NAME")
     _integrations(cfg, store, sup)
+    return 0
+
+
+def _limit_line(r: Any, now: float) -> str:
+    """What an account's limit means for its sending (r: an overview.AccountRow)."""
+    if r.health == "banned":
+        what = "banned: it sends nothing, for good (a person lifts it: python tui.py accounts lift NAME)"
+    elif r.health == "restricted":
+        what = f"restricted: it sends nothing until {_until(r.limit_until)}"
+    else:
+        what = f"new chats refused until {_until(r.limit_until)}: it sends to known contacts only"
+    return one_line(what + (f" — {r.limit_reason}" if r.limit_reason else ""), 140)
+
+
+def _until(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "lifted"
+
+
+def _lift(args: argparse.Namespace, cfg: settings.Config) -> int:
+    """A person lifts an account's limit (a ban too: an appeal was accepted, the page was
+    misread); its jobs run again if they waited for it."""
+    if not args.name:
+        raise settings.ConfigError("accounts lift: give the account's NAME")
+    cfg.get_account(args.name)
+    old = open_store(cfg).clear_account_limit(args.name, "lifted by a person (accounts lift)", person=True)
+    print(f"Account {args.name}: {old.replace('_', ' ')} lifted." if old else f"Account {args.name} has no limit.")
     return 0
 
 
@@ -177,10 +208,11 @@ def add_parsers(add: AddCommand) -> None:
     p = add(
         "accounts",
         cmd_accounts,
-        "the WhatsApp accounts: list them (login, worker, sent today / cap), add, enable or disable one",
+        "the WhatsApp accounts: list them (login or limit, worker, sent today / cap), add, enable or disable one, "
+        "lift a limit",
     )
-    p.add_argument("action", nargs="?", choices=("list", "add", "enable", "disable"))
-    p.add_argument("name", nargs="?", help="the account (add, enable, disable)")
+    p.add_argument("action", nargs="?", choices=("list", "add", "enable", "disable", "lift"))
+    p.add_argument("name", nargs="?", help="the account (add, enable, disable, lift: end its limit or ban)")
     p.add_argument("--profile-dir", metavar="DIR", help="add: its browser profile (default profiles/NAME)")
     p.add_argument("--daily-cap", type=int, metavar="N", help="add: its own daily cap")
     p.add_argument("--warmup-days", type=int, metavar="N", help="add: grow its cap over its first N days")

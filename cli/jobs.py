@@ -73,6 +73,8 @@ def _import(args: argparse.Namespace) -> int:
     name = importing.check_name(args.name) if args.name is not None else importing.default_name(args.file)
     attachment = importing.check_attachment(args.attach) if args.attach else None
     start_at = importing.parse_start(args.start_at)
+    window = importing.parse_window(args.window)
+    timezone = importing.check_timezone(args.timezone)
     accounts = [cfg.get_account(a).name for a in dict.fromkeys(args.accounts or [])]  # unknown: one line, exit 2
     region_code = region(args, cfg)
     optouts: frozenset[str] = open_store(cfg).optout_set() if has_database(cfg) else frozenset()
@@ -86,11 +88,13 @@ def _import(args: argparse.Namespace) -> int:
     )
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
+    hours = importing.local_hours(plan, window, timezone)
     result: dict[str, Any] = {  # printed as JSON with --json
         "dry_run": bool(args.dry_run),
         "name": name,
         **plan.to_dict(messages=False),
         "preview": plan.messages[:5],
+        "local_hours": hours.to_dict(),
     }
     job_id = None
     if not args.dry_run:
@@ -106,6 +110,7 @@ def _import(args: argparse.Namespace) -> int:
             start_at=start_at,
             source_file=Path(args.file).resolve(),
             accounts=accounts,
+            hours=hours,
         )
     result["job_id"] = job_id
     result["accounts"] = accounts or "any"
@@ -124,6 +129,8 @@ def _import(args: argparse.Namespace) -> int:
     print(f"  opted out   {s['opted_out']}")
     if s.get("blank"):
         print(f"  blank rows  {s['blank']}")
+    for line in hours.lines():
+        print(f"  {line}")
     problems = plan.problems()
     if args.dry_run:
         print("First messages:")
@@ -201,9 +208,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     if job.start_at:
         print(f"  starts at {fmt_time(job.start_at)}")
     print(f"  sent by   {_accounts(job)}")
+    if job.window:
+        print(f"  window    {job.window} in each contact's local time (numbers without a zone: {job.timezone})")
     for status, n in job.counts.items():
         if n:
             print(f"  {status:<10} {n}")
+    if job.waiting:
+        print(
+            f"  waiting   {job.waiting} contact(s) outside their window now (their night); "
+            f"the next morning comes at {fmt_time(job.opens_at)}"
+        )
     if eta is not None:
         print(f"  ETA       {int(eta // 3600)}h{int(eta % 3600 // 60):02d}m at the current pace")
     if job.counts.get("unknown"):
@@ -349,6 +363,18 @@ def add_parsers(add: AddCommand) -> None:
     p.add_argument("--phone-column", metavar="COL", help="column holding the phone numbers")
     p.add_argument("--region", metavar="CC", help="region for numbers without country code, e.g. IN")
     p.add_argument("--start-at", metavar="ISO", help="do not send before this local time, e.g. 2026-12-01T09:00")
+    p.add_argument(
+        "--window",
+        metavar="HH:MM-HH:MM",
+        help="send to each contact only within these hours of their own time zone, e.g. 09:00-20:00 "
+        "(default: any time; overnight windows are refused)",
+    )
+    p.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="the job's IANA time zone, for numbers without one of their own, e.g. America/Sao_Paulo "
+        "(default: this machine's)",
+    )
     p.add_argument(
         "--account",
         action="append",

@@ -26,9 +26,9 @@ EVENTS = (
     WORKER_FATAL,
 )
 
-# The `state` of an `account.state` event. The account limits (limited_new, restricted,
-# banned) and `repaired` (selectors repaired by the worker itself) are listed before the
-# code that reports them lands, so that receivers and alert lists can name them now.
+# The `state` of an `account.state` event: the login, the worker, a stopped line and its
+# repair, and the account limits WhatsApp puts on an account (limited_new, restricted,
+# banned) and their end (limit_lifted).
 ACCOUNT_STATES = (
     "logged_in",
     "logged_out",
@@ -41,6 +41,7 @@ ACCOUNT_STATES = (
     "limited_new",
     "restricted",
     "banned",
+    "limit_lifted",
     "worker_crash",
     "worker_stopped",
 )

@@ -6,7 +6,9 @@ instead of ``+``) and asks phonenumbers.
 
 ``normalise_many(raws, region)`` gives the same answers for a whole column:
 identical cleaned numbers are asked once. phonenumbers is the only judge of a
-number: nothing here knows a country's rules.
+number: nothing here knows a country's rules. Given a dict, it also fills in each valid
+number's time zones (phonenumbers' `time_zones_for_number`, from the number type the
+validation computed anyway: asking phonenumbers again would cost as much as the check).
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ import re
 from collections.abc import Callable, Iterable
 
 import phonenumbers
-from phonenumbers import NumberParseException, ValidationResult
+from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
+from phonenumbers.phonenumberutil import is_number_type_geographical
 
 from .errors import ContactsError
 
 # (e164, None) for a valid number, (None, reason) for any other: `res[0] is None` tells which.
 Result = tuple[str, None] | tuple[None, str]
+# E.164 number -> its IANA time zones as phonenumbers gives them (("Etc/Unknown",): none).
+Zones = dict[str, tuple[str, ...]]
+UNKNOWN_ZONE = "Etc/Unknown"
 
 # Characters people put between digits. Removed before parsing.
 _SEPARATORS = (
@@ -102,7 +108,23 @@ _PARSE_REASONS = {
 }
 
 
-def _slow(key: str, region: str | None) -> Result:
+def time_zones(num: phonenumbers.PhoneNumber, ntype: int, e164: str) -> tuple[str, ...]:
+    """phonenumbers' `timezone.time_zones_for_number(num)` for a number whose type is
+    `ntype` (the same data and steps, without computing the type a second time)."""
+    from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
+
+    if ntype == PhoneNumberType.UNKNOWN:
+        return (UNKNOWN_ZONE,)
+    cc = num.country_code or 0
+    digits = e164[1:] if is_number_type_geographical(ntype, cc) else str(cc)
+    for n in range(min(TIMEZONE_LONGEST_PREFIX, len(digits)), 0, -1):
+        found = TIMEZONE_DATA.get(digits[:n])
+        if found is not None:
+            return tuple(found)
+    return (UNKNOWN_ZONE,)
+
+
+def _slow(key: str, region: str | None, zones: Zones | None = None) -> Result:
     """The full phonenumbers path; also the source of every reason string."""
     try:
         num = phonenumbers.parse(key, region)
@@ -110,8 +132,14 @@ def _slow(key: str, region: str | None) -> Result:
         if e.error_type == NumberParseException.INVALID_COUNTRY_CODE and region is None and not key.startswith("+"):
             return None, "no country code: write it as +<country code> or set a default region"
         return None, _PARSE_REASONS.get(e.error_type, "not a phone number")
-    if phonenumbers.is_valid_number(num):
-        return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164), None
+    # A number is valid exactly when its type is known (phonenumbers' is_valid_number
+    # computes the type and compares it with UNKNOWN); the type also gives its zones.
+    ntype = phonenumbers.number_type(num)
+    if ntype != PhoneNumberType.UNKNOWN:
+        e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+        if zones is not None:
+            zones[e164] = time_zones(num, ntype, e164)
+        return e164, None
     reg = _region_name(num.country_code, region)
     why = phonenumbers.is_possible_number_with_reason(num)
     if why == ValidationResult.TOO_SHORT:
@@ -127,12 +155,12 @@ def _slow(key: str, region: str | None) -> Result:
     return None, f"not a valid number for region {reg}"
 
 
-def _judge(key: str, region: str | None) -> Result:
-    res = _slow(key, region)
+def _judge(key: str, region: str | None, zones: Zones | None = None) -> Result:
+    res = _slow(key, region, zones)
     if res[0] is None and key.isdigit() and len(key) >= 11 and key[0] != "0":
         # Digits with the country code but no '+' (the wa.me form, or Excel
         # dropped the '+'): accept it when it is a valid international number.
-        alt = _slow("+" + key, None)
+        alt = _slow("+" + key, None, zones)
         if alt[0] is not None:
             return alt
     return res
@@ -155,10 +183,14 @@ def normalise_phone(raw: str | None, region: str | None) -> Result:
 
 
 def normalise_many(
-    raws: Iterable[str], region: str | None, progress: Callable[[int, int], None] | None = None
+    raws: Iterable[str],
+    region: str | None,
+    progress: Callable[[int, int], None] | None = None,
+    zones: Zones | None = None,
 ) -> list[Result]:
     """normalise_phone() for every value, in order; identical cleaned numbers are asked
-    once. progress(done, total) is called now and then."""
+    once. progress(done, total) is called now and then. `zones`, when given, receives
+    each valid number's time zones."""
     region = check_region(region)
     raws = [r if isinstance(r, str) else ("" if r is None else str(r)) for r in raws]
     total = len(raws)
@@ -177,7 +209,7 @@ def normalise_many(
         key = cleaned[0]
         res = cache.get(key)
         if res is None:
-            res = cache[key] = _judge(key, region)
+            res = cache[key] = _judge(key, region, zones)
         append(res)
         if progress is not None and (i & 4095) == 4095:
             progress(i + 1, total)

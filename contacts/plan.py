@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
-from .phones import check_region, normalise_many, normalise_phone
+from .phones import UNKNOWN_ZONE, Zones, check_region, normalise_many, normalise_phone
 from .readers import ContactTable, read_contacts
 from .template import Template
 
@@ -29,6 +29,9 @@ class PlannedMessage(TypedDict):
     columns: dict[str, str]  # the contact's row
     text: str  # rendered
     row: int  # spreadsheet row or vCard card number
+    # The number's IANA time zones as phonenumbers gives them (("Etc/Unknown",): none
+    # known); the import gives a number without one the job's zone.
+    zones: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,9 @@ def plan_import(
         def norm_progress(done: int, _total: int) -> None:
             report(int(done * 0.9), total)
 
-    results = normalise_many(raws, region, progress=norm_progress)
+    zones: Zones = {}
+    results = normalise_many(raws, region, progress=norm_progress, zones=zones)
+    no_zone = (UNKNOWN_ZONE,)
 
     opt = _normalise_optouts(optouts, region)
     rng = random.Random(seed)
@@ -257,7 +262,9 @@ def plan_import(
             invalid.append(RowProblem(num, raw, why, name, e164))
             del first_row[e164]
             continue
-        messages.append({"phone": e164, "name": name, "columns": r, "text": text, "row": num})
+        messages.append(
+            {"phone": e164, "name": name, "columns": r, "text": text, "row": num, "zones": zones.get(e164, no_zone)}
+        )
         if progress is not None and i % step == 0:
             progress(int(total * 0.9 + i * 0.1), total)
     if progress is not None:

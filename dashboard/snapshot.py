@@ -207,7 +207,10 @@ class SnapshotReader:
                 times = self.store.sent_times(job["id"], ETA_SAMPLES)
                 cached = (now, times)
                 self._eta[job["id"]] = cached
-            out[job["id"]] = eta_seconds(cached[1], remaining)
+            opens = job.get("opens_at")
+            out[job["id"]] = eta_seconds(
+                cached[1], remaining, waiting=job.get("waiting") or 0, opens_in=opens - now if opens else None
+            )
         return out
 
     # ---------------------------------------------------------------- supervisor

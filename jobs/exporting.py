@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from common import safefiles
-from store.records import Message, Reply
+from store.records import Job, Message, Reply
 
 COLUMNS = (
     "phone",
@@ -25,6 +25,9 @@ COLUMNS = (
     "last_reply_at",
     "opted_out_by_reply",
 )
+# A job with a sending window adds the contact's time zone(s) (space-separated; the job's
+# for a number without one of its own): where the window was read.
+ZONE_COLUMN = "zone"
 
 
 class ResultsSource(Protocol):
@@ -33,6 +36,10 @@ class ResultsSource(Protocol):
     def replies(self, job_id: int | None = None) -> list[Reply]: ...
 
     def iter_messages(self, job_id: int) -> Iterator[Message]: ...
+
+    def get_job(self, job_id: int) -> Job | None: ...
+
+    def job_zones(self, job_id: int) -> dict[int, tuple[str, ...]]: ...
 
 
 # A cell starting with one of these is run as a formula by Excel and LibreOffice
@@ -53,19 +60,22 @@ def export_job_csv(store: ResultsSource, job_id: int, path: str | Path) -> int:
     """Write the job's messages to `path` whole (owner-only; never over a folder, a device
     or a link); returns the number of rows written."""
     count = 0
+    job = store.get_job(job_id)
+    zones = store.job_zones(job_id) if job is not None and job.window else None
 
     def write(fh: IO[bytes]) -> None:
         """Write the job's rows as CSV: one line per message, formula-safe cells."""
         nonlocal count
         text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="", write_through=True)
         writer = csv.writer(text)
-        writer.writerow(COLUMNS)
+        writer.writerow(COLUMNS if zones is None else (*COLUMNS, ZONE_COLUMN))
         replies: dict[str, list[Reply]] = {}
         for r in store.replies(job_id):  # few (people who answered): all in memory
             replies.setdefault(r.phone, []).append(r)
         for m in store.iter_messages(job_id):
             theirs = replies.get(m["phone"], [])
             last = theirs[-1] if theirs else None
+            zone = () if zones is None else (" ".join(zones.get(m.tz or 0, ())),)
             writer.writerow(
                 [
                     safe_cell(v)
@@ -82,6 +92,7 @@ def export_job_csv(store: ResultsSource, job_id: int, path: str | Path) -> int:
                         last.text if last else "",
                         _when((last.at or last.read_at) if last else None),
                         "yes" if any(r.flag == "optout" for r in theirs) else "",
+                        *zone,
                     )
                 ]
             )

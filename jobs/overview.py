@@ -1,8 +1,8 @@
 """One row per WhatsApp account, as `python tui.py accounts` and the dashboard show it:
-from the config (enabled, limits), the store (login, sent today, worker row) and the
-supervisor's published state (its worker's state). Reads only; imports nothing of the
-product but the settings, `common` and the store's record types (the store and the
-status are handed in)."""
+from the config (enabled, limits), the store (login, health and limits, sent today, new
+contacts today, worker row) and the supervisor's published state (its worker's state).
+Reads only; imports nothing of the product but the settings, `common` and the store's
+record types and states (the store and the status are handed in)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import settings
 from common import runfiles
 from store.records import Account, WorkerRow
+from store.states import AccountHealth, limit_in_force, shown_health
 
 
 class AccountsSource(Protocol):
@@ -23,7 +24,11 @@ class AccountsSource(Protocol):
 
     def sent_by_account(self, since: float) -> dict[str, int]: ...
 
+    def new_by_account(self, since: float) -> dict[str, int]: ...
+
     def workers(self) -> list[WorkerRow]: ...
+
+    def attentions(self) -> dict[str, dict[str, Any]]: ...
 
 
 @dataclass
@@ -44,6 +49,19 @@ class AccountRow:
     host: str = ""  # where its worker runs
     remote: bool = False  # another host's account: paused and stopped there
     lost: bool = False  # its worker's heartbeat went stale without a stop
+    # Account health (store.states.shown_health): its limit if WhatsApp put one on it
+    # (limited_new, restricted, banned; until when, what the page said), else its login.
+    health: str = "unknown"
+    limit_until: float | None = None
+    limit_reason: str = ""
+    new_today: int = 0  # new contacts written to today
+    new_cap: int = 0  # today's budget of them (after the warm-up)
+    unanswered: int | None = None  # WhatsApp's count of unanswered messages to new people
+    unanswered_cap: int | None = None
+
+    @property
+    def limited(self) -> bool:
+        return self.health in (AccountHealth.LIMITED_NEW, AccountHealth.RESTRICTED, AccountHealth.BANNED)
 
     @property
     def here(self) -> bool:
@@ -80,13 +98,17 @@ def account_rows(
     now = now or time.time()
     known: dict[str, Account]
     sent: dict[str, int]
+    new: dict[str, int]
     rows: dict[str, WorkerRow]
+    stopped: dict[str, dict[str, Any]]
     try:
         known = {r["name"]: r for r in store.accounts()}
         sent = store.sent_by_account(local_midnight(now))
         rows = latest_rows(store.workers())
+        new = store.new_by_account(local_midnight(now))
+        stopped = store.attentions()
     except Exception:  # an old or busy database: show the config's accounts anyway
-        known, sent, rows = {}, {}, {}
+        known, sent, rows, new, stopped = {}, {}, {}, {}, {}
     programs = (sup or {}).get("workers") or {}
     alive = bool(sup and sup.get("alive", True) and sup.get("state") != "stopped")
     out = []
@@ -98,7 +120,9 @@ def account_rows(
         running = row if row is not None and row.state != "stopped" else None  # its worker row, if not stopped
         prog = programs.get(acc.name) if alive else None
         worker = prog["state"] if prog else ("-" if not acc.enabled else "stopped")
-        cap = cfg.for_account(acc.name).sending.cap_today(rec.first_sent_at if rec else None, now)
+        sending = cfg.for_account(acc.name).sending
+        first = rec.first_sent_at if rec else None
+        cap = sending.cap_today(first, now)
         out.append(
             AccountRow(
                 name=acc.name,
@@ -112,6 +136,9 @@ def account_rows(
                 paused=bool(paused(acc.name)) if paused else bool(prog and prog.get("paused")),
                 detail=(prog or {}).get("fatal_reason") or (info.get("detail") if running is not None else "") or "",
                 host=here,
+                new_today=new.get(acc.name, 0),
+                new_cap=sending.new_contacts_today(first, now),
+                **_health(rec, running, acc.name in stopped, now),
             )
         )
     local = {a.name for a in out}
@@ -119,8 +146,34 @@ def account_rows(
         remote = rows.get(name)
         if remote is None or (remote.host or here) == here:
             continue  # an account this host no longer configures: nothing runs it
-        out.append(remote_row(name, known.get(name), remote, sent.get(name, 0), now))
+        theirs = remote_row(name, known.get(name), remote, sent.get(name, 0), now)
+        for k, v in _health(known.get(name), remote if not theirs.lost else None, name in stopped, now).items():
+            setattr(theirs, k, v)
+        theirs.new_today = new.get(name, 0)
+        out.append(theirs)
     return out
+
+
+def _health(rec: Account | None, worker: WorkerRow | None, stopped: bool, now: float) -> dict[str, Any]:
+    """The health fields of an account's row (Any: each field its own type)."""
+    state = rec.limit_state if rec else ""
+    in_force = limit_in_force(state, rec.limit_until if rec else None, now)
+    return {
+        "health": str(
+            shown_health(
+                rec.login if rec else None,
+                state,
+                rec.limit_until if rec else None,
+                now=now,
+                attention=stopped,
+                offline=worker is not None and worker.state == "offline",
+            )
+        ),
+        "limit_until": rec.limit_until if rec and in_force else None,
+        "limit_reason": (rec.limit_reason or "") if rec and in_force else "",
+        "unanswered": rec.unanswered if rec else None,
+        "unanswered_cap": rec.unanswered_cap if rec else None,
+    }
 
 
 def remote_row(name: str, rec: Account | None, row: WorkerRow, sent_today: int, now: float) -> AccountRow:

@@ -8,6 +8,7 @@ what changed (`Change`), or raises `JobError` (a user error: one line) naming wh
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -133,8 +134,12 @@ class JobService:
             raise JobError(str(exc).strip("'\"")) from None
         return Decision(sent_ids, resend_ids)
 
-    def eta(self, job: Job) -> float | None:
-        """Seconds left at the pace of the last sends (None when not sending or no pace yet)."""
+    def eta(self, job: Job, *, now: float | None = None) -> float | None:
+        """Seconds left at the pace of the last sends (None when not sending or no pace yet);
+        contacts waiting for their window count from the time it opens."""
         if job.status not in (JobStatus.RUNNING, JobStatus.WAITING):
             return None
-        return eta_seconds(self.store.sent_times(job.id, ETA_SAMPLES), open_count(job.counts))
+        opens_in = job.opens_at - (now or time.time()) if job.opens_at is not None else None
+        return eta_seconds(
+            self.store.sent_times(job.id, ETA_SAMPLES), open_count(job.counts), waiting=job.waiting, opens_in=opens_in
+        )

@@ -101,6 +101,13 @@ class SendingSettings:
     typing: bool = True
     typing_cps: float = bounded(8.0, above=0, hi=200)
     typing_max: float = bounded(6.0, lo=0, hi=120)
+    # Account health (docs in config.toml): people the account never chatted with that it
+    # may message a day (at least 1; known contacts do not count); the margin below
+    # WhatsApp's unanswered-messages cap at which new contacts stop; how long a limit
+    # whose end the page does not state lasts.
+    new_contacts_per_day: int = bounded(20, lo=1, hi=1_000_000)
+    unanswered_margin: int = bounded(10, lo=0, hi=100_000)
+    limit_cooldown_hours: float = bounded(24.0, above=0, hi=30 * 24)
 
     def cap_today(self, first_sent_at: float | None, now: float) -> int:
         """Today's cap of an account that first sent at `first_sent_at` (None: not yet)."""
@@ -112,6 +119,23 @@ class SendingSettings:
             return self.daily_cap
         start = min(self.warmup_start, self.daily_cap)
         return start + (self.daily_cap - start) * (max(day, 1) - 1) // (self.warmup_days - 1 or 1)
+
+    def new_contacts_today(self, first_sent_at: float | None, now: float) -> int:
+        """Today's budget of new contacts (people the account has no chat with) of an
+        account that first sent at `first_sent_at`: the store's `claim(new_today=...)`."""
+        return self.new_contacts_on_day(day_number(first_sent_at, now))
+
+    def new_contacts_on_day(self, day: int) -> int:
+        """The warm-up grows the new-contact budget as it grows the daily cap: in the same
+        proportion (cap of the day / daily_cap), at least 1."""
+        full = self.new_contacts_per_day
+        if self.daily_cap <= 0 or self.warmup_days <= 0 or day >= self.warmup_days:
+            return full
+        return max(1, full * self.cap_on_day(day) // self.daily_cap)
+
+    def limit_until(self, now: float, stated: float | None = None) -> float:
+        """When a limit ends: the time the page stated, else now plus the cool-down."""
+        return stated if stated is not None and stated > now else now + self.limit_cooldown_hours * 3600
 
 
 def day_number(first: float | None, now: float) -> int:
@@ -240,6 +264,8 @@ ACCOUNT_OVERRIDES = (
     "window_end",
     "warmup_days",
     "warmup_start",
+    "new_contacts_per_day",
+    "unanswered_margin",
 )
 
 

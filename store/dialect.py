@@ -7,39 +7,60 @@ that have no common spelling: the claim, the counter trigger, the schema check.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from functools import lru_cache
 from typing import Any
 
-from .schema import PG_COUNTS_TRIGGER
+from .schema import LANE_SLOT, PG_COUNTS_TRIGGER, SLOT_BITS
 
 # On PostgreSQL every write transaction except the claim takes this lock first, so that
 # the store's read-then-write steps (a status check before a move) are as serial as under
 # SQLite's BEGIN IMMEDIATE. Claims take row locks instead and skip each other's rows.
 WRITE_LOCK_KEY = 0x5741_5344
 
-CLAIM_WHERE = """
-        WHERE j.status = 'running'
-          AND (j.start_at IS NULL OR j.start_at <= :now)
-          AND (NOT EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id)
-               OR EXISTS (SELECT 1 FROM job_accounts AS a WHERE a.job_id = j.id AND a.account = :account))
-          AND m.job_id = j.id
-          AND m.status IN ('pending', 'retrying')
-          AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= :now)
-        ORDER BY j.id, m.id
-        LIMIT 1"""
+# The claim: one statement. The first queued, due message of a running job in the lanes
+# named by :known (the claiming account's own known contacts, open now), else in those
+# named by :new (new contacts, when the account may take them now): `store.lanes`.
+# Lanes sort jobs oldest first; within a lane, import order. Each pick is one ordered
+# range scan of the (lane, id) queue index.
+CLAIM_PICK = """(SELECT m.id FROM messages AS m{hint}
+          WHERE {lanes}
+            AND m.status IN ('pending', 'retrying')
+            AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= :now)
+            AND EXISTS (SELECT 1 FROM jobs AS j WHERE j.id = m.job_id AND j.status = 'running'
+                         AND (j.start_at IS NULL OR j.start_at <= :now))
+          ORDER BY m.lane, m.id
+          LIMIT 1{lock})"""
 
 CLAIM_SET = """
 UPDATE messages
    SET status = 'sending', claimed_by = :worker, account = :account, claimed_at = :now,
        attempts = attempts + 1, updated_at = :now
- WHERE id = ("""
+ WHERE id = coalesce("""
 
 CLAIM_RETURNING = """)
    AND status IN ('pending', 'retrying')
-RETURNING id, job_id, phone, name, text, attachment, attempts, claimed_at, account
+RETURNING id, job_id, phone, name, text, attachment, attempts, claimed_at, account, lane
 """
+
+
+def _claim_sql(dialect: SQLite | Postgres, hint: str, lock: str) -> str:
+    known = CLAIM_PICK.format(hint=hint, lanes=dialect.in_array("m.lane", "known", "BIGINT"), lock=lock)
+    new = CLAIM_PICK.format(hint=hint, lanes=dialect.in_array("m.lane", "new", "BIGINT"), lock=lock)
+    return CLAIM_SET + known + ",\n" + new + CLAIM_RETURNING
+
+
+# PostgreSQL notes the claimer's current message in the same statement (a round trip
+# less per claim); SQLite has no UPDATE in a WITH clause and does it after.
+PG_CLAIM_NOTES_WORKER = """
+WITH claimed AS ({claim}),
+     noted AS (UPDATE workers SET current_message_id = (SELECT id FROM claimed) WHERE id = :worker
+                 AND EXISTS (SELECT 1 FROM claimed))
+SELECT * FROM claimed
+"""
+
 
 # The outbox's claim: the due heads of a target's lanes (a head: no earlier row of its
 # lane is still pending or being delivered), oldest first.
@@ -55,6 +76,34 @@ UPDATE deliveries SET status = 'delivering', claimed_by = :me, claimed_at = :now
                                     AND e.outbox_id < d.outbox_id)
                ORDER BY d.outbox_id LIMIT :lanes{lock})
 RETURNING id, lane, outbox_id
+"""
+
+# A send, in one statement (PostgreSQL): the contact is known to the account from now on;
+# if it was not (a new contact), the account's new contacts of the day grow and the
+# contact's other queued messages in the jobs the account may send move to its lanes;
+# the account's first send is noted. Data-modifying WITH parts run once, on one snapshot.
+PG_NOTE_SENT = f"""
+WITH k AS (INSERT INTO known_contacts(account, phone, source, since)
+           SELECT account, phone, 'sent', :now FROM messages WHERE id = :id AND account IS NOT NULL
+           ON CONFLICT (account, phone) DO NOTHING RETURNING account, phone),
+     a AS (UPDATE accounts
+              SET first_sent_at = coalesce(first_sent_at, :now),
+                  new_sent = CASE WHEN NOT EXISTS (SELECT 1 FROM k) THEN new_sent
+                                  WHEN new_day = :day THEN new_sent + 1 ELSE 1 END,
+                  new_day = CASE WHEN NOT EXISTS (SELECT 1 FROM k) THEN new_day ELSE :day END
+            WHERE name = (SELECT account FROM messages WHERE id = :id)
+              AND (first_sent_at IS NULL OR EXISTS (SELECT 1 FROM k))
+           RETURNING slot),
+     r AS (UPDATE messages SET lane = lane + (SELECT slot FROM a) * {LANE_SLOT}
+            WHERE job_id = ANY(ARRAY(SELECT j.id FROM jobs AS j
+                                      WHERE j.status IN ('pending', 'running', 'paused', 'waiting_for_login')
+                                        AND (NOT EXISTS (SELECT 1 FROM job_accounts AS ja WHERE ja.job_id = j.id)
+                                             OR EXISTS (SELECT 1 FROM job_accounts AS ja WHERE ja.job_id = j.id
+                                                        AND ja.account = (SELECT account FROM k)))))
+              AND phone = (SELECT phone FROM k)
+              AND status IN ('pending', 'retrying') AND (lane & {SLOT_BITS}) = 0
+              AND EXISTS (SELECT 1 FROM a WHERE a.slot > 0))
+SELECT count(*) AS new FROM k
 """
 
 _SQLITE_PROBLEMS = (
@@ -77,19 +126,31 @@ class SQLite:
     # already covers the whole database).
     lock_rows = ""
     fresh_sql = "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'messages'"
-    # INDEXED BY: without statistics SQLite prefers ix_messages_job, which walks every sent
-    # message of the job before the first queued one.
-    claim_sql = (
-        CLAIM_SET
-        + "SELECT m.id FROM jobs AS j CROSS JOIN messages AS m INDEXED BY ix_messages_queue"
-        + CLAIM_WHERE
-        + CLAIM_RETURNING
-    )
-
     delivery_claim_sql = DELIVERY_CLAIM.format(hint=" INDEXED BY ix_deliveries_open", lock="")
+    claim_notes_worker = False  # the store updates the worker row after the claim
+    note_sent_sql = ""  # no INSERT or UPDATE in a WITH: `AccountsMixin._note_sent` uses two statements
+    # After a big import: none (the store's statements name their indexes where SQLite
+    # could choose wrong; statistics would change its choices everywhere).
+    analyze_messages = ""
+
+    def __init__(self) -> None:
+        # INDEXED BY: without statistics SQLite could prefer another index of messages.
+        self.claim_sql = _claim_sql(self, " INDEXED BY ix_messages_queue_lanes", "")
 
     def sql(self, text: str) -> str:
         return text
+
+    def in_array(self, column: str, param: str, sqltype: str) -> str:
+        """`column` is one of the values of the list parameter `param` (see `array`)."""
+        return f"{column} IN (SELECT value FROM json_each(:{param}))"
+
+    def array(self, values: list[Any]) -> Any:
+        """A list as the parameter `in_array` reads: JSON text (one statement text for any length)."""
+        return json.dumps(values)
+
+    def in_select(self, column: str, select: str) -> str:
+        """`column` is one of the values a subquery gives, as a probe of an index on it."""
+        return f"{column} IN ({select})"
 
     def ddl(self, statements: tuple[str, ...]) -> list[str]:
         return list(statements)
@@ -137,26 +198,50 @@ class Postgres:
     fresh_sql = (
         "SELECT 1 AS x FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'messages'"
     )
-    # One statement: the first due row that no other claimer holds, locked and taken.
-    claim_sql = (
-        CLAIM_SET
-        + "SELECT m.id FROM jobs AS j CROSS JOIN messages AS m"
-        + CLAIM_WHERE
-        + " FOR UPDATE OF m SKIP LOCKED"
-        + CLAIM_RETURNING
-    )
-
     # Two hosts' deliverers skip each other's rows instead of waiting.
     delivery_claim_sql = DELIVERY_CLAIM.format(hint="", lock=" FOR UPDATE OF d SKIP LOCKED")
 
+    claim_notes_worker = True
+    # A send notes the contact as known and, in the same statement, the account's first
+    # send and its new contacts of the day (a round trip less per send).
+    note_sent_sql = PG_NOTE_SENT
+    # After a big import (COPY): the planner's row counts, without which a lookup of some
+    # phones in a job was planned as a scan of its whole queue.
+    analyze_messages = "ANALYZE messages"
+
+    def __init__(self) -> None:
+        # One statement: the first due row that no other claimer holds, locked and taken,
+        # and the worker row's current message.
+        self.claim_sql = PG_CLAIM_NOTES_WORKER.format(
+            claim=_claim_sql(self, "", " FOR UPDATE OF m SKIP LOCKED").strip()
+        )
+
     def sql(self, text: str) -> str:
         return _pg_sql(text)
+
+    def in_array(self, column: str, param: str, sqltype: str) -> str:
+        return f"{column} = ANY(CAST(:{param} AS {sqltype}[]))"
+
+    def in_select(self, column: str, select: str) -> str:
+        # As an array computed once: `IN (subquery)` would be planned as a join that scans
+        # the other side; `= ANY(array)` is an index condition.
+        return f"{column} = ANY(ARRAY({select}))"
+
+    def array(self, values: list[Any]) -> Any:
+        # Whole numbers (the claim's lanes) as an array literal: psycopg adapts a list
+        # element by element in Python, a text in one go (PostgreSQL casts it).
+        if all(type(v) is int for v in values):
+            return "{" + ",".join(map(str, values)) + "}"
+        return list(values)
 
     def ddl(self, statements: tuple[str, ...]) -> list[str]:
         out: list[str] = []
         for s in statements:
             if "CREATE TRIGGER" in s:
                 out.extend(PG_COUNTS_TRIGGER)
+                continue
+            if s.startswith("DROP TRIGGER"):  # PostgreSQL names the trigger's table
+                out.append(s + " ON messages")
                 continue
             for pattern, repl in _PG_TYPES:
                 s = pattern.sub(repl, s)

@@ -1,7 +1,8 @@
 """Moving up: an SQLite database copied into an empty PostgreSQL database, exactly.
 
 Every table row for row with its ids (jobs, messages in every status with their claims
-and accounts, counters, events, opt-outs, accounts, documents), in one transaction on the
+and accounts, counters, zone sets, events, opt-outs, accounts and their known contacts,
+documents), in one transaction on the
 target: a failure leaves it empty. Worker rows are not copied: they are the state of
 processes that are not running during the move (the supervisor must be stopped).
 """
@@ -16,10 +17,12 @@ from .store import Store, StoreError
 TABLES = (
     ("jobs", "id"),
     ("messages", "id"),
-    ("job_counts", "job_id, status"),
+    ("job_counts", "job_id, status, tz"),
     ("job_accounts", "job_id, account"),
+    ("job_zones", "job_id, tz"),
     ("events", "id"),
     ("accounts", "name"),
+    ("known_contacts", "account, phone"),
     ("optouts", "phone"),
     ("replies", "id"),
     ("kv", "name"),

@@ -45,8 +45,9 @@ class Hook:
     when: Callable[[Mapping[str, Any]], bool] | None = None  # on the extra payload given
 
 
-# Store event kind -> outbox event. The account limits and `selectors_repaired` are
-# reported by code still to come; their rows wait here so that they slot in.
+# Store event kind -> outbox event. The account limits are logged by the store's
+# `set_account_limit` (limited_new, restricted, banned) and `clear_account_limit`
+# (limit_lifted), in the transaction of the change; `selectors_repaired` by the worker.
 HOOKS: dict[str, Hook] = {
     "sent": Hook(E.MESSAGE_SENT),
     "failed": Hook(E.MESSAGE_FAILED),
@@ -70,6 +71,7 @@ HOOKS: dict[str, Hook] = {
     "limited_new": Hook(E.ACCOUNT_STATE, "limited_new"),
     "restricted": Hook(E.ACCOUNT_STATE, "restricted"),
     "banned": Hook(E.ACCOUNT_STATE, "banned"),
+    "limit_lifted": Hook(E.ACCOUNT_STATE, "limit_lifted"),
     "worker_fatal": Hook(E.WORKER_FATAL),
 }
 

@@ -22,8 +22,16 @@ def done_fraction(job: Mapping[str, Any]) -> float:
     return max(0.0, min(1.0, (total - open_count(job["counts"])) / total))
 
 
-def eta_seconds(sent_times: Sequence[float], remaining: int) -> float | None:
-    """Seconds left at the pace of the newest send times (newest first); None without a pace."""
+def eta_seconds(
+    sent_times: Sequence[float], remaining: int, *, waiting: int = 0, opens_in: float | None = None
+) -> float | None:
+    """Seconds left at the pace of the newest send times (newest first); None without a pace.
+    `waiting` of the `remaining` wait for their window, which first opens in `opens_in`
+    seconds: they cannot all be sent before that plus their own time at the pace."""
     if remaining <= 0 or len(sent_times) < 2 or sent_times[0] <= sent_times[-1]:
         return None
-    return remaining * (sent_times[0] - sent_times[-1]) / (len(sent_times) - 1)
+    pace = (sent_times[0] - sent_times[-1]) / (len(sent_times) - 1)
+    eta = remaining * pace
+    if waiting > 0 and opens_in is not None:
+        eta = max(eta, max(opens_in, 0.0) + waiting * pace)
+    return eta

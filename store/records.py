@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .states import JobStatus, MessageStatus
+from .states import AccountHealth, JobStatus, MessageStatus
 
 R = TypeVar("R", bound="Record")
 
@@ -75,7 +75,7 @@ def jsonable(value: Any) -> Any:
     """Plain JSON values (a `json.dumps(default=...)` hook too)."""
     if isinstance(value, Record):
         return value.to_dict()
-    if isinstance(value, (JobStatus, MessageStatus)):
+    if isinstance(value, (JobStatus, MessageStatus, AccountHealth)):
         return str(value)
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
@@ -112,6 +112,13 @@ class Job(Record):
     replied: int = 0  # numbers that answered
     optouts: int = 0  # numbers that opted out by reply
     unclear: int = 0  # replies flagged for a look
+    # Each contact's local hours: the window ("09:00-20:00"; None: any time) and the job's
+    # zone; queued messages whose window is closed now (waiting for their morning) and
+    # when the first of them opens.
+    window: str | None = None
+    timezone: str | None = None
+    waiting: int = 0
+    opens_at: float | None = None
 
     @property
     def reply_rate(self) -> float | None:
@@ -147,6 +154,7 @@ class Message(Record):
     requeues: int | None = None
     verify_tries: int | None = None
     review: str | None = None
+    tz: int | None = None  # the contact's zone set in its job (`Store.job_zones`); 0: none
 
     def __post_init__(self) -> None:
         self.status = _message_status(self.status)
@@ -165,6 +173,7 @@ class Claim(Record):
     attempts: int
     claimed_at: float
     account: str
+    known: bool = False  # the claiming account knows the contact (a chat exists); else a new contact
 
 
 @dataclass(eq=True)
@@ -208,6 +217,27 @@ class Account(Record):
     login_at: float | None = None
     first_sent_at: float | None = None
     updated_at: float = 0.0
+    slot: int = 0  # its number in lanes (store.lanes)
+    limit_state: str = ""  # '' none, limited_new, restricted, banned (states.LIMIT_MOVES)
+    limit_until: float | None = None
+    limit_reason: str | None = None
+    limit_since: float | None = None
+    unanswered: int | None = None  # WhatsApp's count of unanswered messages to new people
+    unanswered_cap: int | None = None
+    unanswered_at: float | None = None
+    new_day: float | None = None  # the local midnight new_sent counts from
+    new_sent: int = 0  # new contacts sent to that day
+
+
+@dataclass(eq=True)
+class AccountLimit(Record):
+    """A limit WhatsApp put on an account, as `Store.account_limit` gives it."""
+
+    account: str
+    state: str  # limited_new, restricted, banned
+    until: float | None = None  # None: until lifted (a ban: for good)
+    reason: str = ""
+    since: float | None = None
 
 
 @dataclass(eq=True)

@@ -1,7 +1,8 @@
-"""Job and message states and the only legal moves between them.
+"""Job and message states, the account limits, and the only legal moves between them.
 
-Every status change in the project goes through `check_message` / `check_job` (the
-store calls them), so an illegal move raises instead of silently corrupting a job.
+Every status change in the project goes through `check_message` / `check_job` /
+`check_limit` (the store calls them), so an illegal move raises instead of silently
+corrupting a job or an account.
 """
 
 from __future__ import annotations
@@ -130,3 +131,79 @@ class WorkerState(_Status):
     HELD = "held"  # the browser is lent to the selector doctor
     STOPPING = "stopping"
     STOPPED = "stopped"  # written by the store when the worker ends
+
+
+class AccountHealth(_Status):
+    """An account as people see it (DESIGN.md, "Data"): its limit if WhatsApp put one on
+    it, else what its worker saw (`shown_health` decides)."""
+
+    LOGGED_IN = "logged_in"
+    LOGGED_OUT = "logged_out"
+    UNKNOWN = "unknown"  # no worker has looked yet (the login column's first value)
+    OFFLINE = "offline"  # this computer cannot reach WhatsApp Web
+    NEEDS_ATTENTION = "needs_attention"  # sending stopped on a failing selector
+    LIMITED_NEW = "limited_new"  # new people refused: known contacts only, the rest held
+    RESTRICTED = "restricted"  # nothing can be sent until a time
+    BANNED = "banned"  # for good
+
+
+NO_LIMIT = ""  # the limit column of an account WhatsApp has not limited
+LIMITED_NEW, RESTRICTED, BANNED = AccountHealth.LIMITED_NEW, AccountHealth.RESTRICTED, AccountHealth.BANNED
+LIMITS = (LIMITED_NEW, RESTRICTED, BANNED)
+BLOCKING = (RESTRICTED, BANNED)  # its queued messages are not claimed by it
+
+# The account's limit (its own column beside the login): the only legal moves. A limit set
+# again (same state) renews its end and reason. A ban is for good: only a person lifts it
+# (`PERSON_MOVES`, `python tui.py accounts lift NAME`), never the worker or a timer.
+LIMIT_MOVES: dict[str, frozenset[str]] = {
+    NO_LIMIT: frozenset({LIMITED_NEW, RESTRICTED, BANNED}),
+    LIMITED_NEW: frozenset({LIMITED_NEW, RESTRICTED, BANNED, NO_LIMIT}),
+    RESTRICTED: frozenset({RESTRICTED, LIMITED_NEW, BANNED, NO_LIMIT}),
+    BANNED: frozenset(),
+}
+PERSON_MOVES: dict[str, frozenset[str]] = {BANNED: frozenset({NO_LIMIT})}
+
+
+def check_limit(current: str, new: str, *, person: bool = False) -> None:
+    if new in LIMIT_MOVES.get(current, ()) or (person and new in PERSON_MOVES.get(current, ())):
+        return
+    raise IllegalTransition(f"account limit cannot go from {_limit_name(current)} to {_limit_name(new)}")
+
+
+def _limit_name(state: str) -> str:
+    return repr(str(state)) if state else "no limit"
+
+
+def limit_in_force(state: str | None, until: float | None, now: float) -> str:
+    """The limit that holds at `now` (NO_LIMIT when none, or when its end has passed; a
+    ban has no end)."""
+    if not state:
+        return NO_LIMIT
+    if state == BANNED or until is None or until > now:
+        return state
+    return NO_LIMIT
+
+
+def shown_health(
+    login: str | None,
+    limit_state: str | None,
+    limit_until: float | None,
+    *,
+    now: float,
+    attention: bool = False,
+    offline: bool = False,
+) -> AccountHealth:
+    """The one health an account shows: banned > restricted > limited_new > needs
+    attention (a stopped line) > logged out > offline > logged in > unknown."""
+    limit = limit_in_force(limit_state, limit_until, now)
+    if limit:
+        return AccountHealth(limit)
+    if attention:
+        return AccountHealth.NEEDS_ATTENTION
+    if login == "logged_out":
+        return AccountHealth.LOGGED_OUT
+    if offline:
+        return AccountHealth.OFFLINE
+    if login == "logged_in":
+        return AccountHealth.LOGGED_IN
+    return AccountHealth.UNKNOWN

@@ -23,17 +23,19 @@ from typing import Any
 
 import orjson
 
-from common import dburl
+from common import dburl, localhours
 
 from . import states as S
-from .accounts import DEFAULT_ACCOUNT, AccountsMixin
+from .accounts import DEFAULT_ACCOUNT, FLYING_NEW, USABLE, AccountsMixin, local_midnight
 from .dialect import WRITE_LOCK_KEY, for_url
+from .lanes import MAX_TZ, JobHours, LaneLists, OpenZones, slot_of
 from .outbox import HOOKS, OutboxMixin
 from .records import Claim, Event, Job, Message, OptOut, WorkerRow
 from .replies import RepliesMixin
-from .schema import DDL, MIGRATIONS, PRAGMAS, SCHEMA_VERSION
+from .schema import DDL, LANE_JOB, LANE_SLOT, MIGRATIONS, PRAGMAS, SCHEMA_VERSION
 
 Row = dict[str, Any]
+ANALYZE_AFTER = 10_000  # messages in one new job after which PostgreSQL's statistics are renewed
 
 
 class StoreError(Exception):
@@ -104,6 +106,10 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         self.where: Any = self.path if self.path is not None else dburl.redact(target)
         self.read_only = read_only
         self._local = threading.local()
+        self._job_hours: dict[int, JobHours] = {}
+        self._open_zones = OpenZones()
+        self._lanes = LaneLists(self._open_zones, self.dialect.array)
+        self._no_lanes = self.dialect.array([])
         self._read_conns: list[sqlite3.Connection] = []
         if read_only:
             if self.path is None:
@@ -265,6 +271,14 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
                 t=time.time(),
             )
 
+    def schema_version(self) -> int:
+        """The database's schema version (0: no schema yet)."""
+        try:
+            row = self._one("SELECT data FROM kv WHERE name = 'schema_version'")
+        except Exception:  # no kv table: an empty database, or one from before version 2
+            return 0 if self._one(self.dialect.fresh_sql) is None else 1
+        return int(json.loads(row["data"])) if row else 1
+
     def close(self) -> None:
         if self.db is not None:
             self.db.close()
@@ -332,16 +346,26 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         status: str = S.JOB_RUNNING,
         accounts: Iterable[str] = (),
         now: float | None = None,
+        window: localhours.Window | None = None,
+        timezone: str | None = None,
+        zone_sets: Iterable[tuple[str, ...]] = (),
     ) -> int:
         """Create a job and all its messages in one transaction (a crash leaves no job).
         `accounts`: the accounts that may send it (none: any account).
 
-        Each message mapping has phone (E.164), text, and optionally name, columns (dict)
-        and status (only 'pending' or 'skipped' at creation).
+        Each message mapping has phone (E.164), text, and optionally name, columns (dict),
+        status (only 'pending' or 'skipped' at creation) and zones (the contact's IANA
+        zones; none usable: the job's). `window`: each contact's local hours (None: any
+        time); `timezone`: the job's zone (default: this machine's). `zone_sets`: the order
+        of the zone sets' numbers (the import gives them furthest east first; others follow
+        in the order they come).
         """
         if status not in (S.JOB_PENDING, S.JOB_RUNNING, S.JOB_PAUSED):
             raise S.IllegalTransition(f"a new job cannot start as {status!r}")
         now = now or time.time()
+        tz_name = timezone or localhours.local_zone_name()
+        if localhours.zone(tz_name) is None:
+            raise ValueError(f"unknown time zone {tz_name!r}")
         # A bigger page cache while three indexes of a big job are filled (0.65 s -> 0.53 s
         # for 100,000 rows); back to the default afterwards, so that no long-running process
         # keeps it.
@@ -357,6 +381,9 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
                 status=status,
                 accounts=tuple(accounts),
                 now=now,
+                window=window,
+                timezone=tz_name,
+                zone_sets=tuple(zone_sets),
             )
         finally:
             self._q("PRAGMA cache_size=-2000")
@@ -373,11 +400,15 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         status: str,
         accounts: tuple[str, ...],
         now: float,
+        window: localhours.Window | None,
+        timezone: str,
+        zone_sets: tuple[tuple[str, ...], ...],
     ) -> int:
         with self.write():
             row = self._one(
-                "INSERT INTO jobs(name, status, template, attachment, source_file, created_at, start_at) "
-                "VALUES (:name, :status, :tpl, :att, :src, :now, :start) RETURNING id",
+                "INSERT INTO jobs(name, status, template, attachment, source_file, created_at, start_at, "
+                "window_start, window_end, timezone) "
+                "VALUES (:name, :status, :tpl, :att, :src, :now, :start, :ws, :we, :tz) RETURNING id",
                 name=name,
                 status=status,
                 tpl=template,
@@ -385,30 +416,59 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
                 src=source_file,
                 now=now,
                 start=start_at,
+                ws=window.start if window else None,
+                we=window.end if window else None,
+                tz=timezone,
             )
             assert row is not None
             job_id = int(row["id"])
             for account in dict.fromkeys(accounts):
                 self._q("INSERT INTO job_accounts(job_id, account) VALUES (:j, :a)", j=job_id, a=account)
-            cols = ("job_id", "phone", "name", "columns", "text", "attachment", "status", "updated_at")
-            counts = dict.fromkeys(S.MESSAGE_STATES, 0)
+            # Contacts an account that may send the job already knows go to its lanes.
+            known = self._known_slots(accounts)
+            # The job's zone sets by number (1, 2, ...): the order given, then as they come.
+            own = (timezone,)
+            sets: dict[tuple[str, ...], int] = {}
+            for zs in (*zone_sets, own):
+                sets.setdefault(localhours.usable_zones(zs) or own, len(sets) + 1)
+            tz_of: dict[tuple[str, ...] | None, int] = {}  # zones as given -> number
+            base = job_id * LANE_JOB
+            windowed = window is not None
+            cols = ("job_id", "phone", "name", "columns", "text", "attachment", "status", "updated_at", "tz", "lane")
+            counts: dict[tuple[str, int], int] = {(st, 0): 0 for st in S.MESSAGE_STATES}
             batch: list[tuple[Any, ...]] = []
             for m in messages:
                 st = m.get("status", S.PENDING)
                 if st not in (S.PENDING, S.SKIPPED):
                     raise S.IllegalTransition(f"a new message cannot start as {st!r}")
-                counts[st] += 1
+                zones = m.get("zones")
+                if zones is not None and zones.__class__ is not tuple:
+                    zones = tuple(zones)
+                tz = tz_of.get(zones)
+                if tz is None:
+                    zs = (localhours.usable_zones(zones) or own) if zones else own
+                    tz = sets.get(zs)
+                    if tz is None:
+                        tz = sets[zs] = len(sets) + 1
+                        if tz > MAX_TZ:
+                            raise ValueError(f"more than {MAX_TZ} zone sets in one job")
+                    tz_of[zones] = tz
+                part = tz if windowed and st == S.PENDING else 0
+                counts[(st, part)] = counts.get((st, part), 0) + 1
+                phone = m["phone"]
                 columns = m.get("columns")
                 batch.append(
                     (
                         job_id,
-                        m["phone"],
+                        phone,
                         m.get("name") or "",
                         _encode(columns) if columns is not None else None,
                         m["text"],
                         m.get("attachment", attachment),
                         st,
                         now,
+                        tz,
+                        base + known.get(phone, 0) * LANE_SLOT + (tz if windowed else 0),
                     )
                 )
                 if len(batch) >= 5000:
@@ -416,47 +476,119 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
                     batch = []
             if batch:
                 self._insert_rows("messages", cols, batch)
+            self._insert_rows(
+                "job_zones", ("job_id", "tz", "zones"), [(job_id, tz, " ".join(zs)) for zs, tz in sets.items()]
+            )
             # Counted while inserting (a GROUP BY would scan the job: there is no full
             # (job_id, status) index); from here on the trigger keeps them.
-            self._insert_rows("job_counts", ("job_id", "status", "n"), [(job_id, st, n) for st, n in counts.items()])
-            self._q("UPDATE jobs SET total = :n WHERE id = :job", n=sum(counts.values()), job=job_id)
+            self._insert_rows(
+                "job_counts", ("job_id", "status", "tz", "n"), [(job_id, st, tz, n) for (st, tz), n in counts.items()]
+            )
+            total = sum(counts.values())
+            self._q("UPDATE jobs SET total = :n WHERE id = :job", n=total, job=job_id)
             self.log_event("job_created", f"job {job_id} {name!r} created", job_id=job_id, at=now)
+        if total >= ANALYZE_AFTER and self.dialect.analyze_messages:
+            self._q(self.dialect.analyze_messages)
         return job_id
 
-    def get_job(self, job_id: int) -> Job | None:
+    def _known_slots(self, accounts: tuple[str, ...]) -> dict[str, int]:
+        """Phone -> the lowest slot among the accounts that know it (of `accounts`, if any)."""
+        out: dict[str, int] = {}
+        allowed = set(accounts)
+        for r in self._q(
+            "SELECT k.phone, k.account, a.slot FROM known_contacts AS k JOIN accounts AS a ON a.name = k.account"
+        ):
+            if (allowed and r["account"] not in allowed) or not r["slot"]:
+                continue
+            slot = int(r["slot"])
+            if slot < out.get(r["phone"], LANE_SLOT):
+                out[r["phone"]] = slot
+        return out
+
+    def job_zones(self, job_id: int) -> dict[int, tuple[str, ...]]:
+        """A job's zone sets by their number (`Message.tz`)."""
+        return {
+            int(r["tz"]): tuple(r["zones"].split())
+            for r in self._q("SELECT tz, zones FROM job_zones WHERE job_id = :j", j=job_id)
+        }
+
+    def _hours(self, job_id: int, start: int | None, end: int | None) -> JobHours:
+        """A job's window and zone sets (fixed at its creation: cached for good)."""
+        found = self._job_hours.get(job_id)
+        if found is None:
+            if len(self._job_hours) > 1000:
+                self._job_hours.clear()
+            found = self._job_hours[job_id] = JobHours.of(job_id, start, end, self.job_zones(job_id))
+        return found
+
+    def get_job(self, job_id: int, *, now: float | None = None) -> Job | None:
         row = self._one("SELECT * FROM jobs WHERE id = :id", id=job_id)
         if row is None:
             return None
         job = Job.of(row)
-        job.counts = self.counts(job_id)
+        rows = self._q("SELECT status, tz, n FROM job_counts WHERE job_id = :job AND n <> 0", job=job_id)
+        job.counts = self._sum_counts(rows)
         job.accounts = self.job_accounts(job_id)
+        self._local_hours(job, row, rows, now or time.time())
         for k, v in self.reply_stats().get(job_id, {}).items():
             setattr(job, k, v)
         return job
 
-    def jobs(self) -> list[Job]:
+    def jobs(self, *, now: float | None = None) -> list[Job]:
         """Every job with its counts, newest first."""
-        jobs = [Job.of(r) for r in self._q("SELECT * FROM jobs ORDER BY id DESC")]
-        counts: dict[int, dict[str, int]] = {}
-        for r in self._q("SELECT job_id, status, n FROM job_counts"):
-            counts.setdefault(r["job_id"], {})[r["status"]] = r["n"]
+        now = now or time.time()
+        rows = self._q("SELECT * FROM jobs ORDER BY id DESC")
+        counts: dict[int, list[Row]] = {}
+        for r in self._q("SELECT job_id, status, tz, n FROM job_counts WHERE n <> 0"):
+            counts.setdefault(r["job_id"], []).append(r)
         accounts: dict[int, list[str]] = {}
         for r in self._q("SELECT job_id, account FROM job_accounts ORDER BY job_id, account"):
             accounts.setdefault(r["job_id"], []).append(r["account"])
         replies = self.reply_stats()
-        for job in jobs:
-            job.counts = {str(st): counts.get(job.id, {}).get(st, 0) for st in S.MESSAGE_STATES}
+        jobs = []
+        for row in rows:
+            job = Job.of(row)
+            mine = counts.get(job.id, [])
+            job.counts = self._sum_counts(mine)
             job.accounts = accounts.get(job.id, [])
+            self._local_hours(job, row, mine, now)
             for k, v in replies.get(job.id, {}).items():
                 setattr(job, k, v)
+            jobs.append(job)
         return jobs
+
+    @staticmethod
+    def _sum_counts(rows: Iterable[Row]) -> dict[str, int]:
+        out = dict.fromkeys((str(st) for st in S.MESSAGE_STATES), 0)
+        for r in rows:
+            out[r["status"]] = out.get(r["status"], 0) + int(r["n"])
+        return out
+
+    def _local_hours(self, job: Job, row: Row, counts: Iterable[Row], now: float) -> None:
+        """The job's window and zone, and its queued messages outside their window now
+        (waiting for their morning, from the per-zone-set counters) with the time the
+        first of them opens."""
+        job.timezone = row.get("timezone")
+        start, end = row.get("window_start"), row.get("window_end")
+        if start is None or end is None:
+            return
+        hours = self._hours(job.id, start, end)
+        job.window = str(hours.window)
+        if job.status in (S.JOB_COMPLETED, S.JOB_STOPPED, S.JOB_FAILED):
+            return
+        open_now = set(self._open_zones.open_tz(hours, now))
+        for r in counts:
+            tz = int(r["tz"])
+            if r["status"] not in S.QUEUED or not tz or tz in open_now or r["n"] <= 0:
+                continue
+            job.waiting += int(r["n"])
+            opens = self._open_zones.next_open(hours, tz, now)
+            if opens is not None and (job.opens_at is None or opens < job.opens_at):
+                job.opens_at = opens
 
     def counts(self, job_id: int) -> dict[str, int]:
         """Messages of a job by status, read from the trigger-kept counter table."""
-        found = {
-            r["status"]: r["n"] for r in self._q("SELECT status, n FROM job_counts WHERE job_id = :job", job=job_id)
-        }
-        return {str(st): found.get(st, 0) for st in S.MESSAGE_STATES}
+        return self._sum_counts(self._q("SELECT status, n FROM job_counts WHERE job_id = :job AND n <> 0", job=job_id))
 
     def set_job_status(self, job_id: int, new: str, *, now: float | None = None) -> str:
         """Move a job to `new`; returns the old status. Illegal moves raise."""
@@ -505,15 +637,100 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         return row["t"] if row else None
 
     # ------------------------------------------------------------------ the queue
-    def claim(self, worker_id: str, *, account: str = DEFAULT_ACCOUNT, now: float | None = None) -> Claim | None:
+    def claim(
+        self,
+        worker_id: str,
+        *,
+        account: str = DEFAULT_ACCOUNT,
+        now: float | None = None,
+        new_today: int | None = None,
+        unanswered_margin: int | None = None,
+    ) -> Claim | None:
         """Atomically take the next due message of a running job that `account` may send,
-        and mark it `sending`, claimed by that worker and account."""
+        and mark it `sending`, claimed by that worker and account.
+
+        Contacts the account knows (a chat exists) come first, then new ones; a contact is
+        taken only while its job's window is open in its local time. New contacts are not
+        taken while the account is `limited_new`, once `new_today` of them (the day's
+        budget after the warm-up: `SendingSettings.new_contacts_today`; None: no budget)
+        were written to since local midnight, or when WhatsApp's unanswered counter is
+        within `unanswered_margin` of its cap. A restricted or banned account takes nothing.
+        `Claim.known` tells which kind the message is."""
         now = now or time.time()
-        with self.write(serial=False):
-            row = self._one(self.dialect.claim_sql, worker=worker_id, account=account, now=now)
-            if row is not None:
-                self._q("UPDATE workers SET current_message_id = :m WHERE id = :w", m=row["id"], w=worker_id)
-        return Claim.of(row) if row is not None else None
+        rows = self._q(self._claim_view_sql, now=now, me=account, day=local_midnight(now))
+        everyone = [r for r in rows if r["kind"] == 0]
+        me = next((r for r in everyone if r["name"] == account), None)
+        if me is None or not me["slot"]:
+            self.account_slot(account, now=now)
+            return self.claim(
+                worker_id, account=account, now=now, new_today=new_today, unanswered_margin=unanswered_margin
+            )
+        ended = any(r["limit_state"] and not S.limit_in_force(r["limit_state"], r["limit_until"], now) for r in rows)
+        if ended and self.lift_expired_limits(now=now):
+            # Their end has passed: lifted (with their events); jobs that waited run again.
+            return self.claim(
+                worker_id, account=account, now=now, new_today=new_today, unanswered_margin=unanswered_margin
+            )
+        limit = S.limit_in_force(me["limit_state"], me["limit_until"], now)
+        if limit in S.BLOCKING:
+            return None
+        slot = int(me["slot"])
+        jobs = sorted(
+            (self._hours(int(r["job"]), r["window_start"], r["window_end"]) for r in rows if r["kind"] == 1),
+            key=lambda h: h.job_id,
+        )
+        if not jobs:
+            return None
+        any_known, known = self._lanes.get(jobs, (slot,), now)
+        any_new, new = False, self._no_lanes
+        if self._may_take_new(me, limit, new_today, unanswered_margin):
+            # Nobody's contacts, and those known only to accounts that cannot send now.
+            idle = sorted(int(r["slot"]) for r in everyone if not r["usable"] and r["slot"] and r["slot"] != slot)
+            any_new, new = self._lanes.get(jobs, (0, *idle), now)
+        if not any_known and not any_new:
+            return None
+        params = {"worker": worker_id, "account": account, "now": now, "known": known, "new": new}
+        if self.dialect.claim_notes_worker and not getattr(self._local, "depth", 0):
+            # PostgreSQL: the claim and the worker row are one statement, atomic on its own
+            # (no BEGIN and COMMIT round trips around it).
+            if self.read_only:
+                raise RuntimeError("this store is read-only")
+            row = self._one(self.dialect.claim_sql, **params)
+        else:
+            with self.write(serial=False):
+                row = self._one(self.dialect.claim_sql, **params)
+                if row is not None and not self.dialect.claim_notes_worker:
+                    self._q("UPDATE workers SET current_message_id = :m WHERE id = :w", m=row["id"], w=worker_id)
+        if row is None:
+            return None
+        row["known"] = slot_of(int(row["lane"])) == slot
+        return Claim.of(row)
+
+    # What a claim reads first, in one statement: every account (kind 0: its slot, limit,
+    # unanswered counter, whether it can send now, and for the claiming one its new
+    # contacts of today, sent and in flight), then the running jobs it may send (kind 1).
+    _claim_view_sql = f"""
+        SELECT 0 AS kind, a.name, a.slot, a.limit_state, a.limit_until, a.unanswered, a.unanswered_cap,
+               CASE WHEN {USABLE} THEN 1 ELSE 0 END AS usable,
+               CASE WHEN a.name = :me THEN (CASE WHEN a.new_day = :day THEN a.new_sent ELSE 0 END) + {FLYING_NEW}
+               END AS new_today,
+               NULL AS job, NULL AS window_start, NULL AS window_end
+          FROM accounts AS a
+        UNION ALL
+        SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, j.id, j.window_start, j.window_end
+          FROM jobs AS j
+         WHERE j.status = 'running' AND (j.start_at IS NULL OR j.start_at <= :now)
+           AND (NOT EXISTS (SELECT 1 FROM job_accounts AS ja WHERE ja.job_id = j.id)
+                OR EXISTS (SELECT 1 FROM job_accounts AS ja WHERE ja.job_id = j.id AND ja.account = :me))"""
+
+    def _may_take_new(self, me: Row, limit: str, new_today: int | None, margin: int | None) -> bool:
+        """May the account write to a contact it has no chat with, now?"""
+        if limit == S.LIMITED_NEW:
+            return False
+        cap, used = me["unanswered_cap"], me["unanswered"]
+        if margin is not None and cap is not None and used is not None and used >= cap - margin:
+            return False
+        return new_today is None or int(me["new_today"] or 0) < new_today
 
     def message(self, message_id: int) -> Message | None:
         row = self._one("SELECT * FROM messages WHERE id = :id", id=message_id)
@@ -554,12 +771,7 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         now = now or time.time()
         with self.write():
             row = self._move(message_id, S.SENT, now, worker_id=worker_id, sent_at=now, last_error=note, review=None)
-            self._q(
-                "UPDATE accounts SET first_sent_at = :now WHERE first_sent_at IS NULL "
-                "AND name = (SELECT account FROM messages WHERE id = :id)",
-                now=now,
-                id=message_id,
-            )
+            self._note_sent(message_id, now)
             self.log_event(
                 "sent",
                 f"message {message_id} sent" + (f" ({note})" if note else ""),
@@ -1139,6 +1351,13 @@ class ReadMostlyStore:
             "iter_messages",
             "workers",
             "latest_worker",
+            "job_zones",
+            "account_limit",
+            "account_health",
+            "is_known",
+            "known_count",
+            "new_contacts_today",
+            "new_by_account",
             "optouts",
             "optout_set",
             "get_doc",
@@ -1168,8 +1387,13 @@ class ReadMostlyStore:
         self._lock = threading.Lock()
         if dburl.is_url(target):  # a server: no file to read on the side
             self._writer = self.reader = Store(target, create=False)
+            if self.reader.schema_version() < SCHEMA_VERSION:
+                with self.reader._errors():
+                    self.reader._create_schema()  # an older database: upgraded first
         else:
             self.reader = Store(target, read_only=True)
+            if self.reader.schema_version() < SCHEMA_VERSION:
+                self._writer = Store(target)  # an older database: upgraded (one transaction) first
 
     def writer(self) -> Store:
         with self._lock:

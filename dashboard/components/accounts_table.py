@@ -1,6 +1,7 @@
-"""The accounts table: one row per WhatsApp account (its worker, login, sent today / cap,
-next send). Shown when there is more than one account; the cursor chooses whose worker
-the worker panel shows, and `a` pauses or resumes the selected account."""
+"""The accounts table: one row per WhatsApp account (its worker, login or the limit
+WhatsApp put on it, sent today / cap, next send). Shown when there is more than one
+account; the cursor chooses whose worker the worker panel shows, and `a` pauses or
+resumes the selected account."""
 
 from __future__ import annotations
 
@@ -23,11 +24,19 @@ COLUMNS = [
     ("Today", "today", 9),
     ("Next", "next", 6),
 ]
-LOGIN_STYLE = {"logged_in": "green", "logged_out": "bold yellow", "unknown": "dim"}
+LOGIN_STYLE = {
+    "logged_in": "green",
+    "logged_out": "bold yellow",
+    "unknown": "dim",
+    "limited_new": "bold yellow",
+    "restricted": "bold red",
+    "banned": "bold red reverse",
+}
 
 
 def account_cells(a: AccountRow, now: float) -> Cells:
     worker = "paused" if a.paused and a.enabled else (a.worker if a.enabled else "disabled")
+    shown = a.health if a.limited else a.login
     today = f"{a.sent_today}/{a.cap_today}" if a.cap_today else f"{a.sent_today}/-"
     full = bool(a.cap_today) and a.sent_today >= a.cap_today
     nxt = duration(a.next_send_at - now) if a.next_send_at and a.next_send_at > now else "-"
@@ -37,7 +46,8 @@ def account_cells(a: AccountRow, now: float) -> Cells:
     return (
         a.name,
         styled(worker, style),
-        styled(a.login.replace("_", " "), LOGIN_STYLE.get(a.login)),
+        # A limit WhatsApp put on the account (limited_new, restricted, banned) before its login.
+        styled(shown.replace("_", " "), LOGIN_STYLE.get(shown)),
         styled(today, "yellow" if full else None),
         nxt,
     )
@@ -57,7 +67,9 @@ class AccountsTable(DiffTable):
         self.sync([(a.name, account_cells(a, snap.at)) for a in snap.accounts])
         self.styles.height = min(len(snap.accounts), 5) + 2  # top border, header, rows
         waiting = sum(1 for a in snap.accounts if a.enabled and a.login != "logged_in" and not a.remote)
-        self.border_title = f"Accounts · {waiting} to log in (L)" if waiting else "Accounts"
+        limited = sum(1 for a in snap.accounts if a.enabled and a.limited)
+        title = f"Accounts · {waiting} to log in (L)" if waiting else "Accounts"
+        self.border_title = title + (f" · {limited} limited by WhatsApp" if limited else "")
         self._announce()
 
     def _announce(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -14,9 +15,11 @@ from store.records import Job
 from ..fmt import SHORT_STATUS, STATUS_STYLE, compact, duration, one_line
 from ..messages import JobSelected
 from ..snapshot import Snapshot
-from .difftable import Cells, DiffTable, styled
+from .difftable import Cell, Cells, DiffTable, styled
 
 # "Unk": messages clicked but not proven sent, waiting for a person (v on the row decides).
+# "ETA" in blue: some contacts wait for their morning (a job with a window); a clock time
+# (bold blue): all of them do, and the first window opens then.
 COLUMNS = [
     ("ID", "id", 3),
     ("Name", "name", 10),
@@ -30,6 +33,19 @@ COLUMNS = [
     ("Rep", "replied", 3),
     ("ETA", "eta", 5),
 ]
+
+
+def eta_cell(job: Job, eta: float | None) -> Cell:
+    """The ETA; with contacts waiting for their morning (their window closed now), in blue,
+    and when every queued one waits, the local time the next window opens instead."""
+    waiting = job.get("waiting") or 0
+    if not waiting:
+        return duration(eta) if eta is not None else "-"
+    queued = job["counts"].get("pending", 0) + job["counts"].get("retrying", 0)
+    opens = job.get("opens_at")
+    if waiting >= queued and opens:
+        return styled(time.strftime("%H:%M", time.localtime(opens)), "bold blue")
+    return styled(duration(eta) if eta is not None else "-", "blue")
 
 
 def job_cells(job: Job, eta: float | None) -> Cells:
@@ -51,7 +67,7 @@ def job_cells(job: Job, eta: float | None) -> Cells:
         styled(
             compact(job.get("replied", 0)), "red" if job.get("optouts") else ("yellow" if job.get("unclear") else None)
         ),
-        duration(eta) if eta is not None else "-",
+        eta_cell(job, eta),
     )
 
 

@@ -181,6 +181,13 @@ class MessagesPanel(Vertical):
                     parts.append(span)
                 else:
                     parts.append("no messages match")
+                if job and job.get("window"):  # each contact's local hours
+                    hours = f"window {job['window']} local"
+                    if job.get("waiting"):
+                        opens = clock(job.get("opens_at"), snap.at) if job.get("opens_at") else "?"
+                        opens = opens[:5] if len(opens) == 8 else opens  # HH:MM today, MM-DD HH:MM after
+                        hours += f" · {number(job['waiting'])} wait for their morning ({opens})"
+                    parts.append(hours)
         elif self._title_tail:
             parts.extend(self._title_tail)
         if self.status:

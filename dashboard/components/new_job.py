@@ -1,5 +1,6 @@
-"""The new-job wizard (`n`): file → phone column → template → attachment → summary (and the
-accounts that may send it, when there are several) → create.
+"""The new-job wizard (`n`): file → phone column → template → attachment → summary (each
+contact's sending hours and the job's zone, the accounts that may send it when there are
+several) → create.
 
 Uses the same code as `python tui.py import`: contacts.read_contacts / Template /
 plan_import, then jobs.importing.create_job_from_plan. Reading the file, planning the
@@ -33,6 +34,9 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from common import localhours
+from jobs import importing
+
 if TYPE_CHECKING:
     import settings
     from contacts.plan import ImportPlan
@@ -47,7 +51,7 @@ STEP_TITLES = {
     "columns": "2/5 Columns: choose the phone column",
     "template": "3/5 Message template",
     "attachment": "4/5 Attachment (optional)",
-    "summary": "5/5 Summary (and, with several accounts, which may send it)",
+    "summary": "5/5 Summary: sending hours (and, with several accounts, which may send it)",
 }
 PREVIEW_ROWS = 3
 DEFAULT_TEMPLATE = "{Hi|Hello} {name}, "
@@ -121,6 +125,14 @@ class NewJobScreen(Screen[int | None]):
             with Vertical(id="summary"):
                 yield ProgressBar(id="import-progress", show_eta=False)
                 yield Static("", id="summary-text")
+                yield Static(
+                    "Each contact's local hours, e.g. 09:00-20:00 (empty: any time), and the job's time zone "
+                    "for numbers without one:",
+                    classes="step-help",
+                )
+                with Horizontal(id="job-hours"):
+                    yield Input(placeholder="any time", id="job-window")
+                    yield Input(placeholder=localhours.local_zone_name(), id="job-timezone")
                 accounts = [a.name for a in self.cfg.enabled_accounts()]
                 if len(accounts) > 1:
                     yield Static(
@@ -438,10 +450,21 @@ class NewJobScreen(Screen[int | None]):
         self.query_one("#summary-text", Static).update(text)
         self.query_one("#job-name", Input).focus()
 
-    @on(Input.Submitted, "#job-name")
+    @on(Input.Submitted, "#job-name, #job-window, #job-timezone")
     def _name_typed(self, event: Input.Submitted) -> None:
         event.stop()
         self._create()
+
+    def _hours(self) -> tuple[localhours.Window | None, str] | None:
+        """The window and zone typed in the summary, checked as `import` checks them (one
+        line under the summary when wrong, nothing created)."""
+        try:
+            window = importing.parse_window(self.query_one("#job-window", Input).value, "window")
+            zone = importing.check_timezone(self.query_one("#job-timezone", Input).value, "time zone")
+        except importing.ImportOptionError as exc:
+            self._error("summary", str(exc))
+            return None
+        return window, zone
 
     def _create(self) -> None:
         if self.busy:
@@ -453,19 +476,23 @@ class NewJobScreen(Screen[int | None]):
             self._error("summary", "no row has a valid number: nothing to send")
             return
         name = self.query_one("#job-name", Input).value.strip() or (self.path.stem if self.path else "job")
+        hours = self._hours()
+        if hours is None:
+            return
         self.busy = True
         self.query_one("#summary-error", Static).update("Creating the job…")
-        self._create_job(name)
+        self._create_job(name, hours)
 
     def chosen_accounts(self) -> list[str]:
         picked = self.query("#job-accounts")
         return list(picked.first(SelectionList).selected) if picked else []
 
     @work(thread=True, exclusive=True, group="wizard", name="create job", exit_on_error=False)
-    def _create_job(self, name: str) -> None:
+    def _create_job(self, name: str, window_zone: tuple[localhours.Window | None, str]) -> None:
         from jobs.importing import create_job_from_plan
 
         assert self.plan is not None  # _create checked it
+        hours = importing.local_hours(self.plan, *window_zone)
         accounts = self.app.call_from_thread(self.chosen_accounts)
         try:
             job_id = create_job_from_plan(
@@ -476,18 +503,24 @@ class NewJobScreen(Screen[int | None]):
                 attachment=self.attachment,
                 source_file=self.path,
                 accounts=accounts,
+                hours=hours,
             )
         except Exception as exc:
             self.app.call_from_thread(self._create_failed, f"{type(exc).__name__}: {exc}")
             return
-        self.app.call_from_thread(self._created, job_id, name)
+        self.app.call_from_thread(self._created, job_id, name, hours)
 
     def _create_failed(self, text: str) -> None:
         self.busy = False
         self._error("summary", text)
 
-    def _created(self, job_id: int, name: str) -> None:
+    def _created(self, job_id: int, name: str, hours: importing.LocalHours | None = None) -> None:
         self.busy = False
         assert self.plan is not None  # the job was created from it
-        self.app.notify(f"Job {job_id} {name!r} created: {len(self.plan.messages):,} messages queued")
+        text = f"Job {job_id} {name!r} created: {len(self.plan.messages):,} messages queued"
+        if hours is not None and hours.window is not None:
+            text += f", sent {hours.window} in each contact's local time"
+            if hours.no_zone or hours.apart:
+                text += f" ({hours.no_zone + hours.apart:,} in {hours.timezone}'s)"
+        self.app.notify(text)
         self.dismiss(job_id)

@@ -196,8 +196,10 @@ def test_claim_uses_the_queue_index(sqlite_store: Store) -> None:
     CLAIM_SQL = store.dialect.claim_sql
     store.create_job("j", "t", msgs(5))
     select = CLAIM_SQL[CLAIM_SQL.index("SELECT") : CLAIM_SQL.index("LIMIT 1") + 7]
-    plan = " ".join(r["detail"] for r in store._q("EXPLAIN QUERY PLAN " + select, now=0.0, account="default"))
-    assert "ix_messages_queue" in plan
+    # The claim names the lanes open to the account (store.lanes): its queue index is (lane, id).
+    lanes = store.dialect.array([])
+    plan = " ".join(r["detail"] for r in store._q("EXPLAIN QUERY PLAN " + select, now=0.0, known=lanes))
+    assert "ix_messages_queue_lanes" in plan
     assert "TEMP B-TREE" not in plan  # no sort of the whole queue per claim
 
 
@@ -498,7 +500,7 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
     row = store.message(1)
     assert row["status"] == "sending" and row["clicked_at"] is None and row["requeues"] == 0
     assert row["account"] == "default"  # the one account there was; only it verifies the message
-    assert store.get_doc("schema_version") == SCHEMA_VERSION == 6
+    assert store.get_doc("schema_version") == SCHEMA_VERSION == 7
     assert [r["id"] for r in store.in_flight(account="default")] == [1] and store.in_flight(account="b") == []
     store.close()
     Store(path).close()  # opening it again changes nothing
