@@ -8,6 +8,7 @@ import argparse
 import gc
 import json
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -176,6 +177,24 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _health_view(store: Any, name: str) -> dict[str, Any]:
+    """One account's health for `status`: what it shows, and the limit WhatsApp put on it."""
+    now = time.time()
+    limit = store.account_limit(name, now=now)
+    return {
+        "health": str(store.account_health(name, now=now)),
+        "limit": str(limit.state) if limit else None,
+        "until": limit.until if limit else None,
+        "time_left_s": round(limit.until - now) if limit and limit.until else None,
+        "reason": limit.reason if limit else None,
+    }
+
+
+def _left(seconds: float | None) -> str:
+    s = int(seconds or 0)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """`status JOB`: one job's dates, counts, ETA, replies and the workers sending it."""
     from jobs import overview
@@ -190,6 +209,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         if not job.accounts or name in job.accounts
     }
     stops = {name: _stop_view(doc) for name, doc in store.attentions().items()}
+    health = {
+        name: _health_view(store, name) for name in (job.accounts or [a.name for a in cfg.all_accounts()])
+    }
     if args.json:
         doc = {
             **job.to_dict(),
@@ -197,6 +219,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "eta_seconds": eta,
             "workers": workers,
             "sending_stopped": stops,
+            "account_health": health,
         }
         print(json.dumps(doc, ensure_ascii=False, indent=2))
         return 0
@@ -233,6 +256,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         if worker["state"] != "stopped":
             detail = worker["detail"]
             print(f"  worker    {worker['state']}" + (f" ({name})" if many else "") + (f": {detail}" if detail else ""))
+    for name, h in health.items():
+        if h["limit"] == "banned":
+            print(f"  account {name}: banned by WhatsApp, for good: {h['reason']}")
+        elif h["limit"]:
+            end = f"until {fmt_time(h['until'])} ({_left(h['time_left_s'])} left)" if h["until"] else "until lifted"
+            print(f"  account {name}: {h['limit'].replace('_', ' ')} {end}: {h['reason']}")
     for name, stop in stops.items():
         if stop["self_repair"] == "failed" and workers.get(name, {}).get("state") != "needs_attention":
             print(f"  account {name}: sending stopped; self-repair failed: {stop['reason']}")

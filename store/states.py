@@ -125,6 +125,8 @@ class WorkerState(_Status):
     IDLE = "idle"  # nothing to send now
     OUTSIDE_WINDOW = "outside_window"  # the sending window is closed
     DAILY_CAP = "daily_cap"  # the account's cap for today is reached
+    RESTRICTED = "restricted"  # WhatsApp lets the account send nothing until a time
+    BANNED = "banned"  # WhatsApp banned the number: the worker sends nothing, for good
     PAUSED = "paused"  # a pause file
     NEEDS_ATTENTION = "needs_attention"  # the line stopped on a failing selector
     REPAIRING = "repairing"  # self-repair of the selectors is under way

@@ -873,9 +873,13 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
                 at=now,
             )
 
-    def requeue_unsent(self, message_id: int, reason: str, *, now: float | None = None) -> None:
+    def requeue_unsent(
+        self, message_id: int, reason: str, *, now: float | None = None, give_attempt: bool = False
+    ) -> None:
         """Verification proved the message is not in its chat: it goes back to the queue.
-        Counted in `requeues` (the worker holds a message instead once that is used up)."""
+        Counted in `requeues` (the worker holds a message instead once that is used up).
+        `give_attempt`: WhatsApp refused it (its failure mark), not the message's fault: the
+        attempt its send used is given back."""
         now = now or time.time()
         with self.write():
             row = self._move(
@@ -890,7 +894,8 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
                 review=None,
                 verify_tries=0,
             )
-            self._q("UPDATE messages SET requeues = requeues + 1 WHERE id = :id", id=message_id)
+            back = "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, " if give_attempt else ""
+            self._q(f"UPDATE messages SET {back}requeues = requeues + 1 WHERE id = :id", id=message_id)
             self._reopen_job(row["job_id"], now)
             self.log_event(
                 "requeued",

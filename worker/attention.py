@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .context import WorkerContext
@@ -55,10 +56,13 @@ def what_to_do(key: str, heal: bool) -> str:
 class Attention:
     """Counts, per selector key, the messages in a row it failed on; stops the line at the limit."""
 
-    def __init__(self, ctx: WorkerContext) -> None:
+    def __init__(self, ctx: WorkerContext, limit_check: Callable[[], str | None] | None = None) -> None:
         self.ctx = ctx
         self.streaks: dict[str, list[int]] = {}
         self.details: dict[str, str] = {}
+        # Asked before the line stops: a limit WhatsApp put on the account explains the
+        # failures (worker/health.py); it is never a broken selector.
+        self.limit_check = limit_check
 
     def record(self, mid: int, failed: dict[str, str]) -> dict[str, Any] | None:
         """One message is done: `failed` are the keys that failed on it (key -> what).
@@ -74,6 +78,15 @@ class Attention:
         if not due:
             return None
         key = min(due, key=lambda k: (PRIORITY.index(k) if k in PRIORITY else len(PRIORITY), k))
+        why = self.limit_check() if self.limit_check is not None else None
+        if why:
+            ids = self.streaks[key]
+            self.ctx.store.give_back(
+                {mid: ids.count(mid) for mid in ids}, f"attempts given back: not a selector problem, {why}"
+            )
+            log.warning("selector %r failed on %d messages, but %s: no line stop", key, len(set(ids)), why)
+            self.streaks.clear()
+            return None
         doc = self.stop_the_line(key, self.streaks[key])
         self.streaks.clear()
         return doc

@@ -4,7 +4,12 @@ user errors of its start (missing browser, profile in use)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from common.errors import UserError
+
+if TYPE_CHECKING:
+    from .limits import Limit
 
 
 class WorkerUserError(UserError):
@@ -64,6 +69,15 @@ class PermanentFailure(Exception):
 class NotClicked(Exception):
     """The send control went stale before the click: WebDriver refuses a click on a stale
     element, so nothing was clicked (the page was redrawn, e.g. by "Use here")."""
+
+
+class AccountLimited(Exception):
+    """WhatsApp limits the account (a notice where the compose box was): not the message's
+    fault and no broken selector. The message goes back to the queue, no attempt spent."""
+
+    def __init__(self, limit: Limit) -> None:
+        self.limit = limit
+        super().__init__(limit.describe())
 
 
 class BrowserDied(Exception):

@@ -41,6 +41,7 @@ from store.states import WorkerState as W
 from . import doctor
 from .context import WorkerContext
 from .errors import Interrupted
+from .health import AccountWatch
 from .session import Session
 from .verify import Verifier
 
@@ -53,10 +54,13 @@ HOUR = 3600.0
 class Healer:
     """Repairs the selectors of one account's worker (see the module's docstring)."""
 
-    def __init__(self, ctx: WorkerContext, session: Session, verifier: Verifier) -> None:
+    def __init__(
+        self, ctx: WorkerContext, session: Session, verifier: Verifier, watch: AccountWatch | None = None
+    ) -> None:
         self.ctx = ctx
         self.session = session
         self.verifier = verifier
+        self.watch = watch  # a limit on the account is never repaired as a selector
 
     # ------------------------------------------------------------------ the budget
     def probes_last_hour(self) -> list[float]:
@@ -170,7 +174,7 @@ class Healer:
             return "the browser does not answer"
         if login != "logged_in":
             return f"the session is {login}"
-        return None
+        return self.watch.why_not_selectors() if self.watch is not None else None
 
     def _failed(self, doc: dict[str, Any], reason: str) -> bool:
         ctx = self.ctx

@@ -40,6 +40,12 @@ LANGUAGES: dict[str, dict[str, Any]] = {
             "Sent": "Enviada",
             "Delivered": "Entregue",
             "Read": "Lida",
+            "Not sent": "Não enviada",
+            "You can't message new people": "não pode enviar mensagens para novas pessoas",
+            "Your account is restricted": "Sua conta está restrita",
+            "not allowed to use WhatsApp": "não tem permissão para usar o WhatsApp",
+            "banned from using WhatsApp": "está banido do WhatsApp",
+            "messages to people who haven't replied": "mensagens para pessoas que não responderam",
         },
     },
     "de-DE": {
@@ -66,6 +72,12 @@ LANGUAGES: dict[str, dict[str, Any]] = {
             "Sent": "Gesendet",
             "Delivered": "Zugestellt",
             "Read": "Gelesen",
+            "Not sent": "Nicht gesendet",
+            "You can't message new people": "keine Nachrichten an neue Personen",
+            "Your account is restricted": "Dein Konto ist eingeschränkt",
+            "not allowed to use WhatsApp": "darf WhatsApp nicht verwenden",
+            "banned from using WhatsApp": "für WhatsApp gesperrt",
+            "messages to people who haven't replied": "die nicht geantwortet haben",
         },
     },
     "es-ES": {
@@ -92,6 +104,12 @@ LANGUAGES: dict[str, dict[str, Any]] = {
             "Sent": "Enviado",
             "Delivered": "Entregado",
             "Read": "Leído",
+            "Not sent": "No enviado",
+            "You can't message new people": "enviar mensajes a personas nuevas",
+            "Your account is restricted": "Tu cuenta está restringida",
+            "not allowed to use WhatsApp": "no tiene permiso para usar WhatsApp",
+            "banned from using WhatsApp": "bloqueado para usar WhatsApp",
+            "messages to people who haven't replied": "mensajes a personas que no han respondido",
         },
     },
     "fr-FR": {
@@ -118,6 +136,12 @@ LANGUAGES: dict[str, dict[str, Any]] = {
             "Sent": "Envoyé",
             "Delivered": "Distribué",
             "Read": "Lu",
+            "Not sent": "Non envoyé",
+            "You can't message new people": "envoyer de messages à de nouvelles personnes",
+            "Your account is restricted": "Votre compte est restreint",
+            "not allowed to use WhatsApp": "n'est pas autorisé à utiliser WhatsApp",
+            "banned from using WhatsApp": "banni de WhatsApp",
+            "messages to people who haven't replied": "à des personnes qui n'ont pas répondu",
         },
     },
 }
@@ -143,12 +167,24 @@ LABELS = (
     "Sent",
     "Delivered",
     "Read",
+    "Not sent",
+    "You can't message new people",
+    "Your account is restricted",
+    "not allowed to use WhatsApp",
+    "banned from using WhatsApp",
+    "messages to people who haven't replied",
 )
 # The labels a message's status element carries (" Pending ", " Sent "...), in their order:
 # the clock first, then the ticks. Our own rows are the only ones that carry one.
 STATUS_WORDS = ("Pending", "Sent", "Delivered", "Read")
 
-_ICON_OUT = "span[data-icon='msg-time'], span[data-icon='msg-check'], span[data-icon='msg-dblcheck']"
+_ICON_OUT = (
+    "span[data-icon='msg-time'], span[data-icon='msg-check'], span[data-icon='msg-dblcheck'], "
+    "span[data-icon='msg-error']"
+)
+# WhatsApp's failure mark is labelled " Not sent " in the page's language ({Not sent}); other
+# labels automation projects saw on it (compared whole, in any language of the page).
+NOT_SENT_LABELS = ("Message not sent", "Failed to send", "Não foi enviada")
 
 # Ordered fallbacks that hold on every DOM generation of docs/whatsapp-dom.md (2024 and
 # 2026). Structure first (ids, roles, data-icon names, data-tab), words last: words

@@ -29,15 +29,17 @@ from selenium.webdriver.common.keys import Keys
 
 from settings import Config
 
+from . import knowledge, typist
 from . import page_js as JS
-from . import typist
 from .errors import Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure
+from .limits import LimitReader
 from .textmatch import comparable
 
 log = logging.getLogger("worker")
 
 POLL = 0.05  # seconds between two looks at the page while waiting
 CHAT_ERROR_GRACE = 2.0  # seconds an error toast must stand, with the session still up, to count
+NOTICE_GRACE = 0.5  # seconds a notice must stand in place of the compose box (not a chat still drawing)
 MAX_DUMPS = 50  # failure dumps kept in LOG_DIR/failures (the oldest go first)
 # Network errors of a page load (Chrome's error codes): the worker goes offline.
 NET_ERROR_HINTS = (
@@ -66,7 +68,16 @@ def meaning_words(cfg: Config, own_name: str | None = None) -> dict[str, list[st
         "pending": both("Pending"),
         "ack": both("Sent") + both("Delivered") + both("Read"),
         "unread": both("unread"),
+        "failed": both("Not sent") + list(knowledge.NOT_SENT_LABELS),
     }
+
+
+def title_digits(title: str | None) -> str | None:
+    """A chat named by a number ("+55 11 98765-4321"): its digits; a saved name: None."""
+    if not title:
+        return None
+    digits = re.sub(r"\D", "", title)
+    return digits if 7 <= len(digits) <= 15 and not re.search(r"[^\d\s+().\-\u202a\u202c\u00a0]", title) else None
 
 
 def sender_of(pre: str | None) -> str | None:
@@ -78,10 +89,12 @@ def sender_of(pre: str | None) -> str | None:
 
 @dataclass
 class ChatResult:
-    """Whether a chat opened, or the number is not on WhatsApp."""
+    """Whether a chat opened, or the number is not on WhatsApp; `notice`: the chat opened
+    with WhatsApp's notice where the compose box should be (a limit: worker/limits.py)."""
 
     ok: bool
     invalid: bool = False
+    notice: str | None = None
 
 
 @dataclass
@@ -97,6 +110,7 @@ class Row:
     pending: bool
     more: bool  # a "Read more" is still there
     own: bool | None = True  # ours; None: its signals disagree or are missing (read by meaning)
+    refused: bool = False  # WhatsApp's failure mark ("Not sent"): it was not sent
 
 
 @dataclass
@@ -120,6 +134,12 @@ class ChatView:
     own_senders: list[str] = field(default_factory=list)  # senders of rows ours by their status label
     unclassified: int = 0  # rows that cannot be told ours or a contact's
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def has_history(self) -> bool:
+        """The chat holds messages (ours or the contact's; a system row such as the
+        encryption notice is none): the account knows the contact."""
+        return any(self.metas) or self.total > 0
 
     @property
     def heads(self) -> list[str]:
@@ -154,6 +174,8 @@ class WhatsAppPage:
         self.cfg = cfg
         self.sel = {k: list(v) for k, v in cfg.resolved_selectors().items()}
         self.sel["__meaning"] = meaning_words(cfg, self.own_name)
+        self.limits = LimitReader(cfg)
+        self.sel["__limits"] = self.limits.phrases
 
     def learn_own_name(self, name: str) -> None:
         self.own_name = name
@@ -288,7 +310,7 @@ class WhatsAppPage:
             self.driver.execute_script(JS.OPEN_LINK, f"https://wa.me/{digits}")
             timeout = timeout or self.cfg.browser.chat_timeout
         deadline = time.monotonic() + timeout
-        error_seen = 0.0
+        error_seen = notice_seen = 0.0
         while True:
             s = self.state()
             if s["offline"] or s["net_error"]:
@@ -303,6 +325,12 @@ class WhatsAppPage:
                 return ChatResult(ok=False, invalid=True)
             if s["compose"] and s["chat_title"] is not None and _is_this_chat(s, digits):
                 return ChatResult(ok=True)
+            if s["notice"] and s["chat_title"] is not None and _is_this_chat(s, digits):
+                notice_seen = notice_seen or time.monotonic()
+                if time.monotonic() - notice_seen >= NOTICE_GRACE:
+                    return ChatResult(ok=True, notice=str(s["notice"]))
+            else:
+                notice_seen = 0.0
             if s["chat_error"]:
                 # The same toast shows when the session just ended (logout, phone gone): give
                 # the page a moment to show that, which releases the message instead of
@@ -405,6 +433,21 @@ class WhatsAppPage:
             self.key_failed(key, detail)
         return view
 
+    def listed_contacts(self) -> list[str]:
+        """The numbers of the chats the chat list shows (chats named by a saved name are not
+        numbers: left out)."""
+        seen = self.js(JS.CHAT_LIST)
+        for key, detail in (seen.get("failed") or {}).items():
+            # The reply reader counts and repairs the chat list's keys; here it is said.
+            log.warning("the chat list read by meaning: %s (%s)", key, detail)
+        return ["+" + d for c in seen["chats"] if (d := title_digits(c.get("title")))]
+
+    def limit_texts(self) -> dict[str, Any]:
+        """What the page shows of WhatsApp's limits: texts outside the chats (banners, the
+        ban screen), the open chat's notice, and whether the chat list is there."""
+        seen: dict[str, Any] = self.js(JS.LIMITS)
+        return seen
+
     def load_earlier(self) -> bool:
         """Scroll to the top of the message list (the page then loads older messages)."""
         return bool(self.js(JS.SCROLL_TOP))
@@ -420,10 +463,10 @@ def click_element(driver: Any, el: Any) -> None:
 def _is_this_chat(s: dict[str, Any], digits: str) -> bool:
     """The open chat is the one asked for: its title shows the number, or it is a chat
     panel opened since the request and its title is a saved contact's name."""
-    title_digits = re.sub(r"\D", "", s["chat_title"] or "")
-    if title_digits == digits:
+    shown = re.sub(r"\D", "", s["chat_title"] or "")
+    if shown == digits:
         return True
-    return bool(s["chat_title_new"]) and len(title_digits) < 7
+    return bool(s["chat_title_new"]) and len(shown) < 7
 
 
 def _prune_dumps(folder: Path) -> None:

@@ -77,6 +77,7 @@ const YOU = new Set(MEANING.you.map(norm));
 const STATUS = new Map();
 MEANING.pending.forEach((w) => STATUS.set(norm(w), 'pending'));
 MEANING.ack.forEach((w) => STATUS.set(norm(w), 'ack'));
+(MEANING.failed || []).forEach((w) => STATUS.set(norm(w), 'failed'));  // WhatsApp refused it
 const labelOf = (e) => e.getAttribute('aria-label') || e.getAttribute('title') || '';
 const statusOf = (e) => STATUS.get(norm(labelOf(e))) || null;
 // The sender in "[2:05 PM, 11/30/2026] You: ".
@@ -166,6 +167,41 @@ const chatRows = () => {
   while (l && l.children.length === 1 && l.firstElementChild.children.length === 1) l = l.firstElementChild;
   return l ? Array.from(l.children).filter((r) => (r.textContent || '').trim() !== '') : [];
 };
+// WhatsApp's limits (docs/whatsapp-dom.md, "Account limits"). The notice an open chat
+// shows where its compose box was: the footer's text when it holds no editable box.
+const footerNotice = () => {
+  const foot = document.querySelector('#main footer');
+  if (!foot || foot.querySelector('[contenteditable="true"]') || F('compose_box', null, true)) return null;
+  const t = (foot.innerText || foot.textContent || '').trim();
+  return t ? t.slice(0, 400) : null;
+};
+// Texts outside the chats that carry a limit's words (SEL.__limits): the chat list's
+// banners, the ban screen. Never inside #pane-side or #main, where contacts' words are.
+const limitTexts = () => {
+  const words = (SEL.__limits || []).map(norm).filter((w) => w);
+  if (!words.length) return [];
+  const side = document.querySelector('#side');
+  const root = side || (document.querySelector('#main') ? null : (document.querySelector('#app') || document.body));
+  if (!root) return [];
+  const out = [];
+  const skip = (e) => e.id === 'pane-side' || e.id === 'main';
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => (n.nodeType === 1 && skip(n)) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+  });
+  for (let n = walker.nextNode(); n && out.length < 8; n = walker.nextNode()) {
+    if (n.nodeType !== 3) continue;
+    const t = norm(n.data).replace(/[\u2018\u2019]/g, "'");
+    if (!words.some((w) => t.includes(w))) continue;
+    // The whole notice (a title and its end time): up while the parent stays a short text
+    // that holds no chat list.
+    let box = n.parentElement;
+    while (box.parentElement && box.parentElement !== root && !box.parentElement.querySelector('#pane-side, #main') &&
+           (box.parentElement.textContent || '').length <= 400) box = box.parentElement;
+    const text = (box.innerText || box.textContent || '').trim().slice(0, 400);
+    if (text && !out.includes(text)) out.push(text);
+  }
+  return out;
+};
 const rowId = (r) => {
   const e = (r.closest && r.closest('[data-id]')) || r.querySelector('[data-id]');
   return e ? e.getAttribute('data-id') : null;
@@ -208,9 +244,13 @@ return {
   popup_ok: !!F('popup_ok', null, true),
   // Only an error shown after this chat was asked for counts (see MARK_BEFORE_OPEN).
   chat_error: FA('chat_error', null).some((e) => vis(e) && !e.hasAttribute('data-wa-sender-seen')),
+  notice: footerNotice(),
 };
 """
 )
+
+# The texts that carry a limit outside the chats, and the open chat's notice.
+LIMITS = PRELUDE + "return {texts: limitTexts(), notice: footerNotice(), side: !!document.querySelector('#side')};"
 
 FIND = PRELUDE + "return F(arguments[1], null, arguments[2]);"
 
@@ -323,13 +363,14 @@ for (const r of picked) {
   // The configured icons first; the status element's label says what they must say.
   const keyAck = !!F('msg_ack', r), keyPending = !!F('msg_pending', r);
   const label = m ? m.status : null;
-  let ack, pending;
+  let ack, pending, refused = false;
   if (label) {
     if (label === 'ack' && !keyAck) { statusMiss.push(['msg_ack', labelOf(m.statusEl)]); }
     if (label === 'pending' && !keyPending) { statusMiss.push(['msg_pending', labelOf(m.statusEl)]); }
     if (label === 'pending' && keyAck) { failed.msg_ack = failed.msg_ack || `msg_ack matches a bubble whose status reads ${JSON.stringify(labelOf(m.statusEl))}`; }
     ack = label === 'ack';          // a tick only when its label says so
     pending = label === 'pending';
+    refused = label === 'failed';   // the failure mark: WhatsApp did not send it
   } else if (keyAck || keyPending) {
     ack = keyAck && !keyPending;
     pending = keyPending;
@@ -343,7 +384,7 @@ for (const r of picked) {
     full: richText(r, moreButtons),
     pre: meta ? meta.getAttribute('data-pre-plain-text') : null,
     media: hasMedia(r),
-    ack, pending,
+    ack, pending, refused,
     more: more.length > 0,
     own: m ? m.own : (source === 'key' ? true : null),
   });

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import time
 from typing import Any
 
@@ -24,8 +23,9 @@ from . import page_js as JS
 from .bubble_time import parse_pre_plain
 from .context import WorkerContext
 from .errors import Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure
+from .health import AccountWatch
 from .keyhealth import KeyHealth
-from .page import ChatResult
+from .page import ChatResult, title_digits
 
 # The keys a look checks (each look also reports those that missed what the page shows).
 LIST_KEYS = {"chat_list_item", "unread_badge"}
@@ -34,14 +34,6 @@ CHAT_KEYS = {"message_row", "incoming_message"}
 log = logging.getLogger("worker")
 
 SLACK = 60.0  # bubble times have minute precision: a reply may show the minute before ours
-
-
-def _digits(title: str | None) -> str | None:
-    """A chat named by a number ("+55 11 98765-4321"): its digits; a saved name: None."""
-    if not title:
-        return None
-    digits = re.sub(r"\D", "", title)
-    return digits if 7 <= len(digits) <= 15 and not re.search(r"[^\d\s+().\-\u202a\u202c\u00a0]", title) else None
 
 
 def _first_line(text: str | None) -> str:
@@ -59,8 +51,9 @@ def _news(preview: str | None, ours: str | None, last_reply: str | None) -> bool
 class ReplyReader:
     """Reads contacts' replies in the gaps between sends (see the module's docstring)."""
 
-    def __init__(self, ctx: WorkerContext) -> None:
+    def __init__(self, ctx: WorkerContext, watch: AccountWatch | None = None) -> None:
         self.ctx = ctx
+        self.watch = watch  # chats the list shows are contacts the account knows
         self.settings = ctx.cfg.replies
         self.classifier = Classifier(self.settings.optout_words)
         self.last_look = 0.0
@@ -102,10 +95,12 @@ class ReplyReader:
         self._checked |= LIST_KEYS
         listed = {}
         for c in seen["chats"]:
-            digits = _digits(c.get("title"))
+            digits = title_digits(c.get("title"))
             if digits:
                 listed["+" + digits] = c
-        open_digits = _digits(seen.get("open_title"))
+        if self.watch is not None and listed:
+            self.watch.note_known(listed, "chats")
+        open_digits = title_digits(seen.get("open_title"))
         open_phone = "+" + open_digits if open_digits else None
         phones = set(listed) | ({open_phone} if open_phone else set())
         if not phones:

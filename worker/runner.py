@@ -27,6 +27,7 @@ from common import runfiles
 from common.errors import exit_on_user_error
 from settings import Config
 from store import Store
+from store import states as S
 from store.records import Claim
 from store.states import WorkerState as W
 
@@ -37,6 +38,7 @@ from .clock import Clock, SystemClock
 from .context import Controls, WorkerContext
 from .errors import BrowserDied, RestartNow, StopNow, WorkerUserError
 from .heal import Healer
+from .health import AccountWatch
 from .heartbeat import Heartbeat
 from .page import WhatsAppPage
 from .replies import ReplyReader
@@ -81,11 +83,13 @@ class Worker:
         )
         self.ctx = WorkerContext(store=store, cfg=cfg, clock=clock, hb=hb, controls=self.controls, worker_id=worker_id)
         self.session = Session(self.ctx)
-        self.sender = Sender(self.ctx, self.session)
+        self.watch = AccountWatch(self.ctx)
+        self.sender = Sender(self.ctx, self.session, self.watch)
         self.verifier = Verifier(self.ctx)
-        self.replies = ReplyReader(self.ctx)
-        self.attention = Attention(self.ctx)
-        self.healer = Healer(self.ctx, self.session, self.verifier)
+        self.replies = ReplyReader(self.ctx, self.watch)
+        self.attention = Attention(self.ctx, limit_check=self.watch.why_not_selectors)
+        self.healer = Healer(self.ctx, self.session, self.verifier, self.watch)
+        self.new_today: int | None = None  # today's budget of new contacts (warm-up applied)
         self.due_at = 0.0  # the send time the loop waits for
         self.late_max = 0.0  # the latest a send started after its due time, this run
         self.next_send_at = 0.0
@@ -224,11 +228,15 @@ class Worker:
                 controls.nap(1.0)
                 continue
             self.reload_config_if_changed()
+            if self.wait_for_limit():
+                continue
             if self.wait_for_attention():
                 continue
             if not self.session.ensure():
+                self.watch.logged_out()
                 controls.nap()
                 continue
+            self.watch.logged_in()
             if self.verifier.urgent_pending and self.verifier.run_due(queue_empty=False):
                 continue
             now = self.ctx.clock.now()
@@ -256,7 +264,9 @@ class Worker:
                 self.hb.set(W.WAITING, current_message_id=None, next_send_at=self.next_send_at)
                 controls.nap(min(self.next_send_at - now, 1.0))
                 continue
-            msg = store.claim(self.id, account=self.account, now=now)
+            msg = store.claim(
+                self.id, account=self.account, now=now, new_today=self.new_today, unanswered_margin=s.unanswered_margin
+            )
             if msg is None:
                 store.finish_jobs()
                 if self.verifier.run_due(queue_empty=True):
@@ -265,7 +275,7 @@ class Worker:
                 if self.replies.due(nxt):
                     self.read_replies(nxt)
                     continue
-                self.hb.set(W.IDLE, current_message_id=None, next_send_at=nxt)
+                self.hb.set(W.IDLE, current_message_id=None, next_send_at=nxt, detail=self.idle_detail())
                 controls.nap(self.cfg.worker.poll_interval)
                 continue
             self.send(msg, now)
@@ -306,8 +316,9 @@ class Worker:
         account = self.store.account(self.account)
         first = account.first_sent_at if account is not None else None
         cap = s.cap_today(first, self.ctx.clock.now())
+        self.new_today = s.new_contacts_today(first, self.ctx.clock.now())
         sent = self.store.sent_since(pacing.local_midnight(lt), account=self.account)
-        self.hb.note(sent_today=sent, cap_today=cap)
+        self.hb.note(sent_today=sent, cap_today=cap, new_contacts_today=self.new_today)
         return cap > 0 and sent >= cap
 
     def reload_config_if_changed(self) -> None:
@@ -338,13 +349,52 @@ class Worker:
                 self.page.use(new)
             self.attention.clear_if_fixed()
 
+    def wait_for_limit(self) -> bool:
+        """True while WhatsApp stops every send of this account (restricted until a time,
+        banned for good): the loop waits, looking at the page now and then. A restriction
+        whose end passed is lifted, and the next send tries again (worker/health.py)."""
+        self.watch.look()
+        limit = self.watch.blocking()
+        if limit is None:
+            return False
+        banned = limit.state == S.BANNED
+        if banned:
+            detail = f"WhatsApp banned this number: sending stopped for good ({limit.reason})"
+        else:
+            until = time.strftime("%H:%M", time.localtime(limit.until)) if limit.until else "lifted"
+            detail = f"WhatsApp restricts this account until {until} ({limit.reason})"
+        self.hb.set(
+            W.BANNED if banned else W.RESTRICTED,
+            current_message_id=None,
+            next_send_at=None if banned else limit.until,
+            detail=detail,
+        )
+        left = (limit.until - self.ctx.clock.now()) if limit.until else 1.0
+        self.controls.nap(max(0.1, min(left, 1.0)))
+        return True
+
+    def idle_detail(self) -> str | None:
+        """Why nothing is claimed when new contacts wait for a limit to end."""
+        limit = self.watch.in_force()
+        if limit is None or limit.state != S.LIMITED_NEW:
+            return None
+        until = time.strftime("%H:%M", time.localtime(limit.until)) if limit.until else "it is lifted"
+        return f"WhatsApp refuses new people until {until}: only contacts with a chat are sent to"
+
     def wait_for_attention(self) -> bool:
         """True while sending is stopped on a failing selector (the loop then waits). The
         worker repairs it by itself when it can (worker/heal.py)."""
         doc = self.attention.current()
         if doc is None:
             return False
-        if self.page is not None and self.session.ensure() and self.healer.should_repair(doc):
+        usable = self.page is not None and self.session.ensure()
+        if usable:
+            why = self.watch.why_not_selectors()
+            if why:  # a limit, not the selectors: the stop was wrong to wait for a repair
+                self.store.clear_attention(self.account, why=f"not a selector problem: {why}")
+                log.info("the line stop is lifted: not a selector problem (%s)", why)
+                return False
+        if usable and self.healer.should_repair(doc):
             if self.healer.repair_line(doc):
                 return False
             doc = self.attention.current() or doc

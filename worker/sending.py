@@ -28,6 +28,7 @@ from store.records import Claim
 from . import typist
 from .context import WorkerContext
 from .errors import (
+    AccountLimited,
     Interrupted,
     LoggedOut,
     NotClicked,
@@ -37,6 +38,7 @@ from .errors import (
     SelectorNotFound,
     SendFailure,
 )
+from .health import AccountWatch
 from .matching import is_media, resolve_attachment, row_matches, short_error
 from .page import ChatView, WhatsAppPage, click_element
 from .textmatch import comparable
@@ -54,6 +56,8 @@ class Result(enum.StrEnum):
     UNKNOWN = "unknown"  # clicked, nothing proved it arrived: verified later
     RETRY = "retry"  # failed before the click (attempt counted: retrying or failed)
     RELEASED = "released"  # given back before the click, no attempt used (session, pause, job)
+    LIMITED = "limited"  # WhatsApp limits the account: given back, no attempt used (worker/health.py)
+    REFUSED = "refused"  # clicked, and WhatsApp put its failure mark on it: not sent, queued again
     NOT_CLICKED = "not_clicked"  # given back: the page was redrawn before the click
     INVALID = "invalid"  # the number is not on WhatsApp
     FAILED = "failed"  # no attempt can help (attachment missing)
@@ -76,6 +80,15 @@ class SendOutcome:
         """The page was exercised for this message: its failing keys count toward a line stop."""
         return self.result in (Result.SENT, Result.UNKNOWN, Result.RETRY, Result.INVALID, Result.NOT_CLICKED)
 
+    @property
+    def limited(self) -> bool:
+        """WhatsApp limited the account on this message (a notice, a failure mark)."""
+        return self.result in (Result.LIMITED, Result.REFUSED)
+
+
+class Refused(Exception):
+    """Our new bubble carries WhatsApp's failure mark ("Not sent")."""
+
 
 class SessionNotes(Protocol):
     """What the sender tells the session: the network went, our bubbles carry this name."""
@@ -94,14 +107,16 @@ class Prepared:
     attachment: Path | None
     media: bool  # the attachment goes as a photo/video (else as a document)
     before: ChatView  # the chat right before the click
+    known: bool = False  # the account has a chat with the contact
 
 
 class Sender:
     """Sends one claimed message through the open page and says what became of it."""
 
-    def __init__(self, ctx: WorkerContext, session: SessionNotes) -> None:
+    def __init__(self, ctx: WorkerContext, session: SessionNotes, watch: AccountWatch) -> None:
         self.ctx = ctx
         self.session = session
+        self.watch = watch
         self.rng = random.Random()
 
     # ------------------------------------------------------------------ one message
@@ -127,6 +142,10 @@ class Sender:
         except LoggedOut:
             store.release(mid, worker_id=ctx.worker_id, reason="logged out")
             return outcome(Result.RELEASED, mid, reason="logged out")
+        except AccountLimited as exc:
+            self.watch.apply(exc.limit, release=[mid])
+            page.failed_keys.clear()  # the page is not broken: WhatsApp said no
+            return outcome(Result.LIMITED, mid, reason=exc.limit.describe())
         except PhoneDisconnected:
             store.release(mid, worker_id=ctx.worker_id, reason="phone not connected")
             return outcome(Result.RELEASED, mid, reason="phone not connected")
@@ -186,6 +205,8 @@ class Sender:
             return self.unknown(msg, f"the send click raised {exc.__class__.__name__}", clicked_at)
         try:
             ok, reason = self.confirm_and_wait_ack(msg, prepared, page)
+        except Refused:
+            return self.refused(msg, prepared, clicked_at)
         except Interrupted:
             store.mark_unknown(mid, "stopped before the tick", worker_id=ctx.worker_id, now=ctx.clock.now())
             return outcome(Result.STOP, mid, clicked_at=clicked_at, reason="stopped before the tick")
@@ -196,6 +217,7 @@ class Sender:
         if not ok:
             return self.unknown(msg, reason, clicked_at)
         store.mark_sent(mid, worker_id=ctx.worker_id, now=ctx.clock.now())
+        self.watch.delivered()
         log.info("message %s sent in %.2f s (%s)", mid, time.monotonic() - t0, how)
         return outcome(Result.SENT, mid, clicked_at=clicked_at)
 
@@ -212,6 +234,34 @@ class Sender:
         log.warning("message %s: %s -> unknown (verified later)", msg.id, reason)
         gone = ctx.controls.control() != "stop" and not ctx.alive()
         return self._done(Result.UNKNOWN, msg.id, clicked_at=clicked_at, reason=reason, browser_gone=gone)
+
+    def refused(self, msg: Claim, p: Prepared, clicked_at: float) -> SendOutcome:
+        """WhatsApp's failure mark: the message did not leave. It goes back to the queue (at
+        most `auto_requeue_limit` times, like a message verification proved absent; then it
+        fails, for a person to retry), and the account's limit is noted."""
+        ctx = self.ctx
+        known = p.known
+        limit = self.watch.refused(msg.phone, known=known)
+        row = ctx.store.message(msg.id)
+        if row is not None and row["requeues"] < ctx.cfg.sending.auto_requeue_limit:
+            ctx.store.requeue_unsent(
+                msg.id, "WhatsApp refused it (its failure mark): not sent", now=ctx.clock.now(), give_attempt=True
+            )
+            log.warning("message %s: WhatsApp refused it (failure mark): not sent, queued again", msg.id)
+        else:
+            ctx.store.mark_failed_attempt(
+                msg.id,
+                "WhatsApp refused it again (failure mark): not sent",
+                max_attempts=0,
+                backoff=0,
+                worker_id=ctx.worker_id,
+                now=ctx.clock.now(),
+            )
+            log.warning("message %s: WhatsApp refused it again: failed (python tui.py retry sends it again)", msg.id)
+        if self.ctx.page is not None:
+            self.ctx.page.failed_keys.clear()
+        reason = limit.describe() if limit else "WhatsApp refused it (failure mark)"
+        return self._done(Result.REFUSED, msg.id, clicked_at=clicked_at, reason=reason)
 
     # ------------------------------------------------------------------ before the click
     def check_job(self, msg: Claim) -> None:
@@ -232,8 +282,13 @@ class Sender:
         chat = page.open_chat(msg.phone)
         if chat.invalid:
             return None
+        known = bool(msg.known)
+        if chat.notice is not None:
+            # A notice where the compose box was: a limit, never a selector to repair.
+            known = known or page.chat_view().has_history
+            raise AccountLimited(page.limits.notice(chat.notice, known=known, now=self.ctx.clock.now()))
         timeout = min(cfg.browser.chat_timeout, 15.0)
-        budget = (click_at - self.ctx.clock.now()) if click_at else 0.0
+        budget = (click_at - self.ctx.clock.now()) if click_at else None
         seconds = typist.plan(cfg.sending, msg.text, budget, self.rng)
         media = False
         if att is None:
@@ -257,13 +312,16 @@ class Sender:
         self.ctx.controls.step_check()
         self.check_job(msg)
         before = page.chat_view()
+        if before.has_history and not known:  # a contact the account knows
+            self.watch.note_known([msg.phone], "history")
+            known = True
         if before.qr and not before.logged_in:
             raise LoggedOut()
         if before.phone_disconnected:
             raise PhoneDisconnected()
         if before.offline:
             raise Offline("WhatsApp Web says this computer is not connected")
-        return Prepared(send_key, box_key, att, media, before)
+        return Prepared(send_key, box_key, att, media, before, known)
 
     # ------------------------------------------------------------------ the click
     def click_send(self, p: Prepared, page: WhatsAppPage) -> str:
@@ -322,6 +380,8 @@ class Sender:
             if mine:
                 mine_seen = True
                 left = True
+                if mine[-1].refused:
+                    raise Refused()
                 if mine[-1].ack:
                     return True, ""
                 status_unread = mine[-1].ack is None

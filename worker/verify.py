@@ -71,6 +71,8 @@ def judge(
         if match is None:
             doubts.append("a bubble's text could not be read (message_text matched nothing, or it stayed cut)")
             continue
+        if r.refused:
+            continue  # WhatsApp's failure mark: that bubble never left
         t = parse_pre_plain(r.pre, date_order)
         if t is None:
             doubts.append(f"a bubble with this text has no readable time ({(r.pre or 'none')[:40]!r})")

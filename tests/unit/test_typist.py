@@ -18,7 +18,8 @@ def test_the_text_types_at_its_speed_within_the_time_left_and_the_cap() -> None:
     long = typist.plan(S, "x" * 2000, budget=30.0, rng=rng)
     assert long == 6.0  # a long text types faster: capped
     assert typist.plan(S, "x" * 2000, budget=2.5, rng=rng) == 2.5  # never past the due time
-    assert typist.plan(S, "hello", budget=0.0, rng=rng) == 0.0
+    assert typist.plan(S, "hello", budget=0.0, rng=rng) == 0.0  # late already: at once
+    assert typist.plan(S, "x" * 2000, budget=None, rng=rng) == S.typing_max  # nothing due: a person still types
     assert typist.plan(dataclasses.replace(S, typing=False), "hello", budget=5.0, rng=rng) == 0.0
 
 

@@ -20,8 +20,8 @@ import pytest
 import settings
 from common import localhours
 from store import Store
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 TOKYO, LA, FREEPHONE = "+81312345678", "+14155552671", "+80012345678"
 
 
