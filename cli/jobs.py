@@ -241,6 +241,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"  waiting   {job.waiting} contact(s) outside their window now (their night); "
             f"the next morning comes at {fmt_time(job.opens_at)}"
         )
+    if job.status == "waiting_for_login":
+        print(f"  waiting   no account that may send it can send now: {_why_waiting(store, job)}")
     if eta is not None:
         print(f"  ETA       {int(eta // 3600)}h{int(eta % 3600 // 60):02d}m at the current pace")
     if job.counts.get("unknown"):
@@ -266,6 +268,25 @@ def cmd_status(args: argparse.Namespace) -> int:
         if stop["self_repair"] == "failed" and workers.get(name, {}).get("state") != "needs_attention":
             print(f"  account {name}: sending stopped; self-repair failed: {stop['reason']}")
     return 0
+
+
+def _why_waiting(store: Store, job: Job) -> str:
+    """Each account that may send the job and what keeps it from sending (its health)."""
+    import time
+
+    from store.states import shown_health
+
+    now = time.time()
+    out = []
+    for acc in store.accounts():
+        if job.accounts and acc.name not in job.accounts:
+            continue
+        health = shown_health(acc.login, acc.limit_state, acc.limit_until, now=now)
+        what = "disabled" if not acc.enabled else str(health).replace("_", " ")
+        if health in ("restricted", "limited_new") and acc.limit_until:
+            what += f" until {fmt_time(acc.limit_until)}"
+        out.append(f"{acc.name} {what}")
+    return ", ".join(out) or "no account has logged in yet"
 
 
 def _stop_view(doc: dict[str, Any]) -> dict[str, Any]:

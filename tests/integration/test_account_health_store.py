@@ -330,3 +330,17 @@ def test_a_new_contact_written_to_is_known_in_the_other_jobs(store: Store) -> No
     assert store.new_contacts_today("a", now=T0 + 1) == 1  # a known contact is no new one
     assert store.account("a").first_sent_at == T0
     assert [(c.phone, c.known) for c in drain(store, "b", T0 + 2)] == [(y, False), ("+12025550003", False)]
+
+
+def test_an_accounts_own_new_contact_budget_and_margin_override_sending() -> None:
+    cfg = settings.parse(
+        "[sending]\nnew_contacts_per_day = 30\nunanswered_margin = 5\nlimit_cooldown_hours = 2\n"
+        '[[accounts]]\nname = "a"\n[[accounts]]\nname = "b"\nnew_contacts_per_day = 8\nunanswered_margin = 0\n'
+    )
+    a, b = cfg.for_account("a").sending, cfg.for_account("b").sending
+    assert (a.new_contacts_per_day, a.unanswered_margin) == (30, 5)
+    assert (b.new_contacts_per_day, b.unanswered_margin) == (8, 0)
+    assert a.limit_until(T0) == T0 + 2 * HOUR and a.limit_until(T0, stated=T0 + 600) == T0 + 600
+    assert a.limit_until(T0, stated=T0 - 1) == T0 + 2 * HOUR  # a stated time already past: the cool-down
+    defaults = settings.parse("").sending
+    assert (defaults.new_contacts_per_day, defaults.unanswered_margin, defaults.limit_cooldown_hours) == (20, 10, 24.0)

@@ -152,6 +152,7 @@ def test_accounts_show_a_limit_and_a_person_lifts_it(cfg: Path, contacts: Path, 
     assert row["health"] == "restricted" and row["limit_reason"] == "You can't send messages"
     assert row["new_cap"] == 20 and row["new_today"] == 0
     assert store.get_job(1).status == "waiting_for_login"  # its only account is restricted
+    assert "no account that may send it can send now: default restricted until" in tui(cfg, "status", "1").stdout
     lifted = tui(cfg, "accounts", "lift", "default")
     assert lifted.returncode == 0 and "restricted lifted" in lifted.stdout
     assert store.account_limit("default") is None and store.get_job(1).status == "running"
