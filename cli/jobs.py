@@ -209,9 +209,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if not job.accounts or name in job.accounts
     }
     stops = {name: _stop_view(doc) for name, doc in store.attentions().items()}
-    health = {
-        name: _health_view(store, name) for name in (job.accounts or [a.name for a in cfg.all_accounts()])
-    }
+    health = {name: _health_view(store, name) for name in (job.accounts or [a.name for a in cfg.all_accounts()])}
     if args.json:
         doc = {
             **job.to_dict(),

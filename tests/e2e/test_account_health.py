@@ -9,6 +9,7 @@ its time (a fake clock moves past it) and a ban is said, not waited out as a log
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import time
 from pathlib import Path
@@ -274,6 +275,6 @@ def test_typing_is_seen_inside_the_pacing_and_the_exact_text_arrives(
         assert lengths == sorted(lengths)  # it grows
         assert before[-1]["at"] - before[0]["at"] >= 0.8  # over a human time (~50 characters at 15/s, capped at 2 s)
     accepted = sorted(m["accepted_at"] for m in ledger)
-    gaps = [b - a for a, b in zip(accepted, accepted[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(accepted)]
     assert all(3.0 - 0.3 <= g <= 4.0 + 1.0 for g in gaps), gaps  # the pacing's range, typing inside it
     store.close()
