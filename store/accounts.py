@@ -200,13 +200,14 @@ class AccountsMixin:
     def account_elsewhere(self, name: str, host: str, *, since: float) -> dict[str, Any] | None:
         """A live worker of account `name` on another host (heartbeat at or after `since`):
         an account's chats are on one host, so a second host must not send for it."""
-        return self._one(
+        row: dict[str, Any] | None = self._one(
             "SELECT id, host, heartbeat_at FROM workers WHERE account = :n AND host <> :h "
             "AND state <> 'stopped' AND heartbeat_at >= :t ORDER BY heartbeat_at DESC LIMIT 1",
             n=name,
             h=host,
             t=since,
         )
+        return row
 
     def job_accounts(self, job_id: int) -> list[str]:
         return [

@@ -42,7 +42,8 @@ def _kv_filter(table: str) -> str:
 def counts(store: Store) -> dict[str, int]:
     out = {}
     for table, _ in TABLES:
-        out[table] = int(store._one(f"SELECT count(*) AS n FROM {table}{_kv_filter(table)}")["n"])
+        row = store._one(f"SELECT count(*) AS n FROM {table}{_kv_filter(table)}")
+        out[table] = int(row["n"]) if row is not None else 0
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from .states import AccountHealth, JobStatus, MessageStatus
 
@@ -20,6 +20,8 @@ R = TypeVar("R", bound="Record")
 
 class Record:
     """A dataclass that reads like a dict."""
+
+    _names: ClassVar[frozenset[str]]
 
     @classmethod
     def of(cls: type[R], row: Mapping[str, Any]) -> R:

@@ -142,7 +142,8 @@ class RepliesMixin:
 
     def replies(self, job_id: int | None = None, *, phone: str | None = None) -> list[Reply]:
         """Replies, oldest first: of one job, and/or from one number."""
-        where, params = [], {}
+        where: list[str] = []
+        params: dict[str, Any] = {}
         if job_id is not None:
             where.append("job_id = :j")
             params["j"] = job_id

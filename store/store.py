@@ -103,7 +103,7 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         self.url = url
         self.dialect = for_url(url)
         # What error messages name: the file, or the server URL without its password.
-        self.where: Any = self.path if self.path is not None else dburl.redact(target)
+        self.where: Any = self.path if self.path is not None else dburl.redact(str(target))
         self.read_only = read_only
         self._local = threading.local()
         self._job_hours: dict[int, JobHours] = {}
@@ -147,7 +147,7 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
 
     # ------------------------------------------------------------------ plumbing
     @property
-    def _raw(self) -> sqlite3.Connection:
+    def _raw(self) -> Any:
         """This thread's DB-API connection (dataset keeps one per thread).
 
         Statements go to the driver directly: SQLAlchemy's per-statement overhead was
@@ -599,7 +599,7 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
                 raise KeyError(f"no job {job_id}")
             old = job["status"]
             if old == new:
-                return old
+                return str(old)
             S.check_job(old, new)
             finished = now if new in (S.JOB_COMPLETED, S.JOB_STOPPED, S.JOB_FAILED) else None
             started = job["started_at"] or (now if new == S.JOB_RUNNING else None)
@@ -613,7 +613,7 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
             self.log_event(
                 "job_status", f"job {job_id}: {old} -> {new}", job_id=job_id, at=now, payload={"status": str(new)}
             )
-            return old
+            return str(old)
 
     def finish_jobs(self, *, now: float | None = None) -> list[int]:
         """Running jobs with nothing left to send or verify become completed."""
@@ -1236,7 +1236,7 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         current_message_id: Any = ...,
         qr: Any = ...,
         browser_pids: list[int] | None = None,
-        info: dict | None = None,
+        info: dict[str, Any] | None = None,
         now: float | None = None,
     ) -> None:
         """The worker's state and figures, and the time it was last alive (the watchdog reads it)."""
