@@ -29,6 +29,9 @@ STATUS_STYLE = {
     "needs_attention": "bold red",
     "repairing": "bold yellow",
     "offline": "bold yellow",
+    "limited_new": "bold yellow",
+    "restricted": "bold red",
+    "banned": "bold red",
 }
 
 SHORT_STATUS = {"waiting_for_login": "login?"}

@@ -20,7 +20,7 @@ from .difftable import Cells, DiffTable, styled
 COLUMNS = [
     ("Account", "name", 12),
     ("Worker", "worker", 9),
-    ("Login", "login", 10),
+    ("Login", "login", 11),
     ("Today", "today", 9),
     ("Next", "next", 6),
 ]
@@ -40,6 +40,8 @@ def account_cells(a: AccountRow, now: float) -> Cells:
     today = f"{a.sent_today}/{a.cap_today}" if a.cap_today else f"{a.sent_today}/-"
     full = bool(a.cap_today) and a.sent_today >= a.cap_today
     nxt = duration(a.next_send_at - now) if a.next_send_at and a.next_send_at > now else "-"
+    if a.limited and a.health != "limited_new":  # it sends nothing: next is the limit's end
+        nxt = _left(a, now) or "never"
     style = STATUS_STYLE.get(worker, "yellow" if worker == "paused" else None)
     if a.remote:  # another host's account: where it runs, or that it is gone
         worker, style = ("lost", "bold red") if a.lost else (f"@{a.host}", "dim")
@@ -51,6 +53,13 @@ def account_cells(a: AccountRow, now: float) -> Cells:
         styled(today, "yellow" if full else None),
         nxt,
     )
+
+
+def _left(a: AccountRow, now: float) -> str:
+    """The time a limit has left ('' for a ban: it has no end)."""
+    if a.limited and a.limit_until and a.limit_until > now:
+        return duration(a.limit_until - now)
+    return ""
 
 
 class AccountsTable(DiffTable):

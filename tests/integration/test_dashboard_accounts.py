@@ -228,3 +228,20 @@ async def test_other_hosts_accounts_are_shown_with_their_host_and_a_vanished_one
         await settle(pilot, app, 2)
         assert not runfiles.account_dir(aenv.cfg.paths.run_dir, "west").exists()
         assert not runfiles.is_set(aenv.cfg.paths.run_dir, runfiles.PAUSE)
+
+
+@aio
+async def test_an_account_limited_by_whatsapp_shows_its_limit_and_the_time_left(aenv: AccountsEnv) -> None:
+    aenv.store.set_account_limit(
+        "north", "restricted", until=NOW + 2 * 3600 + 30, reason="Your account is restricted.", now=NOW - 5
+    )
+    app = aenv.app()
+    async with app.run_test(size=(110, 36)) as pilot:
+        await settle(pilot, app)
+        if isinstance(app.screen, QRScreen):
+            await pilot.press("escape")
+        await settle(pilot, app)
+        text = screen_text(app)
+        assert "1 limited by WhatsApp" in text
+        row = next(line for line in text.splitlines() if "north" in line and "restricted" in line)
+        assert "2h00m" in row  # in place of its login; its next send is the restriction's end
