@@ -374,12 +374,40 @@ class Worker:
         return True
 
     def idle_detail(self) -> str | None:
-        """Why nothing is claimed when new contacts wait for a limit to end."""
+        """Why nothing is claimed while new contacts wait: a limit of WhatsApp's, today's
+        budget of new contacts, or WhatsApp's unanswered counter near its cap. None when
+        nothing waits for this account."""
         limit = self.watch.in_force()
-        if limit is None or limit.state != S.LIMITED_NEW:
+        if limit is not None and limit.state == S.LIMITED_NEW:
+            until = time.strftime("%H:%M", time.localtime(limit.until)) if limit.until else "it is lifted"
+            return f"WhatsApp refuses new people until {until}: only contacts with a chat are sent to"
+        why = self.new_contacts_held()
+        if why is None or not self.work_waits():
             return None
-        until = time.strftime("%H:%M", time.localtime(limit.until)) if limit.until else "it is lifted"
-        return f"WhatsApp refuses new people until {until}: only contacts with a chat are sent to"
+        return f"{why}: new people wait, contacts with a chat are still sent"
+
+    def new_contacts_held(self) -> str | None:
+        """Why the claim takes no new contact now, if it does not."""
+        store, s = self.store, self.cfg.sending
+        if self.new_today is not None:
+            done = store.new_contacts_today(self.account, now=self.ctx.clock.now())
+            if done >= self.new_today:
+                return f"today's {self.new_today} new contacts reached ([sending] new_contacts_per_day)"
+        account = store.account(self.account)
+        used, cap = (account.unanswered, account.unanswered_cap) if account is not None else (None, None)
+        if used is not None and cap and used >= cap - s.unanswered_margin:
+            margin = s.unanswered_margin
+            return f"WhatsApp counts {used} of {cap} unanswered messages ([sending] unanswered_margin = {margin})"
+        return None
+
+    def work_waits(self) -> bool:
+        """A running job this account may send still has queued messages."""
+        return any(
+            job.status == S.JOB_RUNNING
+            and any(job.counts.get(status, 0) for status in S.QUEUED)
+            and (not job.accounts or self.account in job.accounts)
+            for job in self.store.jobs(now=self.ctx.clock.now())
+        )
 
     def wait_for_attention(self) -> bool:
         """True while sending is stopped on a failing selector (the loop then waits). The

@@ -28,13 +28,15 @@ def lead(s: SendingSettings) -> float:
 
 def plan(s: SendingSettings, text: str, budget: float | None, rng: random.Random) -> float:
     """Seconds to spend typing `text`: its length at the configured speed with jitter,
-    capped by `typing_max` and by the time left before the send is due (`budget`; None: no
-    send is due, as for the first message of a run, so only `typing_max` caps it; 0 or less:
-    the send is late already, the text goes in at once)."""
-    if not s.typing or not text or (budget is not None and budget <= 0):
+    capped by `lead` (typing_max, and most of the shortest delay: with no delay between
+    sends there is no time to type) and by the time left before the send is due (`budget`;
+    None: no send is due, as for the first message of a run; 0 or less: the send is late
+    already, the text goes in at once)."""
+    cap = lead(s)
+    if cap <= 0 or not text or (budget is not None and budget <= 0):
         return 0.0
     human = len(text) / s.typing_cps * rng.uniform(0.8, 1.2)
-    return max(0.0, min(human, s.typing_max, budget if budget is not None else s.typing_max))
+    return max(0.0, min(human, cap, budget if budget is not None else cap))
 
 
 def chunks(line: str) -> list[str]:

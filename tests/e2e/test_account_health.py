@@ -151,6 +151,9 @@ def test_a_restriction_waits_for_its_time_then_tries_once(tmp_path: Path, no_lef
         holds_for(1.0, lambda: not sim.ledger()["messages"] and attempts(store, job) == 0)
         # Lifted on the page, and its time comes: the job goes out, each message once.
         sim.configure(restricted_until=None)
+        # WhatsApp lifts it on the page before its time comes: the worker's page redraws at
+        # its next poll (0.1 s; later on a loaded machine), then the clock moves on.
+        time.sleep(1.0)
         clock.set(again.until + 1)
         wait_until(lambda: store.get_job(job)["status"] == "completed", 60, "completed")
     finally:
@@ -228,11 +231,40 @@ def test_the_unanswered_counter_stops_new_contacts_at_the_margin(tmp_path: Path,
     try:
         wait_until(lambda: [m["phone"] for m in sim.ledger()["messages"]] == [old], 90, "the known contact sent")
         holds_for(3.0, lambda: len(sim.ledger()["messages"]) == 1)
+        # Idle with work queued: it says why (status shows the worker's detail).
+        out = tui("--config", str(cfg.path), "status", str(job)).stdout
+        assert "WhatsApp counts 195 of 200 unanswered messages" in out and "new people wait" in out
     finally:
         assert w.stop() == 0
     account = store.account("default")
     assert account is not None and (account["unanswered"], account["unanswered_cap"]) == (195, 200)
     assert attempts(store, job) == 1 and store.counts(job)["pending"] == 2
+    store.close()
+
+
+def test_the_budget_of_new_contacts_holds_the_rest_for_tomorrow_and_says_so(
+    tmp_path: Path, no_leftover_browsers: None
+) -> None:
+    """`new_contacts_per_day = 2`: two new people get their message, the third waits for
+    tomorrow, a contact with a chat is still sent, and `status` says why the rest waits."""
+    sim = limited_sim("2026", "en-US")
+    old = "+12025550899"
+    sim.seed_history(old, "our offer", at=time.time() - 86400)
+    cfg = settings.load(write_config(tmp_path, sim, sending__new_contacts_per_day=2))
+    store = Store(cfg.paths.database)
+    new = [f"+1202555081{i}" for i in range(3)]
+    job = store.create_job("t", "t", [{"phone": p, "text": "offer"} for p in [*new, old]])
+    w = WorkerThread(cfg).start()
+    try:
+        wait_until(lambda: len(sim.ledger()["messages"]) == 3, 90, "two new contacts and the known one")
+        holds_for(3.0, lambda: len(sim.ledger()["messages"]) == 3)
+        out = tui("--config", str(cfg.path), "status", str(job)).stdout
+        assert "today's 2 new contacts reached" in out, out
+    finally:
+        assert w.stop() == 0
+    sent = [m["phone"] for m in sim.ledger()["messages"]]
+    assert old in sent and len(set(sent) & set(new)) == 2
+    assert store.counts(job)["pending"] == 1 and attempts(store, job) == 3
     store.close()
 
 

@@ -436,10 +436,10 @@ def test_the_restriction_shows_everywhere_and_lifts_by_itself(browser, dom: str,
         sim.seed_history(OLD, "our offer of last year", at=time.time() - 86400)
         boot(browser, sim)
         open_chat(browser, OLD)
-        until = time.time() + 3.5
-        sim.configure(restricted_until=until)
+        ends = time.time() + 3.5
+        sim.configure(restricted_until=ends)
         title, sub = RESTRICTED[words]
-        sub = sub.format(clock(until, lang, dom))
+        sub = sub.format(clock(ends, lang, dom))
         until(browser, lambda d: f"{title} {sub}" == text_of(d, "#main footer"))  # the open chat too
         assert_no_compose_bar(browser)
         banner = text_of(browser, "#side")
@@ -449,11 +449,11 @@ def test_the_restriction_shows_everywhere_and_lifts_by_itself(browser, dom: str,
         for phone in (NEW_A, OWN):  # every chat, "Message yourself" too
             open_chat(browser, phone)
             assert text_of(browser, "#main footer") == f"{title} {sub}"
-        assert time.time() < until - 0.5
+        assert time.time() < ends - 0.5
         assert sim.state.send(OLD, "", "refused", account=OWN)["reason"] == "restricted"
         # at its time, everything works again by itself
-        find(browser, COMPOSE, timeout=until - time.time() + 3)
-        assert time.time() >= until
+        find(browser, COMPOSE, timeout=ends - time.time() + 3)
+        assert time.time() >= ends
         until(browser, lambda d: title not in text_of(d, "#side"))
         type_and_send(browser, "after the restriction")
         assert [m["text"] for m in sim.wait_for_messages(1)] == ["after the restriction"]

@@ -17,7 +17,6 @@ import urllib.request
 from typing import Any
 
 import pytest
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -26,6 +25,7 @@ from simulator.cli import build_parser, main, simulator_from_args
 from simulator.server import DOMS
 from tests.support.browsers import make_browser
 from tests.support.page import click_link, find, leaving_is_guarded, until
+from tests.support.waiting import TimedOut
 
 CONTACT = "15550001111"
 OWN = "+15550100000"
@@ -579,7 +579,7 @@ def test_dialogs_and_the_qr_page_in_a_build(browser) -> None:
         popup = find(browser, "[role='dialog']")
         innermost(popup, "Use here").click()
         find(browser, "#side #pane-side")
-        with pytest.raises(TimeoutException):
+        with pytest.raises(TimedOut):
             find(browser, "[data-animate-modal-popup], [data-testid]", timeout=0.3)
     finally:
         sim.stop()

@@ -7,7 +7,8 @@ never touched unless a test names them (`selectors__send_button=[...]`).
 
 Presets:
 
-- `FAST` (the default): the real worker against the simulator, no delays, short timeouts.
+- `FAST` (the default): the real worker against the simulator, no delays, short timeouts,
+  a warmed-up account (no budget of new contacts in the way).
 - `SUPERVISED`: a worker under a real supervisor that is killed and restarted on purpose
   (chaos): restarts at once, a large restart budget, every message may take many attempts.
 - `NONE`: only the paths (the supervisor with fake workers sets its own `[supervisor]`).
@@ -33,7 +34,15 @@ FAST: Values = {
         "chat_timeout": 5,
         "boot_timeout": 20,
     },
-    "sending": {"delay_min": 0.0, "delay_max": 0.0, "long_pause_every": 0, "retry_backoff": 0.0},
+    # A warmed-up account (tests send hundreds of messages to new numbers); the budget of
+    # new contacts has tests of its own.
+    "sending": {
+        "delay_min": 0.0,
+        "delay_max": 0.0,
+        "long_pause_every": 0,
+        "retry_backoff": 0.0,
+        "new_contacts_per_day": 100_000,
+    },
     "worker": {"heartbeat_interval": 1.0, "poll_interval": 0.2},
 }
 
@@ -51,6 +60,7 @@ SUPERVISED: Values = {
         "long_pause_every": 0,
         "retry_backoff": 0.0,
         "max_attempts": 100,
+        "new_contacts_per_day": 100_000,
     },
     "worker": {"heartbeat_interval": 1.0, "poll_interval": 0.2},
     "supervisor": {

@@ -15,11 +15,15 @@ def test_the_text_types_at_its_speed_within_the_time_left_and_the_cap() -> None:
     rng = random.Random(7)
     short = typist.plan(S, "Hi Ana 👋", budget=3.0, rng=rng)
     assert 0.7 < short < 1.5  # 8 characters at 8 a second, with jitter
-    long = typist.plan(S, "x" * 2000, budget=30.0, rng=rng)
-    assert long == 6.0  # a long text types faster: capped
+    slow = dataclasses.replace(S, delay_min=20.0, delay_max=30.0)
+    assert typist.plan(slow, "x" * 2000, budget=30.0, rng=rng) == 6.0  # a long text types faster: typing_max
+    assert typist.plan(S, "x" * 2000, budget=30.0, rng=rng) == 3.0  # and most of the shortest delay
     assert typist.plan(S, "x" * 2000, budget=2.5, rng=rng) == 2.5  # never past the due time
     assert typist.plan(S, "hello", budget=0.0, rng=rng) == 0.0  # late already: at once
-    assert typist.plan(S, "x" * 2000, budget=None, rng=rng) == S.typing_max  # nothing due: a person still types
+    assert typist.plan(slow, "x" * 2000, budget=None, rng=rng) == 6.0  # nothing due: a person still types
+    assert typist.plan(S, "x" * 2000, budget=None, rng=rng) == 3.0  # as long as between two sends
+    no_delay = dataclasses.replace(S, delay_min=0.0, delay_max=0.0)
+    assert typist.plan(no_delay, "hello", budget=None, rng=rng) == 0.0  # no time between sends: no time to type
     assert typist.plan(dataclasses.replace(S, typing=False), "hello", budget=5.0, rng=rng) == 0.0
 
 
