@@ -13,9 +13,9 @@ APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 run: setup
 	$(PY) tui.py
 
-# The whole suite (tests/README.md): pytest-xdist runs it in $(TEST_JOBS) processes; the
-# heavy chaos tests run one after another in one of them, the chaos runs on each DOM
-# generation in another (--dist loadgroup: groups "chaos" and "chaos-dom").
+# The whole suite (tests/README.md): pytest-xdist runs it in $(TEST_JOBS) processes; each
+# chaos group runs in one of them (--dist loadgroup: "chaos", "chaos-fleet" for accounts and
+# hosts, "chaos-dom-2024" and "chaos-dom-2026").
 TEST_JOBS ?= 3
 XDIST     := -n $(TEST_JOBS) --dist loadgroup
 

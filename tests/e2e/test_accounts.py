@@ -117,7 +117,7 @@ def supervised_accounts(tmp: Path, sim: Simulator, accounts: dict[str, dict[str,
 
 
 @pytest.mark.browser
-@pytest.mark.xdist_group("chaos")
+@pytest.mark.xdist_group("chaos-fleet")
 def test_chaos_three_accounts_kills_and_a_logout_lose_nothing_and_send_nothing_twice(
     tmp_path: Path, no_leftover_browsers: None, chaos_seed: int
 ) -> None:

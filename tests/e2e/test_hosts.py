@@ -48,7 +48,7 @@ def host(tmp: Path, sim: Simulator, name: str, db: str) -> Supervised:
 
 
 @pytest.mark.browser
-@pytest.mark.xdist_group("chaos")
+@pytest.mark.xdist_group("chaos-fleet")
 def test_three_hosts_one_postgresql_kills_and_a_vanished_host_lose_nothing_and_send_nothing_twice(
     tmp_path: Path, pg_url: str, no_leftover_browsers: None, chaos_seed: int
 ) -> None:
