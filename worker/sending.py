@@ -240,8 +240,6 @@ class Sender:
         most `auto_requeue_limit` times, like a message verification proved absent; then it
         fails, for a person to retry), and the account's limit is noted."""
         ctx = self.ctx
-        known = p.known
-        limit = self.watch.refused(msg.phone, known=known)
         row = ctx.store.message(msg.id)
         if row is not None and row["requeues"] < ctx.cfg.sending.auto_requeue_limit:
             ctx.store.requeue_unsent(
@@ -258,6 +256,8 @@ class Sender:
                 now=ctx.clock.now(),
             )
             log.warning("message %s: WhatsApp refused it again: failed (python tui.py retry sends it again)", msg.id)
+        # The message is back before the limit shows: whoever sees the limit sees it queued.
+        limit = self.watch.refused(msg.phone, known=p.known)
         if self.ctx.page is not None:
             self.ctx.page.failed_keys.clear()
         reason = limit.describe() if limit else "WhatsApp refused it (failure mark)"

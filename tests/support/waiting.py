@@ -51,10 +51,14 @@ def wait_until(
 
 
 def holds_for(seconds: float, check: Callable[[], Any], *, interval: float = 0.5) -> None:
-    """Call `check` (which asserts) every `interval` seconds for `seconds` seconds."""
-    deadline = time.monotonic() + seconds
+    """Call `check` every `interval` seconds for `seconds` seconds: it asserts, or returns a
+    value that must be true (a predicate; None counts as "it asserted nothing wrong")."""
+    start = time.monotonic()
+    deadline = start + seconds
     while True:
-        check()
+        value = check()
+        if value is not None and not value:
+            raise AssertionError(f"stopped holding after {time.monotonic() - start:.1f} s (of {seconds:g} s)")
         left = deadline - time.monotonic()
         if left <= 0:
             return
