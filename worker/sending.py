@@ -288,7 +288,7 @@ class Sender:
             known = known or page.chat_view().has_history
             raise AccountLimited(page.limits.notice(chat.notice, known=known, now=self.ctx.clock.now()))
         timeout = min(cfg.browser.chat_timeout, 15.0)
-        budget = (click_at - self.ctx.clock.now()) if click_at else None
+        budget = (click_at - self.ctx.clock.now() - typist.CLICK_MARGIN) if click_at else None
         seconds = typist.plan(cfg.sending, msg.text, budget, self.rng)
         media = False
         if att is None:

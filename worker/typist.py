@@ -16,6 +16,9 @@ from settings import SendingSettings
 
 # A typing run never takes more than this share of the shortest delay between two sends.
 SHARE_OF_DELAY = 0.75
+# Typing ends this long before the send is due: the last look before the click (signals,
+# the job, the chat) takes time too, and a click after its due time lengthens the gap.
+CLICK_MARGIN = 0.5
 _PIECES = re.compile(r"\S+\s*|\s+")
 
 
