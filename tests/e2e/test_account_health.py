@@ -206,6 +206,8 @@ def test_one_account_restricted_the_other_sends_everything(tmp_path: Path, no_le
     workers = [WorkerThread(cfg_r).start(), WorkerThread(base.for_account("f")).start()]
     try:
         wait_until(lambda: store.get_job(shared)["status"] == "completed", 120, "the shared job completed")
+        # (before r is logged in its job waits too: first r reads its restriction)
+        wait_until(lambda: store.account_limit("r"), 60, "r's restriction read off its page")
         wait_until(lambda: store.get_job(only_r)["status"] == S.JOB_WAITING, 30, "the other job waits")
     finally:
         for w in workers:
