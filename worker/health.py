@@ -38,6 +38,8 @@ class AccountWatch:
         self.counter_warned = False
         self.known_refusals = 0
         self.known_noted: set[str] = set()
+        # Numbers whose chat holds only our refused message: in the chat list, yet not known.
+        self.refused_new: set[str] = set()
         self.looked_at_login = False
 
     # ------------------------------------------------------------------ the page
@@ -150,6 +152,7 @@ class AccountWatch:
         to known contacts twice in a row, everything is. Returns the limit applied."""
         if not known:
             self.known_refusals = 0
+            self.refused_new.add(phone)
             limit = Limit(S.LIMITED_NEW, None, "a message to someone new got WhatsApp's failure mark (not sent)")
         else:
             self.known_refusals += 1
@@ -168,7 +171,7 @@ class AccountWatch:
 
     def note_known(self, phones: Iterable[str], source: str) -> None:
         """Contacts the account has a chat with (its chat list, a chat's history)."""
-        new = [p for p in phones if p and p not in self.known_noted]
+        new = [p for p in phones if p and p not in self.known_noted and p not in self.refused_new]
         if not new:
             return
         self.ctx.store.note_known(self.ctx.account, new, source=source, now=self.ctx.clock.now())

@@ -312,7 +312,7 @@ class Sender:
         self.ctx.controls.step_check()
         self.check_job(msg)
         before = page.chat_view()
-        if before.has_history and not known:  # a contact the account knows
+        if before.has_history and not known and msg.phone not in self.watch.refused_new:  # a contact it knows
             self.watch.note_known([msg.phone], "history")
             known = True
         if before.qr and not before.logged_in:

@@ -104,7 +104,12 @@ def test_a_failure_mark_costs_nothing_and_the_message_goes_once_when_lifted(
     try:
         limit = wait_until(lambda: store.account_limit("default"), 60, "the limit")
         assert limit.state == S.LIMITED_NEW and abs(limit.until - (time.time() + 6 * 3600)) < 120
-        holds_for(2.0, lambda: not sim.ledger()["messages"] and store.counts(job)["pending"] == 3)
+        def all_held() -> None:
+            assert not sim.ledger()["messages"], sim.ledger()["messages"]
+            counts = {k: v for k, v in store.counts(job).items() if v}
+            assert counts == {"pending": 3}, counts
+
+        holds_for(2.0, all_held)
         first = next(m for m in store.iter_messages(job) if m["requeues"])
         assert first["attempts"] == 0 and "refused" in (first["last_error"] or "")
         assert sim.limits()["refused"]  # the simulator refused one
