@@ -104,6 +104,7 @@ def test_a_failure_mark_costs_nothing_and_the_message_goes_once_when_lifted(
     try:
         limit = wait_until(lambda: store.account_limit("default"), 60, "the limit")
         assert limit.state == S.LIMITED_NEW and abs(limit.until - (time.time() + 6 * 3600)) < 120
+
         def all_held() -> None:
             assert not sim.ledger()["messages"], sim.ledger()["messages"]
             counts = {k: v for k, v in store.counts(job).items() if v}
