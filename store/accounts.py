@@ -66,10 +66,11 @@ def local_midnight(now: float) -> float:
 
 
 class AccountsMixin:
-    """Mixed into Store (uses its `_q`, `_one`, `write`, `set_job_status`, `log_event`)."""
+    """Mixed into Store (uses its `_q`, `_one`, `_exec`, `write`, `set_job_status`, `log_event`)."""
 
     _q: Any
     _one: Any
+    _exec: Any
     write: Any
     set_job_status: Any
     log_event: Any
@@ -475,7 +476,7 @@ class AccountsMixin:
         and the contact's other queued messages move to its lanes."""
         day = local_midnight(now)
         if self.dialect.note_sent_sql:  # all of it in one statement
-            self._one(self.dialect.note_sent_sql, now=now, id=message_id, day=day)
+            self._exec(self.dialect.note_sent_sql, now=now, id=message_id, day=day)
             return
         new = self._one(
             "INSERT INTO known_contacts(account, phone, source, since) "

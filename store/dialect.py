@@ -128,6 +128,7 @@ class SQLite:
     fresh_sql = "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'messages'"
     delivery_claim_sql = DELIVERY_CLAIM.format(hint=" INDEXED BY ix_deliveries_open", lock="")
     claim_notes_worker = False  # the store updates the worker row after the claim
+    claim_settings = ""
     note_sent_sql = ""  # no INSERT or UPDATE in a WITH: `AccountsMixin._note_sent` uses two statements
     # After a big import: none (the store's statements name their indexes where SQLite
     # could choose wrong; statistics would change its choices everywhere).
@@ -202,6 +203,15 @@ class Postgres:
     delivery_claim_sql = DELIVERY_CLAIM.format(hint="", lock=" FOR UPDATE OF d SKIP LOCKED")
 
     claim_notes_worker = True
+    # A claim's transaction: its commit does not wait for the disk (`Store.claim` says why
+    # that is safe), and its statement runs on its generic plan. Under the default
+    # (`auto`) PostgreSQL kept planning the claim anew for every call, since it cannot
+    # estimate the lane list: 0.4 ms of planning for a 0.1 ms scan. The generic plan is
+    # the lanes index's ordered range scan whatever the list.
+    claim_settings = (
+        "SELECT set_config('synchronous_commit', 'off', true), "
+        "set_config('plan_cache_mode', 'force_generic_plan', true)"
+    )
     # A send notes the contact as known and, in the same statement, the account's first
     # send and its new contacts of the day (a round trip less per send).
     note_sent_sql = PG_NOTE_SENT

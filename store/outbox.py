@@ -82,10 +82,11 @@ def _loads(value: str | None) -> dict[str, Any]:
 
 
 class OutboxMixin:
-    """Mixed into Store (uses its `_q`, `_one`, `_local`, `write`, `dialect`, `_insert_rows`)."""
+    """Mixed into Store (uses its `_q`, `_one`, `_exec`, `_local`, `write`, `dialect`, `_insert_rows`)."""
 
     _q: Any
     _one: Any
+    _exec: Any
     _local: Any
     write: Any
     dialect: Any
@@ -105,9 +106,10 @@ class OutboxMixin:
         message_id: int | None = None,
         payload: Mapping[str, Any] | None = None,
         at: float | None = None,
-    ) -> int | None:
-        """The outbox row that event `kind` makes (HOOKS), in the current transaction;
-        its id, or None when the kind maps to nothing."""
+        message: Mapping[str, Any] | None = None,
+    ) -> None:
+        """The outbox row that event `kind` makes (HOOKS), if any, in the current
+        transaction. `message`: the message's row as this transaction left it (else read)."""
         hook = HOOKS.get(kind)
         if hook is None:
             return None
@@ -116,7 +118,7 @@ class OutboxMixin:
             return None
         body: dict[str, Any] = {"kind": kind, "summary": text}
         if message_id is not None and hook.event.startswith("message."):
-            row = self._one(
+            row = message or self._one(
                 "SELECT id, job_id, phone, name, status, attempts, last_error, account, sent_at "
                 "FROM messages WHERE id = :id",
                 id=message_id,
@@ -151,7 +153,7 @@ class OutboxMixin:
             body["reason"] = text
         body.update(extra)
         body.pop("was", None)
-        return self.emit(hook.event, body, account=account, job_id=job_id, message_id=message_id, at=at)
+        self.emit(hook.event, body, account=account, job_id=job_id, message_id=message_id, at=at)
 
     def emit(
         self,
@@ -162,15 +164,15 @@ class OutboxMixin:
         job_id: int | None = None,
         message_id: int | None = None,
         at: float | None = None,
-    ) -> int:
+    ) -> None:
         """One outbox row. Inside the caller's transaction (or one of its own); on
         PostgreSQL under the store's advisory lock, so that ids become visible in order."""
         with self.write():
             if self.dialect.name == "postgresql" and not getattr(self._local, "serial", True):
-                self._q("SELECT pg_advisory_xact_lock(:k)", k=WRITE_LOCK_KEY)
-            row = self._one(
+                self._exec("SELECT pg_advisory_xact_lock(:k)", k=WRITE_LOCK_KEY)
+            self._exec(
                 "INSERT INTO outbox(uid, at, event, account, job_id, message_id, payload) "
-                "VALUES (:uid, :at, :event, :acc, :job, :msg, :payload) RETURNING id",
+                "VALUES (:uid, :at, :event, :acc, :job, :msg, :payload)",
                 uid=str(uuid.uuid4()),
                 at=at or time.time(),
                 event=event,
@@ -179,8 +181,6 @@ class OutboxMixin:
                 msg=message_id,
                 payload=json.dumps(payload, ensure_ascii=False, default=str),
             )
-            assert row is not None
-            return int(row["id"])
 
     def outbox_events(self, *, after_id: int = 0, limit: int = 1000) -> list[OutboxEvent]:
         """Outbox rows in id order (for tests, tools and the bench)."""

@@ -100,6 +100,14 @@ JOB_MOVES: dict[str, frozenset[str]] = {
 }
 
 
+# For each status, the statuses a message may come to it from (MESSAGE_MOVES read backwards):
+# a move is then one conditional UPDATE (`Store._move`).
+MESSAGE_SOURCES: dict[str, frozenset[str]] = {
+    new: frozenset(old for old, targets in MESSAGE_MOVES.items() if new in targets)
+    for new in {t for targets in MESSAGE_MOVES.values() for t in targets}
+}
+
+
 def check_message(current: str, new: str) -> None:
     if new not in MESSAGE_MOVES.get(current, ()):
         raise IllegalTransition(f"message cannot go from {current!r} to {new!r}")

@@ -110,6 +110,69 @@ def test_only_the_claimer_may_finish_a_sending_message(store: Store) -> None:
     store.mark_sent(m["id"], worker_id="w1")
 
 
+def test_a_refused_move_changes_nothing_and_says_why(store: Store) -> None:
+    store.create_job("j", "t", msgs(2))
+    m = store.claim("w1", now=100.0)
+    before = store.counts(m["job_id"])
+    with store.write():  # caught inside a transaction that then commits: still nothing moved
+        with pytest.raises(IllegalTransition, match="claimed by 'w1', not 'w2'"):
+            store.mark_sent(m["id"], worker_id="w2", now=101.0)
+        with pytest.raises(IllegalTransition, match="from 'sending' to 'skipped'"):
+            store._move(m["id"], S.SKIPPED, 101.0)
+        with pytest.raises(KeyError, match="no message 999"):
+            store.mark_sent(999, worker_id="w1")
+    row = store.message(m["id"])
+    assert (row["status"], row["claimed_by"], row["sent_at"]) == ("sending", "w1", None)
+    assert store.counts(m["job_id"]) == before
+    assert not [e for e in store.events(limit=20) if e["kind"] == "sent"]
+
+
+def test_a_sends_marks_and_its_webhook_row_describe_the_message_as_sent(store: Store) -> None:
+    job = store.create_job("j", "t", msgs(1))
+    store.register_worker("w", 1, account="acc")
+    m = store.claim("w", account="acc", now=100.0)
+    before = store.outbox_last_id()
+    store.mark_sent(m["id"], worker_id="w", now=102.0)
+    (event,) = store.outbox_events(after_id=before)
+    p = event.payload
+    assert (event.event, event.message_id, event.job_id) == ("message.sent", m["id"], job)
+    assert (p["phone"], p["name"], p["status"], p["attempts"], p["sent_at"], p["error"]) == (
+        "+12025550000",
+        "C0",
+        "sent",
+        1,
+        102.0,
+        None,
+    )
+    assert store.counts(job)["sent"] == 1 and store.is_known("acc", "+12025550000")
+
+
+def test_a_failed_statement_in_a_pipelined_write_undoes_all_of_it(store: Store) -> None:
+    """On PostgreSQL the statements nobody reads go out without waiting: an error among them
+    surfaces at the commit, and nothing of the transaction stays."""
+    before = len(store.events(limit=100))
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), store.write(pipeline=True):
+        store.log_event("note", "first")
+        store._exec("INSERT INTO kv(name, data, updated_at) VALUES ('schema_version', '1', 0)")
+        store.log_event("note", "after the failure")
+    assert len(store.events(limit=100)) == before
+    store.log_event("note", "the connection is usable again")
+    assert store.events(limit=1)[0]["text"] == "the connection is usable again"
+
+
+def test_a_claim_leaves_the_connection_as_it_found_it(pg_url: str) -> None:
+    """The claim's own settings (no wait for the disk, the generic plan) end with its
+    transaction: the marks that follow keep the server's."""
+    store = Store(pg_url)
+    sql = "SELECT name, setting FROM pg_settings WHERE name IN ('synchronous_commit', 'plan_cache_mode') ORDER BY name"
+    before = store._q(sql)
+    store.create_job("j", "t", msgs(3))
+    m = store.claim("w", now=100.0)
+    assert m is not None and store.message(m["id"])["claimed_by"] == "w"
+    assert store._q(sql) == before and before[0]["setting"] == "auto"
+    store.close()
+
+
 def test_release_does_not_count_the_attempt(store: Store) -> None:
     store.create_job("j", "t", msgs(1))
     m = store.claim("w")
