@@ -3,6 +3,10 @@
 Starts the demo, logs in from the QR modal (Enter, as if scanned), creates a second
 job with the wizard, waits for both jobs to complete by reading the screen, quits
 keeping the worker, checks the worker (supervisor) still runs, then stops it.
+
+And the terminal closed under the demo (tmux's kill-session: SIGHUP), while it runs, while
+its quit question is up and while it stops: nothing of its process tree (simulator,
+supervisor, worker, chromedriver, Chromium) may outlive it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from supervisor.proctree import gone, kill_all
 from tests.support.paths import PY, ROOT
 from tests.support.waiting import wait_until
 
@@ -111,3 +116,64 @@ def test_demo_in_tmux(tmp_path: Path) -> None:
                 os.kill(info["simulator_pid"], signal.SIGTERM)
             except ProcessLookupError:
                 pass
+
+
+def pane_tree(session: str) -> list[psutil.Process]:
+    """The process in the session's pane and all its descendants (each pinned by its start
+    time, so a pid reused after it is gone does not count as it)."""
+    root = psutil.Process(int(tmux("list-panes", "-t", session, "-F", "#{pane_pid}").split()[0]))
+    return [root, *root.children(recursive=True)]
+
+
+def describe(procs: list[psutil.Process]) -> str:
+    out = []
+    for p in procs:
+        try:
+            out.append(f"{p.pid} {' '.join(p.cmdline())[:100]}")
+        except psutil.Error:
+            out.append(f"{p.pid} (gone)")
+    return "; ".join(out)
+
+
+@pytest.mark.parametrize("when", ["running", "asking", "stopping"])
+def test_closing_the_demos_terminal_stops_everything_it_started(
+    tmp_path: Path, when: str, no_leftover_browsers: None
+) -> None:
+    """The terminal closes while the dashboard runs, while its quit question is up (`q`),
+    or after `y`, while the demo stops its processes."""
+    session = f"wa-demo-hup-{os.getpid()}-{when}"
+    root = tmp_path / "demo"
+    # exec: the pane's process is the demo itself. tmux sends SIGHUP to the pane's whole
+    # process group, so under `make demo` the demo gets it all the same.
+    cmd = f"cd {ROOT} && exec {PY} -c 'import sys; from dashboard.demo import run_demo; sys.exit(run_demo(\"{root}\"))'"
+    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd)
+    tree: list[psutil.Process] = []
+    try:
+        # the QR modal: the simulator answers and the worker's Chromium shows its page
+        wait_screen(session, lambda s: "Scan with WhatsApp" in s, 60, "the QR modal")
+        info = json.loads((root / "demo.json").read_text())
+        tree = pane_tree(session)
+        assert {info["simulator_pid"], info["supervisor_pid"]} <= {p.pid for p in tree}
+        assert any("chrom" in p.name() for p in tree), describe(tree)
+        if when in ("asking", "stopping"):
+            keys(session, "Escape")  # hide the QR modal
+            wait_screen(session, lambda s: "Scan with WhatsApp" not in s, 10, "the QR modal hidden")
+            keys(session, "q")
+            wait_screen(session, lambda s: "Quit the demo" in s, 10, "the quit question")
+        if when == "stopping":
+            keys(session, "y")
+            wait_screen(session, lambda s: "Quit" not in s, 10, "the dashboard closed")
+        tmux("kill-session", "-t", session)
+        wait_until(
+            lambda: all(gone(p) for p in tree),
+            20,
+            "every process of the demo to end",
+            interval=0.2,
+            seen=lambda: describe([p for p in tree if not gone(p)]),
+        )
+    finally:
+        try:
+            tmux("kill-session", "-t", session)
+        except subprocess.CalledProcessError:
+            pass
+        kill_all([p for p in tree if not gone(p)])
