@@ -6,7 +6,8 @@ keeping the worker, checks the worker (supervisor) still runs, then stops it.
 
 And the terminal closed under the demo (tmux's kill-session: SIGHUP), while it runs, while
 its quit question is up and while it stops: nothing of its process tree (simulator,
-supervisor, worker, chromedriver, Chromium) may outlive it.
+supervisor, worker, chromedriver, Chromium) may outlive it. The plain dashboard on SIGHUP
+and SIGTERM: it quits as with `q`, and does not hang on a terminal that is gone.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import psutil
 import pytest
 
 from supervisor.proctree import gone, kill_all
+from tests.support.config import NONE, write_config
 from tests.support.paths import PY, ROOT
 from tests.support.waiting import wait_until
 
@@ -177,3 +179,33 @@ def test_closing_the_demos_terminal_stops_everything_it_started(
         except subprocess.CalledProcessError:
             pass
         kill_all([p for p in tree if not gone(p)])
+
+
+@pytest.mark.parametrize("sig", ["SIGHUP", "SIGTERM"])
+def test_the_dashboard_quits_on_sighup_and_sigterm(tmp_path: Path, sig: str) -> None:
+    """The plain dashboard starts its worker detached, to outlive it (README): here only
+    the dashboard itself must end, through its quit (SIGTERM: the terminal restored, the
+    note printed), and not hang on a terminal that is gone (SIGHUP)."""
+    cfg = write_config(tmp_path, "http://127.0.0.1:9", preset=NONE)  # no worker: nothing is contacted
+    session = f"wa-dash-{os.getpid()}-{sig}"
+    # After the dashboard, the shell shows its exit status in the same terminal.
+    cmd = f"cd {ROOT} && {PY} tui.py --config {cfg}; echo exit status $?; sleep 30"
+    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd)
+    dashboard: psutil.Process | None = None
+    try:
+        wait_screen(session, lambda s: "q Quit" in s, 30, "the dashboard")
+        dashboard = pane_tree(session)[1]
+        if sig == "SIGTERM":
+            dashboard.send_signal(signal.SIGTERM)
+            text = wait_screen(session, lambda s: "exit status" in s, 15, "the dashboard's exit")
+            assert "Dashboard closed. The worker is not running." in text and "exit status 0" in text
+        else:
+            tmux("kill-session", "-t", session)
+        wait_until(lambda: gone(dashboard), 15, "the dashboard to end", interval=0.2)
+    finally:
+        try:
+            tmux("kill-session", "-t", session)
+        except subprocess.CalledProcessError:
+            pass
+        if dashboard is not None:
+            kill_all([dashboard])
