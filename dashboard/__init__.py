@@ -23,15 +23,20 @@ def run(ctx: settings.RunContext, *, demo: DemoLogin | None = None) -> int:
     from store import ReadMostlyStore, Store
 
     from .app import WaSenderApp
+    from .stopsignals import StopSignals, say
 
     cfg = ctx.cfg
     # An existing database is read without importing dataset first: a faster start.
     db = cfg.paths.database
     store: DashboardStore = ReadMostlyStore(db) if dburl.exists(db) else Store(db)
     app = WaSenderApp(ctx, store=store, demo=demo)
-    app.run()
+    # SIGHUP/SIGTERM quit as `q` does (the terminal restored, the detached worker left
+    # running as documented) instead of killing the process mid-screen.
+    with StopSignals() as stop:
+        stop.then(app.leave_soon)
+        app.run()
     if app.exit_note:
-        print(app.exit_note)
+        say(app.exit_note)
     return int(app.return_code or 0)
 
 

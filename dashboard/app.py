@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -127,7 +128,10 @@ class WaSenderApp(App[int]):
         self.first_paint_at: float | None = None
         self.apply_ms: float = 0.0
         self.exit_note = ""
-        self.keep_worker = True
+        # The demo's worker and simulator outlive it only when the user says so (`n`).
+        self.keep_worker = False
+        self._signal_loop: asyncio.AbstractEventLoop | None = None
+        self._leave_asked = False
         self._qr_screen: QRScreen | None = None
         self._qr_hidden = False
 
@@ -148,6 +152,9 @@ class WaSenderApp(App[int]):
         self.jobs.focus()
         self._size_classes()
         self.poll_loop()
+        self._signal_loop = asyncio.get_running_loop()
+        if self._leave_asked:
+            self._finish()
 
     def on_resize(self) -> None:
         self._size_classes()
@@ -635,7 +642,18 @@ class WaSenderApp(App[int]):
             return
         self._finish()
 
+    def leave_soon(self) -> None:
+        """Quit without asking (the terminal is gone, or we were told to stop); the demo
+        stops everything. Safe in a signal handler: it only schedules the quit."""
+        loop = self._signal_loop
+        if loop is None:
+            self._leave_asked = True  # on_mount quits
+        else:
+            loop.call_soon_threadsafe(self._finish)
+
     def _finish(self) -> None:
+        if self._stopping:
+            return
         running = self.supervisor_running()
         pid = self.worker_panel.supervisor_pid
         if self.demo is not None and not self.keep_worker:
@@ -652,6 +670,7 @@ class WaSenderApp(App[int]):
         self.exit(0)
 
     def on_unmount(self) -> None:
+        self._signal_loop = None  # about to close: a late signal is the caller's to handle
         self._stopping = True
         self._wake.set()
 

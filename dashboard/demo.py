@@ -8,14 +8,14 @@ contacts file of 10 rows and imports it as a job, starts the supervised worker
 detached and opens the dashboard.
 
 Quitting asks: stop everything and delete the demo files (y), or leave the worker
-and the simulator running in the background (n), as the normal dashboard does.
+and the simulator running in the background (n), as the normal dashboard does. Closing
+the terminal (SIGHUP) or SIGTERM, at any moment, stops everything the demo started.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -25,9 +25,12 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .stopsignals import StopSignals, say
+
 if TYPE_CHECKING:
     import settings
     from store import Store
+    from supervisor.proctree import Tree
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 AUTO_LOGIN = 8.0
@@ -96,6 +99,9 @@ class Demo:
         self.root = Path(root) if root else Path(tempfile.mkdtemp(prefix="wa-demo-"))
         self.auto_login = auto_login
         self.sim_proc: subprocess.Popen[bytes] | None = None
+        # Each pinned by its start time when started: a pid reused later is not theirs.
+        self.sim_tree: Tree | None = None
+        self.supervisor_tree: Tree | None = None
         self.url = ""
         self.config_path = self.root / "config.toml"
         self.contacts = self.root / "demo-contacts.csv"
@@ -107,6 +113,8 @@ class Demo:
     def start_simulator(self) -> None:
         """Start the WhatsApp Web simulator on a free port (its own session, logging to
         logs/simulator.log) and wait until it answers."""
+        from supervisor.proctree import Tree
+
         port = free_port()
         cmd = [
             sys.executable,
@@ -123,6 +131,7 @@ class Demo:
             self.sim_proc = subprocess.Popen(
                 cmd, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
             )
+        self.sim_tree = Tree(self.sim_proc.pid)
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -153,8 +162,10 @@ class Demo:
 
     def start_worker(self) -> int | None:
         import supervisor
+        from supervisor.proctree import Tree
 
         self.supervisor_pid = supervisor.start_detached(self.ctx)
+        self.supervisor_tree = Tree(self.supervisor_pid)
         return self.supervisor_pid
 
     def setup(self) -> Store:
@@ -180,19 +191,27 @@ class Demo:
 
     # ------------------------------------------------------------------ tearing down
     def shutdown(self) -> None:
+        """Stop the worker through its supervisor (Chromium closes cleanly), then whatever
+        is left of the supervisor's and the simulator's process trees; delete the files."""
+        import supervisor
+
+        trees = [t for t in (self.supervisor_tree, self.sim_tree) if t is not None]
+        for tree in trees:
+            # Now: what a dying supervisor fails to stop is re-parented, no longer found from it.
+            tree.refresh()
         if self.cfg is not None:
             try:
-                import supervisor
-
                 supervisor.stop(self.cfg, timeout=30)
             except Exception as exc:
-                print(f"demo: could not stop the worker: {exc}", file=sys.stderr)
-        if self.sim_proc is not None and self.sim_proc.poll() is None:
-            self.sim_proc.send_signal(signal.SIGTERM)
+                say(f"demo: could not stop the worker: {exc}", err=True)
+        for tree in trees:
+            for p in tree.stop(timeout=10):
+                say(f"demo: process {p.pid} does not stop", err=True)
+        if self.sim_proc is not None:
             try:
-                self.sim_proc.wait(10)
+                self.sim_proc.wait(1)  # reap it
             except subprocess.TimeoutExpired:
-                self.sim_proc.kill()
+                pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def describe(self) -> dict[str, str | int | None]:
@@ -206,31 +225,37 @@ class Demo:
 
 
 def run_demo(root: str | Path | None = None, *, auto_login: float = AUTO_LOGIN) -> int:
-    """Set everything up, run the dashboard, then stop or keep the demo as the user chose."""
+    """Set everything up, run the dashboard, then stop or keep the demo as the user chose.
+
+    SIGHUP and SIGTERM are held for the whole run, the stopping included: during the
+    set-up they skip the dashboard, in it they quit it, and then everything is stopped."""
     from .app import WaSenderApp
 
     demo = Demo(Path(root) if root else None, auto_login=auto_login)
-    try:
-        store = demo.setup()
+    with StopSignals() as stop:
         try:
-            demo.start_worker()
-        except Exception as exc:  # the dashboard still opens; `w` can try again
-            print(f"demo: the worker did not start: {exc}", file=sys.stderr)
-        (demo.root / "demo.json").write_text(json.dumps(demo.describe(), indent=2))
-        assert demo.ctx is not None  # setup() wrote the config
-        app = WaSenderApp(demo.ctx, store=store, demo=demo)
-        app.run()
-    except BaseException:
-        demo.shutdown()
-        raise
-    if app.keep_worker:
-        print(
-            f"The demo keeps running in the background: worker (supervisor pid {demo.supervisor_pid}), "
-            f"simulator {demo.url} (pid {demo.sim_proc.pid if demo.sim_proc else '-'}), files in {demo.root}.\n"
-            f"Watch it: python tui.py --config {demo.config_path}   Stop it: press w there, then "
-            f"kill {demo.sim_proc.pid if demo.sim_proc else ''}"
-        )
-    else:
-        demo.shutdown()
-        print("Demo stopped; its files are deleted.")
+            store = demo.setup()
+            try:
+                demo.start_worker()
+            except Exception as exc:  # the dashboard still opens; `w` can try again
+                say(f"demo: the worker did not start: {exc}", err=True)
+            (demo.root / "demo.json").write_text(json.dumps(demo.describe(), indent=2))
+            assert demo.ctx is not None  # setup() wrote the config
+            app = WaSenderApp(demo.ctx, store=store, demo=demo)
+            stop.then(app.leave_soon)
+            if stop.received is None:
+                app.run()
+        except BaseException:
+            demo.shutdown()
+            raise
+        if not app.keep_worker:
+            demo.shutdown()
+            say("Demo stopped; its files are deleted.")
+            return int(app.return_code or 0)
+    say(
+        f"The demo keeps running in the background: worker (supervisor pid {demo.supervisor_pid}), "
+        f"simulator {demo.url} (pid {demo.sim_proc.pid if demo.sim_proc else '-'}), files in {demo.root}.\n"
+        f"Watch it: python tui.py --config {demo.config_path}   Stop it: press w there, then "
+        f"kill {demo.sim_proc.pid if demo.sim_proc else ''}"
+    )
     return int(app.return_code or 0)

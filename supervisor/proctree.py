@@ -185,6 +185,22 @@ class Tree:
         for p in self.members():
             _signal(p, sig)
 
+    def stop(self, timeout: float = 5.0) -> list[psutil.Process]:
+        """SIGTERM the root and every descendant, SIGKILL those still alive after
+        ``timeout``; returns what outlived even that.
+
+        The descendants are looked up before any signal: once a parent dies its children
+        are re-parented and can no longer be found from the root."""
+        self.refresh()
+        procs = self.members()
+        # The group id stays ours only while its leader lives; later a new session may get it.
+        group = self.root is not None and not gone(self.root)
+        self.signal_all(signal.SIGTERM, group=group)
+        alive = wait_gone(procs, timeout)
+        if not alive:
+            return []
+        return kill_all(alive, timeout)
+
     def kill_leftovers(self, timeout: float = 5.0) -> int:
         """SIGKILL whatever of the tree outlived the root. Returns how many were killed."""
         left = self.leftovers()

@@ -3,6 +3,11 @@
 Starts the demo, logs in from the QR modal (Enter, as if scanned), creates a second
 job with the wizard, waits for both jobs to complete by reading the screen, quits
 keeping the worker, checks the worker (supervisor) still runs, then stops it.
+
+And the terminal closed under the demo (tmux's kill-session: SIGHUP), while it runs, while
+its quit question is up and while it stops: nothing of its process tree (simulator,
+supervisor, worker, chromedriver, Chromium) may outlive it. The plain dashboard on SIGHUP
+and SIGTERM: it quits as with `q`, and does not hang on a terminal that is gone.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from supervisor.proctree import gone, kill_all
+from tests.support.config import NONE, write_config
 from tests.support.paths import PY, ROOT
 from tests.support.waiting import wait_until
 
@@ -111,3 +118,94 @@ def test_demo_in_tmux(tmp_path: Path) -> None:
                 os.kill(info["simulator_pid"], signal.SIGTERM)
             except ProcessLookupError:
                 pass
+
+
+def pane_tree(session: str) -> list[psutil.Process]:
+    """The process in the session's pane and all its descendants (each pinned by its start
+    time, so a pid reused after it is gone does not count as it)."""
+    root = psutil.Process(int(tmux("list-panes", "-t", session, "-F", "#{pane_pid}").split()[0]))
+    return [root, *root.children(recursive=True)]
+
+
+def describe(procs: list[psutil.Process]) -> str:
+    out = []
+    for p in procs:
+        try:
+            out.append(f"{p.pid} {' '.join(p.cmdline())[:100]}")
+        except psutil.Error:
+            out.append(f"{p.pid} (gone)")
+    return "; ".join(out)
+
+
+@pytest.mark.parametrize("when", ["running", "asking", "stopping"])
+def test_closing_the_demos_terminal_stops_everything_it_started(
+    tmp_path: Path, when: str, no_leftover_browsers: None
+) -> None:
+    """The terminal closes while the dashboard runs, while its quit question is up (`q`),
+    or after `y`, while the demo stops its processes."""
+    session = f"wa-demo-hup-{os.getpid()}-{when}"
+    root = tmp_path / "demo"
+    # exec: the pane's process is the demo itself. tmux sends SIGHUP to the pane's whole
+    # process group, so under `make demo` the demo gets it all the same.
+    cmd = f"cd {ROOT} && exec {PY} -c 'import sys; from dashboard.demo import run_demo; sys.exit(run_demo(\"{root}\"))'"
+    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd)
+    tree: list[psutil.Process] = []
+    try:
+        # the QR modal: the simulator answers and the worker's Chromium shows its page
+        wait_screen(session, lambda s: "Scan with WhatsApp" in s, 60, "the QR modal")
+        info = json.loads((root / "demo.json").read_text())
+        tree = pane_tree(session)
+        assert {info["simulator_pid"], info["supervisor_pid"]} <= {p.pid for p in tree}
+        assert any("chrom" in p.name() for p in tree), describe(tree)
+        if when in ("asking", "stopping"):
+            keys(session, "Escape")  # hide the QR modal
+            wait_screen(session, lambda s: "Scan with WhatsApp" not in s, 10, "the QR modal hidden")
+            keys(session, "q")
+            wait_screen(session, lambda s: "Quit the demo" in s, 10, "the quit question")
+        if when == "stopping":
+            keys(session, "y")
+            wait_screen(session, lambda s: "Quit" not in s, 10, "the dashboard closed")
+        tmux("kill-session", "-t", session)
+        wait_until(
+            lambda: all(gone(p) for p in tree),
+            20,
+            "every process of the demo to end",
+            interval=0.2,
+            seen=lambda: describe([p for p in tree if not gone(p)]),
+        )
+    finally:
+        try:
+            tmux("kill-session", "-t", session)
+        except subprocess.CalledProcessError:
+            pass
+        kill_all([p for p in tree if not gone(p)])
+
+
+@pytest.mark.parametrize("sig", ["SIGHUP", "SIGTERM"])
+def test_the_dashboard_quits_on_sighup_and_sigterm(tmp_path: Path, sig: str) -> None:
+    """The plain dashboard starts its worker detached, to outlive it (README): here only
+    the dashboard itself must end, through its quit (SIGTERM: the terminal restored, the
+    note printed), and not hang on a terminal that is gone (SIGHUP)."""
+    cfg = write_config(tmp_path, "http://127.0.0.1:9", preset=NONE)  # no worker: nothing is contacted
+    session = f"wa-dash-{os.getpid()}-{sig}"
+    # After the dashboard, the shell shows its exit status in the same terminal.
+    cmd = f"cd {ROOT} && {PY} tui.py --config {cfg}; echo exit status $?; sleep 30"
+    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd)
+    dashboard: psutil.Process | None = None
+    try:
+        wait_screen(session, lambda s: "q Quit" in s, 30, "the dashboard")
+        dashboard = pane_tree(session)[1]
+        if sig == "SIGTERM":
+            dashboard.send_signal(signal.SIGTERM)
+            text = wait_screen(session, lambda s: "exit status" in s, 15, "the dashboard's exit")
+            assert "Dashboard closed. The worker is not running." in text and "exit status 0" in text
+        else:
+            tmux("kill-session", "-t", session)
+        wait_until(lambda: gone(dashboard), 15, "the dashboard to end", interval=0.2)
+    finally:
+        try:
+            tmux("kill-session", "-t", session)
+        except subprocess.CalledProcessError:
+            pass
+        if dashboard is not None:
+            kill_all([dashboard])

@@ -27,7 +27,7 @@ from common import runfiles
 from common.runfiles import RUN_DIR_VAR
 from store import Store
 from supervisor import pidfile
-from supervisor.proctree import tagged
+from supervisor.proctree import Tree, gone, kill_all, tagged
 from tests.support.config import NONE, SUPERVISED, write_config
 from tests.support.paths import PY, ROOT
 from tests.support.processes import Supervised
@@ -472,6 +472,40 @@ def test_orphans_of_a_killed_supervisor_are_cleaned_by_the_next_one(harness) -> 
     assert "left by a previous supervisor" in h.log()
     assert h.finish() == 0
     assert_nothing_left(h)
+
+
+# A root that dies on SIGTERM, over a child in a session of its own (as a supervisor over
+# its worker) that ignores SIGTERM, as does the grandchild it starts (SIG_IGN is inherited).
+DEAF_TREE = r"""
+import subprocess, sys, time
+child = "import signal, subprocess, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); " \
+        "subprocess.Popen(['sleep', '60']); time.sleep(60)"
+subprocess.Popen([sys.executable, "-c", child], start_new_session=True)
+time.sleep(60)
+"""
+
+
+def test_tree_stop_reaches_descendants_deaf_to_sigterm_after_their_parent_died() -> None:
+    """`Tree.stop`, what the demo falls back on for its simulator and supervisor: the
+    descendants are looked up before the root dies and re-parents them, and what ignores
+    SIGTERM gets SIGKILL."""
+    root = subprocess.Popen([PY, "-c", DEAF_TREE], start_new_session=True)
+    members: list[psutil.Process] = []
+    try:
+
+        def both() -> list[psutil.Process] | None:
+            found = psutil.Process(root.pid).children(recursive=True)
+            return found if len(found) == 2 and not any(gone(p) for p in found) else None
+
+        members = wait_until(both, 15, "the child and the grandchild", proc=root)
+        assert Tree(root.pid).stop(timeout=1.0) == []
+        assert root.wait(5) == -signal.SIGTERM
+        assert all(gone(p) for p in members)
+    finally:
+        if root.poll() is None:
+            root.kill()
+        kill_all(members)
+        root.wait(5)
 
 
 # ---------------------------------------------------------------------------- the dashboard's API
