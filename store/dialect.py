@@ -13,7 +13,8 @@ import sqlite3
 from functools import lru_cache
 from typing import Any
 
-from .schema import LANE_SLOT, PG_COUNTS_TRIGGER, SLOT_BITS
+from .schema import LANE_SLOT, PG_COUNTS_TRIGGER, PRAGMAS, SLOT_BITS
+from .states import MESSAGE_SOURCES, SENT
 
 # On PostgreSQL every write transaction except the claim takes this lock first, so that
 # the store's read-then-write steps (a status check before a move) are as serial as under
@@ -78,20 +79,35 @@ UPDATE deliveries SET status = 'delivering', claimed_by = :me, claimed_at = :now
 RETURNING id, lane, outbox_id
 """
 
-# A send, in one statement (PostgreSQL): the contact is known to the account from now on;
-# if it was not (a new contact), the account's new contacts of the day grow and the
-# contact's other queued messages in the jobs the account may send move to its lanes;
-# the account's first send is noted. Data-modifying WITH parts run once, on one snapshot.
-PG_NOTE_SENT = f"""
-WITH k AS (INSERT INTO known_contacts(account, phone, source, since)
-           SELECT account, phone, 'sent', :now FROM messages WHERE id = :id AND account IS NOT NULL
+# A message event's webhook payload: its fields and the message columns they come from
+# (`OutboxMixin.emit_hook` in Python; `PG_MARK_SENT` in SQL).
+MESSAGE_PAYLOAD = (
+    ("message_id", "id"),
+    ("job_id", "job_id"),
+    ("phone", "phone"),
+    ("name", "name"),
+    ("status", "status"),
+    ("attempts", "attempts"),
+    ("error", "last_error"),
+    ("sent_at", "sent_at"),
+)
+
+
+def _pg_note_sent(sent: str) -> str:
+    """What a send notes (PostgreSQL, as `WITH` parts), from `sent`, the sent message's row:
+    the contact is known to the account from now on; if it was not (a new contact), the
+    account's new contacts of the day grow and the contact's other queued messages in the
+    jobs the account may send move to its lanes; the account's first send is noted.
+    Data-modifying WITH parts run once, on one snapshot."""
+    return f"""k AS (INSERT INTO known_contacts(account, phone, source, since)
+           SELECT account, phone, 'sent', :now FROM {sent} AS s WHERE account IS NOT NULL
            ON CONFLICT (account, phone) DO NOTHING RETURNING account, phone),
      a AS (UPDATE accounts
               SET first_sent_at = coalesce(first_sent_at, :now),
                   new_sent = CASE WHEN NOT EXISTS (SELECT 1 FROM k) THEN new_sent
                                   WHEN new_day = :day THEN new_sent + 1 ELSE 1 END,
                   new_day = CASE WHEN NOT EXISTS (SELECT 1 FROM k) THEN new_day ELSE :day END
-            WHERE name = (SELECT account FROM messages WHERE id = :id)
+            WHERE name = (SELECT account FROM {sent} AS s)
               AND (first_sent_at IS NULL OR EXISTS (SELECT 1 FROM k))
            RETURNING slot),
      r AS (UPDATE messages SET lane = lane + (SELECT slot FROM a) * {LANE_SLOT}
@@ -102,8 +118,34 @@ WITH k AS (INSERT INTO known_contacts(account, phone, source, since)
                                                         AND ja.account = (SELECT account FROM k)))))
               AND phone = (SELECT phone FROM k)
               AND status IN ('pending', 'retrying') AND (lane & {SLOT_BITS}) = 0
-              AND EXISTS (SELECT 1 FROM a WHERE a.slot > 0))
+              AND EXISTS (SELECT 1 FROM a WHERE a.slot > 0))"""
+
+
+# A send noted on its own (a message marked sent by verification or by a person).
+PG_NOTE_SENT = f"""
+WITH {_pg_note_sent("(SELECT account, phone FROM messages WHERE id = :id)")}
 SELECT count(*) AS new FROM k
+"""
+
+# `mark_sent` in one statement (PostgreSQL), all of it read from the moved row: the move
+# (only from a status the move table allows; out of `sending` only by its claimer), what
+# the send notes, its event and its webhook row. A move that changes nothing writes
+# nothing, so the statement can go out with its BEGIN and COMMIT in one round trip.
+PG_MARK_SENT = f"""
+WITH moved AS (UPDATE messages SET status = 'sent', updated_at = :now, sent_at = :now, last_error = :note,
+                                   review = NULL
+                WHERE id = :id AND status IN ({", ".join(f"'{x}'" for x in sorted(MESSAGE_SOURCES[SENT]))})
+                  AND (CAST(:w AS TEXT) IS NULL OR status <> 'sending' OR claimed_by = :w)
+                RETURNING *),
+     {_pg_note_sent("moved")},
+     e AS (INSERT INTO events(at, level, kind, job_id, message_id, text)
+           SELECT :now, 'info', 'sent', job_id, id, :text FROM moved),
+     o AS (INSERT INTO outbox(uid, at, event, account, job_id, message_id, payload)
+           SELECT :uid, :now, :event, account, job_id, id,
+                  json_build_object('kind', 'sent', 'summary', CAST(:text AS TEXT),
+                                    {", ".join(f"'{k}', {c}" for k, c in MESSAGE_PAYLOAD)})::text
+             FROM moved)
+SELECT id, job_id FROM moved
 """
 
 _SQLITE_PROBLEMS = (
@@ -129,7 +171,12 @@ class SQLite:
     delivery_claim_sql = DELIVERY_CLAIM.format(hint=" INDEXED BY ix_deliveries_open", lock="")
     claim_notes_worker = False  # the store updates the worker row after the claim
     claim_settings = ""
+    # Around a claim's own transaction: its commit does not wait for the disk (the WAL is
+    # synced by the next FULL commit, `mark_clicking`'s; `Store.claim` says why that is
+    # safe), then every commit waits again (`schema.PRAGMAS`).
+    claim_around = ("PRAGMA synchronous=NORMAL", next(p for p in PRAGMAS if "synchronous" in p))
     note_sent_sql = ""  # no INSERT or UPDATE in a WITH: `AccountsMixin._note_sent` uses two statements
+    mark_sent_sql = ""  # `Store.mark_sent` in several statements
     # After a big import: none (the store's statements name their indexes where SQLite
     # could choose wrong; statistics would change its choices everywhere).
     analyze_messages = ""
@@ -212,9 +259,11 @@ class Postgres:
         "SELECT set_config('synchronous_commit', 'off', true), "
         "set_config('plan_cache_mode', 'force_generic_plan', true)"
     )
+    claim_around = ("", "")  # the settings above end with the claim's transaction
     # A send notes the contact as known and, in the same statement, the account's first
     # send and its new contacts of the day (a round trip less per send).
     note_sent_sql = PG_NOTE_SENT
+    mark_sent_sql = PG_MARK_SENT
     # After a big import (COPY): the planner's row counts, without which a lookup of some
     # phones in a job was planned as a scan of its whole queue.
     analyze_messages = "ANALYZE messages"

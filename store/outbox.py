@@ -27,7 +27,7 @@ from typing import Any
 
 from common import events as E
 
-from .dialect import WRITE_LOCK_KEY
+from .dialect import MESSAGE_PAYLOAD, WRITE_LOCK_KEY
 from .records import Delivery, OutboxEvent
 
 PENDING, DELIVERING, DONE, DEAD = "pending", "delivering", "done", "dead"
@@ -126,16 +126,7 @@ class OutboxMixin:
             if row is not None:
                 account = account or row["account"]
                 job_id = job_id if job_id is not None else row["job_id"]
-                body.update(
-                    message_id=row["id"],
-                    job_id=row["job_id"],
-                    phone=row["phone"],
-                    name=row["name"],
-                    status=row["status"],
-                    attempts=row["attempts"],
-                    error=row["last_error"],
-                    sent_at=row["sent_at"],
-                )
+                body.update((field, row[column]) for field, column in MESSAGE_PAYLOAD)
         if hook.event == E.JOB_FINISHED and job_id is not None:
             job = self._one("SELECT id, name, status, total, finished_at FROM jobs WHERE id = :id", id=job_id)
             if job is not None:

@@ -16,6 +16,7 @@ import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -248,7 +249,8 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         PostgreSQL only: `pipeline` sends the statements whose answers are not read
         (`_exec`, BEGIN, the lock, COMMIT) without waiting for them (psycopg's pipeline
         mode; no COPY inside): a send's marks cost two round trips instead of nine.
-        `claiming`: a claim's own transaction, with the dialect's `claim_settings` (see `claim`).
+        `claiming`: a claim's own transaction, with the dialect's `claim_settings` inside it
+        and `claim_around` before and after it (see `claim`).
         Nested calls join the outer transaction and its settings."""
         if self.read_only:
             raise RuntimeError("this store is read-only")
@@ -261,6 +263,9 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
                 self._local.depth -= 1
             return
         pg = self.dialect.name == "postgresql"
+        around = self.dialect.claim_around if claiming else ("", "")
+        if around[0]:
+            self._exec(around[0])
         self._local.depth = 1
         self._local.serial = serial
         try:
@@ -284,6 +289,9 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
             except Exception:  # already rolled back (SQLite on a full disk; a lost server)
                 pass
             raise
+        finally:
+            if around[1]:
+                self._exec(around[1])
         self._local.depth = 0
 
     def _end_pipeline(self, failed: BaseException | None) -> None:
@@ -756,15 +764,16 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         params = {"worker": worker_id, "account": account, "now": now, "known": known, "new": new}
         if self.dialect.claim_notes_worker and not getattr(self._local, "depth", 0):
             # PostgreSQL: the claim and the worker row are one statement, sent with its BEGIN
-            # and COMMIT in one round trip. Its commit does not wait for the disk: a claim
-            # is a reservation, and nothing leaves before `mark_clicking`, whose durable
-            # commit flushes the log up to it; a claim lost in a server crash makes that
-            # mark fail (the row is no longer this worker's), so nothing is clicked.
+            # and COMMIT in one round trip. On both backends a claim's own commit does not
+            # wait for the disk: a claim is a reservation, and nothing leaves before
+            # `mark_clicking`, whose durable commit flushes the log up to it; a claim lost
+            # in a crash of the machine or the server makes that mark fail (the row is no
+            # longer this worker's), so nothing is clicked.
             with self.write(serial=False, pipeline=True, claiming=True):
                 claimed = self._later(self.dialect.claim_sql, **params)
             row = next(iter(claimed()), None)
         else:
-            with self.write(serial=False):
+            with self.write(serial=False, claiming=not getattr(self._local, "depth", 0)):
                 row = self._one(self.dialect.claim_sql, **params)
                 if row is not None and not self.dialect.claim_notes_worker:
                     self._q("UPDATE workers SET current_message_id = :m WHERE id = :w", m=row["id"], w=worker_id)
@@ -848,17 +857,30 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
         self, message_id: int, *, worker_id: str | None = None, now: float | None = None, note: str | None = None
     ) -> None:
         now = now or time.time()
+        text_ = f"message {message_id} sent" + (f" ({note})" if note else "")
+        hook = HOOKS.get("sent")
+        if self.dialect.mark_sent_sql and hook is not None and hook.when is None:
+            # PostgreSQL: one statement (dialect.PG_MARK_SENT) with its BEGIN, advisory
+            # lock and COMMIT in one round trip; a move that changed nothing wrote nothing.
+            with self.write(pipeline=True):
+                moved = self._later(
+                    self.dialect.mark_sent_sql,
+                    id=message_id,
+                    w=worker_id,
+                    now=now,
+                    note=note,
+                    day=local_midnight(now),
+                    text=text_,
+                    uid=str(uuid.uuid4()),
+                    event=hook.event,
+                )
+            if not moved():
+                raise self._not_moved(message_id, S.SENT, worker_id)
+            return
         with self.write(pipeline=True):
             row = self._move(message_id, S.SENT, now, worker_id=worker_id, sent_at=now, last_error=note, review=None)
             self._note_sent(message_id, now)
-            self.log_event(
-                "sent",
-                f"message {message_id} sent" + (f" ({note})" if note else ""),
-                job_id=row["job_id"],
-                message_id=message_id,
-                at=now,
-                message=row,
-            )
+            self.log_event("sent", text_, job_id=row["job_id"], message_id=message_id, at=now, message=row)
 
     def mark_unknown(
         self, message_id: int, reason: str, *, worker_id: str | None = None, now: float | None = None
