@@ -207,6 +207,14 @@ class Demo:
         for tree in trees:
             for p in tree.stop(timeout=10):
                 say(f"demo: process {p.pid} does not stop", err=True)
+        if self.cfg is not None:
+            # A worker's browser that a dying worker left re-parented (found from no tree)
+            # still carries the run folder's tag in its environment: with no supervisor
+            # left, `stop` kills whatever carries it.
+            try:
+                supervisor.stop(self.cfg, timeout=10)
+            except Exception as exc:
+                say(f"demo: could not stop the worker's browser: {exc}", err=True)
         if self.sim_proc is not None:
             try:
                 self.sim_proc.wait(1)  # reap it
