@@ -248,7 +248,7 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
 
         PostgreSQL only: `pipeline` sends the statements whose answers are not read
         (`_exec`, BEGIN, the lock, COMMIT) without waiting for them (psycopg's pipeline
-        mode; no COPY inside): a claim or a send's mark is one round trip.
+        mode; no COPY inside): a claim's transaction, or a send's mark, is one round trip.
         `claiming`: a claim's own transaction, with the dialect's `claim_settings` inside it
         and `claim_around` before and after it (see `claim`).
         Nested calls join the outer transaction and its settings."""
