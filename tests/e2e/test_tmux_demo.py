@@ -92,6 +92,8 @@ def test_demo_in_tmux(tmp_path: Path) -> None:
         wait_screen(session, lambda s: "to send" in s, 20, "the summary")
         keys(session, "C-u")
         tmux("send-keys", "-t", session, "-l", "tmux job")
+        # as a person does: Enter once the name is seen in its field
+        wait_screen(session, lambda s: "tmux job" in s, 10, "the job's name typed")
         keys(session, "Enter")
         wait_screen(session, lambda s: "2 jobs" in s and "tmux job" in s, 15, "the new job in the table")
         # both jobs complete
