@@ -447,8 +447,11 @@ class NewJobScreen(Screen[int | None]):
                 text.append(f"  … and {len(problems) - 8:,} more\n", style="dim")
         if not plan.messages:
             text.append("\nNo row has a valid number: nothing to send.", style="bold red")
-        self.query_one("#summary-text", Static).update(text)
         self.query_one("#job-name", Input).focus()
+        # focus() takes effect later, on the app's queue: the summary is shown after it, so
+        # that what a person types on seeing it goes to the name (under load, keys typed
+        # at once went to the previous step's field).
+        self.app.call_later(self.query_one("#summary-text", Static).update, text)
 
     @on(Input.Submitted, "#job-name, #job-window, #job-timezone")
     def _name_typed(self, event: Input.Submitted) -> None:

@@ -95,6 +95,37 @@ async def test_new_job_wizard_whole_flow(env: Env) -> None:
 
 
 @aio
+async def test_the_summary_appears_once_the_name_field_has_the_focus(env: Env) -> None:
+    """What a person types on seeing the summary goes to the job's name (focus() takes
+    effect later: keys typed at once used to reach the attachment step's field)."""
+    csv = write_csv(env.tmp)
+    app = env.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        wiz = await wizard_at_columns(pilot, app, csv)
+        await pilot.press("enter")
+        await await_until(pilot, lambda: wiz.step == "template", what="template step")
+        wiz.query_one("#template-editor", TextArea).text = "Hi {Name}"
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        assert wiz.step == "attachment"
+        summary = wiz.query_one("#summary-text")
+        focused_when_shown: list[str | None] = []
+        shown = summary.update
+
+        def update(content: object = "", **kw: object) -> None:
+            if "to send" in str(content):
+                focused_when_shown.append(app.focused.id if app.focused else None)
+            shown(content, **kw)  # type: ignore[arg-type]
+
+        summary.update = update  # type: ignore[method-assign]
+        await pilot.press("enter")  # no attachment
+        await await_until(pilot, lambda: bool(focused_when_shown), what="the summary")
+        assert focused_when_shown == ["job-name"]
+        await pilot.press(*"quick")
+        assert wiz.query_one("#job-name").value == "quick"
+
+
+@aio
 async def test_new_job_wizard_can_change_the_phone_column_and_cancel(env: Env) -> None:
     csv = write_csv(env.tmp)
     app = env.app()
