@@ -773,7 +773,7 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
                 claimed = self._later(self.dialect.claim_sql, **params)
             row = next(iter(claimed()), None)
         else:
-            with self.write(serial=False, claiming=not getattr(self._local, "depth", 0)):
+            with self.write(serial=False, claiming=True):
                 row = self._one(self.dialect.claim_sql, **params)
                 if row is not None and not self.dialect.claim_notes_worker:
                     self._q("UPDATE workers SET current_message_id = :m WHERE id = :w", m=row["id"], w=worker_id)
