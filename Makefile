@@ -19,8 +19,17 @@ run: setup
 TEST_JOBS ?= 3
 XDIST     := -n $(TEST_JOBS) --dist loadgroup
 
-test: setup test-packages check
-	$(PY) -m pytest $(XDIST)
+# The checks run beside the tests (they take a core for half a minute, mostly mypy); their
+# output comes after pytest's, and either failing fails the run.
+CHECK_LOG := $(VENV)/check.log
+
+test: setup test-packages
+	@$(MAKE) --no-print-directory check >$(CHECK_LOG) 2>&1 & checks=$$!; \
+	$(PY) -m pytest $(XDIST); tests=$$?; \
+	wait $$checks; checked=$$?; \
+	echo "== make check (run beside the tests)"; cat $(CHECK_LOG); \
+	[ $$checked -eq 0 ] || echo "make test: the checks failed (above)"; \
+	[ $$tests -eq 0 ] && [ $$checked -eq 0 ]
 
 # The inner loop: unit and integration tests, no browser.
 test-fast: setup test-packages
