@@ -397,6 +397,20 @@ class WhatsAppPage:
                 return
             time.sleep(min(left, 0.1))
 
+    def wait_for_change(self, most: float, *, least: float = 0.0) -> None:
+        """Wait until anything in the page changes, at least `least` and at most `most`
+        seconds: while a tick is awaited the page is looked at when it changed, not every
+        few milliseconds (a change between the last look and this wait is seen `most`
+        later). Errors are left to the next look, which sees what the page has become."""
+        start = time.monotonic()
+        try:
+            self.driver.execute_async_script(JS.WAIT_CHANGE, int(most * 1000))
+        except WebDriverException:
+            pass
+        rest = least - (time.monotonic() - start)
+        if rest > 0:
+            time.sleep(rest)
+
     def box_text(self, box_key: str) -> str | None:
         text = self.js(JS.BOX_TEXT, box_key)
         return str(text) if text is not None else None

@@ -249,6 +249,23 @@ return {
 """
 )
 
+# Asynchronous: wait in the page until the open chat changes (a bubble, its tick), at most
+# arguments[0] ms; true when something changed. A MutationObserver is not seen by the page,
+# and one round trip replaces a poll every few milliseconds. The chat panel is `#main` on
+# every WhatsApp Web build the maintained clients know; without it, the whole document.
+WAIT_CHANGE = r"""
+const done = arguments[arguments.length - 1];
+const where = document.querySelector('#main') || document;
+let timer = null;
+const seen = new MutationObserver(() => {
+  seen.disconnect();
+  clearTimeout(timer);
+  setTimeout(() => done(true), 5);  // the rest of the same redraw comes with it
+});
+seen.observe(where, {subtree: true, childList: true, attributes: true, characterData: true});
+timer = setTimeout(() => { seen.disconnect(); done(false); }, arguments[0]);
+"""
+
 # The texts that carry a limit outside the chats, and the open chat's notice.
 LIMITS = PRELUDE + "return {texts: limitTexts(), notice: footerNotice(), side: !!document.querySelector('#side')};"
 

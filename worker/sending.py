@@ -47,6 +47,13 @@ log = logging.getLogger("worker")
 
 CONTROL_WAIT = 3.0  # seconds for the send control to show once the text is in
 SEND_CONFIRM = 5.0  # seconds for the box to empty or a new bubble to show after the click
+# While the tick is awaited the chat is looked at when the page changed: not sooner than
+# LEAST after the last look, and not later than a cap that starts at FIRST and doubles up
+# to MOST (a change just before a wait began is only seen at the cap: the tick usually
+# comes at once, so the first caps are short).
+ACK_LOOK_LEAST = 0.03
+ACK_LOOK_FIRST = 0.1
+ACK_LOOK_MOST = 0.8
 
 
 class Result(enum.StrEnum):
@@ -363,6 +370,7 @@ class Sender:
         status_unread = False
         start = last = time.monotonic()
         deadline = start + ctx.cfg.browser.ack_timeout
+        look_cap = ACK_LOOK_FIRST
         while True:
             view = page.chat_view(limit=15, expand=True)
             now = time.monotonic()
@@ -417,4 +425,5 @@ class Sender:
                 return False, f"no tick within {ctx.cfg.browser.ack_timeout:g} s (the clock stayed)"
             if ctx.controls.control() == "stop":
                 raise Interrupted("stop")
-            time.sleep(0.03)
+            page.wait_for_change(look_cap, least=ACK_LOOK_LEAST)
+            look_cap = min(look_cap * 2, ACK_LOOK_MOST)
