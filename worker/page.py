@@ -301,13 +301,13 @@ class WhatsAppPage:
         `quiet`: a chat that does not open is no selector failure (a look, not a send)."""
         digits = re.sub(r"\D", "", phone)
         nav = navigation or self.cfg.browser.navigation
-        self.js(JS.MARK_BEFORE_OPEN)
         if nav == "url":
+            self.js(JS.MARK_BEFORE_OPEN)
             self.load(f"{self.base_url}/send?phone={digits}")
             # The page boots again: the chat opens when the app is up.
             timeout = self.cfg.browser.boot_timeout + self.cfg.browser.chat_timeout
         else:
-            self.driver.execute_script(JS.OPEN_LINK, f"https://wa.me/{digits}")
+            self.js(JS.MARK_AND_OPEN_LINK, f"https://wa.me/{digits}")
             timeout = timeout or self.cfg.browser.chat_timeout
         deadline = time.monotonic() + timeout
         error_seen = notice_seen = 0.0

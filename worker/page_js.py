@@ -274,18 +274,17 @@ FIND = PRELUDE + "return F(arguments[1], null, arguments[2]);"
 # Before a chat is asked for: an error toast still showing does not count, and the open
 # chat's title is marked so that a new chat panel can be told from the old one (a saved
 # contact's chat shows a name, not the number).
-MARK_BEFORE_OPEN = (
-    PRELUDE
-    + r"""
+_MARK = r"""
 for (const e of FA('chat_error', null)) e.setAttribute('data-wa-sender-seen', '1');
 for (const e of FA('chat_open', null)) e.setAttribute('data-wa-sender-old', '1');
-return true;
 """
-)
+MARK_BEFORE_OPEN = PRELUDE + _MARK + "return true;"
 
-OPEN_LINK = r"""
+# A wa.me link clicked in the page: WhatsApp Web opens the chat in the app (in-app
+# navigation, no page load). The link is LINK.
+_CLICK_LINK = r"""
 const a = document.createElement('a');
-a.href = arguments[0];
+a.href = LINK;
 a.rel = 'noopener';
 a.textContent = 'chat';
 a.style.position = 'fixed'; a.style.left = '-100px'; a.style.top = '0';
@@ -293,6 +292,9 @@ a.style.position = 'fixed'; a.style.left = '-100px'; a.style.top = '0';
 try { a.click(); } finally { a.remove(); }
 return true;
 """
+OPEN_LINK = "const LINK = arguments[0];" + _CLICK_LINK
+# MARK_BEFORE_OPEN, then the link of arguments[1]: one round trip.
+MARK_AND_OPEN_LINK = PRELUDE + _MARK + "const LINK = arguments[1];" + _CLICK_LINK
 
 CLEAR_BOX = (
     PRELUDE
