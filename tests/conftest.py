@@ -31,19 +31,15 @@ COLLECTED = pytest.StashKey[list[str]]()
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Each test gets its level's marker (`-m "not e2e"`). In one process the levels run
-    fastest first (a broken unit test says so at once). Shared out by pytest-xdist, the
-    end-to-end and integration tests are interleaved, then the unit tests: the browser
-    tests keep the CPU busy while integration tests wait on their timers and processes,
-    and the run ends with short tests (a long test started last would keep it waiting)."""
+    fastest first (a broken unit test says so at once); shared out by pytest-xdist, the
+    slowest first (a long end-to-end test started last would keep the run waiting)."""
+    levels = collection.LEVELS[::-1] if hasattr(config, "workerinput") else collection.LEVELS
+    order = {level: i for i, level in enumerate(levels)}
     for item in items:
         level = collection.level_of(item.nodeid)
         if level is not None:
             item.add_marker(level)
-    if hasattr(config, "workerinput"):
-        items[:] = collection.interleaved(items, lambda item: collection.level_of(item.nodeid))
-    else:
-        order = {level: i for i, level in enumerate(collection.LEVELS)}
-        items.sort(key=lambda item: order.get(collection.level_of(item.nodeid) or "", len(order)))
+    items.sort(key=lambda item: order.get(collection.level_of(item.nodeid) or "", len(order)))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -9,39 +9,15 @@ purpose means lowering the floor here, in the same commit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
-
-T = TypeVar("T")
 
 LEVELS = ("unit", "integration", "e2e")
 
 # Tests collected per level when this was last set (tests/README.md says when to change it).
 FLOORS = {"unit": 277, "integration": 353, "e2e": 159}
-
-
-def interleaved(items: list[T], level: Callable[[T], str | None]) -> list[T]:
-    """e2e and integration tests merged evenly (each in its own order: both end together),
-    then the unit tests and anything outside the levels. The same order in every xdist
-    worker: it depends on the items only."""
-    e2e = [i for i in items if level(i) == "e2e"]
-    integration = [i for i in items if level(i) == "integration"]
-    rest = [i for i in items if level(i) not in ("e2e", "integration")]
-    merged: list[T] = []
-    total = len(e2e) + len(integration)
-    ei = ii = 0
-    for n in range(1, total + 1):
-        # The n-th test is e2e while e2e is behind its share of the first n.
-        if ei < len(e2e) and (ii >= len(integration) or ei * total < n * len(e2e)):
-            merged.append(e2e[ei])
-            ei += 1
-        else:
-            merged.append(integration[ii])
-            ii += 1
-    return merged + rest
 
 
 def level_of(nodeid: str) -> str | None:
