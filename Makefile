@@ -70,9 +70,7 @@ setup: system-packages $(STAMP)
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { $(APT) update -qq && $(APT) install -y -qq python3-venv; }
 	$(PYTHON) -m venv $(VENV)
-	# --no-compile: byte-compiling every installed module is 11 of pip's 28 s on a fresh
-	# machine; Python compiles the modules it imports on first use instead.
-	$(PY) -m pip install --quiet --no-compile --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
