@@ -7,8 +7,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
+CODE   := api cli common contacts dashboard jobs settings simulator store supervisor webhooks worker tui.py
 
-.PHONY: run test test-fast check typecheck demo worker simulator setup system-packages test-packages bench clean
+.PHONY: run test test-fast bytecode check typecheck demo worker simulator setup system-packages test-packages bench clean
 
 run: setup
 	$(PY) tui.py
@@ -23,7 +24,7 @@ XDIST     := -n $(TEST_JOBS) --dist loadgroup
 # output comes after pytest's, and either failing fails the run.
 CHECK_LOG := $(VENV)/check.log
 
-test: setup test-packages
+test: setup test-packages bytecode
 	@$(MAKE) --no-print-directory check >$(CHECK_LOG) 2>&1 & checks=$$!; \
 	$(PY) -m pytest $(XDIST); tests=$$?; \
 	wait $$checks; checked=$$?; \
@@ -32,14 +33,20 @@ test: setup test-packages
 	[ $$tests -eq 0 ] && [ $$checked -eq 0 ]
 
 # The inner loop: unit and integration tests, no browser.
-test-fast: setup test-packages
+test-fast: setup test-packages bytecode
 	$(PY) -m pytest $(XDIST) tests/unit tests/integration
+
+# The product's modules compiled once: where PYTHONDONTWRITEBYTECODE is set, every worker,
+# supervisor and CLI process the tests start would compile them anew (Python still reads
+# the .pyc files; only writing is off).
+bytecode: setup
+	@$(PY) -m compileall -q $(CODE)
 
 # The layers, the linter, the formatter and the type checker (docs/design.md, "Checked,
 # not described").
 check: setup typecheck
-	$(VENV)/bin/ruff check api cli common contacts dashboard jobs settings simulator store supervisor webhooks worker bench tests tui.py
-	$(VENV)/bin/ruff format --check api cli common contacts dashboard jobs settings simulator store supervisor webhooks worker bench tests tui.py
+	$(VENV)/bin/ruff check $(CODE) bench tests
+	$(VENV)/bin/ruff format --check $(CODE) bench tests
 	$(VENV)/bin/lint-imports
 
 # mypy with the settings of pyproject.toml (the files it lists).
