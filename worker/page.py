@@ -398,10 +398,11 @@ class WhatsAppPage:
             time.sleep(min(left, 0.1))
 
     def wait_for_change(self, most: float, *, least: float = 0.0) -> None:
-        """Wait until anything in the page changes, at least `least` and at most `most`
-        seconds: while a tick is awaited the page is looked at when it changed, not every
-        few milliseconds (a change between the last look and this wait is seen `most`
-        later). Errors are left to the next look, which sees what the page has become."""
+        """Wait until the open chat (`#main`, else the whole page) changes, at least `least`
+        and at most `most` seconds: while a tick is awaited the chat is looked at when it
+        changed, not every few milliseconds (a change between the last look and this wait
+        is seen `most` later). Errors are left to the next look, which sees what the page
+        has become."""
         start = time.monotonic()
         try:
             self.driver.execute_async_script(JS.WAIT_CHANGE, int(most * 1000))
