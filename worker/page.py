@@ -218,7 +218,10 @@ class WhatsAppPage:
             # The page shows the chat list with its previews: owner-only, whatever the umask.
             d = self.log_dir / "failures"
             d.mkdir(mode=0o700, parents=True, exist_ok=True)
-            stem = d / f"{time.strftime('%Y%m%d-%H%M%S')}-{int(time.time() * 1000) % 1000:03d}-{key}"
+            # One clock reading for the second and its milliseconds: read twice, a second
+            # ticking in between made a newer dump sort before older ones (pruned first).
+            now = time.time()
+            stem = d / f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}-{int(now * 1000) % 1000:03d}-{key}"
             png, html = Path(str(stem) + ".png"), Path(str(stem) + ".html")
             try:
                 self.driver.save_screenshot(str(png))
