@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from tests.support import seeds
-from tests.support.browsers import make_browser, our_browser_procs
+from tests.support.browsers import make_browser, origin, our_browser_procs
 from tests.support.waiting import TimedOut, wait_until
 
 SEED_KEY = pytest.StashKey[int]()
@@ -90,12 +90,13 @@ def no_leftover_browsers(tmp_path: Path) -> Iterator[None]:
     leftover = left()
     if not leftover:  # gone right after the deadline
         return
+    report = "\n".join(f"{pid} {cmd}\n    {origin(pid)}" for pid, cmd in leftover.items())
     for pid in leftover:
         try:
             psutil.Process(pid).kill()
         except psutil.Error:
             pass
-    pytest.fail(f"browser processes left behind: {leftover}")
+    pytest.fail(f"browser processes left behind:\n{report}")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 
 import psutil
 
-from common.runfiles import RUN_DIR_VAR
+from common.runfiles import RUN_DIR_VAR, TAG_VAR
 from supervisor.proctree import tagged
 
 CHROMIUM = "/usr/bin/chromium"
@@ -85,6 +85,24 @@ def our_browser_procs(tmp: Path) -> dict[int, str]:
         except psutil.Error:
             pass
     return out
+
+
+def origin(pid: int) -> str:
+    """Where a leftover process came from: its ancestors' pids and commands, its age and
+    the run folder and worker tags it carries (a leak's report names its source)."""
+    try:
+        p = psutil.Process(pid)
+        env = p.environ()
+        parts = [
+            f"age {time.time() - p.create_time():.1f} s",
+            f"run dir {env.get(RUN_DIR_VAR, '-')}",
+            f"tag {env.get(TAG_VAR, '-')}",
+        ]
+        for a in p.parents()[:4]:
+            parts.append(f"< {a.pid} {' '.join(a.cmdline())[:90]}")
+    except psutil.Error as exc:
+        return f"({exc.__class__.__name__})"
+    return "; ".join(parts)
 
 
 def browsers_of_run(tmp: Path, run_dir: Path | None = None) -> list[psutil.Process]:
