@@ -113,6 +113,12 @@ class Row:
     refused: bool = False  # WhatsApp's failure mark ("Not sent"): it was not sent
 
 
+def check_box(box_key: str, got: str | None, text: str) -> None:
+    """The box holds exactly the message text (as the page renders it), or SendFailure."""
+    if comparable(got, markers=True) != comparable(text, markers=True):
+        raise SendFailure(f"the {box_key} holds {len(got or '')} characters that differ from the message text")
+
+
 @dataclass
 class ChatView:
     """The open chat as the worker reads it: our rows, the times that show how far back the
@@ -133,6 +139,7 @@ class ChatView:
     failed: dict[str, str] = field(default_factory=dict)  # keys that missed what the page shows
     own_senders: list[str] = field(default_factory=list)  # senders of rows ours by their status label
     unclassified: int = 0  # rows that cannot be told ours or a contact's
+    control: Any = field(default=None, repr=False)  # the element of `chat_view(control=KEY)`
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -354,10 +361,19 @@ class WhatsAppPage:
             self._sleep()
 
     # ------------------------------------------------------------------ typing
-    def type_text(self, box_key: str, text: str, *, seconds: float = 0.0, rng: random.Random | None = None) -> None:
+    def type_text(
+        self,
+        box_key: str,
+        text: str,
+        *,
+        seconds: float = 0.0,
+        rng: random.Random | None = None,
+        check: bool = True,
+    ) -> None:
         """Put `text` into the box exactly: inserted with insertText (emoji outside the BMP
         cannot go through send_keys), Shift+Enter between lines (Enter would send). With
-        `seconds`, in word-sized pieces spread over that time, as a person types."""
+        `seconds`, in word-sized pieces spread over that time, as a person types. `check`:
+        read the box back here; without it the caller must (`check_box`), with a later look."""
         if self.js(JS.CLEAR_BOX, box_key) is None:
             raise self.not_found(box_key)
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -386,9 +402,8 @@ class WhatsAppPage:
                 self.pause(start + due - time.monotonic())
             held += piece
         insert()
-        got = self.box_text(box_key)
-        if comparable(got, markers=True) != comparable(text, markers=True):
-            raise SendFailure(f"the {box_key} holds {len(got or '')} characters that differ from the message text")
+        if check:
+            check_box(box_key, self.box_text(box_key), text)
 
     def pause(self, seconds: float) -> None:
         """Wait, looking at the signals (a stop or a pause ends the step)."""
@@ -438,10 +453,11 @@ class WhatsAppPage:
             self._sleep()
 
     # ------------------------------------------------------------------ the open chat
-    def chat_view(self, *, limit: int = 0, expand: bool = False) -> ChatView:
-        """The open chat's rows that are ours (newest `limit`, 0 = all); `expand` clicks "Read more".
+    def chat_view(self, *, limit: int = 0, expand: bool = False, control: str | None = None) -> ChatView:
+        """The open chat's rows that are ours (newest `limit`, 0 = all); `expand` clicks "Read more";
+        `control`: a key whose visible element comes with the view (None when nothing matches).
         Keys that missed what the page shows are recorded as failed."""
-        raw = self.js(JS.CHAT, bool(expand), int(limit))
+        raw = self.js(JS.CHAT, bool(expand), int(limit), control)
         rows = [Row(**r) for r in raw["rows"]]
         view = ChatView(
             rows=rows,
@@ -459,6 +475,7 @@ class WhatsAppPage:
             failed=dict(raw.get("failed") or {}),
             own_senders=list(raw.get("own_senders") or []),
             unclassified=int(raw.get("unclassified") or 0),
+            control=raw.pop("control", None),
             raw=raw,
         )
         for key, detail in view.failed.items():

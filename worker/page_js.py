@@ -339,7 +339,7 @@ return box ? richText(box) : null;
 CHAT = (
     PRELUDE
     + r"""
-const expand = arguments[1], limit = arguments[2];
+const expand = arguments[1], limit = arguments[2], control = arguments[3];
 const failed = {};
 const meaning = meaningRows();
 const ownByMeaning = meaning.filter((m) => m.own === true);
@@ -431,6 +431,8 @@ return {
   // Senders of rows that are ours by their status label: our own name as this page writes it.
   own_senders: [...new Set(meaning.filter((m) => m.status && m.sender).map((m) => m.sender))],
   unclassified: meaning.filter((m) => m.own === null).length,
+  // The element of the key asked for (the send control before a click): no extra round trip.
+  control: control ? F(control, null, true) : null,
 };
 """
 )

@@ -40,7 +40,7 @@ from .errors import (
 )
 from .health import AccountWatch
 from .matching import is_media, resolve_attachment, row_matches, short_error
-from .page import ChatView, WhatsAppPage, click_element
+from .page import ChatView, WhatsAppPage, check_box, click_element
 from .textmatch import comparable
 
 log = logging.getLogger("worker")
@@ -299,7 +299,8 @@ class Sender:
         seconds = typist.plan(cfg.sending, msg.text, budget, self.rng)
         media = False
         if att is None:
-            page.type_text("compose_box", msg.text, seconds=seconds, rng=self.rng)
+            # Read back in the last look before the click, which holds the compose box's text.
+            page.type_text("compose_box", msg.text, seconds=seconds, rng=self.rng, check=False)
             send_key, box_key = "send_button", "compose_box"
         else:
             media = is_media(att)
@@ -318,7 +319,9 @@ class Sender:
         # The last look before the click: signals, job status, session.
         self.ctx.controls.step_check()
         self.check_job(msg)
-        before = page.chat_view()
+        before = page.chat_view(control=send_key)  # with the send control: one round trip
+        if att is None:
+            check_box(box_key, before.box, msg.text)
         if before.has_history and not known and msg.phone not in self.watch.refused_new:  # a contact it knows
             self.watch.note_known([msg.phone], "history")
             known = True
@@ -334,6 +337,12 @@ class Sender:
     def click_send(self, p: Prepared, page: WhatsAppPage) -> str:
         """One click on the send control, or Enter in the box when no configured control
         matches (a key that failed all the same: it counts toward stopping the line)."""
+        if p.before.control is not None:  # found in the last look
+            try:
+                click_element(page.driver, p.before.control)
+                return "clicked"
+            except StaleElementReferenceException:
+                pass  # redrawn since: nothing was clicked; looked for again below
         deadline = time.monotonic() + CONTROL_WAIT
         button = None
         while button is None and time.monotonic() < deadline:
