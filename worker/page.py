@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
@@ -39,6 +39,7 @@ log = logging.getLogger("worker")
 
 POLL = 0.05  # seconds between two looks at the page while waiting
 CHAT_ERROR_GRACE = 2.0  # seconds an error toast must stand, with the session still up, to count
+OPEN_LOOK = 1.0  # seconds the click on a chat's link waits in the page for the page to change
 NOTICE_GRACE = 0.5  # seconds a notice must stand in place of the compose box (not a chat still drawing)
 MAX_DUMPS = 50  # failure dumps kept in LOG_DIR/failures (the oldest go first)
 # Network errors of a page load (Chrome's error codes): the worker goes offline.
@@ -311,18 +312,27 @@ class WhatsAppPage:
         `quiet`: a chat that does not open is no selector failure (a look, not a send)."""
         digits = re.sub(r"\D", "", phone)
         nav = navigation or self.cfg.browser.navigation
+        first: dict[str, Any] | None = None
         if nav == "url":
             self.js(JS.MARK_BEFORE_OPEN)
             self.load(f"{self.base_url}/send?phone={digits}")
             # The page boots again: the chat opens when the app is up.
             timeout = self.cfg.browser.boot_timeout + self.cfg.browser.chat_timeout
         else:
-            self.js(JS.MARK_AND_OPEN_LINK, f"https://wa.me/{digits}")
+            # The first look comes back with the click, once the page has changed.
+            try:
+                first = self.driver.execute_async_script(
+                    JS.OPEN_LINK_AND_LOOK, self.sel, f"https://wa.me/{digits}", int(OPEN_LOOK * 1000)
+                )
+            except TimeoutException:
+                # The document went away while the script waited (ChromeDriver says "script
+                # timeout" then), so the script had run and clicked: look again below.
+                first = None
             timeout = timeout or self.cfg.browser.chat_timeout
         deadline = time.monotonic() + timeout
         error_seen = notice_seen = 0.0
         while True:
-            s = self.state()
+            s, first = first or self.state(), None
             if s["offline"] or s["net_error"]:
                 raise Offline("WhatsApp Web says this computer is not connected", page_failed=s["net_error"])
             if s["use_here"]:

@@ -217,37 +217,38 @@ const code = document.querySelector('.error-code');
 return (code && code.textContent.trim()) || 'the page could not be loaded';
 """
 
-STATE = (
-    PRELUDE
-    + r"""
-const qr = F('qr_code', null, true);
-const chat = F('chat_open', null, true);
-let title = null, titleNew = false;
-if (chat) {
-  title = chat.getAttribute('title') || chat.textContent || '';
-  titleNew = !chat.hasAttribute('data-wa-sender-old');
-}
-return {
-  booting: !!F('booting', null, true),
-  qr: qr ? qr.getAttribute('data-ref') : null,
-  qr_expired: !!F('qr_reload', null, true),
-  logged_in: !!F('logged_in', null, true),
-  phone_disconnected: !!F('phone_disconnected', null, true),
-  offline: !!F('offline_banner', null, true),
-  net_error: (document.documentURI || '').startsWith('chrome-error://') ||
-             !!(document.body && document.body.classList.contains('neterror')),
-  use_here: !!F('use_here_button', null, true),
-  chat_title: title,
-  chat_title_new: titleNew,
-  compose: !!F('compose_box', null, true),
-  invalid: !!F('invalid_popup', null, true),
-  popup_ok: !!F('popup_ok', null, true),
-  // Only an error shown after this chat was asked for counts (see MARK_BEFORE_OPEN).
-  chat_error: FA('chat_error', null).some((e) => vis(e) && !e.hasAttribute('data-wa-sender-seen')),
-  notice: footerNotice(),
+# The page as the worker reads it at each step: session, chat, popups (`look()`).
+_LOOK = r"""
+const look = () => {
+  const qr = F('qr_code', null, true);
+  const chat = F('chat_open', null, true);
+  let title = null, titleNew = false;
+  if (chat) {
+    title = chat.getAttribute('title') || chat.textContent || '';
+    titleNew = !chat.hasAttribute('data-wa-sender-old');
+  }
+  return {
+    booting: !!F('booting', null, true),
+    qr: qr ? qr.getAttribute('data-ref') : null,
+    qr_expired: !!F('qr_reload', null, true),
+    logged_in: !!F('logged_in', null, true),
+    phone_disconnected: !!F('phone_disconnected', null, true),
+    offline: !!F('offline_banner', null, true),
+    net_error: (document.documentURI || '').startsWith('chrome-error://') ||
+               !!(document.body && document.body.classList.contains('neterror')),
+    use_here: !!F('use_here_button', null, true),
+    chat_title: title,
+    chat_title_new: titleNew,
+    compose: !!F('compose_box', null, true),
+    invalid: !!F('invalid_popup', null, true),
+    popup_ok: !!F('popup_ok', null, true),
+    // Only an error shown after this chat was asked for counts (see MARK_BEFORE_OPEN).
+    chat_error: FA('chat_error', null).some((e) => vis(e) && !e.hasAttribute('data-wa-sender-seen')),
+    notice: footerNotice(),
+  };
 };
 """
-)
+STATE = PRELUDE + _LOOK + "return look();"
 
 # Asynchronous: wait in the page until the open chat changes (a bubble, its tick), at most
 # arguments[0] ms; true when something changed. A MutationObserver is not seen by the page,
@@ -295,6 +296,35 @@ return true;
 OPEN_LINK = "const LINK = arguments[0];" + _CLICK_LINK
 # MARK_BEFORE_OPEN, then the link of arguments[1]: one round trip.
 MARK_AND_OPEN_LINK = PRELUDE + _MARK + "const LINK = arguments[1];" + _CLICK_LINK
+
+# Asynchronous: MARK_BEFORE_OPEN, the link of arguments[1], then STATE once the page has
+# changed (the chat drawn, a popup) and settled, or after arguments[2] ms: the first look
+# at the opening chat comes with the click instead of one or two round trips later.
+OPEN_LINK_AND_LOOK = (
+    PRELUDE
+    + _MARK
+    + _LOOK
+    + r"""
+const done = arguments[arguments.length - 1];
+const LINK = arguments[1];
+let timer = null, settle = null;
+const finish = () => { seen.disconnect(); clearTimeout(timer); done(look()); };
+// Our own link going in and out of the page is no change of the page.
+const ours = (r) => r.type === 'childList' &&
+  [...r.addedNodes, ...r.removedNodes].every((n) => n.nodeName === 'A' && n.getAttribute('href') === LINK);
+const seen = new MutationObserver((records) => {
+  if (settle === null && !records.every(ours)) settle = setTimeout(finish, 10);  // the rest of the redraw
+});
+seen.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+timer = setTimeout(finish, arguments[2]);
+const click = () => {
+"""
+    + _CLICK_LINK
+    + r"""
+};
+click();
+"""
+)
 
 CLEAR_BOX = (
     PRELUDE

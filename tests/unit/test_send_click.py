@@ -1,15 +1,22 @@
-"""The send click with the control found in the last look before it (one round trip less
-per message): a control redrawn since is looked for again and clicked once; nothing is
-ever clicked twice. And the compose box read back in that look must hold the text."""
+"""Fewer round trips per message, the same promises. The send click uses the control
+found in the last look before it: a control redrawn since is looked for again and
+clicked once; nothing is ever clicked twice. The compose box read back in that look must
+hold the text. A chat opened through its link comes back with the first look at it."""
 
 from __future__ import annotations
 
-import pytest
-from selenium.common.exceptions import StaleElementReferenceException
+from pathlib import Path
+from typing import Any
 
+import pytest
+from selenium.common.exceptions import JavascriptException, StaleElementReferenceException, TimeoutException
+
+import settings
+from tests.support.config import write_config
+from worker import page_js as JS
 from worker import sending
 from worker.errors import SendFailure
-from worker.page import ChatView, check_box
+from worker.page import ChatView, WhatsAppPage, check_box
 from worker.sending import NotClicked, Prepared, Sender
 
 
@@ -104,3 +111,55 @@ def test_the_box_read_in_the_last_look_must_hold_the_text() -> None:
         check_box("compose_box", "Olá 🙂", "Olá :)")
     with pytest.raises(SendFailure):
         check_box("compose_box", None, "Olá")
+
+
+class OpeningDriver:
+    """Opens a chat through its link: the async script either answers with the first look
+    or fails as ChromeDriver does; later looks come from execute_script (STATE)."""
+
+    def __init__(self, first: Exception | dict[str, Any]) -> None:
+        self.first, self.looks = first, 0
+
+    def execute_async_script(self, script: str, *args: Any) -> dict[str, Any]:
+        assert script == JS.OPEN_LINK_AND_LOOK and args[1] == "https://wa.me/12025550100"
+        if isinstance(self.first, Exception):
+            raise self.first
+        return self.first
+
+    def execute_script(self, script: str, *args: Any) -> dict[str, Any]:
+        assert script == JS.STATE
+        self.looks += 1
+        return look(compose=True, chat_title="+1 202-555-0100")
+
+
+def look(**seen: Any) -> dict[str, Any]:
+    state = dict.fromkeys(
+        ("booting", "qr_expired", "logged_in", "phone_disconnected", "offline", "net_error", "use_here",
+         "chat_title_new", "compose", "invalid", "popup_ok", "chat_error"),
+        False,
+    )  # fmt: skip
+    state.update(qr=None, chat_title=None, notice=None, logged_in=True)
+    state.update(seen)
+    return state
+
+
+def opening(driver: OpeningDriver, tmp: Path) -> WhatsAppPage:
+    cfg = settings.load(write_config(tmp, "http://127.0.0.1:9", browser__navigation="in_app"))
+    return WhatsAppPage(driver, cfg)
+
+
+def test_the_first_look_at_an_opening_chat_comes_with_the_click(tmp_path: Path) -> None:
+    driver = OpeningDriver(look(compose=True, chat_title="+1 202-555-0100"))
+    assert opening(driver, tmp_path).open_chat("+12025550100").ok and driver.looks == 0
+
+
+def test_a_page_that_went_away_during_the_wait_is_looked_at_again(tmp_path: Path) -> None:
+    driver = OpeningDriver(TimeoutException("script timeout"))
+    assert opening(driver, tmp_path).open_chat("+12025550100").ok and driver.looks == 1
+
+
+def test_a_script_that_failed_before_its_click_is_an_error_not_a_wait(tmp_path: Path) -> None:
+    driver = OpeningDriver(JavascriptException("javascript error: F is not defined"))
+    with pytest.raises(JavascriptException):
+        opening(driver, tmp_path).open_chat("+12025550100")
+    assert driver.looks == 0
