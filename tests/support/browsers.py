@@ -70,8 +70,12 @@ def our_browser_procs(tmp: Path) -> dict[int, str]:
         roots += psutil.Process().children(recursive=True)
     except psutil.Error:
         pass
-    for p in psutil.process_iter(["cmdline"]):
+    for p in psutil.process_iter(["cmdline", "name"]):
         try:
+            # The tmux server keeps the command line of the client that started it: a test's
+            # path there does not make every other test's tmux session this test's.
+            if (p.info["name"] or "").startswith("tmux"):
+                continue
             if str(tmp) in " ".join(p.info["cmdline"] or []):
                 roots.append(p)
                 roots += p.children(recursive=True)
