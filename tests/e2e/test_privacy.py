@@ -86,6 +86,12 @@ def test_files_are_owner_only_and_another_user_reaches_neither_data_nor_browser(
         main = [p for p in browser if not any(a.startswith("--type=") for a in psutil.Process(p).cmdline())]
         assert len(main) == 1 and "--remote-debugging-pipe" in psutil.Process(main[0]).cmdline()
         assert not any(a.startswith("--remote-debugging-port") for a in psutil.Process(main[0]).cmdline())
+        # Chromium's log: fatal lines only, into ChromeDriver's /dev/null; no log file in the
+        # profile (its INFO lines name the pages it opened).
+        args = psutil.Process(main[0]).cmdline()
+        assert "--log-level=3" in args and "--log-level=0" not in args, args
+        assert not list((home / "profile").rglob("chrome_debug.log"))
+        assert (home / "profile").is_dir()
         ports = listening_ports(pids)
         chromium_ports = listening_ports(set(browser))
         assert chromium_ports == set(), "Chromium listens on a port: DevTools would be reachable"

@@ -35,6 +35,7 @@ def make_browser(profile_dir: str | Path) -> Any:
         "--disable-sync",
         "--disable-quic",
         "--window-size=1280,900",
+        "--log-level=3",  # as the worker's (worker/browser.py): no INFO lines nobody reads
         f"--user-data-dir={profile_dir}",
         f"--user-agent={USER_AGENT}",
     ):
