@@ -307,8 +307,13 @@ OPEN_LINK_AND_LOOK = (
     + r"""
 const done = arguments[arguments.length - 1];
 const LINK = arguments[1];
-let timer = null, settle = null;
-const finish = () => { seen.disconnect(); clearTimeout(timer); done(look()); };
+let timer = null, settle = null, finished = false;
+const finish = () => {
+  if (finished) return;  // the settle and the cap can both come due
+  finished = true;
+  seen.disconnect(); clearTimeout(timer); clearTimeout(settle);
+  done(look());
+};
 // Our own link going in and out of the page is no change of the page.
 const ours = (r) => r.type === 'childList' &&
   [...r.addedNodes, ...r.removedNodes].every((n) => n.nodeName === 'A' && n.getAttribute('href') === LINK);
