@@ -291,11 +291,8 @@ a.textContent = 'chat';
 a.style.position = 'fixed'; a.style.left = '-100px'; a.style.top = '0';
 (document.body || document.documentElement).appendChild(a);
 try { a.click(); } finally { a.remove(); }
-return true;
 """
-OPEN_LINK = "const LINK = arguments[0];" + _CLICK_LINK
-# MARK_BEFORE_OPEN, then the link of arguments[1]: one round trip.
-MARK_AND_OPEN_LINK = PRELUDE + _MARK + "const LINK = arguments[1];" + _CLICK_LINK
+OPEN_LINK = "const LINK = arguments[0];" + _CLICK_LINK + "return true;"
 
 # Asynchronous: MARK_BEFORE_OPEN, the link of arguments[1], then STATE once the page has
 # changed (the chat drawn, a popup) and settled, or after arguments[2] ms: the first look
@@ -322,13 +319,8 @@ const seen = new MutationObserver((records) => {
 });
 seen.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
 timer = setTimeout(finish, arguments[2]);
-const click = () => {
 """
     + _CLICK_LINK
-    + r"""
-};
-click();
-"""
 )
 
 CLEAR_BOX = (
