@@ -48,14 +48,16 @@ def test_the_waits_in_the_page(browser: Any, tmp_path: Path, dom: str) -> None:
         assert first["logged_in"] and {"compose", "chat_title", "invalid", "qr"} <= set(first)
         assert page.open_chat("+12025550177").ok  # and the chat opens through it
 
-        # A change in the open chat ends the wait long before its cap...
+        # A change in the open chat ends the wait long before its cap (a change every 0.2 s:
+        # one made before the wait began, on a slow machine, would not count)...
         page.driver.execute_script(
-            "setTimeout(() => { const m = document.querySelector('#main') || document.body;"
-            " m.appendChild(document.createElement('span')); }, 100);"
+            "window.__changes = setInterval(() => { const m = document.querySelector('#main') ||"
+            " document.body; m.appendChild(document.createElement('span')); }, 200);"
         )
         start = time.monotonic()
         page.wait_for_change(8.0)
         assert time.monotonic() - start < 6.0, "the change did not end the wait"
+        page.driver.execute_script("clearInterval(window.__changes);")
         # ...and with nothing changing it ends at its cap, not at once.
         start = time.monotonic()
         page.wait_for_change(0.4)
