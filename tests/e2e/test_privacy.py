@@ -57,6 +57,19 @@ def tree(pid: int) -> set[int]:
         return set()
 
 
+def commands(pids: set[int]) -> dict[int, tuple[str, list[str]]]:
+    """Name and command line of each live process; Chromium's short-lived helpers may
+    exit (or be a zombie) between listing and reading, and are left out."""
+    out = {}
+    for pid in pids:
+        try:
+            p = psutil.Process(pid)
+            out[pid] = (p.name(), p.cmdline())
+        except psutil.Error:
+            continue
+    return out
+
+
 @pytest.mark.browser
 def test_files_are_owner_only_and_another_user_reaches_neither_data_nor_browser(home: Path) -> None:
     sim = Simulator(port=0, boot_time=0.2, ack_delay=0.05, dblcheck_delay=0.1, dom="2026").start()
@@ -82,13 +95,14 @@ def test_files_are_owner_only_and_another_user_reaches_neither_data_nor_browser(
         # The live browser: what can another user reach?
         state = worker.state()
         pids = tree(state["worker_pid"])
-        browser = [p for p in pids if "chrom" in psutil.Process(p).name() and "driver" not in psutil.Process(p).name()]
-        main = [p for p in browser if not any(a.startswith("--type=") for a in psutil.Process(p).cmdline())]
-        assert len(main) == 1 and "--remote-debugging-pipe" in psutil.Process(main[0]).cmdline()
-        assert not any(a.startswith("--remote-debugging-port") for a in psutil.Process(main[0]).cmdline())
+        procs = commands(pids)
+        browser = [p for p, (name, _) in procs.items() if "chrom" in name and "driver" not in name]
+        main = [p for p in browser if not any(a.startswith("--type=") for a in procs[p][1])]
+        assert len(main) == 1 and "--remote-debugging-pipe" in procs[main[0]][1]
+        assert not any(a.startswith("--remote-debugging-port") for a in procs[main[0]][1])
         # Chromium's log: fatal lines only, into ChromeDriver's /dev/null; no log file in the
         # profile (its INFO lines name the pages it opened).
-        args = psutil.Process(main[0]).cmdline()
+        args = procs[main[0]][1]
         assert "--log-level=3" in args and "--log-level=0" not in args, args
         assert not list((home / "profile").rglob("chrome_debug.log"))
         assert (home / "profile").is_dir()

@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from simulator import Simulator
-from tests.support.browsers import browsers_of_run
+from tests.support.browsers import browsers_of_run, name_of
 from tests.support.config import SUPERVISED, write_config
 from tests.support.processes import Supervised
 from tests.support.waiting import wait_until
@@ -39,7 +39,7 @@ def assert_no_browser_left(tmp: Path) -> None:
         5,
         "no browser process of the test left",
         interval=0.1,
-        seen=lambda: [(p.pid, p.name()) for p in browsers_of_run(tmp)],
+        seen=lambda: [(p.pid, name_of(p)) for p in browsers_of_run(tmp)],
     )
 
 

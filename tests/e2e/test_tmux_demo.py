@@ -24,6 +24,7 @@ import psutil
 import pytest
 
 from supervisor.proctree import gone, kill_all
+from tests.support.browsers import name_of
 from tests.support.config import NONE, write_config
 from tests.support.paths import PY, ROOT
 from tests.support.waiting import wait_until
@@ -158,7 +159,7 @@ def test_closing_the_demos_terminal_stops_everything_it_started(
         info = json.loads((root / "demo.json").read_text())
         tree = pane_tree(session)
         assert {info["simulator_pid"], info["supervisor_pid"]} <= {p.pid for p in tree}
-        assert any("chrom" in p.name() for p in tree), describe(tree)
+        assert any("chrom" in name_of(p) for p in tree), describe(tree)
         if when in ("asking", "stopping"):
             keys(session, "Escape")  # hide the QR modal
             wait_screen(session, lambda s: "Scan with WhatsApp" not in s, 10, "the QR modal hidden")

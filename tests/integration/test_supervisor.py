@@ -28,6 +28,7 @@ from common.runfiles import RUN_DIR_VAR
 from store import Store
 from supervisor import pidfile
 from supervisor.proctree import Tree, gone, kill_all, tagged
+from tests.support.browsers import name_of
 from tests.support.config import NONE, SUPERVISED, write_config
 from tests.support.paths import PY, ROOT
 from tests.support.processes import Supervised
@@ -176,7 +177,7 @@ def assert_nothing_left(h: Harness) -> None:
         lambda: not h.leftovers(),
         3,
         "no process of the tree left",
-        seen=lambda: [(p.pid, p.name()) for p in h.leftovers()],
+        seen=lambda: [(p.pid, name_of(p)) for p in h.leftovers()],
     )
 
 
@@ -348,7 +349,7 @@ def test_sigkilled_worker_leaves_no_browser_and_is_restarted(harness) -> None:
     h = harness("browsers").start()
     st = h.wait(lambda s: s["state"] == "running" and s["browser_processes"] >= 3, 10, "running")
     first = st["worker_pid"]
-    browsers = [p for p in h.leftovers() if p.name() == "chromium"]
+    browsers = [p for p in h.leftovers() if name_of(p) == "chromium"]
     assert len(browsers) == 3
     os.kill(first, signal.SIGKILL)
     st = h.wait(lambda s: s["worker_pid"] not in (None, first) and s["browser_processes"] >= 3, 10, "restarted")

@@ -54,6 +54,15 @@ def make_browser(profile_dir: str | Path) -> Any:
     raise AssertionError("unreachable")
 
 
+def name_of(p: psutil.Process) -> str:
+    """A process's name, or "" once it has exited: Chromium's helpers come and go while a
+    test lists them."""
+    try:
+        return p.name()
+    except psutil.Error:
+        return ""
+
+
 def is_browser(p: psutil.Process) -> bool:
     """Chromium or chromedriver, alive (a zombie is gone already, only not reaped)."""
     try:
