@@ -294,6 +294,7 @@
   let currentPhone = null;     // "+DIGITS" of the open chat
   let chat = null;             // the open chat: {phone, name, history (all known), shown (count)}
   let chatItems = new Map();   // phone -> its row in the chat list
+  let chatNodes = new Map();   // phone -> {node: the row with its wrappers, key: what it shows}
   const watching = new Set();  // ids of bubbles queued while the phone is offline
   const outbox = [];           // sends that got no answer (this computer offline): sent again later
   let failedPolls = 0;
@@ -852,6 +853,7 @@
     watching.clear();
     msgRefs = new Map();
     chatItems = new Map();
+    chatNodes = new Map();
     app.textContent = '';
     const newChat = h('input', {
       id: 'new-chat', type: 'tel', autocomplete: 'off', 'aria-label': 'New chat',
@@ -911,21 +913,35 @@
     }
   }
 
+  /* The chat list, redrawn row by row as React redraws WhatsApp's: a row whose contents
+   * changed is drawn anew, the others stay (and keep what a script put on them); rows move
+   * into the order the server gives. Rebuilding every row at each message made the page's
+   * own work grow with the number of chats (bench/README.md, "The simulator's chat list"). */
   async function refreshChats() {
     let data;
     try { data = await getJSON('/__sim__/app/chats'); } catch (e) { return; }
     const list = Q('#pane-side .chat-list');
     if (!list) return;
     chatsVersion = data.version;
-    list.textContent = '';
-    chatItems = new Map();
     const R = M && M.rows;
     // Builds: the chat rows' role changed or dropped, extra divs around them.
     const chatRole = R ? { _role: { option: 'option', none: null, swap: NEW ? 'listitem' : 'row' }[R.chat_role] } : {};
+    const items = new Map();
+    const nodes = new Map();
+    const order = [];
     for (const c of data.chats) {
       const d = new Date(c.last_at * 1000);
       const title = c.self ? selfTitle(c.name) : (c.name || c.phone);
       const preview = c.last_text.split('\n')[0];
+      const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+      const key = JSON.stringify([title, preview, time, c.unread, c.phone === currentPhone]);
+      const had = chatNodes.get(c.phone);
+      if (had && had.key === key && had.node.parentNode === list) {
+        items.set(c.phone, chatItems.get(c.phone));
+        nodes.set(c.phone, had);
+        order.push(had.node);
+        continue;
+      }
       // The unread count: a badge whose label says it in words (2026: inside a gridcell).
       const badge = c.unread
         ? h('span', { class: 'unread-badge', 'aria-label': T.unread(c.unread), text: String(c.unread) })
@@ -942,13 +958,22 @@
         h('div', { class: 'chat-info' },
           h('div', { class: 'chat-row' },
             h('span', { class: 'chat-name', dir: 'auto', title, text: title }),
-            h('span', { class: 'chat-time', text: `${pad(d.getHours())}:${pad(d.getMinutes())}` })),
+            h('span', { class: 'chat-time', text: time })),
           last));
-      chatItems.set(c.phone, item);
       let node = item;
       for (let i = 0; R && i < R.chat_outer; i++) node = h('div', {}, node);
-      list.append(node);
+      items.set(c.phone, item);
+      nodes.set(c.phone, { node, key });
+      order.push(node);
     }
+    // Into the server's order: a chat with a new message moves up with one move.
+    const kept = new Set(order);
+    for (const old of Array.from(list.children)) if (!kept.has(old)) old.remove();
+    order.forEach((node, i) => {
+      if (list.children[i] !== node) list.insertBefore(node, list.children[i] || null);
+    });
+    chatItems = items;
+    chatNodes = nodes;
   }
 
   /* New messages of the open chat (a contact's reply) appear without reopening it. */
