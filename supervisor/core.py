@@ -28,7 +28,7 @@ from store import Store
 from store.records import WorkerRow
 
 from . import pidfile
-from .proctree import gone, kill_all, tagged, wait_gone
+from .proctree import gone, kill_all, own_children, tagged, wait_gone
 from .program import Program, exit_label  # noqa: F401  (exit_label: part of this module's API)
 from .service import API, ServiceProgram, serve_cmd
 from .states import BACKOFF, FATAL, IDLE, PAUSED, RUNNING, STARTING, STATES, STOPPED, overall  # noqa: F401
@@ -345,21 +345,14 @@ class Supervisor:
         if not self.subreaper:
             return []
         current = {p.proc.pid for p in self.all_programs() if p.proc is not None and p.proc.returncode is None}
-        try:
-            kids = psutil.Process().children()
-        except psutil.Error:
-            return []
+        kids = own_children()
         return [k for k in kids if k.pid not in current and not gone(k)]
 
     def reap_adopted(self) -> None:
         if not self.subreaper:
             return
         current = {p.proc.pid for p in self.all_programs() if p.proc is not None}
-        try:
-            kids = psutil.Process().children()
-        except psutil.Error:
-            return
-        for k in kids:
+        for k in own_children():
             if k.pid not in current:
                 gone(k, reap=True)
 
