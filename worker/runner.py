@@ -78,6 +78,7 @@ class Worker:
         self.driver: Any = None
         self.service: Any = None
         self.pids: list[int] = []
+        self._pids_read: tuple[Any, float] = (None, 0.0)  # (the service, when) of `pids`
         hb = Heartbeat(
             store, worker_id, cfg.worker.heartbeat_interval, self._browser_pids, navigation=cfg.browser.navigation
         )
@@ -115,7 +116,14 @@ class Worker:
         return self.ctx.page
 
     def _browser_pids(self) -> list[int]:
-        self.pids = browser_pids(self.service) or self.pids
+        """The browser's pids for the heartbeat, read at most once a second for the same
+        browser: listing a tree reads every process's stat file on the machine, and the
+        heartbeat is written at each step of a message."""
+        now = time.monotonic()
+        service, at = self._pids_read
+        if service is not self.service or now - at >= 1.0 or not self.pids:
+            self.pids = browser_pids(self.service) or self.pids
+            self._pids_read = (self.service, now)
         return self.pids
 
     # ------------------------------------------------------------------ life cycle
