@@ -43,7 +43,7 @@ FAST: Values = {
         "retry_backoff": 0.0,
         "new_contacts_per_day": 100_000,
     },
-    "worker": {"heartbeat_interval": 1.0, "poll_interval": 0.2},
+    "worker": {"heartbeat_interval": 1.0, "poll_interval": 0.5},
 }
 
 SUPERVISED: Values = {
@@ -62,7 +62,7 @@ SUPERVISED: Values = {
         "max_attempts": 100,
         "new_contacts_per_day": 100_000,
     },
-    "worker": {"heartbeat_interval": 1.0, "poll_interval": 0.2},
+    "worker": {"heartbeat_interval": 1.0, "poll_interval": 0.5},
     "supervisor": {
         "start_seconds": 1.0,
         "backoff_initial": 0.1,

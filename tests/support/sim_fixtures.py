@@ -54,7 +54,7 @@ def make_sim(**settings: Any) -> Simulator:
         "boot_time": 0.2,
         "ack_delay": 0.05,
         "dblcheck_delay": 0.05,
-        "poll_interval": 0.1,
+        "poll_interval": 0.3,
         "dom": "2024",
         "lang": "en-US",
     }
