@@ -71,6 +71,7 @@ bench: setup test-packages
 	$(PY) bench/bench_accounts.py
 	$(PY) bench/bench_replies.py
 	$(PY) bench/bench_api.py
+	$(PY) bench/bench_idle.py
 
 setup: system-packages $(STAMP)
 
