@@ -33,6 +33,9 @@ from simulator import Simulator
 from store import Store
 from supervisor.proctree import own_children
 
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_worker_cpu import write_config as worker_cpu_config
+
 
 def children_cost(extra: int) -> None:
     # The machine's other processes are no children of ours: a shell starts them.
@@ -64,17 +67,10 @@ def children_cost(extra: int) -> None:
 
 
 def write_config(d: Path, url: str, poll: float) -> Path:
-    doc = tomlkit.parse((ROOT / "config.toml").read_text(encoding="utf-8"))
-    doc["paths"]["database"] = str(d / "db.sqlite")
-    doc["paths"]["run_dir"] = str(d / "run")
-    doc["paths"]["log_dir"] = str(d / "logs")
-    b = doc["browser"]
-    b["whatsapp_url"], b["profile_dir"], b["headless"], b["navigation"] = url, str(d / "profile"), True, "in_app"
-    s = doc["sending"]
-    s["delay_min"] = s["delay_max"] = 0.0
-    s["long_pause_every"], s["typing"] = 0, False
+    """bench_worker_cpu's config (the shipped one, every delay at 0) with this poll."""
+    path = worker_cpu_config(d, url)
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
     doc["worker"]["poll_interval"] = poll
-    path = d / "config.toml"
     path.write_text(tomlkit.dumps(doc), encoding="utf-8")
     return path
 
