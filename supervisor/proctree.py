@@ -86,18 +86,14 @@ def own_children() -> list[psutil.Process]:
     may be missed; the next tick sees its zombie. Without those files (a kernel built
     without them), psutil's way."""
     me = os.getpid()
-    try:
-        tasks = os.listdir(f"/proc/{me}/task")
-        if not os.path.exists(f"/proc/{me}/task/{me}/children"):
-            raise FileNotFoundError
-    except OSError:
+    if not os.path.exists(f"/proc/{me}/task/{me}/children"):
         try:
             kids: list[psutil.Process] = psutil.Process().children()
         except psutil.Error:
             return []
         return kids
     pids: set[int] = set()
-    for tid in tasks:
+    for tid in os.listdir(f"/proc/{me}/task"):
         try:
             with open(f"/proc/{me}/task/{tid}/children", encoding="ascii") as f:
                 pids.update(int(x) for x in f.read().split())
