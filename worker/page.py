@@ -174,6 +174,7 @@ class WhatsAppPage:
         self.failed_keys: dict[str, str] = {}  # key -> what failed, for the current message
         self.last_dump: str | None = None
         self.own_name = own_name
+        self._doc_mark = ""  # set on the document by load(): gone when the page reloads
         self.sel: dict[str, Any] = {}
         self.use(cfg)
 
@@ -278,6 +279,29 @@ class WhatsAppPage:
         error = self.driver.execute_script(JS.NET_ERROR)
         if error:
             raise Offline(str(error), page_failed=True)
+        self._mark_document()
+
+    def _mark_document(self) -> None:
+        self._doc_mark = f"{os.getpid()}-{time.monotonic_ns()}"
+        try:
+            self.driver.execute_script(JS.MARK_DOCUMENT, self._doc_mark)
+        except WebDriverException:
+            self._doc_mark = ""
+
+    def reloaded(self) -> bool:
+        """The document was replaced since our last load (WhatsApp reloading into a new
+        build, say): whatever failed on the old one says nothing of the page or the message.
+        Says so once: the new document is ours from here on."""
+        if not self._doc_mark:
+            return False
+        try:
+            same = self.driver.execute_script(JS.SAME_DOCUMENT, self._doc_mark)
+        except WebDriverException:
+            return False
+        if same:
+            return False
+        self._mark_document()
+        return True
 
     def _accept_alert(self) -> None:
         try:

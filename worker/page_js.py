@@ -281,6 +281,10 @@ for (const e of FA('chat_open', null)) e.setAttribute('data-wa-sender-old', '1')
 """
 MARK_BEFORE_OPEN = PRELUDE + _MARK + "return true;"
 
+# The document's mark (WhatsAppPage.load): a reload replaces `window` and the mark with it.
+MARK_DOCUMENT = "window.__waSenderDocument = arguments[0];"
+SAME_DOCUMENT = "return window.__waSenderDocument === arguments[0];"
+
 # A wa.me link clicked in the page: WhatsApp Web opens the chat in the app (in-app
 # navigation, no page load). The link is LINK.
 _CLICK_LINK = r"""

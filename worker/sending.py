@@ -47,6 +47,7 @@ log = logging.getLogger("worker")
 
 CONTROL_WAIT = 3.0  # seconds for the send control to show once the text is in
 SEND_CONFIRM = 5.0  # seconds for the box to empty or a new bubble to show after the click
+RELOADS_FORGIVEN = 3  # messages in a row given back, no attempt used, because the page reloaded
 # While the tick is awaited the chat is looked at when the page changed: not sooner than
 # LEAST after the last look, and not later than a cap that starts at FIRST and doubles up
 # to MOST (a change just before a wait began is only seen at the cap: the tick usually
@@ -125,6 +126,7 @@ class Sender:
         self.session = session
         self.watch = watch
         self.rng = random.Random()
+        self.reloads_in_a_row = 0  # messages given back in a row because the page reloaded
 
     # ------------------------------------------------------------------ one message
     def process(self, msg: Claim, *, click_at: float | None = None) -> SendOutcome:
@@ -175,6 +177,14 @@ class Sender:
                     browser_gone=not stop,
                     reason=f"the browser died while sending message {mid}: {exc}",
                 )
+            if page.reloaded() and self.reloads_in_a_row < RELOADS_FORGIVEN:
+                # The page reloaded under the message (a new build): neither the message's
+                # fault nor the selectors'. A page that reloads on every message is counted.
+                self.reloads_in_a_row += 1
+                store.release(mid, worker_id=ctx.worker_id, reason="the page reloaded while preparing the message")
+                page.failed_keys.clear()
+                log.info("message %s: the page reloaded while it was prepared: given back", mid)
+                return outcome(Result.RELEASED, mid, reason="the page reloaded")
             try:
                 login = page.session()["login"]
             except WebDriverException:
@@ -195,6 +205,7 @@ class Sender:
             )
             log.warning("message %s: %s (%s)", mid, error, result)
             return outcome(Result.RETRY, mid, reason=error)
+        self.reloads_in_a_row = 0
         if prepared is None:
             store.mark_invalid(mid, "phone number is not on WhatsApp", worker_id=ctx.worker_id, now=ctx.clock.now())
             log.info("message %s: the number is not on WhatsApp", mid)
