@@ -10,7 +10,7 @@ from settings import Config
 
 from .errors import SelectorNotFound, SendFailure
 from .page import Row
-from .textmatch import comparable, is_prefix
+from .textmatch import comparable, is_prefix, same
 
 
 def resolve_attachment(cfg: Config, path: str) -> Path:
@@ -34,14 +34,10 @@ def row_matches(row: Row, text: str, attachment: Path | None, media: bool) -> bo
     media or the document's name. None: cannot tell (text not readable, or cut behind a
     "Read more" that is still there)."""
     want = comparable(text)
-    if row.text is None:
-        if want:
-            # Media with no text element cannot carry our caption; anything else unreadable is a doubt.
-            return False if row.media else None
-        got = ""
-    else:
-        got = comparable(row.text)
-    if got != want:
+    if row.text is None and want:
+        # Media with no text element cannot carry our caption; anything else unreadable is a doubt.
+        return False if row.media else None
+    if not same(row.text or "", text):
         if row.more and is_prefix(row.text, text):
             return None
         return False

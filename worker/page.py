@@ -33,7 +33,7 @@ from . import knowledge, typist
 from . import page_js as JS
 from .errors import Interrupted, LoggedOut, Offline, PhoneDisconnected, SelectorNotFound, SendFailure
 from .limits import LimitReader
-from .textmatch import comparable
+from .textmatch import same
 
 log = logging.getLogger("worker")
 
@@ -116,7 +116,7 @@ class Row:
 
 def check_box(box_key: str, got: str | None, text: str) -> None:
     """The box holds exactly the message text (as the page renders it), or SendFailure."""
-    if comparable(got, markers=True) != comparable(text, markers=True):
+    if not same(got, text, markers=True):
         raise SendFailure(f"the {box_key} holds {len(got or '')} characters that differ from the message text")
 
 

@@ -26,6 +26,7 @@ from .errors import Interrupted, LoggedOut, Offline, PhoneDisconnected, Selector
 from .health import AccountWatch
 from .keyhealth import KeyHealth
 from .page import ChatResult, title_digits
+from .textmatch import is_prefix
 
 # The keys a look checks (each look also reports those that missed what the page shows).
 LIST_KEYS = {"chat_list_item", "unread_badge"}
@@ -45,7 +46,8 @@ def _news(preview: str | None, ours: str | None, last_reply: str | None) -> bool
     p = (preview or "").strip().rstrip("…").strip()
     if not p:
         return False
-    return not any(t and (t == p or t.startswith(p)) for t in (_first_line(ours), _first_line(last_reply)))
+    # Our text as WhatsApp shows it: its emoticons may be emoji there (worker/textmatch.py).
+    return not any(t and is_prefix(p, t) for t in (_first_line(ours), _first_line(last_reply)))
 
 
 class ReplyReader:

@@ -523,6 +523,18 @@
     s.addRange(r);
   }
 
+  /* WhatsApp Web turns some emoticons into emoji as they are typed, in every box, with a
+   * space or the edge of the text on both sides ("<3" into a red heart since at least
+   * 2019, ":-)" into a smile since 2017; ":D" stays). What was typed is not what is sent. */
+  const EMOTICONS = {
+    ':-)': '\u{1F642}', ':)': '\u{1F642}', ':-(': '\u{1F641}', ';-)': '\u{1F609}', ':-P': '\u{1F61B}',
+    ':-p': '\u{1F61B}', ':-*': '\u{1F618}', '<3': '\u2764\uFE0F', '(y)': '\u{1F44D}', '(Y)': '\u{1F44D}',
+    '(n)': '\u{1F44E}', '(N)': '\u{1F44E}',
+  };
+  const EMOTICON_RE = new RegExp('(^|\\s)(' + Object.keys(EMOTICONS)
+    .map((e) => e.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') + ')(?=\\s|$)', 'g');
+  const emojify = (t) => t.replace(EMOTICON_RE, (m, before, e) => before + EMOTICONS[e]);
+
   /* A text box. 2024: a plain contenteditable. 2026: a Lexical-like editor that owns
    * its DOM: every change is read back and drawn again as <p> with text spans, emoji
    * images and <br> (so a script that pokes at the DOM sees what the real editor draws).
@@ -577,7 +589,17 @@
       document.execCommand('insertText', false, t);
     });
     box.addEventListener('input', () => {
-      if (NEW) { model = boxText(box); render(); }
+      if (NEW) {
+        model = emojify(boxText(box));
+        render();
+      } else {
+        const typed = boxText(box);
+        if (emojify(typed) !== typed) {
+          api.set(emojify(typed));
+          if (document.activeElement === box) caretToEnd(box);
+          return;
+        }
+      }
       changed();
     });
     if (!NEW) new MutationObserver(changed).observe(box, { childList: true, subtree: true, characterData: true });

@@ -109,16 +109,17 @@ def test_sends_rich_texts_attachments_and_invalid_on_each_dom(
     doc = tmp_path / "terms.pdf"
     doc.write_bytes(b"%PDF-1.4\n" + os.urandom(300))
     multi = "Hello Zoë,\nline two with emoji 😀👍🏽 and accents: café, niño\n\n— end ✓"
+    caption = "A photo 📷 (y)\nwith *caption* https://example.com"
     styled = "Hi *Bruno*, _50%_ off ~yesterday~ ```today```: https://shop.example.com/a?b=1 🎉"
     assert len(LONG) > 1500  # cut behind "Read more" on the 2026 page
     job = store.create_job(
         "mix",
         "t",
         [
-            {"phone": "+12025550101", "text": "Hello there"},
+            {"phone": "+12025550101", "text": "Hello there :-) see you <3"},
             {"phone": "+12025550102", "text": multi},
             {"phone": "+12025550113", "text": "to nobody"},
-            {"phone": "+12025550104", "text": "A photo 📷\nwith *caption* https://example.com", "attachment": str(img)},
+            {"phone": "+12025550104", "text": caption, "attachment": str(img)},
             {"phone": "+12025550105", "text": "The document", "attachment": str(doc)},
             {"phone": "+12025550106", "text": styled},
             {"phone": "+12025550107", "text": "to a saved contact (the chat shows a name)"},
@@ -141,9 +142,10 @@ def test_sends_rich_texts_attachments_and_invalid_on_each_dom(
     ledger = sim.ledger()
     msgs = ledger["messages"]
     assert [(m["phone"], m["text"]) for m in msgs] == [
-        ("+12025550101", "Hello there"),
+        # WhatsApp Web turned the emoticons into emoji as they were typed.
+        ("+12025550101", "Hello there \U0001f642 see you \u2764\ufe0f"),
         ("+12025550102", multi),
-        ("+12025550104", "A photo 📷\nwith *caption* https://example.com"),
+        ("+12025550104", "A photo 📷 \U0001f44d\nwith *caption* https://example.com"),
         ("+12025550105", "The document"),
         ("+12025550106", styled),
         ("+12025550107", "to a saved contact (the chat shows a name)"),

@@ -12,7 +12,7 @@ from pathlib import Path
 from simulator.server import browser_refused
 from worker import pacing
 from worker.browser import prepare_profile
-from worker.textmatch import comparable
+from worker.textmatch import comparable, same
 
 
 def test_window_and_midnight() -> None:
@@ -65,3 +65,18 @@ def test_profile_is_0700_and_stale_lock_removed(tmp_path: Path) -> None:
     prepare_profile(prof)
     assert stat.S_IMODE(prof.stat().st_mode) == 0o700
     assert not (prof / "SingletonLock").is_symlink()
+
+
+def test_an_emoticon_may_come_back_as_one_emoji_and_nothing_else() -> None:
+    # WhatsApp Web turns "<3" and ":-)" into emoji as they are typed: box and bubble hold those.
+    assert same("Thanks \u2764\ufe0f see you \U0001f642", "Thanks <3 see you :-)")
+    assert same("Thanks <3 see you :-)", "Thanks <3 see you :-)")  # or leaves them alone
+    assert same("ok \U0001f44d\U0001f3fd", "ok (y)")  # one emoji, with its skin tone
+    assert same("*Ana* \U0001f618", "*Ana* :-*", markers=True) and same("Ana \U0001f618", "*Ana* :-*")
+    assert same("Ana :-", "*Ana* :-*")  # left alone, the star is a marker like any other
+    assert not same("Thanks \U0001f642\U0001f642", "Thanks :-)")  # two for one
+    assert not same("Thanks x", "Thanks :-)")  # not an emoji
+    # Which emoji is WhatsApp's choice (it has changed): any one stands for an emoticon.
+    assert same("Thanks \U0001f642", "Thanks :-(")
+    assert not same("Hi \U0001f642", "Hi there")  # no emoticon in the message: exact
+    assert not same("Thanks \u2764 more", "Thanks <3")  # nothing added around it
