@@ -435,16 +435,27 @@ def main(argv: list[str] | None = None) -> int:
         sim = simulator_from_args(args)
     except ConfigError as exc:
         parser.error(str(exc))
+    # Ctrl-C and SIGTERM only ask the loop below to end: a KeyboardInterrupt raised
+    # wherever the main thread happens to be (still printing the banner while the server
+    # threads already answer) would end the simulator with a traceback instead.
+    stop = threading.Event()
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    try:
+        return _serve(sim, args, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _serve(sim: Simulator, args: argparse.Namespace, stop: threading.Event) -> int:
     try:
         sim.start()
     except OSError as exc:
         print(f"simulator: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-
-    stop = threading.Event()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"WhatsApp simulator running at {sim.url}/  (control API: {sim.url}/__sim__/state)", flush=True)
     if args.mutate:
         print(
@@ -471,12 +482,8 @@ def main(argv: list[str] | None = None) -> int:
                     sim.deliver(number, text)
                     print(f"incoming message from {number}", flush=True)
                 incoming = []
-    except KeyboardInterrupt:
-        pass
     finally:
         sim.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
     print("Simulator stopped.", flush=True)
     return 0
 

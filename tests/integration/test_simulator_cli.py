@@ -110,6 +110,28 @@ def test_serves_until_ctrl_c() -> None:
             proc.wait()
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_banner_is_printed_still_stops_cleanly(sig: int) -> None:
+    """The signal comes as soon as the address is out, the rest of the banner not yet."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "running at http://127.0.0.1:" in proc.stdout.readline()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=10)
+        assert (proc.returncode, err) == (0, "")
+        assert out.rstrip().endswith("Simulator stopped.")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_incoming_flag_delivers_a_reply_with_an_unread_badge() -> None:
     proc = subprocess.Popen(
         [
