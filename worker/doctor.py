@@ -182,11 +182,17 @@ return true;
 WATCH_READ = "const s = window.__waDoctorSeen || []; return s;"
 WATCH_STOP = "if (window.__waDoctorObserver) window.__waDoctorObserver.disconnect(); return true;"
 # The newest of our rows (by meaning) whose text is the probe's: its status by label.
+# Either text of arguments[1]: WhatsApp may have turned the probe's emoticons into emoji.
+# The compose box the doctor types into.
+BOX = (
+    "document.querySelector(`[data-wa-doctor~='compose_box']`) || "
+    "document.querySelector('#main footer [contenteditable=\"true\"]')"
+)
 PROBE_ROW = (
     JS.PRELUDE
     + r"""
-const want = norm(arguments[1]);
-const rows = meaningRows().filter((m) => m.own === true && m.preEl && norm(richText(m.preEl)) === want);
+const want = arguments[1].map(norm);  // the probe as configured, and as the box showed it
+const rows = meaningRows().filter((m) => m.own === true && m.preEl && want.includes(norm(richText(m.preEl))));
 if (!rows.length) return null;
 const m = rows[rows.length - 1];
 for (const old of q('[data-wa-doctor-probe]')) old.removeAttribute('data-wa-doctor-probe');
@@ -570,11 +576,13 @@ class LiveDoctor:
         self.attach()
 
     # ------------------------------------------------------------------ without sending
+    def box_text(self) -> str | None:
+        """The compose box's text as the page shows it (emoji images as their character)."""
+        text: str | None = self.js(JS.PRELUDE + f"const b = {BOX}; return b ? richText(b) : null;", self.check.sel)
+        return text
+
     def type_in_box(self, text: str) -> bool:
-        box = self.js(
-            "return document.querySelector(`[data-wa-doctor~='compose_box']`) || "
-            "document.querySelector('#main footer [contenteditable=\"true\"]')"
-        )
+        box = self.js(f"return {BOX};")
         if box is None:
             return False
         self.js(
@@ -621,6 +629,7 @@ class LiveDoctor:
             raise ProbeError("the own chat has no compose box to type the probe into")
         self._send_control_shown()
         self.record("compose+text", ("send_button",))
+        texts = [text, self.box_text() or text]
         send = self.reports["send_button"]
         self.js(WATCH_START, self.check.sel)
         t0 = time.monotonic()
@@ -633,7 +642,7 @@ class LiveDoctor:
         deadline = t0 + self.cfg.browser.ack_timeout
         row = None
         while time.monotonic() < deadline:
-            row = self.js(PROBE_ROW, self.check.sel, text)
+            row = self.js(PROBE_ROW, self.check.sel, texts)
             if row:
                 break
             time.sleep(0.03)
@@ -645,7 +654,7 @@ class LiveDoctor:
         self.probe_result["bubble_after_s"] = round(time.monotonic() - t0, 2)
         while time.monotonic() < deadline and (row or {}).get("status") != "ack":
             time.sleep(0.05)
-            row = self.js(PROBE_ROW, self.check.sel, text)
+            row = self.js(PROBE_ROW, self.check.sel, texts)
         if (row or {}).get("status") != "ack":
             self.js(WATCH_STOP)
             raise ProbeError(

@@ -31,7 +31,9 @@ from tests.support.workers import WorkerThread, worker_row
 # Fixed seeds (replayable): builds that rename icons and change rows, so the shipped
 # selectors break on each. Per generation, English and Portuguese pages alternate.
 SEEDS = {"2024": [(4, "en-US"), (7, "pt-BR"), (12, "en-US")], "2026": [(1, "pt-BR"), (9, "en-US"), (16, "pt-BR")]}
-PROBE = "wa-sender self-check ✓"
+# The probe as configured, and as WhatsApp sends it (its emoticon turned into an emoji).
+PROBE_TYPED = "wa-sender self-check :-) ✓"
+PROBE = "wa-sender self-check \U0001f642 ✓"
 
 
 def fresh_config(tmp: Path, sim: Simulator, lang: str) -> Path:
@@ -42,6 +44,7 @@ def fresh_config(tmp: Path, sim: Simulator, lang: str) -> Path:
         browser__language=lang,
         browser__ack_timeout=5.0,
         heal__max_probes_per_hour=20,
+        heal__probe_text=PROBE_TYPED,
         sending__attention_after=3,
     )
 
@@ -82,8 +85,8 @@ def test_a_new_build_mid_job_stops_the_line_repairs_itself_and_sends_each_messag
                 assert worker.code == 75, where
                 cfg = settings.load(cfg_path)
                 worker = WorkerThread(cfg).start()
-            texts = {f"+1202561{n}{i:03d}": f"Olá {i} da vez {n} 👋" for i in range(6)}
-            sent.update(texts)
+            texts = {f"+1202561{n}{i:03d}": f"Olá {i} da vez {n} 👋 <3" for i in range(6)}
+            sent.update({p: t.replace("<3", "\u2764\ufe0f") for p, t in texts.items()})  # as WhatsApp sends it
             job = store.create_job(where, "t", [{"phone": p, "text": t} for p, t in texts.items()])
             wait_until(lambda: store.counts(job)["sent"] >= 1, 40, f"{where}: a first message sent")  # noqa: B023
             repairs_before = len(events(store, "selectors_repaired"))
