@@ -295,10 +295,10 @@ class WhatsAppPage:
         if not self._doc_mark:
             return False
         try:
-            same = self.driver.execute_script(JS.SAME_DOCUMENT, self._doc_mark)
+            ours = self.driver.execute_script(JS.SAME_DOCUMENT, self._doc_mark)
         except WebDriverException:
             return False
-        if same:
+        if ours:
             return False
         self._mark_document()
         return True
