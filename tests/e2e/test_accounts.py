@@ -19,7 +19,7 @@ import settings
 from simulator import Simulator
 from store import Store
 from tests.support.accounts import in_doubt, ledger_accounts, log_in, scan_waiting, sigkill_worker
-from tests.support.config import write_config
+from tests.support.config import ACCOUNTS_SUPERVISED, write_config
 from tests.support.exactly_once import assert_at_most_once, assert_each_sent_once_by_its_account
 from tests.support.paths import PY, ROOT
 from tests.support.processes import Supervised
@@ -100,20 +100,7 @@ def test_an_account_at_its_cap_sends_nothing_more_that_day_while_the_other_goes_
 
 def supervised_accounts(tmp: Path, sim: Simulator, accounts: dict[str, dict[str, object]], **overrides: object) -> Path:
     """The real supervisor's config with one worker per account, restarted at once when killed."""
-    return write_config(
-        tmp,
-        sim,
-        accounts=accounts,
-        sending__daily_cap=0,
-        sending__delay_min=0.1,
-        sending__delay_max=0.4,
-        supervisor__start_seconds=1.0,
-        supervisor__backoff_initial=0.2,
-        supervisor__backoff_max=1.0,
-        supervisor__max_restarts=20,
-        supervisor__stop_timeout=5.0,
-        **overrides,
-    )
+    return write_config(tmp, sim, accounts=accounts, **{**ACCOUNTS_SUPERVISED, **overrides})
 
 
 @pytest.mark.browser

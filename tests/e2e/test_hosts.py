@@ -16,7 +16,7 @@ from common import runfiles
 from simulator import Simulator
 from store import Store
 from tests.support.accounts import in_doubt, log_in, sigkill_worker
-from tests.support.config import write_config
+from tests.support.config import ACCOUNTS_SUPERVISED, write_config
 from tests.support.exactly_once import assert_each_sent_once_by_its_account
 from tests.support.processes import Supervised
 from tests.support.waiting import wait_until
@@ -30,20 +30,7 @@ def host(tmp: Path, sim: Simulator, name: str, db: str) -> Supervised:
     account = HOSTS[name][0]
     folder = tmp / name
     folder.mkdir()
-    cfg_path = write_config(
-        folder,
-        sim,
-        accounts={account: {}},
-        paths__database=db,
-        sending__daily_cap=0,
-        sending__delay_min=0.1,
-        sending__delay_max=0.4,
-        supervisor__start_seconds=1.0,
-        supervisor__backoff_initial=0.2,
-        supervisor__backoff_max=1.0,
-        supervisor__max_restarts=20,
-        supervisor__stop_timeout=5.0,
-    )
+    cfg_path = write_config(folder, sim, accounts={account: {}}, paths__database=db, **ACCOUNTS_SUPERVISED)
     return Supervised(cfg_path, folder / "supervisor.out", entry="module", env={runfiles.HOST_VAR: name})
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +21,6 @@ from selenium.webdriver.common.keys import Keys
 from simulator import Simulator, mutate
 from simulator.cli import build_parser, main, simulator_from_args
 from simulator.server import DOMS
-from tests.support.browsers import make_browser
 from tests.support.page import click_link, find, leaving_is_guarded, until
 from tests.support.waiting import TimedOut
 
@@ -190,22 +187,7 @@ def test_new_flags_reach_the_settings() -> None:
 # ----------------------------------------------------------------------------- in the browser
 
 
-@pytest.fixture(scope="module")
-def _module_browser():
-    profile = tempfile.mkdtemp(prefix="sim-chrome-")
-    driver = make_browser(profile)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.fixture
-def browser(_module_browser):
-    """One Chromium for the module; every test starts from about:blank with its own simulator."""
-    _module_browser.get("about:blank")
-    yield _module_browser
-    _module_browser.get("about:blank")
+# `browser`: one Chromium for the module (tests/e2e/conftest.py).
 
 
 # What the page shows a person (and what the product's self-repair reads).

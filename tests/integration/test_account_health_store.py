@@ -12,6 +12,7 @@ import pytest
 import settings
 from store import IllegalTransition, Store
 from store.states import BANNED, LIMIT_MOVES, LIMITED_NEW, NO_LIMIT, RESTRICTED, AccountHealth, shown_health
+from tests.support.old_db import version_1_database
 
 T0 = 1_780_000_000.0  # a fixed clock: every call below passes now=
 HOUR = 3600.0
@@ -280,29 +281,16 @@ def test_an_account_created_by_its_first_claim_gets_a_slot(store: Store) -> None
 
 
 def test_the_dashboards_read_only_store_upgrades_an_older_database_first(tmp_path) -> None:
-    import sqlite3
-
     from store import ReadMostlyStore
     from store.schema import SCHEMA_VERSION
 
-    path = tmp_path / "old.db"
-    con = sqlite3.connect(path)
-    con.executescript("""
-        CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, status TEXT NOT NULL,
-            template TEXT NOT NULL, attachment TEXT, source_file TEXT, created_at REAL NOT NULL, start_at REAL,
-            started_at REAL, finished_at REAL, total INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs(id)
-            ON DELETE CASCADE, phone TEXT NOT NULL, name TEXT, columns TEXT, text TEXT NOT NULL, attachment TEXT,
-            status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL,
-            last_error TEXT, claimed_by TEXT, claimed_at REAL, sent_at REAL, updated_at REAL,
-            UNIQUE (job_id, phone));
-        CREATE TABLE kv (name TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at REAL NOT NULL);
-        INSERT INTO kv VALUES ('schema_version', '1', 0);
+    path = version_1_database(
+        tmp_path / "old.db",
+        """
         INSERT INTO jobs (name, status, template, created_at, total) VALUES ('old', 'running', 't', 0, 2);
         INSERT INTO messages (job_id, phone, text) VALUES (1, '+12025550100', 'a'), (1, '+12025550101', 'b');
-    """)
-    con.commit()
-    con.close()
+        """,
+    )
     rm = ReadMostlyStore(path)  # the dashboard's: reads on a read-only connection
     assert rm.reader.schema_version() == SCHEMA_VERSION
     job = rm.jobs()[0]

@@ -15,6 +15,7 @@ import pytest
 from store import IllegalTransition, Store, StoreError
 from store import states as S
 from store.schema import SCHEMA_VERSION
+from tests.support.old_db import version_1_database
 from tests.support.paths import ROOT
 
 
@@ -546,25 +547,14 @@ def test_give_back_returns_the_attempts_of_retrying_and_failed_messages(store: S
 
 
 def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    con = sqlite3.connect(path)
-    con.executescript("""
-        CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, status TEXT NOT NULL,
-            template TEXT NOT NULL, attachment TEXT, source_file TEXT, created_at REAL NOT NULL, start_at REAL,
-            started_at REAL, finished_at REAL, total INTEGER NOT NULL DEFAULT 0);
-        CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id INTEGER NOT NULL REFERENCES jobs(id)
-            ON DELETE CASCADE, phone TEXT NOT NULL, name TEXT, columns TEXT, text TEXT NOT NULL, attachment TEXT,
-            status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL,
-            last_error TEXT, claimed_by TEXT, claimed_at REAL, sent_at REAL, updated_at REAL,
-            UNIQUE (job_id, phone));
-        CREATE TABLE kv (name TEXT PRIMARY KEY, data TEXT NOT NULL, updated_at REAL NOT NULL);
-        INSERT INTO kv VALUES ('schema_version', '1', 0);
+    path = version_1_database(
+        tmp_path / "old.db",
+        """
         INSERT INTO jobs (name, status, template, created_at, total) VALUES ('old', 'running', 't', 0, 1);
         INSERT INTO messages (job_id, phone, text, status, attempts, claimed_by, claimed_at)
             VALUES (1, '+12025550100', 'hello', 'sending', 1, 'w', 5);
-    """)
-    con.commit()
-    con.close()
+        """,
+    )
     store = Store(path)
     row = store.message(1)
     assert row["status"] == "sending" and row["clicked_at"] is None and row["requeues"] == 0

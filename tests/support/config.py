@@ -78,6 +78,19 @@ SUPERVISED: Values = {
 
 NONE: Values = {}
 
+# The overrides of the accounts' and hosts' tests (on top of FAST): one supervised worker
+# per account, paced a little, restarted at once when killed.
+ACCOUNTS_SUPERVISED: dict[str, Any] = {
+    "sending__daily_cap": 0,
+    "sending__delay_min": 0.1,
+    "sending__delay_max": 0.4,
+    "supervisor__start_seconds": 1.0,
+    "supervisor__backoff_initial": 0.2,
+    "supervisor__backoff_max": 1.0,
+    "supervisor__max_restarts": 20,
+    "supervisor__stop_timeout": 5.0,
+}
+
 
 def write_config(
     tmp: Path,
