@@ -885,27 +885,22 @@ class Store(AccountsMixin, RepliesMixin, OutboxMixin):
     def mark_unknown(
         self, message_id: int, reason: str, *, worker_id: str | None = None, now: float | None = None
     ) -> None:
-        now = now or time.time()
-        with self.write(pipeline=True):
-            row = self._move(message_id, S.UNKNOWN, now, worker_id=worker_id, last_error=reason)
-            self.log_event(
-                "unknown",
-                f"message {message_id}: {reason}",
-                job_id=row["job_id"],
-                message_id=message_id,
-                level="warning",
-                at=now,
-                message=row,
-            )
+        self._end_with_warning(message_id, S.UNKNOWN, reason, worker_id=worker_id, now=now)
 
     def mark_invalid(
         self, message_id: int, reason: str, *, worker_id: str | None = None, now: float | None = None
     ) -> None:
+        self._end_with_warning(message_id, S.INVALID, reason, worker_id=worker_id, now=now)
+
+    def _end_with_warning(
+        self, message_id: int, status: S.MessageStatus, reason: str, *, worker_id: str | None, now: float | None
+    ) -> None:
+        """Move the message to `status` with `reason`, and a warning event of that name."""
         now = now or time.time()
         with self.write(pipeline=True):
-            row = self._move(message_id, S.INVALID, now, worker_id=worker_id, last_error=reason)
+            row = self._move(message_id, status, now, worker_id=worker_id, last_error=reason)
             self.log_event(
-                "invalid",
+                status.value,
                 f"message {message_id}: {reason}",
                 job_id=row["job_id"],
                 message_id=message_id,
