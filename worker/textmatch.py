@@ -6,6 +6,9 @@ markers (*bold*, _italic_, ~strike~, ```mono```), trims the message, and fonts a
 renderers add or drop invisible characters. Both sides go through the same
 normalisation before they are compared, markers included.
 
+Lists and quotes ("- ", "1. ", "> " at the start of a line, WhatsApp's formats since 2024)
+lose their marks the same way: a bubble may draw them as list items.
+
 WhatsApp Web also turns some emoticons into emoji as they are typed ("<3" into a red
 heart, ":-)" into a smile; which ones has changed over the years), in the compose box and
 so in the bubble. `same` lets an emoticon of the message stand as itself or as any one
@@ -25,6 +28,10 @@ _INVISIBLE = dict.fromkeys(
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u202f\u2007\u2009\t"), " ")
 _MARKERS = dict.fromkeys(map(ord, "*_~`"), None)
 _RUNS = re.compile(r" {2,}")
+# WhatsApp's line formats (2024): "- " or "* " a bulleted list, "1. " (one or two digits)
+# a numbered one, "> " a quote. A page may draw them as list and quote elements without the
+# marks, or with a bullet of its own: the marks are left out on both sides.
+_LINE_MARK = re.compile(r"^(?:[-*\u2022]|\d{1,2}\.|>) +")
 # Emoticons WhatsApp Web replaces or has replaced, and their common neighbours: tolerated,
 # never required (a page that leaves them alone matches too). Longest first.
 _EMOTICON_LIST = sorted(
@@ -50,7 +57,7 @@ def comparable(text: str | None, *, markers: bool = False) -> str:
     t = t.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE).translate(_SPACES)
     if not markers:
         t = t.translate(_MARKERS)
-    lines = [_RUNS.sub(" ", line).strip() for line in t.split("\n")]
+    lines = [_LINE_MARK.sub("", _RUNS.sub(" ", line).strip()) for line in t.split("\n")]
     return "\n".join(lines).strip()
 
 

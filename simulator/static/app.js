@@ -471,9 +471,21 @@
     const inner = tag === 'code' ? [document.createTextNode(m[2])] : formatNodes(m[2]);
     return [...linkNodes(text.slice(0, start)), h(tag, { class: 'fmt' }, inner), ...formatNodes(text.slice(end))];
   }
+  /* WhatsApp's line formats (2024): "- " or "* " bulleted, "1. " numbered, "> " quoted lines
+   * are drawn as list items and quotes, their marks gone (a block ends its line by itself). */
+  const LINE_FORMATS = [[/^[-*] +/, 'ul'], [/^\d{1,2}\. +/, 'ol'], [/^> +/, 'blockquote']];
   function fillRich(el, text) {
+    let group = null, groupTag = null;
     String(text).split('\n').forEach((line, i) => {
-      if (i) el.append(document.createElement('br'));
+      const format = LINE_FORMATS.find(([re]) => re.test(line));
+      if (format) {
+        const [re, tag] = format;
+        if (!group || groupTag !== tag) { group = h(tag); groupTag = tag; el.append(group); }
+        group.append(h(tag === 'blockquote' ? 'div' : 'li', {}, ...formatNodes(line.replace(re, ''))));
+        return;
+      }
+      if (group) group = null;
+      else if (i) el.append(document.createElement('br'));
       if (line) el.append(...formatNodes(line));
     });
   }

@@ -110,6 +110,8 @@ def test_sends_rich_texts_attachments_and_invalid_on_each_dom(
     doc.write_bytes(b"%PDF-1.4\n" + os.urandom(300))
     multi = "Hello Zoë,\nline two with emoji 😀👍🏽 and accents: café, niño\n\n— end ✓"
     caption = "A photo 📷 (y)\nwith *caption* https://example.com"
+    # WhatsApp's 2024 line formats: the 2026 page draws these lines as list items and a quote.
+    listed = "Our offer:\n- 20% off\n- free shipping\n1. pick\n2. pay\n> see you soon"
     styled = "Hi *Bruno*, _50%_ off ~yesterday~ ```today```: https://shop.example.com/a?b=1 🎉"
     assert len(LONG) > 1500  # cut behind "Read more" on the 2026 page
     job = store.create_job(
@@ -124,6 +126,7 @@ def test_sends_rich_texts_attachments_and_invalid_on_each_dom(
             {"phone": "+12025550106", "text": styled},
             {"phone": "+12025550107", "text": "to a saved contact (the chat shows a name)"},
             {"phone": "+12025550108", "text": LONG},
+            {"phone": "+12025550109", "text": listed},
         ],
     )
     ids = ids_of(store, job)
@@ -137,7 +140,7 @@ def test_sends_rich_texts_attachments_and_invalid_on_each_dom(
         wait_until(lambda: worker_row(store)["state"] == "idle", 5, "idle")
     finally:
         assert w.stop() == 0
-    assert [status_of(store, i) for i in ids] == ["sent", "sent", "invalid", "sent", "sent", "sent", "sent", "sent"]
+    assert [status_of(store, i) for i in ids] == ["sent", "sent", "invalid"] + ["sent"] * 6
     assert all(store.message(i)["attempts"] == 1 for i in ids)
     ledger = sim.ledger()
     msgs = ledger["messages"]
@@ -150,12 +153,13 @@ def test_sends_rich_texts_attachments_and_invalid_on_each_dom(
         ("+12025550106", styled),
         ("+12025550107", "to a saved contact (the chat shows a name)"),
         ("+12025550108", LONG),
+        ("+12025550109", listed),
     ]
     photo, pdf = msgs[2]["attachment"], msgs[3]["attachment"]
     assert photo["name"] == "photo.png" and photo["size"] == img.stat().st_size and photo["kind"] == "media"
     assert pdf["name"] == "terms.pdf" and pdf["kind"] == "document" and msgs[3]["caption"] == "The document"
     assert pdf["sha256"] == hashlib.sha256(doc.read_bytes()).hexdigest()
-    assert ledger["page_loads"] == 1 and ledger["in_app_opens"] == 7 and ledger["url_opens"] == 0
+    assert ledger["page_loads"] == 1 and ledger["in_app_opens"] == 8 and ledger["url_opens"] == 0
     assert worker_row(store)["state"] == "stopped"
     store.close()
 

@@ -80,3 +80,14 @@ def test_an_emoticon_may_come_back_as_one_emoji_and_nothing_else() -> None:
     assert same("Thanks \U0001f642", "Thanks :-(")
     assert not same("Hi \U0001f642", "Hi there")  # no emoticon in the message: exact
     assert not same("Thanks \u2764 more", "Thanks <3")  # nothing added around it
+
+
+def test_list_and_quote_marks_may_be_drawn_as_elements() -> None:
+    # WhatsApp's 2024 line formats: a page may draw "- a" as a list item "a" (or "• a").
+    sent = "Offer:\n- 20% off\n* free shipping\n1. first\n12. twelfth\n> quoted"
+    assert same("Offer:\n20% off\nfree shipping\nfirst\ntwelfth\nquoted", sent)
+    assert same("Offer:\n\u2022 20% off\n\u2022 free shipping\nfirst\ntwelfth\nquoted", sent)
+    assert same(sent, sent, markers=True)
+    # Only a mark and its space at the start of a line: nothing else goes.
+    assert comparable("-5 degrees\n1.5 kg\n123. no\n*bold* x") == "-5 degrees\n1.5 kg\n123. no\nbold x"
+    assert not same("Offer:\n20% off", "Offer:\n- 25% off")
