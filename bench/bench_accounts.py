@@ -50,7 +50,9 @@ def write_config(d: Path, url: str, n: int) -> Path:
     doc = tomlkit.parse((ROOT / "config.toml").read_text(encoding="utf-8"))
     doc["paths"].update({"database": f"{d}/db.sqlite", "run_dir": f"{d}/run", "log_dir": f"{d}/logs"})
     doc["browser"].update({"whatsapp_url": url})
-    doc["sending"].update({"delay_min": 0.0, "delay_max": 0.0, "long_pause_every": 0, "daily_cap": 0})
+    doc["sending"].update(
+        {"delay_min": 0.0, "delay_max": 0.0, "long_pause_every": 0, "link_preview_wait": 0.0, "daily_cap": 0}
+    )
     aot = tomlkit.aot()
     for i in range(n):
         t = tomlkit.table()

@@ -46,7 +46,7 @@ def write_config(d: Path, url: str, broken: bool) -> Path:
     doc = tomlkit.parse((ROOT / "config.toml").read_text(encoding="utf-8"))
     doc["paths"].update({"database": f"{d}/db.sqlite", "run_dir": f"{d}/run", "log_dir": f"{d}/logs"})
     doc["browser"].update({"profile_dir": f"{d}/profile", "whatsapp_url": url})
-    doc["sending"].update({"delay_min": 0.0, "delay_max": 0.0, "long_pause_every": 0})
+    doc["sending"].update({"delay_min": 0.0, "delay_max": 0.0, "long_pause_every": 0, "link_preview_wait": 0.0})
     if broken:
         for key in BROKEN:
             doc["selectors"][key] = [f"#no-such-{key}"]

@@ -53,7 +53,7 @@ def write_config(d: Path, url: str, *, lang: str, default_pacing: bool) -> Path:
     doc["browser"].update({"profile_dir": f"{d}/profile", "whatsapp_url": url, "language": lang})
     doc["heal"]["max_probes_per_hour"] = 60
     if not default_pacing:
-        doc["sending"].update({"delay_min": 0.0, "delay_max": 0.0, "long_pause_every": 0})
+        doc["sending"].update({"delay_min": 0.0, "delay_max": 0.0, "long_pause_every": 0, "link_preview_wait": 0.0})
         doc["browser"]["ack_timeout"] = 10.0
     d.mkdir(parents=True, exist_ok=True)
     path = d / "config.toml"

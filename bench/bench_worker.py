@@ -49,7 +49,7 @@ def write_config(d: Path, url: str, navigation: str) -> Path:
     doc = tomlkit.parse(SHIPPED.read_text(encoding="utf-8"))
     doc["paths"].update({"database": f"{d}/db.sqlite", "run_dir": f"{d}/run", "log_dir": f"{d}/logs"})
     doc["browser"].update({"profile_dir": f"{d}/profile", "whatsapp_url": url, "navigation": navigation})
-    doc["sending"].update({"delay_min": 0.0, "delay_max": 0.0, "long_pause_every": 0})
+    doc["sending"].update({"delay_min": 0.0, "delay_max": 0.0, "long_pause_every": 0, "link_preview_wait": 0.0})
     path = d / "config.toml"
     path.write_text(tomlkit.dumps(doc), encoding="utf-8")
     return path

@@ -62,6 +62,7 @@ def write_config(d: Path, url: str) -> Path:
     s = doc["sending"]
     s["delay_min"] = s["delay_max"] = 0.0
     s["long_pause_every"], s["new_contacts_per_day"], s["typing"] = 0, 100_000, False
+    s["link_preview_wait"] = 0.0  # a human-pace wait like the delays: not the worker's cost
     doc["worker"]["poll_interval"] = 0.2
     path = d / "config.toml"
     path.write_text(tomlkit.dumps(doc), encoding="utf-8")

@@ -101,6 +101,9 @@ class SendingSettings:
     typing: bool = True
     typing_cps: float = bounded(8.0, above=0, hi=200)
     typing_max: float = bounded(6.0, lo=0, hi=120)
+    # A text with a link: after typing, the click waits (at most this long) for WhatsApp's
+    # preview of the link to show, so the message goes with it (0: never waits).
+    link_preview_wait: float = bounded(4.0, lo=0, hi=60)
     # Account health (docs in config.toml): people the account never chatted with that it
     # may message a day (at least 1; known contacts do not count); the margin below
     # WhatsApp's unanswered-messages cap at which new contacts stop; how long a limit

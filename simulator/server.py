@@ -110,6 +110,9 @@ class Settings:
     min_chrome: int = 120
     history_page: int = 30
     read_more_chars: int = 1000
+    # A link typed in the box gets its preview above it this long after (None: never, as for
+    # a site that gives none); a send with the preview showing carries it.
+    link_preview_delay: float | None = 1.0
     date_style: str = "numeric"
     text_style: str = "text"  # "image": our own bubbles' texts drawn as pictures (unreadable)
     offline: bool = False
@@ -152,6 +155,7 @@ class Settings:
             "min_chrome": self.min_chrome,
             "history_page": self.history_page,
             "read_more_chars": self.read_more_chars,
+            "link_preview_delay": self.link_preview_delay,
             "date_style": self.date_style,
             "text_style": self.text_style,
             "offline": self.offline,
@@ -262,6 +266,8 @@ def apply_settings(settings: Settings, changes: dict[str, Any]) -> None:
             new.mutate = value or None  # 0: off
         elif key == "read_after":
             new.read_after = _seconds(key, value, allow_none=True)
+        elif key == "link_preview_delay":
+            new.link_preview_delay = _seconds(key, value, allow_none=True)
         elif key == "own_name":
             if not isinstance(value, str) or not value.strip() or len(value.strip()) > 60:
                 raise ConfigError(f"{key}: expected a profile name (1 to 60 characters), got {value!r}")
@@ -357,6 +363,7 @@ class Message:
     account: str = ""  # the own number of the account whose chat holds it
     failed: str | None = None  # why WhatsApp refused it (the failure mark; never in the ledger)
     new_contact: bool = False  # the first message of a chat that held nothing (a new chat started)
+    link_preview: bool = False  # sent with the preview of its link (a card above the text)
 
     def ack_view(self, now: float) -> dict[str, Any]:
         """What the page needs to draw this bubble's ack icon and meta."""
@@ -394,7 +401,7 @@ class Message:
                 "phone": self.phone,
             }
         view = self.ack_view(now)
-        view.update(text=self.text, attachment=self.attachment, phone=self.phone)
+        view.update(text=self.text, attachment=self.attachment, phone=self.phone, link_preview=self.link_preview)
         return view
 
 
@@ -829,6 +836,7 @@ class SimState:
                     "attachment": dict(m.attachment) if m.attachment else None,
                     "accepted_at": m.accepted_at,
                     "account": m.account,
+                    "link_preview": m.link_preview,
                 }
                 for m in self.ledger_messages
             ]
@@ -1107,11 +1115,12 @@ class SimState:
         attachment: dict[str, Any] | None = None,
         account: Any = None,
         typing: list[Any] | None = None,
+        link_preview: bool = False,
     ) -> dict[str, Any]:
         """A send click reached the server. Returns what the page should show.
 
         `typing`: the page's compose-box changes before this send ([{"at", "length"}]),
-        kept for GET /__sim__/typing."""
+        kept for GET /__sim__/typing. `link_preview`: the box showed its link's preview."""
         with self.lock:
             acc = self._live(account)
             if acc is None:
@@ -1138,6 +1147,7 @@ class SimState:
                 caption=text if attachment is not None else None,
                 attachment=attachment,
                 sent_at=now,
+                link_preview=link_preview and attachment is None,
             )
             reason = self._refusal(acc, contact, now)
             if reason is not None:  # the failure mark: in the chat, never in the ledger
@@ -1517,7 +1527,14 @@ class _Handler(BaseHTTPRequestHandler):
             if not isinstance(text, str) or not text:
                 raise ValueError("text: expected a non-empty string")
             self._json(
-                self._app_send(number, body.get("phone"), str(body.get("id") or ""), text, typing=body.get("typing"))
+                self._app_send(
+                    number,
+                    body.get("phone"),
+                    str(body.get("id") or ""),
+                    text,
+                    typing=body.get("typing"),
+                    link_preview=body.get("link_preview") is True,
+                )
             )
         elif path == "/__sim__/app/send_file":
             data = self._body()
@@ -1544,10 +1561,13 @@ class _Handler(BaseHTTPRequestHandler):
         text: str,
         attachment: dict[str, Any] | None = None,
         typing: Any = None,
+        link_preview: bool = False,
     ) -> dict[str, Any]:
         if number is None:
             return {"id": msg_id, "status": "lost", "error": "not logged in"}
-        return self.server.state.send(phone, msg_id, text, attachment=attachment, account=number, typing=typing)
+        return self.server.state.send(
+            phone, msg_id, text, attachment=attachment, account=number, typing=typing, link_preview=link_preview
+        )
 
 
 # ----------------------------------------------------------------------------- facade

@@ -464,6 +464,17 @@ class WhatsAppPage:
         if rest > 0:
             time.sleep(rest)
 
+    def wait_link_preview(self, box_key: str, host: str, most: float) -> bool:
+        """Wait at most `most` seconds for the box's footer to show the preview of a link to
+        `host`; whether it showed (a site may give none: no failure)."""
+        end = time.monotonic() + most
+        while True:
+            if self.js(JS.LINK_PREVIEW, box_key, host):
+                return True
+            if time.monotonic() >= end:
+                return False
+            self._sleep()
+
     def box_text(self, box_key: str) -> str | None:
         text = self.js(JS.BOX_TEXT, box_key)
         return str(text) if text is not None else None

@@ -354,6 +354,26 @@ return richText(box);
 """
 )
 
+# Whether the box's footer shows the preview of a link to arguments[2] (a host): WhatsApp
+# draws it above the box with the site's name and host. Read by meaning (an element of the
+# footer, outside the box, whose own text holds the host), so no selector can go stale.
+LINK_PREVIEW = (
+    PRELUDE
+    + r"""
+const box = F(arguments[1], null, true);
+if (!box) return null;
+const footer = box.closest('footer') || document.querySelector('#main footer');
+if (!footer) return null;
+const host = arguments[2];
+for (const e of footer.querySelectorAll('*')) {
+  if (e === box || box.contains(e) || e.contains(box) || !vis(e)) continue;
+  const own = Array.from(e.childNodes).filter((n) => n.nodeType === 3).map((n) => n.data).join('');
+  if (own.toLowerCase().includes(host)) return true;
+}
+return false;
+"""
+)
+
 BOX_TEXT = (
     PRELUDE
     + r"""

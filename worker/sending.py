@@ -39,6 +39,7 @@ from .errors import (
     SendFailure,
 )
 from .health import AccountWatch
+from .links import link_host
 from .matching import is_media, resolve_attachment, row_matches, short_error
 from .page import ChatView, WhatsAppPage, check_box, click_element
 from .textmatch import comparable
@@ -47,6 +48,7 @@ log = logging.getLogger("worker")
 
 CONTROL_WAIT = 3.0  # seconds for the send control to show once the text is in
 SEND_CONFIRM = 5.0  # seconds for the box to empty or a new bubble to show after the click
+PREVIEWS_MISSED_WARN = 5  # link messages in a row without a preview before a warning
 RELOADS_FORGIVEN = 3  # messages in a row given back, no attempt used, because the page reloaded
 # While the tick is awaited the chat is looked at when the page changed: not sooner than
 # LEAST after the last look, and not later than a cap that starts at FIRST and doubles up
@@ -127,6 +129,7 @@ class Sender:
         self.watch = watch
         self.rng = random.Random()
         self.reloads_in_a_row = 0  # messages given back in a row because the page reloaded
+        self.previews_missed = 0  # messages with links in a row sent without their preview
 
     # ------------------------------------------------------------------ one message
     def process(self, msg: Claim, *, click_at: float | None = None) -> SendOutcome:
@@ -282,6 +285,23 @@ class Sender:
         return self._done(Result.REFUSED, msg.id, clicked_at=clicked_at, reason=reason)
 
     # ------------------------------------------------------------------ before the click
+    def wait_link_preview(self, page: WhatsAppPage, mid: int, host: str) -> None:
+        """Let WhatsApp show the link's preview before the click, so the message goes with it.
+        Several link messages in a row without one are worth a warning: the sites may give
+        none, or the page may no longer draw it where the worker looks."""
+        wait = self.ctx.cfg.sending.link_preview_wait
+        if page.wait_link_preview("compose_box", host, wait):
+            self.previews_missed = 0
+            return
+        self.previews_missed += 1
+        log.info("message %s: no link preview within %g s: sent without one", mid, wait)
+        if self.previews_missed == PREVIEWS_MISSED_WARN:
+            log.warning(
+                "no link preview on the last %d messages with links: their sites give none, or the "
+                'page draws it where the worker does not look (docs/worker.md, "Links")',
+                PREVIEWS_MISSED_WARN,
+            )
+
     def check_job(self, msg: Claim) -> None:
         job = self.ctx.store.get_job(msg.job_id)
         if job is None or job.status != S.JOB_RUNNING:
@@ -313,6 +333,9 @@ class Sender:
             # Read back in the last look before the click, which holds the compose box's text.
             page.type_text("compose_box", msg.text, seconds=seconds, rng=self.rng, check=False)
             send_key, box_key = "send_button", "compose_box"
+            host = link_host(msg.text)
+            if host and cfg.sending.link_preview_wait > 0:
+                self.wait_link_preview(page, msg.id, host)
         else:
             media = is_media(att)
             input_key = "media_input" if media else "document_input"

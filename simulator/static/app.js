@@ -1136,10 +1136,30 @@
       typed.push({ at: Date.now() / 1000, length: Array.from(now).length });
       if (typed.length > 2000) typed.shift();
     };
+    // A link in the box gets its preview above the box a moment later (link_preview_delay),
+    // as WhatsApp Web fetches it; the send carries it only if it shows by then.
+    let previewHost = null, previewTimer = null, previewPanel = null;
+    const dropPreview = () => {
+      clearTimeout(previewTimer);
+      if (previewPanel) previewPanel.remove();
+      previewHost = previewTimer = previewPanel = null;
+    };
+    const notePreview = () => {
+      const host = compose === null ? null : linkHost(compose.text());
+      if (host === previewHost) return;
+      dropPreview();
+      const delay = state && state.settings ? state.settings.link_preview_delay : null;
+      if (host === null || delay === null || delay === undefined) return;
+      previewHost = host;
+      previewTimer = setTimeout(() => {
+        previewPanel = linkPreview(host, 'link-preview-panel');
+        footer.insertBefore(previewPanel, composeRow);
+      }, delay * 1000);
+    };
     compose = textBox({
       class: 'compose-box', 'data-tab': '10', 'aria-placeholder': NEW ? T.type : 'Type a message',
       'aria-label': NEW ? T.type : 'Type a message', title: NEW ? null : 'Type a message', tabindex: '10',
-    }, () => send(), () => { updateSendSlot(); noteTyping(); });
+    }, () => send(), () => { updateSendSlot(); noteTyping(); notePreview(); });
     updateSendSlot();
     const box = compose.box;
     const attach = h('div', { class: 'attach-wrap' },
@@ -1173,10 +1193,12 @@
       const t = compose.text().trim();
       if (!t) return;
       const events = typed;
+      const withPreview = previewPanel !== null;
       typed = [];
       lastTyped = '';   // the box emptied by the send is no typing
       compose.clear();
-      sendMessage(phone, t, null, undefined, events);
+      dropPreview();
+      sendMessage(phone, t, null, undefined, events, withPreview);
     }
     for (const m of history) if (!m.incoming) scheduleAck(m);
     for (const [p, el] of chatItems) el.classList.toggle(C('active'), p === phone);
@@ -1452,6 +1474,7 @@
     if (!NEW) {
       const b = h('div', { class: 'bubble' });
       if (m.attachment) b.append(attachmentCard2024(m));
+      if (m.link_preview && linkHost(m.text)) b.append(linkPreview(linkHost(m.text), 'link-card'));
       const meta = h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(at, ownSender()) },
         bubbleText(m.text || '', true));
       b.append(meta, h('div', { class: 'meta' }, clock, ack.node));
@@ -1462,6 +1485,7 @@
     }
     const b = h('div', { class: 'bubble out' });
     if (m.attachment) b.append(attachmentCard2026(m));
+    if (m.link_preview && linkHost(m.text)) b.append(linkPreview(linkHost(m.text), 'link-card'));
     // Media without a caption has no copyable text: only the meta's time (no date).
     const meta = m.text
       ? h('div', { class: 'copyable-text', 'data-pre-plain-text': prePlain(at, ownSender()) }, bubbleText(m.text, true))
@@ -1541,6 +1565,18 @@
     scheduleAck(v);
   }
 
+  /* The host of the first link of a text (what WhatsApp previews), without "www."; null without one. */
+  function linkHost(text) {
+    const m = /(?:https?:\/\/|\bwww\.)([^\s/?#:]+)/i.exec(text || '');
+    return m ? m[1].toLowerCase().replace(/^www\./, '').replace(/[.,;!)]+$/, '') : null;
+  }
+  /* A link's preview: its site's name and host (the box's panel, or the card of a bubble). */
+  function linkPreview(host, cls) {
+    return h('div', { class: cls },
+      h('div', { class: 'link-preview-title', text: host.split('.').slice(-2, -1)[0] || host }),
+      h('div', { class: 'link-preview-host', text: host }));
+  }
+
   async function postSend(job) {
     if (job.file) {
       const f = job.file;
@@ -1549,24 +1585,26 @@
       const resp = await fetch('/__sim__/app/send_file?' + q, { method: 'POST', body: f, headers: withDevice() });
       return resp.json();
     }
-    return postJSON('/__sim__/app/send', { phone: job.phone, id: job.id, text: job.text, typing: job.typing });
+    return postJSON('/__sim__/app/send',
+      { phone: job.phone, id: job.id, text: job.text, typing: job.typing, link_preview: !!job.link_preview });
   }
 
   /* typing: the compose box's changes before this send ([{at, length}]; GET /__sim__/typing). */
-  async function sendMessage(phone, text, file, kind, typing) {
+  async function sendMessage(phone, text, file, kind, typing, withPreview) {
     const id = newId();
+    const link_preview = !file && !!withPreview;
     const rows = Q('#main .messages');
     const attachment = file ? { name: file.name, size: file.size, type: file.type, kind } : null;
     const localUrl = file && /^image\//.test(file.type) ? URL.createObjectURL(file) : null;
-    const local = { id, phone, text, attachment, localUrl, status: 'sending', at: Date.now() / 1000 };
+    const local = { id, phone, text, attachment, localUrl, link_preview, status: 'sending', at: Date.now() / 1000 };
     if (chat && chat.phone === phone) { chat.history.push(local); chat.shown += 1; }
     if (rows) rows.append(bubble(local));
     scrollDown();
     let r;
     try {
-      r = await postSend({ phone, id, text, file, kind, typing });
+      r = await postSend({ phone, id, text, file, kind, typing, link_preview });
     } catch (e) {
-      outbox.push({ phone, id, text, file, kind, typing });   // offline: the clock stays, it goes later
+      outbox.push({ phone, id, text, file, kind, typing, link_preview });   // offline: the clock stays, it goes later
       return;
     }
     if (r.status === 'lost') return;        // the click was lost: the clock stays

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import os
 import signal
 import stat
@@ -102,7 +103,7 @@ def test_sends_rich_texts_attachments_and_invalid_on_each_dom(
 ) -> None:
     sim = sim_each
     sim.configure(invalid_numbers=["+12025550113"], contact_names={"+12025550107": "Zoë Saved"})
-    cfg = load(tmp_path, sim)
+    cfg = load(tmp_path, sim, sending__link_preview_wait=4.0)  # the shipped wait for a link's preview
     store = Store(cfg.paths.database)
     img = tmp_path / "photo.png"
     img.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(200))
@@ -155,6 +156,8 @@ def test_sends_rich_texts_attachments_and_invalid_on_each_dom(
         ("+12025550108", LONG),
         ("+12025550109", listed),
     ]
+    # The texts with links: the click waited for their previews, so they went with them; captions get none.
+    assert [m["link_preview"] for m in msgs] == [False, False, False, False, True, False, True, False]
     photo, pdf = msgs[2]["attachment"], msgs[3]["attachment"]
     assert photo["name"] == "photo.png" and photo["size"] == img.stat().st_size and photo["kind"] == "media"
     assert pdf["name"] == "terms.pdf" and pdf["kind"] == "document" and msgs[3]["caption"] == "The document"
@@ -473,4 +476,25 @@ def test_chat_that_cannot_open_is_retried_then_failed_without_waiting_for_timeou
     assert elapsed < 30, f"each attempt waited for the timeout ({elapsed:.1f}s)"
     assert sim.ledger()["messages"] == []
     assert sim.ledger()["failed_opens"] == 3
+    store.close()
+
+
+@pytest.mark.browser
+def test_a_link_whose_site_gives_no_preview_is_sent_without_one_after_the_wait(
+    sim: Simulator, tmp_path: Path, no_leftover_browsers: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim.configure(link_preview_delay=None)  # the sites give no preview
+    caplog.set_level(logging.INFO, logger="worker")
+    cfg = load(tmp_path, sim, sending__link_preview_wait=1.0)
+    store = Store(cfg.paths.database)
+    job = store.create_job("links", "t", [{"phone": "+12025550131", "text": "Our shop: www.shop.example.com"}])
+    w = WorkerThread(cfg).start()
+    try:
+        wait_until(lambda: store.get_job(job)["status"] == "completed", 30, "job completed")
+    finally:
+        assert w.stop() == 0
+    [m] = sim.ledger()["messages"]
+    assert (m["text"], m["link_preview"]) == ("Our shop: www.shop.example.com", False)
+    assert store.counts(job)["sent"] == 1 and store.message(ids_of(store, job)[0])["attempts"] == 1
+    assert "no link preview within 1 s: sent without one" in caplog.text
     store.close()

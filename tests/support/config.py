@@ -42,6 +42,7 @@ FAST: Values = {
         "long_pause_every": 0,
         "retry_backoff": 0.0,
         "new_contacts_per_day": 100_000,
+        "link_preview_wait": 0.0,  # a human-pace wait like the delays (its own tests turn it on)
     },
     "worker": {"heartbeat_interval": 1.0, "poll_interval": 0.5},
 }
@@ -61,6 +62,7 @@ SUPERVISED: Values = {
         "retry_backoff": 0.0,
         "max_attempts": 100,
         "new_contacts_per_day": 100_000,
+        "link_preview_wait": 0.0,
     },
     "worker": {"heartbeat_interval": 1.0, "poll_interval": 0.5},
     "supervisor": {
