@@ -181,18 +181,21 @@ return true;
 )
 WATCH_READ = "const s = window.__waDoctorSeen || []; return s;"
 WATCH_STOP = "if (window.__waDoctorObserver) window.__waDoctorObserver.disconnect(); return true;"
-# The newest of our rows (by meaning) whose text is the probe's: its status by label.
-# Either text of arguments[1]: WhatsApp may have turned the probe's emoticons into emoji.
 # The compose box the doctor types into.
 BOX = (
     "document.querySelector(`[data-wa-doctor~='compose_box']`) || "
     "document.querySelector('#main footer [contenteditable=\"true\"]')"
 )
+# The newest of our rows (by meaning) whose text is the probe's: its status by label.
+# Either text of arguments[1]: WhatsApp may have turned the probe's emoticons into emoji.
+# A list or quote mark at a line's start is left out, as worker/textmatch.py does.
 PROBE_ROW = (
     JS.PRELUDE
     + r"""
-const want = arguments[1].map(norm);  // the probe as configured, and as the box showed it
-const rows = meaningRows().filter((m) => m.own === true && m.preEl && want.includes(norm(richText(m.preEl))));
+const unmark = (t) => String(t || '').split('\n')
+  .map((l) => l.trim().replace(/^(?:[-*\u2022]|\d{1,2}\.|>) +/, '')).join('\n');
+const want = arguments[1].map((t) => norm(unmark(t)));  // as configured, and as the box showed it
+const rows = meaningRows().filter((m) => m.own === true && m.preEl && want.includes(norm(unmark(richText(m.preEl)))));
 if (!rows.length) return null;
 const m = rows[rows.length - 1];
 for (const old of q('[data-wa-doctor-probe]')) old.removeAttribute('data-wa-doctor-probe');

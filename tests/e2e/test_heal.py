@@ -31,9 +31,10 @@ from tests.support.workers import WorkerThread, worker_row
 # Fixed seeds (replayable): builds that rename icons and change rows, so the shipped
 # selectors break on each. Per generation, English and Portuguese pages alternate.
 SEEDS = {"2024": [(4, "en-US"), (7, "pt-BR"), (12, "en-US")], "2026": [(1, "pt-BR"), (9, "en-US"), (16, "pt-BR")]}
-# The probe as configured, and as WhatsApp sends it (its emoticon turned into an emoji).
-PROBE_TYPED = "wa-sender self-check :-) ✓"
-PROBE = "wa-sender self-check \U0001f642 ✓"
+# The probe as configured, and as WhatsApp sends it (its emoticon turned into an emoji); a
+# list item, which the 2026 page draws without its mark.
+PROBE_TYPED = "- wa-sender self-check :-) ✓"
+PROBE = "- wa-sender self-check \U0001f642 ✓"
 
 
 def fresh_config(tmp: Path, sim: Simulator, lang: str) -> Path:
