@@ -86,20 +86,20 @@ def _parts(text: str, markers: bool) -> tuple[tuple[bool, str], ...]:
 
 def _matches(g: str, parts: tuple[tuple[bool, str], ...], *, prefix: bool) -> bool:
     """Whether `g` is the pieces in order (or, with `prefix`, their start), each emoticon as
-    itself or as one emoji."""
+    itself or as one emoji. One pass: an emoticon is ASCII and an emoji is not, so at most
+    one of the two can match where a piece begins."""
     if not parts:
         return False
-
-    def at(pos: int, i: int) -> bool:
-        if i == len(parts):
-            return pos == len(g)
-        emoticon, piece = parts[i]
+    pos = 0
+    for emoticon, piece in parts:
         rest = g[pos:]
         if prefix and len(rest) <= len(piece) and piece.startswith(rest):
             return True  # the cut text ends in this piece
-        if rest.startswith(piece) and at(pos + len(piece), i + 1):
-            return True
+        if rest.startswith(piece):
+            pos += len(piece)
+            continue
         m = _EMOJI.match(g, pos) if emoticon else None
-        return m is not None and at(m.end(), i + 1)
-
-    return at(0, 0)
+        if m is None:
+            return False
+        pos = m.end()
+    return pos == len(g)

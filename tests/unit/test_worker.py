@@ -91,3 +91,9 @@ def test_list_and_quote_marks_may_be_drawn_as_elements() -> None:
     # Only a mark and its space at the start of a line: nothing else goes.
     assert comparable("-5 degrees\n1.5 kg\n123. no\n*bold* x") == "-5 degrees\n1.5 kg\n123. no\nbold x"
     assert not same("Offer:\n20% off", "Offer:\n- 25% off")
+
+
+def test_a_text_of_many_emoticons_is_compared_in_one_pass() -> None:
+    many = "<3 " * 20_000  # WhatsApp's 65,536 characters hold that many
+    assert same("\u2764 " * 20_000, many) and same(many, many)
+    assert not same("\u2764 " * 19_999 + "x", many)
