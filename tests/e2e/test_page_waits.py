@@ -104,9 +104,13 @@ def test_a_reload_under_a_message_gives_it_back_unspent(browser: Any, tmp_path: 
         store.create_job("j", "Hello", [{"phone": PHONE, "text": "Hello"}])
         worker = Worker(page.cfg, store, SystemClock(), threading.Event(), "w1")
         worker.ctx.page = page
-        # The page reloads on the click that opens the chat, after the app opened it (a
-        # listener on the way back up): the chat shows for a moment, then the page boots.
-        page.driver.execute_script("window.addEventListener('click', () => location.reload());")
+        # The page reloads on the click that would open the chat (an update arriving): the
+        # chat never opens on the old document, so nothing can be clicked there, and the
+        # chat's wait ends on the new one, whatever the machine's speed.
+        page.driver.execute_script(
+            "window.addEventListener('click', (e) => {"
+            " e.preventDefault(); e.stopImmediatePropagation(); location.reload(); }, true);"
+        )
         msg = store.claim("w1")
         assert msg is not None
         out = worker.sender.process(msg)

@@ -17,7 +17,7 @@ import pytest
 LEVELS = ("unit", "integration", "e2e")
 
 # Tests collected per level when this was last set (tests/README.md says when to change it).
-FLOORS = {"unit": 293, "integration": 369, "e2e": 168}
+FLOORS = {"unit": 294, "integration": 369, "e2e": 168}
 
 
 def level_of(nodeid: str) -> str | None:
